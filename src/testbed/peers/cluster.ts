@@ -1,0 +1,150 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { TestbedError } from '../errors.ts';
+import { isRunning } from '../process-identity.ts';
+import { ProcessRegistry } from '../processes.ts';
+import { tail } from '../run-command.ts';
+import { ensureDefaultStorageClass } from '../storage/storage-class.ts';
+import { installTools, type ToolName, type ToolPaths } from '../tools/install.ts';
+import { versions } from '../versions.ts';
+import { waitFor } from '../wait.ts';
+
+export interface LocalClusterOptions {
+  /** Cluster name; its kubeconfig context is `kwok-<name>`. */
+  name: string;
+  /** Folder for the cluster's state and logs (a test-bed instance, or tptctl's data dir). */
+  dir: string;
+  /** Fake nodes; default 2. */
+  nodes?: number;
+  /** Tool paths, when the caller already installed them; otherwise they are installed (built) now. */
+  tools?: ToolPaths;
+  registry?: ProcessRegistry;
+}
+
+export interface LocalCluster {
+  name: string;
+  kubeconfigPath: string;
+  context: string;
+  server: string;
+  stop(): Promise<void>;
+}
+
+const provisionerMain = resolve(import.meta.dirname, '..', 'storage', 'provisioner-main.ts');
+
+function kwokWorkdir(dir: string): string {
+  return join(dir, 'kwok');
+}
+
+function kubeconfigPathOf(dir: string, name: string): string {
+  return join(dir, 'clusters', `${name}.kubeconfig`);
+}
+
+/**
+ * A simulated Kubernetes cluster: a real kube-apiserver, controller-manager and scheduler on
+ * etcd, with kwok pretending to be the nodes (Pods get scheduled and reported Running, but no
+ * container runs), a default StorageClass and a provisioner that binds claims. Each component is
+ * recorded in the process registry of `dir`, so `stopLocalCluster` (or the test bed's `down`)
+ * finds it from any process.
+ */
+export async function startLocalCluster(options: LocalClusterOptions): Promise<LocalCluster> {
+  const dir = resolve(options.dir);
+  const name = options.name;
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name)) throw new TestbedError(`cluster name "${name}" must be lowercase letters, digits and dashes`);
+  const registry = options.registry ?? new ProcessRegistry(dir);
+  const tools = options.tools ?? (await installTools(['kubernetes']));
+  const tool = (tool: ToolName) => tools[tool] ?? missing(tool);
+  const kubeconfigPath = kubeconfigPathOf(dir, name);
+  mkdirSync(join(dir, 'clusters'), { recursive: true });
+  const kwokEnv = {
+    KWOK_WORKDIR: kwokWorkdir(dir),
+    // kwokctl shapes component flags by the Kubernetes version; ours differs from its default.
+    KWOK_KUBE_VERSION: versions.kubernetes,
+  };
+  try {
+    await registry.runToEnd(
+      `cluster-${name}-create`,
+      tool('kwokctl'),
+      [
+        'create', 'cluster',
+        '--name', name,
+        '--runtime', 'binary',
+        '--kubeconfig', kubeconfigPath,
+        '--etcd-binary', tool('etcd'),
+        '--kube-apiserver-binary', tool('kube-apiserver'),
+        '--kube-controller-manager-binary', tool('kube-controller-manager'),
+        '--kube-scheduler-binary', tool('kube-scheduler'),
+        '--kwok-controller-binary', tool('kwok'),
+        '--disable-qps-limits',
+        '--wait', '2m',
+      ],
+      { env: kwokEnv, timeoutMs: 180_000 },
+    );
+    adoptComponents(registry, dir, name);
+    await registry.runToEnd(`cluster-${name}-scale`, tool('kwokctl'), ['scale', 'node', '--name', name, '--replicas', String(options.nodes ?? 2)], {
+      env: kwokEnv,
+      timeoutMs: 60_000,
+    });
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromFile(kubeconfigPath);
+    await waitUntilUsable(kubeConfig, options.nodes ?? 2);
+    await ensureDefaultStorageClass(kubeConfig);
+    const provisioner = registry.start(`cluster-${name}-provisioner`, process.execPath, [provisionerMain, kubeconfigPath]);
+    await waitFor(`volume provisioner of cluster ${name}`, async () => (readFileSync(provisioner.log, 'utf8').includes('provisioner running') ? true : undefined), {
+      timeoutMs: 30_000,
+      intervalMs: 100,
+      failFast: () => (isRunning(provisioner) ? undefined : `exited\n${tail(readFileSync(provisioner.log, 'utf8'))}`),
+    });
+    const context = kubeConfig.getCurrentContext();
+    return {
+      name,
+      kubeconfigPath,
+      context,
+      server: kubeConfig.getCurrentCluster()?.server ?? '',
+      stop: () => stopLocalCluster({ name, dir }),
+    };
+  } catch (error) {
+    await stopLocalCluster({ name, dir });
+    throw error;
+  }
+}
+
+/** kwokctl starts each component in its own session and notes its pid; record them as ours. */
+function adoptComponents(registry: ProcessRegistry, dir: string, name: string): void {
+  const clusterDir = join(kwokWorkdir(dir), 'clusters', name);
+  const pidsDir = join(clusterDir, 'pids');
+  if (!existsSync(pidsDir)) return;
+  for (const file of readdirSync(pidsDir)) {
+    const component = file.replace(/\.pid$/, '');
+    const pid = Number(readFileSync(join(pidsDir, file), 'utf8').trim());
+    if (pid > 0) registry.adopt(`cluster-${name}-${component}`, pid, join(clusterDir, 'logs', `${component}.log`));
+  }
+}
+
+/** Nodes Ready and the default ServiceAccount present: from then on Pods can be created and scheduled. */
+async function waitUntilUsable(kubeConfig: KubeConfig, nodes: number): Promise<void> {
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  await waitFor(`${nodes} Ready nodes`, async () => {
+    const list = await core.listNode();
+    const ready = list.items.filter((node) => node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+    return ready.length >= nodes ? true : undefined;
+  }, { timeoutMs: 60_000 });
+  await waitFor('the default ServiceAccount', async () => {
+    await core.readNamespacedServiceAccount({ name: 'default', namespace: 'default' });
+    return true;
+  }, { timeoutMs: 60_000 });
+}
+
+/** Stops a cluster started by `startLocalCluster` with the same name and dir, from any process. */
+export async function stopLocalCluster(options: { name: string; dir: string }): Promise<void> {
+  const dir = resolve(options.dir);
+  const registry = new ProcessRegistry(dir);
+  const prefix = `cluster-${options.name}-`;
+  for (const process of registry.list().filter((p) => p.name.startsWith(prefix))) await registry.stop(process.name);
+  rmSync(join(kwokWorkdir(dir), 'clusters', options.name), { recursive: true, force: true });
+  rmSync(kubeconfigPathOf(dir, options.name), { force: true });
+}
+
+function missing(tool: string): never {
+  throw new TestbedError(`${tool} was not installed`);
+}

@@ -1,0 +1,41 @@
+import { TestbedError } from './errors.ts';
+import { run } from './run-command.ts';
+
+/** Checks that Go is on PATH; building the Kubernetes control plane, etcd, kwok, helm and nats-server needs it. */
+export async function requireGo(): Promise<string> {
+  try {
+    const { stdout } = await run('go', ['env', 'GOVERSION']);
+    return stdout.trim();
+  } catch {
+    throw new TestbedError(
+      'Go is needed to build the test bed\'s tools (kube-apiserver, etcd, kwok, helm, nats-server) ' +
+        'but `go` is not on PATH. Install Go 1.24 or newer (https://go.dev/dl/) and run again.',
+    );
+  }
+}
+
+/** Checks that Python 3 with the venv module is on PATH; moto runs in a virtualenv. */
+export async function requirePython(): Promise<string> {
+  try {
+    await run('python3', ['-c', 'import venv, ensurepip']);
+    return 'python3';
+  } catch {
+    throw new TestbedError(
+      'Python 3 with the venv module is needed for moto (the AWS API twin) but `python3 -m venv` ' +
+        'is not available. Install python3 and python3-venv, or start without AWS (--no-aws).',
+    );
+  }
+}
+
+/** The folder with PostgreSQL's server binaries (initdb, postgres), from pg_config. */
+export async function postgresBinDir(): Promise<string> {
+  try {
+    const { stdout } = await run('pg_config', ['--bindir']);
+    return stdout.trim();
+  } catch {
+    throw new TestbedError(
+      'PostgreSQL server binaries are needed but `pg_config` is not on PATH. ' +
+        'Install PostgreSQL 15 or newer (Debian: postgresql), or point PATH at its bin folder.',
+    );
+  }
+}

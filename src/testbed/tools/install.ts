@@ -1,0 +1,97 @@
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { withFileLock } from '../file-lock.ts';
+import { TestbedError } from '../errors.ts';
+import { cacheRoot } from '../paths.ts';
+import { requireGo, requirePython } from '../prerequisites.ts';
+import { report, step } from '../progress.ts';
+import { etcdRecipe } from './etcd.ts';
+import { helmRecipe, kwokRecipe, natsServerRecipe } from './go-installs.ts';
+import { kubernetesRecipe } from './kubernetes.ts';
+import { motoRecipe } from './moto.ts';
+import type { ToolRecipe } from './recipe.ts';
+
+export type ToolName =
+  | 'kube-apiserver'
+  | 'kube-controller-manager'
+  | 'kube-scheduler'
+  | 'kubectl'
+  | 'etcd'
+  | 'kwok'
+  | 'kwokctl'
+  | 'helm'
+  | 'nats-server'
+  | 'moto_server';
+
+export type ToolPaths = Partial<Record<ToolName, string>>;
+
+export type ToolGroup = 'kubernetes' | 'helm' | 'nats' | 'aws';
+
+const recipesByGroup: Record<ToolGroup, ToolRecipe[]> = {
+  nats: [natsServerRecipe],
+  kubernetes: [etcdRecipe, kwokRecipe, kubernetesRecipe],
+  helm: [helmRecipe],
+  aws: [motoRecipe],
+};
+
+export const allToolGroups: ToolGroup[] = ['nats', 'kubernetes', 'helm', 'aws'];
+
+function toolDir(recipe: ToolRecipe): string {
+  return join(cacheRoot(), 'tools', `${recipe.name}-${recipe.version}-r${recipe.revision}-${process.platform}-${process.arch}`);
+}
+
+function isInstalled(recipe: ToolRecipe): boolean {
+  return existsSync(join(toolDir(recipe), 'manifest.json'));
+}
+
+/**
+ * Makes sure one tool is in the cache and returns its bin folder. The manifest is written last,
+ * so a folder without one is an interrupted build: it is wiped and built again, quickly, because
+ * Go's module and build caches kept what was already done.
+ */
+async function installOne(recipe: ToolRecipe): Promise<string> {
+  const dir = toolDir(recipe);
+  const binDir = join(dir, 'bin');
+  if (isInstalled(recipe)) return binDir;
+  const label = `${recipe.name} ${recipe.version}`;
+  await withFileLock(join(cacheRoot(), 'locks', `${recipe.name}-${recipe.version}.lock`), `building ${label}`, async () => {
+    if (isInstalled(recipe)) return;
+    if (recipe.needs === 'go') await requireGo();
+    else await requirePython();
+    const workDir = join(cacheRoot(), 'build', `${recipe.name}-${recipe.version}`);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(binDir, { recursive: true });
+    mkdirSync(workDir, { recursive: true });
+    await step(`build ${label} (${recipe.binaries.join(', ')})`, () => recipe.build(binDir, workDir, dir), recipe.coldEstimate);
+    for (const binary of recipe.binaries) {
+      if (!existsSync(join(binDir, binary))) throw new TestbedError(`building ${label} left no ${binary} in ${binDir}`);
+    }
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ ...recipe, builtAt: new Date().toISOString() }, null, 2));
+  });
+  return binDir;
+}
+
+/**
+ * Installs the tools of the given groups (building what the cache lacks) and returns their paths.
+ * Go builds run one after another — each already uses every core — while moto's pip install,
+ * which mostly waits on the network, runs beside them.
+ */
+export async function installTools(groups: ToolGroup[] = allToolGroups): Promise<ToolPaths> {
+  const recipes = groups.flatMap((group) => recipesByGroup[group]);
+  const missing = recipes.filter((recipe) => !isInstalled(recipe));
+  if (missing.length > 0) {
+    report(`building into ${cacheRoot()}: ${missing.map((recipe) => `${recipe.name} ${recipe.version}`).join(', ')}`);
+  }
+  const paths: ToolPaths = {};
+  const record = (recipe: ToolRecipe, binDir: string) => {
+    for (const binary of recipe.binaries) paths[binary as ToolName] = join(binDir, binary);
+  };
+  const goBuilds = (async () => {
+    for (const recipe of recipes.filter((r) => r.needs === 'go')) record(recipe, await installOne(recipe));
+  })();
+  const otherInstalls = Promise.all(
+    recipes.filter((r) => r.needs !== 'go').map(async (recipe) => record(recipe, await installOne(recipe))),
+  );
+  await Promise.all([goBuilds, otherInstalls]);
+  return paths;
+}

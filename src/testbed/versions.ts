@@ -1,0 +1,9 @@
+/** Pinned versions of every peer the test bed runs. Changing one rebuilds only that tool. */
+export const versions = {
+  kubernetes: 'v1.34.4',
+  etcd: 'v3.6.5',
+  kwok: 'v0.8.0',
+  helm: 'v3.22.0',
+  natsServer: 'v2.15.2',
+  moto: '5.2.5',
+} as const;
