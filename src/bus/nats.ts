@@ -1,0 +1,120 @@
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager, type JetStreamClient, type StreamConfig } from '@nats-io/jetstream';
+import type { Logger } from '../log.ts';
+import type { Publisher } from './publisher.ts';
+
+export type StreamSpec = Partial<StreamConfig> & { name: string };
+
+export interface NatsBusOptions {
+  url: string;
+  logger: Logger;
+  /** Streams to create or update on every (re)connection. */
+  streams: StreamSpec[];
+  /** How long a publish waits for the broker before the relay tries again later. */
+  publishTimeoutMs?: number;
+}
+
+/** Parses and checks a NATS URL, so a typo is a start-up error rather than endless reconnects. */
+export function parseNatsUrl(url: string): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new Error(`invalid NATS URL "${url}": expected nats://host:port`);
+  }
+  if (!['nats:', 'tls:'].includes(parsed.protocol) || !parsed.hostname) {
+    throw new Error(`invalid NATS URL "${url}": expected nats://host:port`);
+  }
+  return parsed;
+}
+
+/**
+ * NATS JetStream. Connects in the background and keeps reconnecting, so the API keeps accepting
+ * writes while NATS is away; the outbox holds their notifications until it is back.
+ */
+export class NatsBus implements Publisher {
+  readonly #options: NatsBusOptions;
+  readonly #connection: Promise<NatsConnection>;
+  #js: JetStreamClient | undefined;
+  #streamsReady: Promise<void> | undefined;
+  #closed = false;
+
+  constructor(options: NatsBusOptions) {
+    parseNatsUrl(options.url);
+    this.#options = options;
+    this.#connection = connect({
+      servers: options.url,
+      waitOnFirstConnect: true,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+      name: 'threeport',
+    });
+    this.#connection.then(
+      (nc) => this.#watch(nc),
+      (error: unknown) => options.logger.error({ err: error }, 'NATS connection failed'),
+    );
+  }
+
+  /** The live connection (the controller runtime shares it for consumers and locks). */
+  connection(): Promise<NatsConnection> {
+    return this.#connection;
+  }
+
+  async publish(subject: string, payload: string, messageId: string): Promise<void> {
+    const js = await this.#jetstream();
+    try {
+      await js.publish(subject, payload, { msgID: messageId, timeout: this.#options.publishTimeoutMs ?? 5000 });
+    } catch (error) {
+      // A NATS server that lost its store has no streams: recreate them before the retry.
+      this.#streamsReady = undefined;
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const nc = await Promise.race([this.#connection, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 100))]);
+    await nc?.drain().catch(() => nc.close());
+  }
+
+  async #jetstream(): Promise<JetStreamClient> {
+    const timeoutMs = this.#options.publishTimeoutMs ?? 5000;
+    const nc = await Promise.race([
+      this.#connection,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`NATS at ${this.#options.url} is not reachable`)), timeoutMs).unref()),
+    ]);
+    if (nc.isClosed()) throw new Error('NATS connection closed');
+    this.#streamsReady ??= this.#ensureStreams(nc).catch((error: unknown) => {
+      this.#streamsReady = undefined;
+      throw error;
+    });
+    await this.#streamsReady;
+    this.#js ??= jetstream(nc);
+    return this.#js;
+  }
+
+  async #ensureStreams(nc: NatsConnection): Promise<void> {
+    const jsm = await jetstreamManager(nc);
+    for (const config of this.#options.streams) {
+      try {
+        await jsm.streams.info(config.name);
+        await jsm.streams.update(config.name, config);
+      } catch {
+        await jsm.streams.add(config);
+      }
+    }
+  }
+
+  async #watch(nc: NatsConnection): Promise<void> {
+    const { logger } = this.#options;
+    logger.info({ server: nc.getServer() }, 'connected to NATS');
+    for await (const status of nc.status()) {
+      if (this.#closed) return;
+      if (status.type === 'disconnect') logger.warn('NATS disconnected; notifications wait in the outbox');
+      if (status.type === 'reconnect') {
+        this.#streamsReady = undefined;
+        logger.info('NATS reconnected');
+      }
+    }
+  }
+}

@@ -1,0 +1,96 @@
+import type { FastifyInstance } from 'fastify';
+import { MemoryBus } from '../bus/memory.ts';
+import { NatsBus } from '../bus/nats.ts';
+import { OutboxRelay } from '../bus/outbox-relay.ts';
+import type { Publisher } from '../bus/publisher.ts';
+import { streamConfigs } from '../bus/streams.ts';
+import type { Logger } from '../log.ts';
+import { registry } from '../model/registry.ts';
+import { buildApp } from '../server/app.ts';
+import type { Database } from '../store/database.ts';
+import { FieldCipher } from '../store/field-cipher.ts';
+import { migrate } from '../store/migrations.ts';
+import { ObjectStore } from '../store/object-store.ts';
+import { Outbox } from '../store/outbox.ts';
+import { openPglite } from '../store/pglite.ts';
+import { openPostgres } from '../store/postgres.ts';
+import { ConfigError, redactUrl, type ServerConfig } from './config.ts';
+import { VERSION } from './version.ts';
+
+export interface RunningApiServer {
+  app: FastifyInstance;
+  store: ObjectStore;
+  db: Database;
+  /** The bus notifications are published to (the in-process one in embedded mode). */
+  bus: Publisher;
+  relay: OutboxRelay;
+  url: string;
+  close(): Promise<void>;
+}
+
+async function openDatabase(config: ServerConfig, logger: Logger): Promise<Database> {
+  if (!config.databaseUrl) {
+    logger.info({ dataDir: config.dataDir }, 'using the embedded database');
+    return openPglite(`${config.dataDir}/pglite`);
+  }
+  try {
+    return await openPostgres(config.databaseUrl);
+  } catch (error) {
+    throw new ConfigError(`cannot connect to the database at ${redactUrl(config.databaseUrl)}: ${(error as Error).message}`);
+  }
+}
+
+/** Starts the API and the outbox relay on one database and bus. */
+export async function startApiServer(config: ServerConfig, logger: Logger): Promise<RunningApiServer> {
+  const db = await openDatabase(config, logger);
+  const closers: (() => Promise<unknown>)[] = [() => db.close()];
+  try {
+    const { applied } = await migrate(db, registry);
+    if (applied.length > 0) logger.info({ applied }, 'database schema migrated');
+
+    const bus: Publisher = config.natsUrl
+      ? new NatsBus({ url: config.natsUrl, logger, streams: streamConfigs(registry) })
+      : new MemoryBus();
+    closers.unshift(() => bus.close());
+    const outbox = new Outbox(db);
+    const relay = new OutboxRelay({ outbox, publisher: bus, logger });
+    const store = new ObjectStore({ db, registry, cipher: FieldCipher.fromBase64(config.encryptionKey), onOutboxWrite: () => relay.wake() });
+    relay.start();
+    closers.unshift(() => relay.stop());
+
+    const app = await buildApp({
+      store,
+      logger,
+      version: VERSION,
+      bodyLimit: config.bodyLimit,
+      readiness: { database: () => db.query('SELECT 1') },
+    });
+    closers.unshift(() => app.close());
+    await app.listen({ host: config.host, port: config.port });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    logger.info({ url, database: config.databaseUrl ? redactUrl(config.databaseUrl) : 'embedded', bus: config.natsUrl ?? 'in-process' }, 'threeport API listening');
+
+    let closing: Promise<void> | undefined;
+    return {
+      app,
+      store,
+      db,
+      bus,
+      relay,
+      url,
+      close: () => (closing ??= runClosers(closers)),
+    };
+  } catch (error) {
+    await runClosers(closers);
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new ConfigError(`cannot listen on ${config.host}:${config.port}: the address is in use`);
+    }
+    throw error;
+  }
+}
+
+async function runClosers(closers: (() => Promise<unknown>)[]): Promise<void> {
+  for (const close of closers) await close().catch(() => undefined);
+}

@@ -1,0 +1,89 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { logLevels, type LogLevel } from '../log.ts';
+import { FieldCipher } from '../store/field-cipher.ts';
+
+/** What `threeport server` runs on, after flags and environment are resolved and checked. */
+export interface ServerConfig {
+  host: string;
+  port: number;
+  /** PostgreSQL/CockroachDB URL; absent means embedded PGlite in `dataDir`. */
+  databaseUrl?: string;
+  dataDir: string;
+  /** NATS URL; absent means the in-process bus. */
+  natsUrl?: string;
+  encryptionKey: string;
+  logLevel: LogLevel;
+  bodyLimit: number;
+}
+
+export interface ServerFlags {
+  listen?: string;
+  databaseUrl?: string;
+  dataDir?: string;
+  natsUrl?: string;
+  encryptionKey?: string;
+  logLevel?: string;
+  bodyLimit?: string;
+}
+
+export class ConfigError extends Error {}
+
+export const defaultDataDir = (): string => join(process.env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'threeport');
+
+function parseListen(listen: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(listen);
+  const port = Number(match?.[3]);
+  if (!match || port > 65535) throw new ConfigError(`invalid listen address "${listen}": expected host:port, e.g. 127.0.0.1:1323`);
+  return { host: match[1] ?? (match[2] || '127.0.0.1'), port };
+}
+
+/**
+ * The embedded mode keeps its own key next to its data, generated on first start, so it runs with
+ * nothing configured. With an external database the key must be given: every API replica and
+ * controller has to share it.
+ */
+function resolveEncryptionKey(given: string | undefined, databaseUrl: string | undefined, dataDir: string): string {
+  if (given) return given;
+  if (databaseUrl) {
+    throw new ConfigError('an encryption key is required with an external database: set THREEPORT_ENCRYPTION_KEY (generate one with: openssl rand -base64 32)');
+  }
+  const keyFile = join(dataDir, 'encryption.key');
+  if (existsSync(keyFile)) return readFileSync(keyFile, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  writeFileSync(keyFile, `${FieldCipher.generateKey()}\n`, { mode: 0o600 });
+  return readFileSync(keyFile, 'utf8').trim();
+}
+
+export function resolveServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const { host, port } = parseListen(flags.listen ?? env.THREEPORT_LISTEN ?? '127.0.0.1:1323');
+  const databaseUrl = flags.databaseUrl ?? env.THREEPORT_DATABASE_URL ?? undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError(`invalid database URL: expected postgres://user:password@host:port/database`);
+  }
+  const dataDir = flags.dataDir ?? env.THREEPORT_DATA_DIR ?? defaultDataDir();
+  const natsUrl = flags.natsUrl ?? env.THREEPORT_NATS_URL ?? undefined;
+  const logLevel = (flags.logLevel ?? env.THREEPORT_LOG_LEVEL ?? 'info') as LogLevel;
+  if (!logLevels.includes(logLevel)) throw new ConfigError(`invalid log level "${logLevel}": use one of ${logLevels.join(', ')}`);
+  const bodyLimit = Number(flags.bodyLimit ?? env.THREEPORT_BODY_LIMIT ?? 4 * 1024 * 1024);
+  if (!Number.isSafeInteger(bodyLimit) || bodyLimit < 1024) throw new ConfigError('invalid body limit: a number of bytes, at least 1024');
+  const encryptionKey = resolveEncryptionKey(flags.encryptionKey ?? env.THREEPORT_ENCRYPTION_KEY ?? env.ENCRYPTION_KEY, databaseUrl, dataDir);
+  try {
+    FieldCipher.fromBase64(encryptionKey);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+  return { host, port, ...(databaseUrl && { databaseUrl }), dataDir, ...(natsUrl && { natsUrl }), encryptionKey, logLevel, bodyLimit };
+}
+
+/** A database URL fit for logs and errors. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '<invalid URL>';
+  }
+}

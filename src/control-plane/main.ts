@@ -1,0 +1,59 @@
+import { Command, Option } from 'commander';
+import { createLogger } from '../log.ts';
+import { startApiServer } from './api-server.ts';
+import { ConfigError, defaultDataDir, resolveServerConfig, type ServerFlags } from './config.ts';
+import { VERSION } from './version.ts';
+
+/** Fails the process with a message a person can act on, and no stack trace. */
+function fail(error: unknown): never {
+  const message = error instanceof ConfigError ? error.message : `unexpected error: ${(error as Error)?.message ?? String(error)}`;
+  process.stderr.write(`threeport: ${message}\n`);
+  process.exit(1);
+}
+
+async function runServer(flags: ServerFlags): Promise<void> {
+  const config = resolveServerConfig(flags);
+  const logger = createLogger(config.logLevel);
+  const server = await startApiServer(config, logger);
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const forced = setTimeout(() => process.exit(1), 15_000).unref();
+    server.close().then(() => {
+      clearTimeout(forced);
+      logger.flush();
+      process.exit(0);
+    }, fail);
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+const program = new Command('threeport')
+  .description('threeport control plane processes')
+  .version(VERSION, '-v, --version')
+  .showHelpAfterError();
+
+program
+  .command('server')
+  .description('Run the REST API and the notification relay')
+  .addOption(new Option('--listen <host:port>', 'address to listen on [env THREEPORT_LISTEN] (default: "127.0.0.1:1323")'))
+  .addOption(new Option('--database-url <url>', 'PostgreSQL or CockroachDB URL; without it, an embedded database in --data-dir [env THREEPORT_DATABASE_URL]'))
+  .addOption(new Option('--data-dir <dir>', `directory of the embedded database [env THREEPORT_DATA_DIR] (default: "${defaultDataDir()}")`))
+  .addOption(new Option('--nats-url <url>', 'NATS JetStream URL; without it, an in-process bus [env THREEPORT_NATS_URL]'))
+  .addOption(new Option('--encryption-key <base64>', 'AES-256 key for encrypted fields, 32 bytes base64 [env THREEPORT_ENCRYPTION_KEY or ENCRYPTION_KEY]; generated into --data-dir in embedded mode'))
+  .addOption(new Option('--log-level <level>', 'trace, debug, info, warn, error [env THREEPORT_LOG_LEVEL] (default: "info")'))
+  .addOption(new Option('--body-limit <bytes>', 'largest request body accepted [env THREEPORT_BODY_LIMIT] (default: 4 MiB)'))
+  .addHelpText(
+    'after',
+    `
+Examples:
+  threeport server                                    embedded database and bus, on 127.0.0.1:1323
+  threeport server --database-url postgres://threeport@127.0.0.1:5432/threeport \\
+                   --nats-url nats://127.0.0.1:4222    production wiring`,
+  )
+  .action((flags: ServerFlags) => runServer(flags).catch(fail));
+
+program.parseAsync().catch(fail);

@@ -1,0 +1,147 @@
+/**
+ * The field vocabulary every kind is written in. A field is plain data: its value type, whether a
+ * client must or may send it, how it is filtered, stored and protected. Routes, SQL, validation,
+ * OpenAPI, the client and the CLI all read these descriptors; nothing is generated.
+ */
+
+export type ValueType = 'string' | 'integer' | 'boolean' | 'time' | 'json';
+
+interface FieldBase<T> {
+  readonly valueType: ValueType;
+  /** Must be present on POST and PUT (the original's `validate:"required"`). */
+  readonly required: boolean;
+  /** Query-string key for exact-match list filters; `false` when the field is not filterable. */
+  readonly query: string | false;
+  /** Older query keys still accepted (the original had several wrong ones). */
+  readonly queryAliases: readonly string[];
+  /** JSON key when it differs from the field name (the original has a few odd ones). */
+  readonly json?: string;
+  /** Value stored on create when the client sends none. */
+  readonly default?: T;
+  /** Stored AES-256-GCM encrypted; returned as ciphertext, never in plaintext, never logged. */
+  readonly encrypted: boolean;
+  /** Accepted and passed to controllers in notifications, but never stored (SecretDefinition.Data). */
+  readonly transient: boolean;
+  /** Refused on update once set (e.g. KubernetesRuntimeInstance.Location). */
+  readonly immutable: boolean;
+  /** Allowed values; anything else is a 400. */
+  readonly oneOf?: readonly string[];
+  /** Human description, used in OpenAPI and `--help`. */
+  readonly description?: string;
+  /** Phantom marker carrying the TypeScript type of the value. */
+  readonly __type?: T;
+}
+
+/** A scalar column. */
+export interface ScalarField<T = unknown> extends FieldBase<T> {
+  readonly kind: 'scalar';
+  /** When set, the value is the ID of an object of this kind, which must exist. */
+  readonly references?: string;
+  /** Deleting the referenced object is refused while this object points at it. */
+  readonly blocksDelete: boolean;
+}
+
+/**
+ * Child rows written together with their parent on POST (and appended on PATCH): the original's
+ * non-association has-many fields such as GatewayDefinition.HttpPorts. Never returned on reads.
+ */
+export interface NestedField extends FieldBase<Record<string, unknown>[]> {
+  readonly kind: 'nested';
+  readonly childKind: string;
+  readonly foreignKey: string;
+}
+
+/**
+ * A has-many relation kept for wire compatibility (e.g. WorkloadDefinition.WorkloadInstances).
+ * Clients navigate it by filtering the child kind; sending it is a 400.
+ */
+export interface AssociationField extends FieldBase<unknown[]> {
+  readonly kind: 'association';
+  readonly childKind: string;
+}
+
+export type Field = ScalarField | NestedField | AssociationField;
+export type Fields = Readonly<Record<string, Field>>;
+
+interface ScalarOptions<T> {
+  required?: boolean;
+  query?: string | false;
+  queryAliases?: readonly string[];
+  json?: string;
+  default?: T;
+  encrypted?: boolean;
+  transient?: boolean;
+  immutable?: boolean;
+  oneOf?: readonly string[];
+  description?: string;
+}
+
+function scalar<T>(valueType: ValueType, options: ScalarOptions<T> = {}): ScalarField<T> {
+  return {
+    kind: 'scalar',
+    valueType,
+    required: options.required ?? false,
+    // Filled in with the lower-cased field name by defineKind unless set explicitly.
+    query: options.query ?? (options.encrypted || options.transient ? false : ''),
+    queryAliases: options.queryAliases ?? [],
+    ...(options.json !== undefined && { json: options.json }),
+    ...(options.default !== undefined && { default: options.default }),
+    encrypted: options.encrypted ?? false,
+    transient: options.transient ?? false,
+    immutable: options.immutable ?? false,
+    ...(options.oneOf !== undefined && { oneOf: options.oneOf }),
+    ...(options.description !== undefined && { description: options.description }),
+    blocksDelete: false,
+  };
+}
+
+export const string = (options?: ScalarOptions<string>): ScalarField<string> => scalar('string', options);
+export const integer = (options?: ScalarOptions<number>): ScalarField<number> => scalar('integer', options);
+export const boolean = (options?: ScalarOptions<boolean>): ScalarField<boolean> => scalar('boolean', options);
+/** An RFC 3339 timestamp, returned in UTC. */
+export const time = (options?: ScalarOptions<string>): ScalarField<string> => scalar('time', options);
+/** Arbitrary JSON (stored as JSONB): manifests, inventories, maps. Not filterable. */
+export const json = (options?: ScalarOptions<unknown>): ScalarField<unknown> =>
+  scalar('json', { query: false, ...options });
+
+/** The ID of another object, which must exist when the field is written. */
+export function ref(
+  kind: string,
+  options: ScalarOptions<number> & { blocksDelete?: boolean } = {},
+): ScalarField<number> {
+  return { ...scalar<number>('integer', options), references: kind, blocksDelete: options.blocksDelete ?? false };
+}
+
+export function nested(childKind: string, foreignKey: string, options: { json?: string; description?: string } = {}): NestedField {
+  return {
+    kind: 'nested',
+    valueType: 'json',
+    childKind,
+    foreignKey,
+    required: false,
+    query: false,
+    queryAliases: [],
+    encrypted: false,
+    transient: false,
+    immutable: false,
+    ...options,
+  };
+}
+
+export function association(childKind: string, options: { json?: string } = {}): AssociationField {
+  return {
+    kind: 'association',
+    valueType: 'json',
+    childKind,
+    required: false,
+    query: false,
+    queryAliases: [],
+    encrypted: false,
+    transient: false,
+    immutable: false,
+    ...options,
+  };
+}
+
+/** The TypeScript value type a field carries. */
+export type ValueOf<F> = F extends FieldBase<infer T> ? T : never;

@@ -1,0 +1,157 @@
+import { boolean, ref, string, time, type Field, type Fields, type ScalarField } from './fields.ts';
+import { controllerGroups, type ControllerGroup, type ControllerGroupName } from './controller-groups.ts';
+import { kebabCase, lowerCamelCase, snakeCase } from './naming.ts';
+
+export type ApiObject = Record<string, unknown> & { ID?: number };
+
+/** Domain rules a kind adds to the generic checks. */
+export interface KindRules {
+  /**
+   * Checks the object as it will be stored (after merging an update); returns a message for a 400.
+   * `previous` is the stored object on update.
+   */
+  validate?(object: ApiObject, previous: ApiObject | undefined): string | undefined;
+  /** Fills values the API owns on create (e.g. AwsAccount.ExternalId). */
+  onCreate?(object: ApiObject): void;
+}
+
+export interface KindDefinition<F extends Fields = Fields> {
+  /** The original's Go type name, e.g. "WorkloadInstance" (also the envelope's Type). */
+  name: string;
+  /** The model file it belongs to (workload, aws, gateway…). */
+  domain: string;
+  description: string;
+  /** `definition` adds Name/ProfileID/TierID; `instance` adds Name/Status; `plain` adds nothing. */
+  shape: 'definition' | 'instance' | 'plain';
+  /** The controller group that reconciles this kind; makes the kind reconcilable. */
+  controller?: ControllerGroupName;
+  /** Adds the Reconciliation fields without making the kind reconcilable (DomainNameDefinition). */
+  reconciliationFields?: boolean;
+  /** `false` for kinds reachable only nested in another (ControlPlaneComponent). */
+  routed?: boolean;
+  /** Names must be unique among live objects of the kind (default: true when it has a Name). */
+  uniqueName?: boolean;
+  /** Field sets whose values must be unique together among live objects. */
+  uniqueTogether?: readonly (readonly string[])[];
+  fields: F;
+  rules?: KindRules;
+}
+
+/** A kind with everything the rest of the system derives from its definition. */
+export interface Kind {
+  readonly name: string;
+  readonly domain: string;
+  readonly description: string;
+  readonly shape: KindDefinition['shape'];
+  /** Every field, mixins included, in wire order. */
+  readonly fields: Readonly<Record<string, Field>>;
+  readonly rules: KindRules;
+  /** `workload-definitions` */
+  readonly plural: string;
+  /** `/v0/workload-definitions` */
+  readonly path: string;
+  /** `v0_workload_definitions` */
+  readonly table: string;
+  /** `workloadDefinition` — NATS subjects are `<subjectPrefix>.create|update|delete`. */
+  readonly subjectPrefix: string;
+  readonly routed: boolean;
+  readonly uniqueName: boolean;
+  readonly uniqueTogether: readonly (readonly string[])[];
+  /** Present when the kind is reconcilable. */
+  readonly controller?: ControllerGroup;
+  /** Field names of scalar fields, in order. */
+  readonly scalarFields: readonly string[];
+  /** Lower-cased JSON key or field name → field name, for case-insensitive payload matching. */
+  readonly payloadKeys: ReadonlyMap<string, string>;
+  /** Query key (canonical or alias) → field name. */
+  readonly queryKeys: ReadonlyMap<string, string>;
+  /** Field name → JSON key on the wire. */
+  readonly jsonKey: (field: string) => string;
+  /** Field name → SQL column. */
+  readonly column: (field: string) => string;
+}
+
+export const API_VERSION = 'v0';
+
+/** Fields every object has; clients may never write them. */
+export const commonFields: readonly string[] = ['ID', 'CreatedAt', 'UpdatedAt', 'DeletedAt'];
+
+/** Not in the original: the optimistic-concurrency version, returned on every object. */
+export const VERSION_FIELD = 'Version';
+
+const definitionMixin: Fields = {
+  Name: string({ required: true, description: 'Unique name of the definition.' }),
+  ProfileID: ref('Profile', { description: 'Reserved for access control.' }),
+  TierID: ref('Tier', { description: 'Reserved for access control.' }),
+};
+
+const instanceMixin: Fields = {
+  Name: string({ required: true, description: 'Unique name of the instance.' }),
+  Status: string({ description: 'Free-text status written by controllers.' }),
+};
+
+export const reconciliationMixin: Fields = {
+  Reconciled: boolean({ default: false, description: 'False while a controller still has work to do on the object.' }),
+  CreationAcknowledged: time({ description: 'A controller started a long-running create.' }),
+  CreationConfirmed: time({ description: 'The long-running create finished.' }),
+  CreationFailed: boolean({ default: false, description: 'The create failed; a retry is allowed.' }),
+  DeletionScheduled: time({ description: 'Set by the API on the first DELETE.' }),
+  DeletionAcknowledged: time({ description: 'A controller started tearing the object down.' }),
+  DeletionConfirmed: time({ description: 'Teardown finished; the next DELETE removes the object.' }),
+  InterruptReconciliation: boolean({ default: false, description: 'Asks controllers to stop reconciling.' }),
+};
+
+export function defineKind<F extends Fields>(definition: KindDefinition<F>): KindDefinition<F> {
+  return definition;
+}
+
+/** Derives the full Kind from its definition. */
+export function compileKind(definition: KindDefinition): Kind {
+  const mixin = definition.shape === 'definition' ? definitionMixin : definition.shape === 'instance' ? instanceMixin : {};
+  const reconcilable = definition.controller !== undefined;
+  const fields: Record<string, Field> = {
+    ...mixin,
+    ...(reconcilable || definition.reconciliationFields ? reconciliationMixin : {}),
+    ...definition.fields,
+  };
+  for (const [name, field] of Object.entries(fields)) {
+    if (field.kind === 'scalar' && field.query === '') {
+      fields[name] = { ...field, query: name.toLowerCase() } satisfies ScalarField;
+    }
+  }
+
+  const payloadKeys = new Map<string, string>();
+  const queryKeys = new Map<string, string>();
+  for (const [name, field] of Object.entries(fields)) {
+    payloadKeys.set(name.toLowerCase(), name);
+    if (field.json) payloadKeys.set(field.json.toLowerCase(), name);
+    if (field.query) queryKeys.set(field.query, name);
+    for (const alias of field.queryAliases) queryKeys.set(alias, name);
+  }
+
+  const plural = `${kebabCase(definition.name)}s`;
+  const group = definition.controller ? controllerGroups[definition.controller] : undefined;
+  return {
+    name: definition.name,
+    domain: definition.domain,
+    description: definition.description,
+    shape: definition.shape,
+    fields,
+    rules: definition.rules ?? {},
+    plural,
+    path: `/${API_VERSION}/${plural}`,
+    table: `${API_VERSION}_${snakeCase(definition.name)}s`,
+    subjectPrefix: lowerCamelCase(definition.name),
+    routed: definition.routed ?? true,
+    uniqueName: definition.uniqueName ?? 'Name' in fields,
+    uniqueTogether: definition.uniqueTogether ?? [],
+    ...(group && { controller: group }),
+    scalarFields: Object.keys(fields).filter((name) => fields[name]?.kind === 'scalar'),
+    payloadKeys,
+    queryKeys,
+    jsonKey: (field) => fields[field]?.json ?? field,
+    column: (field) => snakeCase(field),
+  };
+}
+
+export const isReconcilable = (kind: Kind): boolean => kind.controller !== undefined;

@@ -1,0 +1,144 @@
+import { randomUUID } from 'node:crypto';
+import { association, boolean, integer, json, ref, string } from '../fields.ts';
+import { defineKind } from '../kind.ts';
+
+/** RDS engines and the versions accepted for each. */
+export const relationalDatabaseEngines: Readonly<Record<string, readonly string[]>> = {
+  mariadb: ['10.3', '10.4', '10.5', '10.6', '10.11'],
+  mysql: ['5.7', '8.0'],
+  postgres: [
+    '11.16', '11.17', '11.18', '11.19', '11.20', '11.21',
+    '12.11', '12.12', '12.13', '12.14', '12.15', '12.16',
+    '13.7', '13.8', '13.9', '13.10', '13.11', '13.12',
+    '14.3', '14.4', '14.5', '14.6', '14.7', '14.8', '14.9',
+    '15.2', '15.3', '15.4',
+  ],
+};
+
+export const AwsAccount = defineKind({
+  name: 'AwsAccount',
+  domain: 'aws',
+  description: 'An AWS account and the credentials or role threeport uses in it.',
+  shape: 'plain',
+  fields: {
+    Name: string({ required: true }),
+    AccountID: string({ required: true, description: 'The 12-digit AWS account number.' }),
+    DefaultAccount: boolean({ default: false }),
+    DefaultRegion: string({ required: true }),
+    AccessKeyID: string({ encrypted: true }),
+    SecretAccessKey: string({ encrypted: true }),
+    RoleArn: string({ description: 'Role to assume in the account.' }),
+    ExternalId: string({ description: 'Set by the API on create; use it in the role’s trust policy.' }),
+    AwsEksKubernetesRuntimeDefinitions: association('AwsEksKubernetesRuntimeDefinition'),
+  },
+  rules: {
+    validate(account) {
+      if ((account.AccessKeyID == null) !== (account.SecretAccessKey == null)) {
+        return 'both access key id and secret access key must be set if one of them is provided';
+      }
+      return undefined;
+    },
+    onCreate(account) {
+      account.ExternalId = randomUUID();
+    },
+  },
+});
+
+export const AwsEksKubernetesRuntimeDefinition = defineKind({
+  name: 'AwsEksKubernetesRuntimeDefinition',
+  domain: 'aws',
+  description: 'EKS specifics of a Kubernetes runtime definition; created by the kubernetes-runtime controller.',
+  shape: 'definition',
+  fields: {
+    AwsAccountID: ref('AwsAccount', { required: true, json: 'AWSAccountID', blocksDelete: true }),
+    ZoneCount: integer({ required: true }),
+    DefaultNodeGroupInstanceType: string({ required: true }),
+    DefaultNodeGroupInitialSize: integer({ required: true }),
+    DefaultNodeGroupMinimumSize: integer({ required: true }),
+    DefaultNodeGroupMaximumSize: integer({ required: true }),
+    KubernetesRuntimeDefinitionID: ref('KubernetesRuntimeDefinition', { required: true }),
+    AwsEksKubernetesRuntimeInstances: association('AwsEksKubernetesRuntimeInstance'),
+  },
+});
+
+export const AwsEksKubernetesRuntimeInstance = defineKind({
+  name: 'AwsEksKubernetesRuntimeInstance',
+  domain: 'aws',
+  description: 'An EKS cluster and the AWS resources built for it.',
+  shape: 'instance',
+  controller: 'aws',
+  fields: {
+    Region: string(),
+    AwsEksKubernetesRuntimeDefinitionID: ref('AwsEksKubernetesRuntimeDefinition', { required: true, blocksDelete: true }),
+    ResourceInventory: json({ description: 'Every AWS resource created, for resumption and teardown.' }),
+    KubernetesRuntimeInstanceID: ref('KubernetesRuntimeInstance', { required: true }),
+  },
+});
+
+export const AwsRelationalDatabaseDefinition = defineKind({
+  name: 'AwsRelationalDatabaseDefinition',
+  domain: 'aws',
+  description: 'A managed relational database (RDS) for workloads.',
+  shape: 'definition',
+  fields: {
+    Engine: string({ required: true, oneOf: Object.keys(relationalDatabaseEngines) }),
+    EngineVersion: string({ required: true }),
+    DatabaseName: string({ required: true }),
+    DatabasePort: integer({ required: true }),
+    BackupDays: integer({ default: 0, queryAliases: ['BackupDays'] }),
+    MachineSize: string({ required: true }),
+    StorageGb: integer({ required: true }),
+    WorkloadSecretName: string({ required: true, queryAliases: ['WorkloadSecretName'], description: 'Kubernetes Secret the workload reads connection details from.' }),
+    AwsAccountID: ref('AwsAccount', { required: true, blocksDelete: true }),
+    AwsRelationalDatabaseInstances: association('AwsRelationalDatabaseInstance'),
+  },
+  rules: {
+    validate(definition) {
+      const versions = relationalDatabaseEngines[String(definition.Engine)] ?? [];
+      if (!versions.includes(String(definition.EngineVersion))) {
+        return `${String(definition.EngineVersion)} version is not supported for engine ${String(definition.Engine)}, valid versions: ${versions.join(', ')}`;
+      }
+      return undefined;
+    },
+  },
+});
+
+export const AwsRelationalDatabaseInstance = defineKind({
+  name: 'AwsRelationalDatabaseInstance',
+  domain: 'aws',
+  description: 'An RDS database attached to a workload instance.',
+  shape: 'instance',
+  controller: 'aws',
+  fields: {
+    AwsRelationalDatabaseDefinitionID: ref('AwsRelationalDatabaseDefinition', { required: true, blocksDelete: true }),
+    ResourceInventory: json(),
+    WorkloadInstanceID: ref('WorkloadInstance', { required: true }),
+  },
+});
+
+export const AwsObjectStorageBucketDefinition = defineKind({
+  name: 'AwsObjectStorageBucketDefinition',
+  domain: 'aws',
+  description: 'An S3 bucket for workloads.',
+  shape: 'definition',
+  fields: {
+    PublicReadAccess: boolean({ default: false }),
+    WorkloadServiceAccountName: string({ required: true, description: 'Service account granted access (IRSA).' }),
+    WorkloadBucketEnvVar: string({ required: true, description: 'Environment variable carrying the bucket name.' }),
+    AwsAccountID: ref('AwsAccount', { required: true, blocksDelete: true }),
+    AwsObjectStorageBucketInstances: association('AwsObjectStorageBucketInstance'),
+  },
+});
+
+export const AwsObjectStorageBucketInstance = defineKind({
+  name: 'AwsObjectStorageBucketInstance',
+  domain: 'aws',
+  description: 'An S3 bucket attached to a workload instance.',
+  shape: 'instance',
+  controller: 'aws',
+  fields: {
+    ResourceInventory: json(),
+    AwsObjectStorageBucketDefinitionID: ref('AwsObjectStorageBucketDefinition', { required: true, blocksDelete: true }),
+    WorkloadInstanceID: ref('WorkloadInstance', { required: true }),
+  },
+});

@@ -1,0 +1,85 @@
+import { association, boolean, integer, nested, ref, string } from '../fields.ts';
+import { defineKind } from '../kind.ts';
+
+export const GatewayDefinition = defineKind({
+  name: 'GatewayDefinition',
+  domain: 'gateway',
+  description: 'Network ingress for a workload: ports, TLS, domain.',
+  shape: 'definition',
+  controller: 'gateway',
+  fields: {
+    HttpPorts: nested('GatewayHttpPort', 'GatewayDefinitionID'),
+    TcpPorts: nested('GatewayTcpPort', 'GatewayDefinitionID'),
+    DomainNameDefinitionID: ref('DomainNameDefinition'),
+    SubDomain: string(),
+    ServiceName: string({ description: 'Kubernetes Service to route to.' }),
+    WorkloadDefinitionID: ref('WorkloadDefinition'),
+    GatewayInstances: association('GatewayInstance'),
+  },
+});
+
+export const GatewayHttpPort = defineKind({
+  name: 'GatewayHttpPort',
+  domain: 'gateway',
+  description: 'An HTTP port exposed by a gateway.',
+  shape: 'plain',
+  fields: {
+    GatewayDefinitionID: ref('GatewayDefinition', { required: true }),
+    Port: integer({ required: true }),
+    Path: string({ default: '/' }),
+    TLSEnabled: boolean({ default: false }),
+    HTTPSRedirect: boolean({ default: false }),
+  },
+});
+
+export const GatewayTcpPort = defineKind({
+  name: 'GatewayTcpPort',
+  domain: 'gateway',
+  description: 'A TCP port exposed by a gateway.',
+  shape: 'plain',
+  fields: {
+    GatewayDefinitionID: ref('GatewayDefinition', { required: true }),
+    Port: integer({ required: true }),
+    TLSEnabled: boolean({ default: false }),
+  },
+});
+
+export const GatewayInstance = defineKind({
+  name: 'GatewayInstance',
+  domain: 'gateway',
+  description: 'A gateway deployed for a workload instance.',
+  shape: 'instance',
+  controller: 'gateway',
+  fields: {
+    KubernetesRuntimeInstanceID: ref('KubernetesRuntimeInstance', { required: true }),
+    GatewayDefinitionID: ref('GatewayDefinition', { required: true, blocksDelete: true }),
+    WorkloadInstanceID: ref('WorkloadInstance', { required: true, queryAliases: ['workloadresourceinstanceid'] }),
+  },
+});
+
+export const DomainNameDefinition = defineKind({
+  name: 'DomainNameDefinition',
+  domain: 'gateway',
+  description: 'A DNS domain and zone workloads can be published under.',
+  shape: 'definition',
+  reconciliationFields: true,
+  fields: {
+    Domain: string({ required: true, description: 'Base domain.' }),
+    Zone: string({ required: true, description: 'DNS zone.' }),
+    AdminEmail: string({ required: true }),
+    DomainNameInstances: association('DomainNameInstance'),
+  },
+});
+
+export const DomainNameInstance = defineKind({
+  name: 'DomainNameInstance',
+  domain: 'gateway',
+  description: 'DNS records for a workload instance.',
+  shape: 'instance',
+  controller: 'gateway',
+  fields: {
+    DomainNameDefinitionID: ref('DomainNameDefinition', { required: true, blocksDelete: true }),
+    WorkloadInstanceID: ref('WorkloadInstance', { required: true, queryAliases: ['workloadresourceinstanceid'] }),
+    KubernetesRuntimeInstanceID: ref('KubernetesRuntimeInstance', { required: true }),
+  },
+});

@@ -1,0 +1,33 @@
+import { association, json, ref, string } from '../fields.ts';
+import { defineKind } from '../kind.ts';
+
+export const HelmWorkloadDefinition = defineKind({
+  name: 'HelmWorkloadDefinition',
+  domain: 'helm-workload',
+  description: 'A workload packaged as a Helm chart, with default values.',
+  shape: 'definition',
+  controller: 'helm-workload',
+  fields: {
+    Repo: string({ required: true, description: 'Chart repository: an https:// or oci:// URL.' }),
+    Chart: string({ required: true }),
+    ChartVersion: string(),
+    ValuesDocument: string({ query: false, description: 'Helm values (YAML) inherited by instances.' }),
+    HelmWorkloadInstances: association('HelmWorkloadInstance'),
+    AdditionalResources: json({ description: 'Extra Kubernetes manifests deployed with the chart.' }),
+  },
+});
+
+export const HelmWorkloadInstance = defineKind({
+  name: 'HelmWorkloadInstance',
+  domain: 'helm-workload',
+  description: 'A release of a Helm workload definition on a Kubernetes runtime.',
+  shape: 'instance',
+  controller: 'helm-workload',
+  fields: {
+    ValuesDocument: string({ query: false, description: 'Helm values merged over the definition’s.' }),
+    KubernetesRuntimeInstanceID: ref('KubernetesRuntimeInstance', { required: true, blocksDelete: true }),
+    ReleaseNamespace: string(),
+    HelmWorkloadDefinitionID: ref('HelmWorkloadDefinition', { required: true, blocksDelete: true }),
+    AdditionalResources: json(),
+  },
+});

@@ -1,0 +1,82 @@
+import { association, boolean, integer, ref, string, time } from '../fields.ts';
+import { defineKind } from '../kind.ts';
+
+/** Threeport locations and the AWS region each maps to ("Local" has none). */
+export const locations: Readonly<Record<string, string | undefined>> = {
+  Local: undefined,
+  'NorthAmerica:NewYork': 'us-east-1',
+  'NorthAmerica:Chicago': 'us-east-2',
+  'NorthAmerica:LosAngeles': 'us-west-1',
+  'NorthAmerica:Seattle': 'us-west-2',
+  'NorthAmerica:Toronto': 'ca-central-1',
+  'SouthAmerica:SaoPaulo': 'sa-east-1',
+  'Asia:HongKong': 'ap-east-1',
+  'Asia:Hyderabad': 'ap-south-2',
+  'Asia:Jakarta': 'ap-southeast-3',
+  'Asia:Mumbai': 'ap-south-1',
+  'Asia:Osaka': 'ap-northeast-3',
+  'Asia:Seoul': 'ap-northeast-2',
+  'Asia:Singapore': 'ap-southeast-1',
+  'Asia:Tokyo': 'ap-northeast-1',
+  'Asia:Manama': 'me-south-1',
+  'Asia:Dubai': 'me-central-1',
+  'Oceana:Sydney': 'ap-southeast-2',
+  'Oceana:Melbourne': 'ap-southeast-4',
+  'Europe:Frankfurt': 'eu-central-1',
+  'Europe:Dublin': 'eu-west-1',
+  'Europe:London': 'eu-west-2',
+  'Europe:Milan': 'eu-south-1',
+  'Europe:Paris': 'eu-west-3',
+  'Europe:Madrid': 'eu-south-2',
+  'Europe:Stockholm': 'eu-north-1',
+  'Europe:Zurich': 'eu-central-2',
+  'Africa:CapeTown': 'af-south-1',
+  // The original listed "SouthAmerica" with the region misspelt; accepted for old configs.
+  SouthAmerica: 'sa-east-1',
+};
+
+export const infraProviders = ['kind', 'eks'] as const;
+
+export const KubernetesRuntimeDefinition = defineKind({
+  name: 'KubernetesRuntimeDefinition',
+  domain: 'kubernetes-runtime',
+  description: 'The kind of Kubernetes cluster to run workloads on: provider, node sizing, availability.',
+  shape: 'definition',
+  controller: 'kubernetes-runtime',
+  fields: {
+    InfraProvider: string({ required: true, oneOf: infraProviders, immutable: true }),
+    InfraProviderAccountName: string({ description: 'Name of the AwsAccount to use; the default account when empty.' }),
+    HighAvailability: boolean({ default: false }),
+    NodeSize: string({ default: 'Medium' }),
+    NodeProfile: string({ default: 'Balanced' }),
+    NodeMaximum: integer({ default: 250 }),
+    KubernetesRuntimeInstances: association('KubernetesRuntimeInstance'),
+  },
+});
+
+export const KubernetesRuntimeInstance = defineKind({
+  name: 'KubernetesRuntimeInstance',
+  domain: 'kubernetes-runtime',
+  description: 'A Kubernetes cluster, with the connection details controllers use to reach it.',
+  shape: 'instance',
+  controller: 'kubernetes-runtime',
+  fields: {
+    Location: string({ required: true, oneOf: Object.keys(locations), immutable: true }),
+    ThreeportControlPlaneHost: boolean(),
+    APIEndpoint: string({ query: false }),
+    CACertificate: string({ query: false }),
+    Certificate: string({ query: false }),
+    CertificateKey: string({ encrypted: true }),
+    ConnectionToken: string({ encrypted: true }),
+    ConnectionTokenExpiration: time({ query: false }),
+    DefaultRuntime: boolean({ default: false }),
+    KubernetesRuntimeDefinitionID: ref('KubernetesRuntimeDefinition', { required: true, blocksDelete: true }),
+    WorkloadInstances: association('WorkloadInstance', { json: 'WorkloadInstance' }),
+    ControlPlaneInstances: association('ControlPlaneInstance', { json: 'ControlPlaneInstance' }),
+    ForceDelete: boolean({ default: false }),
+    GatewayControllerInstanceID: ref('WorkloadInstance', { json: 'GatewayWorkloadInstanceID', query: false }),
+    DnsControllerInstanceID: ref('WorkloadInstance', { json: 'DnsControllerInstanceId', query: false }),
+    SecretsControllerInstanceID: ref('WorkloadInstance', { json: 'SecretsControllerInstanceId', query: false }),
+    ThreeportAgentImage: string({ query: false }),
+  },
+});

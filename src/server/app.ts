@@ -1,0 +1,74 @@
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import { isApiError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import type { ObjectStore } from '../store/object-store.ts';
+import { registerCustomRoutes } from './custom-routes.ts';
+import { errorEnvelope } from './envelope.ts';
+import { openApiDocument } from './openapi.ts';
+import { registerKindRoutes } from './routes.ts';
+
+export interface AppOptions {
+  store: ObjectStore;
+  logger: Logger;
+  /** Reported by GET /version. */
+  version: string;
+  /** Largest accepted request body in bytes. */
+  bodyLimit?: number;
+  /** Extra readiness checks (database, bus); each throws when not ready. */
+  readiness?: Record<string, () => Promise<unknown>>;
+}
+
+const typeOf = (url: string, app: { store: ObjectStore }): string => {
+  const plural = /^\/v0\/([a-z-]+)/.exec(url)?.[1];
+  return (plural && app.store.registry.byPlural(plural)?.name) || '';
+};
+
+/** The REST API: generic v0 routes for every kind, the original's custom routes, health and docs. */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { store, logger } = options;
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: options.bodyLimit ?? 4 * 1024 * 1024,
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+  });
+
+  // One line per request, without bodies or headers: secrets travel in bodies only.
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const type = typeOf(request.url, { store });
+    if (isApiError(error)) return reply.code(error.status).send(errorEnvelope(type, error.status, error.message));
+    if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+      // Fastify's own rejections: bad JSON, body too large, wrong content type.
+      return reply.code(error.statusCode).send(errorEnvelope(type, error.statusCode, error.message));
+    }
+    request.log.error({ err: error, method: request.method, url: request.url }, 'request failed');
+    return reply.code(500).send(errorEnvelope(type, 500, `internal error (request ${request.id}); see the API server log`));
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send(errorEnvelope(typeOf(request.url, { store }), 404, `no route for ${request.method} ${request.url.split('?')[0]}`)),
+  );
+
+  app.get('/version', async () => ({ Version: options.version }));
+  app.get('/livez', async () => 'OK');
+  app.get('/readyz', async (_request, reply) => {
+    const failures: Record<string, string> = {};
+    for (const [name, check] of Object.entries(options.readiness ?? {})) {
+      await check().catch((error: unknown) => (failures[name] = error instanceof Error ? error.message : String(error)));
+    }
+    if (Object.keys(failures).length > 0) return reply.code(503).send({ ready: false, failures });
+    return 'OK';
+  });
+
+  const document = openApiDocument(store.registry, options.version);
+  app.get('/openapi.json', async () => document);
+
+  registerCustomRoutes(app, store);
+  registerKindRoutes(app, store);
+  return app;
+}

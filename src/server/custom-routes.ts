@@ -1,0 +1,58 @@
+import type { FastifyInstance } from 'fastify';
+import { badRequest } from '../errors.ts';
+import type { ScalarField } from '../model/fields.ts';
+import type { ObjectStore } from '../store/object-store.ts';
+import { envelope } from './envelope.ts';
+import { checkPayload } from './payload.ts';
+import { parseFilterValue, parsePaging } from './query.ts';
+
+type Query = Record<string, string | string[] | undefined>;
+
+/** The original's hand-written routes (§7.2), on top of the generic ones. */
+export function registerCustomRoutes(app: FastifyInstance, store: ObjectStore): void {
+  const { registry } = store;
+
+  // The workload controller stores the manifests split out of a definition in one go.
+  const resourceDefinition = registry.get('WorkloadResourceDefinition');
+  app.post('/v0/workload-resource-definition-sets', async (request, reply) => {
+    const body = request.body;
+    if (!Array.isArray(body) || body.length === 0) throw badRequest('JSON payload must be a non-empty array of WorkloadResourceDefinition objects');
+    const inputs = body.map((item) => checkPayload(registry, resourceDefinition, item, 'POST').object);
+    const created = await store.createAll(resourceDefinition, inputs);
+    return reply.code(201).send(envelope(resourceDefinition.name, created, { Page: 1, Size: created.length, TotalCount: created.length }, 201));
+  });
+
+  // Removes the events of one workload instance (or helm workload instance).
+  const workloadEvent = registry.get('WorkloadEvent');
+  const eventOwners: Record<string, string> = { workloadinstanceid: 'WorkloadInstanceID', helmworkloadinstanceid: 'HelmWorkloadInstanceID' };
+  app.delete('/v0/workload-events', async (request, reply) => {
+    const keys = Object.keys(request.query as Query);
+    const key = keys[0];
+    if (keys.length !== 1 || !key || !eventOwners[key]) {
+      throw badRequest('exactly one query parameter is required: workloadinstanceid or helmworkloadinstanceid');
+    }
+    const field = eventOwners[key]!;
+    const value = parseFilterValue(key, workloadEvent.fields[field] as ScalarField, String((request.query as Query)[key]));
+    const deleted = await store.deleteWhere(workloadEvent, field, value);
+    return reply.send(envelope(workloadEvent.name, deleted, { Page: 1, Size: deleted.length, TotalCount: deleted.length }));
+  });
+
+  // Events attached to one object, with Event field filters.
+  const event = registry.get('Event');
+  app.get('/v0/events-join-attached-object-references', async (request, reply) => {
+    const query = request.query as Query;
+    if (typeof query.objectid !== 'string') throw badRequest('query parameter objectid is required');
+    const objectId = parseFilterValue('objectid', { valueType: 'integer' } as ScalarField, query.objectid) as number;
+    const filters = new Map<string, unknown>();
+    for (const key of Object.keys(query)) {
+      if (['objectid', 'page', 'size'].includes(key)) continue;
+      const fieldName = event.queryKeys.get(key);
+      const field = fieldName ? event.fields[fieldName] : undefined;
+      if (!fieldName || field?.kind !== 'scalar') throw badRequest(`unsupported query parameter: ${key}`);
+      filters.set(event.jsonKey(fieldName), parseFilterValue(key, field, String(query[key])));
+    }
+    const paging = parsePaging(query);
+    const { objects, total } = await store.eventsForObject(objectId, { filters, ...paging });
+    return reply.send(envelope(event.name, objects, { Page: paging.page, Size: paging.size, TotalCount: total }));
+  });
+}

@@ -1,0 +1,68 @@
+import type { Registry } from '../model/registry.ts';
+import type { Database, Queryable } from './database.ts';
+import { coreDdl, fingerprint, registryDdl } from './schema.ts';
+
+/**
+ * A change the registry cannot express additively (renames, type changes, data moves).
+ * Append new ones; never edit one that has shipped.
+ */
+interface Migration {
+  version: number;
+  name: string;
+  up(tx: Queryable): Promise<void>;
+}
+
+const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'core tables: object ids, revisions, outbox',
+    async up(tx) {
+      for (const statement of coreDdl.split(';').map((s) => s.trim()).filter(Boolean)) await tx.query(statement);
+    },
+  },
+];
+
+const MIGRATION_LOCK = 7_410_123_007;
+
+/**
+ * Brings the database schema up to date at start-up: numbered migrations first, then the
+ * registry's kind tables, columns and indexes (idempotent, skipped when unchanged).
+ */
+export async function migrate(db: Database, registry: Registry): Promise<{ applied: string[] }> {
+  const applied: string[] = [];
+  await db.exec(`CREATE TABLE IF NOT EXISTS threeport_schema_migrations (
+    version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)`);
+  await db.exec(`CREATE TABLE IF NOT EXISTS threeport_schema_state (
+    singleton BOOLEAN PRIMARY KEY, registry_fingerprint TEXT NOT NULL, updated_at TIMESTAMPTZ NOT NULL)`);
+
+  await db.transaction(async (tx) => {
+    // Serialises API replicas starting together. CockroachDB has no advisory locks; its
+    // transactional schema changes make the idempotent DDL below safe there anyway.
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    const done = new Set((await tx.query<{ version: number }>('SELECT version FROM threeport_schema_migrations')).map((r) => Number(r.version)));
+    for (const migration of migrations) {
+      if (done.has(migration.version)) continue;
+      await migration.up(tx);
+      await tx.query('INSERT INTO threeport_schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [
+        migration.version,
+        migration.name,
+        new Date(),
+      ]);
+      applied.push(`${migration.version} ${migration.name}`);
+    }
+
+    const statements = registryDdl(registry);
+    const wanted = fingerprint(statements);
+    const [state] = await tx.query<{ registry_fingerprint: string }>('SELECT registry_fingerprint FROM threeport_schema_state');
+    if (state?.registry_fingerprint !== wanted) {
+      for (const statement of statements) await tx.query(statement);
+      await tx.query(
+        `INSERT INTO threeport_schema_state (singleton, registry_fingerprint, updated_at) VALUES (true, $1, $2)
+         ON CONFLICT (singleton) DO UPDATE SET registry_fingerprint = excluded.registry_fingerprint, updated_at = excluded.updated_at`,
+        [wanted, new Date()],
+      );
+      applied.push(`registry schema ${wanted.slice(0, 12)}`);
+    }
+  });
+  return { applied };
+}
