@@ -1,0 +1,146 @@
+/**
+ * Our own control plane for tests: in this process (fast, with access to the store and bus), or
+ * as a separate `threeport server` process (for kill -9, restarts, start-up errors).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll } from 'vitest';
+import { ApiClient } from '../../src/client/api-client.ts';
+import { startApiServer, type RunningApiServer } from '../../src/control-plane/api-server.ts';
+import { createLogger, silentLogger } from '../../src/log.ts';
+import { FieldCipher } from '../../src/store/field-cipher.ts';
+import { freePort } from '../../src/testbed/ports.ts';
+import { freshDatabase } from './peers.ts';
+
+export const repoRoot = new URL('../../', import.meta.url).pathname;
+
+export interface ApiHarness {
+  url: string;
+  client: ApiClient;
+  server: RunningApiServer;
+  encryptionKey: string;
+  databaseUrl?: string;
+  close(): Promise<void>;
+}
+
+export interface ApiOptions {
+  /** `postgres` takes a fresh database from the test bed; `pglite` a fresh data directory. */
+  database?: 'postgres' | 'pglite';
+  /** Reuse this database instead of a fresh one. */
+  databaseUrl?: string;
+  dataDir?: string;
+  natsUrl?: string;
+  encryptionKey?: string;
+}
+
+export const tempDir = (prefix: string): string => mkdtempSync(join(tmpdir(), `threeport-${prefix}-`));
+
+const testLogger = () => (process.env.THREEPORT_TEST_LOG ? createLogger('debug', 'test-api') : silentLogger());
+
+/** An API server in this process on a free port; closed after the test file. */
+export async function startApi(options: ApiOptions = {}): Promise<ApiHarness> {
+  const databaseUrl = options.databaseUrl ?? (options.database === 'postgres' ? await freshDatabase() : undefined);
+  const encryptionKey = options.encryptionKey ?? FieldCipher.generateKey();
+  const server = await startApiServer(
+    {
+      host: '127.0.0.1',
+      port: 0,
+      ...(databaseUrl && { databaseUrl }),
+      dataDir: options.dataDir ?? tempDir('pglite'),
+      ...(options.natsUrl && { natsUrl: options.natsUrl }),
+      encryptionKey,
+      logLevel: 'silent',
+      bodyLimit: 4 * 1024 * 1024,
+    },
+    testLogger(),
+  );
+  afterAll(() => server.close());
+  return {
+    url: server.url,
+    client: new ApiClient({ baseUrl: server.url }),
+    server,
+    encryptionKey,
+    ...(databaseUrl && { databaseUrl }),
+    close: () => server.close(),
+  };
+}
+
+export interface SpawnedApi {
+  url: string;
+  child: ChildProcess;
+  client: ApiClient;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output(): string;
+  /** SIGKILL, as in a crash. */
+  kill(): Promise<void>;
+  /** SIGTERM and wait for exit; resolves with the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** Runs `threeport <args>` and resolves with its exit code and output (for start-up error tests). */
+export function runThreeport(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(repoRoot, 'bin/threeport.js'), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`threeport ${args.join(' ')} did not exit within ${timeoutMs} ms:\n${output}`));
+    }, timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
+/** `threeport server` as its own process on a free port, ready when this resolves; killed after the test file. */
+export async function spawnApi(options: ApiOptions & { encryptionKey: string }): Promise<SpawnedApi> {
+  const port = await freePort();
+  const args = ['server', '--listen', `127.0.0.1:${port}`, '--log-level', 'info'];
+  if (options.databaseUrl) args.push('--database-url', options.databaseUrl);
+  else args.push('--data-dir', options.dataDir ?? tempDir('pglite'));
+  if (options.natsUrl) args.push('--nats-url', options.natsUrl);
+  const child = spawn(process.execPath, [join(repoRoot, 'bin/threeport.js'), ...args], {
+    env: { ...process.env, THREEPORT_ENCRYPTION_KEY: options.encryptionKey },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk) => (output += chunk));
+  child.stderr?.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const url = `http://127.0.0.1:${port}`;
+  const client = new ApiClient({ baseUrl: url, timeoutMs: 5000 });
+
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`threeport server exited with ${child.exitCode}:\n${output}`);
+    const ready = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
+    if (ready) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`threeport server not ready within 60 s:\n${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+
+  const spawned: SpawnedApi = {
+    url,
+    child,
+    client,
+    output: () => output,
+    async kill() {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+  };
+  afterAll(() => spawned.kill());
+  return spawned;
+}
