@@ -62,7 +62,7 @@ export class KindClient {
   }
 
   async list(filters: Filters = {}, options: ListOptions = {}): Promise<ListResult> {
-    const query = new URLSearchParams(Object.entries(filters).map(([key, value]) => [key, String(value)]));
+    const query = new URLSearchParams(Object.entries(filters).map(([key, value]): [string, string] => [key, String(value)]));
     if (options.page) query.set('page', String(options.page));
     if (options.size) query.set('size', String(options.size));
     const body = await this.#client.request('GET', `${this.kind.path}${query.size ? `?${query}` : ''}`);
