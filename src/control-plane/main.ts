@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { createLogger } from '../log.ts';
+import { startAllInOne } from './all-in-one.ts';
 import { startApiServer } from './api-server.ts';
 import { ConfigError, defaultDataDir, resolveServerConfig, type ServerFlags } from './config.ts';
 import { VERSION } from './version.ts';
@@ -11,10 +12,11 @@ function fail(error: unknown): never {
   process.exit(1);
 }
 
-async function runServer(flags: ServerFlags): Promise<void> {
+/** Runs until SIGTERM/SIGINT, then closes what `start` returned. */
+async function runServer(flags: ServerFlags, start: typeof startApiServer): Promise<void> {
   const config = resolveServerConfig(flags);
   const logger = createLogger(config.logLevel);
-  const server = await startApiServer(config, logger);
+  const server = await start(config, logger);
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) return;
@@ -31,21 +33,23 @@ async function runServer(flags: ServerFlags): Promise<void> {
   process.on('SIGINT', stop);
 }
 
+function serverOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--listen <host:port>', 'address to listen on [env THREEPORT_LISTEN] (default: "127.0.0.1:1323")'))
+    .addOption(new Option('--database-url <url>', 'PostgreSQL or CockroachDB URL; without it, an embedded database in --data-dir [env THREEPORT_DATABASE_URL]'))
+    .addOption(new Option('--data-dir <dir>', `directory of the embedded database [env THREEPORT_DATA_DIR] (default: "${defaultDataDir()}")`))
+    .addOption(new Option('--nats-url <url>', 'NATS JetStream URL; without it, an in-process bus [env THREEPORT_NATS_URL]'))
+    .addOption(new Option('--encryption-key <base64>', 'AES-256 key for encrypted fields, 32 bytes base64 [env THREEPORT_ENCRYPTION_KEY or ENCRYPTION_KEY]; generated into --data-dir in embedded mode'))
+    .addOption(new Option('--log-level <level>', 'trace, debug, info, warn, error [env THREEPORT_LOG_LEVEL] (default: "info")'))
+    .addOption(new Option('--body-limit <bytes>', 'largest request body accepted [env THREEPORT_BODY_LIMIT] (default: 4 MiB)'));
+}
+
 const program = new Command('threeport')
   .description('threeport control plane processes')
   .version(VERSION, '-v, --version')
   .showHelpAfterError();
 
-program
-  .command('server')
-  .description('Run the REST API and the notification relay')
-  .addOption(new Option('--listen <host:port>', 'address to listen on [env THREEPORT_LISTEN] (default: "127.0.0.1:1323")'))
-  .addOption(new Option('--database-url <url>', 'PostgreSQL or CockroachDB URL; without it, an embedded database in --data-dir [env THREEPORT_DATABASE_URL]'))
-  .addOption(new Option('--data-dir <dir>', `directory of the embedded database [env THREEPORT_DATA_DIR] (default: "${defaultDataDir()}")`))
-  .addOption(new Option('--nats-url <url>', 'NATS JetStream URL; without it, an in-process bus [env THREEPORT_NATS_URL]'))
-  .addOption(new Option('--encryption-key <base64>', 'AES-256 key for encrypted fields, 32 bytes base64 [env THREEPORT_ENCRYPTION_KEY or ENCRYPTION_KEY]; generated into --data-dir in embedded mode'))
-  .addOption(new Option('--log-level <level>', 'trace, debug, info, warn, error [env THREEPORT_LOG_LEVEL] (default: "info")'))
-  .addOption(new Option('--body-limit <bytes>', 'largest request body accepted [env THREEPORT_BODY_LIMIT] (default: 4 MiB)'))
+serverOptions(program.command('server').description('Run the REST API and the notification relay'))
   .addHelpText(
     'after',
     `
@@ -54,6 +58,10 @@ Examples:
   threeport server --database-url postgres://threeport@127.0.0.1:5432/threeport \\
                    --nats-url nats://127.0.0.1:4222    production wiring`,
   )
-  .action((flags: ServerFlags) => runServer(flags).catch(fail));
+  .action((flags: ServerFlags) => runServer(flags, startApiServer).catch(fail));
+
+serverOptions(program.command('all-in-one').description('Run the API, the relay and every controller in one process (what `tptctl up` starts)'))
+  .addHelpText('after', '\nExample:\n  threeport all-in-one --data-dir ~/.threeport/control-planes/dev/data')
+  .action((flags: ServerFlags) => runServer(flags, startAllInOne).catch(fail));
 
 program.parseAsync().catch(fail);
