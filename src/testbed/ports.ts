@@ -14,6 +14,25 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** `count` distinct ports that were free a moment ago (held together while chosen, so they differ). */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () =>
+      new Promise<import('node:net').Server>((resolveServer, reject) => {
+        const server = createServer();
+        server.on('error', reject);
+        server.listen(0, '127.0.0.1', () => resolveServer(server));
+      }),
+    ),
+  );
+  const ports = servers.map((server) => {
+    const address = server.address();
+    return typeof address === 'object' && address ? address.port : 0;
+  });
+  await Promise.all(servers.map((server) => new Promise((resolveClose) => server.close(resolveClose))));
+  return ports;
+}
+
 /** Whether something accepts TCP connections on 127.0.0.1:port. */
 export function isListening(port: number, timeoutMs = 1_000): Promise<boolean> {
   return new Promise((resolveListening) => {

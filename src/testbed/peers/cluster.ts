@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { TestbedError } from '../errors.ts';
+import { freePorts } from '../ports.ts';
 import { isRunning } from '../process-identity.ts';
 import { ProcessRegistry } from '../processes.ts';
 import { tail } from '../run-command.ts';
@@ -62,24 +63,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     KWOK_KUBE_VERSION: versions.kubernetes,
   };
   try {
-    await registry.runToEnd(
-      `cluster-${name}-create`,
-      tool('kwokctl'),
-      [
-        'create', 'cluster',
-        '--name', name,
-        '--runtime', 'binary',
-        '--kubeconfig', kubeconfigPath,
-        '--etcd-binary', tool('etcd'),
-        '--kube-apiserver-binary', tool('kube-apiserver'),
-        '--kube-controller-manager-binary', tool('kube-controller-manager'),
-        '--kube-scheduler-binary', tool('kube-scheduler'),
-        '--kwok-controller-binary', tool('kwok'),
-        '--disable-qps-limits',
-        '--wait', '2m',
-      ],
-      { env: kwokEnv, timeoutMs: 180_000 },
-    );
+    await createWithRetry(registry, dir, name, tool, kwokEnv);
     adoptComponents(registry, dir, name);
     await registry.runToEnd(`cluster-${name}-scale`, tool('kwokctl'), ['scale', 'node', '--name', name, '--replicas', String(options.nodes ?? 2)], {
       env: kwokEnv,
@@ -107,6 +91,69 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     await stopLocalCluster({ name, dir });
     throw error;
   }
+}
+
+/**
+ * kwokctl picks ports by counting down from 32767 in each process, so two clusters created at
+ * the same moment (two test runs) pick the same ones. We choose random free ports ourselves and
+ * bind everything to loopback; should a port be taken between choosing and binding, the
+ * creation is retried with new ones.
+ */
+async function createWithRetry(registry: ProcessRegistry, dir: string, name: string, tool: (name: ToolName) => string, env: NodeJS.ProcessEnv): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const configPath = join(dir, 'clusters', `${name}.kwokctl.yaml`);
+    writeFileSync(configPath, await kwokctlConfiguration());
+    try {
+      await registry.runToEnd(
+        `cluster-${name}-create`,
+        tool('kwokctl'),
+        [
+          'create', 'cluster',
+          '--name', name,
+          '--config', configPath,
+          '--runtime', 'binary',
+          '--kubeconfig', kubeconfigPathOf(dir, name),
+          '--etcd-binary', tool('etcd'),
+          '--kube-apiserver-binary', tool('kube-apiserver'),
+          '--kube-controller-manager-binary', tool('kube-controller-manager'),
+          '--kube-scheduler-binary', tool('kube-scheduler'),
+          '--kwok-controller-binary', tool('kwok'),
+          '--disable-qps-limits',
+          '--wait', '90s',
+        ],
+        { env, timeoutMs: 180_000 },
+      );
+      return;
+    } catch (error) {
+      const portTaken = /address already in use/i.test(String(error)) || componentLogsMention(dir, name, /address already in use/i);
+      adoptComponents(registry, dir, name);
+      await stopLocalCluster({ name, dir });
+      if (!portTaken || attempt >= 3) throw error;
+    }
+  }
+}
+
+async function kwokctlConfiguration(): Promise<string> {
+  const [etcdPeerPort, etcdPort, kubeApiserverPort, kubeControllerManagerPort, kubeSchedulerPort, kwokControllerPort] = await freePorts(6);
+  return [
+    'apiVersion: config.kwok.x-k8s.io/v1alpha1',
+    'kind: KwokctlConfiguration',
+    'options:',
+    '  bindAddress: 127.0.0.1',
+    `  etcdPeerPort: ${etcdPeerPort}`,
+    `  etcdPort: ${etcdPort}`,
+    `  kubeApiserverPort: ${kubeApiserverPort}`,
+    `  kubeControllerManagerPort: ${kubeControllerManagerPort}`,
+    `  kubeSchedulerPort: ${kubeSchedulerPort}`,
+    `  kwokControllerPort: ${kwokControllerPort}`,
+    '',
+  ].join('\n');
+}
+
+function componentLogsMention(dir: string, name: string, pattern: RegExp): boolean {
+  const logsDir = join(kwokWorkdir(dir), 'clusters', name, 'logs');
+  if (!existsSync(logsDir)) return false;
+  return readdirSync(logsDir).some((file) => pattern.test(readFileSync(join(logsDir, file), 'utf8')));
 }
 
 /** kwokctl starts each component in its own session and notes its pid; record them as ours. */
@@ -141,7 +188,15 @@ export async function stopLocalCluster(options: { name: string; dir: string }): 
   const registry = new ProcessRegistry(dir);
   const prefix = `cluster-${options.name}-`;
   for (const process of registry.list().filter((p) => p.name.startsWith(prefix))) await registry.stop(process.name);
-  rmSync(join(kwokWorkdir(dir), 'clusters', options.name), { recursive: true, force: true });
+  const clusterDir = join(kwokWorkdir(dir), 'clusters', options.name);
+  // Keep the components' logs for whoever looks into a failed start.
+  if (existsSync(join(clusterDir, 'logs'))) {
+    const kept = join(registry.logsDir, `cluster-${options.name}-components`);
+    rmSync(kept, { recursive: true, force: true });
+    mkdirSync(registry.logsDir, { recursive: true });
+    renameSync(join(clusterDir, 'logs'), kept);
+  }
+  rmSync(clusterDir, { recursive: true, force: true });
   rmSync(kubeconfigPathOf(dir, options.name), { force: true });
 }
 
