@@ -1,6 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { isApiError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import { isDatabaseError, type DatabaseError } from '../store/database.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import { registerCustomRoutes } from './custom-routes.ts';
 import { errorEnvelope } from './envelope.ts';
@@ -22,6 +23,16 @@ const typeOf = (url: string, app: { store: ObjectStore }): string => {
   const plural = /^\/v0\/([a-z-]+)/.exec(url)?.[1];
   return (plural && app.store.registry.byPlural(plural)?.name) || '';
 };
+
+/**
+ * Database drivers attach the statement, its parameters and their values to errors; none of that
+ * may reach a log (parameters carry secrets). Keep what identifies the failure.
+ */
+function loggableError(error: Error): Record<string, unknown> {
+  if (!isDatabaseError(error)) return { type: error.name, message: error.message, stack: error.stack };
+  const { code, routine, constraint, table } = error as DatabaseError & { routine?: string; table?: string };
+  return { type: 'DatabaseError', code, message: error.message, routine, constraint, table };
+}
 
 /** The REST API: generic v0 routes for every kind, the original's custom routes, health and docs. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -46,7 +57,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       // Fastify's own rejections: bad JSON, body too large, wrong content type.
       return reply.code(error.statusCode).send(errorEnvelope(type, error.statusCode, error.message));
     }
-    request.log.error({ err: error, method: request.method, url: request.url }, 'request failed');
+    request.log.error({ err: loggableError(error), method: request.method, url: request.url }, 'request failed');
     return reply.code(500).send(errorEnvelope(type, 500, `internal error (request ${request.id}); see the API server log`));
   });
 

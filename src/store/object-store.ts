@@ -394,7 +394,7 @@ export class ObjectStore {
       `WITH o AS (UPDATE ${kind.table} SET version = $2, updated_at = $3, deleted_at = $3 WHERE id = $1 AND deleted_at IS NULL RETURNING id)
        INSERT INTO threeport_revisions (object_id, version, kind, operation, recorded_at, snapshot)
        SELECT id, $2, $4, 'Deleted', $3, $5 FROM o`,
-      [deleted.ID, deleted.Version, kind.name, now, JSON.stringify(deleted)],
+      [deleted.ID, deleted.Version, now, kind.name, JSON.stringify(deleted)],
       `delete_${kind.table}`,
     );
   }
