@@ -1,4 +1,6 @@
-import type { Publisher } from './publisher.ts';
+import { MemoryKeyValue, type KeyValueStore } from './key-value.ts';
+import { MemoryWorkQueue, type QueuedMessage } from './memory-work-queue.ts';
+import type { ConsumerSpec, ControllerBus, WorkQueueConsumer } from './work-queue.ts';
 
 export interface BusMessage {
   subject: string;
@@ -8,17 +10,33 @@ export interface BusMessage {
 
 type Listener = (message: BusMessage) => void;
 
+/** A NATS-style subject pattern (`*` one token, `>` the rest) as a regular expression. */
+export function subjectPattern(pattern: string): RegExp {
+  const source = pattern
+    .split('.')
+    .map((token) => (token === '*' ? '[^.]+' : token === '>' ? '.+' : token.replace(/[-/\\^$+?()|[\]{}]/g, '\\$&')))
+    .join('\\.');
+  return new RegExp(`^${source}$`);
+}
+
 /**
- * The in-process bus of the embedded mode: same contract as NATS for the publishing side, with
- * subscribers in the same process. Duplicate message IDs within the window are dropped, as JetStream does.
+ * The in-process bus of the embedded mode: the same contract as NATS JetStream for the publishing
+ * side (duplicate message IDs within the window are dropped) and for controllers (durable work
+ * queues with ack/nak, and a key-value store for locks), with everything in this process.
  */
-export class MemoryBus implements Publisher {
+export class MemoryBus implements ControllerBus {
   readonly #listeners = new Set<{ pattern: RegExp; listener: Listener }>();
   readonly #recentIds = new Map<string, number>();
   readonly #duplicateWindowMs: number;
+  readonly #queues = new Map<string, MemoryWorkQueue>();
+  readonly #buckets = new Map<string, MemoryKeyValue>();
+  /** Published before any consumer asked for them: kept, like a stream keeps them, until one does. */
+  readonly #unclaimed: QueuedMessage[] = [];
+  readonly #maxUnclaimed: number;
 
-  constructor(options: { duplicateWindowMs?: number } = {}) {
+  constructor(options: { duplicateWindowMs?: number; maxUnclaimed?: number } = {}) {
     this.#duplicateWindowMs = options.duplicateWindowMs ?? 120_000;
+    this.#maxUnclaimed = options.maxUnclaimed ?? 100_000;
   }
 
   async publish(subject: string, payload: string, messageId: string): Promise<void> {
@@ -32,20 +50,49 @@ export class MemoryBus implements Publisher {
     for (const { pattern, listener } of this.#listeners) {
       if (pattern.test(subject)) listener({ subject, payload, messageId });
     }
+    const message = { subject, payload, storedAtMs: now };
+    const queue = [...this.#queues.values()].find((candidate) => candidate.filter.test(subject));
+    if (queue) queue.enqueue(message);
+    else {
+      this.#unclaimed.push(message);
+      if (this.#unclaimed.length > this.#maxUnclaimed) this.#unclaimed.shift();
+    }
   }
 
-  /** Listens on a NATS-style subject pattern (`*` one token, `>` the rest); returns an unsubscribe function. */
-  subscribe(subjectPattern: string, listener: Listener): () => void {
-    const source = subjectPattern
-      .split('.')
-      .map((token) => (token === '*' ? '[^.]+' : token === '>' ? '.+' : token.replace(/[-/\\^$+?()|[\]{}]/g, '\\$&')))
-      .join('\\.');
-    const entry = { pattern: new RegExp(`^${source}$`), listener };
+  /** Listens on a NATS-style subject pattern; returns an unsubscribe function. */
+  subscribe(pattern: string, listener: Listener): () => void {
+    const entry = { pattern: subjectPattern(pattern), listener };
     this.#listeners.add(entry);
     return () => this.#listeners.delete(entry);
   }
 
+  async consumer(spec: ConsumerSpec): Promise<WorkQueueConsumer> {
+    let queue = this.#queues.get(spec.durable);
+    if (!queue) {
+      queue = new MemoryWorkQueue(subjectPattern(spec.filterSubject), spec.ackWaitMs);
+      this.#queues.set(spec.durable, queue);
+      for (let index = 0; index < this.#unclaimed.length; ) {
+        const message = this.#unclaimed[index]!;
+        if (queue.filter.test(message.subject)) {
+          queue.enqueue(message);
+          this.#unclaimed.splice(index, 1);
+        } else index++;
+      }
+    }
+    return queue;
+  }
+
+  async keyValue(bucket: string): Promise<KeyValueStore> {
+    let store = this.#buckets.get(bucket);
+    if (!store) {
+      store = new MemoryKeyValue();
+      this.#buckets.set(bucket, store);
+    }
+    return store;
+  }
+
   async close(): Promise<void> {
     this.#listeners.clear();
+    for (const queue of this.#queues.values()) queue.close();
   }
 }

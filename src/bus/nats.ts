@@ -1,7 +1,10 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type StreamConfig } from '@nats-io/jetstream';
 import type { Logger } from '../log.ts';
-import type { Publisher } from './publisher.ts';
+import type { KeyValueStore } from './key-value.ts';
+import { openNatsKeyValue } from './nats-key-value.ts';
+import { NatsWorkQueueConsumer } from './nats-work-queue.ts';
+import type { ConsumerSpec, ControllerBus, WorkQueueConsumer } from './work-queue.ts';
 
 export type StreamSpec = Partial<StreamConfig> & { name: string };
 
@@ -32,7 +35,7 @@ export function parseNatsUrl(url: string): URL {
  * NATS JetStream. Connects in the background and keeps reconnecting, so the API keeps accepting
  * writes while NATS is away; the outbox holds their notifications until it is back.
  */
-export class NatsBus implements Publisher {
+export class NatsBus implements ControllerBus {
   readonly #options: NatsBusOptions;
   readonly #connection: Promise<NatsConnection>;
   #js: JetStreamClient | undefined;
@@ -69,6 +72,20 @@ export class NatsBus implements Publisher {
       this.#streamsReady = undefined;
       throw error;
     }
+  }
+
+  /** A durable pull consumer on one of the streams (created when first fetched from). */
+  async consumer(spec: ConsumerSpec): Promise<WorkQueueConsumer> {
+    return new NatsWorkQueueConsumer(async () => {
+      await this.#jetstream();
+      return this.#connection;
+    }, spec);
+  }
+
+  /** A KV bucket (the lock buckets), created when missing. */
+  async keyValue(bucket: string, description: string): Promise<KeyValueStore> {
+    await this.#jetstream();
+    return openNatsKeyValue(await this.#connection, bucket, { description });
   }
 
   async close(): Promise<void> {

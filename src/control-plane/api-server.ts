@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { MemoryBus } from '../bus/memory.ts';
 import { NatsBus } from '../bus/nats.ts';
 import { OutboxRelay } from '../bus/outbox-relay.ts';
-import type { Publisher } from '../bus/publisher.ts';
+import type { ControllerBus } from '../bus/work-queue.ts';
 import { streamConfigs } from '../bus/streams.ts';
 import type { Logger } from '../log.ts';
 import { registry } from '../model/registry.ts';
@@ -22,7 +22,7 @@ export interface RunningApiServer {
   store: ObjectStore;
   db: Database;
   /** The bus notifications are published to (the in-process one in embedded mode). */
-  bus: Publisher;
+  bus: ControllerBus;
   relay: OutboxRelay;
   url: string;
   close(): Promise<void>;
@@ -48,7 +48,7 @@ export async function startApiServer(config: ServerConfig, logger: Logger): Prom
     const { applied } = await migrate(db, registry);
     if (applied.length > 0) logger.info({ applied }, 'database schema migrated');
 
-    const bus: Publisher = config.natsUrl
+    const bus: ControllerBus = config.natsUrl
       ? new NatsBus({ url: config.natsUrl, logger, streams: streamConfigs(registry) })
       : new MemoryBus();
     closers.unshift(() => bus.close());

@@ -1,0 +1,47 @@
+/** Shared pieces of the controller tests: an in-process runtime on a given bus, and polling. */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll } from 'vitest';
+import type { ControllerBus } from '../../../src/bus/work-queue.ts';
+import type { ApiClient } from '../../../src/client/api-client.ts';
+import { ControllerManager } from '../../../src/controller/manager.ts';
+import type { RuntimeOptions } from '../../../src/controller/options.ts';
+import type { Reconciler } from '../../../src/controller/reconciler.ts';
+import { createLogger, silentLogger } from '../../../src/log.ts';
+
+export const testLogger = () => (process.env.THREEPORT_TEST_LOG ? createLogger('debug', 'test-controller') : silentLogger());
+
+/** Fast settings for tests: short lock TTL and backoff, no periodic resync. */
+export const fastRuntime: RuntimeOptions = {
+  lockTtlMs: 3000,
+  ackWaitMs: 3000,
+  backoff: { initialMs: 300, maxMs: 5000, jitter: 0.1 },
+  lockWaitMs: 50,
+  resyncIntervalMs: 0,
+  shutdownGraceMs: 2000,
+  fetchExpiresMs: 2000,
+};
+
+/** A controller manager in this process, stopped after the test file. */
+export async function startControllers(bus: ControllerBus, client: ApiClient, reconcilers: Reconciler[], runtime: RuntimeOptions = {}): Promise<ControllerManager> {
+  const manager = new ControllerManager({ bus, client, reconcilers, logger: testLogger(), runtime: { ...fastRuntime, ...runtime } });
+  await manager.start();
+  afterAll(() => manager.stop());
+  return manager;
+}
+
+/** Polls until `check` returns true; fails with the last observation after `timeoutMs`. */
+export async function eventually(what: string, check: () => Promise<boolean | string> | boolean | string, timeoutMs = 60_000, intervalMs = 100): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown = 'never checked';
+  while (Date.now() < deadline) {
+    try {
+      const result = await check();
+      if (result === true) return;
+      last = result;
+    } catch (error) {
+      last = error instanceof Error ? error.message : error;
+    }
+    await sleep(intervalMs);
+  }
+  throw new Error(`${what}: not within ${timeoutMs / 1000}s (last: ${String(last)})`);
+}
