@@ -25,14 +25,14 @@ export function run(command: string, args: string[], options: RunOptions = {}): 
     const child = spawn(command, args, {
       cwd: options.cwd,
       env: options.env ?? process.env,
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       uid: options.uid,
       gid: options.gid,
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     const timer = options.timeoutMs
       ? setTimeout(() => child.kill('SIGKILL'), options.timeoutMs)
       : undefined;
@@ -50,7 +50,10 @@ export function run(command: string, args: string[], options: RunOptions = {}): 
       const how = signal ? `was killed by ${signal}` : `exited with ${code}`;
       reject(new TestbedError(`${[command, ...args].join(' ')} ${how}\n${tail(stderr || stdout)}`));
     });
-    child.stdin.end(options.input ?? '');
+    if (child.stdin) {
+      child.stdin.on('error', () => {}); // a command that exits without reading its input
+      child.stdin.end(options.input);
+    }
   });
 }
 

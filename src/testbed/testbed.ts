@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { descriptionPath, envPath, readDescription, writeDescription, type ClusterDescription, type TestbedDescription } from './description.ts';
 import { TestbedError } from './errors.ts';
@@ -65,8 +65,8 @@ export async function up(requested: UpOptions = {}): Promise<TestbedDescription>
       throw new TestbedError(`a test bed is partly running in ${options.dir}; stop it first: npm run testbed -- down${options.dir === defaultInstanceDir ? '' : ` --dir ${options.dir}`}`);
     }
     await registry.stopAll(); // strays of an earlier crash
-    rmSync(options.dir, { recursive: true, force: true });
-    mkdirSync(options.dir, { recursive: true });
+    removePostgresData(options.dir);
+    clearInstanceDir(options.dir);
     try {
       const description = await startPeers(options, registry, tools);
       writeDescription(description);
@@ -127,6 +127,17 @@ async function settleAll<T extends readonly unknown[]>(promises: { [K in keyof T
   if (failure) throw failure.reason;
   return results.map((result) => (result as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }
+
+/** Removes an earlier start's state, keeping the lock we hold and the owner note of a test run. */
+function clearInstanceDir(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  for (const entry of readdirSync(dir)) {
+    if (entry !== '.lock' && entry !== ownerFile) rmSync(join(dir, entry), { recursive: true, force: true });
+  }
+}
+
+/** Who started a test run's private instance (see test/support/global-setup.ts). */
+export const ownerFile = 'owner.json';
 
 function linkTools(instanceDir: string, tools: ToolPaths): string {
   const binDir = join(instanceDir, 'bin');

@@ -5,7 +5,7 @@
  * .testbed/runs/ and stops it at the end. Private instances keep concurrent runs apart.
  * When the test bed cannot start, the run goes on: tests that need a peer fail with the reason.
  */
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { readDescription, readDescriptionFile, type TestbedDescription } from '../../src/testbed/description.ts';
@@ -14,7 +14,7 @@ import { checkHealth } from '../../src/testbed/health.ts';
 import { defaultInstanceDir, testRunsDir } from '../../src/testbed/paths.ts';
 import { identify, isRunning, type ProcessIdentity } from '../../src/testbed/process-identity.ts';
 import { report } from '../../src/testbed/progress.ts';
-import { down, up } from '../../src/testbed/testbed.ts';
+import { down, ownerFile, up } from '../../src/testbed/testbed.ts';
 import type {} from './peers.ts'; // the ProvidedContext keys
 
 async function healthy(description: TestbedDescription): Promise<boolean> {
@@ -33,9 +33,10 @@ async function reapAbandonedRuns(): Promise<void> {
     const dir = join(testRunsDir, run);
     let owner: ProcessIdentity | undefined;
     try {
-      owner = JSON.parse(readFileSync(join(dir, 'owner.json'), 'utf8')) as ProcessIdentity;
+      owner = JSON.parse(readFileSync(join(dir, ownerFile), 'utf8')) as ProcessIdentity;
     } catch {
-      owner = undefined;
+      // Another run may have just made the folder and not yet noted itself as its owner.
+      if (!existsSync(dir) || Date.now() - statSync(dir).mtimeMs < 60_000) continue;
     }
     if (owner && isRunning(owner)) continue;
     report(`stopping the test bed of an earlier test run that ended without stopping it (${dir})`);
@@ -58,7 +59,7 @@ async function acquire(): Promise<{ description: TestbedDescription; teardown?: 
   await reapAbandonedRuns();
   const dir = join(testRunsDir, `${process.pid}-${Date.now().toString(36)}`);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'owner.json'), JSON.stringify(identify(process.pid)));
+  writeFileSync(join(dir, ownerFile), JSON.stringify(identify(process.pid)));
   report(`starting a test bed for this run in ${dir}`);
   try {
     const description = await up({ dir });

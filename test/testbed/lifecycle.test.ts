@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { stateRoot, repoRoot } from '../../src/testbed/paths.ts';
+import { typeScriptNode } from '../../src/testbed/node-runtime.ts';
+import { repoRoot, stateRoot } from '../../src/testbed/paths.ts';
 import { isRunning, type ProcessIdentity } from '../../src/testbed/process-identity.ts';
 import { findMarkedProcesses } from '../../src/testbed/processes.ts';
 import { testbed } from '../support/peers.ts';
@@ -11,7 +12,7 @@ import { eventually } from './eventually.ts';
 const cli = join(repoRoot, 'scripts', 'testbed', 'main.ts');
 
 function testbedCommand(...args: string[]): ChildProcess {
-  return spawn(process.execPath, [cli, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(typeScriptNode(), [cli, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 async function finished(child: ChildProcess): Promise<{ code: number | null; output: string }> {

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { join, resolve } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { TestbedError } from '../errors.ts';
+import { typeScriptNode } from '../node-runtime.ts';
 import { freePorts } from '../ports.ts';
 import { isRunning } from '../process-identity.ts';
 import { ProcessRegistry } from '../processes.ts';
@@ -73,7 +74,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     kubeConfig.loadFromFile(kubeconfigPath);
     await waitUntilUsable(kubeConfig, options.nodes ?? 2);
     await ensureDefaultStorageClass(kubeConfig);
-    const provisioner = registry.start(`cluster-${name}-provisioner`, process.execPath, [provisionerMain, kubeconfigPath]);
+    const provisioner = registry.start(`cluster-${name}-provisioner`, typeScriptNode(), [provisionerMain, kubeconfigPath]);
     await waitFor(`volume provisioner of cluster ${name}`, async () => (readFileSync(provisioner.log, 'utf8').includes('provisioner running') ? true : undefined), {
       timeoutMs: 30_000,
       intervalMs: 100,
