@@ -25,3 +25,8 @@ if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
   (cd "$repo_root" && npm ci --no-audit --no-fund --loglevel=error >&2)
   echo "$want" > "$stamp"
 fi
+
+# tptctl starts from a bundle (dist/tptctl.js, see scripts/build-cli.ts); rebuild it when the sources changed.
+if [[ ! -f "$repo_root/dist/tptctl.js" || -n "$(find "$repo_root/src" "$repo_root/package.json" -newer "$repo_root/dist/tptctl.js" -print -quit)" ]]; then
+  (cd "$repo_root" && node scripts/build-cli.ts >&2)
+fi

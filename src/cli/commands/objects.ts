@@ -1,0 +1,249 @@
+/**
+ * create / get / describe / delete for every definition, instance and abstraction, generated
+ * from the model registry and the abstraction table: one generic implementation, no per-kind code.
+ */
+import { Command, Option } from 'commander';
+import type { ApiClient } from '../../client/api-client.ts';
+import type { ApiObject, Kind } from '../../model/kind.ts';
+import { registry } from '../../model/registry.ts';
+import { REDACTED_PLACEHOLDER } from '../../store/field-cipher.ts';
+import type { CliContext } from '../context.ts';
+import { abstractions, isDocumentKind, type Abstraction } from '../documents/expand.ts';
+import { loadConfigFiles } from '../documents/load.ts';
+import { CliError } from '../errors.ts';
+import { commandName, humanName, pluralCommandName } from '../kind-names.ts';
+import { abstractionColumns, defaultColumns, kindColumns } from '../output/columns.ts';
+import { describeText, gatherDescription } from '../output/describe.ts';
+import { fetchRelated, tableRows } from '../output/get-table.ts';
+import { parseOutputFormat, redact, renderData } from '../output/render.ts';
+import { renderTable } from '../output/table.ts';
+import { createAll } from '../operations/create.ts';
+import { deleteAll, deletionError, type DeleteTarget } from '../operations/delete.ts';
+import { parseDuration, waitFor } from '../operations/wait.ts';
+import { action, examples } from './run.ts';
+
+/** A thing the object commands act on: a kind, or an abstraction over a definition and an instance. */
+interface Target {
+  typeName: string;
+  kind?: Kind;
+  abstraction?: Abstraction;
+  /** Kind the `get` table lists. */
+  listed: Kind;
+  columns: readonly string[];
+}
+
+export function targets(): Target[] {
+  const kinds = registry.kinds.filter(isDocumentKind).map((kind) => ({
+    typeName: kind.name,
+    kind,
+    listed: kind,
+    columns: kindColumns[kind.name] ?? defaultColumns(kind.controller !== undefined),
+  }));
+  const groups = abstractions.map((abstraction) => ({
+    typeName: abstraction.name,
+    abstraction,
+    listed: registry.get(abstraction.instance),
+    columns: abstractionColumns[abstraction.name] ?? defaultColumns(true),
+  }));
+  return [...kinds, ...groups];
+}
+
+const sampleFile = (typeName: string): string => `${commandName(typeName)}.yaml`;
+
+interface WaitOptions {
+  wait?: boolean;
+  timeout: string;
+}
+
+const waitOptions = (command: Command): Command =>
+  command
+    .option('--wait', 'wait until the objects are reconciled (create) or gone (delete)')
+    .option('--timeout <duration>', 'how long --wait waits, e.g. 90s, 5m', '5m');
+
+const controlPlaneLabel = (context: CliContext): string => context.controlPlane().Name;
+
+// ---- create ----------------------------------------------------------------------------------
+
+async function create(target: Target, options: { config: string } & WaitOptions, context: CliContext): Promise<void> {
+  const { terminal } = context;
+  const { specs, warnings } = loadConfigFiles([options.config], { only: target.typeName });
+  for (const warning of warnings) terminal.warning(warning);
+  const client = context.client();
+  const created = await createAll(client, specs, terminal, target.abstraction !== undefined);
+  if (options.wait) {
+    await waitFor(client, created.map(({ kind, object }) => ({ kind, id: object.ID as number, name: String(object.Name) })), {
+      until: 'reconciled',
+      timeoutMs: parseDuration(options.timeout),
+      terminal,
+      announce: true,
+    });
+  }
+  const names = [...new Set(specs.filter((spec) => target.abstraction || spec.kind.name === target.typeName).map((spec) => spec.name))];
+  for (const name of target.abstraction ? [String(specs[0]?.name)] : names) terminal.complete(`${humanName(target.typeName)} ${name} created`);
+}
+
+// ---- get -------------------------------------------------------------------------------------
+
+async function get(target: Target, name: string | undefined, options: { output?: string }, context: CliContext): Promise<void> {
+  const format = parseOutputFormat(options.output);
+  const client = context.client();
+  const objects = await client.kind(target.listed.name).listAll(name ? { name } : {});
+  if (format !== 'table') {
+    context.terminal.print(renderData(objects.map((object) => redact(target.listed, object)), format));
+    return;
+  }
+  if (objects.length === 0) {
+    context.terminal.info(`No ${humanName(target.typeName)}s currently managed by ${controlPlaneLabel(context)} threeport control plane`);
+    return;
+  }
+  const related = await fetchRelated(client, target.listed, objects, target.columns);
+  const { headers, rows, errors } = tableRows(target.listed, objects, target.columns, related);
+  context.terminal.print(renderTable(headers, rows));
+  if (errors.length > 0) throw new CliError(`could not look up every related object:\n  ${errors.join('\n  ')}`);
+}
+
+// ---- describe --------------------------------------------------------------------------------
+
+interface NameOrConfig {
+  name?: string;
+  config?: string;
+}
+
+function nameFrom(target: Target, options: NameOrConfig, verb: string): string {
+  if (options.name && options.config) throw new CliError(`${humanName(target.typeName)} name and path to config file provided - provide only one`);
+  if (options.name) return options.name;
+  if (!options.config) throw new CliError(`must provide either ${humanName(target.typeName)} name (--name) or path to config file (--config) to ${verb}`);
+  const { documents } = loadConfigFiles([options.config], { only: target.typeName, buildSpecs: false });
+  const name = documents[0]?.steps.find((step) => step.kind.name === target.typeName)?.values.Name ?? documents[0]?.steps[0]?.values.Name;
+  if (typeof name !== 'string') throw new CliError(`${options.config}: the ${target.typeName} has no Name`);
+  return name;
+}
+
+async function findOrFail(client: ApiClient, kind: Kind, name: string): Promise<ApiObject> {
+  const object = await client.kind(kind.name).findByName(name);
+  if (!object) throw new CliError(`${humanName(kind.name)} ${name} not found`, { hint: `list them with: tptctl get ${kind.plural}` });
+  return object;
+}
+
+async function describe(kind: Kind, options: NameOrConfig & { output?: string; field?: string }, context: CliContext): Promise<void> {
+  const name = nameFrom({ typeName: kind.name, kind, listed: kind, columns: [] }, options, 'describe');
+  const client = context.client();
+  const object = await findOrFail(client, kind, name);
+  if (options.field) {
+    context.terminal.print(fieldValue(kind, object, options.field, context));
+    return;
+  }
+  const format = parseOutputFormat(options.output);
+  if (format !== 'table') {
+    context.terminal.print(renderData(redact(kind, object), format));
+    return;
+  }
+  context.terminal.print(describeText(await gatherDescription(client, kind, object)));
+}
+
+/** `-f Field`: one field's value; encrypted ones decrypted locally when the config has the key. */
+function fieldValue(kind: Kind, object: ApiObject, requested: string, context: CliContext): string {
+  const field = kind.payloadKeys.get(requested.toLowerCase()) ?? (['id', 'createdat', 'updatedat', 'version'].includes(requested.toLowerCase()) ? requested : undefined);
+  if (!field) throw new CliError(`${kind.name} has no field ${requested}; fields: ${Object.keys(kind.fields).join(', ')}`);
+  const key = kind.fields[field] ? kind.jsonKey(field) : Object.keys(object).find((k) => k.toLowerCase() === requested.toLowerCase()) ?? requested;
+  const value = object[key];
+  if (value === undefined || value === null) return 'no value';
+  if (kind.fields[field]?.encrypted) {
+    const cipher = context.cipher();
+    if (!cipher) return REDACTED_PLACEHOLDER;
+    return typeof value === 'string' ? cipher.decrypt(value) : JSON.stringify(value);
+  }
+  return typeof value === 'object' ? JSON.stringify(value, null, 2) : String(value);
+}
+
+// ---- delete ----------------------------------------------------------------------------------
+
+async function remove(target: Target, options: NameOrConfig & WaitOptions, context: CliContext): Promise<void> {
+  let targetsToDelete: DeleteTarget[];
+  if (options.config && !options.name) {
+    const { documents } = loadConfigFiles([options.config], { only: target.typeName, buildSpecs: false });
+    targetsToDelete = documents.flatMap((document) => document.steps.map((step) => ({ kind: step.kind.name, name: String(step.values.Name) }))).reverse();
+  } else {
+    const name = nameFrom(target, options, 'delete');
+    targetsToDelete = target.abstraction
+      ? [{ kind: target.abstraction.instance, name }, { kind: target.abstraction.definition, name }]
+      : [{ kind: target.typeName, name }];
+  }
+  const client = context.client();
+  const problems = await deleteAll(client, targetsToDelete, {
+    terminal: context.terminal,
+    wait: Boolean(options.wait),
+    timeoutMs: parseDuration(options.timeout),
+    announce: target.abstraction !== undefined || targetsToDelete.length > 1,
+  });
+  const label = `${humanName(target.typeName)} ${targetsToDelete[targetsToDelete.length - 1]?.name ?? ''}`;
+  if (problems.length > 0) throw deletionError(label, problems);
+  if (target.abstraction || targetsToDelete.length > 1) context.terminal.complete(`${label} deleted`);
+}
+
+// ---- registration ----------------------------------------------------------------------------
+
+const outputOption = () => new Option('-o, --output <format>', 'output format: table, json or yaml (plain = table)').default('table');
+
+export function registerObjectCommands(program: Command): void {
+  const createCommand = program.command('create').description('Create threeport objects from a config file');
+  const getCommand = program.command('get').description('List threeport objects');
+  const describeCommand = program.command('describe').description('Show the details and status of one threeport object');
+  const deleteCommand = program.command('delete').description('Delete threeport objects');
+  for (const parent of [createCommand, getCommand, describeCommand, deleteCommand]) {
+    parent.addHelpText('after', examples([`tptctl ${parent.name()} ${parent.name() === 'get' ? 'workload-instances' : 'workload-instance'} --help`]));
+  }
+
+  for (const target of targets()) {
+    const single = commandName(target.typeName);
+    const plural = pluralCommandName(target.typeName);
+    const human = humanName(target.typeName);
+    const what = target.abstraction
+      ? `a ${human}: its ${humanName(target.abstraction.definition)} and ${humanName(target.abstraction.instance)} (and what it nests) in one config`
+      : `a ${human}`;
+
+    waitOptions(
+      createCommand
+        .command(single)
+        .alias(plural)
+        .description(`Create ${what}`)
+        .requiredOption('-c, --config <file>', `path to the ${target.typeName} config file`),
+    )
+      .addHelpText('after', examples([`tptctl create ${single} --config ${sampleFile(target.typeName)}`, `tptctl create ${single} -c ${sampleFile(target.typeName)} --wait --timeout 10m`]))
+      .action(action<{ config: string } & WaitOptions>((options, context) => create(target, options, context)));
+
+    getCommand
+      .command(plural)
+      .alias(single)
+      .description(target.abstraction ? `List ${human}s (one row per ${humanName(target.abstraction.instance)})` : `List ${human}s`)
+      .argument('[name]', 'only the object with this name')
+      .addOption(outputOption())
+      .addHelpText('after', examples([`tptctl get ${plural}`, `tptctl get ${plural} -o yaml`]))
+      .action(action<{ output?: string }>((options, context, args) => get(target, args[0], options, context)));
+
+    if (target.kind) {
+      const kind = target.kind;
+      describeCommand
+        .command(single)
+        .alias(plural)
+        .description(`Describe ${what}: its status, status reason and warning events`)
+        .option('-n, --name <name>', `name of the ${human}`)
+        .option('-c, --config <file>', `path to the ${target.typeName} config file`)
+        .addOption(outputOption())
+        .option('-f, --field <field>', 'print only this field (e.g. Name, ID, Outputs); encrypted fields are decrypted with the config\'s key')
+        .addHelpText('after', examples([`tptctl describe ${single} --name my-${single}`, `tptctl describe ${single} -n my-${single} -o json`, `tptctl describe ${single} -c ${sampleFile(target.typeName)}`]))
+        .action(action<NameOrConfig & { output?: string; field?: string }>((options, context) => describe(kind, options, context)));
+    }
+
+    waitOptions(
+      deleteCommand
+        .command(single)
+        .alias(plural)
+        .description(`Delete ${what}`)
+        .option('-n, --name <name>', target.abstraction ? `name of the ${human} (its definition and instance)` : `name of the ${human}`)
+        .option('-c, --config <file>', `path to the ${target.typeName} config file`),
+    )
+      .addHelpText('after', examples([`tptctl delete ${single} --config ${sampleFile(target.typeName)}`, `tptctl delete ${single} --name my-${single} --wait`]))
+      .action(action<NameOrConfig & WaitOptions>((options, context) => remove(target, options, context)));
+  }
+}

@@ -1,0 +1,130 @@
+import type { ChildProcess } from 'node:child_process';
+import { dirname } from 'node:path';
+import { Option, type Command } from 'commander';
+import { readConfig, removeControlPlane, upsertControlPlane, writeConfig } from '../config/threeport-config.ts';
+import { embeddedProvider } from '../control-plane/embedded.ts';
+import { readClusterConnection, registerRuntime } from '../control-plane/local-runtime.ts';
+import type { ControlPlaneProvider } from '../control-plane/provider.ts';
+import type { CliContext } from '../context.ts';
+import { CliError } from '../errors.ts';
+import { parseDuration } from '../operations/wait.ts';
+import { action, examples, reportError } from './run.ts';
+
+const providers: Record<string, ControlPlaneProvider> = { embedded: embeddedProvider };
+
+interface UpFlags {
+  name: string;
+  provider: string;
+  listen: string;
+  foreground?: boolean;
+  forceOverwriteConfig?: boolean;
+  kubeconfig?: string;
+  kubeContext?: string;
+  logLevel: string;
+  timeout: string;
+}
+
+async function up(options: UpFlags, context: CliContext): Promise<void> {
+  const provider = providers[options.provider];
+  if (!provider) throw new CliError(`unsupported provider "${options.provider}": supported providers are ${Object.keys(providers).join(', ')}`);
+  if (options.name.length > 30 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(options.name)) {
+    throw new CliError(`invalid control plane name "${options.name}": at most 30 lowercase letters, digits and dashes`);
+  }
+  const { terminal, configPath } = context;
+  const before = readConfig(configPath);
+  if (before.ControlPlanes.some((entry) => entry.Name === options.name) && !options.forceOverwriteConfig) {
+    throw new CliError(`failed to create threeport control plane\nthreeport config already contains a control plane named ${options.name}`, {
+      hint: `stop it with 'tptctl down --name ${options.name}', or use --force-overwrite-config (you will lose the ability to connect to it if it is still running)`,
+    });
+  }
+  const connection = options.kubeconfig || options.kubeContext ? readClusterConnection(options.kubeconfig ?? `${process.env.HOME}/.kube/config`, options.kubeContext) : undefined;
+
+  terminal.info(`Starting threeport control plane ${options.name} (${provider.name}: ${provider.description})`);
+  let child: ChildProcess | undefined;
+  const entry = await provider.up({
+    name: options.name,
+    configDir: dirname(configPath),
+    listen: options.listen,
+    logLevel: options.logLevel,
+    foreground: Boolean(options.foreground),
+    timeoutMs: parseDuration(options.timeout),
+    onStarted: (started) => (child = started),
+  });
+  terminal.info('Threeport API is running');
+  writeConfig(configPath, upsertControlPlane(readConfig(configPath), entry));
+  terminal.info('Threeport config updated');
+  if (connection) {
+    try {
+      const runtime = await registerRuntime(context.client(entry), options.name, connection);
+      terminal.info(`Kubernetes runtime ${runtime} registered as the default runtime (context ${connection.context})`);
+    } catch (error) {
+      reportError(terminal, error);
+      terminal.info('the control plane is running; register the runtime later with tptctl create kubernetes-runtime');
+      process.exitCode = 1;
+    }
+  }
+  terminal.complete(`Threeport control plane ${options.name} created`);
+  if (options.foreground && child) await runAttached(child, options.name, context);
+}
+
+/** `--foreground`: stay with the process; Ctrl-C stops it and removes the config entry (the data stays). */
+async function runAttached(child: ChildProcess, name: string, context: CliContext): Promise<void> {
+  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
+  const code = child.exitCode ?? (await new Promise<number | null>((resolve) => child.once('exit', (exit) => resolve(exit))));
+  writeConfig(context.configPath, removeControlPlane(readConfig(context.configPath), name));
+  context.terminal.info(`Threeport control plane ${name} stopped; its data is kept (tptctl up --name ${name} starts it again)`);
+  process.exitCode = code ?? 0;
+}
+
+async function down(options: { name?: string; keepData?: boolean }, context: CliContext): Promise<void> {
+  const config = context.readConfig();
+  const name = options.name || config.CurrentControlPlane;
+  if (!name) throw new CliError('no control plane given and no current control plane is set', { hint: 'use tptctl down --name <name>' });
+  const entry = config.ControlPlanes.find((candidate) => candidate.Name === name);
+  if (!entry) throw new CliError(`control plane ${name} is not in ${context.configPath}`);
+  if (!entry.Genesis) throw new CliError(`could not delete control plane ${name} because it is not a genesis control plane (it was not created by tptctl up)`);
+  const provider = providers[String(entry.Provider)];
+  if (!provider) throw new CliError(`control plane ${name} uses provider "${String(entry.Provider)}", which this tptctl cannot tear down`);
+  await provider.down(entry, { keepData: Boolean(options.keepData) });
+  writeConfig(context.configPath, removeControlPlane(readConfig(context.configPath), name));
+  context.terminal.info('Threeport config updated');
+  context.terminal.complete(`Threeport control plane ${name} deleted${options.keepData ? ' (data kept)' : ''}`);
+}
+
+export function registerUpDown(program: Command): void {
+  program
+    .command('up')
+    .description('Start a threeport control plane and make it the current one')
+    .addOption(new Option('-n, --name <name>', 'control plane name (at most 30 characters)').default('threeport'))
+    .addOption(new Option('-p, --provider <provider>', 'where it runs').choices(Object.keys(providers)).default('embedded'))
+    .option('--listen <host:port>', 'address of the API', '127.0.0.1:1323')
+    .option('--foreground', 'stay attached: logs on the terminal, Ctrl-C stops it')
+    .option('--force-overwrite-config', 'replace an entry of the same name in the threeport config')
+    .option('--kubeconfig <path>', 'register the cluster of this kubeconfig as the default Kubernetes runtime')
+    .option('--kube-context <context>', 'kubeconfig context of that cluster (default: its current context)')
+    .option('--log-level <level>', 'log level of the control plane', 'info')
+    .option('--timeout <duration>', 'how long to wait for the API to answer', '60s')
+    .addHelpText(
+      'after',
+      `
+The embedded control plane needs nothing installed: its data, log and pid file live under the
+threeport config directory (~/.threeport/control-planes/<name>/). Starting it again after
+'tptctl down --keep-data' reuses its data.${examples([
+        'tptctl up',
+        'tptctl up --name dev --listen 127.0.0.1:8080',
+        'tptctl up --kubeconfig ~/.kube/config --kube-context kind-dev',
+        'tptctl up --foreground --log-level debug',
+      ])}`,
+    )
+    .action(action<UpFlags>((options, context) => up(options, context)));
+
+  program
+    .command('down')
+    .description('Stop a control plane started with tptctl up and remove it from the config')
+    .option('-n, --name <name>', 'control plane name (default: the current one)')
+    .option('--keep-data', 'keep its database so that tptctl up starts it again with the same objects')
+    .addHelpText('after', examples(['tptctl down', 'tptctl down --name dev --keep-data']))
+    .action(action<{ name?: string; keepData?: boolean }>((options, context) => down(options, context)));
+}

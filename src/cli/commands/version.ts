@@ -1,0 +1,27 @@
+import type { Command } from 'commander';
+import { CliError } from '../errors.ts';
+import { CLIENT_VERSION } from '../version.ts';
+import { action, examples } from './run.ts';
+
+export function registerVersion(program: Command): void {
+  program
+    .command('version')
+    .description("Print tptctl's version and the current control plane's")
+    .addHelpText('after', examples(['tptctl version', 'tptctl version --control-plane-name dev']))
+    .action(
+      action(async (_options, context) => {
+        context.terminal.print(`Client: ${CLIENT_VERSION}`);
+        const config = context.readConfig();
+        if (config.ControlPlanes.length === 0 && !context.options.controlPlaneName) {
+          context.terminal.print('Server: no control plane in the config (start one with: tptctl up)');
+          return;
+        }
+        const entry = context.controlPlane();
+        try {
+          context.terminal.print(`Server: ${await context.client(entry).version()} (control plane ${entry.Name})`);
+        } catch (error) {
+          throw new CliError(`cannot get the version of control plane ${entry.Name}: ${(error as Error).message}`, { cause: error });
+        }
+      }),
+    );
+}

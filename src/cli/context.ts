@@ -1,0 +1,54 @@
+/** What every command gets: the terminal, the config file, and (lazily) an API client. */
+import { ApiClient } from '../client/api-client.ts';
+import { FieldCipher } from '../store/field-cipher.ts';
+import { apiBaseUrl, readConfig, resolveConfigPath, selectControlPlane, type ControlPlaneEntry, type ThreeportConfig } from './config/threeport-config.ts';
+import { CliError } from './errors.ts';
+import type { Terminal } from './output/terminal.ts';
+
+export interface GlobalOptions {
+  threeportConfig?: string;
+  controlPlaneName?: string;
+}
+
+export class CliContext {
+  readonly terminal: Terminal;
+  readonly env: NodeJS.ProcessEnv;
+  readonly options: GlobalOptions;
+
+  constructor(terminal: Terminal, env: NodeJS.ProcessEnv, options: GlobalOptions) {
+    this.terminal = terminal;
+    this.env = env;
+    this.options = options;
+  }
+
+  get configPath(): string {
+    return resolveConfigPath(this.options.threeportConfig, this.env);
+  }
+
+  readConfig(): ThreeportConfig {
+    return readConfig(this.configPath);
+  }
+
+  controlPlane(): ControlPlaneEntry {
+    return selectControlPlane(this.readConfig(), this.options.controlPlaneName, this.configPath);
+  }
+
+  client(entry: ControlPlaneEntry = this.controlPlane()): ApiClient {
+    if (entry.AuthEnabled) {
+      throw new CliError(`control plane "${entry.Name}" has AuthEnabled: true, but this tptctl does not support mTLS client certificates yet`, {
+        hint: 'use a control plane with AuthEnabled: false (tptctl up starts one)',
+      });
+    }
+    return new ApiClient({ baseUrl: apiBaseUrl(entry), timeoutMs: 30_000 });
+  }
+
+  /** The control plane's field cipher, when the config holds its key (to compare and show secrets locally). */
+  cipher(entry: ControlPlaneEntry = this.controlPlane()): FieldCipher | undefined {
+    if (!entry.EncryptionKey) return undefined;
+    try {
+      return FieldCipher.fromBase64(entry.EncryptionKey);
+    } catch {
+      throw new CliError(`the EncryptionKey of control plane "${entry.Name}" in ${this.configPath} is not a base64 32-byte key`);
+    }
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * The embedded provider: `threeport all-in-one` as a background process on this machine, with its
+ * data (PGlite), log and pid file under the threeport config directory.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { identify, isRunning, type ProcessIdentity } from '../../testbed/process-identity.ts';
+import type { ControlPlaneEntry } from '../config/threeport-config.ts';
+import { CliError } from '../errors.ts';
+import { installRoot } from '../version.ts';
+import type { ControlPlaneProvider, UpOptions } from './provider.ts';
+
+export const controlPlaneDir = (configDir: string, name: string): string => join(configDir, 'control-planes', name);
+const pidFile = (dir: string): string => join(dir, 'threeport.pid');
+const logFile = (dir: string): string => join(dir, 'threeport.log');
+
+function readPid(dir: string): ProcessIdentity | undefined {
+  try {
+    return JSON.parse(readFileSync(pidFile(dir), 'utf8')) as ProcessIdentity;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The recorded process, if it is still the one we started. */
+export function runningProcess(dir: string): ProcessIdentity | undefined {
+  const recorded = readPid(dir);
+  return recorded && isRunning(recorded) ? recorded : undefined;
+}
+
+/** The last lines of the log a person can read: messages of JSON log lines, other lines as they are. */
+function logTail(dir: string, lines = 15): string {
+  let text = '';
+  try {
+    text = readFileSync(logFile(dir), 'utf8');
+  } catch {
+    return '';
+  }
+  return text
+    .trim()
+    .split('\n')
+    .slice(-lines)
+    .map((line) => {
+      try {
+        const entry = JSON.parse(line) as { msg?: string; err?: { message?: string } };
+        return `  ${entry.msg ?? ''}${entry.err?.message ? `: ${entry.err.message}` : ''}`;
+      } catch {
+        return `  ${line}`;
+      }
+    })
+    .join('\n');
+}
+
+async function waitUntilReady(url: string, dir: string, pid: number, timeoutMs: number, exited: () => number | null): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const code = exited();
+    if (code !== null || !identify(pid)) {
+      throw new CliError(`the threeport control plane process exited${code !== null ? ` with code ${code}` : ''} before it was ready; its log (${logFile(dir)}) ends with:\n${logTail(dir)}`);
+    }
+    const ready = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(1000) }).then((response) => response.ok, () => false);
+    if (ready) return;
+    if (Date.now() > deadline) throw new CliError(`the threeport control plane did not become ready within ${Math.round(timeoutMs / 1000)}s; see ${logFile(dir)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function stopProcess(process_: ProcessIdentity, timeoutMs = 15_000): Promise<void> {
+  try {
+    process.kill(process_.pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + timeoutMs;
+  while (isRunning(process_)) {
+    if (Date.now() > deadline) {
+      process.kill(process_.pid, 'SIGKILL');
+      break;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+export const embeddedProvider: ControlPlaneProvider = {
+  name: 'embedded',
+  description: 'the all-in-one control plane (API, relay, controllers) as a local background process on an embedded database',
+
+  async up(options: UpOptions): Promise<ControlPlaneEntry> {
+    const dir = controlPlaneDir(options.configDir, options.name);
+    const running = runningProcess(dir);
+    if (running) throw new CliError(`control plane ${options.name} is already running (pid ${running.pid})`, { hint: `stop it first with: tptctl down --name ${options.name}` });
+    const dataDir = join(dir, 'data');
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    const args = [join(installRoot(), 'bin', 'threeport.js'), 'all-in-one', '--listen', options.listen, '--data-dir', dataDir, '--log-level', options.logLevel];
+    const url = `http://${options.listen}`;
+
+    const log = openSync(logFile(dir), 'a', 0o600);
+    const child = spawn(process.execPath, args, {
+      detached: !options.foreground,
+      stdio: options.foreground ? 'inherit' : ['ignore', log, log],
+      // The embedded process keeps its own key and database in its data directory, whatever the caller's environment says.
+      env: { ...process.env, THREEPORT_ENCRYPTION_KEY: '', ENCRYPTION_KEY: '', THREEPORT_DATABASE_URL: '', THREEPORT_NATS_URL: '' },
+    });
+    closeSync(log);
+    let exitCode: number | null = null;
+    child.on('exit', (code, signal) => (exitCode = code ?? (signal ? 128 : 1)));
+    const identity = identify(child.pid ?? 0);
+    if (!identity) throw new CliError(`could not start the threeport control plane; see ${logFile(dir)}`);
+    writeFileSync(pidFile(dir), JSON.stringify(identity), { mode: 0o600 });
+    try {
+      await waitUntilReady(url, dir, identity.pid, options.timeoutMs, () => exitCode);
+    } catch (error) {
+      if (isRunning(identity)) await stopProcess(identity);
+      rmSync(pidFile(dir), { force: true });
+      throw error;
+    }
+    if (!options.foreground) child.unref();
+    options.onStarted?.(child);
+    const encryptionKey = readFileSync(join(dataDir, 'encryption.key'), 'utf8').trim();
+    return { Name: options.name, Provider: 'embedded', Genesis: true, AuthEnabled: false, APIServer: options.listen, EncryptionKey: encryptionKey, Embedded: { Directory: dir } };
+  },
+
+  async down(entry, options): Promise<void> {
+    const dir = entry.Embedded?.Directory;
+    if (!dir) throw new CliError(`control plane ${entry.Name} was not started by tptctl up (no Embedded.Directory in the config)`);
+    const running = runningProcess(dir);
+    if (running) await stopProcess(running);
+    if (options.keepData) rmSync(pidFile(dir), { force: true });
+    else if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+  },
+};

@@ -1,0 +1,6 @@
+/** How kinds are named on the command line: `workload-definition(s)`, and "workload definition" in messages. */
+import { kebabCase } from '../model/naming.ts';
+
+export const commandName = (typeName: string): string => kebabCase(typeName);
+export const pluralCommandName = (typeName: string): string => `${kebabCase(typeName)}s`;
+export const humanName = (typeName: string): string => kebabCase(typeName).replaceAll('-', ' ');

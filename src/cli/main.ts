@@ -1,0 +1,53 @@
+/** tptctl: the command line of threeport. */
+import { Command, Option } from 'commander';
+import { registerApply } from './commands/apply.ts';
+import { completions, registerCompletion } from './commands/completion.ts';
+import { registerConfig } from './commands/config.ts';
+import { registerObjectCommands } from './commands/objects.ts';
+import { examples, reportError } from './commands/run.ts';
+import { registerUpDown } from './commands/up-down.ts';
+import { registerVersion } from './commands/version.ts';
+import { createTerminal } from './output/terminal.ts';
+
+export function buildProgram(): Command {
+  const program = new Command('tptctl')
+    .description('Manage Threeport')
+    .addOption(new Option('--threeport-config <path>', 'threeport config file [env THREEPORT_CONFIG] (default: ~/.threeport/config.yaml)'))
+    .addOption(new Option('-i, --control-plane-name <name>', 'control plane to use (default: the current one)'))
+    .showHelpAfterError('(add --help for usage)')
+    .showSuggestionAfterError()
+    .enablePositionalOptions(false)
+    .addHelpText('after', examples(['tptctl up', 'tptctl apply -f wordpress.yaml', 'tptctl get workloads', 'tptctl describe workload-instance -n wordpress', 'tptctl down']));
+  program.configureOutput({ writeErr: (text) => process.stderr.write(text) });
+  registerUpDown(program);
+  registerConfig(program);
+  registerApply(program);
+  registerObjectCommands(program);
+  registerVersion(program);
+  registerCompletion(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  if (argv[2] === '__complete') {
+    process.stdout.write(completions(program, argv.slice(3)).join('\n') + '\n');
+    return;
+  }
+  // Parent commands without a subcommand: show their help and fail, as the original did.
+  for (const parent of program.commands) {
+    if (parent.commands.length > 0) {
+      parent.action(() => {
+        parent.outputHelp({ error: true });
+        createTerminal().error(`missing subcommand - use tptctl ${parent.name()} -h for usage info`);
+        process.exitCode = 1;
+      });
+    }
+  }
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    reportError(createTerminal(), error);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * `tptctl create`: creates the objects of a config in order. When a later object fails, the ones
+ * already created are deleted again in reverse order (the original's operation list rollback).
+ */
+import { ApiRequestError, type ApiClient } from '../../client/api-client.ts';
+import type { ApiObject } from '../../model/kind.ts';
+import { CliError } from '../errors.ts';
+import { humanName } from '../kind-names.ts';
+import type { ObjectSpec } from '../documents/object-spec.ts';
+import type { Terminal } from '../output/terminal.ts';
+import { Resolver } from './resolve.ts';
+
+export interface CreatedObject {
+  kind: string;
+  object: ApiObject;
+}
+
+export const apiMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/** Deletes what was created, newest first; reports each outcome and never throws. */
+async function rollBack(client: ApiClient, created: CreatedObject[], terminal: Terminal): Promise<string[]> {
+  const problems: string[] = [];
+  for (const { kind, object } of [...created].reverse()) {
+    const label = `${humanName(kind)} ${String(object.Name)}`;
+    try {
+      const result = await client.kind(kind).delete(object.ID as number);
+      terminal.info(result.DeletionScheduled && client.registry.get(kind).controller ? `rolled back: ${label} scheduled for deletion` : `rolled back: ${label} deleted`);
+    } catch (error) {
+      problems.push(`${label}: ${apiMessage(error)}`);
+    }
+  }
+  return problems;
+}
+
+/** Creates every spec in order; `announce` prints an Info line per object (abstractions). */
+export async function createAll(client: ApiClient, specs: ObjectSpec[], terminal: Terminal, announce: boolean): Promise<CreatedObject[]> {
+  const resolver = new Resolver(client);
+  const created: CreatedObject[] = [];
+  for (const spec of specs) {
+    const label = `${humanName(spec.kind.name)} ${spec.name}`;
+    try {
+      const object = await client.kind(spec.kind.name).create(await resolver.payload(spec));
+      resolver.remember(spec.kind.name, object);
+      created.push({ kind: spec.kind.name, object });
+      if (announce) terminal.info(`${label} created`);
+    } catch (error) {
+      const reason = error instanceof ApiRequestError && error.status === 409 ? `${apiMessage(error)} (it already exists; use tptctl apply to update it)` : apiMessage(error);
+      if (created.length === 0) throw new CliError(`failed to create ${label}: ${reason}`, { cause: error });
+      terminal.info(`failed to create ${label}; rolling back the ${created.length} object(s) created before it`);
+      const problems = await rollBack(client, created, terminal);
+      const leftovers = problems.length ? `; rollback left these behind: ${problems.join('; ')}` : '';
+      throw new CliError(`failed to create ${label}: ${reason}${leftovers}`, { cause: error });
+    }
+  }
+  return created;
+}
