@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { isApiError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { isDatabaseError, type DatabaseError } from '../store/database.ts';
@@ -17,6 +17,24 @@ export interface AppOptions {
   bodyLimit?: number;
   /** Extra readiness checks (database, bus); each throws when not ready. */
   readiness?: Record<string, () => Promise<unknown>>;
+}
+
+const fastifyMessages: Record<string, (options: AppOptions) => string> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: () => 'unsupported Content-Type: send application/json',
+  FST_ERR_CTP_BODY_TOO_LARGE: (options) => `request body too large: the limit is ${options.bodyLimit ?? DEFAULT_BODY_LIMIT} bytes`,
+  FST_ERR_CTP_EMPTY_JSON_BODY: () => 'JSON payload is empty',
+  FST_ERR_CTP_INVALID_JSON_BODY: () => 'request body is not valid JSON',
+};
+
+const DEFAULT_BODY_LIMIT = 4 * 1024 * 1024;
+
+/** One line per request, without bodies or headers: secrets travel in bodies only. */
+class RequestLog extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(_error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    request.log.info({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+  }
 }
 
 const typeOf = (url: string, app: { store: ObjectStore }): string => {
@@ -39,15 +57,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { store, logger } = options;
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
-    disableRequestLogging: true,
-    bodyLimit: options.bodyLimit ?? 4 * 1024 * 1024,
+    logController: new RequestLog(),
+    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
-  });
-
-  // One line per request, without bodies or headers: secrets travel in bodies only.
-  app.addHook('onResponse', async (request, reply) => {
-    request.log.info({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -55,7 +68,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     if (isApiError(error)) return reply.code(error.status).send(errorEnvelope(type, error.status, error.message));
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
       // Fastify's own rejections: bad JSON, body too large, wrong content type.
-      return reply.code(error.statusCode).send(errorEnvelope(type, error.statusCode, error.message));
+      const message = fastifyMessages[error.code]?.(options) ?? error.message;
+      return reply.code(error.statusCode).send(errorEnvelope(type, error.statusCode, message));
     }
     request.log.error({ err: loggableError(error), method: request.method, url: request.url }, 'request failed');
     return reply.code(500).send(errorEnvelope(type, 500, `internal error (request ${request.id}); see the API server log`));

@@ -3,7 +3,7 @@
  * Same SQL, same code path; only the connection differs.
  */
 export interface Queryable {
-  /** Runs one statement; `name` enables a cached prepared statement where the engine supports it. */
+  /** Runs one statement; a `name` asks for it to be prepared once per connection where the engine supports it. */
   query<Row = Record<string, unknown>>(text: string, params?: readonly unknown[], name?: string): Promise<Row[]>;
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { Database, Queryable } from './database.ts';
 
@@ -15,7 +16,10 @@ class PoolQueryable implements Queryable {
     this.#client = client;
   }
   async query<Row>(text: string, params: readonly unknown[] = [], name?: string): Promise<Row[]> {
-    const result = await this.#client.query({ text, values: params as unknown[], ...(name && { name }) });
+    // Named after the text itself: PostgreSQL truncates long names, and a name must never
+    // stand for two different statements on one connection.
+    const prepared = name ? { name: `tp_${createHash('sha1').update(text).digest('base64url')}` } : {};
+    const result = await this.#client.query({ text, values: params as unknown[], ...prepared });
     return result.rows as Row[];
   }
 }
