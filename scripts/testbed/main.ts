@@ -7,14 +7,23 @@
  *   install [--no-aws]                                   only build/cache the tools
  */
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { cacheRoot, defaultInstanceDir } from '../../src/testbed/paths.ts';
 import { checkHealth } from '../../src/testbed/health.ts';
 import { readDescription } from '../../src/testbed/description.ts';
 import { TestbedError } from '../../src/testbed/errors.ts';
-import { down, up } from '../../src/testbed/testbed.ts';
+import { abandonStart, down, up } from '../../src/testbed/testbed.ts';
 import { allToolGroups, installTools } from '../../src/testbed/tools/install.ts';
+
+/** Whether this process holds the instance's lock, i.e. is starting its peers right now. */
+function isStartingNow(dir: string): boolean {
+  try {
+    return (JSON.parse(readFileSync(join(resolve(dir), '.lock'), 'utf8')) as { pid: number }).pid === process.pid;
+  } catch {
+    return false;
+  }
+}
 
 function count(value: string): number {
   const parsed = Number(value);
@@ -36,6 +45,14 @@ program
   .option('--no-aws', 'do not start moto')
   .option(...dirOption)
   .action(async (options: { clusters: number; nodes: number; aws: boolean; dir: string }) => {
+    // Ctrl-C while starting: stop what was started rather than leave it for `down`.
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(signal, () => {
+        if (!isStartingNow(options.dir)) process.exit(130);
+        process.stderr.write(`testbed: ${signal}, stopping what was started\n`);
+        void abandonStart(options.dir).finally(() => process.exit(130));
+      });
+    }
     const description = await up({ dir: options.dir, clusters: options.clusters, nodes: options.nodes, aws: options.aws });
     process.stdout.write(
       [

@@ -27,6 +27,13 @@ export interface SpawnOptions {
   stopSignal?: NodeJS.Signals;
 }
 
+let halted = false;
+
+/** From now on this process starts nothing more (it is being interrupted and cleans up). */
+export function haltNewProcesses(): void {
+  halted = true;
+}
+
 /**
  * The processes of one test-bed instance, recorded as files under `<instance>/processes/` the
  * moment they start: a crash of whoever started them (even kill -9) leaves the records behind
@@ -70,6 +77,7 @@ export class ProcessRegistry {
   }
 
   private launch(name: string, command: string, args: string[], options: SpawnOptions): { tracked: TrackedProcess; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> } {
+    if (halted) throw new TestbedError(`${name}: not started, the test bed is stopping`);
     mkdirSync(this.recordsDir, { recursive: true });
     mkdirSync(this.logsDir, { recursive: true });
     const log = join(this.logsDir, `${name}.log`);

@@ -9,7 +9,7 @@ import { startMoto } from './peers/moto.ts';
 import { startNatsServer } from './peers/nats.ts';
 import { removePostgresData, startPostgres } from './peers/postgres.ts';
 import { isRunning } from './process-identity.ts';
-import { ProcessRegistry } from './processes.ts';
+import { haltNewProcesses, ProcessRegistry } from './processes.ts';
 import { report, seconds, step } from './progress.ts';
 import { checkHealth } from './health.ts';
 import { installTools, type ToolGroup, type ToolName, type ToolPaths } from './tools/install.ts';
@@ -150,6 +150,17 @@ function linkTools(instanceDir: string, tools: ToolPaths): string {
 
 function missingTool(name: string): never {
   throw new TestbedError(`${name} was not installed`);
+}
+
+/**
+ * Stops an instance's processes without taking its lock — for a process interrupted while it
+ * holds that lock itself (Ctrl-C during `up`).
+ */
+export async function abandonStart(dir: string = defaultInstanceDir): Promise<void> {
+  const instanceDir = resolve(dir);
+  haltNewProcesses();
+  await new ProcessRegistry(instanceDir).stopAll();
+  removePostgresData(instanceDir);
 }
 
 /** Stops everything the instance started — recorded or merely marked — and removes its state. */
