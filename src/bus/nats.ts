@@ -125,12 +125,14 @@ export class NatsBus implements ControllerBus {
   async #watch(nc: NatsConnection): Promise<void> {
     const { logger } = this.#options;
     logger.info({ server: nc.getServer() }, 'connected to NATS');
+    this.#jetstream().catch((error: unknown) => logger.warn({ err: error }, 'cannot create the JetStream streams yet'));
     for await (const status of nc.status()) {
       if (this.#closed) return;
       if (status.type === 'disconnect') logger.warn('NATS disconnected; notifications wait in the outbox');
       if (status.type === 'reconnect') {
         this.#streamsReady = undefined;
         logger.info('NATS reconnected');
+        this.#jetstream().catch((error: unknown) => logger.warn({ err: error }, 'cannot create the JetStream streams yet'));
       }
     }
   }

@@ -1,0 +1,175 @@
+import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MemoryBus } from '../../src/bus/memory.ts';
+import { registry } from '../../src/model/registry.ts';
+import { FieldCipher } from '../../src/store/field-cipher.ts';
+import { spawnApi, startApi, type ApiHarness } from '../support/control-plane.ts';
+import { freshDatabase, startNats } from '../support/peers.ts';
+import { createSample, uniqueName } from '../support/samples.ts';
+
+interface Notification {
+  subject: string;
+  Operation: string;
+  CreationTime: number;
+  ObjectVersion: string;
+  Object: Record<string, unknown>;
+}
+
+async function until<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('when the API notifies (in-process bus)', () => {
+  let api: ApiHarness;
+  const seen: Notification[] = [];
+  beforeAll(async () => {
+    api = await startApi({ database: 'pglite' });
+    (api.server.bus as MemoryBus).subscribe('>', (message) => seen.push({ subject: message.subject, ...JSON.parse(message.payload) }));
+  });
+  const forObject = (id: unknown) => seen.filter((n) => n.Object.ID === id);
+
+  it('create, update while unreconciled, silent update once reconciled, delete', async () => {
+    const definitions = api.client.kind('WorkloadDefinition');
+    const created = await definitions.create({ Name: uniqueName('wd'), YAMLDocument: 'kind: Pod' });
+    const id = Number(created.ID);
+    await until('create notification', () => forObject(id).length === 1);
+    const [first] = forObject(id);
+    expect(first).toMatchObject({ subject: 'workloadDefinition.create', Operation: 'Created', ObjectVersion: 'v0' });
+    expect(first!.Object).toEqual(created);
+    expect(Math.abs(first!.CreationTime - Date.now() / 1000)).toBeLessThan(60);
+
+    await definitions.update(id, { YAMLDocument: 'kind: Service' });
+    await until('update notification', () => forObject(id).length === 2);
+    expect(forObject(id)[1]).toMatchObject({ subject: 'workloadDefinition.update', Operation: 'Updated' });
+
+    await definitions.update(id, { Reconciled: true });
+    await definitions.update(id, { YAMLDocument: 'kind: ConfigMap' });
+    await definitions.update(id, { YAMLDocument: 'kind: Secret', Reconciled: false });
+    await until('update notification after Reconciled=false', () => forObject(id).length === 3);
+
+    await definitions.delete(id);
+    await until('delete notification', () => forObject(id).length === 4);
+    expect(forObject(id)[3]).toMatchObject({ subject: 'workloadDefinition.delete', Operation: 'Deleted' });
+    expect(forObject(id)[3]!.Object.DeletionScheduled).toBeDefined();
+    expect(forObject(id).map((n) => n.Object.Version)).toEqual([1, 2, 5, 6]);
+  });
+
+  it('objects registered as already reconciled, and kinds without a controller, notify nobody', async () => {
+    const registered = await api.client.kind('WorkloadDefinition').create({ Name: uniqueName('wd'), YAMLDocument: 'x', Reconciled: true });
+    const tier = await api.client.kind('Tier').create({ Name: uniqueName('tier'), Criticality: 1 });
+    const marker = await api.client.kind('WorkloadDefinition').create({ Name: uniqueName('wd'), YAMLDocument: 'x' });
+    await until('the later notification', () => forObject(marker.ID).length === 1);
+    expect(forObject(registered.ID)).toEqual([]);
+    expect(forObject(tier.ID)).toEqual([]);
+  });
+
+  it('secret data reaches the controller encrypted and is never stored', async () => {
+    const runtime = await createSample(api.client, registry.get('KubernetesRuntimeInstance'));
+    void runtime;
+    const secret = await api.client.kind('SecretDefinition').create({ Name: uniqueName('secret'), Data: { password: 'hunter2' } });
+    await until('secret notification', () => forObject(secret.ID).length === 1);
+    const data = forObject(secret.ID)[0]!.Object.Data as Record<string, string>;
+    expect(data.password).not.toBe('hunter2');
+    expect(FieldCipher.fromBase64(api.encryptionKey).decrypt(data.password!)).toBe('hunter2');
+    expect((await api.client.kind('SecretDefinition').get(Number(secret.ID))).Data).toBeUndefined();
+    const [row] = await api.server.db.query<Record<string, unknown>>('SELECT * FROM v0_secret_definitions WHERE id = $1', [secret.ID]);
+    expect(JSON.stringify(row)).not.toContain('hunter2');
+  });
+});
+
+/** Reads every notification of one stream through a consumer of the test's own. */
+class StreamReader {
+  readonly #url: string;
+  readonly #stream: string;
+  #nc: NatsConnection | undefined;
+
+  constructor(url: string, stream: string) {
+    this.#url = url;
+    this.#stream = stream;
+  }
+
+  async read(count: number, timeoutMs = 30_000): Promise<Notification[]> {
+    this.#nc ??= await connect({ servers: this.#url });
+    const jsm = await jetstreamManager(this.#nc);
+    await jsm.consumers.add(this.#stream, { durable_name: 'test-reader', ack_policy: AckPolicy.Explicit });
+    const consumer = await jetstream(this.#nc).consumers.get(this.#stream, 'test-reader');
+    const found: Notification[] = [];
+    const deadline = Date.now() + timeoutMs;
+    while (found.length < count && Date.now() < deadline) {
+      const batch = await consumer.fetch({ max_messages: 500, expires: 1000 });
+      for await (const message of batch) {
+        found.push({ subject: message.subject, ...(message.json() as Omit<Notification, 'subject'>) });
+        message.ack();
+      }
+    }
+    return found;
+  }
+
+  async close(): Promise<void> {
+    await this.#nc?.close();
+  }
+}
+
+describe('notifications through NATS JetStream', () => {
+  it('writes succeed while NATS is down, and every notification arrives once it is back', async () => {
+    const nats = await startNats();
+    const api = await startApi({ database: 'postgres', natsUrl: nats.url });
+    const definitions = api.client.kind('WorkloadDefinition');
+    await definitions.create({ Name: uniqueName('before'), YAMLDocument: 'x' });
+
+    await nats.stop();
+    const written = [];
+    for (let i = 0; i < 40; i++) written.push(await definitions.create({ Name: uniqueName('during'), YAMLDocument: 'x' }));
+    expect(await api.server.db.query('SELECT seq FROM threeport_outbox')).not.toHaveLength(0);
+
+    await nats.start();
+    await until('empty outbox', async () => (await api.server.db.query('SELECT seq FROM threeport_outbox')).length === 0);
+    const reader = new StreamReader(nats.url, 'workloadStream');
+    afterAll(() => reader.close());
+    const received = await reader.read(41);
+    expect(received.map((n) => n.Object.ID).sort()).toEqual(expect.arrayContaining(written.map((o) => o.ID)));
+    expect(received).toHaveLength(41);
+    expect(await reader.read(1, 2000), 'no duplicates').toEqual([]);
+  });
+
+  it('a server killed between commit and publish delivers after restart, exactly once', async () => {
+    const nats = await startNats();
+    const databaseUrl = await freshDatabase();
+    const encryptionKey = FieldCipher.generateKey();
+    await nats.stop();
+    // NATS is down, so these commit with their notifications and none is published.
+    const first = await spawnApi({ databaseUrl, natsUrl: nats.url, encryptionKey });
+    const created = [];
+    for (let i = 0; i < 25; i++) created.push(await first.client.kind('WorkloadInstance').create(await workloadInstancePayload(first)));
+    await first.kill();
+
+    await nats.start();
+    const second = await spawnApi({ databaseUrl, natsUrl: nats.url, encryptionKey });
+    const reader = new StreamReader(nats.url, 'workloadStream');
+    afterAll(() => reader.close());
+    const received = await reader.read(25);
+    expect(received.every((n) => n.subject === 'workloadInstance.create')).toBe(true);
+    expect(received.map((n) => n.Object.ID).sort()).toEqual(created.map((o) => o.ID).sort());
+    expect(await reader.read(1, 2000), 'no duplicates').toEqual([]);
+    await second.stop();
+  });
+});
+
+async function workloadInstancePayload(api: { client: ApiHarness['client'] }): Promise<Record<string, unknown>> {
+  const definition = await api.client.kind('WorkloadDefinition').create({ Name: uniqueName('wd'), YAMLDocument: 'x', Reconciled: true });
+  const runtimeDefinition = await api.client.kind('KubernetesRuntimeDefinition').create({ Name: uniqueName('krd'), InfraProvider: 'kind', Reconciled: true });
+  const runtime = await api.client.kind('KubernetesRuntimeInstance').create({
+    Name: uniqueName('kri'),
+    Location: 'Local',
+    KubernetesRuntimeDefinitionID: runtimeDefinition.ID,
+    Reconciled: true,
+  });
+  return { Name: uniqueName('wi'), WorkloadDefinitionID: definition.ID, KubernetesRuntimeInstanceID: runtime.ID };
+}
