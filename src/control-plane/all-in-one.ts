@@ -1,3 +1,6 @@
+import { ApiClient } from '../client/api-client.ts';
+import { ControllerManager } from '../controller/manager.ts';
+import { groupNames, reconcilersOf } from '../controllers/catalog.ts';
 import type { Logger } from '../log.ts';
 import { startApiServer, type RunningApiServer } from './api-server.ts';
 import type { ServerConfig } from './config.ts';
@@ -7,6 +10,23 @@ import type { ServerConfig } from './config.ts';
  * database and one bus (the in-process bus unless a NATS URL is given).
  */
 export async function startAllInOne(config: ServerConfig, logger: Logger): Promise<RunningApiServer> {
-  // Controllers join here once the controller runtime exists; until then this is the API and relay.
-  return startApiServer(config, logger);
+  const server = await startApiServer(config, logger);
+  const manager = new ControllerManager({
+    bus: server.bus,
+    client: new ApiClient({ baseUrl: server.url }),
+    reconcilers: reconcilersOf(groupNames),
+    logger: logger.child({ component: 'controllers' }),
+    processMetrics: false,
+  });
+  try {
+    await manager.start();
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    ...server,
+    close: () => (closing ??= manager.stop().then(() => server.close())),
+  };
 }

@@ -3,6 +3,8 @@ import { createLogger } from '../log.ts';
 import { startAllInOne } from './all-in-one.ts';
 import { startApiServer } from './api-server.ts';
 import { ConfigError, defaultDataDir, resolveServerConfig, type ServerFlags } from './config.ts';
+import { resolveControllerConfig, startControllers, type ControllerFlags } from './controllers.ts';
+import { groupNames } from '../controllers/catalog.ts';
 import { VERSION } from './version.ts';
 
 /** Fails the process with a message a person can act on, and no stack trace. */
@@ -16,13 +18,22 @@ function fail(error: unknown): never {
 async function runServer(flags: ServerFlags, start: typeof startApiServer): Promise<void> {
   const config = resolveServerConfig(flags);
   const logger = createLogger(config.logLevel);
-  const server = await start(config, logger);
+  closeOnSignal(await start(config, logger), logger);
+}
+
+async function runControllers(groups: string[], flags: ControllerFlags): Promise<void> {
+  const config = resolveControllerConfig(groups, flags);
+  const logger = createLogger(config.logLevel, 'threeport-controller');
+  closeOnSignal(await startControllers(config, logger), logger, 30_000);
+}
+
+function closeOnSignal(server: { close(): Promise<void> }, logger: ReturnType<typeof createLogger>, forceAfterMs = 15_000): void {
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    const forced = setTimeout(() => process.exit(1), 15_000).unref();
+    const forced = setTimeout(() => process.exit(1), forceAfterMs).unref();
     server.close().then(() => {
       clearTimeout(forced);
       logger.flush();
@@ -63,5 +74,17 @@ Examples:
 serverOptions(program.command('all-in-one').description('Run the API, the relay and every controller in one process (what `tptctl up` starts)'))
   .addHelpText('after', '\nExample:\n  threeport all-in-one --data-dir ~/.threeport/control-planes/dev/data')
   .action((flags: ServerFlags) => runServer(flags, startAllInOne).catch(fail));
+
+program
+  .command('controller')
+  .description('Run controller groups as one process, on NATS, against the API')
+  .argument('<groups...>', `controller groups to run: ${groupNames.join(', ')}, or all`)
+  .addOption(new Option('--api-url <url>', 'threeport API [env THREEPORT_API_URL] (default: "http://127.0.0.1:1323")'))
+  .addOption(new Option('--nats-url <url>', 'NATS JetStream URL, required [env THREEPORT_NATS_URL]'))
+  .addOption(new Option('--concurrency <n>', 'reconciles at once per reconciler in this process [env THREEPORT_CONCURRENCY] (default: 8)'))
+  .addOption(new Option('--metrics-listen <host:port>', 'where /metrics and /healthz are served, or "off" [env THREEPORT_METRICS_LISTEN] (default: "127.0.0.1:9464")'))
+  .addOption(new Option('--log-level <level>', 'trace, debug, info, warn, error [env THREEPORT_LOG_LEVEL] (default: "info")'))
+  .addHelpText('after', '\nExamples:\n  threeport controller all --api-url http://threeport-api:1323 --nats-url nats://nats:4222\n  threeport controller workload gateway --concurrency 16')
+  .action((groups: string[], flags: ControllerFlags) => runControllers(groups, flags).catch(fail));
 
 program.parseAsync().catch(fail);

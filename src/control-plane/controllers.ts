@@ -1,0 +1,107 @@
+import { NatsBus, parseNatsUrl } from '../bus/nats.ts';
+import { streamConfigs } from '../bus/streams.ts';
+import { ApiClient } from '../client/api-client.ts';
+import { ControllerManager } from '../controller/manager.ts';
+import { OptionsError } from '../controller/options.ts';
+import { groupNames, isGroupName, reconcilersOf } from '../controllers/catalog.ts';
+import { logLevels, type LogLevel, type Logger } from '../log.ts';
+import type { ControllerGroupName } from '../model/controller-groups.ts';
+import { registry } from '../model/registry.ts';
+import { ConfigError, redactUrl } from './config.ts';
+
+/** What `threeport controller` runs, after flags and environment are resolved and checked. */
+export interface ControllerConfig {
+  groups: ControllerGroupName[];
+  apiUrl: string;
+  natsUrl: string;
+  concurrency?: number;
+  metricsListen?: { host: string; port: number };
+  logLevel: LogLevel;
+}
+
+export interface ControllerFlags {
+  apiUrl?: string;
+  natsUrl?: string;
+  concurrency?: string;
+  metricsListen?: string;
+  logLevel?: string;
+}
+
+function parseHostPort(value: string, what: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(value);
+  const port = Number(match?.[3]);
+  if (!match || port > 65535) throw new ConfigError(`invalid ${what} "${value}": expected host:port, e.g. 0.0.0.0:9464`);
+  return { host: match[1] ?? (match[2] || '0.0.0.0'), port };
+}
+
+export function resolveControllerConfig(groups: string[], flags: ControllerFlags, env: NodeJS.ProcessEnv = process.env): ControllerConfig {
+  const selected = groups.includes('all') ? groupNames : groups;
+  const unknown = selected.filter((group) => !isGroupName(group));
+  if (unknown.length > 0) throw new ConfigError(`unknown controller group ${unknown.join(', ')}: use one or more of ${groupNames.join(', ')}, or all`);
+  const apiUrl = flags.apiUrl ?? env.THREEPORT_API_URL ?? 'http://127.0.0.1:1323';
+  try {
+    if (!/^https?:$/.test(new URL(apiUrl).protocol)) throw new Error();
+  } catch {
+    throw new ConfigError(`invalid API URL "${apiUrl}": expected http(s)://host:port`);
+  }
+  const natsUrl = flags.natsUrl ?? env.THREEPORT_NATS_URL;
+  if (!natsUrl) throw new ConfigError('controllers as their own process need NATS: set --nats-url or THREEPORT_NATS_URL (the embedded bus exists only inside `threeport all-in-one`)');
+  try {
+    parseNatsUrl(natsUrl);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+  const rawConcurrency = flags.concurrency ?? env.THREEPORT_CONCURRENCY;
+  const concurrency = rawConcurrency === undefined ? undefined : Number(rawConcurrency);
+  if (concurrency !== undefined && (!Number.isSafeInteger(concurrency) || concurrency < 1 || concurrency > 1024)) {
+    throw new ConfigError(`invalid concurrency "${rawConcurrency}": a whole number from 1 to 1024`);
+  }
+  const metrics = flags.metricsListen ?? env.THREEPORT_METRICS_LISTEN ?? '127.0.0.1:9464';
+  const logLevel = (flags.logLevel ?? env.THREEPORT_LOG_LEVEL ?? 'info') as LogLevel;
+  if (!logLevels.includes(logLevel)) throw new ConfigError(`invalid log level "${logLevel}": use one of ${logLevels.join(', ')}`);
+  return {
+    groups: selected as ControllerGroupName[],
+    apiUrl,
+    natsUrl,
+    ...(concurrency !== undefined && { concurrency }),
+    ...(metrics !== 'off' && { metricsListen: parseHostPort(metrics, 'metrics listen address') }),
+    logLevel,
+  };
+}
+
+export interface RunningControllers {
+  manager: ControllerManager;
+  close(): Promise<void>;
+}
+
+/** Starts the given controller groups on NATS, talking to the API at `apiUrl`. */
+export async function startControllers(config: ControllerConfig, logger: Logger): Promise<RunningControllers> {
+  const reconcilers = reconcilersOf(config.groups);
+  if (reconcilers.length === 0) logger.warn({ groups: config.groups }, 'these controller groups have no reconcilers yet; only metrics are served');
+  const bus = new NatsBus({ url: config.natsUrl, logger, streams: streamConfigs(registry) });
+  try {
+    const manager = new ControllerManager({
+      bus,
+      client: new ApiClient({ baseUrl: config.apiUrl }),
+      reconcilers,
+      logger,
+      runtime: config.concurrency === undefined ? {} : { concurrency: config.concurrency },
+      processMetrics: true,
+      ...(config.metricsListen && { metricsListen: config.metricsListen }),
+    });
+    await manager.start();
+    logger.info({ groups: config.groups, api: config.apiUrl, nats: redactUrl(config.natsUrl) }, 'controllers running');
+    return {
+      manager,
+      close: async () => {
+        await manager.stop();
+        await bus.close();
+      },
+    };
+  } catch (error) {
+    await bus.close();
+    if (error instanceof OptionsError) throw new ConfigError(error.message);
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new ConfigError(`cannot serve metrics on ${config.metricsListen?.host}:${config.metricsListen?.port}: the address is in use`);
+    throw error;
+  }
+}
