@@ -80,6 +80,9 @@ export async function installTools(groups: ToolGroup[] = allToolGroups): Promise
   const recipes = groups.flatMap((group) => recipesByGroup[group]);
   const missing = recipes.filter((recipe) => !isInstalled(recipe));
   if (missing.length > 0) {
+    // Every missing prerequisite is named before anything starts building.
+    if (missing.some((recipe) => recipe.needs === 'go')) await requireGo();
+    if (missing.some((recipe) => recipe.needs === 'python')) await requirePython();
     report(`building into ${cacheRoot()}: ${missing.map((recipe) => `${recipe.name} ${recipe.version}`).join(', ')}`);
   }
   const paths: ToolPaths = {};
