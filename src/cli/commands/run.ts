@@ -9,13 +9,13 @@ export function reportError(terminal: Terminal, error: unknown): void {
   if (isCliError(error)) {
     terminal.error(error.message);
     const cause = error.cause;
-    if (cause instanceof ApiRequestError && cause.status === 0) terminal.info('is the control plane running? start one with: tptctl up');
-    if (error.hint) terminal.info(error.hint);
+    if (cause instanceof ApiRequestError && cause.status === 0) terminal.hint('is the control plane running? start one with: tptctl up');
+    if (error.hint) terminal.hint(error.hint);
     return;
   }
   if (error instanceof ApiRequestError) {
     terminal.error(error.message);
-    if (error.status === 0) terminal.info('is the control plane running? start one with: tptctl up');
+    if (error.status === 0) terminal.hint('is the control plane running? start one with: tptctl up');
     return;
   }
   terminal.error(`unexpected error: ${error instanceof Error ? error.message : String(error)}`);

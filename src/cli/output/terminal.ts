@@ -15,6 +15,8 @@ export interface Terminal {
   warning(message: string): void;
   complete(message: string): void;
   error(message: string): void;
+  /** Advice after an error, on stderr with it. */
+  hint(message: string): void;
   /** A line of data on stdout (tables, JSON, YAML). */
   print(text: string): void;
 }
@@ -35,6 +37,7 @@ export function createTerminal(out: Stream = process.stdout, err: Stream = proce
     warning: (message) => err.write(`${paint(err, 'yellow', 'Warning:')} ${message}\n`),
     complete: (message) => out.write(`${paint(out, 'green', 'Complete:')} ${message}\n`),
     error: (message) => err.write(`${paint(err, 'red', 'Error:')} ${message}\n`),
+    hint: (message) => err.write(`Info: ${message}\n`),
     print: (text) => out.write(text.endsWith('\n') ? text : `${text}\n`),
   };
 }

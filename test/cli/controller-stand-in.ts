@@ -1,0 +1,39 @@
+/**
+ * No controller reconciles the real kinds yet, so deletions of reconcilable kinds stay scheduled.
+ * Where a test needs them to finish, this stands in for the controllers through the API only, as
+ * a controller would: it confirms every scheduled deletion and deletes the object again.
+ */
+import type { ApiClient } from '../../src/client/api-client.ts';
+import { registry } from '../../src/model/registry.ts';
+
+export function confirmDeletions(client: ApiClient, intervalMs = 200): { stop(): Promise<void> } {
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      for (const kind of registry.reconcilable.filter((candidate) => candidate.routed)) {
+        const scheduled = (await client.kind(kind.name).listAll().catch(() => [])).filter((object) => object.DeletionScheduled);
+        for (const object of scheduled) {
+          await client
+            .kind(kind.name)
+            .update(object.ID as number, { DeletionConfirmed: new Date().toISOString() })
+            .then(() => client.kind(kind.name).delete(object.ID as number))
+            .catch(() => undefined);
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+    },
+  };
+}
+
+/** Marks one object reconciled, as its controller would when done. */
+export async function markReconciled(client: ApiClient, kind: string, name: string): Promise<void> {
+  const object = await client.kind(kind).findByName(name);
+  if (!object) throw new Error(`${kind} ${name} not found`);
+  await client.kind(kind).update(object.ID as number, { Reconciled: true });
+}
