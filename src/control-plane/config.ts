@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { parseNatsUrl } from '../bus/nats.ts';
 import { logLevels, type LogLevel } from '../log.ts';
 import { FieldCipher } from '../store/field-cipher.ts';
 
@@ -64,6 +65,13 @@ export function resolveServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv =
   }
   const dataDir = flags.dataDir ?? env.THREEPORT_DATA_DIR ?? defaultDataDir();
   const natsUrl = flags.natsUrl ?? env.THREEPORT_NATS_URL ?? undefined;
+  if (natsUrl) {
+    try {
+      parseNatsUrl(natsUrl);
+    } catch (error) {
+      throw new ConfigError((error as Error).message);
+    }
+  }
   const logLevel = (flags.logLevel ?? env.THREEPORT_LOG_LEVEL ?? 'info') as LogLevel;
   if (!logLevels.includes(logLevel)) throw new ConfigError(`invalid log level "${logLevel}": use one of ${logLevels.join(', ')}`);
   const bodyLimit = Number(flags.bodyLimit ?? env.THREEPORT_BODY_LIMIT ?? 4 * 1024 * 1024);

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { FieldCipher } from '../../src/store/field-cipher.ts';
+import { freePort } from '../../src/testbed/ports.ts';
+import { runThreeport, spawnApi, tempDir } from '../support/control-plane.ts';
+import { freshDatabase } from '../support/peers.ts';
+import { uniqueName } from '../support/samples.ts';
+
+const key = FieldCipher.generateKey();
+
+/** The process failed with exit code 1 and a one-line reason, no stack trace. */
+function expectStartupError(result: { code: number | null; output: string }, reason: string | RegExp): void {
+  expect(result.code, result.output).toBe(1);
+  expect(result.output).toMatch(reason);
+  expect(result.output).not.toMatch(/\n\s+at /);
+}
+
+describe('threeport server start-up errors are clear', () => {
+  it('a malformed database URL', async () => {
+    expectStartupError(await runThreeport(['server', '--database-url', 'mysql://x'], { THREEPORT_ENCRYPTION_KEY: key }), 'invalid database URL');
+  });
+
+  it('an unreachable database, with the password kept out of the message', async () => {
+    const port = await freePort();
+    const result = await runThreeport(['server', '--database-url', `postgres://threeport:hunter2@127.0.0.1:${port}/threeport`], { THREEPORT_ENCRYPTION_KEY: key });
+    expectStartupError(result, /cannot connect to the database at postgres:\/\/threeport:\*\*\*@127\.0\.0\.1/);
+    expect(result.output).not.toContain('hunter2');
+  });
+
+  it('an external database without an encryption key, or a bad key', async () => {
+    const env = { THREEPORT_ENCRYPTION_KEY: '', ENCRYPTION_KEY: '' };
+    expectStartupError(await runThreeport(['server', '--database-url', 'postgres://x@127.0.0.1/x'], env), 'an encryption key is required');
+    expectStartupError(await runThreeport(['server', '--encryption-key', 'c2hvcnQ=', '--data-dir', tempDir('key')]), 'must be 32 bytes');
+  });
+
+  it('bad flags and addresses', async () => {
+    expectStartupError(await runThreeport(['server', '--listen', 'nowhere', '--data-dir', tempDir('listen')]), 'invalid listen address');
+    expectStartupError(await runThreeport(['server', '--nats-url', 'http://x', '--data-dir', tempDir('nats')]), 'invalid NATS URL');
+    expectStartupError(await runThreeport(['server', '--log-level', 'loud', '--data-dir', tempDir('log')]), 'invalid log level');
+    const busy = await spawnApi({ encryptionKey: key });
+    const port = new URL(busy.url).port;
+    expectStartupError(await runThreeport(['server', '--listen', `127.0.0.1:${port}`, '--data-dir', tempDir('busy')]), 'the address is in use');
+  }, 180_000);
+});
+
+describe('threeport server at work', () => {
+  it('logs one JSON line per request without secrets, and stops cleanly on SIGTERM', async () => {
+    const server = await spawnApi({ databaseUrl: await freshDatabase(), encryptionKey: key });
+    await server.client.kind('AwsAccount').create({
+      Name: uniqueName('acct'),
+      AccountID: '123456789012',
+      DefaultRegion: 'us-east-1',
+      AccessKeyID: 'AKIA-VISIBLE-NOWHERE',
+      SecretAccessKey: 'secret-visible-nowhere',
+    });
+    await server.client.kind('SecretDefinition').create({ Name: uniqueName('s'), Data: { token: 'token-visible-nowhere' } });
+    await fetch(`${server.url}/v0/aws-accounts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"SecretAccessKey": "broken-visible-nowhere"' });
+
+    expect(await server.stop()).toBe(0);
+    const lines = server.output().trim().split('\n');
+    const requests = lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry.msg === 'request');
+    expect(requests.map((r) => [r.method, r.url, r.status])).toEqual(
+      expect.arrayContaining([
+        ['POST', '/v0/aws-accounts', 201],
+        ['POST', '/v0/secret-definitions', 201],
+        ['POST', '/v0/aws-accounts', 400],
+      ]),
+    );
+    expect(server.output()).not.toMatch(/visible-nowhere|hunter2/);
+    expect(server.output()).toContain('shutting down');
+  });
+
+  it('embedded mode keeps its data and generated key across restarts', async () => {
+    const dataDir = tempDir('embedded');
+    const first = await spawnApi({ dataDir, encryptionKey: '' });
+    const created = await first.client.kind('AwsAccount').create({ Name: 'kept', AccountID: '1', DefaultRegion: 'us-east-1', AccessKeyID: 'a', SecretAccessKey: 'b' });
+    expect(await first.stop()).toBe(0);
+    const second = await spawnApi({ dataDir, encryptionKey: '' });
+    expect(await second.client.kind('AwsAccount').get(Number(created.ID))).toEqual(created);
+    await second.stop();
+  }, 180_000);
+});
