@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { typeScriptNode } from '../../src/testbed/node-runtime.ts';
 import { repoRoot, stateRoot } from '../../src/testbed/paths.ts';
 import { isRunning, type ProcessIdentity } from '../../src/testbed/process-identity.ts';
 import { findMarkedProcesses } from '../../src/testbed/processes.ts';
+import { down } from '../../src/testbed/testbed.ts';
 import { testbed } from '../support/peers.ts';
 import { eventually } from './eventually.ts';
 
@@ -32,10 +33,19 @@ function processesOf(dir: string): ProcessIdentity[] {
   return [...recorded, ...findMarkedProcesses(dir)];
 }
 
+const instanceDirs: string[] = [];
+
 function newInstanceDir(): string {
   testbed(); // the tools are built once the shared test bed is up
-  return mkdtempSync(join(stateRoot, 'lifecycle-test-'));
+  const dir = mkdtempSync(join(stateRoot, 'lifecycle-test-'));
+  instanceDirs.push(dir);
+  return dir;
 }
+
+// Should a test fail half-way, its test bed must not outlive it.
+afterAll(async () => {
+  for (const dir of instanceDirs) await down(dir);
+});
 
 describe('test bed lifecycle', () => {
   it('down after up leaves no process behind', { timeout: 240_000 }, async () => {
