@@ -13,3 +13,6 @@ export class CliError extends Error {
 }
 
 export const isCliError = (error: unknown): error is CliError => error instanceof CliError;
+
+/** The message of anything thrown (API errors carry the API's own message). */
+export const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));

@@ -7,11 +7,11 @@ import type { ApiClient } from '../../client/api-client.ts';
 import type { Kind } from '../../model/kind.ts';
 import { registry } from '../../model/registry.ts';
 import type { FieldCipher } from '../../store/field-cipher.ts';
-import { CliError } from '../errors.ts';
+import { CliError, messageOf } from '../errors.ts';
 import { humanName } from '../kind-names.ts';
 import type { ObjectSpec } from '../documents/object-spec.ts';
 import type { Terminal } from '../output/terminal.ts';
-import { apiMessage, type CreatedObject } from './create.ts';
+import type { CreatedObject } from './create.ts';
 import { changedFields } from './diff.ts';
 import { Resolver } from './resolve.ts';
 
@@ -85,7 +85,7 @@ export async function applyAll(client: ApiClient, specs: ObjectSpec[], options: 
       results.push({ spec, outcome: 'updated', changed, object: { kind: spec.kind.name, object } });
     } catch (error) {
       const done = results.filter((result) => result.outcome !== 'unchanged').length;
-      throw new CliError(`failed to apply ${label}: ${apiMessage(error)}${done ? ` (${done} object(s) before it were already ${options.dryRun ? 'planned' : 'applied'}; apply again once fixed)` : ''}`, { cause: error });
+      throw new CliError(`failed to apply ${label}: ${messageOf(error)}${done ? ` (${done} object(s) before it were already ${options.dryRun ? 'planned' : 'applied'}; apply again once fixed)` : ''}`, { cause: error });
     }
   }
   return results;

@@ -4,32 +4,19 @@
  */
 import { ApiRequestError, type ApiClient } from '../../client/api-client.ts';
 import type { ApiObject } from '../../model/kind.ts';
-import { CliError } from '../errors.ts';
+import { CliError, messageOf } from '../errors.ts';
 import { humanName } from '../kind-names.ts';
 import type { ObjectSpec } from '../documents/object-spec.ts';
 import type { Terminal } from '../output/terminal.ts';
+import { deleteAll } from './delete.ts';
 import { Resolver } from './resolve.ts';
+
+/** How long a rollback waits for a scheduled deletion before deleting what it depends on. */
+const ROLLBACK_TIMEOUT_MS = 60_000;
 
 export interface CreatedObject {
   kind: string;
   object: ApiObject;
-}
-
-export const apiMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error));
-
-/** Deletes what was created, newest first; reports each outcome and never throws. */
-async function rollBack(client: ApiClient, created: CreatedObject[], terminal: Terminal): Promise<string[]> {
-  const problems: string[] = [];
-  for (const { kind, object } of [...created].reverse()) {
-    const label = `${humanName(kind)} ${String(object.Name)}`;
-    try {
-      const result = await client.kind(kind).delete(object.ID as number);
-      terminal.info(result.DeletionScheduled && client.registry.get(kind).controller ? `rolled back: ${label} scheduled for deletion` : `rolled back: ${label} deleted`);
-    } catch (error) {
-      problems.push(`${label}: ${apiMessage(error)}`);
-    }
-  }
-  return problems;
 }
 
 /** Creates every spec in order; `announce` prints an Info line per object (abstractions). */
@@ -44,10 +31,14 @@ export async function createAll(client: ApiClient, specs: ObjectSpec[], terminal
       created.push({ kind: spec.kind.name, object });
       if (announce) terminal.info(`${label} created`);
     } catch (error) {
-      const reason = error instanceof ApiRequestError && error.status === 409 ? `${apiMessage(error)} (it already exists; use tptctl apply to update it)` : apiMessage(error);
+      const reason = error instanceof ApiRequestError && error.status === 409 ? `${messageOf(error)} (it already exists; use tptctl apply to update it)` : messageOf(error);
       if (created.length === 0) throw new CliError(`failed to create ${label}: ${reason}`, { cause: error });
       terminal.info(`failed to create ${label}; rolling back the ${created.length} object(s) created before it`);
-      const problems = await rollBack(client, created, terminal);
+      const problems = await deleteAll(
+        client,
+        created.map(({ kind, object }) => ({ kind, name: String(object.Name) })).reverse(),
+        { terminal, wait: false, timeoutMs: ROLLBACK_TIMEOUT_MS, announce: true, prefix: 'rolled back: ' },
+      );
       const leftovers = problems.length ? `; rollback left these behind: ${problems.join('; ')}` : '';
       throw new CliError(`failed to create ${label}: ${reason}${leftovers}`, { cause: error });
     }

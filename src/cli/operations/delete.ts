@@ -6,10 +6,9 @@
  */
 import { isNotFound, type ApiClient } from '../../client/api-client.ts';
 import type { ApiObject } from '../../model/kind.ts';
-import { CliError } from '../errors.ts';
+import { CliError, messageOf } from '../errors.ts';
 import { humanName } from '../kind-names.ts';
 import type { Terminal } from '../output/terminal.ts';
-import { apiMessage } from './create.ts';
 import { waitFor } from './wait.ts';
 
 export interface DeleteTarget {
@@ -42,6 +41,8 @@ export interface DeleteOptions {
   timeoutMs: number;
   /** Print an Info line per object (abstractions), else only the Complete line. */
   announce: boolean;
+  /** Before each Info line, e.g. "rolled back: ". */
+  prefix?: string;
 }
 
 /** Deletes the targets in the given order; returns the problems (empty when all went well). */
@@ -59,10 +60,10 @@ export async function deleteAll(client: ApiClient, targets: DeleteTarget[], opti
       const mustWait = outcome === 'scheduled' && (options.wait || index < targets.length - 1);
       if (mustWait) await waitFor(client, [{ kind: target.kind, id: object!.ID as number, name: target.name }], { until: 'gone', timeoutMs: options.timeoutMs, terminal: options.terminal });
       const done = outcome === 'deleted' || mustWait ? 'deleted' : 'scheduled for deletion';
-      if (options.announce) options.terminal.info(`${label} ${done}`);
+      if (options.announce) options.terminal.info(`${options.prefix ?? ''}${label} ${done}`);
       else options.terminal.complete(`${label} ${done}`);
     } catch (error) {
-      problems.push(`${label}: ${apiMessage(error)}`);
+      problems.push(`${label}: ${messageOf(error)}`);
     }
   }
   return problems;
