@@ -1,0 +1,101 @@
+/**
+ * `--wait` and abstraction rollback. No controller reconciles the real kinds yet, so the test
+ * plays the controller through the API: it marks objects reconciled while tptctl waits, and
+ * confirms scheduled deletions.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { startApi, type ApiHarness } from '../support/control-plane.ts';
+import { confirmDeletions, markReconciled } from './controller-stand-in.ts';
+import { ensureBundle, sample, Tptctl } from './support.ts';
+
+describe('tptctl --wait and rollback', () => {
+  const tptctl = new Tptctl();
+  let api: ApiHarness;
+
+  beforeAll(async () => {
+    await ensureBundle();
+    api = await startApi({ database: 'pglite' });
+    tptctl.useControlPlane('wait', api.url, api.encryptionKey);
+    await tptctl.ok(['create', 'kubernetes-runtime', '-c', sample('kubernetes-runtime.yaml')]);
+    await tptctl.ok(['create', 'aws-account', '-c', sample('aws-account.yaml')]);
+  });
+
+  it('create --wait returns once a controller marks the objects reconciled, printing progress lines off a terminal', async () => {
+    const waiting = tptctl.run(['create', 'workload', '-c', sample('workload.yaml'), '--wait', '--timeout', '60s']);
+    await expect.poll(() => api.client.kind('SecretInstance').findByName('blog-secret'), { timeout: 20_000 }).toBeDefined();
+    const reconcilable = [
+      ['WorkloadDefinition', 'blog'], ['WorkloadInstance', 'blog'], ['DomainNameInstance', 'blog-example-domain'], ['GatewayDefinition', 'blog-gateway'],
+      ['GatewayInstance', 'blog-gateway'], ['AwsRelationalDatabaseInstance', 'blog-db'], ['AwsObjectStorageBucketInstance', 'blog-bucket'],
+      ['SecretDefinition', 'blog-secret'], ['SecretInstance', 'blog-secret'],
+    ];
+    for (const [kind, name] of reconcilable) await markReconciled(api.client, kind!, name!);
+    const result = await waiting;
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('waiting: workload instance blog: waiting for a controller to reconcile');
+    expect(result.stdout).toContain('Info: workload instance blog reconciled');
+    expect(result.stdout).toContain('Complete: workload blog created');
+    expect(result.stderr).not.toContain('\r');
+  });
+
+  it('--wait gives up after the timeout, naming what it waited for', async () => {
+    const { code, stderr } = await tptctl.run(['create', 'workload-definition', '-c', sample('workload-definition.yaml'), '--wait', '--timeout', '2s']);
+    expect(code).toBe(1);
+    expect(stderr).toContain('Error: timed out after 2s waiting for: workload definition wordpress (waiting for a controller to reconcile)');
+  });
+
+  it('apply --wait waits for the updated objects', async () => {
+    const file = join(tptctl.dir, 'wordpress.yaml');
+    writeFileSync(file, `WorkloadDefinition:\n  Name: wordpress\n  YAMLDocument: ${sample('values.yaml')}\n`);
+    const waiting = tptctl.run(['apply', '-f', file, '--wait', '--timeout', '60s']);
+    await expect.poll(async () => (await api.client.kind('WorkloadDefinition').findByName('wordpress'))?.YAMLDocument, { timeout: 20_000 }).toContain('replicaCount');
+    await markReconciled(api.client, 'WorkloadDefinition', 'wordpress');
+    const result = await waiting;
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('workload definition wordpress updated (YAMLDocument)');
+    expect(result.stdout).toContain('Info: workload definition wordpress reconciled');
+  });
+
+  it('rolls back what an abstraction created when a later object fails', async () => {
+    const controller = confirmDeletions(api.client);
+    try {
+      const file = join(tptctl.dir, 'broken-workload.yaml');
+      writeFileSync(
+        file,
+        `Workload:
+  Name: broken
+  YAMLDocument: ${sample('wordpress-manifest.yaml')}
+  Gateway:
+    Name: broken-gateway
+    HttpPorts: [{Port: 80}]
+    ServiceName: web
+  AwsRelationalDatabase:
+    Name: broken-db
+    AwsAccountName: default-account
+    Engine: postgres
+    EngineVersion: "99.9"
+    DatabaseName: app
+    DatabasePort: 5432
+    MachineSize: Small
+    StorageGb: 20
+    WorkloadSecretName: conn
+`,
+      );
+      const { code, stdout, stderr } = await tptctl.run(['create', 'workload', '-c', file]);
+      expect(code).toBe(1);
+      expect(stdout).toContain('Info: failed to create aws relational database definition broken-db; rolling back the 4 object(s) created before it');
+      // Newest first; each deletion is waited out before what it depends on, the last is only scheduled.
+      for (const label of ['gateway instance broken-gateway', 'gateway definition broken-gateway', 'workload instance broken']) {
+        expect(stdout).toContain(`Info: rolled back: ${label} deleted`);
+      }
+      expect(stdout).toContain('Info: rolled back: workload definition broken scheduled for deletion');
+      expect(stderr).toContain('Error: failed to create aws relational database definition broken-db: 99.9 version is not supported for engine postgres');
+      for (const kind of ['WorkloadDefinition', 'WorkloadInstance', 'GatewayDefinition', 'GatewayInstance']) {
+        await expect.poll(() => api.client.kind(kind).findByName(kind.startsWith('Gateway') ? 'broken-gateway' : 'broken'), { timeout: 10_000 }).toBeUndefined();
+      }
+    } finally {
+      await controller.stop();
+    }
+  });
+});
