@@ -65,8 +65,11 @@ export function removePostgresData(instanceDir: string): void {
   rmSync(outside ? join(dataDir, '..') : dataDir, { recursive: true, force: true });
 }
 
-/** A throwaway PostgreSQL on a free loopback port, tuned for tests (no fsync). */
-export async function startPostgres(registry: ProcessRegistry): Promise<PostgresPeer> {
+/**
+ * A throwaway PostgreSQL on a free loopback port, tuned for tests (no fsync); `durable` keeps
+ * PostgreSQL's production defaults (fsync, synchronous commit), as benchmarks need.
+ */
+export async function startPostgres(registry: ProcessRegistry, options: { durable?: boolean } = {}): Promise<PostgresPeer> {
   const binDir = await postgresBinDir();
   const user = unprivilegedUser();
   const dataDir = makeDataDir(registry.instanceDir, user);
@@ -86,9 +89,7 @@ export async function startPostgres(registry: ProcessRegistry): Promise<Postgres
         '-p', String(port),
         '-c', 'listen_addresses=127.0.0.1',
         '-c', 'unix_socket_directories=',
-        '-c', 'fsync=off',
-        '-c', 'synchronous_commit=off',
-        '-c', 'full_page_writes=off',
+        ...(options.durable ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
         '-c', 'max_connections=500',
       ],
       { ...asUser, cwd: tmpdir(), stopSignal: 'SIGINT' },

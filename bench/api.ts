@@ -1,0 +1,170 @@
+/**
+ * npm run bench:api — the API's throughput and latency, measured like the Go original in
+ * shared/baselines.md: a separate `threeport server` process, load from this process (autocannon),
+ * on PostgreSQL (durable: fsync on, as production) and on embedded PGlite.
+ *
+ *   BENCH_DURATION=15 BENCH_ENGINES=postgres,pglite npm run bench:api
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { FieldCipher } from '../src/store/field-cipher.ts';
+import { startPostgres } from '../src/testbed/peers/postgres.ts';
+import { ProcessRegistry } from '../src/testbed/processes.ts';
+import { freePort } from '../src/testbed/ports.ts';
+
+const durationS = Number(process.env.BENCH_DURATION ?? 15);
+const engines = (process.env.BENCH_ENGINES ?? 'postgres,pglite').split(',');
+/** Rows in the table during the filtered-list run, as in the baseline. */
+const TABLE_ROWS = 13_404;
+const repoRoot = new URL('../', import.meta.url).pathname;
+
+interface Measure {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+interface EngineResult {
+  engine: string;
+  creates: Measure;
+  getById: Measure;
+  filteredList: Measure;
+  rssMb: number;
+}
+
+function log(message: string): void {
+  process.stderr.write(`bench: ${message}\n`);
+}
+
+async function load(options: autocannon.Options): Promise<Measure> {
+  const result = await autocannon({ duration: durationS, ...options });
+  return {
+    rps: Math.round(result.requests.average),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.non2xx + result.timeouts,
+  };
+}
+
+async function startServer(args: string[], encryptionKey: string): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(repoRoot, 'bin/threeport.js'), 'server', '--listen', `127.0.0.1:${port}`, ...args], {
+    env: { ...process.env, THREEPORT_ENCRYPTION_KEY: encryptionKey },
+    stdio: ['ignore', 'ignore', 'ignore'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 120_000;
+  while (!(await fetch(`${url}/readyz`).then((r) => r.ok, () => false))) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error('threeport server did not start');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  return {
+    url,
+    child,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
+}
+
+async function measure(engine: string, url: string, child: ChildProcess): Promise<EngineResult> {
+  const base = `${url}/v0/workload-definitions`;
+  const headers = { 'content-type': 'application/json' };
+  let counter = 0;
+  const uniqueCreate = {
+    method: 'POST' as const,
+    path: '/v0/workload-definitions',
+    headers,
+    setupRequest: (request: autocannon.Request) => ({
+      ...request,
+      body: JSON.stringify({ Name: `wd${++counter}`, YAMLDocument: 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n' }),
+    }),
+  };
+
+  log(`${engine}: creates, 16 connections, ${durationS} s`);
+  const creates = await load({ url, connections: 16, requests: [uniqueCreate] });
+
+  if (counter < TABLE_ROWS) {
+    log(`${engine}: filling the table to ${TABLE_ROWS} rows`);
+    await autocannon({ url, connections: 32, amount: TABLE_ROWS - counter, requests: [uniqueCreate] });
+  }
+  const first = (await (await fetch(`${base}?name=wd1`)).json()) as { Data: { ID: number }[] };
+  const id = first.Data[0]?.ID;
+  if (!id) throw new Error('the first created object is missing');
+
+  log(`${engine}: get by id, 32 connections, ${durationS} s`);
+  const getById = await load({ url: `${base}/${id}`, connections: 32 });
+  log(`${engine}: filtered list, 32 connections, ${durationS} s`);
+  const filteredList = await load({ url: `${base}?name=wd1`, connections: 32 });
+  return { engine, creates, getById, filteredList, rssMb: rssMb(child.pid!) };
+}
+
+const baseline = {
+  creates: '393/s, p50 32 ms, p99 166 ms',
+  getById: '5,505/s, p50 2.9 ms, p99 363 ms',
+  filteredList: '878/s, p50 30 ms, p99 384 ms',
+  rss: '47 MB',
+};
+
+function cell(m: Measure): string {
+  return `${m.rps.toLocaleString('en-US')}/s, p50 ${m.p50} ms, p99 ${m.p99} ms${m.errors ? `, ${m.errors} errors` : ''}`;
+}
+
+function printTable(results: EngineResult[]): void {
+  const columns = results.map((r) => (r.engine === 'postgres' ? 'ours, PostgreSQL' : 'ours, PGlite'));
+  const row = (name: string, how: string, values: string[], original: string) => `| ${name} | ${how} | ${values.join(' | ')} | ${original} |`;
+  const lines = [
+    `| measure | how | ${columns.join(' | ')} | original (baselines.md) |`,
+    `|---|---|${columns.map(() => '---|').join('')}---|`,
+    row('creates/s', `POST /v0/workload-definitions, unique names, 16 connections, ${durationS} s`, results.map((r) => cell(r.creates)), baseline.creates),
+    row('get-by-id/s', `GET /v0/workload-definitions/:id, 32 connections, ${durationS} s`, results.map((r) => cell(r.getById)), baseline.getById),
+    row('filtered list/s', `GET ?name=wd1 with ≥${TABLE_ROWS.toLocaleString('en-US')} rows, 32 connections, ${durationS} s`, results.map((r) => cell(r.filteredList)), baseline.filteredList),
+    row('memory', 'API server RSS after the runs', results.map((r) => `${r.rssMb} MB`), baseline.rss),
+  ];
+  process.stdout.write(`\n${lines.join('\n')}\n`);
+}
+
+async function main(): Promise<void> {
+  const results: EngineResult[] = [];
+  const encryptionKey = FieldCipher.generateKey();
+  for (const engine of engines) {
+    const workDir = mkdtempSync(join(tmpdir(), `threeport-bench-${engine}-`));
+    const registry = new ProcessRegistry(workDir);
+    try {
+      let args: string[];
+      if (engine === 'postgres') {
+        log('starting PostgreSQL (fsync on)');
+        const postgres = await startPostgres(registry, { durable: true });
+        args = ['--database-url', postgres.url];
+      } else {
+        args = ['--data-dir', join(workDir, 'data')];
+      }
+      const server = await startServer([...args, '--log-level', 'info'], encryptionKey);
+      try {
+        results.push(await measure(engine, server.url, server.child));
+      } finally {
+        await server.stop();
+      }
+    } finally {
+      await registry.stopAll();
+      rmSync(workDir, { recursive: true, force: true });
+    }
+  }
+  printTable(results);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench: ${(error as Error).message}\n`);
+  process.exit(1);
+});
