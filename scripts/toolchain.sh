@@ -30,3 +30,9 @@ fi
 if [[ ! -f "$repo_root/dist/tptctl.js" || -n "$(find "$repo_root/src" "$repo_root/package.json" -newer "$repo_root/dist/tptctl.js" -print -quit)" ]]; then
   (cd "$repo_root" && node scripts/build-cli.ts >&2)
 fi
+
+# tptctl runs from an esbuild bundle for a fast start; rebuild it whenever a source is newer.
+bundle="$repo_root/dist/tptctl.js"
+if [[ ! -f "$bundle" ]] || [[ -n "$(find "$repo_root/src" "$repo_root/package-lock.json" -newer "$bundle" -print -quit)" ]]; then
+  (cd "$repo_root" && npm run --silent build:cli >&2)
+fi
