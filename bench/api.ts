@@ -5,8 +5,8 @@
  *
  *   BENCH_DURATION=15 BENCH_ENGINES=postgres,pglite npm run bench:api
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -40,7 +40,54 @@ function log(message: string): void {
   process.stderr.write(`bench: ${message}\n`);
 }
 
-async function load(options: autocannon.Options): Promise<Measure> {
+/**
+ * The load generator: wrk, as the baseline used (a light C process, so it leaves the CPU to the
+ * server), installed from Debian when missing and possible; autocannon otherwise.
+ */
+function findWrk(): string | undefined {
+  const found = () => spawnSync('sh', ['-c', 'command -v wrk'], { encoding: 'utf8' }).stdout.trim() || undefined;
+  if (found() || process.env.BENCH_LOAD === 'autocannon') return found();
+  if (process.getuid?.() === 0) {
+    log('installing wrk (apt-get) to load the server as the baseline did');
+    spawnSync('sh', ['-c', 'apt-get install -y -qq wrk >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null 2>&1']);
+  }
+  return found();
+}
+const wrk = process.env.BENCH_LOAD === 'autocannon' ? undefined : findWrk();
+
+/** A wrk script that POSTs workload definitions with names unique across threads. */
+const createScript = `
+local threads = 0
+function setup(thread) thread:set("tid", threads); threads = threads + 1 end
+function init(args) counter = 0; wrk.method = "POST"; wrk.headers["Content-Type"] = "application/json" end
+function request()
+  counter = counter + 1
+  return wrk.format(nil, nil, nil, '{"Name":"wrk' .. tid .. '-' .. counter .. '","YAMLDocument":"kind: Pod"}')
+end
+`;
+
+function milliseconds(text: string): number {
+  const match = /([\d.]+)(us|ms|s)/.exec(text);
+  if (!match) return Number.NaN;
+  const value = Number(match[1]);
+  return match[2] === 'us' ? value / 1000 : match[2] === 's' ? value * 1000 : value;
+}
+
+function runWrk(binary: string, url: string, connections: number, script?: string): Measure {
+  const args = ['-t2', `-c${connections}`, `-d${durationS}s`, '--latency', ...(script ? ['-s', script] : []), url];
+  const { stdout } = spawnSync(binary, args, { encoding: 'utf8' });
+  const percentile = (p: string) => milliseconds(new RegExp(`\\s${p}%\\s+([\\d.]+\\w+)`).exec(stdout)?.[1] ?? '');
+  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
+  return {
+    rps: Math.round(Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? 0)),
+    p50: Math.round(percentile('50') * 10) / 10,
+    p99: Math.round(percentile('99') * 10) / 10,
+    errors: Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0) + (socketErrors ? socketErrors.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0),
+  };
+}
+
+async function load(options: autocannon.Options & { script?: string }): Promise<Measure> {
+  if (wrk) return runWrk(wrk, options.url, options.connections ?? 16, options.script);
   const result = await autocannon({ duration: durationS, ...options });
   return {
     rps: Math.round(result.requests.average),
@@ -78,7 +125,7 @@ function rssMb(pid: number): number {
   return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
 }
 
-async function measure(engine: string, url: string, child: ChildProcess): Promise<EngineResult> {
+async function measure(engine: string, url: string, child: ChildProcess, scriptPath: string): Promise<EngineResult> {
   const base = `${url}/v0/workload-definitions`;
   const headers = { 'content-type': 'application/json' };
   let counter = 0;
@@ -93,20 +140,21 @@ async function measure(engine: string, url: string, child: ChildProcess): Promis
   };
 
   log(`${engine}: creates, 16 connections, ${durationS} s`);
-  const creates = await load({ url, connections: 16, requests: [uniqueCreate] });
+  const creates = await load({ url: `${url}/v0/workload-definitions`, connections: 16, requests: [uniqueCreate], script: scriptPath });
 
-  if (counter < TABLE_ROWS) {
+  const rows = ((await (await fetch(`${base}?size=1`)).json()) as { Meta: { TotalCount: number } }).Meta.TotalCount;
+  if (rows < TABLE_ROWS) {
     log(`${engine}: filling the table to ${TABLE_ROWS} rows`);
-    await autocannon({ url, connections: 32, amount: TABLE_ROWS - counter, requests: [uniqueCreate] });
+    await autocannon({ url, connections: 32, amount: TABLE_ROWS - rows, requests: [uniqueCreate] });
   }
-  const first = (await (await fetch(`${base}?name=wd1`)).json()) as { Data: { ID: number }[] };
-  const id = first.Data[0]?.ID;
-  if (!id) throw new Error('the first created object is missing');
+  const first = ((await (await fetch(`${base}?size=1`)).json()) as { Data: { ID: number; Name: string }[] }).Data[0];
+  if (!first) throw new Error('the first created object is missing');
+  const id = first.ID;
 
   log(`${engine}: get by id, 32 connections, ${durationS} s`);
   const getById = await load({ url: `${base}/${id}`, connections: 32 });
   log(`${engine}: filtered list, 32 connections, ${durationS} s`);
-  const filteredList = await load({ url: `${base}?name=wd1`, connections: 32 });
+  const filteredList = await load({ url: `${base}?name=${encodeURIComponent(first.Name)}`, connections: 32 });
   return { engine, creates, getById, filteredList, rssMb: rssMb(child.pid!) };
 }
 
@@ -129,10 +177,10 @@ function printTable(results: EngineResult[]): void {
     `|---|---|${columns.map(() => '---|').join('')}---|`,
     row('creates/s', `POST /v0/workload-definitions, unique names, 16 connections, ${durationS} s`, results.map((r) => cell(r.creates)), baseline.creates),
     row('get-by-id/s', `GET /v0/workload-definitions/:id, 32 connections, ${durationS} s`, results.map((r) => cell(r.getById)), baseline.getById),
-    row('filtered list/s', `GET ?name=wd1 with ≥${TABLE_ROWS.toLocaleString('en-US')} rows, 32 connections, ${durationS} s`, results.map((r) => cell(r.filteredList)), baseline.filteredList),
+    row('filtered list/s', `GET ?name=<one name> with ≥${TABLE_ROWS.toLocaleString('en-US')} rows, 32 connections, ${durationS} s`, results.map((r) => cell(r.filteredList)), baseline.filteredList),
     row('memory', 'API server RSS after the runs', results.map((r) => `${r.rssMb} MB`), baseline.rss),
   ];
-  process.stdout.write(`\n${lines.join('\n')}\n`);
+  process.stdout.write(`\n${lines.join('\n')}\n\nload generator: ${wrk ? 'wrk, 2 threads' : 'autocannon'}; server log level info; ${new Date().toISOString()}\n`);
 }
 
 async function main(): Promise<void> {
@@ -140,6 +188,8 @@ async function main(): Promise<void> {
   const encryptionKey = FieldCipher.generateKey();
   for (const engine of engines) {
     const workDir = mkdtempSync(join(tmpdir(), `threeport-bench-${engine}-`));
+    const scriptPath = join(workDir, 'create.lua');
+    writeFileSync(scriptPath, createScript);
     const registry = new ProcessRegistry(workDir);
     try {
       let args: string[];
@@ -152,7 +202,7 @@ async function main(): Promise<void> {
       }
       const server = await startServer([...args, '--log-level', 'info'], encryptionKey);
       try {
-        results.push(await measure(engine, server.url, server.child));
+        results.push(await measure(engine, server.url, server.child, scriptPath));
       } finally {
         await server.stop();
       }

@@ -12,8 +12,6 @@ import { FieldCipher } from '../store/field-cipher.ts';
 import { migrate } from '../store/migrations.ts';
 import { ObjectStore } from '../store/object-store.ts';
 import { Outbox } from '../store/outbox.ts';
-import { openPglite } from '../store/pglite.ts';
-import { openPostgres } from '../store/postgres.ts';
 import { ConfigError, redactUrl, type ServerConfig } from './config.ts';
 import { VERSION } from './version.ts';
 
@@ -31,9 +29,12 @@ export interface RunningApiServer {
 async function openDatabase(config: ServerConfig, logger: Logger): Promise<Database> {
   if (!config.databaseUrl) {
     logger.info({ dataDir: config.dataDir }, 'using the embedded database');
+    // Each driver is loaded only when used: PGlite's WebAssembly alone costs tens of MB.
+    const { openPglite } = await import('../store/pglite.ts');
     return openPglite(`${config.dataDir}/pglite`);
   }
   try {
+    const { openPostgres } = await import('../store/postgres.ts');
     return await openPostgres(config.databaseUrl);
   } catch (error) {
     throw new ConfigError(`cannot connect to the database at ${redactUrl(config.databaseUrl)}: ${(error as Error).message}`);
