@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { connect } from 'node:net';
 import { identify, isRunning, type ProcessIdentity } from '../../testbed/process-identity.ts';
 import type { ControlPlaneEntry } from '../config/threeport-config.ts';
 import { CliError } from '../errors.ts';
@@ -66,6 +67,19 @@ async function waitUntilReady(url: string, dir: string, pid: number, timeoutMs: 
   }
 }
 
+function isListening(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: host || '127.0.0.1', port });
+    const done = (listening: boolean) => {
+      socket.destroy();
+      resolve(listening);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
 async function stopProcess(process_: ProcessIdentity, timeoutMs = 15_000): Promise<void> {
   try {
     process.kill(process_.pid, 'SIGTERM');
@@ -90,6 +104,11 @@ export const embeddedProvider: ControlPlaneProvider = {
     const dir = controlPlaneDir(options.configDir, options.name);
     const running = runningProcess(dir);
     if (running) throw new CliError(`control plane ${options.name} is already running (pid ${running.pid})`, { hint: `stop it first with: tptctl down --name ${options.name}` });
+    // Another server on the address would answer our readiness check in its place.
+    const [host, port] = [options.listen.slice(0, options.listen.lastIndexOf(':')), Number(options.listen.slice(options.listen.lastIndexOf(':') + 1))];
+    if (await isListening(host, port)) {
+      throw new CliError(`cannot start control plane ${options.name}: ${options.listen} is in use by another process`, { hint: 'choose another address with --listen' });
+    }
     const dataDir = join(dir, 'data');
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const args = [join(installRoot(), 'bin', 'threeport.js'), 'all-in-one', '--listen', options.listen, '--data-dir', dataDir, '--log-level', options.logLevel];
@@ -117,7 +136,12 @@ export const embeddedProvider: ControlPlaneProvider = {
     }
     if (!options.foreground) child.unref();
     options.onStarted?.(child);
-    const encryptionKey = readFileSync(join(dataDir, 'encryption.key'), 'utf8').trim();
+    let encryptionKey: string;
+    try {
+      encryptionKey = readFileSync(join(dataDir, 'encryption.key'), 'utf8').trim();
+    } catch {
+      throw new CliError(`the control plane started but wrote no encryption key to ${dataDir}; see ${logFile(dir)}`);
+    }
     return { Name: options.name, Provider: 'embedded', Genesis: true, AuthEnabled: false, APIServer: options.listen, EncryptionKey: encryptionKey, Embedded: { Directory: dir } };
   },
 
