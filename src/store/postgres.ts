@@ -10,15 +10,27 @@ function parseTypes(oid: number, format?: string): (value: string) => unknown {
   return pg.types.getTypeParser(oid, format as 'text');
 }
 
+/**
+ * Prepared statements are named after their text: PostgreSQL truncates long names, and a name
+ * must never stand for two different statements on one connection.
+ */
+const statementNames = new Map<string, string>();
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (!name) {
+    name = `tp_${createHash('sha1').update(text).digest('base64url')}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
 class PoolQueryable implements Queryable {
   readonly #client: pg.Pool | pg.PoolClient;
   constructor(client: pg.Pool | pg.PoolClient) {
     this.#client = client;
   }
   async query<Row>(text: string, params: readonly unknown[] = [], name?: string): Promise<Row[]> {
-    // Named after the text itself: PostgreSQL truncates long names, and a name must never
-    // stand for two different statements on one connection.
-    const prepared = name ? { name: `tp_${createHash('sha1').update(text).digest('base64url')}` } : {};
+    const prepared = name ? { name: statementName(text) } : {};
     const result = await this.#client.query({ text, values: params as unknown[], ...prepared });
     return result.rows as Row[];
   }
