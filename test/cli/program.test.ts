@@ -1,0 +1,35 @@
+/** Help with examples on every command, completion scripts, version, and the bundle's start-up time. */
+import { describe, expect, it } from 'vitest';
+import type { Command } from 'commander';
+import { buildProgram } from '../../src/cli/main.ts';
+import { ensureBundle, Tptctl } from './support.ts';
+
+function leaves(command: Command, path: string[] = []): string[][] {
+  if (command.commands.length === 0) return [path];
+  return command.commands.filter((sub) => sub.name() !== 'help').flatMap((sub) => leaves(sub, [...path, sub.name()]));
+}
+
+describe('tptctl as a program', () => {
+  it('every command has help with examples', () => {
+    const program = buildProgram();
+    for (const path of leaves(program)) {
+      let command = program;
+      for (const name of path) command = command.commands.find((sub) => sub.name() === name)!;
+      let help = '';
+      command.configureOutput({ writeOut: (text) => (help += text) });
+      command.outputHelp();
+      expect(help, `tptctl ${path.join(' ')} has no examples`).toMatch(/Examples:\n  .*tptctl /);
+    }
+  });
+
+  it('prints help, version and completion scripts through the real executable', async () => {
+    await ensureBundle();
+    const tptctl = new Tptctl();
+    const help = await tptctl.ok(['create', 'workload', '--help']);
+    expect(help).toContain('Examples:\n  tptctl create workload --config workload.yaml');
+    expect(await tptctl.ok(['version'])).toMatch(/^Client: v\d+\.\d+\.\d+\nServer: no control plane in the config/);
+    for (const shell of ['bash', 'zsh', 'fish']) expect(await tptctl.ok(['completion', shell])).toContain('tptctl __complete');
+    expect(await tptctl.ok(['__complete', 'describe', 'aws-acc'])).toBe('aws-account\n');
+    expect((await tptctl.fails(['completion', 'tcsh'])).stderr).toContain('unsupported shell "tcsh"');
+  });
+});
