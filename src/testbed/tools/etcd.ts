@@ -11,7 +11,7 @@ export const etcdRecipe: ToolRecipe = {
   revision: 1,
   binaries: ['etcd'],
   needs: 'go',
-  coldEstimate: 'about 30 s the first time',
+  coldSeconds: 45,
   async build(binDir, workDir) {
     writeFileSync(join(workDir, 'go.mod'), 'module threeport.local/testbed/etcd\n\ngo 1.24\n');
     writeFileSync(

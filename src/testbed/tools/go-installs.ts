@@ -8,7 +8,7 @@ export const kwokRecipe: ToolRecipe = {
   revision: 1,
   binaries: ['kwok', 'kwokctl'],
   needs: 'go',
-  coldEstimate: 'about 100 s the first time',
+  coldSeconds: 100,
   async build(binDir, workDir) {
     const ldflags = '-s -w';
     await goInstall('sigs.k8s.io/kwok/cmd/kwok', versions.kwok, binDir, workDir, ldflags);
@@ -22,7 +22,7 @@ export const helmRecipe: ToolRecipe = {
   revision: 1,
   binaries: ['helm'],
   needs: 'go',
-  coldEstimate: 'about 80 s the first time',
+  coldSeconds: 80,
   async build(binDir, workDir) {
     const ldflags = `-s -w -X helm.sh/helm/v3/internal/version.version=${versions.helm}`;
     await goInstall('helm.sh/helm/v3/cmd/helm', versions.helm, binDir, workDir, ldflags);
@@ -35,7 +35,7 @@ export const natsServerRecipe: ToolRecipe = {
   revision: 1,
   binaries: ['nats-server'],
   needs: 'go',
-  coldEstimate: 'about 20 s the first time',
+  coldSeconds: 20,
   async build(binDir, workDir) {
     await goInstall('github.com/nats-io/nats-server/v2', versions.natsServer, binDir, workDir, '-s -w');
   },

@@ -62,13 +62,17 @@ async function installOne(recipe: ToolRecipe): Promise<string> {
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(binDir, { recursive: true });
     mkdirSync(workDir, { recursive: true });
-    await step(`build ${label} (${recipe.binaries.join(', ')})`, () => recipe.build(binDir, workDir, dir), recipe.coldEstimate);
+    await step(`build ${label} (${recipe.binaries.join(', ')})`, () => recipe.build(binDir, workDir, dir), estimate(recipe.coldSeconds));
     for (const binary of recipe.binaries) {
       if (!existsSync(join(binDir, binary))) throw new TestbedError(`building ${label} left no ${binary} in ${binDir}`);
     }
     writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ ...recipe, builtAt: new Date().toISOString() }, null, 2));
   });
   return binDir;
+}
+
+function estimate(seconds: number): string {
+  return `about ${seconds < 90 ? `${seconds} s` : `${Math.round(seconds / 60)} min`} on 2 idle cores`;
 }
 
 /**
@@ -83,7 +87,13 @@ export async function installTools(groups: ToolGroup[] = allToolGroups): Promise
     // Every missing prerequisite is named before anything starts building.
     if (missing.some((recipe) => recipe.needs === 'go')) await requireGo();
     if (missing.some((recipe) => recipe.needs === 'python')) await requirePython();
-    report(`building into ${cacheRoot()}: ${missing.map((recipe) => `${recipe.name} ${recipe.version}`).join(', ')}`);
+    // Go builds run one after another; pip runs beside them.
+    const goSeconds = missing.filter((recipe) => recipe.needs === 'go').reduce((sum, recipe) => sum + recipe.coldSeconds, 0);
+    const otherSeconds = Math.max(0, ...missing.filter((recipe) => recipe.needs !== 'go').map((recipe) => recipe.coldSeconds));
+    report(
+      `building into ${cacheRoot()}: ${missing.map((recipe) => `${recipe.name} ${recipe.version}`).join(', ')} ` +
+        `(first time only; ${estimate(Math.max(goSeconds, otherSeconds))}, longer on a busy machine)`,
+    );
   }
   const paths: ToolPaths = {};
   const record = (recipe: ToolRecipe, binDir: string) => {

@@ -18,7 +18,7 @@ export const kubernetesRecipe: ToolRecipe = {
   revision: 1,
   binaries: commands,
   needs: 'go',
-  coldEstimate: 'about 5 min the first time on 2 cores',
+  coldSeconds: 360,
   async build(binDir, workDir) {
     const version = versions.kubernetes;
     const stagingVersion = version.replace(/^v1\./, 'v0.');

@@ -10,7 +10,7 @@ export const motoRecipe: ToolRecipe = {
   revision: 1,
   binaries: ['moto_server'],
   needs: 'python',
-  coldEstimate: 'about 30 s the first time',
+  coldSeconds: 60,
   async build(binDir, _workDir, toolDir) {
     const venv = join(toolDir, 'venv');
     await run('python3', ['-m', 'venv', venv]);

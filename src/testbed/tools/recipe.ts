@@ -7,7 +7,7 @@ export interface ToolRecipe {
   /** Executables the recipe leaves in `binDir`. */
   binaries: string[];
   needs: 'go' | 'python';
-  /** Said when the build starts, so a cold machine knows what it is waiting for. */
-  coldEstimate: string;
+  /** Rough first-build time on 2 idle cores, said when the build starts. */
+  coldSeconds: number;
   build(binDir: string, workDir: string, toolDir: string): Promise<void>;
 }
