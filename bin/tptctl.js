@@ -6,9 +6,10 @@ if (major < 22 || (major === 22 && minor < 18)) {
   process.stderr.write(`tptctl needs Node.js 22.18 or newer (this is ${process.version}); scripts/run.sh brings one.\n`);
   process.exit(1);
 }
-const { existsSync } = await import('node:fs');
+// getBuiltinModule, not import(): an ESM import of node:fs evaluates its lazy getters (streams).
+const { existsSync } = process.getBuiltinModule('node:fs');
 // Caches compiled code between runs (in the OS temp dir): most of a cold start is compiling.
-(await import('node:module')).enableCompileCache?.();
+process.getBuiltinModule('node:module').enableCompileCache?.();
 const bundle = new URL('../dist/tptctl.js', import.meta.url);
 const { main } = existsSync(bundle) && !process.env.TPTCTL_FROM_SOURCES ? await import(bundle.href) : await import('../src/cli/main.ts');
 await main(process.argv);

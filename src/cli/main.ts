@@ -9,7 +9,12 @@ import { registerUpDown } from './commands/up-down.ts';
 import { registerVersion } from './commands/version.ts';
 import { createTerminal } from './output/terminal.ts';
 
-export function buildProgram(): Command {
+/** Commands that never need the ~150 generated object commands; building those is most of a start. */
+const standalone = new Set(['version', 'up', 'down', 'config', 'apply', 'completion']);
+
+/** The command tree; with `argv`, only as much of it as that invocation can reach. */
+export function buildProgram(argv?: readonly string[]): Command {
+  const objectCommands = !argv || !standalone.has(argv[2] ?? '') || argv.includes('-h') || argv.includes('--help');
   const program = new Command('tptctl')
     .description('Manage Threeport')
     .addOption(new Option('--threeport-config <path>', 'threeport config file [env THREEPORT_CONFIG] (default: ~/.threeport/config.yaml)'))
@@ -22,14 +27,14 @@ export function buildProgram(): Command {
   registerUpDown(program);
   registerConfig(program);
   registerApply(program);
-  registerObjectCommands(program);
+  registerObjectCommands(program, objectCommands);
   registerVersion(program);
   registerCompletion(program);
   return program;
 }
 
 export async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
+  const program = buildProgram(argv[2] === '__complete' ? undefined : argv);
   if (argv[2] === '__complete') {
     process.stdout.write(completions(program, argv.slice(3)).join('\n') + '\n');
     return;

@@ -185,7 +185,7 @@ async function remove(target: Target, options: NameOrConfig & WaitOptions, conte
 
 const outputOption = () => new Option('-o, --output <format>', 'output format: table, json or yaml (plain = table)').default('table');
 
-export function registerObjectCommands(program: Command): void {
+export function registerObjectCommands(program: Command, withSubcommands = true): void {
   const createCommand = program.command('create').description('Create threeport objects from a config file');
   const getCommand = program.command('get').description('List threeport objects');
   const describeCommand = program.command('describe').description('Show the details and status of one threeport object');
@@ -194,7 +194,7 @@ export function registerObjectCommands(program: Command): void {
     parent.addHelpText('after', examples([`tptctl ${parent.name()} ${parent.name() === 'get' ? 'workload-instances' : 'workload-instance'} --help`]));
   }
 
-  for (const target of targets()) {
+  for (const target of withSubcommands ? targets() : []) {
     const single = commandName(target.typeName);
     const plural = pluralCommandName(target.typeName);
     const human = humanName(target.typeName);

@@ -2,10 +2,8 @@
  * The embedded provider: `threeport all-in-one` as a background process on this machine, with its
  * data (PGlite), log and pid file under the threeport config directory.
  */
-import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connect } from 'node:net';
 import { identify, isRunning, type ProcessIdentity } from '../../testbed/process-identity.ts';
 import type { ControlPlaneEntry } from '../config/threeport-config.ts';
 import { CliError } from '../errors.ts';
@@ -67,7 +65,9 @@ async function waitUntilReady(url: string, dir: string, pid: number, timeoutMs: 
   }
 }
 
-function isListening(host: string, port: number): Promise<boolean> {
+async function isListening(host: string, port: number): Promise<boolean> {
+  // Loaded here: node:net and node:child_process are slow to load and only `up` needs them.
+  const { connect } = await import('node:net');
   return new Promise((resolve) => {
     const socket = connect({ host: host || '127.0.0.1', port });
     const done = (listening: boolean) => {
@@ -114,6 +114,7 @@ export const embeddedProvider: ControlPlaneProvider = {
     const args = [join(installRoot(), 'bin', 'threeport.js'), 'all-in-one', '--listen', options.listen, '--data-dir', dataDir, '--log-level', options.logLevel];
     const url = `http://${options.listen}`;
 
+    const { spawn } = await import('node:child_process');
     const log = openSync(logFile(dir), 'a', 0o600);
     const child = spawn(process.execPath, args, {
       detached: !options.foreground,
