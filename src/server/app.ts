@@ -26,6 +26,9 @@ const fastifyMessages: Record<string, (options: AppOptions) => string> = {
   FST_ERR_CTP_INVALID_JSON_BODY: () => 'request body is not valid JSON',
 };
 
+/** PostgreSQL errors caused by the values a client sent: bad encoding, untranslatable characters, out of range. */
+const userDataErrors = new Set(['22021', '22P05', '22003', '22007', '22008', '22P02', '54000']);
+
 const DEFAULT_BODY_LIMIT = 4 * 1024 * 1024;
 
 /** One line per request, without bodies or headers: secrets travel in bodies only. */
@@ -66,6 +69,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const type = typeOf(request.url, { store });
     if (isApiError(error)) return reply.code(error.status).send(errorEnvelope(type, error.status, error.message));
+    if (isDatabaseError(error) && userDataErrors.has(error.code)) {
+      // A value the database cannot store that the checks did not catch: still the client's data.
+      return reply.code(400).send(errorEnvelope(type, 400, 'a value in the request cannot be stored (invalid characters or out of range)'));
+    }
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
       // Fastify's own rejections: bad JSON, body too large, wrong content type.
       const message = fastifyMessages[error.code]?.(options) ?? error.message;

@@ -93,6 +93,7 @@ function checkValue(registry: Registry, field: Field, value: unknown, path: stri
   switch (field.valueType) {
     case 'string':
       if (typeof value !== 'string') throw badRequest(`${path} must be a string`);
+      if (value.includes('\u0000')) throw badRequest(`${path} must not contain NUL characters`);
       return value;
     case 'boolean':
       if (typeof value !== 'boolean') throw badRequest(`${path} must be true or false`);
@@ -108,6 +109,7 @@ function checkValue(registry: Registry, field: Field, value: unknown, path: stri
       return new Date(value).toISOString();
     }
     case 'json':
+      if (JSON.stringify(value).includes('\\u0000')) throw badRequest(`${path} must not contain NUL characters`);
       return value;
   }
 }

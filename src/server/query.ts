@@ -32,6 +32,7 @@ export function parsePaging(query: RawQuery): { page: number; size: number } {
 
 /** Converts a query-string value to the field's type; a value that can't be one is a 400. */
 export function parseFilterValue(key: string, field: ScalarField, raw: string): unknown {
+  if (raw.includes('\u0000')) throw badRequest(`query parameter ${key} must not contain NUL characters`);
   switch (field.valueType) {
     case 'string':
       return raw;

@@ -70,6 +70,9 @@ describe('bad requests get a clear 4xx and change nothing', () => {
     await expectRefused(send('POST', wd, { Name: 'x', YAMLDocument: 'a', Reconciled: 'yes' }), 400, 'Reconciled must be true or false');
     await expectRefused(send('POST', wd, { Name: 'x', YAMLDocument: 'a', CreationAcknowledged: 'yesterday' }), 400, 'RFC 3339');
     await expectRefused(send('POST', '/v0/workload-instances', { Name: 'x', KubernetesRuntimeInstanceID: -1, WorkloadDefinitionID: 1 }), 400, 'must be the ID');
+    await expectRefused(send('POST', wd, { Name: 'nul\u0000byte', YAMLDocument: 'a' }), 400, 'Name must not contain NUL characters');
+    await expectRefused(send('POST', '/v0/workload-resource-definitions', { JSONDefinition: { a: '\u0000' }, WorkloadDefinitionID: 1 }), 400, 'NUL');
+    await expectRefused(send('GET', '/v0/workload-resource-instances?lastoperation=%00x'), 400, 'must not contain NUL');
   });
 
   it('domain rules are 400s, not 500s', async () => {
