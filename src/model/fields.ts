@@ -112,35 +112,23 @@ export function ref(
   return { ...scalar<number>('integer', options), references: kind, blocksDelete: options.blocksDelete ?? false };
 }
 
+/** What has-many fields share: never required, filtered, encrypted or stored as a column. */
+const collection = {
+  valueType: 'json',
+  required: false,
+  query: false,
+  queryAliases: [],
+  encrypted: false,
+  transient: false,
+  immutable: false,
+} as const;
+
 export function nested(childKind: string, foreignKey: string, options: { json?: string; description?: string } = {}): NestedField {
-  return {
-    kind: 'nested',
-    valueType: 'json',
-    childKind,
-    foreignKey,
-    required: false,
-    query: false,
-    queryAliases: [],
-    encrypted: false,
-    transient: false,
-    immutable: false,
-    ...options,
-  };
+  return { kind: 'nested', ...collection, childKind, foreignKey, ...options };
 }
 
 export function association(childKind: string, options: { json?: string } = {}): AssociationField {
-  return {
-    kind: 'association',
-    valueType: 'json',
-    childKind,
-    required: false,
-    query: false,
-    queryAliases: [],
-    encrypted: false,
-    transient: false,
-    immutable: false,
-    ...options,
-  };
+  return { kind: 'association', ...collection, childKind, ...options };
 }
 
 /** The TypeScript value type a field carries. */

@@ -6,6 +6,7 @@ import { registry } from '../../src/model/registry.ts';
 import { FieldCipher } from '../../src/store/field-cipher.ts';
 import { spawnApi, startApi, type ApiHarness } from '../support/control-plane.ts';
 import { freshDatabase, startNats } from '../support/peers.ts';
+import { eventually } from '../support/eventually.ts';
 import { createSample, uniqueName } from '../support/samples.ts';
 
 interface Notification {
@@ -16,15 +17,6 @@ interface Notification {
   Object: Record<string, unknown>;
 }
 
-async function until<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('when the API notifies (in-process bus)', () => {
   let api: ApiHarness;
@@ -39,23 +31,23 @@ describe('when the API notifies (in-process bus)', () => {
     const definitions = api.client.kind('WorkloadDefinition');
     const created = await definitions.create({ Name: uniqueName('wd'), YAMLDocument: 'kind: Pod' });
     const id = Number(created.ID);
-    await until('create notification', () => forObject(id).length === 1);
+    await eventually('create notification', () => forObject(id).length === 1);
     const [first] = forObject(id);
     expect(first).toMatchObject({ subject: 'workloadDefinition.create', Operation: 'Created', ObjectVersion: 'v0' });
     expect(first!.Object).toEqual(created);
     expect(Math.abs(first!.CreationTime - Date.now() / 1000)).toBeLessThan(60);
 
     await definitions.update(id, { YAMLDocument: 'kind: Service' });
-    await until('update notification', () => forObject(id).length === 2);
+    await eventually('update notification', () => forObject(id).length === 2);
     expect(forObject(id)[1]).toMatchObject({ subject: 'workloadDefinition.update', Operation: 'Updated' });
 
     await definitions.update(id, { Reconciled: true });
     await definitions.update(id, { YAMLDocument: 'kind: ConfigMap' });
     await definitions.update(id, { YAMLDocument: 'kind: Secret', Reconciled: false });
-    await until('update notification after Reconciled=false', () => forObject(id).length === 3);
+    await eventually('update notification after Reconciled=false', () => forObject(id).length === 3);
 
     await definitions.delete(id);
-    await until('delete notification', () => forObject(id).length === 4);
+    await eventually('delete notification', () => forObject(id).length === 4);
     expect(forObject(id)[3]).toMatchObject({ subject: 'workloadDefinition.delete', Operation: 'Deleted' });
     expect(forObject(id)[3]!.Object.DeletionScheduled).toBeDefined();
     expect(forObject(id).map((n) => n.Object.Version)).toEqual([1, 2, 5, 6]);
@@ -65,7 +57,7 @@ describe('when the API notifies (in-process bus)', () => {
     const registered = await api.client.kind('WorkloadDefinition').create({ Name: uniqueName('wd'), YAMLDocument: 'x', Reconciled: true });
     const tier = await api.client.kind('Tier').create({ Name: uniqueName('tier'), Criticality: 1 });
     const marker = await api.client.kind('WorkloadDefinition').create({ Name: uniqueName('wd'), YAMLDocument: 'x' });
-    await until('the later notification', () => forObject(marker.ID).length === 1);
+    await eventually('the later notification', () => forObject(marker.ID).length === 1);
     expect(forObject(registered.ID)).toEqual([]);
     expect(forObject(tier.ID)).toEqual([]);
   });
@@ -74,7 +66,7 @@ describe('when the API notifies (in-process bus)', () => {
     const runtime = await createSample(api.client, registry.get('KubernetesRuntimeInstance'));
     void runtime;
     const secret = await api.client.kind('SecretDefinition').create({ Name: uniqueName('secret'), Data: { password: 'hunter2' } });
-    await until('secret notification', () => forObject(secret.ID).length === 1);
+    await eventually('secret notification', () => forObject(secret.ID).length === 1);
     const data = forObject(secret.ID)[0]!.Object.Data as Record<string, string>;
     expect(data.password).not.toBe('hunter2');
     expect(FieldCipher.fromBase64(api.encryptionKey).decrypt(data.password!)).toBe('hunter2');
@@ -130,7 +122,7 @@ describe('notifications through NATS JetStream', () => {
     expect(await api.server.db.query('SELECT seq FROM threeport_outbox')).not.toHaveLength(0);
 
     await nats.start();
-    await until('empty outbox', async () => (await api.server.db.query('SELECT seq FROM threeport_outbox')).length === 0);
+    await eventually('empty outbox', async () => (await api.server.db.query('SELECT seq FROM threeport_outbox')).length === 0);
     const reader = new StreamReader(nats.url, 'workloadStream');
     afterAll(() => reader.close());
     const received = await reader.read(41);

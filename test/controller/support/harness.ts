@@ -1,5 +1,4 @@
 /** Shared pieces of the controller tests: an in-process runtime on a given bus, and polling. */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll } from 'vitest';
 import type { ControllerBus } from '../../../src/bus/work-queue.ts';
 import type { ApiClient } from '../../../src/client/api-client.ts';
@@ -29,19 +28,4 @@ export async function startControllers(bus: ControllerBus, client: ApiClient, re
   return manager;
 }
 
-/** Polls until `check` returns true; fails with the last observation after `timeoutMs`. */
-export async function eventually(what: string, check: () => Promise<boolean | string> | boolean | string, timeoutMs = 60_000, intervalMs = 100): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown = 'never checked';
-  while (Date.now() < deadline) {
-    try {
-      const result = await check();
-      if (result === true) return;
-      last = result;
-    } catch (error) {
-      last = error instanceof Error ? error.message : error;
-    }
-    await sleep(intervalMs);
-  }
-  throw new Error(`${what}: not within ${timeoutMs / 1000}s (last: ${String(last)})`);
-}
+export { eventually } from '../../support/eventually.ts';
