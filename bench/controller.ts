@@ -62,7 +62,7 @@ async function runReplica(): Promise<void> {
 
 async function runEmbedded(): Promise<void> {
   const server = await startApiServer(
-    { host: '127.0.0.1', port: Number(process.env.PORT), dataDir: process.env.DATA_DIR!, encryptionKey: FieldCipher.generateKey(), logLevel: 'silent', bodyLimit: 4 << 20 },
+    { host: '127.0.0.1', port: Number(process.env.PORT), dataDir: process.env.DATA_DIR!, encryptionKey: FieldCipher.generateKey(), logLevel: 'silent', bodyLimit: 4 << 20, workers: 1 },
     silentLogger(),
   );
   const client = new ApiClient({ baseUrl: server.url });

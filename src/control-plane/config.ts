@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseNatsUrl } from '../bus/nats.ts';
 import { logLevels, type LogLevel } from '../log.ts';
@@ -17,6 +17,8 @@ export interface ServerConfig {
   encryptionKey: string;
   logLevel: LogLevel;
   bodyLimit: number;
+  /** API processes sharing the listening socket (PostgreSQL only). */
+  workers: number;
 }
 
 export interface ServerFlags {
@@ -27,6 +29,7 @@ export interface ServerFlags {
   encryptionKey?: string;
   logLevel?: string;
   bodyLimit?: string;
+  workers?: string;
 }
 
 export class ConfigError extends Error {}
@@ -76,13 +79,17 @@ export function resolveServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv =
   if (!logLevels.includes(logLevel)) throw new ConfigError(`invalid log level "${logLevel}": use one of ${logLevels.join(', ')}`);
   const bodyLimit = Number(flags.bodyLimit ?? env.THREEPORT_BODY_LIMIT ?? 4 * 1024 * 1024);
   if (!Number.isSafeInteger(bodyLimit) || bodyLimit < 1024) throw new ConfigError('invalid body limit: a number of bytes, at least 1024');
+  const workersFlag = flags.workers ?? env.THREEPORT_WORKERS ?? '1';
+  const workers = workersFlag === 'auto' ? availableParallelism() : Number(workersFlag);
+  if (!Number.isSafeInteger(workers) || workers < 1 || workers > 64) throw new ConfigError(`invalid workers "${workersFlag}": a number from 1 to 64, or auto`);
+  if (workers > 1 && !databaseUrl) throw new ConfigError('--workers above 1 needs --database-url: the embedded database belongs to one process');
   const encryptionKey = resolveEncryptionKey(flags.encryptionKey ?? env.THREEPORT_ENCRYPTION_KEY ?? env.ENCRYPTION_KEY, databaseUrl, dataDir);
   try {
     FieldCipher.fromBase64(encryptionKey);
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }
-  return { host, port, ...(databaseUrl && { databaseUrl }), dataDir, ...(natsUrl && { natsUrl }), encryptionKey, logLevel, bodyLimit };
+  return { host, port, ...(databaseUrl && { databaseUrl }), dataDir, ...(natsUrl && { natsUrl }), encryptionKey, logLevel, bodyLimit, workers };
 }
 
 /** A database URL fit for logs and errors. */

@@ -6,6 +6,7 @@ import { ConfigError, defaultDataDir, resolveServerConfig, type ServerFlags } fr
 import { resolveControllerConfig, startControllers, type ControllerFlags } from './controllers.ts';
 import { groupNames } from '../controllers/catalog.ts';
 import { VERSION } from './version.ts';
+import { isSupervisor, reportWorkerReady, superviseWorkers } from './workers.ts';
 
 /** Fails the process with a message a person can act on, and no stack trace. */
 function fail(error: unknown): never {
@@ -18,7 +19,9 @@ function fail(error: unknown): never {
 async function runServer(flags: ServerFlags, start: typeof startApiServer): Promise<void> {
   const config = resolveServerConfig(flags);
   const logger = createLogger(config.logLevel);
+  if (isSupervisor(config.workers)) return superviseWorkers(config.workers, logger);
   closeOnSignal(await start(config, logger), logger);
+  reportWorkerReady();
 }
 
 async function runControllers(groups: string[], flags: ControllerFlags): Promise<void> {
@@ -61,6 +64,7 @@ const program = new Command('threeport')
   .showHelpAfterError();
 
 serverOptions(program.command('server').description('Run the REST API and the notification relay'))
+  .addOption(new Option('--workers <n>', 'API processes sharing the port, or "auto" for one per CPU; needs --database-url [env THREEPORT_WORKERS] (default: 1)'))
   .addHelpText(
     'after',
     `
@@ -73,7 +77,7 @@ Examples:
 
 serverOptions(program.command('all-in-one').description('Run the API, the relay and every controller in one process (what `tptctl up` starts)'))
   .addHelpText('after', '\nExample:\n  threeport all-in-one --data-dir ~/.threeport/control-planes/dev/data')
-  .action((flags: ServerFlags) => runServer(flags, startAllInOne).catch(fail));
+  .action((flags: ServerFlags) => runServer({ ...flags, workers: '1' }, startAllInOne).catch(fail));
 
 program
   .command('controller')

@@ -69,6 +69,19 @@ describe('threeport server at work', () => {
     expect(server.output()).toContain('shutting down');
   });
 
+  it('--workers runs API processes that share the port and the database, and stop together', async () => {
+    const server = await spawnApi({ databaseUrl: await freshDatabase(), encryptionKey: key, workers: 2 });
+    const tiers = server.client.kind('Tier');
+    const created = await Promise.all(Array.from({ length: 40 }, (_, i) => tiers.create({ Name: `worker-tier-${i}`, Criticality: i })));
+    expect(new Set(created.map((tier) => tier.ID)).size).toBe(40);
+    const name = uniqueName('race');
+    const results = await Promise.allSettled(Array.from({ length: 6 }, () => tiers.create({ Name: name, Criticality: 1 })));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const pids = new Set(server.output().split('\n').filter((line) => line.includes('Server listening')).map((line) => (JSON.parse(line) as { pid: number }).pid));
+    expect(pids.size).toBe(2);
+    expect(await server.stop()).toBe(0);
+  }, 120_000);
+
   it('embedded mode keeps its data and generated key across restarts', async () => {
     const dataDir = tempDir('embedded');
     const first = await spawnApi({ dataDir, encryptionKey: '' });

@@ -53,6 +53,7 @@ export async function startApi(options: ApiOptions = {}): Promise<ApiHarness> {
       encryptionKey,
       logLevel: 'silent',
       bodyLimit: 4 * 1024 * 1024,
+      workers: 1,
     },
     testLogger(),
   );
@@ -98,9 +99,10 @@ export function runThreeport(args: string[], env: NodeJS.ProcessEnv = {}, timeou
 }
 
 /** `threeport server` as its own process on a free port, ready when this resolves; killed after the test file. */
-export async function spawnApi(options: ApiOptions & { encryptionKey: string }): Promise<SpawnedApi> {
+export async function spawnApi(options: ApiOptions & { encryptionKey: string; workers?: number }): Promise<SpawnedApi> {
   const port = await freePort();
   const args = ['server', '--listen', `127.0.0.1:${port}`, '--log-level', 'info'];
+  if (options.workers) args.push('--workers', String(options.workers));
   if (options.databaseUrl) args.push('--database-url', options.databaseUrl);
   else args.push('--data-dir', options.dataDir ?? tempDir('pglite'));
   if (options.natsUrl) args.push('--nats-url', options.natsUrl);
