@@ -3,7 +3,8 @@
  * shared/baselines.md: a separate `threeport server` process, load from this process (autocannon),
  * on PostgreSQL (durable: fsync on, as production) and on embedded PGlite.
  *
- *   BENCH_DURATION=15 BENCH_ENGINES=postgres,pglite npm run bench:api
+ *   BENCH_DURATION=15 BENCH_ENGINES=postgres,postgres:2,pglite npm run bench:api
+ *   (postgres:2 = `threeport server --workers 2`)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,7 +17,7 @@ import { ProcessRegistry } from '../src/testbed/processes.ts';
 import { freePort } from '../src/testbed/ports.ts';
 
 const durationS = Number(process.env.BENCH_DURATION ?? 15);
-const engines = (process.env.BENCH_ENGINES ?? 'postgres,pglite').split(',');
+const engines = (process.env.BENCH_ENGINES ?? 'postgres,postgres:2,pglite').split(',');
 /** Rows in the table during the filtered-list run, as in the baseline. */
 const TABLE_ROWS = 13_404;
 const repoRoot = new URL('../', import.meta.url).pathname;
@@ -170,7 +171,9 @@ function cell(m: Measure): string {
 }
 
 function printTable(results: EngineResult[]): void {
-  const columns = results.map((r) => (r.engine === 'postgres' ? 'ours, PostgreSQL' : 'ours, PGlite'));
+  const columns = results.map((r) =>
+    r.engine === 'pglite' ? 'ours, PGlite' : r.engine.includes(':') ? `ours, PostgreSQL, ${r.engine.split(':')[1]} workers` : 'ours, PostgreSQL',
+  );
   const row = (name: string, how: string, values: string[], original: string) => `| ${name} | ${how} | ${values.join(' | ')} | ${original} |`;
   const lines = [
     `| measure | how | ${columns.join(' | ')} | original (baselines.md) |`,
@@ -193,10 +196,10 @@ async function main(): Promise<void> {
     const registry = new ProcessRegistry(workDir);
     try {
       let args: string[];
-      if (engine === 'postgres') {
+      if (engine.startsWith('postgres')) {
         log('starting PostgreSQL (fsync on)');
         const postgres = await startPostgres(registry, { durable: true });
-        args = ['--database-url', postgres.url];
+        args = ['--database-url', postgres.url, '--workers', engine.split(':')[1] ?? '1'];
       } else {
         args = ['--data-dir', join(workDir, 'data')];
       }
