@@ -121,9 +121,14 @@ async function startServer(args: string[], encryptionKey: string): Promise<{ url
   };
 }
 
+/** Resident memory of the server and its worker processes, in MB. */
 function rssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
+  const children = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number);
+  const kilobytes = [pid, ...children].reduce((sum, id) => {
+    const status = readFileSync(`/proc/${id}/status`, 'utf8');
+    return sum + Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  }, 0);
+  return Math.round(kilobytes / 1024);
 }
 
 async function measure(engine: string, url: string, child: ChildProcess, scriptPath: string): Promise<EngineResult> {
