@@ -8,6 +8,7 @@ export { checkHealth, type PeerHealth } from './health.ts';
 export { readDescription, readDescriptionFile, type TestbedDescription, type ClusterDescription, type AwsDescription } from './description.ts';
 export { startLocalCluster, stopLocalCluster, type LocalCluster, type LocalClusterOptions } from './peers/cluster.ts';
 export { installTools, allToolGroups, type ToolName, type ToolPaths, type ToolGroup } from './tools/install.ts';
-export { TestbedError } from './errors.ts';
+export { TestbedError, MissingPrerequisite } from './errors.ts';
+export { setProgressLabel } from './progress.ts';
 export { cacheRoot, defaultInstanceDir } from './paths.ts';
 export { versions } from './versions.ts';

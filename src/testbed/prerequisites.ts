@@ -1,4 +1,4 @@
-import { TestbedError } from './errors.ts';
+import { MissingPrerequisite } from './errors.ts';
 import { run } from './run-command.ts';
 
 /** Checks that Go is on PATH; building the Kubernetes control plane, etcd, kwok, helm and nats-server needs it. */
@@ -7,7 +7,8 @@ export async function requireGo(): Promise<string> {
     const { stdout } = await run('go', ['env', 'GOVERSION']);
     return stdout.trim();
   } catch {
-    throw new TestbedError(
+    throw new MissingPrerequisite(
+      'go',
       'Go is needed to build the test bed\'s tools (kube-apiserver, etcd, kwok, helm, nats-server) ' +
         'but `go` is not on PATH. Install Go 1.24 or newer (https://go.dev/dl/) and run again.',
     );
@@ -20,7 +21,8 @@ export async function requirePython(): Promise<string> {
     await run('python3', ['-c', 'import venv, ensurepip']);
     return 'python3';
   } catch {
-    throw new TestbedError(
+    throw new MissingPrerequisite(
+      'python',
       'Python 3 with the venv module is needed for moto (the AWS API twin) but `python3 -m venv` ' +
         'is not available. Install python3 and python3-venv, or start without AWS (--no-aws).',
     );
@@ -33,7 +35,8 @@ export async function postgresBinDir(): Promise<string> {
     const { stdout } = await run('pg_config', ['--bindir']);
     return stdout.trim();
   } catch {
-    throw new TestbedError(
+    throw new MissingPrerequisite(
+      'postgres',
       'PostgreSQL server binaries are needed but `pg_config` is not on PATH. ' +
         'Install PostgreSQL 15 or newer (Debian: postgresql), or point PATH at its bin folder.',
     );

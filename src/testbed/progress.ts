@@ -1,6 +1,13 @@
+let label = 'testbed';
+
+/** The prefix of progress lines, for callers that present the test bed under another name (tptctl). */
+export function setProgressLabel(name: string): void {
+  label = name;
+}
+
 /** One line per step with its duration, on stderr so stdout stays machine-readable. */
 export function report(line: string): void {
-  process.stderr.write(`testbed: ${line}\n`);
+  process.stderr.write(`${label}: ${line}\n`);
 }
 
 export function seconds(sinceMs: number): string {
