@@ -1,10 +1,11 @@
 import type { ChildProcess } from 'node:child_process';
 import { dirname } from 'node:path';
 import { Option, type Command } from 'commander';
-import { readConfig, removeControlPlane, upsertControlPlane, writeConfig } from '../config/threeport-config.ts';
+import { readConfig, removeControlPlane, type ControlPlaneEntry, upsertControlPlane, writeConfig } from '../config/threeport-config.ts';
 import { embeddedProvider } from '../control-plane/embedded.ts';
 import { readClusterConnection, registerRuntime } from '../control-plane/local-runtime.ts';
 import type { ControlPlaneProvider } from '../control-plane/provider.ts';
+import { NODES, prepareSimulatedRuntime, simulatedRuntimeDir, startSimulatedRuntime, stopSimulatedRuntime, type RuntimeTools } from '../control-plane/simulated-runtime.ts';
 import type { CliContext } from '../context.ts';
 import { CliError } from '../errors.ts';
 import { parseDuration } from '../operations/wait.ts';
@@ -20,6 +21,7 @@ interface UpFlags {
   forceOverwriteConfig?: boolean;
   kubeconfig?: string;
   kubeContext?: string;
+  localRuntime?: boolean;
   logLevel: string;
   timeout: string;
 }
@@ -37,7 +39,12 @@ async function up(options: UpFlags, context: CliContext): Promise<void> {
       hint: `stop it with 'tptctl down --name ${options.name}', or use --force-overwrite-config (you will lose the ability to connect to it if it is still running)`,
     });
   }
+  if (options.localRuntime && (options.kubeconfig || options.kubeContext)) {
+    throw new CliError('--local-runtime starts a simulated cluster; --kubeconfig/--kube-context register a cluster you have: choose one');
+  }
   const connection = options.kubeconfig || options.kubeContext ? readClusterConnection(options.kubeconfig ?? `${process.env.HOME}/.kube/config`, options.kubeContext) : undefined;
+  // Before the control plane starts: the first use builds for minutes, and a missing Go must fail with nothing running.
+  const runtimeTools = options.localRuntime ? await prepareSimulatedRuntime() : undefined;
 
   terminal.info(`Starting threeport control plane ${options.name} (${provider.name}: ${provider.description})`);
   let child: ChildProcess | undefined;
@@ -51,8 +58,14 @@ async function up(options: UpFlags, context: CliContext): Promise<void> {
     onStarted: (started) => (child = started),
   });
   terminal.info('Threeport API is running');
+  if (runtimeTools) {
+    if (!entry.Embedded) throw new CliError(`--local-runtime needs the embedded provider`);
+    entry.Embedded.LocalRuntime = simulatedRuntimeDir(entry.Embedded.Directory);
+  }
+  // Written before the local runtime starts, so that `tptctl down` finds it should this process die.
   writeConfig(configPath, upsertControlPlane(readConfig(configPath), entry));
   terminal.info('Threeport config updated');
+  if (runtimeTools) await addSimulatedRuntime(entry, runtimeTools, provider, context);
   if (connection) {
     try {
       const runtime = await registerRuntime(context.client(entry), options.name, connection);
@@ -64,15 +77,39 @@ async function up(options: UpFlags, context: CliContext): Promise<void> {
     }
   }
   terminal.complete(`Threeport control plane ${options.name} created`);
-  if (options.foreground && child) await runAttached(child, options.name, context);
+  if (options.foreground && child) await runAttached(child, entry, context);
 }
 
-/** `--foreground`: stay with the process; Ctrl-C stops it and removes the config entry (the data stays). */
-async function runAttached(child: ChildProcess, name: string, context: CliContext): Promise<void> {
+/**
+ * Starts the control plane's simulated cluster and registers it as the default runtime. `up`
+ * fails as a whole when this does: the cluster and the control plane are stopped again and the
+ * config entry removed; the control plane's directory stays, with the logs.
+ */
+async function addSimulatedRuntime(entry: ControlPlaneEntry, tools: RuntimeTools, provider: ControlPlaneProvider, context: CliContext): Promise<void> {
+  try {
+    const { connection, kubeconfigPath } = await startSimulatedRuntime(entry, tools, context.terminal);
+    const runtime = await registerRuntime(context.client(entry), entry.Name, connection);
+    context.terminal.info(`Kubernetes runtime ${runtime} registered as the default runtime: ${NODES} simulated nodes, kubeconfig ${kubeconfigPath} (context ${connection.context})`);
+  } catch (error) {
+    try {
+      await stopSimulatedRuntime(entry);
+    } finally {
+      await provider.down(entry, { keepData: true });
+    }
+    writeConfig(context.configPath, removeControlPlane(readConfig(context.configPath), entry.Name));
+    context.terminal.info(`stopped control plane ${entry.Name} and its local runtime again; logs are in ${entry.Embedded?.Directory}`);
+    throw error;
+  }
+}
+
+/** `--foreground`: stay with the process; Ctrl-C stops it (and its local runtime) and removes the config entry (the data stays). */
+async function runAttached(child: ChildProcess, entry: ControlPlaneEntry, context: CliContext): Promise<void> {
+  const name = entry.Name;
   const forward = (signal: NodeJS.Signals) => child.kill(signal);
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);
   const code = child.exitCode ?? (await new Promise<number | null>((resolve) => child.once('exit', (exit) => resolve(exit))));
+  await stopSimulatedRuntime(entry);
   writeConfig(context.configPath, removeControlPlane(readConfig(context.configPath), name));
   context.terminal.info(`Threeport control plane ${name} stopped; its data is kept (tptctl up --name ${name} starts it again)`);
   process.exitCode = code ?? 0;
@@ -87,6 +124,8 @@ async function down(options: { name?: string; keepData?: boolean }, context: Cli
   if (!entry.Genesis) throw new CliError(`could not delete control plane ${name} because it is not a genesis control plane (it was not created by tptctl up)`);
   const provider = providers[String(entry.Provider)];
   if (!provider) throw new CliError(`control plane ${name} uses provider "${String(entry.Provider)}", which this tptctl cannot tear down`);
+  // The cluster first: its process records live in the directory the provider may delete.
+  await stopSimulatedRuntime(entry);
   await provider.down(entry, { keepData: Boolean(options.keepData) });
   writeConfig(context.configPath, removeControlPlane(readConfig(context.configPath), name));
   context.terminal.info('Threeport config updated');
@@ -104,6 +143,7 @@ export function registerUpDown(program: Command): void {
     .option('--force-overwrite-config', 'replace an entry of the same name in the threeport config')
     .option('--kubeconfig <path>', 'register the cluster of this kubeconfig as the default Kubernetes runtime')
     .option('--kube-context <context>', 'kubeconfig context of that cluster (default: its current context)')
+    .option('--local-runtime', `no cluster? start a simulated one (kwok, ${NODES} nodes) as the default runtime: pods are scheduled, containers do not run`)
     .option('--log-level <level>', 'log level of the control plane', 'info')
     .option('--timeout <duration>', 'how long to wait for the API to answer', '60s')
     .addHelpText(
@@ -111,8 +151,18 @@ export function registerUpDown(program: Command): void {
       `
 The embedded control plane needs nothing installed: its data, log and pid file live under the
 threeport config directory (~/.threeport/control-planes/<name>/). Starting it again after
-'tptctl down --keep-data' reuses its data.${examples([
+'tptctl down --keep-data' reuses its data.
+
+--local-runtime starts a local simulated Kubernetes cluster for users without one and registers
+it as the default runtime; 'tptctl down' stops it. It is a real kube-apiserver, controller-manager
+and scheduler on etcd with kwok simulating ${NODES} nodes: manifests are applied to a real API server,
+validated and scheduled, and Pods are reported Running, but no container runs (no image is
+pulled, no traffic is served). Its state lives under the control plane's directory and is not
+kept by --keep-data. The first use builds its binaries from source into ~/.cache/threeport (needs
+Go 1.24+; about 8 minutes on 2 cores); later starts take seconds. With kind, k3d or a real cluster, use
+--kubeconfig instead.${examples([
         'tptctl up',
+        'tptctl up --local-runtime',
         'tptctl up --name dev --listen 127.0.0.1:8080',
         'tptctl up --kubeconfig ~/.kube/config --kube-context kind-dev',
         'tptctl up --foreground --log-level debug',

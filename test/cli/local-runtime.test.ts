@@ -1,0 +1,75 @@
+/**
+ * `tptctl up --local-runtime` through the real tptctl: a simulated cluster registered as the
+ * default runtime, 2 Ready nodes, and nothing left running after `down`. The tools are in the
+ * cache once the test bed is up, so this takes seconds.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { isRunning, type ProcessIdentity } from '../../src/testbed/process-identity.ts';
+import { freePort } from '../../src/testbed/ports.ts';
+import { tempDir } from '../support/control-plane.ts';
+import { testbed } from '../support/peers.ts';
+import { ensureBundle, Tptctl } from './support.ts';
+
+function recordedProcesses(runtimeDir: string): (ProcessIdentity & { name: string })[] {
+  const records = join(runtimeDir, 'processes');
+  return readdirSync(records).map((file) => JSON.parse(readFileSync(join(records, file), 'utf8')) as ProcessIdentity & { name: string });
+}
+
+describe('tptctl up --local-runtime', () => {
+  it('starts a simulated cluster as the default runtime and stops it with down', async () => {
+    testbed(); // the tools are built by the test bed's setup; fails with its reason if it could not start
+    await ensureBundle();
+    const tptctl = new Tptctl();
+    const port = await freePort();
+    const runtimeDir = join(tptctl.dir, 'control-planes', 'sim', 'local-runtime');
+    let processes: (ProcessIdentity & { name: string })[] = [];
+    try {
+      const started = await tptctl.ok(['up', '--name', 'sim', '--listen', `127.0.0.1:${port}`, '--local-runtime'], { timeoutMs: 180_000 });
+      expect(started).toContain('Info: Kubernetes runtime threeport-sim registered as the default runtime: 2 simulated nodes');
+      expect(started).toContain('Complete: Threeport control plane sim created');
+      processes = recordedProcesses(runtimeDir);
+      expect(processes.map((process) => process.name).sort()).toEqual(
+        ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok-controller', 'provisioner'].map((component) => `cluster-sim-${component}`),
+      );
+
+      const runtime = JSON.parse(await tptctl.ok(['describe', 'kubernetes-runtime-instance', '-n', 'threeport-sim', '-o', 'json'])) as Record<string, unknown>;
+      expect(runtime).toMatchObject({ Reconciled: true, DefaultRuntime: true, Location: 'Local' });
+      expect(String(runtime.APIEndpoint)).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+      expect(String(runtime.CACertificate)).toContain('BEGIN CERTIFICATE');
+      expect(String(runtime.Certificate)).toContain('BEGIN CERTIFICATE');
+
+      const kubeConfig = new KubeConfig();
+      kubeConfig.loadFromFile(join(runtimeDir, 'clusters', 'sim.kubeconfig'));
+      expect(kubeConfig.getCurrentCluster()?.server).toBe(runtime.APIEndpoint);
+      const nodes = await kubeConfig.makeApiClient(CoreV1Api).listNode();
+      const ready = nodes.items.filter((node) => node.status?.conditions?.some((condition) => condition.type === 'Ready' && condition.status === 'True'));
+      expect(ready).toHaveLength(2);
+    } finally {
+      await tptctl.run(['down', '--name', 'sim'], { timeoutMs: 120_000 });
+    }
+    expect(processes.filter(isRunning)).toEqual([]);
+    expect(existsSync(join(tptctl.dir, 'control-planes', 'sim'))).toBe(false);
+  }, 300_000);
+
+  it('needs Go to build the cluster the first time, and says so before starting anything', async () => {
+    await ensureBundle();
+    const cache = tempDir('empty-cache');
+    mkdirSync(cache, { recursive: true });
+    const tptctl = new Tptctl({ THREEPORT_CACHE: cache, PATH: '/usr/bin:/bin' });
+    const { stderr } = await tptctl.fails(['up', '--name', 'nogo', '--listen', `127.0.0.1:${await freePort()}`, '--local-runtime']);
+    expect(stderr).toContain('Error: --local-runtime builds its simulated Kubernetes cluster (kube-apiserver, etcd, kwok) from source the first time, which needs Go 1.24 or newer');
+    expect(stderr).toContain('use tptctl up --kubeconfig instead');
+    expect(stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(tptctl.configPath)).toBe(false);
+    expect(existsSync(join(tptctl.dir, 'control-planes'))).toBe(false);
+  });
+
+  it('refuses --local-runtime together with --kubeconfig', async () => {
+    await ensureBundle();
+    const { stderr } = await new Tptctl().fails(['up', '--local-runtime', '--kubeconfig', '/nonexistent']);
+    expect(stderr).toContain('Error: --local-runtime starts a simulated cluster; --kubeconfig/--kube-context register a cluster you have: choose one');
+  });
+});
