@@ -5,6 +5,7 @@ import type { KeyValueStore } from './key-value.ts';
 import { openNatsKeyValue } from './nats-key-value.ts';
 import { NatsWorkQueueConsumer } from './nats-work-queue.ts';
 import type { ConsumerSpec, ControllerBus, WorkQueueConsumer } from './work-queue.ts';
+import { parseNatsUrl } from './nats-url.ts';
 
 export type StreamSpec = Partial<StreamConfig> & { name: string };
 
@@ -17,19 +18,6 @@ export interface NatsBusOptions {
   publishTimeoutMs?: number;
 }
 
-/** Parses and checks a NATS URL, so a typo is a start-up error rather than endless reconnects. */
-export function parseNatsUrl(url: string): URL {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new Error(`invalid NATS URL "${url}": expected nats://host:port`);
-  }
-  if (!['nats:', 'tls:'].includes(parsed.protocol) || !parsed.hostname) {
-    throw new Error(`invalid NATS URL "${url}": expected nats://host:port`);
-  }
-  return parsed;
-}
 
 /**
  * NATS JetStream. Connects in the background and keeps reconnecting, so the API keeps accepting

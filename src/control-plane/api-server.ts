@@ -1,9 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { MemoryBus } from '../bus/memory.ts';
-import { NatsBus } from '../bus/nats.ts';
 import { OutboxRelay } from '../bus/outbox-relay.ts';
 import type { ControllerBus } from '../bus/work-queue.ts';
-import { streamConfigs } from '../bus/streams.ts';
 import type { Logger } from '../log.ts';
 import { registry } from '../model/registry.ts';
 import { buildApp } from '../server/app.ts';
@@ -41,6 +39,12 @@ async function openDatabase(config: ServerConfig, logger: Logger): Promise<Datab
   }
 }
 
+/** The NATS client is loaded only when NATS is configured. */
+async function natsBus(url: string, logger: Logger): Promise<ControllerBus> {
+  const [{ NatsBus }, { streamConfigs }] = await Promise.all([import('../bus/nats.ts'), import('../bus/streams.ts')]);
+  return new NatsBus({ url, logger, streams: streamConfigs(registry) });
+}
+
 /** Starts the API and the outbox relay on one database and bus. */
 export async function startApiServer(config: ServerConfig, logger: Logger): Promise<RunningApiServer> {
   const db = await openDatabase(config, logger);
@@ -50,7 +54,7 @@ export async function startApiServer(config: ServerConfig, logger: Logger): Prom
     if (applied.length > 0) logger.info({ applied }, 'database schema migrated');
 
     const bus: ControllerBus = config.natsUrl
-      ? new NatsBus({ url: config.natsUrl, logger, streams: streamConfigs(registry) })
+      ? await natsBus(config.natsUrl, logger)
       : new MemoryBus();
     closers.unshift(() => bus.close());
     const outbox = new Outbox(db);

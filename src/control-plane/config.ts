@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
-import { parseNatsUrl } from '../bus/nats.ts';
+import { parseNatsUrl } from '../bus/nats-url.ts';
 import { logLevels, type LogLevel } from '../log.ts';
 import { FieldCipher } from '../store/field-cipher.ts';
 

@@ -1,4 +1,5 @@
-import { NatsBus, parseNatsUrl } from '../bus/nats.ts';
+import { NatsBus } from '../bus/nats.ts';
+import { parseNatsUrl } from '../bus/nats-url.ts';
 import { streamConfigs } from '../bus/streams.ts';
 import { ApiClient } from '../client/api-client.ts';
 import { ControllerManager } from '../controller/manager.ts';

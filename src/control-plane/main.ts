@@ -1,9 +1,8 @@
 import { Command, Option } from 'commander';
 import { createLogger } from '../log.ts';
-import { startAllInOne } from './all-in-one.ts';
-import { startApiServer } from './api-server.ts';
+import type { startApiServer } from './api-server.ts';
 import { ConfigError, defaultDataDir, resolveServerConfig, type ServerFlags } from './config.ts';
-import { resolveControllerConfig, startControllers, type ControllerFlags } from './controllers.ts';
+import type { ControllerFlags } from './controllers.ts';
 import { groupNames } from '../controllers/catalog.ts';
 import { VERSION } from './version.ts';
 import { isSupervisor, reportWorkerReady, superviseWorkers } from './workers.ts';
@@ -25,6 +24,7 @@ async function runServer(flags: ServerFlags, start: typeof startApiServer): Prom
 }
 
 async function runControllers(groups: string[], flags: ControllerFlags): Promise<void> {
+  const { resolveControllerConfig, startControllers } = await import('./controllers.ts');
   const config = resolveControllerConfig(groups, flags);
   const logger = createLogger(config.logLevel, 'threeport-controller');
   closeOnSignal(await startControllers(config, logger), logger, 30_000);
@@ -73,11 +73,13 @@ Examples:
   threeport server --database-url postgres://threeport@127.0.0.1:5432/threeport \\
                    --nats-url nats://127.0.0.1:4222    production wiring`,
   )
-  .action((flags: ServerFlags) => runServer(flags, startApiServer).catch(fail));
+  .action((flags: ServerFlags) => runServer(flags, async (config, logger) => (await import('./api-server.ts')).startApiServer(config, logger)).catch(fail));
 
 serverOptions(program.command('all-in-one').description('Run the API, the relay and every controller in one process (what `tptctl up` starts)'))
   .addHelpText('after', '\nExample:\n  threeport all-in-one --data-dir ~/.threeport/control-planes/dev/data')
-  .action((flags: ServerFlags) => runServer({ ...flags, workers: '1' }, startAllInOne).catch(fail));
+  .action((flags: ServerFlags) =>
+    runServer({ ...flags, workers: '1' }, async (config, logger) => (await import('./all-in-one.ts')).startAllInOne(config, logger)).catch(fail),
+  );
 
 program
   .command('controller')

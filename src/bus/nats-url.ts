@@ -1,0 +1,13 @@
+/** Parses and checks a NATS URL, so a typo is a start-up error rather than endless reconnects. */
+export function parseNatsUrl(url: string): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new Error(`invalid NATS URL "${url}": expected nats://host:port`);
+  }
+  if (!['nats:', 'tls:'].includes(parsed.protocol) || !parsed.hostname) {
+    throw new Error(`invalid NATS URL "${url}": expected nats://host:port`);
+  }
+  return parsed;
+}
