@@ -1,5 +1,9 @@
-/** Bundles tptctl into dist/tptctl.js (one file, fast to start); bin/tptctl.js prefers it. */
-import { readFileSync } from 'node:fs';
+/**
+ * Bundles tptctl into dist/tptctl.js and its chunks in dist/tptctl-chunks/ (split at dynamic
+ * imports, so a command loads only what it uses); bin/tptctl.js prefers the bundle.
+ */
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { relative } from 'node:path';
 import { build, type Plugin } from 'esbuild';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -38,10 +42,14 @@ const builtinsViaRequire: Plugin = {
   },
 };
 
-await build({
+const chunksDir = `${root}dist/tptctl-chunks`;
+const result = await build({
   plugins: [builtinsViaRequire],
-  entryPoints: [`${root}src/cli/main.ts`],
-  outfile: `${root}dist/tptctl.js`,
+  entryPoints: { tptctl: `${root}src/cli/main.ts` },
+  outdir: `${root}dist`,
+  chunkNames: 'tptctl-chunks/[name]-[hash]',
+  splitting: true,
+  metafile: true,
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -54,3 +62,9 @@ await build({
   banner: { js: "import { createRequire as __tptctlRequire } from 'node:module'; const require = __tptctlRequire(import.meta.url);" },
   logLevel: 'warning',
 });
+
+// Chunks of earlier builds, once the new ones are in place (a tptctl starting meanwhile finds its own).
+const written = new Set(Object.keys(result.metafile.outputs).map((path) => relative(`${root}dist`, `${process.cwd()}/${path}`)));
+for (const file of readdirSync(chunksDir)) {
+  if (!written.has(`tptctl-chunks/${file}`)) rmSync(`${chunksDir}/${file}`, { force: true });
+}

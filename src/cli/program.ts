@@ -1,4 +1,4 @@
-/** tptctl: the command line of threeport. */
+/** tptctl's command tree (commander), loaded by src/cli/main.ts for every command but the quick `version`. */
 import { Command, Option } from 'commander';
 import { registerApply } from './commands/apply.ts';
 import { completions, registerCompletion } from './commands/completion.ts';
@@ -33,7 +33,7 @@ export function buildProgram(argv?: readonly string[]): Command {
   return program;
 }
 
-export async function main(argv: string[]): Promise<void> {
+export async function runProgram(argv: string[]): Promise<void> {
   const program = buildProgram(argv[2] === '__complete' ? undefined : argv);
   if (argv[2] === '__complete') {
     process.stdout.write(completions(program, argv.slice(3)).join('\n') + '\n');

@@ -1,7 +1,7 @@
 /** Help with examples on every command, completion scripts, version, and the bundle's start-up time. */
 import { describe, expect, it } from 'vitest';
 import type { Command } from 'commander';
-import { buildProgram } from '../../src/cli/main.ts';
+import { buildProgram } from '../../src/cli/program.ts';
 import { ensureBundle, Tptctl } from './support.ts';
 
 function leaves(command: Command, path: string[] = []): string[][] {

@@ -11,7 +11,7 @@ import { formatAge, renderTable } from '../../src/cli/output/table.ts';
 import { tableRows } from '../../src/cli/output/get-table.ts';
 import { colourEnabled, createTerminal } from '../../src/cli/output/terminal.ts';
 import { completions } from '../../src/cli/commands/completion.ts';
-import { buildProgram } from '../../src/cli/main.ts';
+import { buildProgram } from '../../src/cli/program.ts';
 import { samplesDir } from './support.ts';
 
 describe('tables', () => {
