@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
+import { afterAll, onTestFinished } from 'vitest';
 import { ApiClient } from '../../src/client/api-client.ts';
 import { startApiServer, type RunningApiServer } from '../../src/control-plane/api-server.ts';
 import { createLogger, silentLogger } from '../../src/log.ts';
@@ -35,6 +35,24 @@ export interface ApiOptions {
   encryptionKey?: string;
 }
 
+/**
+ * Runs `release` when the current test ends, or after the file when called outside a test: a hook
+ * registered from inside a test body is the test's, not the file's.
+ */
+export function cleanUp(release: () => Promise<unknown>): void {
+  try {
+    onTestFinished(async () => void (await release()));
+  } catch {
+    afterAll(async () => void (await release()));
+  }
+}
+
+/** Processes this worker started: killed when it exits, whatever happened to the tests. */
+const children = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+});
+
 export const tempDir = (prefix: string): string => mkdtempSync(join(tmpdir(), `threeport-${prefix}-`));
 
 const testLogger = () => (process.env.THREEPORT_TEST_LOG ? createLogger('debug', 'test-api') : silentLogger());
@@ -57,7 +75,7 @@ export async function startApi(options: ApiOptions = {}): Promise<ApiHarness> {
     },
     testLogger(),
   );
-  afterAll(() => server.close());
+  cleanUp(() => server.close());
   return {
     url: server.url,
     client: new ApiClient({ baseUrl: server.url }),
@@ -110,6 +128,7 @@ export async function spawnApi(options: ApiOptions & { encryptionKey: string; wo
     env: { ...process.env, THREEPORT_ENCRYPTION_KEY: options.encryptionKey },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  children.add(child);
   let output = '';
   child.stdout?.on('data', (chunk) => (output += chunk));
   child.stderr?.on('data', (chunk) => (output += chunk));
@@ -143,6 +162,6 @@ export async function spawnApi(options: ApiOptions & { encryptionKey: string; wo
       return exited;
     },
   };
-  afterAll(() => spawned.kill());
+  cleanUp(() => spawned.kill());
   return spawned;
 }
