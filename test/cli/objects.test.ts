@@ -59,6 +59,8 @@ const createdKinds = samples.flatMap(([, type, name]) => (abstractionParts[type]
 interface Backend {
   name: string;
   setUp(tptctl: Tptctl): Promise<ApiClient>;
+  /** Stops what setUp started (registered at collection time: a hook added inside a hook never runs). */
+  tearDown?(tptctl: Tptctl): Promise<unknown>;
 }
 
 const backends: Backend[] = [
@@ -68,9 +70,9 @@ const backends: Backend[] = [
       const port = await freePort();
       const out = await tptctl.ok(['up', '--name', 'cli-test', '--listen', `127.0.0.1:${port}`], { timeoutMs: 120_000 });
       expect(out).toContain('Complete: Threeport control plane cli-test created');
-      afterAll(() => tptctl.run(['down', '--name', 'cli-test']));
       return new ApiClient({ baseUrl: `http://127.0.0.1:${port}` });
     },
+    tearDown: (tptctl) => tptctl.run(['down', '--name', 'cli-test']),
   },
   {
     name: 'PostgreSQL + NATS',
@@ -91,6 +93,7 @@ describe.each(backends)('tptctl against $name', (backend) => {
     await ensureBundle();
     client = await backend.setUp(tptctl);
   }, 180_000);
+  afterAll(() => backend.tearDown?.(tptctl), 60_000);
 
   it('creates every sample config', async () => {
     for (const [file, type, name] of samples) {
