@@ -59,7 +59,14 @@ export async function startApiServer(config: ServerConfig, logger: Logger): Prom
     closers.unshift(() => bus.close());
     const outbox = new Outbox(db);
     const relay = new OutboxRelay({ outbox, publisher: bus, logger });
-    const store = new ObjectStore({ db, registry, cipher: FieldCipher.fromBase64(config.encryptionKey), onOutboxWrite: () => relay.wake() });
+    const store = new ObjectStore({
+      db,
+      registry,
+      cipher: FieldCipher.fromBase64(config.encryptionKey),
+      onOutboxWrite: () => relay.wake(),
+      // The embedded database is this process's alone, so every write passes through this store.
+      cacheObjects: db.engine === 'pglite',
+    });
     relay.start();
     closers.unshift(() => relay.stop());
 

@@ -6,6 +6,7 @@ import { type Database, type Queryable, isDatabaseError, UNIQUE_VIOLATION } from
 import { FieldCipher, REDACTED_PLACEHOLDER } from './field-cipher.ts';
 import { IdAllocator } from './id-allocator.ts';
 import { kindTable, type Column, type KindTable } from './kind-table.ts';
+import { ObjectCache } from './object-cache.ts';
 
 /** What happened to an object, as recorded in its revision history. */
 export type RevisionOperation = 'Created' | 'Updated' | 'Replaced' | 'DeletionScheduled' | 'Deleted';
@@ -52,6 +53,8 @@ interface ObjectStoreOptions {
   /** Called after a committed write queued a notification, so the relay can publish at once. */
   onOutboxWrite?: () => void;
   now?: () => Date;
+  /** Cache objects by ID; only sound when this process is the database's only writer (PGlite). */
+  cacheObjects?: boolean;
 }
 
 const MAX_OPTIMISTIC_RETRIES = 8;
@@ -71,8 +74,10 @@ export class ObjectStore {
   readonly #tables = new Map<string, KindTable>();
   readonly #onOutboxWrite: () => void;
   readonly #now: () => Date;
+  readonly #cache: ObjectCache | undefined;
 
   constructor(options: ObjectStoreOptions) {
+    this.#cache = options.cacheObjects ? new ObjectCache() : undefined;
     this.registry = options.registry;
     this.#db = options.db;
     this.#cipher = options.cipher;
@@ -89,13 +94,22 @@ export class ObjectStore {
   }
 
   async get(kind: Kind, id: number): Promise<ApiObject | undefined> {
+    const cached = this.#cache?.get(kind.name, id);
+    if (cached !== undefined) return cached ?? undefined;
     const table = this.table(kind);
     const rows = await this.#db.query(
       `SELECT ${table.selectList} FROM ${kind.table} WHERE id = $1 AND deleted_at IS NULL`,
       [id],
       `get_${kind.table}`,
     );
-    return rows[0] ? table.toObject(rows[0]) : undefined;
+    const object = rows[0] ? table.toObject(rows[0]) : undefined;
+    if (object) this.#remember(kind, object);
+    return object;
+  }
+
+  /** Keeps what a committed read or write saw (no-op without a cache); `deleted` leaves a tombstone. */
+  #remember(kind: Kind, object: ApiObject, deleted = false): void {
+    this.#cache?.put(kind.name, Number(object.ID), Number(object.Version), deleted ? undefined : object);
   }
 
   async mustGet(kind: Kind, id: number): Promise<ApiObject> {
@@ -150,7 +164,7 @@ export class ObjectStore {
     const table = this.table(kind);
     const column = table.byKey.get(key);
     if (!column || kind.controller) throw new Error(`cannot bulk-delete ${kind.name} by ${key}`);
-    return this.#db.transaction(async (tx) => {
+    const deleted = await this.#db.transaction(async (tx) => {
       const rows = await tx.query(
         `SELECT ${table.selectList} FROM ${kind.table} WHERE ${column.column} = $1 AND deleted_at IS NULL ORDER BY id FOR UPDATE`,
         [table.toParam(column, value)],
@@ -165,6 +179,8 @@ export class ObjectStore {
       }
       return deleted;
     });
+    for (const object of deleted) this.#remember(kind, object, true);
+    return deleted;
   }
 
   /**
@@ -243,6 +259,7 @@ export class ObjectStore {
       }),
     );
     if (result.notified) this.#onOutboxWrite();
+    this.#remember(kind, result.object, result.outcome === 'deleted');
     return { object: result.object, outcome: result.outcome };
   }
 
@@ -339,6 +356,7 @@ export class ObjectStore {
       const written = await this.#translate(kind, () => (needsTransaction ? this.#db.transaction(write) : write(this.#db)));
       if (written) {
         if (entry) this.#onOutboxWrite();
+        this.#remember(kind, wire);
         return { ...wire, ...transient };
       }
       // Someone wrote in between: the client named no version, so merge onto the newer one.
