@@ -129,15 +129,20 @@ export class ObjectStore {
       conditions.push(`${column.column} = $${params.length}`);
     }
     const where = conditions.join(' AND ');
-    const statementKey = `${kind.table}_${[...query.filters.keys()].join('_')}`;
-    const [rows, counted] = await Promise.all([
-      this.#db.query(
-        `SELECT ${table.selectList} FROM ${kind.table} WHERE ${where} ORDER BY id LIMIT ${query.size} OFFSET ${(query.page - 1) * query.size}`,
-        params,
-      ),
-      this.#db.query<{ total: number }>(`SELECT count(*) AS total FROM ${kind.table} WHERE ${where}`, params, `count_${statementKey}`),
-    ]);
-    return { objects: rows.map((row) => table.toObject(row)), total: Number(counted[0]?.total ?? 0) };
+    // One statement in the common case: the window count rides along with the page. Only a page
+    // past the end (no rows to carry it) needs the count on its own.
+    const rows = await this.#db.query<Record<string, unknown> & { threeport_total: number }>(
+      `SELECT ${table.selectList}, count(*) OVER () AS threeport_total FROM ${kind.table} WHERE ${where}
+       ORDER BY id LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+      [...params, query.size, (query.page - 1) * query.size],
+      'list',
+    );
+    let total = Number(rows[0]?.threeport_total ?? 0);
+    if (rows.length === 0 && query.page > 1) {
+      const [counted] = await this.#db.query<{ total: number }>(`SELECT count(*) AS total FROM ${kind.table} WHERE ${where}`, params);
+      total = Number(counted?.total ?? 0);
+    }
+    return { objects: rows.map((row) => table.toObject(row)), total };
   }
 
   async create(kind: Kind, input: ApiObject): Promise<ApiObject> {
