@@ -1,7 +1,7 @@
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { freshNamespace, kubeconfig } from '../support/peers.ts';
-import { eventually } from './eventually.ts';
+import { eventually } from '../support/eventually.ts';
 
 function clientsFor(cluster: 'a' | 'b') {
   const { path, context } = kubeconfig(cluster);

@@ -8,7 +8,7 @@ import { isRunning, type ProcessIdentity } from '../../src/testbed/process-ident
 import { findMarkedProcesses } from '../../src/testbed/processes.ts';
 import { down } from '../../src/testbed/testbed.ts';
 import { testbed } from '../support/peers.ts';
-import { eventually } from './eventually.ts';
+import { eventually } from '../support/eventually.ts';
 
 const cli = join(repoRoot, 'scripts', 'testbed', 'main.ts');
 

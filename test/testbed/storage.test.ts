@@ -1,7 +1,7 @@
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { freshNamespace, kubeconfig } from '../support/peers.ts';
-import { eventually } from './eventually.ts';
+import { eventually } from '../support/eventually.ts';
 
 describe('storage in the kwok clusters', () => {
   it('binds a claim of the default StorageClass, so a Pod using it is scheduled and Running', async () => {
