@@ -1,6 +1,6 @@
 import { connect } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { NatsBus } from '../../src/bus/nats.ts';
 import { streamConfigs } from '../../src/bus/streams.ts';
 import { isConflict, isNotFound } from '../../src/client/api-client.ts';
@@ -9,12 +9,13 @@ import { registry } from '../../src/model/registry.ts';
 import { startApi } from '../support/control-plane.ts';
 import { startNats } from '../support/peers.ts';
 import { createSample, uniqueName } from '../support/samples.ts';
+import { cleanUp } from '../support/control-plane.ts';
 import { eventually, startControllers, testLogger } from './support/harness.ts';
 import { type CallRecord, recordingReconciler } from './support/recording-reconciler.ts';
 
 async function controllerBus(url: string): Promise<NatsBus> {
   const bus = new NatsBus({ url, logger: testLogger(), streams: streamConfigs(registry) });
-  afterAll(() => bus.close());
+  cleanUp(() => bus.close());
   return bus;
 }
 

@@ -53,6 +53,11 @@ process.on('exit', () => {
   for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
 });
 
+/** Kills `child` when this test worker exits, should nothing else have stopped it. */
+export function killOnExit(child: ChildProcess): void {
+  children.add(child);
+}
+
 export const tempDir = (prefix: string): string => mkdtempSync(join(tmpdir(), `threeport-${prefix}-`));
 
 const testLogger = () => (process.env.THREEPORT_TEST_LOG ? createLogger('debug', 'test-api') : silentLogger());
@@ -128,7 +133,7 @@ export async function spawnApi(options: ApiOptions & { encryptionKey: string; wo
     env: { ...process.env, THREEPORT_ENCRYPTION_KEY: options.encryptionKey },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  children.add(child);
+  killOnExit(child);
   let output = '';
   child.stdout?.on('data', (chunk) => (output += chunk));
   child.stderr?.on('data', (chunk) => (output += chunk));

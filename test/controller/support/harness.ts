@@ -1,5 +1,5 @@
 /** Shared pieces of the controller tests: an in-process runtime on a given bus, and polling. */
-import { afterAll } from 'vitest';
+import { cleanUp } from '../../support/control-plane.ts';
 import type { ControllerBus } from '../../../src/bus/work-queue.ts';
 import type { ApiClient } from '../../../src/client/api-client.ts';
 import { ControllerManager } from '../../../src/controller/manager.ts';
@@ -24,7 +24,7 @@ export const fastRuntime: RuntimeOptions = {
 export async function startControllers(bus: ControllerBus, client: ApiClient, reconcilers: Reconciler[], runtime: RuntimeOptions = {}): Promise<ControllerManager> {
   const manager = new ControllerManager({ bus, client, reconcilers, logger: testLogger(), runtime: { ...fastRuntime, ...runtime } });
   await manager.start();
-  afterAll(() => manager.stop());
+  cleanUp(() => manager.stop());
   return manager;
 }
 

@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
+import { cleanUp, killOnExit } from '../../support/control-plane.ts';
 import type { RuntimeOptions } from '../../../src/controller/options.ts';
 import type { Behaviour, CallRecord } from './recording-reconciler.ts';
 import { fastRuntime } from './harness.ts';
@@ -42,6 +42,7 @@ export async function spawnReplica(options: ReplicaOptions): Promise<Replica> {
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  killOnExit(child);
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));
   child.stderr.on('data', (chunk) => (output += chunk));
@@ -69,7 +70,7 @@ export async function spawnReplica(options: ReplicaOptions): Promise<Replica> {
       return exited;
     },
   };
-  afterAll(() => replica.kill());
+  cleanUp(() => replica.kill());
   return replica;
 }
 
