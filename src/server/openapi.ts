@@ -42,14 +42,24 @@ function kindSchemas(kind: Kind): Record<string, Schema> {
   }
   properties.Version = { type: 'integer', readOnly: true, description: 'Optimistic-concurrency version; also the ETag.' };
   const required = Object.entries(kind.fields).filter(([, f]) => f.required).map(([name]) => kind.jsonKey(name));
+  const writable = { ...input, Version: { type: 'integer', description: 'Expected current version (like If-Match).' } };
   return {
     [kind.name]: { type: 'object', description: kind.description, properties },
+    // POST and PUT: every required field.
     [`${kind.name}Input`]: {
       type: 'object',
-      description: `${kind.description} Fields ${commonFields.join(', ')} are set by the API.`,
-      properties: { ...input, Version: { type: 'integer', description: 'Expected current version (like If-Match).' } },
+      description: `${kind.description} The API sets ${commonFields.join(', ')}; sending them is a 400.`,
+      properties: writable,
       additionalProperties: false,
-      ...(required.length > 0 && { 'x-required-on-create': required }),
+      ...(required.length > 0 && { required }),
+    },
+    // PATCH: any subset; null clears an optional field.
+    [`${kind.name}Patch`]: {
+      type: 'object',
+      description: `Fields of ${kind.name} to change; null clears an optional field.`,
+      properties: writable,
+      additionalProperties: false,
+      minProperties: 1,
     },
   };
 }
@@ -97,6 +107,7 @@ export function openApiDocument(registry: Registry, version: string): Schema {
     Object.assign(schemas, kindSchemas(kind));
     if (!kind.routed) continue;
     const body = { required: true, content: { 'application/json': { schema: ref(`${kind.name}Input`) } } };
+    const patchBody = { required: true, content: { 'application/json': { schema: ref(`${kind.name}Patch`) } } };
     const filters = [...kind.queryKeys].map(([key, field]) => {
       const spec = kind.fields[field];
       const type = spec?.valueType === 'integer' ? 'integer' : spec?.valueType === 'boolean' ? 'boolean' : 'string';
@@ -110,7 +121,7 @@ export function openApiDocument(registry: Registry, version: string): Schema {
     paths[`${kind.path}/{id}`] = {
       parameters: [idParameter],
       get: { operationId: `get${kind.name}`, tags, responses: { '200': envelopeOf(kind.name), ...errors } },
-      patch: { operationId: `update${kind.name}`, tags, parameters: [ifMatch], requestBody: body, responses: { '200': envelopeOf(kind.name), ...errors } },
+      patch: { operationId: `update${kind.name}`, tags, parameters: [ifMatch], requestBody: patchBody, responses: { '200': envelopeOf(kind.name), ...errors } },
       put: { operationId: `replace${kind.name}`, tags, parameters: [ifMatch], requestBody: body, responses: { '200': envelopeOf(kind.name), ...errors } },
       delete: {
         operationId: `delete${kind.name}`,
