@@ -51,11 +51,18 @@ function logTail(dir: string, lines = 15): string {
     .join('\n');
 }
 
+/** The process is gone; its exit code arrives a moment later (the 'exit' event), so wait a little for it. */
+async function exitCode(exited: () => number | null, withinMs = 1000): Promise<number | null> {
+  const deadline = Date.now() + withinMs;
+  while (exited() === null && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  return exited();
+}
+
 async function waitUntilReady(url: string, dir: string, pid: number, timeoutMs: number, exited: () => number | null): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const code = exited();
-    if (code !== null || !identify(pid)) {
+    if (exited() !== null || !identify(pid)) {
+      const code = await exitCode(exited);
       throw new CliError(`the threeport control plane process exited${code !== null ? ` with code ${code}` : ''} before it was ready; its log (${logFile(dir)}) ends with:\n${logTail(dir)}`);
     }
     const ready = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(1000) }).then((response) => response.ok, () => false);
