@@ -15,6 +15,16 @@ export class IdAllocator {
     this.#db = db;
   }
 
+  /**
+   * `count` IDs, reserved on the allocator's own connection. Call it before opening a transaction:
+   * inside one, a block refill would wait for a connection the transaction holds (PGlite has one).
+   */
+  async reserve(count: number): Promise<number[]> {
+    const ids: number[] = [];
+    for (let i = 0; i < count; i++) ids.push(await this.next());
+    return ids;
+  }
+
   async next(): Promise<number> {
     while (this.#next >= this.#end) {
       this.#refill ??= this.#reserveBlock().finally(() => (this.#refill = undefined));

@@ -146,17 +146,18 @@ export class ObjectStore {
   }
 
   async create(kind: Kind, input: ApiObject): Promise<ApiObject> {
-    const created = await this.#insert(kind, input, undefined);
+    const created = await this.#insert(kind, input, undefined, await this.#ids.reserve(this.#idsNeeded(kind, input)));
     if (created.notified) this.#onOutboxWrite();
     return created.object;
   }
 
   /** Creates every object or none (the original's batch was not atomic). */
   async createAll(kind: Kind, inputs: readonly ApiObject[]): Promise<ApiObject[]> {
+    const ids = await this.#ids.reserve(inputs.reduce((sum, input) => sum + this.#idsNeeded(kind, input), 0));
     const results = await this.#translate(kind, () =>
       this.#db.transaction(async (tx) => {
         const created = [];
-        for (const input of inputs) created.push(await this.#insert(kind, input, tx));
+        for (const input of inputs) created.push(await this.#insert(kind, input, tx, ids));
         return created;
       }),
     );
@@ -292,7 +293,8 @@ export class ObjectStore {
 
   // ── writes ──────────────────────────────────────────────────────────────────────────────────
 
-  async #insert(kind: Kind, input: ApiObject, tx: Queryable | undefined): Promise<{ object: ApiObject; notified: boolean }> {
+  /** `ids`: reserved beforehand (see #idsNeeded); this object takes the first, its children the next. */
+  async #insert(kind: Kind, input: ApiObject, tx: Queryable | undefined, ids: number[]): Promise<{ object: ApiObject; notified: boolean }> {
     const table = this.table(kind);
     const object: ApiObject = {};
     for (const column of table.columns) {
@@ -305,7 +307,8 @@ export class ObjectStore {
     const transient = this.#transientValues(kind, input);
     const stored = this.#protect(table, object, undefined);
     const children = this.#nestedChildren(kind, input);
-    const id = await this.#ids.next();
+    const id = ids.shift();
+    if (id === undefined) throw new Error('not enough object IDs reserved');
     const now = this.#now().toISOString();
     const wire: ApiObject = { ID: id, CreatedAt: now, UpdatedAt: now, ...stored, Version: 1 };
     const entry = kind.controller && wire.Reconciled !== true ? this.#outboxEntry(kind, 'Created', { ...wire, ...transient }) : undefined;
@@ -314,15 +317,33 @@ export class ObjectStore {
     const write = async (q: Queryable): Promise<void> => {
       for (const reference of references) await this.#requireLive(q, reference);
       await this.#writeInsert(q, table, wire, now, entry);
-      for (const { field, values } of children) {
-        const childKind = this.registry.get(field.childKind);
-        for (const child of values) await this.#insert(childKind, { ...child, [childKind.jsonKey(field.foreignKey)]: id }, q);
-      }
+      await this.#insertChildren(q, id, children, ids);
     };
     if (tx) await write(tx);
     else if (references.length > 0 || children.length > 0) await this.#translate(kind, () => this.#db.transaction(write));
     else await this.#translate(kind, () => write(this.#db));
     return { object: { ...wire, ...transient }, notified: entry !== undefined };
+  }
+
+  /** IDs an insert of `input` takes: its own and those of its nested children, recursively. */
+  #idsNeeded(kind: Kind, input: ApiObject): number {
+    return 1 + this.#childIdsNeeded(this.#nestedChildren(kind, input));
+  }
+
+  #childIdsNeeded(children: { field: NestedField; values: ApiObject[] }[]): number {
+    let count = 0;
+    for (const { field, values } of children) {
+      const childKind = this.registry.get(field.childKind);
+      for (const child of values) count += this.#idsNeeded(childKind, child);
+    }
+    return count;
+  }
+
+  async #insertChildren(q: Queryable, parentId: number, children: { field: NestedField; values: ApiObject[] }[], ids: number[]): Promise<void> {
+    for (const { field, values } of children) {
+      const childKind = this.registry.get(field.childKind);
+      for (const child of values) await this.#insert(childKind, { ...child, [childKind.jsonKey(field.foreignKey)]: parentId }, q, ids);
+    }
   }
 
   async #rewrite(
@@ -346,16 +367,13 @@ export class ObjectStore {
       const wire: ApiObject = { ID: id, CreatedAt: existing.CreatedAt, UpdatedAt: now, ...stored, Version: version + 1 };
       const entry = kind.controller && wire.Reconciled !== true ? this.#outboxEntry(kind, 'Updated', { ...wire, ...transient }) : undefined;
       const references = this.#references(table, stored, existing);
+      const childIds = await this.#ids.reserve(this.#childIdsNeeded(children));
 
       const write = async (q: Queryable): Promise<boolean> => {
         for (const reference of references) await this.#requireLive(q, reference);
         const written = await this.#writeUpdate(q, table, wire, version, operation, now, entry);
-        if (!written) return false;
-        for (const { field, values } of children) {
-          const childKind = this.registry.get(field.childKind);
-          for (const child of values) await this.#insert(childKind, { ...child, [childKind.jsonKey(field.foreignKey)]: id }, q);
-        }
-        return true;
+        if (written) await this.#insertChildren(q, id, children, childIds);
+        return written;
       };
       const needsTransaction = references.length > 0 || children.length > 0;
       const written = await this.#translate(kind, () => (needsTransaction ? this.#db.transaction(write) : write(this.#db)));
