@@ -11,3 +11,14 @@ export function parseNatsUrl(url: string): URL {
   }
   return parsed;
 }
+
+/** A URL fit for logs and errors: the password replaced. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '<invalid URL>';
+  }
+}

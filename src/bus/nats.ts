@@ -1,11 +1,11 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager, type JetStreamClient, type StreamConfig } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, JetStreamApiCodes, JetStreamApiError, type JetStreamClient, type StreamConfig } from '@nats-io/jetstream';
 import type { Logger } from '../log.ts';
 import type { KeyValueStore } from './key-value.ts';
 import { openNatsKeyValue } from './nats-key-value.ts';
 import { NatsWorkQueueConsumer } from './nats-work-queue.ts';
 import type { ConsumerSpec, ControllerBus, WorkQueueConsumer } from './work-queue.ts';
-import { parseNatsUrl } from './nats-url.ts';
+import { parseNatsUrl, redactUrl } from './nats-url.ts';
 
 export type StreamSpec = Partial<StreamConfig> & { name: string };
 
@@ -27,6 +27,7 @@ export class NatsBus implements ControllerBus {
   readonly #options: NatsBusOptions;
   readonly #connection: Promise<NatsConnection>;
   #js: JetStreamClient | undefined;
+  #connected: NatsConnection | undefined;
   #streamsReady: Promise<void> | undefined;
   #closed = false;
 
@@ -83,11 +84,7 @@ export class NatsBus implements ControllerBus {
   }
 
   async #jetstream(): Promise<JetStreamClient> {
-    const timeoutMs = this.#options.publishTimeoutMs ?? 5000;
-    const nc = await Promise.race([
-      this.#connection,
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`NATS at ${this.#options.url} is not reachable`)), timeoutMs).unref()),
-    ]);
+    const nc = this.#connected ?? (await this.#firstConnection());
     if (nc.isClosed()) throw new Error('NATS connection closed');
     this.#streamsReady ??= this.#ensureStreams(nc).catch((error: unknown) => {
       this.#streamsReady = undefined;
@@ -98,15 +95,45 @@ export class NatsBus implements ControllerBus {
     return this.#js;
   }
 
+  /** Waits for the first connection, but no longer than a publish may wait. */
+  async #firstConnection(): Promise<NatsConnection> {
+    const timeoutMs = this.#options.publishTimeoutMs ?? 5000;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      this.#connected = await Promise.race([
+        this.#connection,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`NATS at ${redactUrl(this.#options.url)} is not reachable`)), timeoutMs);
+        }),
+      ]);
+      return this.#connected;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Creates missing streams and updates ours. A stream that exists but refuses our settings (one an
+   * older threeport made with other retention, say) is used as it is, with a warning: refusing to
+   * publish into it would strand every notification.
+   */
   async #ensureStreams(nc: NatsConnection): Promise<void> {
     const jsm = await jetstreamManager(nc);
     for (const config of this.#options.streams) {
-      try {
-        await jsm.streams.info(config.name);
-        await jsm.streams.update(config.name, config);
-      } catch {
+      const exists = await jsm.streams.info(config.name).then(
+        () => true,
+        (error: unknown) => {
+          if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound) return false;
+          throw error;
+        },
+      );
+      if (!exists) {
         await jsm.streams.add(config);
+        continue;
       }
+      await jsm.streams.update(config.name, config).catch((error: unknown) => {
+        this.#options.logger.warn({ stream: config.name, err: error }, 'the existing stream keeps its own settings');
+      });
     }
   }
 

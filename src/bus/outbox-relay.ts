@@ -73,14 +73,18 @@ export class OutboxRelay {
     }
   }
 
-  /** Publishes concurrently; returns those acknowledged, throwing only if none were. */
+  /**
+   * Publishes concurrently and returns the acknowledged messages up to the first failure, oldest
+   * first: what follows a failure is retried with it, so one object's notifications keep their order.
+   * Throws when even the oldest failed.
+   */
   async #publishAll(messages: OutboxMessage[]): Promise<OutboxMessage[]> {
     const { publisher } = this.#options;
     const results = await Promise.allSettled(messages.map((m) => publisher.publish(m.subject, m.payload, m.messageId)));
-    const published = messages.filter((_, index) => results[index]?.status === 'fulfilled');
-    const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
-    if (published.length === 0 && failure) throw failure.reason;
-    return published;
+    const firstFailure = results.findIndex((result) => result.status === 'rejected');
+    if (firstFailure === -1) return messages;
+    if (firstFailure === 0) throw (results[0] as PromiseRejectedResult).reason;
+    return messages.slice(0, firstFailure);
   }
 
   #sleep(milliseconds: number, options: { ignoreWake?: boolean } = {}): Promise<void> {

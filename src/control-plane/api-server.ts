@@ -82,7 +82,7 @@ export async function startApiServer(config: ServerConfig, logger: Logger): Prom
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-    logger.info({ url, database: config.databaseUrl ? redactUrl(config.databaseUrl) : 'embedded', bus: config.natsUrl ?? 'in-process' }, 'threeport API listening');
+    logger.info({ url, database: config.databaseUrl ? redactUrl(config.databaseUrl) : 'embedded', bus: config.natsUrl ? redactUrl(config.natsUrl) : 'in-process' }, 'threeport API listening');
 
     let closing: Promise<void> | undefined;
     return {

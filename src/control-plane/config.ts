@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
-import { parseNatsUrl } from '../bus/nats-url.ts';
+import { parseNatsUrl, redactUrl } from '../bus/nats-url.ts';
 import { logLevels, type LogLevel } from '../log.ts';
 import { FieldCipher } from '../store/field-cipher.ts';
 
@@ -92,13 +92,4 @@ export function resolveServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv =
   return { host, port, ...(databaseUrl && { databaseUrl }), dataDir, ...(natsUrl && { natsUrl }), encryptionKey, logLevel, bodyLimit, workers };
 }
 
-/** A database URL fit for logs and errors. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '<invalid URL>';
-  }
-}
+export { redactUrl };

@@ -36,9 +36,11 @@ export async function migrate(db: Database, registry: Registry): Promise<{ appli
     singleton BOOLEAN PRIMARY KEY, registry_fingerprint TEXT NOT NULL, updated_at TIMESTAMPTZ NOT NULL)`);
 
   await db.transaction(async (tx) => {
-    // Serialises API replicas starting together. CockroachDB has no advisory locks; its
-    // transactional schema changes make the idempotent DDL below safe there anyway.
-    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    // Serialises API replicas starting together. Where advisory locks don't exist (CockroachDB) the
+    // failed call must not abort the transaction, hence the savepoint; the idempotent DDL below is
+    // safe there anyway.
+    await tx.query('SAVEPOINT migration_lock');
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]).catch(() => tx.query('ROLLBACK TO SAVEPOINT migration_lock'));
     const done = new Set((await tx.query<{ version: number }>('SELECT version FROM threeport_schema_migrations')).map((r) => Number(r.version)));
     for (const migration of migrations) {
       if (done.has(migration.version)) continue;
