@@ -36,11 +36,12 @@ export class ConfigError extends Error {}
 
 export const defaultDataDir = (): string => join(process.env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'threeport');
 
-function parseListen(listen: string): { host: string; port: number } {
-  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(listen);
+/** `host:port` (`[v6]:port`, or `:port` for `defaultHost`); a clear ConfigError naming `what` otherwise. */
+export function parseHostPort(value: string, what: string, defaultHost: string, example: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(value);
   const port = Number(match?.[3]);
-  if (!match || port > 65535) throw new ConfigError(`invalid listen address "${listen}": expected host:port, e.g. 127.0.0.1:1323`);
-  return { host: match[1] ?? (match[2] || '127.0.0.1'), port };
+  if (!match || port > 65535) throw new ConfigError(`invalid ${what} "${value}": expected host:port, e.g. ${example}`);
+  return { host: match[1] ?? (match[2] || defaultHost), port };
 }
 
 /**
@@ -61,7 +62,7 @@ function resolveEncryptionKey(given: string | undefined, databaseUrl: string | u
 }
 
 export function resolveServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv = process.env): ServerConfig {
-  const { host, port } = parseListen(flags.listen ?? env.THREEPORT_LISTEN ?? '127.0.0.1:1323');
+  const { host, port } = parseHostPort(flags.listen ?? env.THREEPORT_LISTEN ?? '127.0.0.1:1323', 'listen address', '127.0.0.1', '127.0.0.1:1323');
   const databaseUrl = flags.databaseUrl ?? env.THREEPORT_DATABASE_URL ?? undefined;
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError(`invalid database URL: expected postgres://user:password@host:port/database`);

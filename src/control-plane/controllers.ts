@@ -8,7 +8,7 @@ import { groupNames, isGroupName, reconcilersOf } from '../controllers/catalog.t
 import { logLevels, type LogLevel, type Logger } from '../log.ts';
 import type { ControllerGroupName } from '../model/controller-groups.ts';
 import { registry } from '../model/registry.ts';
-import { ConfigError, redactUrl } from './config.ts';
+import { ConfigError, parseHostPort, redactUrl } from './config.ts';
 
 /** What `threeport controller` runs, after flags and environment are resolved and checked. */
 export interface ControllerConfig {
@@ -28,12 +28,6 @@ export interface ControllerFlags {
   logLevel?: string;
 }
 
-function parseHostPort(value: string, what: string): { host: string; port: number } {
-  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(value);
-  const port = Number(match?.[3]);
-  if (!match || port > 65535) throw new ConfigError(`invalid ${what} "${value}": expected host:port, e.g. 0.0.0.0:9464`);
-  return { host: match[1] ?? (match[2] || '0.0.0.0'), port };
-}
 
 export function resolveControllerConfig(groups: string[], flags: ControllerFlags, env: NodeJS.ProcessEnv = process.env): ControllerConfig {
   const selected = groups.includes('all') ? groupNames : groups;
@@ -65,7 +59,7 @@ export function resolveControllerConfig(groups: string[], flags: ControllerFlags
     apiUrl,
     natsUrl,
     ...(concurrency !== undefined && { concurrency }),
-    ...(metrics !== 'off' && { metricsListen: parseHostPort(metrics, 'metrics listen address') }),
+    ...(metrics !== 'off' && { metricsListen: parseHostPort(metrics, 'metrics listen address', '0.0.0.0', '0.0.0.0:9464') }),
     logLevel,
   };
 }
