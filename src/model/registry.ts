@@ -22,6 +22,7 @@ export class Registry {
   readonly kinds: readonly Kind[];
   readonly #byName = new Map<string, Kind>();
   readonly #byPlural = new Map<string, Kind>();
+  readonly #blockers = new Map<string, { kind: Kind; field: string }[]>();
 
   constructor(definitions: readonly KindDefinition[]) {
     this.kinds = definitions.map(compileKind);
@@ -30,6 +31,14 @@ export class Registry {
       this.#byPlural.set(kind.plural, kind);
     }
     this.#checkReferences();
+    for (const other of this.kinds) {
+      for (const [name, field] of Object.entries(other.fields)) {
+        if (field.kind !== 'scalar' || !field.references || !field.blocksDelete) continue;
+        const list = this.#blockers.get(field.references) ?? [];
+        list.push({ kind: other, field: name });
+        this.#blockers.set(field.references, list);
+      }
+    }
   }
 
   /** The kind named `name` (the original's Go type name); throws for an unknown name. */
@@ -56,14 +65,8 @@ export class Registry {
   }
 
   /** Scalar fields of other kinds that reference `kind` and block its deletion. */
-  blockingReferencesTo(kind: Kind): { kind: Kind; field: string }[] {
-    const found: { kind: Kind; field: string }[] = [];
-    for (const other of this.kinds) {
-      for (const [name, field] of Object.entries(other.fields)) {
-        if (field.kind === 'scalar' && field.references === kind.name && field.blocksDelete) found.push({ kind: other, field: name });
-      }
-    }
-    return found;
+  blockingReferencesTo(kind: Kind): readonly { kind: Kind; field: string }[] {
+    return this.#blockers.get(kind.name) ?? [];
   }
 
   #checkReferences(): void {

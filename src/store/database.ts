@@ -3,8 +3,8 @@
  * Same SQL, same code path; only the connection differs.
  */
 export interface Queryable {
-  /** Runs one statement; a `name` asks for it to be prepared once per connection where the engine supports it. */
-  query<Row = Record<string, unknown>>(text: string, params?: readonly unknown[], name?: string): Promise<Row[]>;
+  /** Runs one statement; `prepare` asks for it to be prepared once per connection where the engine supports it. */
+  query<Row = Record<string, unknown>>(text: string, params?: readonly unknown[], prepare?: boolean): Promise<Row[]>;
 }
 
 export interface Database extends Queryable {

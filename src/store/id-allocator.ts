@@ -34,7 +34,7 @@ export class IdAllocator {
   }
 
   async #reserveBlock(): Promise<void> {
-    const [row] = await this.#db.query<{ start: number }>("SELECT nextval('threeport_object_ids') AS start", [], 'threeport_next_id_block');
+    const [row] = await this.#db.query<{ start: number }>("SELECT nextval('threeport_object_ids') AS start", [], true);
     const start = Number(row?.start);
     this.#next = start;
     this.#end = start + ID_BLOCK_SIZE;

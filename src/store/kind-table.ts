@@ -12,6 +12,23 @@ export interface Column {
   readonly spec: ScalarField;
 }
 
+/**
+ * The kind's statements, built once. Each write also records the revision and, in the `notify`
+ * variant, queues the notification in the outbox — all in the same statement.
+ */
+export interface KindStatements {
+  /** $1 id */
+  readonly get: string;
+  /** $1 id — locks the row against deletion until the caller's transaction ends. */
+  readonly lockLive: string;
+  /** $1 id, $2 now, $3 kind, $4 snapshot, $5… columns, then subject, message id, payload when notifying. */
+  readonly insert: Readonly<Record<'plain' | 'notify', string>>;
+  /** $1 id, $2 expected version, $3 new version, $4 now, $5 kind, $6 operation, $7 snapshot, $8… columns, then the outbox values. */
+  readonly update: Readonly<Record<'plain' | 'notify', string>>;
+  /** $1 id, $2 new version, $3 now, $4 kind, $5 snapshot */
+  readonly softDelete: string;
+}
+
 /** Everything the store needs to move one kind between SQL rows and wire objects. */
 export interface KindTable {
   readonly kind: Kind;
@@ -19,6 +36,7 @@ export interface KindTable {
   readonly byKey: ReadonlyMap<string, Column>;
   /** `id, version, created_at, updated_at, col…` */
   readonly selectList: string;
+  readonly statements: KindStatements;
   toObject(row: Record<string, unknown>): ApiObject;
   /** SQL parameter for a wire value. */
   toParam(column: Column, value: unknown): unknown;
@@ -45,6 +63,7 @@ export function kindTable(kind: Kind): KindTable {
     columns,
     byKey,
     selectList,
+    statements: kindStatements(kind, columns, selectList),
     toObject(row) {
       const object: ApiObject = {
         ID: Number(row.id),
@@ -64,5 +83,35 @@ export function kindTable(kind: Kind): KindTable {
       if (column.valueType === 'json') return JSON.stringify(value);
       return value;
     },
+  };
+}
+
+/** The outbox insert that joins a write's CTE; its three values follow the write's own parameters. */
+function outboxCte(firstParam: number, nowParam: number): string {
+  return `, n AS (INSERT INTO threeport_outbox (subject, message_id, payload, created_at)
+                  SELECT $${firstParam}, $${firstParam + 1}, $${firstParam + 2}, $${nowParam} FROM o)`;
+}
+
+function kindStatements(kind: Kind, columns: readonly Column[], selectList: string): KindStatements {
+  const insert = (notify: boolean): string =>
+    `WITH o AS (INSERT INTO ${kind.table} (id, version, created_at, updated_at${columns.map((c) => `, ${c.column}`).join('')})
+                VALUES ($1, 1, $2, $2${columns.map((_, index) => `, $${index + 5}`).join('')}) RETURNING id),
+          r AS (INSERT INTO threeport_revisions (object_id, version, kind, operation, recorded_at, snapshot)
+                SELECT id, 1, $3, 'Created', $2, $4 FROM o)${notify ? outboxCte(columns.length + 5, 2) : ''}
+     SELECT id FROM o`;
+  const update = (notify: boolean): string =>
+    `WITH o AS (UPDATE ${kind.table} SET version = $3, updated_at = $4${columns.map((c, index) => `, ${c.column} = $${index + 8}`).join('')}
+                WHERE id = $1 AND version = $2 AND deleted_at IS NULL RETURNING id),
+          r AS (INSERT INTO threeport_revisions (object_id, version, kind, operation, recorded_at, snapshot)
+                SELECT id, $3, $5, $6, $4, $7 FROM o)${notify ? outboxCte(columns.length + 8, 4) : ''}
+     SELECT id FROM o`;
+  return {
+    get: `SELECT ${selectList} FROM ${kind.table} WHERE id = $1 AND deleted_at IS NULL`,
+    lockLive: `SELECT 1 FROM ${kind.table} WHERE id = $1 AND deleted_at IS NULL FOR SHARE`,
+    insert: { plain: insert(false), notify: insert(true) },
+    update: { plain: update(false), notify: update(true) },
+    softDelete: `WITH o AS (UPDATE ${kind.table} SET version = $2, updated_at = $3, deleted_at = $3 WHERE id = $1 AND deleted_at IS NULL RETURNING id)
+     INSERT INTO threeport_revisions (object_id, version, kind, operation, recorded_at, snapshot)
+     SELECT id, $2, $4, 'Deleted', $3, $5 FROM o`,
   };
 }

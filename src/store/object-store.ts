@@ -97,11 +97,7 @@ export class ObjectStore {
     const cached = this.#cache?.get(kind.name, id);
     if (cached !== undefined) return cached ?? undefined;
     const table = this.table(kind);
-    const rows = await this.#db.query(
-      `SELECT ${table.selectList} FROM ${kind.table} WHERE id = $1 AND deleted_at IS NULL`,
-      [id],
-      `get_${kind.table}`,
-    );
+    const rows = await this.#db.query(table.statements.get, [id], true);
     const object = rows[0] ? table.toObject(rows[0]) : undefined;
     if (object) this.#remember(kind, object);
     return object;
@@ -135,7 +131,7 @@ export class ObjectStore {
       `SELECT ${table.selectList}, count(*) OVER () AS threeport_total FROM ${kind.table} WHERE ${where}
        ORDER BY id LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
       [...params, query.size, (query.page - 1) * query.size],
-      'list',
+      true,
     );
     let total = Number(rows[0]?.threeport_total ?? 0);
     if (rows.length === 0 && query.page > 1) {
@@ -409,35 +405,14 @@ export class ObjectStore {
   }
 
   async #writeInsert(q: Queryable, table: KindTable, wire: ApiObject, now: string, entry: OutboxEntry | undefined): Promise<void> {
-    const { kind, columns } = table;
-    const params: unknown[] = [wire.ID, now, kind.name, JSON.stringify(wire), ...columns.map((c) => table.toParam(c, wire[c.key]))];
-    const columnParams = columns.map((_, index) => `$${index + 5}`);
-    let outbox = '';
-    if (entry) {
-      params.push(entry.subject, entry.messageId, entry.payload);
-      const base = params.length - 3;
-      outbox = `, n AS (INSERT INTO threeport_outbox (subject, message_id, payload, created_at) SELECT $${base + 1}, $${base + 2}, $${base + 3}, $2 FROM o)`;
-    }
-    await q.query(
-      `WITH o AS (INSERT INTO ${kind.table} (id, version, created_at, updated_at${columns.map((c) => `, ${c.column}`).join('')})
-                  VALUES ($1, 1, $2, $2${columnParams.map((p) => `, ${p}`).join('')}) RETURNING id),
-            r AS (INSERT INTO threeport_revisions (object_id, version, kind, operation, recorded_at, snapshot)
-                  SELECT id, 1, $3, 'Created', $2, $4 FROM o)${outbox}
-       SELECT id FROM o`,
-      params,
-      `insert_${kind.table}${entry ? '_notify' : ''}`,
-    );
+    const params = [wire.ID, now, table.kind.name, JSON.stringify(wire), ...table.columns.map((c) => table.toParam(c, wire[c.key]))];
+    if (entry) params.push(entry.subject, entry.messageId, entry.payload);
+    await q.query(table.statements.insert[entry ? 'notify' : 'plain'], params, true);
   }
 
   /** Marks the row deleted (soft delete, as the original) and records the final revision. */
   async #softDelete(q: Queryable, kind: Kind, deleted: ApiObject, now: string): Promise<void> {
-    await q.query(
-      `WITH o AS (UPDATE ${kind.table} SET version = $2, updated_at = $3, deleted_at = $3 WHERE id = $1 AND deleted_at IS NULL RETURNING id)
-       INSERT INTO threeport_revisions (object_id, version, kind, operation, recorded_at, snapshot)
-       SELECT id, $2, $4, 'Deleted', $3, $5 FROM o`,
-      [deleted.ID, deleted.Version, now, kind.name, JSON.stringify(deleted)],
-      `delete_${kind.table}`,
-    );
+    await q.query(this.table(kind).statements.softDelete, [deleted.ID, deleted.Version, now, kind.name, JSON.stringify(deleted)], true);
   }
 
   /** Writes `wire` over the stored row if it is still at `version`; false when it moved on. */
@@ -450,24 +425,9 @@ export class ObjectStore {
     now: string,
     entry: OutboxEntry | undefined,
   ): Promise<boolean> {
-    const { kind, columns } = table;
-    const params: unknown[] = [wire.ID, version, version + 1, now, kind.name, operation, JSON.stringify(wire), ...columns.map((c) => table.toParam(c, wire[c.key]))];
-    const assignments = columns.map((c, index) => `${c.column} = $${index + 8}`);
-    let outbox = '';
-    if (entry) {
-      params.push(entry.subject, entry.messageId, entry.payload);
-      const base = params.length - 3;
-      outbox = `, n AS (INSERT INTO threeport_outbox (subject, message_id, payload, created_at) SELECT $${base + 1}, $${base + 2}, $${base + 3}, $4 FROM o)`;
-    }
-    const rows = await q.query(
-      `WITH o AS (UPDATE ${kind.table} SET version = $3, updated_at = $4${assignments.map((a) => `, ${a}`).join('')}
-                  WHERE id = $1 AND version = $2 AND deleted_at IS NULL RETURNING id),
-            r AS (INSERT INTO threeport_revisions (object_id, version, kind, operation, recorded_at, snapshot)
-                  SELECT id, $3, $5, $6, $4, $7 FROM o)${outbox}
-       SELECT id FROM o`,
-      params,
-      `update_${kind.table}${entry ? '_notify' : ''}`,
-    );
+    const params = [wire.ID, version, version + 1, now, table.kind.name, operation, JSON.stringify(wire), ...table.columns.map((c) => table.toParam(c, wire[c.key]))];
+    if (entry) params.push(entry.subject, entry.messageId, entry.payload);
+    const rows = await q.query(table.statements.update[entry ? 'notify' : 'plain'], params, true);
     return rows.length === 1;
   }
 
@@ -540,7 +500,7 @@ export class ObjectStore {
 
   /** The referenced object must exist; FOR SHARE holds off its deletion until this write commits. */
   async #requireLive(q: Queryable, reference: { column: Column; target: Kind; id: number }): Promise<void> {
-    const rows = await q.query(`SELECT 1 FROM ${reference.target.table} WHERE id = $1 AND deleted_at IS NULL FOR SHARE`, [reference.id], `live_${reference.target.table}`);
+    const rows = await q.query(this.table(reference.target).statements.lockLive, [reference.id], true);
     if (rows.length === 0) {
       throw badRequest(`${reference.column.key}: ${humanize(reference.target.name)} with ID ${reference.id} does not exist`);
     }

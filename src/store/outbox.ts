@@ -36,10 +36,10 @@ export class Outbox {
   async drain(limit: number, publish: (messages: OutboxMessage[]) => Promise<OutboxMessage[]>): Promise<number> {
     if (this.#db.engine === 'pglite') return this.#drainAlone(limit, publish);
     return this.#db.transaction(async (tx) => {
-      const rows = await tx.query<OutboxRow>(`${CLAIM} FOR UPDATE SKIP LOCKED`, [limit], 'outbox_claim');
+      const rows = await tx.query<OutboxRow>(`${CLAIM} FOR UPDATE SKIP LOCKED`, [limit], true);
       if (rows.length === 0) return 0;
       const published = await publish(rows.map(toMessage));
-      if (published.length > 0) await tx.query(REMOVE, [seqs(published)], 'outbox_delete');
+      if (published.length > 0) await tx.query(REMOVE, [seqs(published)], true);
       return published.length;
     });
   }

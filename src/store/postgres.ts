@@ -29,8 +29,8 @@ class PoolQueryable implements Queryable {
   constructor(client: pg.Pool | pg.PoolClient) {
     this.#client = client;
   }
-  async query<Row>(text: string, params: readonly unknown[] = [], name?: string): Promise<Row[]> {
-    const prepared = name ? { name: statementName(text) } : {};
+  async query<Row>(text: string, params: readonly unknown[] = [], prepare?: boolean): Promise<Row[]> {
+    const prepared = prepare ? { name: statementName(text) } : {};
     const result = await this.#client.query({ text, values: params as unknown[], ...prepared });
     return result.rows as Row[];
   }
@@ -50,7 +50,7 @@ export async function openPostgres(url: string, options: { maxConnections?: numb
   const queryable = new PoolQueryable(pool);
   return {
     engine: 'postgres',
-    query: (text, params, name) => queryable.query(text, params, name),
+    query: (text, params, prepare) => queryable.query(text, params, prepare),
     async transaction(work) {
       const connection = await pool.connect();
       try {
