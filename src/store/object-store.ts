@@ -59,6 +59,16 @@ interface ObjectStoreOptions {
 
 const MAX_OPTIMISTIC_RETRIES = 8;
 
+/** Exact-match conditions for `filters` (wire key → value), appending their values to `params`. */
+function filterConditions(table: KindTable, filters: ReadonlyMap<string, unknown>, params: unknown[], prefix = ''): string[] {
+  return [...filters].map(([key, value]) => {
+    const column = table.byKey.get(key);
+    if (!column) throw new Error(`${table.kind.name} has no stored field ${key}`);
+    params.push(table.toParam(column, value));
+    return `${prefix}${column.column} = $${params.length}`;
+  });
+}
+
 const humanize = (name: string): string => name.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
 
 /**
@@ -116,15 +126,8 @@ export class ObjectStore {
 
   async list(kind: Kind, query: ListQuery): Promise<{ objects: ApiObject[]; total: number }> {
     const table = this.table(kind);
-    const conditions = ['deleted_at IS NULL'];
     const params: unknown[] = [];
-    for (const [key, value] of query.filters) {
-      const column = table.byKey.get(key);
-      if (!column) throw new Error(`${kind.name} has no stored field ${key}`);
-      params.push(table.toParam(column, value));
-      conditions.push(`${column.column} = $${params.length}`);
-    }
-    const where = conditions.join(' AND ');
+    const where = ['deleted_at IS NULL', ...filterConditions(table, query.filters, params)].join(' AND ');
     // One statement in the common case: the window count rides along with the page. Only a page
     // past the end (no rows to carry it) needs the count on its own.
     const rows = await this.#db.query<Record<string, unknown> & { threeport_total: number }>(
@@ -192,14 +195,8 @@ export class ObjectStore {
   async eventsForObject(objectId: number, query: ListQuery): Promise<{ objects: ApiObject[]; total: number }> {
     const events = this.table(this.registry.get('Event'));
     const references = this.registry.get('AttachedObjectReference');
-    const conditions = ['a.object_id = $1', 'a.deleted_at IS NULL', 'e.deleted_at IS NULL'];
     const params: unknown[] = [objectId];
-    for (const [key, value] of query.filters) {
-      const column = events.byKey.get(key);
-      if (!column) continue;
-      params.push(events.toParam(column, value));
-      conditions.push(`e.${column.column} = $${params.length}`);
-    }
+    const conditions = ['a.object_id = $1', 'a.deleted_at IS NULL', 'e.deleted_at IS NULL', ...filterConditions(events, query.filters, params, 'e.')];
     const from = `FROM ${events.kind.table} e JOIN ${references.table} a ON a.id = e.attached_object_reference_id WHERE ${conditions.join(' AND ')}`;
     const selectList = events.selectList.split(', ').map((column) => `e.${column}`).join(', ');
     const [rows, counted] = await Promise.all([
