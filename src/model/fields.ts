@@ -5,6 +5,7 @@
  */
 
 export type ValueType = 'string' | 'integer' | 'boolean' | 'time' | 'json';
+export type FieldOwner = 'server' | 'controller';
 
 interface FieldBase<T> {
   readonly valueType: ValueType;
@@ -26,6 +27,13 @@ interface FieldBase<T> {
   readonly immutable: boolean;
   /** Allowed values; anything else is a 400. */
   readonly oneOf?: readonly string[];
+  /**
+   * Who writes the field. `server`: only the API (never accepted from clients). `controller`:
+   * controllers and agents report it (still accepted on the wire for the original's clients; the
+   * security layer reserves it for controller identities). Absent: desired state, written by users;
+   * a change to it is a new generation of the object.
+   */
+  readonly owner?: FieldOwner;
   /** Human description, used in OpenAPI and `--help`. */
   readonly description?: string;
   /** Phantom marker carrying the TypeScript type of the value. */
@@ -74,6 +82,7 @@ interface ScalarOptions<T> {
   immutable?: boolean;
   oneOf?: readonly string[];
   description?: string;
+  owner?: FieldOwner;
 }
 
 function scalar<T>(valueType: ValueType, options: ScalarOptions<T> = {}): ScalarField<T> {
@@ -91,6 +100,7 @@ function scalar<T>(valueType: ValueType, options: ScalarOptions<T> = {}): Scalar
     immutable: options.immutable ?? false,
     ...(options.oneOf !== undefined && { oneOf: options.oneOf }),
     ...(options.description !== undefined && { description: options.description }),
+    ...(options.owner !== undefined && { owner: options.owner }),
     blocksDelete: false,
   };
 }

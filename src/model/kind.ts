@@ -1,4 +1,4 @@
-import { boolean, ref, string, time, type Field, type Fields, type ScalarField } from './fields.ts';
+import { boolean, integer, json, ref, string, time, type Field, type Fields, type ScalarField } from './fields.ts';
 import { controllerGroups, type ControllerGroup, type ControllerGroupName } from './controller-groups.ts';
 import { kebabCase, lowerCamelCase, snakeCase } from './naming.ts';
 
@@ -87,18 +87,33 @@ const definitionMixin: Fields = {
 
 const instanceMixin: Fields = {
   Name: string({ required: true, description: 'Unique name of the instance.' }),
-  Status: string({ description: 'Free-text status written by controllers.' }),
+  Status: string({ owner: 'controller', description: 'What the object is doing, in a few words a person can act on (written by controllers).' }),
 };
 
 export const reconciliationMixin: Fields = {
-  Reconciled: boolean({ default: false, description: 'False while a controller still has work to do on the object.' }),
-  CreationAcknowledged: time({ description: 'A controller started a long-running create.' }),
-  CreationConfirmed: time({ description: 'The long-running create finished.' }),
-  CreationFailed: boolean({ default: false, description: 'The create failed; a retry is allowed.' }),
-  DeletionScheduled: time({ description: 'Set by the API on the first DELETE.' }),
-  DeletionAcknowledged: time({ description: 'A controller started tearing the object down.' }),
-  DeletionConfirmed: time({ description: 'Teardown finished; the next DELETE removes the object.' }),
-  InterruptReconciliation: boolean({ default: false, description: 'Asks controllers to stop reconciling.' }),
+  Reconciled: boolean({ default: false, description: 'False while a controller still has work to do on the object; a change to its desired state sets it false.' }),
+  CreationAcknowledged: time({ owner: 'controller', description: 'A controller started a long-running create.' }),
+  CreationConfirmed: time({ owner: 'controller', description: 'The long-running create finished.' }),
+  CreationFailed: boolean({ default: false, owner: 'controller', description: 'The create failed; a retry is allowed.' }),
+  DeletionScheduled: time({ owner: 'controller', description: 'Set by the API on the first DELETE.' }),
+  DeletionAcknowledged: time({ owner: 'controller', description: 'A controller started tearing the object down.' }),
+  DeletionConfirmed: time({ owner: 'controller', description: 'Teardown finished; the next DELETE removes the object.' }),
+  InterruptReconciliation: boolean({ default: false, description: 'Asks controllers to stop reconciling (deletion still proceeds).' }),
+};
+
+/**
+ * Not in the original: what reconcilable kinds add so that controllers and users agree on what
+ * was done. Generation counts changes to desired state; ObservedGeneration is the generation the
+ * controller last reconciled; Conditions are the structured form of Status.
+ */
+export const generationMixin: Fields = {
+  Status: string({ owner: 'controller', description: 'What the object is doing, in a few words a person can act on (written by controllers).' }),
+  Generation: integer({ owner: 'server', query: false, description: 'Counts changes to the desired state (any field not written by controllers).' }),
+  ObservedGeneration: integer({ owner: 'controller', query: false, description: 'The Generation the controller last reconciled.' }),
+  Conditions: json({
+    owner: 'controller',
+    description: 'Structured status: [{Type, Status, Reason, Message, LastTransitionTime, ObservedGeneration}]; Status is their summary.',
+  }),
 };
 
 export function defineKind<F extends Fields>(definition: KindDefinition<F>): KindDefinition<F> {
@@ -113,6 +128,7 @@ export function compileKind(definition: KindDefinition): Kind {
     ...mixin,
     ...(reconcilable || definition.reconciliationFields ? reconciliationMixin : {}),
     ...definition.fields,
+    ...(reconcilable ? generationMixin : {}),
   };
   for (const [name, field] of Object.entries(fields)) {
     if (field.kind === 'scalar' && field.query === '') {

@@ -70,7 +70,7 @@ export const AwsEksKubernetesRuntimeInstance = defineKind({
   fields: {
     Region: string(),
     AwsEksKubernetesRuntimeDefinitionID: ref('AwsEksKubernetesRuntimeDefinition', { required: true, blocksDelete: true }),
-    ResourceInventory: json({ description: 'Every AWS resource created, for resumption and teardown.' }),
+    ResourceInventory: json({ owner: 'controller', description: 'Every AWS resource created, for resumption and teardown.' }),
     KubernetesRuntimeInstanceID: ref('KubernetesRuntimeInstance', { required: true }),
   },
 });
@@ -111,7 +111,7 @@ export const AwsRelationalDatabaseInstance = defineKind({
   controller: 'aws',
   fields: {
     AwsRelationalDatabaseDefinitionID: ref('AwsRelationalDatabaseDefinition', { required: true, blocksDelete: true }),
-    ResourceInventory: json(),
+    ResourceInventory: json({ owner: 'controller' }),
     WorkloadInstanceID: ref('WorkloadInstance', { required: true }),
   },
 });
@@ -137,7 +137,7 @@ export const AwsObjectStorageBucketInstance = defineKind({
   shape: 'instance',
   controller: 'aws',
   fields: {
-    ResourceInventory: json(),
+    ResourceInventory: json({ owner: 'controller' }),
     AwsObjectStorageBucketDefinitionID: ref('AwsObjectStorageBucketDefinition', { required: true, blocksDelete: true }),
     WorkloadInstanceID: ref('WorkloadInstance', { required: true }),
   },

@@ -74,9 +74,9 @@ export const KubernetesRuntimeInstance = defineKind({
     WorkloadInstances: association('WorkloadInstance', { json: 'WorkloadInstance' }),
     ControlPlaneInstances: association('ControlPlaneInstance', { json: 'ControlPlaneInstance' }),
     ForceDelete: boolean({ default: false }),
-    GatewayControllerInstanceID: ref('WorkloadInstance', { json: 'GatewayWorkloadInstanceID', query: false }),
-    DnsControllerInstanceID: ref('WorkloadInstance', { json: 'DnsControllerInstanceId', query: false }),
-    SecretsControllerInstanceID: ref('WorkloadInstance', { json: 'SecretsControllerInstanceId', query: false }),
+    GatewayControllerInstanceID: ref('WorkloadInstance', { json: 'GatewayWorkloadInstanceID', query: false, owner: 'controller' }),
+    DnsControllerInstanceID: ref('WorkloadInstance', { json: 'DnsControllerInstanceId', query: false, owner: 'controller' }),
+    SecretsControllerInstanceID: ref('WorkloadInstance', { json: 'SecretsControllerInstanceId', query: false, owner: 'controller' }),
     ThreeportAgentImage: string({ query: false }),
   },
 });

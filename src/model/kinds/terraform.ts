@@ -22,8 +22,8 @@ export const TerraformInstance = defineKind({
   fields: {
     AwsAccountID: ref('AwsAccount', { required: true, blocksDelete: true }),
     VarsDocument: string({ encrypted: true }),
-    StateDocument: string({ encrypted: true }),
-    Outputs: string({ encrypted: true }),
+    StateDocument: string({ encrypted: true, owner: 'controller' }),
+    Outputs: string({ encrypted: true, owner: 'controller' }),
     TerraformDefinitionID: ref('TerraformDefinition', { required: true, blocksDelete: true, queryAliases: ['workloaddefinitionid'] }),
   },
 });

@@ -47,9 +47,9 @@ export const WorkloadResourceInstance = defineKind({
   fields: {
     JSONDefinition: json({ required: true, description: 'The manifest as applied.' }),
     WorkloadInstanceID: ref('WorkloadInstance', { required: true }),
-    LastOperation: string({ description: 'Last Kubernetes operation performed.' }),
+    LastOperation: string({ owner: 'controller', description: 'Last Kubernetes operation performed.' }),
     Reconciled: boolean({ default: false }),
-    RuntimeDefinition: json({ description: 'The resource as stored by the Kubernetes API.' }),
+    RuntimeDefinition: json({ owner: 'controller', description: 'The resource as stored by the Kubernetes API.' }),
     Events: nested('WorkloadEvent', 'WorkloadResourceInstanceID'),
     ScheduledForDeletion: time({ description: 'Another controller asks for this resource to be removed.' }),
   },
