@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { FieldCipher } from '../src/store/field-cipher.ts';
+import { FieldCipher } from '../src/crypto/field-cipher.ts';
 import { startPostgres } from '../src/testbed/peers/postgres.ts';
 import { ProcessRegistry } from '../src/testbed/processes.ts';
 import { freePort } from '../src/testbed/ports.ts';

@@ -26,7 +26,7 @@ import { ControllerManager } from '../src/controller/manager.ts';
 import { defineReconciler } from '../src/controller/reconciler.ts';
 import { silentLogger } from '../src/log.ts';
 import { registry } from '../src/model/registry.ts';
-import { FieldCipher } from '../src/store/field-cipher.ts';
+import { FieldCipher } from '../src/crypto/field-cipher.ts';
 import { readDescription } from '../src/testbed/description.ts';
 import { defaultInstanceDir } from '../src/testbed/paths.ts';
 import { createDatabase } from '../src/testbed/peers/postgres.ts';

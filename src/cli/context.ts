@@ -1,6 +1,6 @@
 /** What every command gets: the terminal, the config file, and (lazily) an API client. */
 import { ApiClient } from '../client/api-client.ts';
-import { FieldCipher } from '../store/field-cipher.ts';
+import { FieldCipher } from '../crypto/field-cipher.ts';
 import { apiBaseUrl, readConfig, resolveConfigPath, selectControlPlane, type ControlPlaneEntry, type ThreeportConfig } from './config/threeport-config.ts';
 import { CliError } from './errors.ts';
 import type { Terminal } from './output/terminal.ts';

@@ -6,7 +6,7 @@ import type { Logger } from '../log.ts';
 import { registry } from '../model/registry.ts';
 import { buildApp } from '../server/app.ts';
 import type { Database } from '../store/database.ts';
-import { FieldCipher } from '../store/field-cipher.ts';
+import { FieldCipher } from '../crypto/field-cipher.ts';
 import { migrate } from '../store/migrations.ts';
 import { ObjectStore } from '../store/object-store.ts';
 import { Outbox } from '../store/outbox.ts';

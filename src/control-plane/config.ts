@@ -3,7 +3,7 @@ import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseNatsUrl, redactUrl } from '../bus/nats-url.ts';
 import { logLevels, type LogLevel } from '../log.ts';
-import { FieldCipher } from '../store/field-cipher.ts';
+import { FieldCipher } from '../crypto/field-cipher.ts';
 
 /** What `threeport server` runs on, after flags and environment are resolved and checked. */
 export interface ServerConfig {

@@ -3,7 +3,7 @@ import type { NestedField } from '../model/fields.ts';
 import { API_VERSION, type ApiObject, type Kind } from '../model/kind.ts';
 import type { Registry } from '../model/registry.ts';
 import { type Database, type Queryable, isDatabaseError, UNIQUE_VIOLATION } from './database.ts';
-import { FieldCipher, REDACTED_PLACEHOLDER } from './field-cipher.ts';
+import { FieldCipher, REDACTED_PLACEHOLDER } from '../crypto/field-cipher.ts';
 import { IdAllocator } from './id-allocator.ts';
 import { kindTable, type Column, type KindTable } from './kind-table.ts';
 import { ObjectCache } from './object-cache.ts';

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ApiRequestError } from '../../src/client/api-client.ts';
 import { registry } from '../../src/model/registry.ts';
-import { FieldCipher, REDACTED_PLACEHOLDER } from '../../src/store/field-cipher.ts';
+import { FieldCipher, REDACTED_PLACEHOLDER } from '../../src/crypto/field-cipher.ts';
 import { startApi, type ApiHarness } from '../support/control-plane.ts';
 import { createSample, uniqueName } from '../support/samples.ts';
 

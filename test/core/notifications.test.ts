@@ -3,7 +3,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MemoryBus } from '../../src/bus/memory.ts';
 import { registry } from '../../src/model/registry.ts';
-import { FieldCipher } from '../../src/store/field-cipher.ts';
+import { FieldCipher } from '../../src/crypto/field-cipher.ts';
 import { spawnApi, startApi, type ApiHarness } from '../support/control-plane.ts';
 import { freshDatabase, startNats } from '../support/peers.ts';
 import { eventually } from '../support/eventually.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FieldCipher } from '../../src/store/field-cipher.ts';
+import { FieldCipher } from '../../src/crypto/field-cipher.ts';
 import { freePort } from '../../src/testbed/ports.ts';
 import { runThreeport, spawnApi, tempDir } from '../support/control-plane.ts';
 import { freshDatabase } from '../support/peers.ts';

@@ -10,7 +10,7 @@ import { afterAll, onTestFinished } from 'vitest';
 import { ApiClient } from '../../src/client/api-client.ts';
 import { startApiServer, type RunningApiServer } from '../../src/control-plane/api-server.ts';
 import { createLogger, silentLogger } from '../../src/log.ts';
-import { FieldCipher } from '../../src/store/field-cipher.ts';
+import { FieldCipher } from '../../src/crypto/field-cipher.ts';
 import { freePort } from '../../src/testbed/ports.ts';
 import { freshDatabase } from './peers.ts';
 

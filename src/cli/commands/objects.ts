@@ -6,7 +6,7 @@ import { Command, Option } from 'commander';
 import type { ApiClient } from '../../client/api-client.ts';
 import type { ApiObject, Kind } from '../../model/kind.ts';
 import { registry } from '../../model/registry.ts';
-import { REDACTED_PLACEHOLDER } from '../../store/field-cipher.ts';
+import { REDACTED_PLACEHOLDER } from '../../crypto/field-cipher.ts';
 import type { CliContext } from '../context.ts';
 import { abstractions, isDocumentKind, type Abstraction } from '../documents/expand.ts';
 import { loadConfigFiles } from '../documents/load.ts';

@@ -6,7 +6,7 @@
 import type { ApiClient } from '../../client/api-client.ts';
 import type { Kind } from '../../model/kind.ts';
 import { registry } from '../../model/registry.ts';
-import type { FieldCipher } from '../../store/field-cipher.ts';
+import type { FieldCipher } from '../../crypto/field-cipher.ts';
 import { CliError, messageOf } from '../errors.ts';
 import { humanName } from '../kind-names.ts';
 import type { ObjectSpec } from '../documents/object-spec.ts';

@@ -1,7 +1,7 @@
 /** What `apply` would change on an existing object: the file's fields that differ from the API's. */
 import { isDeepStrictEqual } from 'node:util';
 import type { ApiObject, Kind } from '../../model/kind.ts';
-import type { FieldCipher } from '../../store/field-cipher.ts';
+import type { FieldCipher } from '../../crypto/field-cipher.ts';
 
 function decrypted(value: unknown, cipher: FieldCipher): unknown {
   if (typeof value === 'string') return cipher.decrypt(value);

@@ -46,6 +46,15 @@ export class FieldCipher {
     return Buffer.concat([decipher.update(raw.subarray(NONCE_BYTES, raw.length - TAG_BYTES)), decipher.final()]).toString('utf8');
   }
 
+  /** Decrypts what encryptValue made: a string, or every value of a string map. */
+  decryptValue(value: unknown): unknown {
+    if (typeof value === 'string') return this.decrypt(value);
+    if (value && typeof value === 'object' && !Array.isArray(value)) {
+      return Object.fromEntries(Object.entries(value).map(([key, entry]) => [key, this.decrypt(String(entry))]));
+    }
+    return value;
+  }
+
   /** Encrypts a string, or every value of a string map (SecretDefinition.Data). */
   encryptValue(value: unknown): unknown {
     if (typeof value === 'string') return this.encrypt(value);
