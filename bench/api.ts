@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { FieldCipher } from '../src/crypto/field-cipher.ts';
 import { startPostgres } from '../src/testbed/peers/postgres.ts';
-import { ProcessRegistry } from '../src/testbed/processes.ts';
-import { freePort } from '../src/testbed/ports.ts';
+import { ProcessRegistry } from '../src/local-runtime/processes.ts';
+import { freePort } from '../src/local-runtime/ports.ts';
 
 const durationS = Number(process.env.BENCH_DURATION ?? 15);
 const engines = (process.env.BENCH_ENGINES ?? 'postgres,postgres:2,pglite').split(',');

@@ -31,8 +31,8 @@ import { readDescription } from '../src/testbed/description.ts';
 import { defaultInstanceDir } from '../src/testbed/paths.ts';
 import { createDatabase } from '../src/testbed/peers/postgres.ts';
 import { startNatsServer } from '../src/testbed/peers/nats.ts';
-import { freePort } from '../src/testbed/ports.ts';
-import { ProcessRegistry } from '../src/testbed/processes.ts';
+import { freePort } from '../src/local-runtime/ports.ts';
+import { ProcessRegistry } from '../src/local-runtime/processes.ts';
 import { checkHealth } from '../src/testbed/health.ts';
 import { down, up } from '../src/testbed/testbed.ts';
 

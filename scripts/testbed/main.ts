@@ -9,12 +9,14 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { cacheRoot, defaultInstanceDir } from '../../src/testbed/paths.ts';
+import { cacheRoot } from '../../src/local-runtime/cache.ts';
+import { LocalRuntimeError } from '../../src/local-runtime/errors.ts';
+import { defaultInstanceDir } from '../../src/testbed/paths.ts';
 import { checkHealth } from '../../src/testbed/health.ts';
 import { readDescription } from '../../src/testbed/description.ts';
 import { TestbedError } from '../../src/testbed/errors.ts';
 import { abandonStart, down, up } from '../../src/testbed/testbed.ts';
-import { allToolGroups, installTools } from '../../src/testbed/tools/install.ts';
+import { allToolGroups, installTools } from '../../src/local-runtime/tools/install.ts';
 
 /** Whether this process holds the instance's lock, i.e. is starting its peers right now. */
 function isStartingNow(dir: string): boolean {
@@ -122,7 +124,7 @@ try {
   await program.parseAsync();
 } catch (error) {
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`testbed: ${error instanceof TestbedError ? '' : 'error: '}${message}\n`);
+  process.stderr.write(`testbed: ${error instanceof LocalRuntimeError ? '' : 'error: '}${message}\n`);
   if (process.env.DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
   process.exitCode = 1;
 }

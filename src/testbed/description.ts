@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ToolName, ToolPaths } from './tools/install.ts';
+import type { ToolName, ToolPaths } from '../local-runtime/tools/install.ts';
 
 export interface ClusterDescription {
   /** a, b, c… */

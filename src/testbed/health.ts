@@ -2,11 +2,11 @@ import { KubeConfig, VersionApi } from '@kubernetes/client-node';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { TestbedDescription } from './description.ts';
-import { messageOf } from './errors.ts';
+import { messageOf } from '../local-runtime/errors.ts';
 import { probeMoto } from './peers/moto.ts';
 import { probePostgres } from './peers/postgres.ts';
-import { isRunning } from './process-identity.ts';
-import { ProcessRegistry } from './processes.ts';
+import { isRunning } from '../local-runtime/process-identity.ts';
+import { ProcessRegistry } from '../local-runtime/processes.ts';
 
 export interface PeerHealth {
   peer: string;

@@ -1,11 +1,5 @@
-import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-
-/** Where built tools live, outside the repository: `$THREEPORT_CACHE`, default ~/.cache/threeport. */
-export function cacheRoot(): string {
-  return resolve(process.env.THREEPORT_CACHE || join(homedir(), '.cache', 'threeport'));
-}
 
 /** The repository this code is part of. */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');

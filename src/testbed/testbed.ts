@@ -2,17 +2,17 @@ import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync } from 'node:fs
 import { join, resolve } from 'node:path';
 import { descriptionPath, envPath, readDescription, writeDescription, type ClusterDescription, type TestbedDescription } from './description.ts';
 import { TestbedError } from './errors.ts';
-import { withFileLock } from './file-lock.ts';
+import { withFileLock } from '../local-runtime/file-lock.ts';
 import { defaultInstanceDir } from './paths.ts';
-import { startLocalCluster } from './peers/cluster.ts';
+import { startLocalCluster } from '../local-runtime/cluster.ts';
 import { startMoto } from './peers/moto.ts';
 import { startNatsServer } from './peers/nats.ts';
 import { removePostgresData, startPostgres } from './peers/postgres.ts';
-import { isRunning } from './process-identity.ts';
-import { haltNewProcesses, ProcessRegistry } from './processes.ts';
-import { report, seconds, step } from './progress.ts';
+import { isRunning } from '../local-runtime/process-identity.ts';
+import { haltNewProcesses, ProcessRegistry } from '../local-runtime/processes.ts';
+import { report, seconds, step } from '../local-runtime/progress.ts';
 import { checkHealth } from './health.ts';
-import { installTools, type ToolGroup, type ToolName, type ToolPaths } from './tools/install.ts';
+import { installTools, type ToolGroup, type ToolName, type ToolPaths } from '../local-runtime/tools/install.ts';
 
 export interface UpOptions {
   /** Instance directory; default `.testbed/default` of the repository. */

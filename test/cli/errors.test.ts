@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { freePort } from '../../src/testbed/ports.ts';
+import { freePort } from '../../src/local-runtime/ports.ts';
 import { startApi, type ApiHarness } from '../support/control-plane.ts';
 import { ensureBundle, sample, Tptctl } from './support.ts';
 

@@ -10,7 +10,7 @@ import { parse } from 'yaml';
 import { ApiClient } from '../../src/client/api-client.ts';
 import { registry } from '../../src/model/registry.ts';
 import { kebabCase } from '../../src/model/naming.ts';
-import { freePort } from '../../src/testbed/ports.ts';
+import { freePort } from '../../src/local-runtime/ports.ts';
 import { startApi } from '../support/control-plane.ts';
 import { startNats } from '../support/peers.ts';
 import { confirmDeletions } from './controller-stand-in.ts';

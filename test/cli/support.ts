@@ -6,8 +6,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { withFileLock } from '../../src/testbed/file-lock.ts';
-import { run } from '../../src/testbed/run-command.ts';
+import { withFileLock } from '../../src/local-runtime/file-lock.ts';
+import { run } from '../../src/local-runtime/run-command.ts';
 import { repoRoot, tempDir } from '../support/control-plane.ts';
 
 export const samplesDir = join(repoRoot, 'test/cli/samples');

@@ -7,7 +7,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { freePort } from '../../src/testbed/ports.ts';
+import { freePort } from '../../src/local-runtime/ports.ts';
 import { kubeconfig } from '../support/peers.ts';
 import { ensureBundle, sample, Tptctl } from './support.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FieldCipher } from '../../src/crypto/field-cipher.ts';
-import { freePort } from '../../src/testbed/ports.ts';
+import { freePort } from '../../src/local-runtime/ports.ts';
 import { runThreeport, spawnApi, tempDir } from '../support/control-plane.ts';
 import { freshDatabase } from '../support/peers.ts';
 import { uniqueName } from '../support/samples.ts';

@@ -11,7 +11,7 @@ import { ApiClient } from '../../src/client/api-client.ts';
 import { startApiServer, type RunningApiServer } from '../../src/control-plane/api-server.ts';
 import { createLogger, silentLogger } from '../../src/log.ts';
 import { FieldCipher } from '../../src/crypto/field-cipher.ts';
-import { freePort } from '../../src/testbed/ports.ts';
+import { freePort } from '../../src/local-runtime/ports.ts';
 import { freshDatabase } from './peers.ts';
 
 export const repoRoot = new URL('../../', import.meta.url).pathname;

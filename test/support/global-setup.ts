@@ -9,11 +9,11 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { readDescription, readDescriptionFile, type TestbedDescription } from '../../src/testbed/description.ts';
-import { messageOf } from '../../src/testbed/errors.ts';
+import { messageOf } from '../../src/local-runtime/errors.ts';
 import { checkHealth } from '../../src/testbed/health.ts';
 import { defaultInstanceDir, testRunsDir } from '../../src/testbed/paths.ts';
-import { identify, isRunning, type ProcessIdentity } from '../../src/testbed/process-identity.ts';
-import { report } from '../../src/testbed/progress.ts';
+import { identify, isRunning, type ProcessIdentity } from '../../src/local-runtime/process-identity.ts';
+import { report } from '../../src/local-runtime/progress.ts';
 import { down, ownerFile, up } from '../../src/testbed/testbed.ts';
 import type {} from './peers.ts'; // the ProvidedContext keys
 

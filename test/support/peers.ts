@@ -18,8 +18,8 @@ import { readDescriptionFile, type AwsDescription, type TestbedDescription } fro
 import { resetMoto, startMoto } from '../../src/testbed/peers/moto.ts';
 import { startNatsServer, type NatsServer } from '../../src/testbed/peers/nats.ts';
 import { createDatabase } from '../../src/testbed/peers/postgres.ts';
-import { ProcessRegistry } from '../../src/testbed/processes.ts';
-import { run } from '../../src/testbed/run-command.ts';
+import { ProcessRegistry } from '../../src/local-runtime/processes.ts';
+import { run } from '../../src/local-runtime/run-command.ts';
 
 export type { TestbedDescription } from '../../src/testbed/description.ts';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppsV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { run } from '../../src/testbed/run-command.ts';
+import { run } from '../../src/local-runtime/run-command.ts';
 import { freshNamespace, kubeconfig, serveChartRepository, toolPath } from '../support/peers.ts';
 
 const workDir = mkdtempSync(join(tmpdir(), 'threeport-helm-test-'));

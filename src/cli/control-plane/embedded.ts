@@ -4,7 +4,7 @@
  */
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { identify, isRunning, type ProcessIdentity } from '../../testbed/process-identity.ts';
+import { identify, isRunning, type ProcessIdentity } from '../../local-runtime/process-identity.ts';
 import type { ControlPlaneEntry } from '../config/threeport-config.ts';
 import { CliError } from '../errors.ts';
 import { installRoot } from '../version.ts';

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { freePort } from '../ports.ts';
-import { isRunning } from '../process-identity.ts';
-import type { ProcessRegistry } from '../processes.ts';
-import { tail } from '../run-command.ts';
-import { waitFor } from '../wait.ts';
+import { freePort } from '../../local-runtime/ports.ts';
+import { isRunning } from '../../local-runtime/process-identity.ts';
+import type { ProcessRegistry } from '../../local-runtime/processes.ts';
+import { tail } from '../../local-runtime/run-command.ts';
+import { waitFor } from '../../local-runtime/wait.ts';
 import type { AwsDescription } from '../description.ts';
 
 /** moto accepts any credentials; these make it obvious in logs that nothing real is used. */

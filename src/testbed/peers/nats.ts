@@ -1,10 +1,10 @@
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { TestbedError } from '../errors.ts';
-import { freePort } from '../ports.ts';
-import { isRunning } from '../process-identity.ts';
-import { stopProcesses, type ProcessRegistry, type TrackedProcess } from '../processes.ts';
-import { tail } from '../run-command.ts';
-import { waitFor } from '../wait.ts';
+import { freePort } from '../../local-runtime/ports.ts';
+import { isRunning } from '../../local-runtime/process-identity.ts';
+import { stopProcesses, type ProcessRegistry, type TrackedProcess } from '../../local-runtime/processes.ts';
+import { tail } from '../../local-runtime/run-command.ts';
+import { waitFor } from '../../local-runtime/wait.ts';
 
 export interface NatsServer {
   url: string;

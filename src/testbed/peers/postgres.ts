@@ -3,13 +3,13 @@ import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { MissingPrerequisite } from '../../local-runtime/errors.ts';
 import { TestbedError } from '../errors.ts';
-import { freePort } from '../ports.ts';
-import { postgresBinDir } from '../prerequisites.ts';
-import { isRunning } from '../process-identity.ts';
-import type { ProcessRegistry } from '../processes.ts';
-import { run, tail } from '../run-command.ts';
-import { waitFor } from '../wait.ts';
+import { freePort } from '../../local-runtime/ports.ts';
+import { isRunning } from '../../local-runtime/process-identity.ts';
+import type { ProcessRegistry } from '../../local-runtime/processes.ts';
+import { run, tail } from '../../local-runtime/run-command.ts';
+import { waitFor } from '../../local-runtime/wait.ts';
 
 export interface PostgresPeer {
   /** Superuser URL of the `postgres` database; tests create their own databases through it. */
@@ -21,6 +21,20 @@ export interface PostgresPeer {
 interface RunAs {
   uid: number;
   gid: number;
+}
+
+/** The folder with PostgreSQL's server binaries (initdb, postgres), from pg_config. */
+export async function postgresBinDir(): Promise<string> {
+  try {
+    const { stdout } = await run('pg_config', ['--bindir']);
+    return stdout.trim();
+  } catch {
+    throw new MissingPrerequisite(
+      'postgres',
+      'PostgreSQL server binaries are needed but `pg_config` is not on PATH. ' +
+        'Install PostgreSQL 15 or newer (Debian: postgresql), or point PATH at its bin folder.',
+    );
+  }
 }
 
 /** initdb refuses root, so as root the server runs as the `postgres` user. */

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { TestbedError } from './errors.ts';
+import { LocalRuntimeError } from './errors.ts';
 
 export interface RunOptions {
   cwd?: string;
@@ -39,7 +39,7 @@ export function run(command: string, args: string[], options: RunOptions = {}): 
     child.on('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       reject(
-        new TestbedError(
+        new LocalRuntimeError(
           error.code === 'ENOENT' ? `${command} not found` : `${command}: ${error.message}`,
         ),
       );
@@ -48,7 +48,7 @@ export function run(command: string, args: string[], options: RunOptions = {}): 
       clearTimeout(timer);
       if (code === 0) return resolvePromise({ stdout, stderr });
       const how = signal ? `was killed by ${signal}` : `exited with ${code}`;
-      reject(new TestbedError(`${[command, ...args].join(' ')} ${how}\n${tail(stderr || stdout)}`));
+      reject(new LocalRuntimeError(`${[command, ...args].join(' ')} ${how}\n${tail(stderr || stdout)}`));
     });
     if (child.stdin) {
       child.stdin.on('error', () => {}); // a command that exits without reading its input

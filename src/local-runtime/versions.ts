@@ -1,4 +1,4 @@
-/** Pinned versions of every peer the test bed runs. Changing one rebuilds only that tool. */
+/** Pinned versions of every tool the local runtime and the test bed run. Changing one rebuilds only that tool. */
 export const versions = {
   kubernetes: 'v1.34.4',
   etcd: 'v3.6.5',

@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { withFileLock } from '../file-lock.ts';
-import { TestbedError } from '../errors.ts';
-import { cacheRoot } from '../paths.ts';
+import { LocalRuntimeError } from '../errors.ts';
+import { cacheRoot } from '../cache.ts';
 import { requireGo, requirePython } from '../prerequisites.ts';
 import { report, step } from '../progress.ts';
 import { etcdRecipe } from './etcd.ts';
@@ -64,7 +64,7 @@ async function installOne(recipe: ToolRecipe): Promise<string> {
     mkdirSync(workDir, { recursive: true });
     await step(`build ${label} (${recipe.binaries.join(', ')})`, () => recipe.build(binDir, workDir, dir), estimate(recipe.coldSeconds));
     for (const binary of recipe.binaries) {
-      if (!existsSync(join(binDir, binary))) throw new TestbedError(`building ${label} left no ${binary} in ${binDir}`);
+      if (!existsSync(join(binDir, binary))) throw new LocalRuntimeError(`building ${label} left no ${binary} in ${binDir}`);
     }
     writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ ...recipe, builtAt: new Date().toISOString() }, null, 2));
   });

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TestbedError } from './errors.ts';
+import { LocalRuntimeError } from './errors.ts';
 
 /**
  * Polls `probe` until it returns a value (not undefined) or the time is up. `failFast` is asked
@@ -21,9 +21,9 @@ export async function waitFor<T>(
       lastError = error instanceof Error ? error.message : String(error);
     }
     const reason = options.failFast?.();
-    if (reason) throw new TestbedError(`${what}: ${reason}`);
+    if (reason) throw new LocalRuntimeError(`${what}: ${reason}`);
     if (Date.now() > deadline) {
-      throw new TestbedError(`${what}: not ready after ${options.timeoutMs / 1000}s${lastError ? ` (${lastError})` : ''}`);
+      throw new LocalRuntimeError(`${what}: not ready after ${options.timeoutMs / 1000}s${lastError ? ` (${lastError})` : ''}`);
     }
     await sleep(options.intervalMs ?? 200);
   }

@@ -4,7 +4,7 @@ import { ApiException, KubeConfig, StorageV1Api, type V1StorageClass } from '@ku
 export const provisionerName = 'testbed.threeport.io/local';
 export const storageClassName = 'standard';
 
-/** Creates the cluster's default StorageClass, served by the test bed's provisioner. */
+/** Creates the cluster's default StorageClass, served by our provisioner. */
 export async function ensureDefaultStorageClass(kubeConfig: KubeConfig): Promise<void> {
   const storage = kubeConfig.makeApiClient(StorageV1Api);
   const body: V1StorageClass = {

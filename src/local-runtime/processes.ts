@@ -2,11 +2,11 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TestbedError } from './errors.ts';
+import { LocalRuntimeError } from './errors.ts';
 import { tail } from './run-command.ts';
 import { commandLineOf, identify, isRunning, processGroupOf, type ProcessIdentity } from './process-identity.ts';
 
-/** Every process the test bed starts carries this variable, so `down` finds even untracked ones. */
+/** Every process started through a registry carries this variable, so `down` finds even untracked ones. */
 export const instanceMarker = 'THREEPORT_TESTBED_INSTANCE';
 
 export interface TrackedProcess extends ProcessIdentity {
@@ -35,9 +35,9 @@ export function haltNewProcesses(): void {
 }
 
 /**
- * The processes of one test-bed instance, recorded as files under `<instance>/processes/` the
- * moment they start: a crash of whoever started them (even kill -9) leaves the records behind
- * for `down`.
+ * The processes of one instance (a test bed, or a control plane's local runtime), recorded as
+ * files under `<instance>/processes/` the moment they start: a crash of whoever started them
+ * (even kill -9) leaves the records behind for `down`.
  */
 export class ProcessRegistry {
   readonly instanceDir: string;
@@ -72,12 +72,12 @@ export class ProcessRegistry {
     rmSync(join(this.recordsDir, `${name}.json`), { force: true });
     if (code !== 0) {
       const how = signal ? `was stopped by ${signal}` : `exited with ${code}`;
-      throw new TestbedError(`${[command, ...args].join(' ')} ${how}\n${tail(readFileSync(tracked.log, 'utf8'))}`);
+      throw new LocalRuntimeError(`${[command, ...args].join(' ')} ${how}\n${tail(readFileSync(tracked.log, 'utf8'))}`);
     }
   }
 
   private launch(name: string, command: string, args: string[], options: SpawnOptions): { tracked: TrackedProcess; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> } {
-    if (halted) throw new TestbedError(`${name}: not started, the test bed is stopping`);
+    if (halted) throw new LocalRuntimeError(`${name}: not started, the test bed is stopping`);
     mkdirSync(this.recordsDir, { recursive: true });
     mkdirSync(this.logsDir, { recursive: true });
     const log = join(this.logsDir, `${name}.log`);
@@ -103,7 +103,7 @@ export class ProcessRegistry {
       closeSync(output);
     }
     const identity = pid === undefined ? undefined : identify(pid);
-    if (!identity) throw new TestbedError(`${name}: could not start ${command} (see ${log})`);
+    if (!identity) throw new LocalRuntimeError(`${name}: could not start ${command} (see ${log})`);
     return { tracked: this.record(name, identity, [command, ...args], log, options.stopSignal ?? 'SIGTERM'), exited };
   }
 

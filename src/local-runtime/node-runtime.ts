@@ -1,13 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { TestbedError } from './errors.ts';
-import { cacheRoot } from './paths.ts';
+import { LocalRuntimeError } from './errors.ts';
+import { cacheRoot } from './cache.ts';
 
 let found: string | undefined;
 
 /**
- * A Node.js that runs TypeScript directly (22.18+), for the test bed's own background processes.
+ * A Node.js that runs TypeScript directly (22.18+), for the background processes of the local runtime and the test bed.
  * This process's Node may be older: vitest, for one, transforms TypeScript itself and runs on
  * Node 20. Then `node` on PATH, then the Node.js that scripts/toolchain.sh put in the cache.
  */
@@ -16,7 +16,7 @@ export function typeScriptNode(): string {
   const candidates = [process.execPath, 'node', ...cachedNodes()];
   found = candidates.find(stripsTypes);
   if (!found) {
-    throw new TestbedError(
+    throw new LocalRuntimeError(
       `the test bed's background processes need Node.js 22.18 or newer (it runs TypeScript directly); this is ${process.version}. ` +
         'Use scripts/run.sh, which brings its own, or put a newer node first on PATH.',
     );

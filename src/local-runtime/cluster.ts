@@ -1,16 +1,16 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { TestbedError } from '../errors.ts';
-import { typeScriptNode } from '../node-runtime.ts';
-import { freePorts } from '../ports.ts';
-import { isRunning } from '../process-identity.ts';
-import { ProcessRegistry } from '../processes.ts';
-import { tail } from '../run-command.ts';
-import { ensureDefaultStorageClass } from '../storage/storage-class.ts';
-import { installTools, type ToolName, type ToolPaths } from '../tools/install.ts';
-import { versions } from '../versions.ts';
-import { waitFor } from '../wait.ts';
+import { LocalRuntimeError } from './errors.ts';
+import { typeScriptNode } from './node-runtime.ts';
+import { freePorts } from './ports.ts';
+import { isRunning } from './process-identity.ts';
+import { ProcessRegistry } from './processes.ts';
+import { tail } from './run-command.ts';
+import { ensureDefaultStorageClass } from './storage/storage-class.ts';
+import { installTools, type ToolName, type ToolPaths } from './tools/install.ts';
+import { versions } from './versions.ts';
+import { waitFor } from './wait.ts';
 
 export interface LocalClusterOptions {
   /** Cluster name; its kubeconfig context is `kwok-<name>`. */
@@ -32,7 +32,7 @@ export interface LocalCluster {
   stop(): Promise<void>;
 }
 
-const provisionerMain = resolve(import.meta.dirname, '..', 'storage', 'provisioner-main.ts');
+const provisionerMain = resolve(import.meta.dirname, 'storage', 'provisioner-main.ts');
 
 function kwokWorkdir(dir: string): string {
   return join(dir, 'kwok');
@@ -52,7 +52,7 @@ function kubeconfigPathOf(dir: string, name: string): string {
 export async function startLocalCluster(options: LocalClusterOptions): Promise<LocalCluster> {
   const dir = resolve(options.dir);
   const name = options.name;
-  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name)) throw new TestbedError(`cluster name "${name}" must be lowercase letters, digits and dashes`);
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name)) throw new LocalRuntimeError(`cluster name "${name}" must be lowercase letters, digits and dashes`);
   const registry = options.registry ?? new ProcessRegistry(dir);
   const tools = options.tools ?? (await installTools(['kubernetes']));
   const tool = (tool: ToolName) => tools[tool] ?? missing(tool);
@@ -202,5 +202,5 @@ export async function stopLocalCluster(options: { name: string; dir: string }): 
 }
 
 function missing(tool: string): never {
-  throw new TestbedError(`${tool} was not installed`);
+  throw new LocalRuntimeError(`${tool} was not installed`);
 }

@@ -1,5 +1,5 @@
 /**
- * The test bed's volume provisioner as a process: `node provisioner-main.ts KUBECONFIG`.
+ * The local cluster's volume provisioner as a process: `node provisioner-main.ts KUBECONFIG`.
  * Runs until SIGTERM/SIGINT.
  */
 import { KubeConfig } from '@kubernetes/client-node';

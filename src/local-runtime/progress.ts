@@ -1,6 +1,6 @@
 let label = 'testbed';
 
-/** The prefix of progress lines, for callers that present the test bed under another name (tptctl). */
+/** The prefix of progress lines, 'testbed' unless a caller presents its work under another name (tptctl). */
 export function setProgressLabel(name: string): void {
   label = name;
 }

@@ -28,17 +28,3 @@ export async function requirePython(): Promise<string> {
     );
   }
 }
-
-/** The folder with PostgreSQL's server binaries (initdb, postgres), from pg_config. */
-export async function postgresBinDir(): Promise<string> {
-  try {
-    const { stdout } = await run('pg_config', ['--bindir']);
-    return stdout.trim();
-  } catch {
-    throw new MissingPrerequisite(
-      'postgres',
-      'PostgreSQL server binaries are needed but `pg_config` is not on PATH. ' +
-        'Install PostgreSQL 15 or newer (Debian: postgresql), or point PATH at its bin folder.',
-    );
-  }
-}
