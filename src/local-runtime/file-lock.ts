@@ -11,7 +11,7 @@ import { report } from './progress.ts';
 export async function withFileLock<T>(path: string, what: string, work: () => Promise<T>): Promise<T> {
   mkdirSync(dirname(path), { recursive: true });
   const me = identify(process.pid);
-  if (!me) throw new Error('cannot read this process in /proc');
+  if (!me) throw new Error('cannot find this process in the process table');
   let announced = false;
   let unreadableSince: number | undefined;
   for (;;) {

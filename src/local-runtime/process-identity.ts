@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { processTable, tableOfStartTime } from './process-table/index.ts';
 
 /**
- * A process as the kernel knows it: its pid and the clock tick it started at. The start time
- * tells a recorded process apart from an unrelated one that later got the same pid.
+ * A process as the operating system knows it: its pid and when it started. The start time tells
+ * a recorded process apart from an unrelated one that later got the same pid.
  */
 export interface ProcessIdentity {
   pid: number;
@@ -10,37 +10,26 @@ export interface ProcessIdentity {
 }
 
 export function identify(pid: number): ProcessIdentity | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may contain spaces and parentheses; fields after the last ')' are fixed.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (fields[0] === 'Z') return undefined; // a zombie is as good as gone
-    const startTime = fields[19];
-    return startTime ? { pid, startTime } : undefined;
-  } catch {
-    return undefined;
-  }
+  const entry = processTable().read(pid);
+  if (!entry || entry.state === 'Z') return undefined; // a zombie is as good as gone
+  return { pid, startTime: entry.startTime };
 }
 
 export function isRunning(process: ProcessIdentity): boolean {
-  return identify(process.pid)?.startTime === process.startTime;
+  const entry = tableOfStartTime(process.startTime).read(process.pid);
+  return entry !== undefined && entry.state !== 'Z' && entry.startTime === process.startTime;
 }
 
 /** The process group of a running process, or undefined if it is gone. */
 export function processGroupOf(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[2]);
-  } catch {
-    return undefined;
-  }
+  return processTable().read(pid)?.processGroup;
+}
+
+/** Its parent's pid, or undefined if it is gone. */
+export function parentOf(pid: number): number | undefined {
+  return processTable().read(pid)?.parent;
 }
 
 export function commandLineOf(pid: number): string[] {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
-  } catch {
-    return [];
-  }
+  return processTable().commandLine(pid);
 }

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LocalRuntimeError } from './errors.ts';
 import { tail } from './run-command.ts';
-import { commandLineOf, identify, isRunning, processGroupOf, type ProcessIdentity } from './process-identity.ts';
+import { commandLineOf, identify, isRunning, parentOf, processGroupOf, type ProcessIdentity } from './process-identity.ts';
+import { processTable } from './process-table/index.ts';
 
 /** Every process started through a registry carries this variable, so `down` finds even untracked ones. */
 export const instanceMarker = 'THREEPORT_TESTBED_INSTANCE';
@@ -195,37 +196,20 @@ function signal(pid: number, name: NodeJS.Signals): void {
 /** Running processes whose environment carries this instance's marker, except this process and its ancestors. */
 export function findMarkedProcesses(instanceDir: string): ProcessIdentity[] {
   // Nested registries (a test's private servers under the instance) belong to the instance too.
-  const exact = `\0${instanceMarker}=${instanceDir}\0`;
-  const nested = `\0${instanceMarker}=${instanceDir}/`;
+  const ours = (value: string) => value === instanceDir || value.startsWith(`${instanceDir}/`);
   const spared = ancestorsOfThisProcess();
-  const found: ProcessIdentity[] = [];
-  for (const entry of readdirSync('/proc')) {
-    const pid = Number(entry);
-    if (!Number.isInteger(pid) || spared.has(pid)) continue;
-    let environment: string;
-    try {
-      environment = `\0${readFileSync(`/proc/${pid}/environ`, 'latin1')}\0`;
-    } catch {
-      continue;
-    }
-    if (!environment.includes(exact) && !environment.includes(nested)) continue;
-    const identity = identify(pid);
-    if (identity) found.push(identity);
-  }
-  return found;
+  return processTable()
+    .withEnvironment(instanceMarker, ours)
+    .filter((pid) => !spared.has(pid))
+    .flatMap((pid) => identify(pid) ?? []);
 }
 
 function ancestorsOfThisProcess(): Set<number> {
   const pids = new Set<number>();
-  let pid = process.pid;
-  while (pid > 1 && !pids.has(pid)) {
+  let pid: number | undefined = process.pid;
+  while (pid !== undefined && pid > 1 && !pids.has(pid)) {
     pids.add(pid);
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      pid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    } catch {
-      break;
-    }
+    pid = parentOf(pid);
   }
   return pids;
 }

@@ -19,10 +19,14 @@ function recordedProcesses(runtimeDir: string): (ProcessIdentity & { name: strin
 }
 
 describe('tptctl up --local-runtime', () => {
-  it('starts a simulated cluster as the default runtime and stops it with down', async () => {
+  // ps: the process table of a system without /proc (macOS, BSD), forced here.
+  it.each([
+    ['/proc', {}],
+    ['ps', { THREEPORT_PROCESS_TABLE: 'ps' }],
+  ])('starts a simulated cluster as the default runtime and stops it with down (processes seen through %s)', async (table, env) => {
     testbed(); // the tools are built by the test bed's setup; fails with its reason if it could not start
     await ensureBundle();
-    const tptctl = new Tptctl();
+    const tptctl = new Tptctl(env);
     const port = await freePort();
     const runtimeDir = join(tptctl.dir, 'control-planes', 'sim', 'local-runtime');
     let processes: (ProcessIdentity & { name: string })[] = [];
@@ -34,6 +38,9 @@ describe('tptctl up --local-runtime', () => {
       expect(processes.map((process) => process.name).sort()).toEqual(
         ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok-controller', 'provisioner'].map((component) => `cluster-sim-${component}`),
       );
+      // Start times read through ps say so: the records were made by the table under test.
+      const controlPlane = JSON.parse(readFileSync(join(tptctl.dir, 'control-planes', 'sim', 'threeport.pid'), 'utf8')) as ProcessIdentity;
+      for (const recorded of [...processes, controlPlane]) expect(recorded.startTime.startsWith('ps:')).toBe(table === 'ps');
 
       const runtime = JSON.parse(await tptctl.ok(['describe', 'kubernetes-runtime-instance', '-n', 'threeport-sim', '-o', 'json'])) as Record<string, unknown>;
       expect(runtime).toMatchObject({ Reconciled: true, DefaultRuntime: true, Location: 'Local' });
