@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { LocalRuntimeError } from './errors.ts';
 import { typeScriptNode } from './node-runtime.ts';
+import { nodeResourceParameters } from './node-resources.ts';
 import { freePorts } from './ports.ts';
 import { isRunning } from './process-identity.ts';
 import { ProcessRegistry } from './processes.ts';
@@ -66,7 +67,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   try {
     await createWithRetry(registry, dir, name, tool, kwokEnv);
     adoptComponents(registry, dir, name);
-    await registry.runToEnd(`cluster-${name}-scale`, tool('kwokctl'), ['scale', 'node', '--name', name, '--replicas', String(options.nodes ?? 2)], {
+    await registry.runToEnd(`cluster-${name}-scale`, tool('kwokctl'), ['scale', 'node', '--name', name, '--replicas', String(options.nodes ?? 2), ...nodeResourceParameters()], {
       env: kwokEnv,
       timeoutMs: 60_000,
     });
