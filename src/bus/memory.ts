@@ -1,3 +1,4 @@
+import type { Logger } from '../log.ts';
 import { MemoryKeyValue, type KeyValueStore } from './key-value.ts';
 import { MemoryWorkQueue, type QueuedMessage } from './memory-work-queue.ts';
 import type { ConsumerSpec, ControllerBus, WorkQueueConsumer } from './work-queue.ts';
@@ -33,10 +34,14 @@ export class MemoryBus implements ControllerBus {
   /** Published before any consumer asked for them: kept, like a stream keeps them, until one does. */
   readonly #unclaimed: QueuedMessage[] = [];
   readonly #maxUnclaimed: number;
+  readonly #logger: Logger | undefined;
+  /** Unclaimed messages dropped because the buffer was full (oldest first, as a stream with DiscardOld). */
+  dropped = 0;
 
-  constructor(options: { duplicateWindowMs?: number; maxUnclaimed?: number } = {}) {
+  constructor(options: { duplicateWindowMs?: number; maxUnclaimed?: number; logger?: Logger } = {}) {
     this.#duplicateWindowMs = options.duplicateWindowMs ?? 120_000;
     this.#maxUnclaimed = options.maxUnclaimed ?? 100_000;
+    this.#logger = options.logger;
   }
 
   async publish(subject: string, payload: string, messageId: string): Promise<void> {
@@ -55,7 +60,21 @@ export class MemoryBus implements ControllerBus {
     if (queue) queue.enqueue(message);
     else {
       this.#unclaimed.push(message);
-      if (this.#unclaimed.length > this.#maxUnclaimed) this.#unclaimed.shift();
+      if (this.#unclaimed.length > this.#maxUnclaimed) this.#dropOldest();
+    }
+  }
+
+  /**
+   * Nothing consumes these subjects in this process (a controller group without reconcilers): the
+   * oldest goes, loudly. Nothing is lost for good — resync queues every waiting object again.
+   */
+  #dropOldest(): void {
+    const message = this.#unclaimed.shift();
+    if (this.dropped++ % 1000 === 0) {
+      this.#logger?.warn(
+        { subject: message?.subject, dropped: this.dropped, waiting: this.#unclaimed.length },
+        'no controller in this process consumes these notifications and the buffer is full; dropping the oldest (resync re-queues waiting objects)',
+      );
     }
   }
 

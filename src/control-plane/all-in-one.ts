@@ -1,4 +1,5 @@
 import { ApiClient } from '../client/api-client.ts';
+import { FieldCipher } from '../crypto/field-cipher.ts';
 import { ControllerManager } from '../controller/manager.ts';
 import { groupNames, reconcilersOf } from '../controllers/catalog.ts';
 import type { Logger } from '../log.ts';
@@ -17,6 +18,7 @@ export async function startAllInOne(config: ServerConfig, logger: Logger): Promi
     reconcilers: reconcilersOf(groupNames),
     logger: logger.child({ component: 'controllers' }),
     processMetrics: false,
+    cipher: FieldCipher.fromBase64(config.encryptionKey),
   });
   try {
     await manager.start();

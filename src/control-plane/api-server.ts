@@ -7,7 +7,7 @@ import { registry } from '../model/registry.ts';
 import { buildApp } from '../server/app.ts';
 import type { Database } from '../store/database.ts';
 import { FieldCipher } from '../crypto/field-cipher.ts';
-import { migrate } from '../store/migrations.ts';
+import { controlPlaneId, migrate } from '../store/migrations.ts';
 import { ObjectStore } from '../store/object-store.ts';
 import { Outbox } from '../store/outbox.ts';
 import { ConfigError, redactUrl, type ServerConfig } from './config.ts';
@@ -55,7 +55,7 @@ export async function startApiServer(config: ServerConfig, logger: Logger): Prom
 
     const bus: ControllerBus = config.natsUrl
       ? await natsBus(config.natsUrl, logger)
-      : new MemoryBus();
+      : new MemoryBus({ logger: logger.child({ component: 'bus' }) });
     closers.unshift(() => bus.close());
     const outbox = new Outbox(db);
     const relay = new OutboxRelay({ outbox, publisher: bus, logger });
@@ -74,6 +74,7 @@ export async function startApiServer(config: ServerConfig, logger: Logger): Prom
       store,
       logger,
       version: VERSION,
+      controlPlaneId: await controlPlaneId(db),
       bodyLimit: config.bodyLimit,
       readiness: { database: () => db.query('SELECT 1') },
     });

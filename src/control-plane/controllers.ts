@@ -2,6 +2,7 @@ import { NatsBus } from '../bus/nats.ts';
 import { parseNatsUrl } from '../bus/nats-url.ts';
 import { streamConfigs } from '../bus/streams.ts';
 import { ApiClient } from '../client/api-client.ts';
+import { FieldCipher } from '../crypto/field-cipher.ts';
 import { ControllerManager } from '../controller/manager.ts';
 import { OptionsError } from '../controller/options.ts';
 import { groupNames, isGroupName, reconcilersOf } from '../controllers/catalog.ts';
@@ -18,6 +19,8 @@ export interface ControllerConfig {
   concurrency?: number;
   metricsListen?: { host: string; port: number };
   logLevel: LogLevel;
+  /** The control plane's key, to decrypt runtime credentials and account keys. */
+  encryptionKey?: string;
 }
 
 export interface ControllerFlags {
@@ -26,6 +29,7 @@ export interface ControllerFlags {
   concurrency?: string;
   metricsListen?: string;
   logLevel?: string;
+  encryptionKey?: string;
 }
 
 
@@ -54,8 +58,17 @@ export function resolveControllerConfig(groups: string[], flags: ControllerFlags
   const metrics = flags.metricsListen ?? env.THREEPORT_METRICS_LISTEN ?? '127.0.0.1:9464';
   const logLevel = (flags.logLevel ?? env.THREEPORT_LOG_LEVEL ?? 'info') as LogLevel;
   if (!logLevels.includes(logLevel)) throw new ConfigError(`invalid log level "${logLevel}": use one of ${logLevels.join(', ')}`);
+  const encryptionKey = flags.encryptionKey ?? env.THREEPORT_ENCRYPTION_KEY ?? env.ENCRYPTION_KEY;
+  if (encryptionKey) {
+    try {
+      FieldCipher.fromBase64(encryptionKey);
+    } catch (error) {
+      throw new ConfigError((error as Error).message);
+    }
+  }
   return {
     groups: selected as ControllerGroupName[],
+    ...(encryptionKey && { encryptionKey }),
     apiUrl,
     natsUrl,
     ...(concurrency !== undefined && { concurrency }),
@@ -83,6 +96,7 @@ export async function startControllers(config: ControllerConfig, logger: Logger)
       runtime: config.concurrency === undefined ? {} : { concurrency: config.concurrency },
       processMetrics: true,
       ...(config.metricsListen && { metricsListen: config.metricsListen }),
+      ...(config.encryptionKey && { cipher: FieldCipher.fromBase64(config.encryptionKey) }),
     });
     await manager.start();
     logger.info({ groups: config.groups, api: config.apiUrl, nats: redactUrl(config.natsUrl) }, 'controllers running');

@@ -1,30 +1,40 @@
 import type { ApiClient, KindClient } from '../client/api-client.ts';
 import { isNotFound } from '../client/api-client.ts';
 import type { Delivery } from '../bus/work-queue.ts';
+import type { Publisher } from '../bus/publisher.ts';
+import type { FieldCipher } from '../crypto/field-cipher.ts';
 import type { Logger } from '../log.ts';
+import { conditionsOf, RECONCILED, statusLine, withCondition, type Condition, type ConditionUpdate } from '../model/conditions.ts';
 import type { ApiObject, Kind } from '../model/kind.ts';
+import { requestNotification, type NotificationHint } from '../model/notification.ts';
+import type { Registry } from '../model/registry.ts';
 import { backoffDelay, lockWaitDelay, withJitter } from './backoff.ts';
 import { acknowledgeDeletion, confirmDeletion, finalDelete } from './delete-protocol.ts';
-import { errorMessage, isStaleObjectError, isTerminalError } from './errors.ts';
+import { failureKind, isStaleObjectError, retryAfterOf, StaleObjectError } from './errors.ts';
 import type { EventRecorder } from './events.ts';
 import type { ControllerMetrics, ReconcileResultLabel } from './metrics.ts';
-import type { Hint } from './notification.ts';
 import type { Lease, ObjectLocks } from './object-locks.ts';
 import type { CompiledRuntimeOptions } from './options.ts';
-import { handlerFor, type Operation, type ReconcileContext, type Reconciler } from './reconciler.ts';
+import { DEFAULT_RECONCILE_TIMEOUT_MS, handlerFor, type Operation, type ReconcileContext, type ReconcileOutcome, type Reconciler } from './reconciler.ts';
+import { errorMessage, redact } from './redact.ts';
 import { updateWithVersion, type Patch } from './write-back.ts';
 
 /** Re-reads and reconcile passes one notification may take when writers keep racing it. */
 const MAX_PASSES = 5;
-const STATUS_PREFIX = 'reconcile failed';
+const DEFAULT_WAIT_MS = 30_000;
 
 export interface DeliveryProcessorOptions {
   reconciler: Reconciler;
   name: string;
   kind: Kind;
+  registry: Registry;
   client: ApiClient;
   locks: ObjectLocks;
   events: EventRecorder;
+  /** Where requestReconcile publishes. */
+  publisher: Publisher;
+  /** Decrypts fields for reconcilers; absent when the process was given no key. */
+  cipher: FieldCipher | undefined;
   options: Readonly<CompiledRuntimeOptions>;
   metrics: ControllerMetrics;
   logger: Logger;
@@ -32,27 +42,41 @@ export interface DeliveryProcessorOptions {
   signal: AbortSignal;
 }
 
+/** Why a reconcile stopped before its handler returned. */
+class Stopped extends Error {
+  readonly why: 'shutdown' | 'lock lost' | 'timeout';
+  constructor(why: Stopped['why'], message: string) {
+    super(message);
+    this.why = why;
+  }
+}
+
 /**
- * Handles one notification end to end: lock the object, re-read it, call the reconciler, write
- * the outcome back with the object's version, release the lock, and ack or nak the delivery.
- * Never throws.
+ * Handles one notification end to end: lock the object, re-read it, derive what it needs, call
+ * the reconciler under a signal (shutdown, lock lost, time limit), write the outcome back with the
+ * object's generation, release the lock, and ack or nak the delivery. Never throws.
  */
 export class DeliveryProcessor {
   readonly #o: DeliveryProcessorOptions;
   readonly #kindClient: KindClient;
-  readonly #hasStatus: boolean;
+  readonly #timeoutMs: number;
 
   constructor(options: DeliveryProcessorOptions) {
     this.#o = options;
     this.#kindClient = options.client.kind(options.kind.name);
-    this.#hasStatus = 'Status' in options.kind.fields;
+    this.#timeoutMs = options.reconciler.timeoutMs ?? DEFAULT_RECONCILE_TIMEOUT_MS;
   }
 
-  async process(delivery: Delivery, hint: Hint): Promise<void> {
+  async process(delivery: Delivery, hint: NotificationHint): Promise<void> {
     const { locks, metrics, name, options, logger } = this.#o;
     let lock;
     try {
-      lock = await locks.acquire({ key: `${name}.${hint.id}`, sequence: delivery.sequence, ...(hint.version !== undefined && { version: hint.version }) });
+      lock = await locks.acquire({
+        key: `${name}.${hint.id}`,
+        sequence: delivery.sequence,
+        ...(hint.version !== undefined && { version: hint.version }),
+        ...(hint.requested && { requested: true }),
+      });
     } catch (error) {
       logger.warn({ id: hint.id, err: error }, 'lock store unreachable; the notification is handed back');
       delivery.nak(withJitter(1000, 0.5));
@@ -87,56 +111,81 @@ export class DeliveryProcessor {
   }
 
   /** Returns the operation reconciled, for the duration metric. */
-  async #reconcileLocked(delivery: Delivery, hint: Hint, lease: Lease): Promise<Operation | undefined> {
-    const { logger: baseLogger, reconciler, signal } = this.#o;
+  async #reconcileLocked(delivery: Delivery, hint: NotificationHint, lease: Lease): Promise<Operation | undefined> {
+    const { logger: baseLogger } = this.#o;
+    // One signal for the whole reconcile: shutdown, the lock taken over, or the time limit.
+    const timeout = AbortSignal.timeout(this.#timeoutMs);
+    const signal = AbortSignal.any([this.#o.signal, lease.signal, timeout]);
+    const client = this.#o.client.withSignal(signal);
+    const kindClient = client.kind(this.#o.kind.name);
+    const stopped = (): Stopped | undefined => {
+      if (this.#o.signal.aborted) return new Stopped('shutdown', 'the controller is shutting down');
+      if (lease.signal.aborted) return new Stopped('lock lost', 'another replica took over the object’s lock');
+      if (timeout.aborted) return new Stopped('timeout', `the reconcile did not finish within ${Math.round(this.#timeoutMs / 1000)}s`);
+      return undefined;
+    };
+
     for (let pass = 1; pass <= MAX_PASSES; pass++) {
       let object: ApiObject;
       try {
-        object = await this.#kindClient.get(hint.id);
+        object = await kindClient.get(hint.id);
       } catch (error) {
         if (isNotFound(error)) return this.#finish(delivery, lease, 'skipped');
-        await this.#fail(delivery, lease, hint, undefined, hint.operation, error);
+        const halt = signal.aborted ? stopped() : undefined;
+        if (halt && halt.why !== 'timeout') return this.#handBack(delivery, lease, undefined, halt);
+        await this.#fail(delivery, lease, hint, undefined, 'Updated', halt ?? error, []);
         return undefined;
       }
       if (object.DeletionConfirmed) {
         // A crash between confirming and the final DELETE: finish the job.
         try {
-          await finalDelete(this.#kindClient, object);
+          await finalDelete(kindClient, object);
         } catch (error) {
           if (isStaleObjectError(error)) continue;
-          await this.#fail(delivery, lease, hint, object, 'Deleted', error);
+          await this.#fail(delivery, lease, hint, object, 'Deleted', error, []);
           return 'Deleted';
         }
         return this.#finish(delivery, lease, 'success', 'Deleted');
       }
-      if (object.Reconciled === true && !object.DeletionScheduled) return this.#finish(delivery, lease, 'skipped');
+      const deleting = Boolean(object.DeletionScheduled);
+      if (object.Reconciled === true && !deleting && !hint.requested) return this.#finish(delivery, lease, 'skipped');
+      if (object.InterruptReconciliation === true && !deleting) {
+        await this.#setCondition(kindClient, object, { Type: RECONCILED, Status: 'False', Reason: 'Interrupted', Message: 'InterruptReconciliation is true; set it to false to resume' });
+        return this.#finish(delivery, lease, 'skipped');
+      }
 
-      const operation: Operation = object.DeletionScheduled ? 'Deleted' : hint.operation === 'Created' ? 'Created' : 'Updated';
-      const logger = baseLogger.child({ id: hint.id, operation });
+      const operation: Operation = deleting ? 'Deleted' : object.ObservedGeneration === undefined ? 'Created' : 'Updated';
+      const logger = baseLogger.child({ id: hint.id, operation, ...(hint.requested && { requested: hint.requested }) });
+      const secrets = new Set<string>();
       let current = object;
       try {
-        if (operation === 'Deleted') current = await acknowledgeDeletion(this.#kindClient, current);
-        const handler = handlerFor(reconciler, operation);
-        const context = this.#context(operation, lease, logger, () => current, (next) => (current = next));
-        const result = handler ? await handler(context) : undefined;
-        if (signal.aborted) return this.#handBack(delivery, lease, operation);
+        if (operation === 'Deleted') current = await acknowledgeDeletion(kindClient, current);
+        const handler = handlerFor(this.#o.reconciler, operation);
+        const context = this.#context({ operation, lease, logger, signal, client, kindClient, hint, secrets, get: () => current, set: (next) => (current = next) });
+        const result = handler ? await untilAborted(handler(context), signal, stopped) : undefined;
+        const halt = stopped();
+        if (halt) throw halt;
+        if (result?.waiting) {
+          const waitMs = result.requeueAfterMs ?? DEFAULT_WAIT_MS;
+          logger.debug({ waiting: result.waiting, waitMs }, 'reconcile is waiting for something else');
+          await this.#setCondition(kindClient, current, { Type: RECONCILED, Status: 'False', Reason: 'Waiting', Message: redact(result.waiting, secrets), ObservedGeneration: Number(current.Generation ?? 0) });
+          return this.#requeue(delivery, lease, current, waitMs, operation);
+        }
         const requeueAfterMs = result?.requeueAfterMs ?? 0;
         if (requeueAfterMs > 0) {
           logger.debug({ requeueAfterMs }, 'reconcile asked to look again later');
-          await lease.defer({ retryAt: Date.now() + requeueAfterMs, carrier: delivery.sequence, version: Number(current.Version), attempt: lease.attempt });
-          delivery.nak(requeueAfterMs);
-          this.#count('requeue');
-          return operation;
+          return this.#requeue(delivery, lease, current, requeueAfterMs, operation);
         }
-        if (operation === 'Deleted') await confirmDeletion(this.#kindClient, current);
-        else await this.#markReconciled(current);
+        if (operation === 'Deleted') await confirmDeletion(kindClient, current);
+        else await this.#markReconciled(kindClient, current, Number(object.Generation ?? 0));
       } catch (error) {
         if (isStaleObjectError(error)) {
-          logger.debug('the object changed while it was reconciled; reconciling the current state');
+          logger.debug('the desired state changed while it was reconciled; reconciling the current state');
           continue;
         }
-        if (signal.aborted) return this.#handBack(delivery, lease, operation);
-        await this.#fail(delivery, lease, hint, current, operation, error);
+        const halt = error instanceof Stopped ? error : signal.aborted ? stopped() : undefined;
+        if (halt && halt.why !== 'timeout') return this.#handBack(delivery, lease, operation, halt);
+        await this.#fail(delivery, lease, hint, current, operation, halt ?? error, secrets);
         return operation;
       }
       if (lease.attempt > 0) logger.info({ attempts: lease.attempt + 1 }, 'reconciled after earlier failures');
@@ -150,86 +199,159 @@ export class DeliveryProcessor {
     return undefined;
   }
 
-  #context(operation: Operation, lease: Lease, logger: Logger, get: () => ApiObject, set: (object: ApiObject) => void): ReconcileContext {
-    const { kind, client, signal, events } = this.#o;
-    const kindClient = this.#kindClient;
+  #context(parts: {
+    operation: Operation;
+    lease: Lease;
+    logger: Logger;
+    signal: AbortSignal;
+    client: ApiClient;
+    kindClient: KindClient;
+    hint: NotificationHint;
+    secrets: Set<string>;
+    get: () => ApiObject;
+    set: (object: ApiObject) => void;
+  }): ReconcileContext {
+    const { kind, events, publisher, registry, cipher } = this.#o;
+    const { get, set, signal, kindClient, secrets } = parts;
+    const guard = (): void => {
+      if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('the reconcile was stopped');
+    };
+    const setCondition = async (condition: ConditionUpdate): Promise<void> => {
+      guard();
+      set(await this.#setCondition(kindClient, get(), { ...condition, ...(condition.Message !== undefined && { Message: redact(condition.Message, secrets) }) }));
+    };
     return {
       kind,
-      operation,
+      operation: parts.operation,
       get object() {
         return get();
       },
-      attempt: lease.attempt + 1,
-      client,
-      logger,
+      attempt: parts.lease.attempt + 1,
+      client: parts.client,
+      logger: parts.logger,
       signal,
+      transient: parts.hint.transient,
       async update(patch: Patch) {
+        guard();
         const updated = await updateWithVersion(kindClient, get(), patch);
         set(updated);
         return updated;
       },
-      recordEvent: (event) => events.record(kind, Number(get().ID), event),
+      setCondition,
+      recordEvent: async (event) => {
+        guard();
+        await events.record(kind, Number(get().ID), { ...event, note: redact(event.note, secrets) }, parts.client);
+      },
+      requestReconcile: async (kindName, id, reason) => {
+        guard();
+        const target = registry.get(kindName);
+        if (!target.controller) throw new Error(`${kindName} has no controller to reconcile it`);
+        const notification = requestNotification(target, id, `${reason} (from ${kind.name} ${String(get().ID)})`);
+        await publisher.publish(notification.subject, notification.payload, notification.messageId);
+      },
+      decrypt(value) {
+        if (!cipher) throw new Error('this controller process has no encryption key: start it with --encryption-key or THREEPORT_ENCRYPTION_KEY');
+        const plain = cipher.decryptValue(value);
+        if (typeof plain === 'string') secrets.add(plain);
+        else if (plain && typeof plain === 'object') for (const entry of Object.values(plain)) secrets.add(String(entry));
+        return plain;
+      },
     };
   }
 
-  /** Reconciled=true with the version the reconcile worked from; clears an error the runtime wrote. */
-  async #markReconciled(object: ApiObject): Promise<void> {
-    const patch: ApiObject = { Reconciled: true };
-    if (this.#hasStatus && typeof object.Status === 'string' && object.Status.startsWith(STATUS_PREFIX)) patch.Status = null;
-    await updateWithVersion(this.#kindClient, object, patch);
+  /**
+   * Marks the generation the reconcile worked from as observed and the object Reconciled, unless
+   * the desired state changed meanwhile (then StaleObjectError: reconcile again). Writes nothing
+   * when all that is already so (a re-verification of a reconciled object).
+   */
+  async #markReconciled(client: KindClient, object: ApiObject, generation: number): Promise<void> {
+    await updateWithVersion(client, object, (current) => {
+      if (Number(current.Generation ?? 0) !== generation) throw new StaleObjectError();
+      const before = conditionsOf(current);
+      const conditions = withCondition(before, { Type: RECONCILED, Status: 'True', Reason: 'Reconciled', ObservedGeneration: generation });
+      const patch: ApiObject = {};
+      if (current.Reconciled !== true) patch.Reconciled = true;
+      if (current.ObservedGeneration !== generation && current.Generation !== undefined) patch.ObservedGeneration = generation;
+      if (conditions !== before) Object.assign(patch, this.#statusPatch(current, conditions));
+      if (current.CreationFailed === true) patch.CreationFailed = false;
+      return Object.keys(patch).length > 0 ? patch : undefined;
+    });
   }
 
-  async #fail(delivery: Delivery, lease: Lease, hint: Hint, object: ApiObject | undefined, operation: Operation, error: unknown): Promise<void> {
-    const { options, logger, signal } = this.#o;
-    const terminal = isTerminalError(error);
-    const attempt = lease.attempt + 1;
-    const delayMs = backoffDelay(attempt, options.backoff);
-    const message = errorMessage(error);
-    if (signal.aborted) {
-      await this.#handBack(delivery, lease, operation);
-      return;
+  /** The Conditions and the Status line they give, for kinds that have them. */
+  #statusPatch(object: ApiObject, conditions: readonly Condition[]): ApiObject {
+    const { kind, reconciler } = this.#o;
+    const patch: ApiObject = {};
+    if ('Conditions' in kind.fields) patch.Conditions = conditions;
+    if ('Status' in kind.fields) {
+      const line = statusLine(conditions, reconciler.statusCondition);
+      if (line !== undefined && line !== object.Status) patch.Status = line;
     }
+    return patch;
+  }
+
+  /** Sets one condition (and Status) with a version-retrying write; returns the object as stored. */
+  async #setCondition(client: KindClient, object: ApiObject, condition: ConditionUpdate): Promise<ApiObject> {
+    if (!('Conditions' in this.#o.kind.fields)) return object;
+    return updateWithVersion(client, object, (current) => {
+      const before = conditionsOf(current);
+      const after = withCondition(before, condition);
+      if (after === before) return undefined;
+      return this.#statusPatch(current, after);
+    });
+  }
+
+  async #requeue(delivery: Delivery, lease: Lease, object: ApiObject, waitMs: number, operation: Operation): Promise<Operation> {
+    await lease.defer({ waitMs, carrier: delivery.sequence, version: Number(object.Version), attempt: lease.attempt });
+    delivery.nak(waitMs);
+    this.#count('requeue');
+    return operation;
+  }
+
+  async #fail(delivery: Delivery, lease: Lease, hint: NotificationHint, object: ApiObject | undefined, operation: Operation, error: unknown, secrets: Iterable<string>): Promise<void> {
+    const { options, logger, kind } = this.#o;
+    const terminal = failureKind(error) === 'terminal';
+    const attempt = lease.attempt + 1;
+    const delayMs = Math.max(backoffDelay(attempt, options.backoff), retryAfterOf(error) ?? 0);
+    const message = errorMessage(error, secrets);
     logger[terminal ? 'error' : 'warn'](
       { id: hint.id, operation, attempt, ...(!terminal && { retryInMs: delayMs }), err: { message } },
       terminal ? 'reconcile failed and will not be retried' : 'reconcile failed; retrying with backoff',
     );
     let version = Number(object?.Version ?? hint.version ?? 0);
     if (object) {
-      const status = terminal
-        ? `${STATUS_PREFIX}, not retried: ${message}`
-        : `${STATUS_PREFIX} (attempt ${attempt}, retrying in ${Math.max(1, Math.round(delayMs / 1000))}s): ${message}`;
-      version = await this.#writeStatus(object, status);
-      if (object.ID !== undefined) {
-        const reason = `Failed${operation === 'Created' ? 'Create' : operation === 'Updated' ? 'Update' : 'Delete'}`;
-        await this.#o.events.record(this.#o.kind, hint.id, { reason, note: message, type: 'Warning' }).catch((eventError: unknown) => {
-          logger.debug({ id: hint.id, err: eventError }, 'could not record a failure event');
+      const client = this.#o.client.kind(kind.name);
+      try {
+        // The message, not the attempt count, is the condition: a retry failing the same way writes nothing.
+        const updated = await this.#setCondition(client, object, {
+          Type: RECONCILED,
+          Status: 'False',
+          Reason: terminal ? 'Failed' : 'Error',
+          Message: terminal ? `${message} (not retried until the object changes)` : message,
+          ObservedGeneration: Number(object.Generation ?? 0),
         });
+        if (terminal && operation === 'Created' && 'CreationFailed' in kind.fields && updated.CreationFailed !== true) {
+          version = Number((await updateWithVersion(client, updated, { CreationFailed: true })).Version);
+        } else version = Number(updated.Version);
+      } catch (statusError) {
+        logger.debug({ id: hint.id, err: statusError }, 'could not write the failure into the object'); // the log has it
       }
+      const reason = `Failed${operation === 'Created' ? 'Create' : operation === 'Updated' ? 'Update' : 'Delete'}`;
+      await this.#o.events.record(kind, hint.id, { reason, note: message, type: 'Warning' }).catch((eventError: unknown) => {
+        logger.debug({ id: hint.id, err: eventError }, 'could not record a failure event');
+      });
     }
     if (terminal) {
-      // Our own Status write notifies again: the waiting record makes that a no-op, while a change
-      // by anyone else (a newer version) is reconciled at once. A resync looks at it again later.
-      const retryAt = Date.now() + Math.max(options.backoff.maxMs, options.resyncIntervalMs);
-      await lease.defer({ retryAt, carrier: -1, version, attempt });
+      // A change by anyone (a new version) is reconciled at once; a resync looks at it again later.
+      const waitMs = Math.max(options.backoff.maxMs, options.resyncIntervalMs);
+      await lease.defer({ waitMs, carrier: -1, version, attempt });
       await delivery.ack();
       this.#count('terminal');
       return;
     }
-    await lease.defer({ retryAt: Date.now() + delayMs, carrier: delivery.sequence, version, attempt });
+    await lease.defer({ waitMs: delayMs, carrier: delivery.sequence, version, attempt });
     delivery.nak(delayMs);
     this.#count('error');
-  }
-
-  /** Shows the error on the object, for kinds with a Status; returns the object's version after. */
-  async #writeStatus(object: ApiObject, status: string): Promise<number> {
-    const version = Number(object.Version);
-    if (!this.#hasStatus || object.Status === status) return version;
-    try {
-      const updated = await updateWithVersion(this.#kindClient, object, { Status: status });
-      return Number(updated.Version);
-    } catch {
-      return version; // changed meanwhile (that change notifies) or the API is away: the log has it
-    }
   }
 
   #recordSuccess(id: number, operation: Operation): void {
@@ -248,10 +370,12 @@ export class DeliveryProcessor {
     return operation;
   }
 
-  /** Shutting down mid-reconcile: release the object and give the notification back for another replica. */
-  async #handBack(delivery: Delivery, lease: Lease, operation: Operation): Promise<Operation> {
+  /** Stopped mid-reconcile (shutdown, lock lost): release the object and give the notification back for another replica. */
+  async #handBack<O extends Operation | undefined>(delivery: Delivery, lease: Lease, operation: O, why: Stopped): Promise<O> {
+    this.#o.logger.info({ operation, reason: why.message }, 'reconcile stopped; the notification is handed back');
     await lease.release();
     delivery.nak(0);
+    this.#count('requeue');
     return operation;
   }
 
@@ -259,3 +383,27 @@ export class DeliveryProcessor {
     this.#o.metrics.reconciles.inc({ reconciler: this.#o.name, result });
   }
 }
+
+/**
+ * The handler's result, or a Stopped as soon as `signal` aborts: a hung handler must not keep the
+ * lock or the delivery. The handler itself can't be killed; its API calls and writes through the
+ * context fail from then on.
+ */
+function untilAborted(work: Promise<ReconcileOutcome>, signal: AbortSignal, stopped: () => Stopped | undefined): Promise<ReconcileOutcome> {
+  if (signal.aborted) return Promise.reject(stopped() ?? new Error('aborted'));
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => reject(stopped() ?? new Error('aborted'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+

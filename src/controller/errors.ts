@@ -1,4 +1,7 @@
+import { ApiRequestError } from '../client/errors.ts';
+
 const terminalBrand = Symbol.for('threeport.controller.TerminalError');
+const retryableBrand = Symbol.for('threeport.controller.RetryableError');
 const staleBrand = Symbol.for('threeport.controller.StaleObjectError');
 
 /**
@@ -15,7 +18,22 @@ export class TerminalError extends Error {
   }
 }
 
-/** The object changed since it was read; the runtime re-reads it and reconciles again. */
+/**
+ * A failure that will likely pass (a cluster not reachable yet, a dependency still starting):
+ * retried with backoff, or after `retryAfterMs` when the cause says how long (a rate limit).
+ */
+export class RetryableError extends Error {
+  readonly [retryableBrand] = true;
+  readonly retryAfterMs: number | undefined;
+
+  constructor(message: string, options: { cause?: unknown; retryAfterMs?: number } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'RetryableError';
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+/** The object changed while it was being reconciled; the runtime re-reads it and reconciles again. */
 export class StaleObjectError extends Error {
   readonly [staleBrand] = true;
 
@@ -31,10 +49,26 @@ export const terminal = (error: unknown): TerminalError =>
 
 // Brands, not instanceof: reconcilers may load another copy of this module.
 export const isTerminalError = (error: unknown): boolean => typeof error === 'object' && error !== null && terminalBrand in error;
+export const isRetryableError = (error: unknown): error is RetryableError => typeof error === 'object' && error !== null && retryableBrand in error;
 export const isStaleObjectError = (error: unknown): boolean => typeof error === 'object' && error !== null && staleBrand in error;
 
-/** A message fit for a user: no stack, bounded length. */
-export function errorMessage(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.length > 500 ? `${message.slice(0, 497)}...` : message;
+/**
+ * How the runtime treats a failure. The API refusing a controller's request (a 4xx other than a
+ * lost race or a rate limit) is terminal: asking again the same way gets the same answer.
+ */
+export function failureKind(error: unknown): 'terminal' | 'retryable' {
+  if (isTerminalError(error)) return 'terminal';
+  if (isRetryableError(error)) return 'retryable';
+  if (error instanceof ApiRequestError && error.status >= 400 && error.status < 500) {
+    const raced = error.status === 429 || error.status === 404 || error.reason === 'StaleVersion' || error.reason === 'Contended' || error.reason === 'BeingDeleted';
+    return raced ? 'retryable' : 'terminal';
+  }
+  return 'retryable';
+}
+
+/** How long the failure itself asks to wait before the next try, if it says. */
+export function retryAfterOf(error: unknown): number | undefined {
+  if (isRetryableError(error)) return error.retryAfterMs;
+  if (error instanceof ApiRequestError) return error.retryAfterMs;
+  return undefined;
 }

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import type { ControllerBus } from '../bus/work-queue.ts';
+import type { ControllerBus, WorkQueueConsumer } from '../bus/work-queue.ts';
 import type { ApiClient } from '../client/api-client.ts';
+import type { FieldCipher } from '../crypto/field-cipher.ts';
 import type { Logger } from '../log.ts';
 import { registry as defaultRegistry, type Registry } from '../model/registry.ts';
 import { DeliveryProcessor } from './delivery-processor.ts';
@@ -25,6 +26,8 @@ export interface ControllerManagerOptions {
   /** Include Node.js process metrics on /metrics (off when several managers share a process). */
   processMetrics?: boolean;
   registry?: Registry;
+  /** Decrypts encrypted fields for reconcilers (runtime credentials, account keys). */
+  cipher?: FieldCipher;
 }
 
 type State = 'created' | 'running' | 'stopping' | 'stopped';
@@ -42,6 +45,7 @@ export class ControllerManager {
   readonly #o: ControllerManagerOptions;
   readonly #abort = new AbortController();
   readonly #workers: ReconcilerWorker[] = [];
+  readonly #consumers: WorkQueueConsumer[] = [];
   #resync: Resync | undefined;
   #server: Server | undefined;
   #state: State = 'created';
@@ -54,6 +58,11 @@ export class ControllerManager {
     const names = options.reconcilers.map(reconcilerName);
     const duplicate = names.find((name, index) => names.indexOf(name) !== index);
     if (duplicate) throw new OptionsError(`two reconcilers are named ${duplicate}`);
+    // The operation comes from the object's state, and its lock from the reconciler's name: two
+    // reconcilers of one kind would each think the object theirs.
+    const kinds = options.reconcilers.map((reconciler) => reconciler.kind);
+    const twice = kinds.find((kind, index) => kinds.indexOf(kind) !== index);
+    if (twice) throw new OptionsError(`two reconcilers for ${twice}: a kind has exactly one reconciler`);
   }
 
   get state(): State {
@@ -87,7 +96,10 @@ export class ControllerManager {
         reconciler,
         name,
         kind,
+        registry,
         client,
+        publisher: bus,
+        cipher: this.#o.cipher,
         locks,
         events: new EventRecorder(client, group.reportingController),
         options: this.options,
@@ -95,16 +107,23 @@ export class ControllerManager {
         logger: reconcilerLogger,
         signal: this.#abort.signal,
       });
-      const worker = new ReconcilerWorker({ name, consumer, processor, concurrency: this.options.concurrencyFor(name), options: this.options, metrics: this.metrics, logger: reconcilerLogger });
+      const worker = new ReconcilerWorker({ name, kind, consumer, processor, concurrency: this.options.concurrencyFor(name), options: this.options, metrics: this.metrics, logger: reconcilerLogger });
       this.metrics.queueDepth(name, () => consumer.depth());
+      this.#consumers.push(consumer);
       this.#workers.push(worker);
-      targets.push({ kind, consumer });
+      targets.push({ kind, everyObjectIntervalMs: reconciler.resyncIntervalMs ?? 0 });
       worker.start();
       reconcilerLogger.info({ concurrency: this.options.concurrencyFor(name), stream: group.stream }, 'reconciler started');
     }
     this.#resync = new Resync({ client, bus, targets, intervalMs: this.options.resyncIntervalMs, logger: logger.child({ component: 'resync' }) });
     this.#resync.start();
     if (this.#o.metricsListen) await this.#serveMetrics(this.#o.metricsListen);
+  }
+
+  /** Notifications waiting or in flight across this manager's consumers (shared with its replicas). */
+  async depth(): Promise<number> {
+    const depths = await Promise.all(this.#consumers.map((consumer) => consumer.depth()));
+    return depths.reduce((sum, depth) => sum + depth, 0);
   }
 
   stop(): Promise<void> {

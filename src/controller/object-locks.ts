@@ -1,20 +1,19 @@
 import { isKeyValueConflict, type KeyValueStore } from '../bus/key-value.ts';
 import type { Logger } from '../log.ts';
 
-/** A lock being held: `until` is pushed forward by the holder's heartbeat. */
+/** A lock being held. Its holder rewrites it (a new revision) every third of the TTL. */
 interface HeldValue {
   holder: string;
-  until: number;
   /** Failures since the last success, carried across holders. */
   attempt: number;
 }
 
 /**
  * Nobody holds the object, but a retry is scheduled: the notification `carrier` (a stream
- * sequence) comes back at `retryAt`. Until then other notifications up to `version` add nothing.
+ * sequence) comes back after `waitMs`. Until then other notifications up to `version` add nothing.
  */
 interface WaitingValue {
-  retryAt: number;
+  waitMs: number;
   carrier: number;
   version?: number;
   attempt: number;
@@ -27,7 +26,7 @@ export type AcquireResult =
   /** Another holder is working on the object. */
   | { state: 'held'; holder: string }
   /** A retry of this object is already scheduled and this notification adds nothing newer. */
-  | { state: 'covered'; retryAt: number };
+  | { state: 'covered' };
 
 export interface ObjectLocksOptions {
   store: KeyValueStore;
@@ -35,6 +34,7 @@ export interface ObjectLocksOptions {
   owner: string;
   ttlMs: number;
   logger: Logger;
+  /** This process's clock; only ever compared with itself. */
   now?: () => number;
 }
 
@@ -44,34 +44,44 @@ export interface AcquireRequest {
   sequence: number;
   /** Object version the notification announced, if it said. */
   version?: number;
+  /** Someone asked for this reconcile: a scheduled retry does not cover it. */
+  requested?: boolean;
 }
 
 function parse(value: string): LockValue | undefined {
   try {
     const parsed = JSON.parse(value) as LockValue;
-    return typeof parsed === 'object' && parsed !== null && ('holder' in parsed || 'retryAt' in parsed) ? parsed : undefined;
+    return typeof parsed === 'object' && parsed !== null && ('holder' in parsed || 'waitMs' in parsed) ? parsed : undefined;
   } catch {
     return undefined; // the original's locks hold a bare controller UUID: treat as a foreign, expired lock
   }
 }
 
+/** How often the memory of observed revisions is swept. */
+const SWEEP_EVERY = 1000;
+
 /**
- * Per-object locks in a key-value store (NATS KV, or in memory). A holder's lock lasts `ttlMs`
- * past its last heartbeat, so a crashed holder's lock is taken over once it goes stale. Released
- * locks may leave a "waiting" record that spaces out retries across every replica (backoff).
+ * Per-object locks in a key-value store (NATS KV, or in memory). Expiry never compares clocks of
+ * different machines: a lock is stale once this process has seen the same revision of it — no
+ * heartbeat from its holder — for a whole TTL by its own clock. Released locks may leave a
+ * "waiting" record that spaces out retries across every replica (backoff).
  */
 export class ObjectLocks {
   readonly #options: ObjectLocksOptions;
   readonly #now: () => number;
+  /** key → the revision last seen there and when (our clock) it was first seen. */
+  readonly #seen = new Map<string, { revision: number; since: number }>();
+  #calls = 0;
 
   constructor(options: ObjectLocksOptions) {
     this.#options = options;
-    this.#now = options.now ?? Date.now;
+    this.#now = options.now ?? (() => performance.now());
   }
 
   async acquire(request: AcquireRequest): Promise<AcquireResult> {
     const { store } = this.#options;
     const { key } = request;
+    this.#sweep();
     for (let round = 0; round < 3; round++) {
       try {
         return this.#acquired(key, await store.create(key, this.#held(0)), 0);
@@ -81,11 +91,11 @@ export class ObjectLocks {
       const entry = await store.get(key);
       if (!entry) continue;
       const value = parse(entry.value);
-      const now = this.#now();
-      if (value && 'holder' in value && value.until > now) return { state: 'held', holder: value.holder };
-      if (value && 'retryAt' in value && value.carrier !== request.sequence && value.retryAt > now) {
+      const unchangedFor = this.#unchangedFor(key, entry.revision);
+      if (value && 'holder' in value && unchangedFor < this.#options.ttlMs) return { state: 'held', holder: value.holder };
+      if (value && 'waitMs' in value && value.carrier !== request.sequence && unchangedFor < value.waitMs && !request.requested) {
         const newer = request.version !== undefined && value.version !== undefined && request.version > value.version;
-        if (!newer) return { state: 'covered', retryAt: value.retryAt };
+        if (!newer) return { state: 'covered' };
       }
       const attempt = value?.attempt ?? 0;
       try {
@@ -99,11 +109,28 @@ export class ObjectLocks {
     return { state: 'held', holder: 'unknown' };
   }
 
+  /** For how long (our clock) the key has shown this revision; 0 the first time we see it. */
+  #unchangedFor(key: string, revision: number): number {
+    const now = this.#now();
+    const seen = this.#seen.get(key);
+    if (seen?.revision === revision) return now - seen.since;
+    this.#seen.set(key, { revision, since: now });
+    return 0;
+  }
+
+  /** Forgets observations older than any TTL or wait could matter for. */
+  #sweep(): void {
+    if (++this.#calls % SWEEP_EVERY !== 0) return;
+    const horizon = this.#now() - 24 * 3600_000;
+    for (const [key, seen] of this.#seen) if (seen.since < horizon) this.#seen.delete(key);
+  }
+
   #held(attempt: number): string {
-    return JSON.stringify({ holder: this.#options.owner, until: this.#now() + this.#options.ttlMs, attempt } satisfies HeldValue);
+    return JSON.stringify({ holder: this.#options.owner, attempt } satisfies HeldValue);
   }
 
   #acquired(key: string, revision: number, attempt: number): AcquireResult {
+    this.#seen.delete(key);
     const lease = new Lease({
       key,
       revision,
@@ -133,10 +160,10 @@ export class Lease {
   /** Failures of this object since its last success. */
   readonly attempt: number;
   readonly #state: LeaseState;
+  readonly #lost = new AbortController();
   #revision: number;
   #timer: NodeJS.Timeout | undefined;
   #chain: Promise<unknown> = Promise.resolve();
-  #lost = false;
   #ended = false;
 
   constructor(state: LeaseState) {
@@ -150,7 +177,12 @@ export class Lease {
 
   /** False once another holder took the lock over (this one failed to refresh in time). */
   get held(): boolean {
-    return !this.#lost && !this.#ended;
+    return !this.#lost.signal.aborted && !this.#ended;
+  }
+
+  /** Aborts when another holder takes the lock over: whatever runs under it must stop. */
+  get signal(): AbortSignal {
+    return this.#lost.signal;
   }
 
   /** Releases the lock. Never throws: a lock that can't be deleted expires on its own. */
@@ -160,8 +192,8 @@ export class Lease {
     });
   }
 
-  /** Releases the lock into a waiting record: a retry by `carrier` at `retryAt`. */
-  defer(waiting: { retryAt: number; carrier: number; version?: number; attempt: number }): Promise<void> {
+  /** Releases the lock into a waiting record: a retry by `carrier` after `waitMs`. */
+  defer(waiting: { waitMs: number; carrier: number; version?: number; attempt: number }): Promise<void> {
     return this.#end(async () => {
       await this.#state.store.update(this.key, JSON.stringify(waiting satisfies WaitingValue), this.#revision);
     });
@@ -172,7 +204,7 @@ export class Lease {
     this.#ended = true;
     clearInterval(this.#timer);
     return this.#serial(async () => {
-      if (this.#lost) return;
+      if (this.#lost.signal.aborted) return;
       try {
         await write();
       } catch (error) {
@@ -182,14 +214,14 @@ export class Lease {
   }
 
   async #refresh(): Promise<void> {
-    if (this.#ended || this.#lost) return;
+    if (this.#ended || this.#lost.signal.aborted) return;
     try {
       this.#revision = await this.#state.store.update(this.key, this.#state.value(), this.#revision);
     } catch (error) {
       if (isKeyValueConflict(error)) {
-        this.#lost = true;
         clearInterval(this.#timer);
-        this.#state.logger.error({ key: this.key }, 'lost a lock to another holder while still working');
+        this.#state.logger.error({ key: this.key }, 'lost a lock to another holder while still working; stopping that reconcile');
+        this.#lost.abort(new Error('the object’s lock was taken over by another replica'));
       } else {
         this.#state.logger.warn({ key: this.key, err: error }, 'could not refresh a lock; trying again');
       }

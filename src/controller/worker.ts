@@ -2,12 +2,13 @@ import type { Delivery, WorkQueueConsumer } from '../bus/work-queue.ts';
 import type { Logger } from '../log.ts';
 import type { DeliveryProcessor } from './delivery-processor.ts';
 import type { ControllerMetrics } from './metrics.ts';
-import { decodeNotification, type Hint } from './notification.ts';
+import type { Kind } from '../model/kind.ts';
+import { decodeNotification, type NotificationHint } from '../model/notification.ts';
 import type { CompiledRuntimeOptions } from './options.ts';
 
 interface Pending {
   delivery: Delivery;
-  hint: Hint;
+  hint: NotificationHint;
 }
 
 /** The work of one object in this process: what runs now and what arrived for it meanwhile. */
@@ -18,6 +19,7 @@ interface KeyWork {
 
 export interface WorkerOptions {
   name: string;
+  kind: Kind;
   consumer: WorkQueueConsumer;
   processor: DeliveryProcessor;
   concurrency: number;
@@ -99,9 +101,9 @@ export class ReconcilerWorker {
   }
 
   #dispatch(delivery: Delivery): void {
-    let hint: Hint;
+    let hint: NotificationHint;
     try {
-      hint = decodeNotification(delivery.payload);
+      hint = decodeNotification(delivery.payload, this.#o.kind);
     } catch (error) {
       // Never redeliver what can't be read: it would come back forever.
       this.#o.logger.warn({ subject: delivery.subject, sequence: delivery.sequence, reason: (error as Error).message }, 'dropping a notification that cannot be decoded');
@@ -137,18 +139,26 @@ export class ReconcilerWorker {
     if (this.#running === 0) this.#idle?.();
   }
 
-  /** Keeps the newest notification of those that piled up; acks the others (it covers them). */
+  /**
+   * Keeps the newest notification of those that piled up and acks the others (it covers them). It
+   * inherits what they carried that a re-read can't give: a request to reconcile, and transient
+   * values (secret data), the newest of each.
+   */
   #newest(parked: Pending[]): Pending | undefined {
     if (parked.length <= 1) return parked[0];
     const rank = (pending: Pending): number => pending.hint.version ?? 0;
-    let newest = parked[0]!;
-    for (const pending of parked) if (rank(pending) >= rank(newest)) newest = pending;
-    for (const pending of parked) {
+    const byVersion = [...parked].sort((a, b) => rank(a) - rank(b));
+    const newest = byVersion[byVersion.length - 1]!;
+    const hint: NotificationHint = { ...newest.hint };
+    for (const pending of byVersion) {
+      if (pending.hint.requested && !hint.requested) hint.requested = pending.hint.requested;
+      if (pending.hint.transient) hint.transient = { ...hint.transient, ...pending.hint.transient };
       if (pending === newest) continue;
       void pending.delivery.ack();
       this.#o.metrics.reconciles.inc({ reconciler: this.#o.name, result: 'skipped' });
     }
-    return newest;
+    if (newest.hint.transient) hint.transient = { ...hint.transient, ...newest.hint.transient };
+    return { delivery: newest.delivery, hint };
   }
 
   #touchAll(): void {

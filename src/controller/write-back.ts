@@ -1,29 +1,29 @@
-import { isConflict, isNotFound, type KindClient } from '../client/api-client.ts';
+import { isStaleVersion, isNotFound, type KindClient } from '../client/api-client.ts';
 import type { ApiObject } from '../model/kind.ts';
 import { StaleObjectError } from './errors.ts';
 
-export type Patch = ApiObject | ((current: ApiObject) => ApiObject | undefined);
+export type Patch<T extends ApiObject = ApiObject> = Partial<T> | ((current: T) => Partial<T> | undefined);
 
 const MAX_RETRIES = 5;
 
 /**
- * PATCHes `current` with its version. When someone else wrote first (409 and a newer version on
- * re-read), a function patch is recomputed on the fresh object and tried again; a plain patch
- * throws StaleObjectError, so nothing is overwritten on a stale view. Returns the stored object.
+ * PATCHes `current` with its version. When someone else wrote first, the fresh object is read:
+ * a function patch is recomputed on it; a plain patch is sent again if the desired state is the
+ * same (only controller-owned fields moved, e.g. an agent's status), and otherwise throws
+ * StaleObjectError, so nothing is written on a stale view of what the user wants. Returns the
+ * stored object (`current` itself when there was nothing to write).
  */
-export async function updateWithVersion(client: KindClient, current: ApiObject, patch: Patch): Promise<ApiObject> {
+export async function updateWithVersion<T extends ApiObject>(client: KindClient<T>, current: T, patch: Patch<T>): Promise<T> {
   let object = current;
   for (let attempt = 0; ; attempt++) {
     const body = typeof patch === 'function' ? patch(object) : patch;
     if (body === undefined || Object.keys(body).length === 0) return object;
     try {
-      return await client.update(Number(object.ID), body, { version: Number(object.Version) });
+      return await client.update(Number(object.ID), body as never, { version: Number(object.Version) });
     } catch (error) {
-      if (!isConflict(error)) throw error;
+      if (!isStaleVersion(error) || attempt >= MAX_RETRIES) throw isStaleVersion(error) ? new StaleObjectError() : error;
       const fresh = await client.get(Number(object.ID));
-      // Same version: the 409 was about the content (e.g. a duplicate name), not staleness.
-      if (fresh.Version === object.Version) throw error;
-      if (typeof patch !== 'function' || attempt >= MAX_RETRIES) throw new StaleObjectError();
+      if (typeof patch !== 'function' && fresh.Generation !== object.Generation) throw new StaleObjectError();
       object = fresh;
     }
   }

@@ -47,6 +47,8 @@ export interface ScalarField<T = unknown> extends FieldBase<T> {
   readonly references?: string;
   /** Deleting the referenced object is refused while this object points at it. */
   readonly blocksDelete: boolean;
+  /** This object belongs to the referenced one: it is deleted when that object's row is removed. */
+  readonly cascade: boolean;
 }
 
 /**
@@ -102,24 +104,40 @@ function scalar<T>(valueType: ValueType, options: ScalarOptions<T> = {}): Scalar
     ...(options.description !== undefined && { description: options.description }),
     ...(options.owner !== undefined && { owner: options.owner }),
     blocksDelete: false,
+    cascade: false,
   };
 }
 
-export const string = (options?: ScalarOptions<string>): ScalarField<string> => scalar('string', options);
-export const integer = (options?: ScalarOptions<number>): ScalarField<number> => scalar('integer', options);
-export const boolean = (options?: ScalarOptions<boolean>): ScalarField<boolean> => scalar('boolean', options);
+/**
+ * What the TypeScript types of objects need from a field's options, kept as literal types: whether
+ * the field is always present on a stored object (required, or has a default), its JSON key when
+ * it differs from its name, and whether it is never stored (transient).
+ */
+export type FieldMarks<O> = (O extends { required: true } ? { readonly required: true } : unknown) &
+  (O extends { default: NonNullable<unknown> } ? { readonly default: NonNullable<unknown> } : unknown) &
+  (O extends { json: infer J extends string } ? { readonly json: J } : unknown) &
+  (O extends { transient: true } ? { readonly transient: true } : unknown);
+
+export const string = <const O extends ScalarOptions<string> = {}>(options?: O): ScalarField<string> & FieldMarks<O> =>
+  scalar('string', options) as ScalarField<string> & FieldMarks<O>;
+export const integer = <const O extends ScalarOptions<number> = {}>(options?: O): ScalarField<number> & FieldMarks<O> =>
+  scalar('integer', options) as ScalarField<number> & FieldMarks<O>;
+export const boolean = <const O extends ScalarOptions<boolean> = {}>(options?: O): ScalarField<boolean> & FieldMarks<O> =>
+  scalar('boolean', options) as ScalarField<boolean> & FieldMarks<O>;
 /** An RFC 3339 timestamp, returned in UTC. */
-export const time = (options?: ScalarOptions<string>): ScalarField<string> => scalar('time', options);
+export const time = <const O extends ScalarOptions<string> = {}>(options?: O): ScalarField<string> & FieldMarks<O> =>
+  scalar('time', options) as ScalarField<string> & FieldMarks<O>;
 /** Arbitrary JSON (stored as JSONB): manifests, inventories, maps. Not filterable. */
-export const json = (options?: ScalarOptions<unknown>): ScalarField<unknown> =>
-  scalar('json', { query: false, ...options });
+export const json = <const O extends ScalarOptions<unknown> = {}>(options?: O): ScalarField<unknown> & FieldMarks<O> =>
+  scalar('json', { query: false, ...options }) as ScalarField<unknown> & FieldMarks<O>;
 
 /** The ID of another object, which must exist when the field is written. */
-export function ref(
+export function ref<const O extends ScalarOptions<number> & { blocksDelete?: boolean; cascade?: boolean } = {}>(
   kind: string,
-  options: ScalarOptions<number> & { blocksDelete?: boolean } = {},
-): ScalarField<number> {
-  return { ...scalar<number>('integer', options), references: kind, blocksDelete: options.blocksDelete ?? false };
+  options: O = {} as O,
+): ScalarField<number> & FieldMarks<O> {
+  const field: ScalarField<number> = { ...scalar<number>('integer', options), references: kind, blocksDelete: options.blocksDelete ?? false, cascade: options.cascade ?? false };
+  return field as ScalarField<number> & FieldMarks<O>;
 }
 
 /** What has-many fields share: never required, filtered, encrypted or stored as a column. */

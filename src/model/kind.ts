@@ -13,6 +13,11 @@ export interface KindRules {
   validate?(object: ApiObject, previous: ApiObject | undefined): string | undefined;
   /** Fills values the API owns on create (e.g. AwsAccount.ExternalId). */
   onCreate?(object: ApiObject): void;
+  /**
+   * Computes server-owned fields from the others on every write (e.g. a natural key); returns a
+   * message for a 400 when the object cannot have one.
+   */
+  derive?(object: ApiObject): string | undefined;
 }
 
 export interface KindDefinition<F extends Fields = Fields> {
@@ -33,6 +38,8 @@ export interface KindDefinition<F extends Fields = Fields> {
   uniqueName?: boolean;
   /** Field sets whose values must be unique together among live objects. */
   uniqueTogether?: readonly (readonly string[])[];
+  /** Boolean fields at most one live object of the kind may have true (e.g. DefaultRuntime). */
+  exclusiveFlags?: readonly string[];
   fields: F;
   rules?: KindRules;
 }
@@ -57,6 +64,7 @@ export interface Kind {
   readonly routed: boolean;
   readonly uniqueName: boolean;
   readonly uniqueTogether: readonly (readonly string[])[];
+  readonly exclusiveFlags: readonly string[];
   /** Present when the kind is reconcilable. */
   readonly controller?: ControllerGroup;
   /** Field names of scalar fields, in order. */
@@ -116,7 +124,8 @@ export const generationMixin: Fields = {
   }),
 };
 
-export function defineKind<F extends Fields>(definition: KindDefinition<F>): KindDefinition<F> {
+/** Declares a kind; the literal types it keeps (name, shape, fields) give each kind its object type (object-types.ts). */
+export function defineKind<const D extends KindDefinition>(definition: D): D {
   return definition;
 }
 
@@ -161,6 +170,7 @@ export function compileKind(definition: KindDefinition): Kind {
     routed: definition.routed ?? true,
     uniqueName: definition.uniqueName ?? 'Name' in fields,
     uniqueTogether: definition.uniqueTogether ?? [],
+    exclusiveFlags: definition.exclusiveFlags ?? [],
     ...(group && { controller: group }),
     scalarFields: Object.keys(fields).filter((name) => fields[name]?.kind === 'scalar'),
     payloadKeys,

@@ -23,6 +23,7 @@ export class Registry {
   readonly #byName = new Map<string, Kind>();
   readonly #byPlural = new Map<string, Kind>();
   readonly #blockers = new Map<string, { kind: Kind; field: string }[]>();
+  readonly #referrers = new Map<string, { kind: Kind; field: string }[]>();
 
   constructor(definitions: readonly KindDefinition[]) {
     this.kinds = definitions.map(compileKind);
@@ -33,10 +34,10 @@ export class Registry {
     this.#checkReferences();
     for (const other of this.kinds) {
       for (const [name, field] of Object.entries(other.fields)) {
-        if (field.kind !== 'scalar' || !field.references || !field.blocksDelete) continue;
-        const list = this.#blockers.get(field.references) ?? [];
-        list.push({ kind: other, field: name });
-        this.#blockers.set(field.references, list);
+        if (field.kind !== 'scalar' || !field.references) continue;
+        const edge = { kind: other, field: name };
+        this.#referrers.set(field.references, [...(this.#referrers.get(field.references) ?? []), edge]);
+        if (field.blocksDelete) this.#blockers.set(field.references, [...(this.#blockers.get(field.references) ?? []), edge]);
       }
     }
   }
@@ -67,6 +68,22 @@ export class Registry {
   /** Scalar fields of other kinds that reference `kind` and block its deletion. */
   blockingReferencesTo(kind: Kind): readonly { kind: Kind; field: string }[] {
     return this.#blockers.get(kind.name) ?? [];
+  }
+
+  /**
+   * The reverse-reference index: every scalar field of any kind that references `kind`, e.g. for
+   * KubernetesRuntimeInstance: WorkloadInstance.KubernetesRuntimeInstanceID, HelmWorkloadInstance…
+   */
+  referrersOf(kind: Kind | string): readonly { kind: Kind; field: string }[] {
+    return this.#referrers.get(typeof kind === 'string' ? kind : kind.name) ?? [];
+  }
+
+  /** Referrers that belong to `kind`: they go when its row is removed (fields marked `cascade`). */
+  dependentsOf(kind: Kind): { kind: Kind; field: string }[] {
+    return this.referrersOf(kind).filter(({ kind: child, field }) => {
+      const spec = child.fields[field];
+      return spec?.kind === 'scalar' && spec.cascade;
+    });
   }
 
   #checkReferences(): void {

@@ -11,7 +11,8 @@ export interface Envelope<T = unknown> {
   Meta: Meta;
   Type: string;
   Data: T[] | null;
-  Status: { code: number; message: string; error: string };
+  /** `reason` is ours (the original's clients ignore it): what went wrong, for programs to branch on. */
+  Status: { code: number; message: string; error: string; reason?: string };
 }
 
 const statusText = (code: number): string => STATUS_CODES[code] ?? 'Unknown';
@@ -25,11 +26,11 @@ export function envelope<T>(type: string, data: T[], meta?: Meta, code = 200): E
   };
 }
 
-export function errorEnvelope(type: string, code: number, error: string): Envelope<never> {
+export function errorEnvelope(type: string, code: number, error: string, reason?: string): Envelope<never> {
   return {
     Meta: { Page: 0, Size: 0, TotalCount: 0 },
     Type: type,
     Data: null,
-    Status: { code, message: statusText(code), error },
+    Status: { code, message: statusText(code), error, ...(reason && { reason }) },
   };
 }

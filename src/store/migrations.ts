@@ -1,6 +1,7 @@
+import { randomInt, randomUUID } from 'node:crypto';
 import type { Registry } from '../model/registry.ts';
 import type { Database, Queryable } from './database.ts';
-import { coreDdl, fingerprint, registryDdl } from './schema.ts';
+import { coreDdl, fingerprint, ID_BLOCK_SIZE, registryDdl } from './schema.ts';
 
 /**
  * A change the registry cannot express additively (renames, type changes, data moves).
@@ -20,7 +21,36 @@ const migrations: readonly Migration[] = [
       for (const statement of coreDdl.split(';').map((s) => s.trim()).filter(Boolean)) await tx.query(statement);
     },
   },
+  {
+    version: 2,
+    name: 'object IDs start at a random point',
+    // IDs then differ between control planes (as the original's unique_rowid IDs do), so what several
+    // control planes put into one cluster — ThreeportWorkload names, instance labels — never collides.
+    async up(tx) {
+      const [sequence] = await tx.query<{ is_called: boolean }>('SELECT is_called FROM threeport_object_ids');
+      if (sequence?.is_called) return; // IDs were handed out already
+      const start = 1 + ID_BLOCK_SIZE * randomInt(2 ** 24, 2 ** 44);
+      await tx.query("SELECT setval('threeport_object_ids', $1, false)", [start]);
+    },
+  },
+  {
+    version: 3,
+    name: 'the control plane’s identity',
+    // Labels what this control plane puts into clusters, so agents and controllers of others
+    // sharing a cluster leave it alone.
+    async up(tx) {
+      await tx.query('CREATE TABLE IF NOT EXISTS threeport_installation (singleton BOOLEAN PRIMARY KEY, id TEXT NOT NULL, created_at TIMESTAMPTZ NOT NULL)');
+      await tx.query('INSERT INTO threeport_installation (singleton, id, created_at) VALUES (true, $1, $2) ON CONFLICT (singleton) DO NOTHING', [randomUUID(), new Date()]);
+    },
+  },
 ];
+
+/** The control plane's identity (one per database). */
+export async function controlPlaneId(db: Queryable): Promise<string> {
+  const [row] = await db.query<{ id: string }>('SELECT id FROM threeport_installation');
+  if (!row) throw new Error('the database has no control plane identity: run the migrations');
+  return row.id;
+}
 
 const MIGRATION_LOCK = 7_410_123_007;
 

@@ -75,6 +75,12 @@ export function kindDdl(kind: Kind): string[] {
       `CREATE UNIQUE INDEX IF NOT EXISTS ${identifier(`${kind.table}_${columnsOf.join('_')}_live`)} ON ${kind.table} (${columnsOf.join(', ')}) ${live}`,
     );
   }
+  for (const flag of kind.exclusiveFlags) {
+    const column = kind.column(flag);
+    statements.push(
+      `CREATE UNIQUE INDEX IF NOT EXISTS ${identifier(`${kind.table}_${column}_exclusive`)} ON ${kind.table} (${column}) ${live} AND ${column}`,
+    );
+  }
   for (const [name, field] of storedScalars(kind)) {
     if (field.references) {
       const column = kind.column(name);

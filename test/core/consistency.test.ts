@@ -67,13 +67,13 @@ describe.each(['postgres', 'pglite'] as const)('consistency on %s', (database) =
       instances.update(id, { Status: 'running' }),
       instances.update(id, { CreationAcknowledged: '2026-01-01T00:00:00.000Z' }),
       instances.update(id, { Reconciled: true }),
-      instances.update(id, { InterruptReconciliation: true }),
+      instances.update(id, { CreationFailed: true }),
     ]);
     expect(await instances.get(id)).toMatchObject({
       Status: 'running',
       CreationAcknowledged: '2026-01-01T00:00:00.000Z',
       Reconciled: true,
-      InterruptReconciliation: true,
+      CreationFailed: true,
       Version: 5,
     });
   });

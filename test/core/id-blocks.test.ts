@@ -14,7 +14,7 @@ describe.each(['pglite', 'postgres'] as const)('writes spanning ID blocks on %s'
 
   it('a batch larger than a block of IDs', async () => {
     const definition = await createSample(api.client, registry.get('WorkloadDefinition'));
-    const batch = Array.from({ length: ID_BLOCK_SIZE + 10 }, (_, i) => ({ JSONDefinition: { n: i }, WorkloadDefinitionID: definition.ID }));
+    const batch = Array.from({ length: ID_BLOCK_SIZE + 10 }, (_, i) => ({ JSONDefinition: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `config-${i}` } }, WorkloadDefinitionID: definition.ID }));
     const response = await fetch(`${api.url}/v0/workload-resource-definition-sets`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

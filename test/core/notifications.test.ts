@@ -27,7 +27,7 @@ describe('when the API notifies (in-process bus)', () => {
   });
   const forObject = (id: unknown) => seen.filter((n) => n.Object.ID === id);
 
-  it('create, update while unreconciled, silent update once reconciled, delete', async () => {
+  it('a change of desired state notifies whoever wrote it; controller-owned writes do not; delete notifies', async () => {
     const definitions = api.client.kind('WorkloadDefinition');
     const created = await definitions.create({ Name: uniqueName('wd'), YAMLDocument: 'kind: Pod' });
     const id = Number(created.ID);
@@ -35,22 +35,31 @@ describe('when the API notifies (in-process bus)', () => {
     const [first] = forObject(id);
     expect(first).toMatchObject({ subject: 'workloadDefinition.create', Operation: 'Created', ObjectVersion: 'v0' });
     expect(first!.Object).toEqual(created);
+    expect(created.Generation).toBe(1);
     expect(Math.abs(first!.CreationTime - Date.now() / 1000)).toBeLessThan(60);
 
-    await definitions.update(id, { YAMLDocument: 'kind: Service' });
+    const changed = await definitions.update(id, { YAMLDocument: 'kind: Service' });
+    expect(changed.Generation).toBe(2);
     await eventually('update notification', () => forObject(id).length === 2);
     expect(forObject(id)[1]).toMatchObject({ subject: 'workloadDefinition.update', Operation: 'Updated' });
 
+    // What controllers write (status, conditions) is no new generation and notifies nobody.
+    expect((await definitions.update(id, { Status: 'working on it' })).Generation).toBe(2);
+    await definitions.update(id, { Reconciled: true, ObservedGeneration: 2 });
+    // Once reconciled, a change of desired state marks it unreconciled by itself (the original ignored it).
+    const edited = await definitions.update(id, { YAMLDocument: 'kind: ConfigMap' });
+    expect(edited).toMatchObject({ Reconciled: false, Generation: 3, ObservedGeneration: 2 });
+    await eventually('update notification once reconciled', () => forObject(id).length === 3);
+    // Reconciled=false keeps its meaning: reconcile.
     await definitions.update(id, { Reconciled: true });
-    await definitions.update(id, { YAMLDocument: 'kind: ConfigMap' });
-    await definitions.update(id, { YAMLDocument: 'kind: Secret', Reconciled: false });
-    await eventually('update notification after Reconciled=false', () => forObject(id).length === 3);
+    await definitions.update(id, { Reconciled: false });
+    await eventually('update notification after Reconciled=false', () => forObject(id).length === 4);
 
     await definitions.delete(id);
-    await eventually('delete notification', () => forObject(id).length === 4);
-    expect(forObject(id)[3]).toMatchObject({ subject: 'workloadDefinition.delete', Operation: 'Deleted' });
-    expect(forObject(id)[3]!.Object.DeletionScheduled).toBeDefined();
-    expect(forObject(id).map((n) => n.Object.Version)).toEqual([1, 2, 5, 6]);
+    await eventually('delete notification', () => forObject(id).length === 5);
+    expect(forObject(id)[4]).toMatchObject({ subject: 'workloadDefinition.delete', Operation: 'Deleted' });
+    expect(forObject(id)[4]!.Object.DeletionScheduled).toBeDefined();
+    expect(forObject(id).map((n) => n.Object.Version)).toEqual([1, 2, 5, 7, 8]);
   });
 
   it('objects registered as already reconciled, and kinds without a controller, notify nobody', async () => {
@@ -70,7 +79,7 @@ describe('when the API notifies (in-process bus)', () => {
     const data = forObject(secret.ID)[0]!.Object.Data as Record<string, string>;
     expect(data.password).not.toBe('hunter2');
     expect(FieldCipher.fromBase64(api.encryptionKey).decrypt(data.password!)).toBe('hunter2');
-    expect((await api.client.kind('SecretDefinition').get(Number(secret.ID))).Data).toBeUndefined();
+    expect((await api.client.kind('SecretDefinition').get(Number(secret.ID)) as Record<string, unknown>).Data).toBeUndefined();
     const [row] = await api.server.db.query<Record<string, unknown>>('SELECT * FROM v0_secret_definitions WHERE id = $1', [secret.ID]);
     expect(JSON.stringify(row)).not.toContain('hunter2');
   });

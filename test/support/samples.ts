@@ -22,7 +22,7 @@ function sampleValue(field: ScalarField, name: string): unknown {
   if (field.oneOf) return field.oneOf[0];
   switch (field.valueType) {
     case 'string':
-      return name === 'Name' ? uniqueName('sample') : `${name.toLowerCase()}-value`;
+      return name === 'Name' ? uniqueName('sample') : uniqueName(name.toLowerCase());
     case 'integer':
       return 1;
     case 'boolean':
@@ -30,7 +30,8 @@ function sampleValue(field: ScalarField, name: string): unknown {
     case 'time':
       return new Date('2026-01-02T03:04:05.000Z').toISOString();
     case 'json':
-      return { sample: true };
+      // Manifests must be Kubernetes objects (their natural key is derived from them).
+      return name === 'JSONDefinition' ? { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: uniqueName('sample') } } : { sample: true };
   }
 }
 
@@ -62,6 +63,7 @@ export function editableStringField(kind: Kind): string | undefined {
       !field.encrypted &&
       !field.immutable &&
       !field.transient &&
+      field.owner === undefined &&
       name !== 'Name',
   );
   return found ? kind.jsonKey(found[0]) : undefined;

@@ -20,6 +20,7 @@ export const AwsAccount = defineKind({
   domain: 'aws',
   description: 'An AWS account and the credentials or role threeport uses in it.',
   shape: 'plain',
+  exclusiveFlags: ['DefaultAccount'],
   fields: {
     Name: string({ required: true }),
     AccountID: string({ required: true, description: 'The 12-digit AWS account number.' }),

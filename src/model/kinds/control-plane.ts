@@ -43,7 +43,7 @@ export const ControlPlaneComponent = defineKind({
   routed: false,
   uniqueName: false,
   fields: {
-    ControlPlaneInstanceID: ref('ControlPlaneInstance', { required: true }),
+    ControlPlaneInstanceID: ref('ControlPlaneInstance', { required: true, cascade: true }),
     Enabled: boolean(),
     Name: string({ required: true }),
     BinaryName: string(),

@@ -24,7 +24,7 @@ export const GatewayHttpPort = defineKind({
   description: 'An HTTP port exposed by a gateway.',
   shape: 'plain',
   fields: {
-    GatewayDefinitionID: ref('GatewayDefinition', { required: true }),
+    GatewayDefinitionID: ref('GatewayDefinition', { required: true, cascade: true }),
     Port: integer({ required: true }),
     Path: string({ default: '/' }),
     TLSEnabled: boolean({ default: false }),
@@ -38,7 +38,7 @@ export const GatewayTcpPort = defineKind({
   description: 'A TCP port exposed by a gateway.',
   shape: 'plain',
   fields: {
-    GatewayDefinitionID: ref('GatewayDefinition', { required: true }),
+    GatewayDefinitionID: ref('GatewayDefinition', { required: true, cascade: true }),
     Port: integer({ required: true }),
     TLSEnabled: boolean({ default: false }),
   },

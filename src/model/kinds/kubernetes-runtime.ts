@@ -36,6 +36,7 @@ export const locations: Readonly<Record<string, string | undefined>> = {
 };
 
 export const infraProviders = ['kind', 'eks'] as const;
+export const agentLocations = ['Automatic', 'Cluster', 'ControlPlane', 'External'] as const;
 
 export const KubernetesRuntimeDefinition = defineKind({
   name: 'KubernetesRuntimeDefinition',
@@ -60,6 +61,7 @@ export const KubernetesRuntimeInstance = defineKind({
   description: 'A Kubernetes cluster, with the connection details controllers use to reach it.',
   shape: 'instance',
   controller: 'kubernetes-runtime',
+  exclusiveFlags: ['DefaultRuntime'],
   fields: {
     Location: string({ required: true, oneOf: Object.keys(locations), immutable: true }),
     ThreeportControlPlaneHost: boolean(),
@@ -78,5 +80,11 @@ export const KubernetesRuntimeInstance = defineKind({
     DnsControllerInstanceID: ref('WorkloadInstance', { json: 'DnsControllerInstanceId', query: false, owner: 'controller' }),
     SecretsControllerInstanceID: ref('WorkloadInstance', { json: 'SecretsControllerInstanceId', query: false, owner: 'controller' }),
     ThreeportAgentImage: string({ query: false }),
+    AgentLocation: string({
+      default: 'Automatic',
+      oneOf: agentLocations,
+      description:
+        'Where the agent reporting live status runs: Cluster (a Deployment threeport installs), ControlPlane (the controllers run it), External (you run `threeport agent`), or Automatic (ControlPlane when the cluster cannot run it or reach the API, e.g. a simulated local cluster or a control plane on loopback; Cluster otherwise).',
+    }),
   },
 });

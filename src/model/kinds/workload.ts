@@ -1,5 +1,19 @@
-import { association, json, nested, ref, string, time, boolean } from '../fields.ts';
-import { defineKind } from '../kind.ts';
+import { association, boolean, integer, json, nested, ref, string, time } from '../fields.ts';
+import { defineKind, type ApiObject } from '../kind.ts';
+import { resourceKeyOf } from '../resource-key.ts';
+
+/** The natural key of a manifest's resource, kept in ResourceKey; a JSONDefinition without one is a 400. */
+function deriveResourceKey(object: ApiObject): string | undefined {
+  const key = resourceKeyOf(object.JSONDefinition);
+  if (typeof key !== 'string') return `JSONDefinition ${key.problem}`;
+  object.ResourceKey = key;
+  return undefined;
+}
+
+const resourceKey = string({
+  owner: 'server',
+  description: 'group/Kind/namespace/name of the resource (derived from JSONDefinition); unique per parent.',
+});
 
 export const WorkloadDefinition = defineKind({
   name: 'WorkloadDefinition',
@@ -19,10 +33,13 @@ export const WorkloadResourceDefinition = defineKind({
   domain: 'workload',
   description: 'One Kubernetes manifest of a workload definition, split out by the workload controller.',
   shape: 'plain',
+  uniqueTogether: [['WorkloadDefinitionID', 'ResourceKey']],
   fields: {
     JSONDefinition: json({ required: true, description: 'The manifest as JSON.' }),
-    WorkloadDefinitionID: ref('WorkloadDefinition', { required: true }),
+    WorkloadDefinitionID: ref('WorkloadDefinition', { required: true, cascade: true }),
+    ResourceKey: resourceKey,
   },
+  rules: { derive: deriveResourceKey },
 });
 
 export const WorkloadInstance = defineKind({
@@ -36,6 +53,11 @@ export const WorkloadInstance = defineKind({
     WorkloadDefinitionID: ref('WorkloadDefinition', { required: true, blocksDelete: true }),
     WorkloadResourceInstances: association('WorkloadResourceInstance'),
     Events: nested('WorkloadEvent', 'WorkloadInstanceID'),
+    DriftPolicy: string({
+      default: 'Correct',
+      oneOf: ['Correct', 'DetectOnly'],
+      description: 'What to do when someone changes or deletes a managed resource in the cluster: restore it (Correct) or only record an event (DetectOnly).',
+    }),
   },
 });
 
@@ -44,15 +66,18 @@ export const WorkloadResourceInstance = defineKind({
   domain: 'workload',
   description: 'One Kubernetes resource of a workload instance as deployed, with its live state.',
   shape: 'plain',
+  uniqueTogether: [['WorkloadInstanceID', 'ResourceKey']],
   fields: {
     JSONDefinition: json({ required: true, description: 'The manifest as applied.' }),
-    WorkloadInstanceID: ref('WorkloadInstance', { required: true }),
+    WorkloadInstanceID: ref('WorkloadInstance', { required: true, cascade: true }),
     LastOperation: string({ owner: 'controller', description: 'Last Kubernetes operation performed.' }),
     Reconciled: boolean({ default: false }),
     RuntimeDefinition: json({ owner: 'controller', description: 'The resource as stored by the Kubernetes API.' }),
     Events: nested('WorkloadEvent', 'WorkloadResourceInstanceID'),
     ScheduledForDeletion: time({ description: 'Another controller asks for this resource to be removed.' }),
+    ResourceKey: resourceKey,
   },
+  rules: { derive: deriveResourceKey },
 });
 
 export const WorkloadEvent = defineKind({
@@ -60,14 +85,16 @@ export const WorkloadEvent = defineKind({
   domain: 'workload',
   description: 'A Kubernetes event concerning a workload, reported from the cluster.',
   shape: 'plain',
+  uniqueTogether: [['RuntimeEventUID']],
   fields: {
-    RuntimeEventUID: string({ required: true, description: 'UID of the Kubernetes event (deduplication key).' }),
+    RuntimeEventUID: string({ required: true, description: 'UID of the Kubernetes event (unique: a report of the same event updates it).' }),
     Type: string({ required: true }),
     Reason: string({ required: true }),
     Message: string({ required: true }),
-    Timestamp: time({ required: true, description: 'Time of the event in the cluster.' }),
-    WorkloadInstanceID: ref('WorkloadInstance'),
-    WorkloadResourceInstanceID: ref('WorkloadResourceInstance'),
-    HelmWorkloadInstanceID: ref('HelmWorkloadInstance'),
+    Timestamp: time({ required: true, description: 'Time of the event in the cluster (its last occurrence).' }),
+    Count: integer({ default: 1, description: 'How many times the cluster saw it.' }),
+    WorkloadInstanceID: ref('WorkloadInstance', { cascade: true }),
+    WorkloadResourceInstanceID: ref('WorkloadResourceInstance', { cascade: true }),
+    HelmWorkloadInstanceID: ref('HelmWorkloadInstance', { cascade: true }),
   },
 });

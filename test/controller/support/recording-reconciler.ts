@@ -47,7 +47,7 @@ export function recordingReconciler(kind: string, replica: string, record: (entr
       if (behaviour.delayMs) await sleep(behaviour.delayMs);
       if (behaviour.slowPrefix && name.startsWith(behaviour.slowPrefix)) await sleep(behaviour.slowMs ?? 60_000);
       if (behaviour.failPrefix && name.startsWith(behaviour.failPrefix) && context.attempt <= (behaviour.failTimes ?? 0)) {
-        throw new Error(`simulated failure ${context.attempt} of ${behaviour.failTimes}`);
+        throw new Error(`simulated failure (failing ${behaviour.failTimes} times)`);
       }
     } catch (error) {
       record({ event: 'end', at: now(), outcome: 'failed', ...base });

@@ -1,0 +1,54 @@
+/**
+ * When a write is a new generation of an object, and when it notifies its controller. A change
+ * to desired state (any field no controller or server owns) marks the object for reconcile
+ * whoever wrote it: Generation goes up and Reconciled goes false (unless the writer set it true,
+ * as tptctl does to register existing infrastructure). Writes of controller-owned fields only —
+ * status, conditions, inventories — are not generations and notify nobody, so a controller's own
+ * writes never queue more work. Setting Reconciled false keeps its original meaning: reconcile.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import type { FieldCipher } from '../crypto/field-cipher.ts';
+import type { ApiObject, Kind } from '../model/kind.ts';
+import type { Column, KindTable } from './kind-table.ts';
+
+const isDesiredState = (column: Column): boolean => column.spec.owner === undefined && column.field !== 'Reconciled';
+
+/** Whether a stored value and a new one are the same; JSON maps compare without regard to key order. */
+function sameValue(column: Column, stored: unknown, next: unknown, cipher: FieldCipher): boolean {
+  if (stored === next) return true;
+  if (stored === undefined || next === undefined || stored === null || next === null) return false;
+  if (column.spec.encrypted) {
+    try {
+      return isDeepStrictEqual(cipher.decryptValue(stored), next);
+    } catch {
+      return false;
+    }
+  }
+  return isDeepStrictEqual(stored, next);
+}
+
+export interface NextState {
+  object: ApiObject;
+  /** The controller must hear about this write. */
+  notify: boolean;
+}
+
+/** A new object: generation 1; it notifies unless registered as already reconciled. */
+export function createdState(kind: Kind, object: ApiObject): NextState {
+  if (!kind.controller) return { object, notify: false };
+  return { object: { ...object, Generation: 1 }, notify: object.Reconciled !== true };
+}
+
+/**
+ * `merged` (the object as it will be stored, before encryption) after `patch` changed `existing`.
+ * `childrenAdded`: the write appended nested children, which is a change of desired state too.
+ */
+export function rewrittenState(kind: Kind, table: KindTable, cipher: FieldCipher, existing: ApiObject, merged: ApiObject, patch: ApiObject, childrenAdded: boolean): NextState {
+  if (!kind.controller) return { object: merged, notify: false };
+  const desiredChanged = childrenAdded || table.columns.some((column) => isDesiredState(column) && !sameValue(column, existing[column.key], merged[column.key], cipher));
+  const generation = Number(existing.Generation ?? 1);
+  const object: ApiObject = { ...merged, Generation: desiredChanged ? generation + 1 : generation };
+  if (desiredChanged && patch.Reconciled !== true) object.Reconciled = false;
+  const notify = object.Reconciled !== true && (desiredChanged || existing.Reconciled === true || patch.Reconciled === false);
+  return { object, notify };
+}

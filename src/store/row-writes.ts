@@ -1,0 +1,47 @@
+/**
+ * The three row writes, each one statement that also records the object's revision and, when a
+ * notification is given, queues it in the outbox (see kind-table.ts for the SQL).
+ */
+import type { ApiObject } from '../model/kind.ts';
+import type { Notification } from '../model/notification.ts';
+import type { RevisionOperation } from './object-store.ts';
+import type { Queryable } from './database.ts';
+import type { KindTable } from './kind-table.ts';
+
+const columnParams = (table: KindTable, wire: ApiObject): unknown[] => table.columns.map((c) => table.toParam(c, wire[c.key]));
+const outboxParams = (entry: Notification | undefined): unknown[] => (entry ? [entry.subject, entry.messageId, entry.payload] : []);
+
+export async function insertRow(q: Queryable, table: KindTable, wire: ApiObject, now: string, entry: Notification | undefined): Promise<void> {
+  const params = [wire.ID, now, table.kind.name, JSON.stringify(wire), ...columnParams(table, wire), ...outboxParams(entry)];
+  await q.query(table.statements.insert[entry ? 'notify' : 'plain'], params, true);
+}
+
+/** Writes `wire` over the stored row if it is still at `version`; false when it moved on. */
+export async function updateRow(
+  q: Queryable,
+  table: KindTable,
+  wire: ApiObject,
+  version: number,
+  operation: RevisionOperation,
+  now: string,
+  entry: Notification | undefined,
+): Promise<boolean> {
+  const params = [wire.ID, version, version + 1, now, table.kind.name, operation, JSON.stringify(wire), ...columnParams(table, wire), ...outboxParams(entry)];
+  const rows = await q.query(table.statements.update[entry ? 'notify' : 'plain'], params, true);
+  return rows.length === 1;
+}
+
+/** Marks the row deleted (soft delete, as the original) and records the final revision. */
+export async function softDeleteRow(q: Queryable, table: KindTable, deleted: ApiObject, now: string): Promise<void> {
+  await q.query(table.statements.softDelete, [deleted.ID, deleted.Version, now, table.kind.name, JSON.stringify(deleted)], true);
+}
+
+/** Queues a notification without changing any object, if the object `id` is live; false when it is not. */
+export async function queueNotification(q: Queryable, table: KindTable, id: number, entry: Notification, now: string): Promise<boolean> {
+  const rows = await q.query(
+    `INSERT INTO threeport_outbox (subject, message_id, payload, created_at)
+     SELECT $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM ${table.kind.table} WHERE id = $1 AND deleted_at IS NULL) RETURNING seq`,
+    [id, entry.subject, entry.messageId, entry.payload, now],
+  );
+  return rows.length === 1;
+}
