@@ -5,6 +5,7 @@ import { isDatabaseError, type DatabaseError } from '../store/database.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import { registerCustomRoutes } from './custom-routes.ts';
 import { errorEnvelope } from './envelope.ts';
+import { registerJsonBodies } from './json-bodies.ts';
 import { openApiDocument } from './openapi.ts';
 import { registerKindRoutes } from './routes.ts';
 
@@ -65,6 +66,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
   });
+  registerJsonBodies(app);
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const type = typeOf(request.url, { store });
