@@ -5,6 +5,7 @@ import { NatsBus } from '../../src/bus/nats.ts';
 import { streamConfigs } from '../../src/bus/streams.ts';
 import { isConflict, isNotFound } from '../../src/client/api-client.ts';
 import { writeNotification } from '../../src/model/notification.ts';
+import type { ControllerManager } from '../../src/controller/manager.ts';
 import { registry } from '../../src/model/registry.ts';
 import { startApi } from '../support/control-plane.ts';
 import { startNats } from '../support/peers.ts';
@@ -25,7 +26,7 @@ describe('controller runtime on NATS JetStream (PostgreSQL API, in-process repli
   const records: CallRecord[] = [];
   const behaviour = { failPrefix: 'flaky-', failTimes: 4, slowPrefix: 'slow-', slowMs: 1500 };
   // Two replicas in this process, each with its own NATS connection, sharing consumers and locks.
-  const managers = [];
+  const managers: ControllerManager[] = [];
   for (const replica of ['a', 'b']) {
     const reconcilers = ['WorkloadDefinition', 'WorkloadInstance'].map((kind) => recordingReconciler(kind, replica, (r) => records.push(r), behaviour));
     managers.push(await startControllers(await controllerBus(nats.url), api.client, reconcilers, { concurrency: 4 }));
