@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import { isApiError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { isDatabaseError, type DatabaseError } from '../store/database.ts';
+import { reportUnreadableValuesTo } from '../store/kind-table.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import { registerCustomRoutes } from './custom-routes.ts';
 import { errorEnvelope } from './envelope.ts';
@@ -67,6 +68,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
   });
   registerJsonBodies(app);
+  reportUnreadableValuesTo((value) => logger.warn(value, 'a stored value cannot be read; responses leave it out'));
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const type = typeOf(request.url, { store });

@@ -1,6 +1,7 @@
 import type { ScalarField, ValueType } from '../model/fields.ts';
 import type { ApiObject, Kind } from '../model/kind.ts';
 import { storedScalars } from './schema.ts';
+import { isStorableInstant, isStorableInteger } from './storable-values.ts';
 
 /** A stored scalar field: where it lives in SQL and on the wire. */
 export interface Column {
@@ -34,7 +35,10 @@ export interface KindTable {
   readonly kind: Kind;
   readonly columns: readonly Column[];
   readonly byKey: ReadonlyMap<string, Column>;
-  /** `id, version, created_at, updated_at, col…` */
+  /**
+   * `id, version, created_at::text AS created_at, updated_at::text AS updated_at, col…`: each item
+   * starts with its column name (callers may prefix a table alias) and contains no ", ".
+   */
   readonly selectList: string;
   readonly statements: KindStatements;
   toObject(row: Record<string, unknown>): ApiObject;
@@ -42,10 +46,84 @@ export interface KindTable {
   toParam(column: Column, value: unknown): unknown;
 }
 
-const toIso = (value: unknown): string | undefined => {
-  if (value == null) return undefined;
-  return value instanceof Date ? value.toISOString() : new Date(String(value)).toISOString();
-};
+/** A stored value the read path could not turn into a wire value; it is left out of the object. */
+export interface UnreadableValue {
+  kind: string;
+  id: number;
+  field: string;
+  reason: string;
+}
+
+let reportUnreadable: (value: UnreadableValue) => void = (value) =>
+  process.emitWarning(`${value.kind} ${value.id}: ${value.field} cannot be read (${value.reason}); it is left out`);
+const MAX_REPORTED = 10_000;
+
+/** Where unreadable stored values are reported, once per table, object and field (the API server passes its logger). */
+export function reportUnreadableValuesTo(report: (value: UnreadableValue) => void): void {
+  reportUnreadable = report;
+}
+
+/** Reports each unreadable value of one table once; returns undefined, the value's stand-in. */
+function unreadableReporter(kind: Kind): (id: number, field: string, reason: string) => undefined {
+  const reported = new Set<string>();
+  return (id, field, reason) => {
+    const key = `${id}/${field}`;
+    if (!reported.has(key)) {
+      if (reported.size >= MAX_REPORTED) reported.clear();
+      reported.add(key);
+      reportUnreadable({ kind: kind.name, id, field, reason });
+    }
+    return undefined;
+  };
+}
+
+/**
+ * TIMESTAMPTZ as PostgreSQL prints it (DateStyle ISO, which the drivers assume as well), in any
+ * session time zone: `2024-06-15 12:34:56.789+02`, `0001-12-31 19:03:58-04:56:02 BC`. Read as text
+ * because the drivers' own parsing loses years below 100 (PGlite reads 0099 as 1999, 0013 as an
+ * Invalid Date) and years that the session offset pushes past 9999.
+ */
+const PG_TIMESTAMPTZ = /^(\d{4,})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?(?:([+-])(\d\d)(?::(\d\d))?(?::(\d\d))?)?( BC)?$/;
+
+/** Epoch milliseconds of a TIMESTAMPTZ printed as text; NaN when it is not in that form. */
+export function parseTimestamptz(text: string): number {
+  const m = PG_TIMESTAMPTZ.exec(text);
+  if (!m) return Number.NaN;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const date = new Date(0);
+  // setUTCFullYear, unlike Date.UTC, takes years below 100 literally.
+  date.setUTCFullYear(m[12] ? 1 - year : year, month - 1, day);
+  date.setUTCHours(hour, minute, second, Math.floor(Number(`0.${m[7] ?? '0'}`) * 1000));
+  const offsetSeconds = (Number(m[9] ?? 0) * 60 + Number(m[10] ?? 0)) * 60 + Number(m[11] ?? 0);
+  return date.getTime() - (m[8] === '-' ? -1 : 1) * offsetSeconds * 1000;
+}
+
+function readTime(value: unknown): string | undefined {
+  const epochMs = value instanceof Date ? value.getTime() : parseTimestamptz(String(value));
+  return isStorableInstant(epochMs) ? new Date(epochMs).toISOString() : undefined;
+}
+
+/** int8 arrives as a number (pg, with our parser), or as a bigint from PGlite past 2^53. */
+function readInteger(value: unknown): number | undefined {
+  const number = typeof value === 'bigint' ? Number(value) : value;
+  return isStorableInteger(number) ? number : undefined;
+}
+
+type Unreadable = ReturnType<typeof unreadableReporter>;
+
+/** The wire value of a stored column, or undefined (reported) when it cannot be returned faithfully. */
+function readValue(unreadable: Unreadable, id: number, column: Pick<Column, 'key' | 'valueType'>, value: unknown): unknown {
+  switch (column.valueType) {
+    case 'time':
+      return readTime(value) ?? unreadable(id, column.key, `not a timestamp between years 1 and 9999: ${String(value).slice(0, 40)}`);
+    case 'integer':
+      return readInteger(value) ?? unreadable(id, column.key, 'not an integer within ±(2^53 - 1)');
+    default:
+      return value;
+  }
+}
+
+const timeColumn = (column: string): string => `${column}::text AS ${column}`;
 
 export function kindTable(kind: Kind): KindTable {
   const columns: Column[] = storedScalars(kind).map(([field, spec]) => ({
@@ -56,7 +134,16 @@ export function kindTable(kind: Kind): KindTable {
     spec,
   }));
   const byKey = new Map(columns.map((column) => [column.key, column]));
-  const selectList = ['id', 'version', 'created_at', 'updated_at', ...columns.map((c) => c.column)].join(', ');
+  const selectList = [
+    'id',
+    'version',
+    timeColumn('created_at'),
+    timeColumn('updated_at'),
+    ...columns.map((c) => (c.valueType === 'time' ? timeColumn(c.column) : c.column)),
+  ].join(', ');
+  const unreadable = unreadableReporter(kind);
+  const createdAt = { key: 'CreatedAt', valueType: 'time' } as const;
+  const updatedAt = { key: 'UpdatedAt', valueType: 'time' } as const;
 
   return {
     kind,
@@ -65,15 +152,17 @@ export function kindTable(kind: Kind): KindTable {
     selectList,
     statements: kindStatements(kind, columns, selectList),
     toObject(row) {
+      const id = Number(row.id);
       const object: ApiObject = {
-        ID: Number(row.id),
-        CreatedAt: toIso(row.created_at),
-        UpdatedAt: toIso(row.updated_at),
+        ID: id,
+        CreatedAt: readValue(unreadable, id, createdAt, row.created_at),
+        UpdatedAt: readValue(unreadable, id, updatedAt, row.updated_at),
       };
       for (const column of columns) {
-        const value = row[column.column];
-        if (value == null) continue;
-        object[column.key] = column.valueType === 'time' ? toIso(value) : value;
+        const stored = row[column.column];
+        if (stored == null) continue;
+        const value = readValue(unreadable, id, column, stored);
+        if (value !== undefined) object[column.key] = value;
       }
       object.Version = Number(row.version);
       return object;
