@@ -9,6 +9,7 @@ import { errorEnvelope } from './envelope.ts';
 import { registerJsonBodies } from './json-bodies.ts';
 import { openApiDocument } from './openapi.ts';
 import { registerKindRoutes } from './routes.ts';
+import { registerKindSchemas, validatorOptions } from './validation.ts';
 
 export interface AppOptions {
   store: ObjectStore;
@@ -66,8 +67,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    ajv: validatorOptions,
   });
   registerJsonBodies(app);
+  const schemas = registerKindSchemas(app, store.registry);
   reportUnreadableValuesTo((value) => logger.warn(value, 'a stored value cannot be read; responses leave it out'));
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -101,7 +104,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return 'OK';
   });
 
-  const document = openApiDocument(store.registry, options.version);
+  const document = openApiDocument(store.registry, options.version, schemas);
   app.get('/openapi.json', async () => document);
 
   registerCustomRoutes(app, store);

@@ -3,7 +3,8 @@ import { badRequest } from '../errors.ts';
 import type { ScalarField } from '../model/fields.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import { envelope } from './envelope.ts';
-import { checkPayload } from './payload.ts';
+import { inputSchemaName, validatorRef } from './kind-schemas.ts';
+import { bodyRoute, canonicalPayload, checkedPayload } from './payload.ts';
 import { parseFilterValue, parsePaging } from './query.ts';
 
 type Query = Record<string, string | string[] | undefined>;
@@ -14,10 +15,13 @@ export function registerCustomRoutes(app: FastifyInstance, store: ObjectStore): 
 
   // The workload controller stores the manifests split out of a definition in one go.
   const resourceDefinition = registry.get('WorkloadResourceDefinition');
-  app.post('/v0/workload-resource-definition-sets', async (request, reply) => {
-    const body = request.body;
+  const set = { type: 'array', minItems: 1, items: validatorRef(inputSchemaName(resourceDefinition)) };
+  const canonicalSet = (body: unknown): unknown[] => {
     if (!Array.isArray(body) || body.length === 0) throw badRequest('JSON payload must be a non-empty array of WorkloadResourceDefinition objects');
-    const inputs = body.map((item) => checkPayload(registry, resourceDefinition, item, 'POST').object);
+    return body.map((item) => canonicalPayload(registry, resourceDefinition, item, 'POST'));
+  };
+  app.post('/v0/workload-resource-definition-sets', bodyRoute(registry, resourceDefinition, 'POST', set, canonicalSet), async (request, reply) => {
+    const inputs = (request.body as Record<string, unknown>[]).map((item) => checkedPayload(registry, resourceDefinition, item).object);
     const created = await store.createAll(resourceDefinition, inputs);
     return reply.code(201).send(envelope(resourceDefinition.name, created, { Page: 1, Size: created.length, TotalCount: created.length }, 201));
   });

@@ -1,142 +1,190 @@
-import type { Field } from '../model/fields.ts';
-import { commonFields, type Kind } from '../model/kind.ts';
+import type { ScalarField } from '../model/fields.ts';
+import type { Kind } from '../model/kind.ts';
 import type { Registry } from '../model/registry.ts';
+import { INTEGER_MAX, TEXT_PATTERN, TIME_PATTERN } from '../store/storable-values.ts';
+import { componentRef, inputSchemaName, kindSchemas, patchSchemaName, type Schema } from './kind-schemas.ts';
+import { IF_MATCH_PATTERN } from './payload.ts';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './query.ts';
 
-type Schema = Record<string, unknown>;
+const humanize = (name: string): string => name.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
 
-const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
-
-function fieldSchema(field: Field): Schema {
-  const described = field.description ? { description: field.description } : {};
-  if (field.kind === 'nested') return { type: 'array', items: ref(`${field.childKind}Input`), ...described };
-  if (field.kind === 'association') return { type: 'array', items: ref(field.childKind), readOnly: true, ...described };
-  const base: Schema = {
-    string: { type: 'string' },
-    integer: { type: 'integer', format: 'int64' },
-    boolean: { type: 'boolean' },
-    time: { type: 'string', format: 'date-time' },
-    json: {},
-  }[field.valueType];
-  return {
-    ...base,
-    ...described,
-    ...(field.oneOf && { enum: [...field.oneOf] }),
-    ...(field.default !== undefined && { default: field.default }),
-    ...(field.kind === 'scalar' && field.references && { description: `ID of a ${field.references}. ${field.description ?? ''}`.trim() }),
-    ...(field.encrypted && { 'x-encrypted': true, description: `${field.description ?? ''} Stored encrypted; returned as ciphertext.`.trim() }),
-    ...(field.transient && { writeOnly: true }),
-  };
-}
-
-function kindSchemas(kind: Kind): Record<string, Schema> {
-  const properties: Record<string, Schema> = {
-    ID: { type: 'integer', format: 'int64', readOnly: true },
-    CreatedAt: { type: 'string', format: 'date-time', readOnly: true },
-    UpdatedAt: { type: 'string', format: 'date-time', readOnly: true },
-  };
-  const input: Record<string, Schema> = {};
-  for (const [name, field] of Object.entries(kind.fields)) {
-    properties[kind.jsonKey(name)] = fieldSchema(field);
-    if (field.kind !== 'association') input[kind.jsonKey(name)] = fieldSchema(field);
+/** A query filter accepts what the field holds, as text (json fields are not filterable). */
+function filterSchema(field: ScalarField): Schema {
+  if (field.oneOf) return { type: 'string', enum: [...field.oneOf] };
+  switch (field.valueType) {
+    case 'integer':
+      return { type: 'integer', format: 'int64', minimum: field.references ? 1 : -INTEGER_MAX, maximum: INTEGER_MAX };
+    case 'boolean':
+      return { type: 'boolean' };
+    case 'time':
+      return { type: 'string', format: 'date-time', pattern: TIME_PATTERN };
+    default:
+      return { type: 'string', pattern: TEXT_PATTERN };
   }
-  properties.Version = { type: 'integer', readOnly: true, description: 'Optimistic-concurrency version; also the ETag.' };
-  const required = Object.entries(kind.fields).filter(([, f]) => f.required).map(([name]) => kind.jsonKey(name));
-  const writable = { ...input, Version: { type: 'integer', description: 'Expected current version (like If-Match).' } };
-  return {
-    [kind.name]: { type: 'object', description: kind.description, properties },
-    // POST and PUT: every required field.
-    [`${kind.name}Input`]: {
-      type: 'object',
-      description: `${kind.description} The API sets ${commonFields.join(', ')}; sending them is a 400.`,
-      properties: writable,
-      additionalProperties: false,
-      ...(required.length > 0 && { required }),
-    },
-    // PATCH: any subset; null clears an optional field.
-    [`${kind.name}Patch`]: {
-      type: 'object',
-      description: `Fields of ${kind.name} to change; null clears an optional field.`,
-      properties: writable,
-      additionalProperties: false,
-      minProperties: 1,
-    },
-  };
 }
 
-function envelopeOf(kind: string): Schema {
+function envelopeOf(kind: string, description = 'OK', links?: Schema): Schema {
   return {
-    description: 'OK',
+    description,
     content: {
       'application/json': {
         schema: {
           type: 'object',
-          properties: {
-            Meta: ref('Meta'),
-            Type: { type: 'string', const: kind },
-            Data: { type: 'array', items: ref(kind) },
-            Status: ref('Status'),
-          },
+          properties: { Meta: componentRef('Meta'), Type: { type: 'string', const: kind }, Data: { type: 'array', items: componentRef(kind) }, Status: componentRef('Status') },
+          required: ['Meta', 'Type', 'Data', 'Status'],
         },
       },
     },
+    ...(links && { links }),
   };
 }
 
-const errors: Record<string, Schema> = {
-  '400': { $ref: '#/components/responses/Error' },
-  '404': { $ref: '#/components/responses/Error' },
-  '409': { $ref: '#/components/responses/Error' },
-};
+const error = (description: string): Schema => ({ description, content: { 'application/json': { schema: componentRef('Error') } } });
 
-/** An OpenAPI 3.1 description of the v0 API, derived from the registry. */
-export function openApiDocument(registry: Registry, version: string): Schema {
-  const paths: Record<string, Schema> = {};
-  const schemas: Record<string, Schema> = {
-    Meta: { type: 'object', properties: { Page: { type: 'integer' }, Size: { type: 'integer' }, TotalCount: { type: 'integer' } } },
-    Status: { type: 'object', properties: { code: { type: 'integer' }, message: { type: 'string' }, error: { type: 'string' } } },
+/** What the server checks beyond the body's schema, kind by kind, for the 400 and 409 descriptions. */
+function writeRules(registry: Registry, kind: Kind): { badRequest: string; conflict: string } {
+  const references = Object.entries(kind.fields)
+    .filter(([, field]) => field.kind === 'scalar' && field.references)
+    .map(([name, field]) => `${kind.jsonKey(name)} (${(field as ScalarField).references})`);
+  const immutable = Object.entries(kind.fields).filter(([, field]) => field.immutable).map(([name]) => kind.jsonKey(name));
+  const children = Object.values(kind.fields).filter((field) => field.kind === 'nested').map((field) => field.childKind);
+  const badRequest = [
+    'The body does not match the schema (the message names the field).',
+    references.length > 0 && `An ID refers to no live object: ${references.join(', ')}.`,
+    immutable.length > 0 && `A change to ${immutable.join(', ')} once set.`,
+    kind.rules.validate && `A rule of ${kind.name} across its fields is broken (the message says which).`,
+    children.length > 0 && `A nested ${children.join(' or ')} breaks its own kind's rules.`,
+  ];
+  const unique = [
+    kind.uniqueName && `A live ${kind.name} already has this Name.`,
+    ...kind.uniqueTogether.map((fields) => `A live ${kind.name} already has these ${fields.join(', ')}.`),
+  ];
+  return {
+    badRequest: badRequest.filter(Boolean).join(' '),
+    conflict: [...unique.filter(Boolean), 'The object is at another Version than If-Match or the body named.'].join(' '),
   };
-  const idParameter = { name: 'id', in: 'path', required: true, schema: { type: 'integer', format: 'int64', minimum: 1 } };
-  const ifMatch = { name: 'If-Match', in: 'header', required: false, schema: { type: 'string' }, description: 'The ETag last seen; a stale one is a 409.' };
+}
+
+function deleteConflicts(registry: Registry, kind: Kind): string {
+  const blockers = registry.blockingReferencesTo(kind).map(({ kind: other, field }) => `${other.name}.${field}`);
+  return [
+    kind.controller && 'Deletion is already scheduled and its controller has not confirmed it yet.',
+    blockers.length > 0 && `Live objects still refer to it: ${blockers.join(', ')}.`,
+    'The object is at another Version than If-Match named.',
+  ]
+    .filter(Boolean)
+    .join(' ');
+}
+
+/** Follow-up operations on the object a POST created, for stateful testing and for readers. */
+function objectLinks(kind: Kind): Schema {
+  const id = { id: '$response.body#/Data/0/ID' };
+  return Object.fromEntries(
+    [`get${kind.name}`, `update${kind.name}`, `replace${kind.name}`, `delete${kind.name}`, `get${kind.name}Revisions`].map((operationId) => [
+      operationId,
+      { operationId, parameters: id },
+    ]),
+  );
+}
+
+/**
+ * An OpenAPI 3.1 description of the v0 API, derived from the registry. `schemas` are the very
+ * objects the request validator compiled (kind-schemas.ts).
+ */
+export function openApiDocument(registry: Registry, version: string, schemas: Record<string, Schema> = kindSchemas(registry)): Schema {
+  const paths: Record<string, Schema> = {};
+  const idParameter = { name: 'id', in: 'path', required: true, schema: { type: 'integer', format: 'int64', minimum: 1, maximum: INTEGER_MAX } };
+  const ifMatch = {
+    name: 'If-Match',
+    in: 'header',
+    required: false,
+    schema: { type: 'string', pattern: IF_MATCH_PATTERN },
+    description: 'The ETag last seen; a stale one is a 409.',
+  };
   const paging = [
-    { name: 'page', in: 'query', schema: { type: 'integer', minimum: 1, default: 1 } },
+    { name: 'page', in: 'query', schema: { type: 'integer', minimum: 1, maximum: INTEGER_MAX, default: 1 } },
     { name: 'size', in: 'query', schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE } },
   ];
+  const badId = 'The ID is not a positive integer below 2^53.';
 
-  for (const kind of registry.kinds) {
-    Object.assign(schemas, kindSchemas(kind));
-    if (!kind.routed) continue;
-    const body = { required: true, content: { 'application/json': { schema: ref(`${kind.name}Input`) } } };
-    const patchBody = { required: true, content: { 'application/json': { schema: ref(`${kind.name}Patch`) } } };
-    const filters = [...kind.queryKeys].map(([key, field]) => {
-      const spec = kind.fields[field];
-      const type = spec?.valueType === 'integer' ? 'integer' : spec?.valueType === 'boolean' ? 'boolean' : 'string';
-      return { name: key, in: 'query', required: false, schema: { type }, ...(key !== spec?.query && { deprecated: true }) };
+  for (const kind of registry.routed) {
+    const body = (name: string) => ({ required: true, content: { 'application/json': { schema: componentRef(name) } } });
+    const filters = [...kind.queryKeys].map(([key, name]) => {
+      const field = kind.fields[name] as ScalarField;
+      return { name: key, in: 'query', required: false, schema: filterSchema(field), ...(key !== field.query && { deprecated: true }) };
     });
     const tags = [kind.domain];
+    const rules = writeRules(registry, kind);
+    const notFound = error(`No live ${humanize(kind.name)} has this ID.`);
     paths[kind.path] = {
-      get: { operationId: `list${kind.name}s`, tags, summary: `List ${kind.name}s`, parameters: [...filters, ...paging], responses: { '200': envelopeOf(kind.name), '400': errors['400'] } },
-      post: { operationId: `create${kind.name}`, tags, summary: `Create a ${kind.name}`, requestBody: body, responses: { '201': envelopeOf(kind.name), ...errors } },
+      get: {
+        operationId: `list${kind.name}s`,
+        tags,
+        summary: `List ${kind.name}s`,
+        parameters: [...filters, ...paging],
+        responses: { '200': envelopeOf(kind.name), '400': error('A query parameter that is not one of these, given twice, or of the wrong type.') },
+      },
+      post: {
+        operationId: `create${kind.name}`,
+        tags,
+        summary: `Create a ${kind.name}`,
+        requestBody: body(inputSchemaName(kind)),
+        responses: { '201': envelopeOf(kind.name, 'Created', objectLinks(kind)), '400': error(rules.badRequest), '409': error(rules.conflict) },
+      },
     };
     paths[`${kind.path}/{id}`] = {
       parameters: [idParameter],
-      get: { operationId: `get${kind.name}`, tags, responses: { '200': envelopeOf(kind.name), ...errors } },
-      patch: { operationId: `update${kind.name}`, tags, parameters: [ifMatch], requestBody: patchBody, responses: { '200': envelopeOf(kind.name), ...errors } },
-      put: { operationId: `replace${kind.name}`, tags, parameters: [ifMatch], requestBody: body, responses: { '200': envelopeOf(kind.name), ...errors } },
+      get: { operationId: `get${kind.name}`, tags, responses: { '200': envelopeOf(kind.name), '400': error(badId), '404': notFound } },
+      patch: {
+        operationId: `update${kind.name}`,
+        tags,
+        parameters: [ifMatch],
+        requestBody: body(patchSchemaName(kind)),
+        responses: { '200': envelopeOf(kind.name), '400': error(`${badId} ${rules.badRequest} A required field set to null.`), '404': notFound, '409': error(rules.conflict) },
+      },
+      put: {
+        operationId: `replace${kind.name}`,
+        tags,
+        parameters: [ifMatch],
+        requestBody: body(inputSchemaName(kind)),
+        responses: { '200': envelopeOf(kind.name), '400': error(`${badId} ${rules.badRequest}`), '404': notFound, '409': error(rules.conflict) },
+      },
       delete: {
         operationId: `delete${kind.name}`,
         tags,
         parameters: [ifMatch],
         description: kind.controller ? 'Two-phase: the first DELETE schedules deletion; the object goes once its controller confirms.' : 'Deletes the object.',
-        responses: { '200': envelopeOf(kind.name), ...errors },
+        responses: { '200': envelopeOf(kind.name), '400': error(badId), '404': notFound, '409': error(deleteConflicts(registry, kind)) },
       },
     };
     paths[`${kind.path}/{id}/revisions`] = {
       parameters: [idParameter],
-      get: { operationId: `get${kind.name}Revisions`, tags, parameters: paging, summary: 'Every recorded change of the object', responses: { '200': { description: 'Revisions, oldest first' }, '404': errors['404'] } },
+      get: {
+        operationId: `get${kind.name}Revisions`,
+        tags,
+        parameters: paging,
+        summary: 'Every recorded change of the object',
+        responses: {
+          '200': {
+            description: 'Revisions, oldest first',
+            content: { 'application/json': { schema: { type: 'object', properties: { Meta: componentRef('Meta'), Type: { const: `${kind.name}Revision` }, Data: { type: 'array', items: componentRef('Revision') }, Status: componentRef('Status') } } } },
+          },
+          '400': error(badId),
+          '404': notFound,
+        },
+      },
     };
     paths[`/${kind.plural}/versions`] = {
-      get: { operationId: `get${kind.name}Versions`, tags, responses: { '200': { description: 'API versions of the kind' } } },
+      get: {
+        operationId: `get${kind.name}Versions`,
+        tags,
+        responses: {
+          '200': {
+            description: 'API versions of the kind',
+            content: { 'application/json': { schema: { type: 'object', properties: { API: { const: kind.name }, Versions: { type: 'array', items: { type: 'string' } } } } } },
+          },
+        },
+      },
     };
   }
   return {
@@ -144,9 +192,20 @@ export function openApiDocument(registry: Registry, version: string): Schema {
     info: { title: 'threeport API', version, description: 'Application orchestration control plane, wire-compatible with Threeport v0.' },
     paths,
     components: {
-      schemas,
-      responses: {
-        Error: { description: 'Error envelope', content: { 'application/json': { schema: { type: 'object', properties: { Meta: ref('Meta'), Type: { type: 'string' }, Data: { type: 'null' }, Status: ref('Status') } } } } },
+      schemas: {
+        ...schemas,
+        Meta: { type: 'object', properties: { Page: { type: 'integer' }, Size: { type: 'integer' }, TotalCount: { type: 'integer' } } },
+        Status: { type: 'object', properties: { code: { type: 'integer' }, message: { type: 'string' }, error: { type: 'string' } } },
+        Error: { type: 'object', properties: { Meta: componentRef('Meta'), Type: { type: 'string' }, Data: { type: 'null' }, Status: componentRef('Status') } },
+        Revision: {
+          type: 'object',
+          properties: {
+            Version: { type: 'integer' },
+            Operation: { type: 'string', description: 'Created, Updated, Replaced, DeletionScheduled or Deleted.' },
+            RecordedAt: { type: 'string', format: 'date-time' },
+            Object: { type: 'object', description: 'The object as it was after the change.' },
+          },
+        },
       },
     },
   };

@@ -2,14 +2,20 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { API_VERSION, type ApiObject, type Kind } from '../model/kind.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import { envelope } from './envelope.ts';
-import { checkPayload, parseId, parseIfMatch, type WriteMethod } from './payload.ts';
+import { inputSchemaName, patchSchemaName, validatorRef } from './kind-schemas.ts';
+import { bodyRoute, checkedPayload, parseId, parseIfMatch, type CheckedPayload } from './payload.ts';
 import { parsePaging, parseListQuery } from './query.ts';
 
 type IdRequest = FastifyRequest<{ Params: { id: string } }>;
 type Query = Record<string, string | string[] | undefined>;
 
-function sendOne(reply: FastifyReply, kind: Kind, object: ApiObject, code = 200): FastifyReply {
-  return reply.code(code).header('etag', `"${String(object.Version)}"`).send(envelope(kind.name, [object], undefined, code));
+/** Transient fields (SecretDefinition.Data) reach controllers only; no response carries them. */
+function publicObjects(kind: Kind): (object: ApiObject) => ApiObject {
+  const hidden = Object.entries(kind.fields)
+    .filter(([, field]) => field.kind === 'scalar' && field.transient)
+    .map(([name]) => kind.jsonKey(name));
+  if (hidden.length === 0) return (object) => object;
+  return (object) => Object.fromEntries(Object.entries(object).filter(([key]) => !hidden.includes(key))) as ApiObject;
 }
 
 /** The expected version: If-Match header, else a `Version` in the body. */
@@ -20,42 +26,46 @@ function expectedVersion(request: FastifyRequest, fromBody?: number): { expected
 
 /** The v0 CRUD routes of every routed kind, all from the registry. */
 export function registerKindRoutes(app: FastifyInstance, store: ObjectStore): void {
-  for (const kind of store.registry.routed) {
-    const write = (request: FastifyRequest, method: WriteMethod) => checkPayload(store.registry, kind, request.body, method);
+  const { registry } = store;
+  for (const kind of registry.routed) {
+    const shown = publicObjects(kind);
+    const sendOne = (reply: FastifyReply, object: ApiObject, code = 200): FastifyReply =>
+      reply.code(code).header('etag', `"${String(object.Version)}"`).send(envelope(kind.name, [shown(object)], undefined, code));
+    const payload = (request: FastifyRequest): CheckedPayload => checkedPayload(registry, kind, request.body as Record<string, unknown>);
+    const input = validatorRef(inputSchemaName(kind));
 
     app.get(`/${kind.plural}/versions`, async () => ({ API: kind.name, Versions: [API_VERSION] }));
 
     app.get(kind.path, async (request, reply) => {
       const query = parseListQuery(kind, request.query as Query);
       const { objects, total } = await store.list(kind, query);
-      return reply.send(envelope(kind.name, objects, { Page: query.page, Size: query.size, TotalCount: total }));
+      return reply.send(envelope(kind.name, objects.map(shown), { Page: query.page, Size: query.size, TotalCount: total }));
     });
 
-    app.post(kind.path, async (request, reply) => {
-      const { object } = write(request, 'POST');
-      return sendOne(reply, kind, await store.create(kind, object), 201);
+    app.post(kind.path, bodyRoute(registry, kind, 'POST', input), async (request, reply) => {
+      return sendOne(reply, await store.create(kind, payload(request).object), 201);
     });
 
     app.get(`${kind.path}/:id`, async (request: IdRequest, reply) => {
-      return sendOne(reply, kind, await store.mustGet(kind, parseId(request.params.id)));
+      return sendOne(reply, await store.mustGet(kind, parseId(request.params.id)));
     });
 
-    app.patch(`${kind.path}/:id`, async (request: IdRequest, reply) => {
-      const id = parseId(request.params.id);
-      const payload = write(request, 'PATCH');
-      return sendOne(reply, kind, await store.update(kind, id, payload.object, expectedVersion(request, payload.expectedVersion)));
+    app.patch(`${kind.path}/:id`, bodyRoute(registry, kind, 'PATCH', validatorRef(patchSchemaName(kind))), async (request, reply) => {
+      const id = parseId((request as IdRequest).params.id);
+      const { object, expectedVersion: fromBody } = payload(request);
+      return sendOne(reply, await store.update(kind, id, object, expectedVersion(request, fromBody)));
     });
 
-    app.put(`${kind.path}/:id`, async (request: IdRequest, reply) => {
-      const id = parseId(request.params.id);
-      const payload = write(request, 'PUT');
-      return sendOne(reply, kind, await store.replace(kind, id, payload.object, expectedVersion(request, payload.expectedVersion)));
+    app.put(`${kind.path}/:id`, bodyRoute(registry, kind, 'PUT', input), async (request, reply) => {
+      const id = parseId((request as IdRequest).params.id);
+      const { object, expectedVersion: fromBody } = payload(request);
+      return sendOne(reply, await store.replace(kind, id, object, expectedVersion(request, fromBody)));
     });
 
     app.delete(`${kind.path}/:id`, async (request: IdRequest, reply) => {
       const id = parseId(request.params.id);
       const { object } = await store.delete(kind, id, expectedVersion(request));
-      return sendOne(reply, kind, object);
+      return sendOne(reply, object);
     });
 
     app.get(`${kind.path}/:id/revisions`, async (request: IdRequest, reply) => {

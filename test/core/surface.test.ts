@@ -29,7 +29,13 @@ describe('the v0 surface', () => {
     for (const kind of registry.routed) {
       expect(Object.keys(paths[kind.path] ?? {}), kind.path).toEqual(['get', 'post']);
       expect(Object.keys(paths[`${kind.path}/{id}`] ?? {}), kind.path).toEqual(['parameters', 'get', 'patch', 'put', 'delete']);
-      for (const name of Object.keys(kind.fields)) expect(schemas[kind.name]?.properties, `${kind.name}.${name}`).toHaveProperty(kind.jsonKey(name));
+      for (const [name, field] of Object.entries(kind.fields)) {
+        // Responses carry stored fields only; clients write all but associations and the API's own fields.
+        const returned = field.kind === 'scalar' && !field.transient;
+        const writable = field.kind !== 'association' && field.owner !== 'server';
+        expect(kind.jsonKey(name) in (schemas[kind.name]?.properties ?? {}), `${kind.name}.${name} returned`).toBe(returned);
+        expect(kind.jsonKey(name) in (schemas[`${kind.name}Input`]?.properties ?? {}), `${kind.name}.${name} writable`).toBe(writable);
+      }
     }
     // Every $ref resolves.
     const refs = JSON.stringify(body).match(/#\/components\/(schemas|responses)\/[A-Za-z]+/g) ?? [];
