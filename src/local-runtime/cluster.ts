@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { LocalRuntimeError } from './errors.ts';
 import { typeScriptNode } from './node-runtime.ts';
+import { kwokStages } from './kwok/stages.ts';
 import { nodeResourceParameters } from './node-resources.ts';
 import { freePorts } from './ports.ts';
 import { isRunning } from './process-identity.ts';
@@ -148,7 +149,8 @@ async function kwokctlConfiguration(): Promise<string> {
     `  kubeControllerManagerPort: ${kubeControllerManagerPort}`,
     `  kubeSchedulerPort: ${kubeSchedulerPort}`,
     `  kwokControllerPort: ${kwokControllerPort}`,
-    '',
+    '---',
+    kwokStages(),
   ].join('\n');
 }
 
