@@ -54,6 +54,8 @@ describe('tptctl up --local-runtime', () => {
       const nodes = await kubeConfig.makeApiClient(CoreV1Api).listNode();
       const ready = nodes.items.filter((node) => node.status?.conditions?.some((condition) => condition.type === 'Ready' && condition.status === 'True'));
       expect(ready).toHaveLength(2);
+      // The same simulated nodes as the test bed's: a real node's resources.
+      for (const node of ready) expect(Object.keys(node.status?.allocatable ?? {})).toEqual(expect.arrayContaining(['ephemeral-storage', 'hugepages-2Mi']));
     } finally {
       await tptctl.run(['down', '--name', 'sim'], { timeoutMs: 120_000 });
     }
