@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { LocalRuntimeError } from './errors.ts';
 import { typeScriptNode } from './node-runtime.ts';
+import { clusterRecipe } from './cluster-recipe.ts';
 import { kwokStages } from './kwok/stages.ts';
 import { nodeResourceParameters } from './node-resources.ts';
 import { freePorts } from './ports.ts';
@@ -28,6 +29,8 @@ export interface LocalClusterOptions {
 
 export interface LocalCluster {
   name: string;
+  /** How it was made (cluster-recipe.ts). */
+  recipe: string;
   kubeconfigPath: string;
   context: string;
   server: string;
@@ -85,6 +88,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     const context = kubeConfig.getCurrentContext();
     return {
       name,
+      recipe: clusterRecipe(),
       kubeconfigPath,
       context,
       server: kubeConfig.getCurrentCluster()?.server ?? '',

@@ -10,6 +10,8 @@ export interface ClusterDescription {
   /** The API server's URL. */
   server: string;
   nodes: number;
+  /** How the cluster was made (local-runtime/cluster-recipe.ts); absent in older descriptions. */
+  recipe?: string;
 }
 
 export interface AwsDescription {

@@ -2,6 +2,7 @@ import { KubeConfig, VersionApi } from '@kubernetes/client-node';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { TestbedDescription } from './description.ts';
+import { clusterRecipe } from '../local-runtime/cluster-recipe.ts';
 import { messageOf } from '../local-runtime/errors.ts';
 import { probeMoto } from './peers/moto.ts';
 import { probePostgres } from './peers/postgres.ts';
@@ -12,13 +13,19 @@ export interface PeerHealth {
   peer: string;
   healthy: boolean;
   detail: string;
+  /** It serves, but was started by other code than this (a cluster made differently). */
+  stale?: true;
 }
+
+class StaleCluster extends Error {}
 
 async function probe(peer: string, check: () => Promise<string>): Promise<PeerHealth> {
   try {
     return { peer, healthy: true, detail: await check() };
   } catch (error) {
-    return { peer, healthy: false, detail: messageOf(error).split('\n')[0] ?? 'unhealthy' };
+    const health: PeerHealth = { peer, healthy: false, detail: messageOf(error).split('\n')[0] ?? 'unhealthy' };
+    if (error instanceof StaleCluster) health.stale = true;
+    return health;
   }
 }
 
@@ -49,6 +56,7 @@ export async function checkHealth(description: TestbedDescription): Promise<Peer
         const kubeConfig = new KubeConfig();
         kubeConfig.loadFromFile(cluster.kubeconfigPath);
         const version = await kubeConfig.makeApiClient(VersionApi).getCode();
+        if (cluster.recipe !== clusterRecipe()) throw new StaleCluster(`${cluster.server} was started by other test-bed code (its kwok stages or node resources differ from this code's)`);
         return `${cluster.server} (Kubernetes ${version.gitVersion}, context ${cluster.context})`;
       }),
     );

@@ -60,9 +60,12 @@ export async function up(requested: UpOptions = {}): Promise<TestbedDescription>
         report(`already up in ${options.dir}`);
         return existing;
       }
+      if (health.some((peer) => peer.stale)) {
+        throw new TestbedError(`the test bed in ${options.dir} was started by other test-bed code (its clusters are made differently); restart it: npm run testbed -- down${dirFlag(options.dir)}, then up`);
+      }
     }
     if (registry.list().some(isRunning)) {
-      throw new TestbedError(`a test bed is partly running in ${options.dir}; stop it first: npm run testbed -- down${options.dir === defaultInstanceDir ? '' : ` --dir ${options.dir}`}`);
+      throw new TestbedError(`a test bed is partly running in ${options.dir}; stop it first: npm run testbed -- down${dirFlag(options.dir)}`);
     }
     await registry.stopAll(); // strays of an earlier crash
     removePostgresData(options.dir);
@@ -115,7 +118,7 @@ async function startClusters(options: Required<UpOptions>, registry: ProcessRegi
     const cluster = await step(`cluster ${name} (${options.nodes} kwok nodes)`, () =>
       startLocalCluster({ name, dir: options.dir, nodes: options.nodes, tools, registry }),
     );
-    clusters.push({ name, kubeconfigPath: cluster.kubeconfigPath, context: cluster.context, server: cluster.server, nodes: options.nodes });
+    clusters.push({ name, kubeconfigPath: cluster.kubeconfigPath, context: cluster.context, server: cluster.server, nodes: options.nodes, recipe: cluster.recipe });
   }
   return clusters;
 }
@@ -146,6 +149,10 @@ function linkTools(instanceDir: string, tools: ToolPaths): string {
     if (path) symlinkSync(path, join(binDir, name));
   }
   return binDir;
+}
+
+function dirFlag(dir: string): string {
+  return dir === defaultInstanceDir ? '' : ` --dir ${dir}`;
 }
 
 function missingTool(name: string): never {

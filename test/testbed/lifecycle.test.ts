@@ -6,6 +6,7 @@ import { typeScriptNode } from '../../src/local-runtime/node-runtime.ts';
 import { repoRoot, stateRoot } from '../../src/testbed/paths.ts';
 import { isRunning, type ProcessIdentity } from '../../src/local-runtime/process-identity.ts';
 import { findMarkedProcesses } from '../../src/local-runtime/processes.ts';
+import { checkHealth } from '../../src/testbed/health.ts';
 import { down } from '../../src/testbed/testbed.ts';
 import { testbed } from '../support/peers.ts';
 import { eventually } from '../support/eventually.ts';
@@ -83,5 +84,14 @@ describe('test bed lifecycle', () => {
       const left = [...processes, ...findMarkedProcesses(dir)].filter(isRunning);
       return left.length === 0 || `still running: ${left.map((process) => process.pid).join(', ')}`;
     }, 10_000);
+  });
+
+  it('does not take clusters started by other test-bed code (other stages or nodes) for healthy ones', async () => {
+    const running = testbed();
+    expect((await checkHealth(running)).every((peer) => peer.healthy)).toBe(true);
+    const older = { ...running, clusters: running.clusters.map((cluster) => ({ ...cluster, recipe: 'made-by-older-code' })) };
+    const stale = (await checkHealth(older)).filter((peer) => !peer.healthy);
+    expect(stale.map((peer) => peer.peer)).toEqual(running.clusters.map((cluster) => `cluster ${cluster.name}`));
+    expect(stale.every((peer) => peer.stale && peer.detail.includes('started by other test-bed code'))).toBe(true);
   });
 });
