@@ -1,3 +1,4 @@
+import { isDeepStrictEqual as sameJson } from 'node:util';
 import { API_VERSION, type ApiObject, type Kind } from '../model/kind.ts';
 import type { InputOf, KindName, ObjectOf } from '../model/object-types.ts';
 import { registry as defaultRegistry, type Registry } from '../model/registry.ts';
@@ -45,17 +46,6 @@ interface EnvelopeBody {
 const PAGE = 1000;
 /** listAll refuses to gather more than this; page through with pages() instead. */
 export const LIST_ALL_LIMIT = 20_000;
-
-/** Deep equality of JSON values, key order aside (JSONB reorders keys). */
-function sameJson(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a)) return a.length === (b as unknown[]).length && a.every((value, index) => sameJson(value, (b as unknown[])[index]));
-  const keysA = Object.keys(a);
-  const keysB = Object.keys(b);
-  return keysA.length === keysB.length && keysA.every((key) => sameJson((a as ApiObject)[key], (b as ApiObject)[key]));
-}
 
 /** Typed access to one kind's routes. */
 export class KindClient<T extends ApiObject = ApiObject, I extends ApiObject = ApiObject> {

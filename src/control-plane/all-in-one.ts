@@ -1,7 +1,8 @@
 import { ApiClient } from '../client/api-client.ts';
 import { FieldCipher } from '../crypto/field-cipher.ts';
 import { ControllerManager } from '../controller/manager.ts';
-import { groupNames, reconcilersOf } from '../controllers/catalog.ts';
+import { groupNames, partsOfGroups } from '../controllers/catalog.ts';
+import { DEFAULT_AGENT_IMAGE } from './version.ts';
 import type { Logger } from '../log.ts';
 import { startApiServer, type RunningApiServer } from './api-server.ts';
 import type { ServerConfig } from './config.ts';
@@ -12,10 +13,12 @@ import type { ServerConfig } from './config.ts';
  */
 export async function startAllInOne(config: ServerConfig, logger: Logger): Promise<RunningApiServer> {
   const server = await startApiServer(config, logger);
+  const { reconcilers, runnables } = partsOfGroups(groupNames, { apiUrl: server.url, agentImage: process.env.THREEPORT_AGENT_IMAGE || DEFAULT_AGENT_IMAGE });
   const manager = new ControllerManager({
     bus: server.bus,
     client: new ApiClient({ baseUrl: server.url }),
-    reconcilers: reconcilersOf(groupNames),
+    reconcilers,
+    runnables,
     logger: logger.child({ component: 'controllers' }),
     processMetrics: false,
     cipher: FieldCipher.fromBase64(config.encryptionKey),

@@ -5,7 +5,8 @@ import { ApiClient } from '../client/api-client.ts';
 import { FieldCipher } from '../crypto/field-cipher.ts';
 import { ControllerManager } from '../controller/manager.ts';
 import { OptionsError } from '../controller/options.ts';
-import { groupNames, isGroupName, reconcilersOf } from '../controllers/catalog.ts';
+import { groupNames, isGroupName, partsOfGroups } from '../controllers/catalog.ts';
+import { DEFAULT_AGENT_IMAGE } from './version.ts';
 import { logLevels, type LogLevel, type Logger } from '../log.ts';
 import type { ControllerGroupName } from '../model/controller-groups.ts';
 import { registry } from '../model/registry.ts';
@@ -21,6 +22,8 @@ export interface ControllerConfig {
   logLevel: LogLevel;
   /** The control plane's key, to decrypt runtime credentials and account keys. */
   encryptionKey?: string;
+  /** Image of the agent installed into clusters that can run it. */
+  agentImage: string;
 }
 
 export interface ControllerFlags {
@@ -30,6 +33,7 @@ export interface ControllerFlags {
   metricsListen?: string;
   logLevel?: string;
   encryptionKey?: string;
+  agentImage?: string;
 }
 
 
@@ -69,6 +73,7 @@ export function resolveControllerConfig(groups: string[], flags: ControllerFlags
   return {
     groups: selected as ControllerGroupName[],
     ...(encryptionKey && { encryptionKey }),
+    agentImage: flags.agentImage ?? env.THREEPORT_AGENT_IMAGE ?? DEFAULT_AGENT_IMAGE,
     apiUrl,
     natsUrl,
     ...(concurrency !== undefined && { concurrency }),
@@ -84,7 +89,7 @@ export interface RunningControllers {
 
 /** Starts the given controller groups on NATS, talking to the API at `apiUrl`. */
 export async function startControllers(config: ControllerConfig, logger: Logger): Promise<RunningControllers> {
-  const reconcilers = reconcilersOf(config.groups);
+  const { reconcilers, runnables } = partsOfGroups(config.groups, { apiUrl: config.apiUrl, agentImage: config.agentImage });
   if (reconcilers.length === 0) logger.warn({ groups: config.groups }, 'these controller groups have no reconcilers yet; only metrics are served');
   const bus = new NatsBus({ url: config.natsUrl, logger, streams: streamConfigs(registry) });
   try {
@@ -92,6 +97,7 @@ export async function startControllers(config: ControllerConfig, logger: Logger)
       bus,
       client: new ApiClient({ baseUrl: config.apiUrl }),
       reconcilers,
+      runnables,
       logger,
       runtime: config.concurrency === undefined ? {} : { concurrency: config.concurrency },
       processMetrics: true,

@@ -312,7 +312,8 @@ export class DeliveryProcessor {
     const { options, logger, kind } = this.#o;
     const terminal = failureKind(error) === 'terminal';
     const attempt = lease.attempt + 1;
-    const delayMs = Math.max(backoffDelay(attempt, options.backoff), retryAfterOf(error) ?? 0);
+    const backoff = { ...options.backoff, maxMs: Math.min(options.backoff.maxMs, this.#o.reconciler.maxRetryDelayMs ?? Infinity) };
+    const delayMs = Math.max(backoffDelay(attempt, { ...backoff, initialMs: Math.min(backoff.initialMs, backoff.maxMs) }), retryAfterOf(error) ?? 0);
     const message = errorMessage(error, secrets);
     logger[terminal ? 'error' : 'warn'](
       { id: hint.id, operation, attempt, ...(!terminal && { retryInMs: delayMs }), err: { message } },

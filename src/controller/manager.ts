@@ -11,6 +11,8 @@ import { ControllerMetrics } from './metrics.ts';
 import { ObjectLocks } from './object-locks.ts';
 import { compileRuntimeOptions, OptionsError, type CompiledRuntimeOptions, type RuntimeOptions } from './options.ts';
 import { reconcilerName, type Reconciler } from './reconciler.ts';
+import type { Runnable } from './runnable.ts';
+import { controllerGroups } from '../model/controller-groups.ts';
 import { Resync, type ResyncTarget } from './resync.ts';
 import { ReconcilerWorker } from './worker.ts';
 
@@ -28,6 +30,8 @@ export interface ControllerManagerOptions {
   registry?: Registry;
   /** Decrypts encrypted fields for reconcilers (runtime credentials, account keys). */
   cipher?: FieldCipher;
+  /** What the groups run beside their reconcilers. */
+  runnables?: readonly Runnable[];
 }
 
 type State = 'created' | 'running' | 'stopping' | 'stopped';
@@ -46,6 +50,7 @@ export class ControllerManager {
   readonly #abort = new AbortController();
   readonly #workers: ReconcilerWorker[] = [];
   readonly #consumers: WorkQueueConsumer[] = [];
+  readonly #runnables: Promise<void>[] = [];
   #resync: Resync | undefined;
   #server: Server | undefined;
   #state: State = 'created';
@@ -117,6 +122,22 @@ export class ControllerManager {
     }
     this.#resync = new Resync({ client, bus, targets, intervalMs: this.options.resyncIntervalMs, logger: logger.child({ component: 'resync' }) });
     this.#resync.start();
+    for (const runnable of this.#o.runnables ?? []) {
+      const group = controllerGroups[runnable.group];
+      const runnableLogger = logger.child({ component: runnable.name });
+      const running = runnable
+        .run({
+          client,
+          cipher: this.#o.cipher,
+          logger: runnableLogger,
+          signal: this.#abort.signal,
+          ownerId: this.id,
+          lockTtlMs: this.options.lockTtlMs,
+          lockStore: () => bus.keyValue(group.lockBucket, `contains locks on ${group.name} objects`),
+        })
+        .catch((error: unknown) => runnableLogger.error({ err: error }, 'stopped with an error'));
+      this.#runnables.push(running);
+    }
     if (this.#o.metricsListen) await this.#serveMetrics(this.#o.metricsListen);
   }
 
@@ -148,6 +169,7 @@ export class ControllerManager {
       await Promise.all(this.#workers.map((worker) => worker.stop(Math.min(5000, shutdownGraceMs || 5000))));
     }
     this.#abort.abort();
+    await Promise.all(this.#runnables);
     await new Promise<void>((resolve) => (this.#server ? this.#server.close(() => resolve()) : resolve()));
     this.#state = 'stopped';
   }

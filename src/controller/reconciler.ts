@@ -73,6 +73,8 @@ interface ReconcilerBase {
   name?: string;
   /** A reconcile running longer is aborted (its signal fires) and retried with backoff. @default 300000 */
   timeoutMs?: number;
+  /** Caps the backoff between retries of this kind (e.g. a cluster that comes back should be seen soon). */
+  maxRetryDelayMs?: number;
   /** The domain condition whose Reason is the object's Status word when it is reconciled (e.g. Healthy). */
   statusCondition?: string;
   /**

@@ -1,26 +1,58 @@
 import type { Reconciler } from '../controller/reconciler.ts';
+import type { Runnable } from '../controller/runnable.ts';
 import { controllerGroups, type ControllerGroupName } from '../model/controller-groups.ts';
+import { agentSupervisor } from './kubernetes-runtime/agent-supervisor.ts';
+import { runtimeDefinitionReconciler } from './kubernetes-runtime/runtime-definition.ts';
+import { runtimeInstanceReconciler } from './kubernetes-runtime/runtime-instance.ts';
+import { workloadDefinitionReconciler } from './workload/workload-definition.ts';
+import { workloadInstanceReconciler } from './workload/workload-instance.ts';
+
+/** What a control plane's controllers are told about where they run. */
+export interface ControllerSettings {
+  /** The API URL, as agents in clusters would reach it. */
+  apiUrl: string;
+  /** Image of the in-cluster agent. */
+  agentImage: string;
+  /** How often workload instances are re-verified against their clusters (drift). @default 60000 */
+  driftIntervalMs?: number;
+  /** How often runtimes are checked. @default 30000 */
+  runtimeCheckIntervalMs?: number;
+  /** The control-plane agents' batching interval. */
+  agentFlushIntervalMs?: number;
+}
+
+export interface ControllerGroupParts {
+  reconcilers: Reconciler[];
+  runnables: Runnable[];
+}
 
 /**
- * The reconcilers of each controller group. Each domain's folder (src/controllers/<group>/) adds
- * its reconcilers here as they are written; a group without any runs no consumers.
+ * The reconcilers (and what else runs beside them) of each controller group. Each domain's folder
+ * (src/controllers/<group>/) adds its parts here as they are written; a group without any runs no
+ * consumers.
  */
-const reconcilers: Readonly<Record<ControllerGroupName, readonly Reconciler[]>> = {
-  workload: [],
-  'helm-workload': [],
-  'kubernetes-runtime': [],
-  aws: [],
-  gateway: [],
-  terraform: [],
-  observability: [],
-  secret: [],
-  'control-plane': [],
-};
+function partsOf(group: ControllerGroupName, settings: ControllerSettings): ControllerGroupParts {
+  switch (group) {
+    case 'workload':
+      return { reconcilers: [workloadDefinitionReconciler(), workloadInstanceReconciler({ ...(settings.driftIntervalMs !== undefined && { driftIntervalMs: settings.driftIntervalMs }) })] as Reconciler[], runnables: [] };
+    case 'kubernetes-runtime':
+      return {
+        reconcilers: [
+          runtimeDefinitionReconciler(),
+          runtimeInstanceReconciler({ apiUrl: settings.apiUrl, agentImage: settings.agentImage, ...(settings.runtimeCheckIntervalMs !== undefined && { checkIntervalMs: settings.runtimeCheckIntervalMs }) }),
+        ] as Reconciler[],
+        runnables: [agentSupervisor({ ...(settings.agentFlushIntervalMs !== undefined && { flushIntervalMs: settings.agentFlushIntervalMs }) })],
+      };
+    default:
+      return { reconcilers: [], runnables: [] };
+  }
+}
 
 export const groupNames = Object.keys(controllerGroups) as ControllerGroupName[];
 
 export const isGroupName = (name: string): name is ControllerGroupName => name in controllerGroups;
 
-export function reconcilersOf(groups: readonly ControllerGroupName[]): Reconciler[] {
-  return groups.flatMap((group) => reconcilers[group]);
+export function partsOfGroups(groups: readonly ControllerGroupName[], settings: ControllerSettings): ControllerGroupParts {
+  const parts = groups.map((group) => partsOf(group, settings));
+  return { reconcilers: parts.flatMap((part) => part.reconcilers), runnables: parts.flatMap((part) => part.runnables) };
 }

@@ -7,6 +7,7 @@
  * Our additions ride beside the original's keys, which its controllers ignore: `Requested` marks a
  * reconcile someone asked for (the object may already be Reconciled), with the reason why.
  */
+import { createHash } from 'node:crypto';
 import { API_VERSION, type ApiObject, type Kind } from './kind.ts';
 
 export type NotificationOperation = 'Created' | 'Updated' | 'Deleted';
@@ -36,12 +37,14 @@ export function writeNotification(kind: Kind, operation: NotificationOperation, 
 
 /**
  * A request to reconcile an object whatever its state (drift seen by an agent, a related object
- * changed). Requests for one object within the same second share a message ID, so a burst is one.
+ * changed). The same request (same object, same reason) within one second is one message; requests
+ * for other reasons are not folded into it, since each may come after a change the other missed.
  */
 export function requestNotification(kind: Kind, id: number, reason: string, now = new Date()): Notification {
+  const cause = createHash('sha1').update(reason).digest('base64url').slice(0, 12);
   return {
     subject: subjectOf(kind, 'Updated'),
-    messageId: `request.${kind.name}.${id}.${Math.floor(now.getTime() / 1000)}`,
+    messageId: `request.${kind.name}.${id}.${cause}.${Math.floor(now.getTime() / 1000)}`,
     payload: encode('Updated', { ID: id }, now, { Requested: reason || 'requested' }),
   };
 }

@@ -1,8 +1,9 @@
 /**
  * Registers the Kubernetes cluster a kubeconfig points at as the control plane's default runtime,
  * as the original's `tptctl up` registered its kind cluster (reference §1.2 step 8): a
- * KubernetesRuntimeDefinition and Instance named `threeport-<name>`, with the connection details,
- * Reconciled (nothing to provision) and DefaultRuntime.
+ * KubernetesRuntimeDefinition and Instance named `threeport-<name>`, with the connection details
+ * and DefaultRuntime. Not marked Reconciled as the original did: the runtime controller checks
+ * the cluster and installs threeport's components into it.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -69,7 +70,7 @@ async function upsert(client: ApiClient, kind: string, object: ApiObject): Promi
 
 export async function registerRuntime(client: ApiClient, controlPlaneName: string, connection: ClusterConnection): Promise<string> {
   const name = `threeport-${controlPlaneName}`;
-  const definition = await upsert(client, 'KubernetesRuntimeDefinition', { Name: name, InfraProvider: 'kind', Reconciled: true });
+  const definition = await upsert(client, 'KubernetesRuntimeDefinition', { Name: name, InfraProvider: 'kind' });
   const { context: _context, ...details } = connection;
   await upsert(client, 'KubernetesRuntimeInstance', {
     Name: name,
@@ -77,7 +78,6 @@ export async function registerRuntime(client: ApiClient, controlPlaneName: strin
     Location: 'Local',
     DefaultRuntime: true,
     ThreeportControlPlaneHost: true,
-    Reconciled: true,
     ...details,
   });
   return name;

@@ -75,6 +75,9 @@ export const WorkloadResourceInstance = defineKind({
     RuntimeDefinition: json({ owner: 'controller', description: 'The resource as stored by the Kubernetes API.' }),
     Events: nested('WorkloadEvent', 'WorkloadResourceInstanceID'),
     ScheduledForDeletion: time({ description: 'Another controller asks for this resource to be removed.' }),
+    WorkloadResourceDefinitionID: ref('WorkloadResourceDefinition', {
+      description: 'The manifest of the definition it comes from; absent for resources threeport or other controllers add (the managed namespace, a gateway route).',
+    }),
     ResourceKey: resourceKey,
   },
   rules: { derive: deriveResourceKey },

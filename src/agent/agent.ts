@@ -1,0 +1,282 @@
+/**
+ * The agent: reports what happens in a cluster to the API. It watches the ThreeportWorkloads of
+ * its control plane, the resources they list (one watch per kind, not one per resource), their
+ * Pods and ReplicaSets, and the cluster's Events (one watch), and reports:
+ * - each resource's live object and last operation into its WorkloadResourceInstance;
+ * - events about any of them as WorkloadEvents, one per event UID;
+ * - each instance's health (the Healthy condition and its Status line);
+ * - a request to reconcile an instance when someone else changed or deleted one of its resources.
+ * The same code runs in the cluster (`threeport agent` in a Deployment), as a process of its own,
+ * or inside the control plane for clusters where it can't run.
+ */
+import type { ApiClient } from '../client/api-client.ts';
+import type { Logger } from '../log.ts';
+import type { Manifest } from '../model/manifest.ts';
+import { describeResource, labels, Reflector, type KubernetesClient, type ReflectorEventType } from '../platform/kubernetes/index.ts';
+import { changedByOthers } from './external-writes.ts';
+import { instanceHealth } from './instance-health.ts';
+import { Reporter, type EventReport } from './reporter.ts';
+import { CONTROL_PLANE_LABEL, THREEPORT_WORKLOAD_API_VERSION, THREEPORT_WORKLOAD_KIND, type WorkloadType } from './threeport-workload.ts';
+import { instanceKeyOf, resourceIdOf, WatchPlan, type InstanceKey, type ResourceId, type WatchedEntry } from './watch-plan.ts';
+
+export interface AgentOptions {
+  api: ApiClient;
+  cluster: KubernetesClient;
+  /** Only this control plane's ThreeportWorkloads and resources are reported. */
+  controlPlaneId: string;
+  logger: Logger;
+  /** How long changes are gathered before they are sent. @default 500 */
+  flushIntervalMs?: number;
+  /** Most API requests per second. @default 100 */
+  maxRequestsPerSecond?: number;
+}
+
+/** What an event's involved object belongs to. */
+interface Owner {
+  instance: InstanceKey;
+  resourceInstanceId?: number;
+}
+
+const UNMATCHED_EVENT_TTL_MS = 120_000;
+const MAX_UNMATCHED_EVENTS = 5000;
+
+export class Agent {
+  readonly #o: AgentOptions;
+  readonly #plan = new WatchPlan();
+  readonly #reporter: Reporter;
+  /** A reflector per watched kind, with the controller that stops it. */
+  readonly #kinds = new Map<string, { reflector: Reflector; stop: AbortController; done: Promise<void> }>();
+  /** Live objects of watched resources, as last seen. */
+  readonly #live = new Map<ResourceId, Manifest>();
+  readonly #owners = new Map<string, Owner>();
+  readonly #unmatched = new Map<string, { event: Manifest; at: number }>();
+  #signal: AbortSignal | undefined;
+  #workloadsSynced = false;
+
+  constructor(options: AgentOptions) {
+    this.#o = options;
+    this.#reporter = new Reporter({
+      api: options.api,
+      logger: options.logger,
+      ...(options.flushIntervalMs !== undefined && { flushIntervalMs: options.flushIntervalMs }),
+      ...(options.maxRequestsPerSecond !== undefined && { maxRequestsPerSecond: options.maxRequestsPerSecond }),
+    });
+  }
+
+  /** What it sent so far. */
+  get sent(): Reporter['sent'] {
+    return this.#reporter.sent;
+  }
+
+  /** Runs until `signal` aborts, then sends what it still holds. */
+  async run(signal: AbortSignal): Promise<void> {
+    this.#signal = signal;
+    const selector = `${CONTROL_PLANE_LABEL}=${this.#o.controlPlaneId}`;
+    const logger = this.#o.logger;
+    const workloads = new Reflector(this.#o.cluster, {
+      apiVersion: THREEPORT_WORKLOAD_API_VERSION,
+      kind: THREEPORT_WORKLOAD_KIND,
+      labelSelector: selector,
+      logger,
+      onEvent: (type, object) => this.#onWorkload(type, object),
+      onSynced: () => {
+        this.#workloadsSynced = true;
+        this.#reportAllHealth();
+      },
+    });
+    const pods = new Reflector(this.#o.cluster, { apiVersion: 'v1', kind: 'Pod', labelSelector: selector, logger, onEvent: (type, object) => this.#onPodOrReplicaSet(type, object) });
+    const replicaSets = new Reflector(this.#o.cluster, { apiVersion: 'apps/v1', kind: 'ReplicaSet', labelSelector: selector, logger, onEvent: (type, object) => this.#onPodOrReplicaSet(type, object) });
+    const events = new Reflector(this.#o.cluster, { apiVersion: 'v1', kind: 'Event', logger, onEvent: (type, object) => this.#onEvent(type, object) });
+    logger.info({ cluster: this.#o.cluster.server }, 'agent watching the cluster');
+    await Promise.all([
+      workloads.run(signal),
+      pods.run(signal),
+      replicaSets.run(signal),
+      events.run(signal),
+      this.#reporter.run(signal),
+      this.#sweepUnmatched(signal),
+    ]);
+    await Promise.all([...this.#kinds.values()].map((watch) => watch.done));
+    logger.info('agent stopped');
+  }
+
+  /** Sends what is waiting now (tests, shutdown). */
+  flush(): Promise<void> {
+    return this.#reporter.flush();
+  }
+
+  // ── ThreeportWorkloads: what to watch ────────────────────────────────────────────────────────
+
+  #onWorkload(type: ReflectorEventType, workload: Manifest): void {
+    const key = this.#plan.instanceOfWorkload(workload);
+    if (!key) return;
+    if (type === 'DELETED') {
+      for (const entry of this.#plan.remove(key)) this.#forgetResource(entry);
+    } else {
+      for (const entry of this.#plan.set(workload)) this.#forgetResource(entry);
+      // Resources already seen by a kind's watch are reported at once under their (new) records.
+      for (const entry of this.#plan.instance(key)?.resources ?? []) {
+        const live = this.#kinds.get(`${entry.apiVersion}/${entry.kind}`)?.reflector.objects.get(`${entry.namespace ?? ''}/${entry.name}`);
+        if (live) this.#track(entry, live, 'ADDED');
+      }
+      this.#reportHealth(key);
+    }
+    this.#watchKinds();
+  }
+
+  /** Starts a watch for each kind the plan lists and stops those it no longer lists. */
+  #watchKinds(): void {
+    const signal = this.#signal;
+    if (!signal || signal.aborted) return;
+    const wanted = this.#plan.kinds();
+    for (const [id, watch] of this.#kinds) {
+      if (wanted.has(id)) continue;
+      watch.stop.abort();
+      this.#kinds.delete(id);
+    }
+    for (const [id, { apiVersion, kind }] of wanted) {
+      if (this.#kinds.has(id)) continue;
+      const stop = new AbortController();
+      const reflector = new Reflector(this.#o.cluster, {
+        apiVersion,
+        kind,
+        labelSelector: `${CONTROL_PLANE_LABEL}=${this.#o.controlPlaneId}`,
+        logger: this.#o.logger,
+        onEvent: (type, object) => this.#onResource(type, object),
+        onSynced: () => this.#reportAllHealth(),
+      });
+      const done = reflector.run(AbortSignal.any([signal, stop.signal]));
+      this.#kinds.set(id, { reflector, stop, done });
+    }
+  }
+
+  // ── the resources themselves ────────────────────────────────────────────────────────────────
+
+  #onResource(type: ReflectorEventType, object: Manifest): void {
+    const entry = this.#plan.entry(resourceIdOf(object));
+    if (!entry) return;
+    const previous = this.#live.get(entry.resourceId);
+    if (type === 'DELETED') {
+      this.#live.delete(entry.resourceId);
+      this.#reporter.resource(entry.resourceInstanceId, object, 'DELETED');
+      this.#requestReconcile(entry, `${describeResource(object)} was deleted from the cluster`);
+    } else {
+      this.#track(entry, object, type);
+      if (type === 'MODIFIED' && changedByOthers(previous, object)) {
+        this.#requestReconcile(entry, `${describeResource(object)} was changed in the cluster by ${latestForeignManager(object)}`);
+      }
+    }
+    this.#reportHealth(entry.instance);
+  }
+
+  #track(entry: WatchedEntry, object: Manifest, operation: string): void {
+    this.#live.set(entry.resourceId, object);
+    if (object.metadata.uid) this.#own(object.metadata.uid, { instance: entry.instance, resourceInstanceId: entry.resourceInstanceId });
+    this.#reporter.resource(entry.resourceInstanceId, object, operation);
+  }
+
+  #forgetResource(entry: WatchedEntry): void {
+    const live = this.#live.get(entry.resourceId);
+    this.#live.delete(entry.resourceId);
+    if (live?.metadata.uid) this.#owners.delete(live.metadata.uid);
+  }
+
+  #onPodOrReplicaSet(type: ReflectorEventType, object: Manifest): void {
+    const uid = object.metadata.uid;
+    if (!uid) return;
+    if (type === 'DELETED') {
+      // Its events may still arrive; the owner is forgotten when they stop mattering (sweep).
+      return;
+    }
+    const instance = instanceOfLabels(object.metadata.labels ?? {});
+    if (instance) this.#own(uid, { instance });
+  }
+
+  #own(uid: string, owner: Owner): void {
+    this.#owners.set(uid, owner);
+    const waiting = this.#unmatched.get(uid);
+    if (waiting) {
+      this.#unmatched.delete(uid);
+      this.#reportEvent(waiting.event, owner);
+    }
+  }
+
+  // ── events ─────────────────────────────────────────────────────────────────────────────────
+
+  #onEvent(type: ReflectorEventType, event: Manifest): void {
+    if (type === 'DELETED') return; // Kubernetes expires events; the report stays
+    const uid = (event.involvedObject as { uid?: string } | undefined)?.uid;
+    if (!uid) return;
+    const owner = this.#owners.get(uid);
+    if (owner) this.#reportEvent(event, owner);
+    else {
+      // Its object may not be known yet (a pod's events can come before the pod's watch tells of it).
+      this.#unmatched.set(uid, { event, at: Date.now() });
+      if (this.#unmatched.size > MAX_UNMATCHED_EVENTS) this.#unmatched.delete(this.#unmatched.keys().next().value!);
+    }
+  }
+
+  #reportEvent(event: Manifest, owner: Owner): void {
+    const [type, id] = owner.instance.split('/') as [WorkloadType, string];
+    const report: EventReport = {
+      uid: event.metadata.uid ?? '',
+      type: String(event.type ?? 'Normal'),
+      reason: String(event.reason ?? ''),
+      message: String(event.message ?? ''),
+      timestamp: new Date(String(event.lastTimestamp ?? event.eventTime ?? event.firstTimestamp ?? event.metadata.creationTimestamp ?? Date.now())).toISOString(),
+      count: typeof event.count === 'number' ? event.count : 1,
+      instance: { type, id: Number(id) },
+      ...(owner.resourceInstanceId && { resourceInstanceId: owner.resourceInstanceId }),
+    };
+    if (report.uid) this.#reporter.event(report);
+  }
+
+  async #sweepUnmatched(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 30_000);
+        signal.addEventListener('abort', () => {
+          clearTimeout(timer);
+          resolve();
+        }, { once: true });
+      });
+      const horizon = Date.now() - UNMATCHED_EVENT_TTL_MS;
+      for (const [uid, waiting] of this.#unmatched) if (waiting.at < horizon) this.#unmatched.delete(uid);
+    }
+  }
+
+  // ── health and drift ───────────────────────────────────────────────────────────────────────
+
+  #reportHealth(key: InstanceKey): void {
+    const instance = this.#plan.instance(key);
+    // Before every kind's watch has listed, a resource not seen yet is unknown, not missing.
+    if (!instance || !this.#workloadsSynced || !instance.resources.every((entry) => this.#kinds.get(`${entry.apiVersion}/${entry.kind}`)?.reflector.synced)) return;
+    const condition = instanceHealth(instance.resources, (entry) => this.#live.get(entry.resourceId));
+    this.#reporter.health(key, instance.type, instance.id, condition);
+  }
+
+  #reportAllHealth(): void {
+    for (const key of this.#plan.instanceKeys()) this.#reportHealth(key);
+  }
+
+  #requestReconcile(entry: WatchedEntry, reason: string): void {
+    const instance = this.#plan.instance(entry.instance);
+    if (!instance) return;
+    this.#o.logger.info({ instance: entry.instance, reason }, 'asking for a reconcile');
+    this.#reporter.requestReconcile(entry.instance, instance.type, instance.id, reason);
+  }
+}
+
+function instanceOfLabels(objectLabels: Record<string, string>): InstanceKey | undefined {
+  const workload = Number(objectLabels[labels.WORKLOAD_INSTANCE]);
+  if (workload > 0) return instanceKeyOf('WorkloadInstance', workload);
+  const helm = Number(objectLabels[labels.HELM_WORKLOAD_INSTANCE]);
+  if (helm > 0) return instanceKeyOf('HelmWorkloadInstance', helm);
+  return undefined;
+}
+
+function latestForeignManager(object: Manifest): string {
+  const entries = (object.metadata.managedFields ?? []) as { manager?: string; time?: string; subresource?: string }[];
+  const foreign = entries.filter((entry) => entry.manager !== 'threeport' && entry.subresource !== 'status').sort((a, b) => String(b.time).localeCompare(String(a.time)));
+  return foreign[0]?.manager ?? 'another client';
+}

@@ -1,0 +1,243 @@
+/**
+ * What the agent sends to the API, batched and rate limited: the latest live state of each
+ * resource (older states of the same resource are dropped), Kubernetes events (one WorkloadEvent
+ * per event UID, updated when the event repeats — never duplicated, also across agent restarts),
+ * instance health, and requests to reconcile. Failed sends are kept and retried with the next batch.
+ */
+import { isDuplicate, isNotFound, isStaleVersion, type ApiClient } from '../client/api-client.ts';
+import { mapConcurrently } from '../concurrency.ts';
+import type { Logger } from '../log.ts';
+import { conditionsOf, statusLine, withCondition, type ConditionUpdate } from '../model/conditions.ts';
+import type { ApiObject } from '../model/kind.ts';
+import type { Manifest } from '../model/manifest.ts';
+import { HEALTHY } from './instance-health.ts';
+import type { InstanceKey } from './watch-plan.ts';
+
+export interface ReporterOptions {
+  api: ApiClient;
+  logger: Logger;
+  /** How long changes are gathered before they are sent. @default 500 */
+  flushIntervalMs?: number;
+  /** Most API requests per second. @default 100 */
+  maxRequestsPerSecond?: number;
+  /** API requests at once. @default 8 */
+  concurrency?: number;
+}
+
+export interface EventReport {
+  uid: string;
+  type: string;
+  reason: string;
+  message: string;
+  timestamp: string;
+  count: number;
+  /** Which instance, and which of its resources (absent for Pods and ReplicaSets). */
+  instance: { type: 'WorkloadInstance' | 'HelmWorkloadInstance'; id: number };
+  resourceInstanceId?: number;
+}
+
+interface KnownEvent {
+  id: number;
+  count: number;
+  message: string;
+  timestamp: string;
+}
+
+/** A live object as reported: without managed fields and the last-applied annotation (large, and not status). */
+function reportable(object: Manifest): Manifest {
+  const { managedFields: _managed, ...metadata } = object.metadata;
+  const annotations = metadata.annotations && { ...metadata.annotations };
+  if (annotations) delete annotations['kubectl.kubernetes.io/last-applied-configuration'];
+  return { ...object, metadata: { ...metadata, ...(annotations && { annotations }) } };
+}
+
+export class Reporter {
+  readonly #o: ReporterOptions;
+  readonly #resources = new Map<number, { live: Manifest; operation: string }>();
+  readonly #events = new Map<string, EventReport>();
+  readonly #health = new Map<InstanceKey, { kind: string; id: number; condition: ConditionUpdate }>();
+  readonly #requests = new Map<InstanceKey, { kind: string; id: number; reason: string }>();
+  /** WorkloadEvents already stored, by event UID, learned per instance. */
+  readonly #knownEvents = new Map<string, KnownEvent>();
+  readonly #eventsLoaded = new Set<InstanceKey>();
+  readonly #bucket: { tokens: number; at: number };
+  #wake: (() => void) | undefined;
+  /** Reports sent, for the agent's metrics and tests. */
+  readonly sent = { resources: 0, events: 0, health: 0, requests: 0, failures: 0 };
+
+  constructor(options: ReporterOptions) {
+    this.#o = options;
+    this.#bucket = { tokens: options.maxRequestsPerSecond ?? 100, at: Date.now() };
+  }
+
+  resource(resourceInstanceId: number, live: Manifest, operation: string): void {
+    if (resourceInstanceId <= 0) return;
+    this.#resources.set(resourceInstanceId, { live: reportable(live), operation });
+    this.#kick();
+  }
+
+  event(report: EventReport): void {
+    this.#events.set(report.uid, report);
+    this.#kick();
+  }
+
+  health(instance: InstanceKey, kind: string, id: number, condition: ConditionUpdate): void {
+    this.#health.set(instance, { kind, id, condition });
+    this.#kick();
+  }
+
+  requestReconcile(instance: InstanceKey, kind: string, id: number, reason: string): void {
+    this.#requests.set(instance, { kind, id, reason });
+    this.#kick();
+  }
+
+  /** Changes waiting to be sent. */
+  get pending(): number {
+    return this.#resources.size + this.#events.size + this.#health.size + this.#requests.size;
+  }
+
+  /** Sends batches until `signal` aborts; then one last batch. */
+  async run(signal: AbortSignal): Promise<void> {
+    const interval = this.#o.flushIntervalMs ?? 500;
+    while (!signal.aborted) {
+      await this.flush();
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, this.pending > 0 ? interval : 60_000);
+        this.#wake = () => {
+          clearTimeout(timer);
+          // Gather what else arrives for a moment before sending.
+          setTimeout(done, interval);
+        };
+        signal.addEventListener('abort', done, { once: true });
+        function done(): void {
+          clearTimeout(timer);
+          signal.removeEventListener('abort', done);
+          resolve();
+        }
+      });
+      this.#wake = undefined;
+    }
+    await this.flush().catch(() => undefined);
+  }
+
+  /** Sends everything waiting now. */
+  async flush(): Promise<void> {
+    const concurrency = this.#o.concurrency ?? 8;
+    const resources = [...this.#resources];
+    this.#resources.clear();
+    await mapConcurrently(resources, concurrency, ([id, report]) => this.#send('resource', () => this.#sendResource(id, report), () => this.#resources.has(id) || this.#resources.set(id, report)));
+    const events = [...this.#events.values()];
+    this.#events.clear();
+    await mapConcurrently(events, concurrency, (report) => this.#send('event', () => this.#sendEvent(report), () => this.#events.has(report.uid) || this.#events.set(report.uid, report)));
+    const health = [...this.#health];
+    this.#health.clear();
+    await mapConcurrently(health, concurrency, ([key, report]) => this.#send('health', () => this.#sendHealth(report), () => this.#health.has(key) || this.#health.set(key, report)));
+    const requests = [...this.#requests];
+    this.#requests.clear();
+    await mapConcurrently(requests, concurrency, ([key, request]) =>
+      this.#send('request', () => this.#o.api.kind(request.kind).requestReconcile(request.id, request.reason), () => this.#requests.has(key) || this.#requests.set(key, request)),
+    );
+  }
+
+  #kick(): void {
+    this.#wake?.();
+    this.#wake = undefined;
+  }
+
+  async #send(what: 'resource' | 'event' | 'health' | 'request', send: () => Promise<unknown>, keep: () => unknown): Promise<void> {
+    await this.#take();
+    try {
+      await send();
+      this.sent[what === 'resource' ? 'resources' : what === 'event' ? 'events' : what === 'health' ? 'health' : 'requests']++;
+    } catch (error) {
+      if (isNotFound(error)) return; // its object is gone: nothing to report to
+      this.sent.failures++;
+      keep();
+      this.#o.logger.warn({ what, err: { message: (error as Error).message } }, 'could not report to the API; trying again with the next batch');
+    }
+  }
+
+  /** Waits for a token of the rate limit. */
+  async #take(): Promise<void> {
+    const rate = this.#o.maxRequestsPerSecond ?? 100;
+    for (;;) {
+      const now = Date.now();
+      this.#bucket.tokens = Math.min(rate, this.#bucket.tokens + ((now - this.#bucket.at) / 1000) * rate);
+      this.#bucket.at = now;
+      if (this.#bucket.tokens >= 1) {
+        this.#bucket.tokens -= 1;
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.ceil(((1 - this.#bucket.tokens) / rate) * 1000)));
+    }
+  }
+
+  async #sendResource(id: number, report: { live: Manifest; operation: string }): Promise<void> {
+    await this.#o.api.kind('WorkloadResourceInstance').update(id, { RuntimeDefinition: report.live, LastOperation: report.operation });
+  }
+
+  async #sendEvent(report: EventReport): Promise<void> {
+    const instanceKey = `${report.instance.type}/${report.instance.id}`;
+    if (!this.#eventsLoaded.has(instanceKey)) await this.#loadEvents(report.instance);
+    const known = this.#knownEvents.get(report.uid);
+    const events = this.#o.api.kind('WorkloadEvent');
+    if (known) {
+      if (known.count === report.count && known.message === report.message && known.timestamp === report.timestamp) return;
+      await events.update(known.id, { Count: report.count, Message: report.message, Timestamp: report.timestamp });
+      this.#knownEvents.set(report.uid, { ...known, count: report.count, message: report.message, timestamp: report.timestamp });
+      return;
+    }
+    const owner = report.instance.type === 'WorkloadInstance' ? { WorkloadInstanceID: report.instance.id } : { HelmWorkloadInstanceID: report.instance.id };
+    const fields: ApiObject = {
+      RuntimeEventUID: report.uid,
+      Type: report.type,
+      Reason: report.reason,
+      Message: report.message,
+      Timestamp: report.timestamp,
+      Count: report.count,
+      ...owner,
+      ...(report.resourceInstanceId && { WorkloadResourceInstanceID: report.resourceInstanceId }),
+    };
+    try {
+      const created = await events.create(fields);
+      this.#knownEvents.set(report.uid, { id: created.ID, count: report.count, message: report.message, timestamp: report.timestamp });
+    } catch (error) {
+      if (!isDuplicate(error)) throw error;
+      // Reported before this agent knew (another agent, or before a restart): update that one.
+      const { objects } = await events.list({ runtimeeventuid: report.uid });
+      const existing = objects[0];
+      if (existing) {
+        await events.update(existing.ID, { Count: report.count, Message: report.message, Timestamp: report.timestamp });
+        this.#knownEvents.set(report.uid, { id: existing.ID, count: report.count, message: report.message, timestamp: report.timestamp });
+      }
+    }
+  }
+
+  /** The instance's stored events, once, so a restarted agent updates them instead of trying to add them again. */
+  async #loadEvents(instance: EventReport['instance']): Promise<void> {
+    const filter: Record<string, number> = { [instance.type === 'WorkloadInstance' ? 'workloadinstanceid' : 'helmworkloadinstanceid']: instance.id };
+    for await (const page of this.#o.api.kind('WorkloadEvent').pages(filter)) {
+      for (const event of page) {
+        this.#knownEvents.set(String(event.RuntimeEventUID), { id: event.ID, count: Number(event.Count ?? 1), message: String(event.Message), timestamp: String(event.Timestamp) });
+      }
+    }
+    this.#eventsLoaded.add(`${instance.type}/${instance.id}`);
+  }
+
+  async #sendHealth(report: { kind: string; id: number; condition: ConditionUpdate }): Promise<void> {
+    const instances = this.#o.api.kind(report.kind);
+    for (let attempt = 0; ; attempt++) {
+      const current = await instances.get(report.id);
+      const before = conditionsOf(current);
+      const after = withCondition(before, report.condition);
+      if (after === before) return;
+      const line = statusLine(after, HEALTHY);
+      try {
+        await instances.update(report.id, { Conditions: after, ...(line !== undefined && line !== current.Status && { Status: line }) }, { version: current.Version as number });
+        return;
+      } catch (error) {
+        if (!isStaleVersion(error) || attempt >= 5) throw error;
+      }
+    }
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * KubernetesRuntimeInstance: a cluster threeport deploys to. When its connection details arrive
+ * or change, the cluster is checked (Status says what is wrong while it cannot be reached, and
+ * recovers when it can — the check repeats every half minute) and threeport's components are
+ * installed into it, idempotently. Workloads on it are asked to reconcile whenever it becomes
+ * ready or stops being so. Deleting it removes those components; with ForceDelete its workloads
+ * are deleted first.
+ */
+import { RetryableError } from '../../controller/errors.ts';
+import type { ReconcileContext, ReconcileOutcome, Reconciler } from '../../controller/reconciler.ts';
+import { conditionsOf, findCondition } from '../../model/conditions.ts';
+import { errorMessage } from '../../controller/redact.ts';
+import { applyAll, type KubernetesClient, type ResourceRef } from '../../platform/kubernetes/index.ts';
+import { clusterOf, controlPlaneIdOf, forgetCluster, type RuntimeInstance } from '../shared/runtime-cluster.ts';
+import { agentLocationOf, type AgentLocation } from './agent-location.ts';
+import { agentDeploymentName, computeSpace } from './compute-space.ts';
+import { COMPUTE_SPACE_NAMESPACE } from '../../agent/threeport-workload.ts';
+
+export const READY = 'Ready';
+export const AGENT = 'Agent';
+
+export interface RuntimeSettings {
+  /** The API URL an agent in the cluster would use. */
+  apiUrl: string;
+  /** Image of the in-cluster agent (a KubernetesRuntimeInstance's ThreeportAgentImage wins). */
+  agentImage: string;
+  /** How often a runtime is checked again. @default 30000 */
+  checkIntervalMs?: number;
+}
+
+/** Kinds whose instances run on a runtime and must hear when it becomes ready or unreachable. */
+const workloadKinds = ['WorkloadInstance', 'HelmWorkloadInstance'] as const;
+
+export function runtimeInstanceReconciler(settings: RuntimeSettings): Reconciler<RuntimeInstance> {
+  return {
+    kind: 'KubernetesRuntimeInstance',
+    statusCondition: READY,
+    resyncIntervalMs: settings.checkIntervalMs ?? 30_000,
+    maxRetryDelayMs: 30_000,
+    timeoutMs: 120_000,
+    async reconcile(context) {
+      if (context.operation === 'Deleted') return removeRuntime(context);
+      return checkAndInstall(context, settings);
+    },
+  };
+}
+
+async function checkAndInstall(context: ReconcileContext<RuntimeInstance>, settings: RuntimeSettings): Promise<ReconcileOutcome> {
+  const runtime = context.object;
+  const wasReady = findCondition(conditionsOf(runtime), READY)?.Status === 'True';
+  const cluster = await clusterOf(runtime, (value) => context.decrypt(value));
+  if (!cluster) {
+    return { waiting: 'no connection details yet: set APIEndpoint, CACertificate and Certificate/CertificateKey or ConnectionToken (its provider fills them in for provisioned clusters)', requeueAfterMs: 60_000 };
+  }
+  let version: string;
+  let nodes: Awaited<ReturnType<KubernetesClient['list']>>['items'];
+  try {
+    version = await cluster.version(context.signal);
+    nodes = (await cluster.list('v1', 'Node', { signal: context.signal })).items;
+  } catch (error) {
+    const message = errorMessage(error);
+    await context.setCondition({ Type: READY, Status: 'False', Reason: 'Unreachable', Message: message });
+    if (wasReady) await notifyWorkloads(context, 'its Kubernetes runtime became unreachable');
+    throw new RetryableError(`cannot reach the cluster: ${message}`, { cause: error });
+  }
+
+  const controlPlaneId = await controlPlaneIdOf(context.client);
+  const location = agentLocationOf(runtime, nodes, settings.apiUrl);
+  const image = runtime.ThreeportAgentImage || settings.agentImage;
+  const manifests = computeSpace({ controlPlaneId, ...(location.runs === 'Cluster' && { agent: { image, apiUrl: settings.apiUrl } }) });
+  const results = await applyAll(cluster, manifests.map((manifest) => ({ key: `${manifest.kind}/${manifest.metadata.name}`, manifest, owned: true })), { signal: context.signal });
+  const failed = results.filter((result) => result.outcome !== 'applied');
+  if (failed.length > 0) {
+    const reasons = failed.map((result) => (result.outcome === 'failed' ? errorMessage(result.error) : `${result.key}: ${result.reason}`));
+    throw new RetryableError(`cannot install threeport's components: ${reasons.join('; ')}`);
+  }
+  if (location.runs !== 'Cluster') await cluster.delete(agentDeploymentRef(controlPlaneId), context.signal);
+
+  await context.setCondition({ Type: AGENT, Status: 'True', Reason: location.runs, Message: location.why });
+  await context.setCondition({ Type: READY, Status: 'True', Reason: READY, Message: `Kubernetes ${version}, ${nodes.length} node(s); agent: ${describeAgent(location.runs)}` });
+  if (!wasReady) await notifyWorkloads(context, 'its Kubernetes runtime is ready');
+  return undefined;
+}
+
+const describeAgent = (runs: AgentLocation): string =>
+  ({ Cluster: 'in the cluster', ControlPlane: 'run by the control plane', External: 'run outside threeport (threeport agent)' })[runs];
+
+async function notifyWorkloads(context: ReconcileContext<RuntimeInstance>, reason: string): Promise<void> {
+  for (const kind of workloadKinds) {
+    for (const instance of await context.client.referrers('KubernetesRuntimeInstance', context.object.ID, kind)) {
+      await context.requestReconcile(kind, Number(instance.ID), reason);
+    }
+  }
+}
+
+const agentDeploymentRef = (controlPlaneId: string): ResourceRef => ({ apiVersion: 'apps/v1', kind: 'Deployment', name: agentDeploymentName(controlPlaneId), namespace: COMPUTE_SPACE_NAMESPACE });
+
+async function removeRuntime(context: ReconcileContext<RuntimeInstance>): Promise<ReconcileOutcome> {
+  const runtime = context.object;
+  let remaining = 0;
+  for (const kind of workloadKinds) {
+    for (const instance of await context.client.referrers('KubernetesRuntimeInstance', runtime.ID, kind)) {
+      remaining++;
+      if (!runtime.ForceDelete || instance.DeletionScheduled) continue;
+      await context.client.kind(kind).delete(Number(instance.ID)).catch((error: unknown) => context.logger.debug({ err: error }, 'deleting a workload of a runtime'));
+    }
+  }
+  if (remaining > 0) return { waiting: `deleting the ${remaining} workload instance(s) on it first`, requeueAfterMs: 2000 };
+
+  // Only this control plane's agent goes: the namespace, CRD and RBAC may serve other control planes.
+  const cluster = await clusterOf(runtime, (value) => context.decrypt(value)).catch(() => undefined);
+  if (cluster) {
+    try {
+      await cluster.delete(agentDeploymentRef(await controlPlaneIdOf(context.client)), context.signal);
+    } catch (error) {
+      if (!runtime.ForceDelete) throw new RetryableError(`cannot remove threeport's agent from the cluster: ${errorMessage(error)}`, { cause: error });
+      await context.recordEvent({ reason: 'CleanupSkipped', type: 'Warning', note: `threeport's agent was left in the cluster: ${errorMessage(error)}` });
+    }
+  }
+  forgetCluster(runtime.ID);
+  return undefined;
+}

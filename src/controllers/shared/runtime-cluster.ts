@@ -1,0 +1,57 @@
+/**
+ * Reaching the cluster of a KubernetesRuntimeInstance from a controller: its connection details
+ * (secrets decrypted with the control plane's key), and one client per runtime, rebuilt when those
+ * details change.
+ */
+import type { ApiClient } from '../../client/api-client.ts';
+import type { ApiObject } from '../../model/kind.ts';
+import type { ObjectOf } from '../../model/object-types.ts';
+import { ClusterClients, type ClusterConnection, type KubernetesClient } from '../../platform/kubernetes/index.ts';
+
+export type RuntimeInstance = ObjectOf<'KubernetesRuntimeInstance'>;
+
+const clients = new ClusterClients();
+
+/** The runtime's connection, or undefined while it has none (no API endpoint yet). */
+export function connectionOf(runtime: ApiObject, decrypt: (value: unknown) => unknown): ClusterConnection | undefined {
+  const server = typeof runtime.APIEndpoint === 'string' ? runtime.APIEndpoint.trim() : '';
+  if (!server) return undefined;
+  const text = (value: unknown): string | undefined => (typeof value === 'string' && value ? value : undefined);
+  const secret = (value: unknown): string | undefined => (text(value) ? String(decrypt(value)) : undefined);
+  const connection: ClusterConnection = { server: /^https?:\/\//.test(server) ? server : `https://${server}` };
+  const ca = text(runtime.CACertificate);
+  const certificate = text(runtime.Certificate);
+  const key = secret(runtime.CertificateKey);
+  const token = secret(runtime.ConnectionToken);
+  if (ca) connection.caCertificate = ca;
+  if (certificate) connection.certificate = certificate;
+  if (key) connection.key = key;
+  if (token) connection.token = token;
+  return connection;
+}
+
+/** The runtime's cluster client (cached per runtime until its connection changes); undefined without a connection. */
+export async function clusterOf(runtime: ApiObject, decrypt: (value: unknown) => unknown): Promise<KubernetesClient | undefined> {
+  const connection = connectionOf(runtime, decrypt);
+  return connection ? clients.get(Number(runtime.ID), connection) : undefined;
+}
+
+export function forgetCluster(runtimeId: number): void {
+  clients.forget(runtimeId);
+}
+
+const identities = new Map<string, Promise<string>>();
+
+/** The control plane's identity (GET /version), asked once per API. */
+export function controlPlaneIdOf(client: ApiClient): Promise<string> {
+  let identity = identities.get(client.baseUrl);
+  if (!identity) {
+    identity = client.info().then((info) => {
+      if (!info.controlPlaneId) throw new Error(`the API at ${client.baseUrl} reports no control plane identity (an older threeport?)`);
+      return info.controlPlaneId;
+    });
+    identity.catch(() => identities.delete(client.baseUrl));
+    identities.set(client.baseUrl, identity);
+  }
+  return identity;
+}

@@ -1,0 +1,326 @@
+/**
+ * WorkloadInstance: its definition's resources on its runtime's cluster, and kept there.
+ *
+ * A reconcile of a new generation records the resources it will apply (WorkloadResourceInstances,
+ * the inventory — before touching the cluster, so a crash half-way leaves nothing unaccounted
+ * for), tells the agent what to watch (the ThreeportWorkload), applies everything in dependency
+ * order with server-side apply, and prunes what the definition no longer has. A reconcile of the
+ * same generation (the periodic re-verification, or an agent that saw someone else change a
+ * resource) only looks: what nobody touched since threeport last saw it is left alone, what was
+ * changed or deleted is restored (DriftCorrected) — or, with DriftPolicy DetectOnly, reported
+ * (DriftDetected) and left as it is. Deleting the instance removes every resource in reverse
+ * order and the objects attached to it.
+ */
+import { isDeepStrictEqual as sameJson } from 'node:util';
+import { isBeingDeleted, isNotFound, type ApiClient } from '../../client/api-client.ts';
+import { RetryableError, TerminalError } from '../../controller/errors.ts';
+import type { ReconcileContext, ReconcileOutcome, Reconciler } from '../../controller/reconciler.ts';
+import { errorMessage } from '../../controller/redact.ts';
+import { mapConcurrently } from '../../concurrency.ts';
+import { conditionsOf, findCondition } from '../../model/conditions.ts';
+import { API_VERSION } from '../../model/kind.ts';
+import type { Manifest } from '../../model/manifest.ts';
+import type { ObjectOf } from '../../model/object-types.ts';
+import { parseResourceKey } from '../../model/resource-key.ts';
+import { CONTROL_PLANE_LABEL, threeportWorkload, threeportWorkloadName, THREEPORT_WORKLOAD_API_VERSION, THREEPORT_WORKLOAD_KIND, watchedResource } from '../../agent/threeport-workload.ts';
+import {
+  applyAll,
+  deleteAll,
+  describeResource,
+  KubernetesApiError,
+  labels,
+  refOf,
+  type ApplyResult,
+  type KubernetesClient,
+  type ResourceRef,
+} from '../../platform/kubernetes/index.ts';
+import { clusterOf, controlPlaneIdOf } from '../shared/runtime-cluster.ts';
+import { desiredResources, type DesiredResource } from './desired-resources.ts';
+import { VerifiedResources } from './verified-resources.ts';
+
+export type WorkloadInstance = ObjectOf<'WorkloadInstance'>;
+type ResourceInstance = ObjectOf<'WorkloadResourceInstance'>;
+
+export const HEALTHY = 'Healthy';
+
+export interface WorkloadSettings {
+  /** How often every instance is re-verified against its cluster. @default 60000 */
+  driftIntervalMs?: number;
+}
+
+/** What threeport last saw of each resource: unchanged ones need no apply on re-verification. */
+const verified = new VerifiedResources();
+
+export function workloadInstanceReconciler(settings: WorkloadSettings = {}): Reconciler<WorkloadInstance> {
+  return {
+    kind: 'WorkloadInstance',
+    statusCondition: HEALTHY,
+    resyncIntervalMs: settings.driftIntervalMs ?? 60_000,
+    maxRetryDelayMs: 60_000,
+    async reconcile(context) {
+      return context.operation === 'Deleted' ? remove(context) : deploy(context);
+    },
+  };
+}
+
+async function deploy(context: ReconcileContext<WorkloadInstance>): Promise<ReconcileOutcome> {
+  const { client: api, signal } = context;
+  const instance = context.object;
+  const definition = await api.kind('WorkloadDefinition').get(instance.WorkloadDefinitionID);
+  if (definition.Reconciled !== true || definition.ObservedGeneration !== definition.Generation) {
+    return { waiting: `workload definition ${definition.Name} is not reconciled yet${definition.Status ? ` (${definition.Status})` : ''}` };
+  }
+  const runtime = await api.kind('KubernetesRuntimeInstance').get(instance.KubernetesRuntimeInstanceID);
+  if (runtime.DeletionScheduled) throw new TerminalError(`its Kubernetes runtime ${runtime.Name} is being deleted`);
+  const ready = findCondition(conditionsOf(runtime), 'Ready');
+  if (!ready) return { waiting: `Kubernetes runtime ${runtime.Name} is not ready yet${runtime.Status ? ` (${runtime.Status})` : ''}` };
+  // The runtime asks its workloads to reconcile when it is ready again.
+  if (ready.Status !== 'True') throw new RetryableError(`Kubernetes runtime ${runtime.Name} is not reachable: ${ready.Message ?? ready.Reason}`);
+  const cluster = await clusterOf(runtime, (value) => context.decrypt(value));
+  if (!cluster) return { waiting: `Kubernetes runtime ${runtime.Name} has no connection details` };
+  const controlPlaneId = await controlPlaneIdOf(api);
+
+  const resourceDefinitions = await api.kind('WorkloadResourceDefinition').listAll({ workloaddefinitionid: definition.ID });
+  const desired = await desiredResources(
+    cluster,
+    { id: instance.ID, name: instance.Name, definitionName: definition.Name, controlPlaneId },
+    resourceDefinitions.map((resource) => ({ id: resource.ID, manifest: resource.JSONDefinition as Manifest })),
+    signal,
+  ).catch(retryUnlessTerminal);
+  await checkNamespaces(cluster, desired, instance, controlPlaneId, signal);
+
+  const inventory = await recordInventory(api, instance, desired);
+  await applyThreeportWorkload(cluster, instance, desired, inventory.byKey, controlPlaneId, signal);
+
+  const reverification = instance.ObservedGeneration === instance.Generation;
+  const results = reverification
+    ? await reverify(context, cluster, desired, inventory.byKey)
+    : await applyAll(cluster, desired.map((resource) => ({ key: resource.key, manifest: resource.manifest, owned: inventory.byKey.get(resource.key)?.Reconciled === true })), { signal });
+  for (const result of results) {
+    if (result.outcome === 'applied') verified.remember(instance.ID, result.key, desired.find((resource) => resource.key === result.key)!.manifest, result.live);
+  }
+  await markApplied(api, results, inventory.byKey);
+  await prune(cluster, api, inventory.stale, signal);
+
+  // Drift left in place on purpose (DetectOnly) was reported as an event; it is not a failure.
+  const failures = results.filter((result) => result.outcome === 'failed' || (result.outcome === 'skipped' && !result.reason.includes('DetectOnly')));
+  if (failures.length > 0) throw applyFailure(failures);
+  return undefined;
+}
+
+/** Namespaces the manifests bring are this instance's alone (one instance per runtime), and never one threeport did not make. */
+async function checkNamespaces(cluster: KubernetesClient, desired: readonly DesiredResource[], instance: WorkloadInstance, controlPlaneId: string, signal: AbortSignal): Promise<void> {
+  for (const { manifest } of desired) {
+    if (manifest.kind !== 'Namespace') continue;
+    const live = await cluster.get(refOf(manifest), signal);
+    if (!live) continue;
+    const owner = live.metadata.labels?.[labels.WORKLOAD_INSTANCE];
+    const ownerPlane = live.metadata.labels?.[CONTROL_PLANE_LABEL];
+    if (owner === String(instance.ID) && ownerPlane === controlPlaneId) continue;
+    if (owner === undefined) {
+      throw new TerminalError(`namespace ${manifest.metadata.name} already exists and was not made by threeport; remove the Namespace from the manifests to deploy into it (set metadata.namespace on the resources), or choose another name`);
+    }
+    throw new TerminalError(
+      `namespace ${manifest.metadata.name} on this runtime already belongs to workload instance ${owner}${ownerPlane === controlPlaneId ? '' : ' of another control plane'}: a definition that brings its own namespace can have one instance per runtime`,
+    );
+  }
+}
+
+interface Inventory {
+  /** The instance's resource records for what is desired, by resource key. */
+  byKey: Map<string, ResourceInstance>;
+  /** Records of resources that are no longer desired. */
+  stale: ResourceInstance[];
+}
+
+/**
+ * The WorkloadResourceInstances for `desired`, created or updated before the cluster is touched;
+ * the instance's other records are stale if they came from the definition (or are a namespace
+ * threeport made) — records other controllers added stay theirs.
+ */
+async function recordInventory(api: ApiClient, instance: WorkloadInstance, desired: readonly DesiredResource[]): Promise<Inventory> {
+  const records = api.kind('WorkloadResourceInstance');
+  const existing = new Map<string, ResourceInstance>();
+  for (const record of await records.listAll({ workloadinstanceid: instance.ID })) existing.set(String(record.ResourceKey), record);
+  const byKey = new Map<string, ResourceInstance>();
+  await mapConcurrently(desired, 8, async (resource) => {
+    const fields = {
+      JSONDefinition: resource.manifest,
+      WorkloadInstanceID: instance.ID,
+      ...(resource.resourceDefinitionId !== undefined && { WorkloadResourceDefinitionID: resource.resourceDefinitionId }),
+    };
+    const record = existing.get(resource.key);
+    const unchanged = record && sameJson(record.JSONDefinition, resource.manifest) && record.WorkloadResourceDefinitionID === resource.resourceDefinitionId;
+    if (record && unchanged) {
+      byKey.set(resource.key, record);
+      return;
+    }
+    const stored = record
+      ? await records.update(record.ID, fields, { version: record.Version }).catch(async (error: unknown) => {
+          if (!isRetryableWrite(error)) throw error;
+          return (await records.apply({ workloadinstanceid: instance.ID, resourcekey: resource.key }, fields)).object;
+        })
+      : (await records.apply({ workloadinstanceid: instance.ID, resourcekey: resource.key }, fields)).object;
+    byKey.set(resource.key, stored);
+  });
+  const wanted = new Set(desired.map((resource) => resource.key));
+  const stale = [...existing.values()].filter((record) => !wanted.has(String(record.ResourceKey)) && (record.WorkloadResourceDefinitionID !== undefined || isThreeportNamespace(record)));
+  return { byKey, stale };
+}
+
+const isThreeportNamespace = (record: ResourceInstance): boolean => parseResourceKey(String(record.ResourceKey)).kind === 'Namespace';
+const isRetryableWrite = (error: unknown): boolean => error instanceof Error && 'status' in error && (error as { status: number }).status === 409;
+
+/** The ThreeportWorkload that tells the agent what to watch, current with the inventory. */
+async function applyThreeportWorkload(
+  cluster: KubernetesClient,
+  instance: WorkloadInstance,
+  desired: readonly DesiredResource[],
+  byKey: ReadonlyMap<string, ResourceInstance>,
+  controlPlaneId: string,
+  signal: AbortSignal,
+): Promise<void> {
+  const resources = desired.map((resource) => watchedResource(resource.manifest, byKey.get(resource.key)?.ID ?? 0));
+  const manifest = threeportWorkload({ workloadType: 'WorkloadInstance', workloadInstanceId: instance.ID, workloadResourceInstances: resources }, controlPlaneId);
+  try {
+    await cluster.apply(manifest, { force: true, signal });
+  } catch (error) {
+    if (error instanceof KubernetesApiError && error.reason === 'NoKindMatch') {
+      throw new RetryableError(`the cluster does not have threeport's components yet (its Kubernetes runtime installs them): ${error.message}`);
+    }
+    throw error;
+  }
+}
+
+/**
+ * The same generation again: look at each resource, and act only on what changed since threeport
+ * last saw it — restore it (DriftCorrected), or with DriftPolicy DetectOnly report it (DriftDetected).
+ */
+async function reverify(context: ReconcileContext<WorkloadInstance>, cluster: KubernetesClient, desired: readonly DesiredResource[], byKey: ReadonlyMap<string, ResourceInstance>): Promise<ApplyResult[]> {
+  const { signal } = context;
+  const detectOnly = context.object.DriftPolicy === 'DetectOnly';
+  return mapConcurrently(desired, 8, async (resource): Promise<ApplyResult> => {
+    const { key, manifest } = resource;
+    try {
+      const live = await cluster.get(refOf(manifest), signal);
+      if (live && verified.isCurrent(context.object.ID, key, manifest, live)) return { key, outcome: 'applied', live };
+      const owned = byKey.get(key)?.Reconciled === true;
+      if (detectOnly) {
+        if (!live) {
+          await context.recordEvent({ reason: 'DriftDetected', type: 'Warning', note: `${describeResource(manifest)} was deleted from the cluster; DriftPolicy is DetectOnly, so it stays deleted` });
+          return { key, outcome: 'skipped', reason: 'deleted from the cluster (DetectOnly)' };
+        }
+        const wouldBe = await cluster.apply(manifest, { force: true, dryRun: true, signal });
+        const drift = changes(live, wouldBe);
+        if (drift.length === 0) return { key, outcome: 'applied', live };
+        await context.recordEvent({ reason: 'DriftDetected', type: 'Warning', note: `${describeResource(manifest)} was changed in the cluster (${drift.join(', ')}); DriftPolicy is DetectOnly, so it stays as it is` });
+        return { key, outcome: 'skipped', reason: 'changed in the cluster (DetectOnly)' };
+      }
+      const applied = await cluster.apply(manifest, { force: owned || Boolean(live), signal });
+      if (!live) await context.recordEvent({ reason: 'DriftCorrected', note: `${describeResource(manifest)} was deleted from the cluster; threeport created it again` });
+      else if (changes(live, applied).length > 0) {
+        await context.recordEvent({ reason: 'DriftCorrected', note: `${describeResource(manifest)} was changed in the cluster (${changes(live, applied).join(', ')}); threeport restored it` });
+      }
+      return { key, outcome: 'applied', live: applied };
+    } catch (error) {
+      return { key, outcome: 'failed', error: error as Error };
+    }
+  });
+}
+
+/** What an apply changed in `before`, in a few words: spec (its generation moved), labels, annotations, or the object itself. */
+function changes(before: Manifest, after: Manifest): string[] {
+  const found: string[] = [];
+  const generation = (object: Manifest) => object.metadata.generation;
+  if (generation(before) !== undefined) {
+    if (generation(before) !== generation(after)) found.push('spec');
+  } else if (before.metadata.resourceVersion !== after.metadata.resourceVersion && !sameJson(strip(before), strip(after))) found.push('content');
+  if (!sameJson(before.metadata.labels ?? {}, after.metadata.labels ?? {})) found.push('labels');
+  if (!sameJson(before.metadata.annotations ?? {}, after.metadata.annotations ?? {})) found.push('annotations');
+  return found;
+}
+
+const strip = (object: Manifest): unknown => {
+  const { metadata, status: _status, ...rest } = object;
+  const { resourceVersion: _rv, managedFields: _mf, generation: _g, ...meta } = metadata;
+  return { ...rest, metadata: meta };
+};
+
+async function markApplied(api: ApiClient, results: readonly ApplyResult[], byKey: ReadonlyMap<string, ResourceInstance>): Promise<void> {
+  const records = api.kind('WorkloadResourceInstance');
+  const pending = results.filter((result) => result.outcome === 'applied' && byKey.get(result.key)?.Reconciled !== true);
+  await mapConcurrently(pending, 8, async (result) => {
+    const record = byKey.get(result.key)!;
+    await records.update(record.ID, { Reconciled: true }).catch((error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error)));
+  });
+}
+
+/** Removes from the cluster what the definition no longer has (reverse order), then its records. */
+async function prune(cluster: KubernetesClient, api: ApiClient, stale: readonly ResourceInstance[], signal: AbortSignal): Promise<void> {
+  if (stale.length === 0) return;
+  const results = await deleteAll(cluster, stale.map((record) => refOfRecord(record)), signal);
+  const failed = results.filter((result) => result.outcome === 'failed');
+  if (failed.length > 0) throw new RetryableError(`cannot remove what the definition no longer has: ${failed.map((result) => errorMessage(result.error)).join('; ')}`);
+  const records = api.kind('WorkloadResourceInstance');
+  await mapConcurrently(stale, 8, (record) => records.delete(record.ID).catch((error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error))));
+}
+
+const refOfRecord = (record: ResourceInstance): ResourceRef => refOf(record.JSONDefinition as Manifest);
+
+async function remove(context: ReconcileContext<WorkloadInstance>): Promise<ReconcileOutcome> {
+  const { client: api, signal } = context;
+  const instance = context.object;
+  const runtime = await api.kind('KubernetesRuntimeInstance').get(instance.KubernetesRuntimeInstanceID).catch((error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error)));
+  const forced = Boolean(runtime?.DeletionScheduled && runtime.ForceDelete);
+  const cluster = runtime ? await clusterOf(runtime, (value) => context.decrypt(value)) : undefined;
+  const records = await api.kind('WorkloadResourceInstance').listAll({ workloadinstanceid: instance.ID });
+  if (cluster) {
+    const problems: string[] = [];
+    const crd: ResourceRef = { apiVersion: THREEPORT_WORKLOAD_API_VERSION, kind: THREEPORT_WORKLOAD_KIND, name: threeportWorkloadName('WorkloadInstance', instance.ID) };
+    // The agent stops watching first, so the deletions below are not reported as drift.
+    await cluster.delete(crd, signal).catch((error: unknown) => problems.push(errorMessage(error)));
+    const results = await deleteAll(cluster, records.map(refOfRecord), signal);
+    problems.push(...results.filter((result) => result.outcome === 'failed').map((result) => errorMessage(result.error)));
+    if (problems.length > 0) {
+      if (!forced) throw new RetryableError(`cannot remove the instance's resources from the cluster: ${problems.join('; ')}`);
+      await context.recordEvent({ reason: 'CleanupSkipped', type: 'Warning', note: `its runtime is being force-deleted; left in the cluster: ${problems.join('; ')}` });
+    }
+  } else if (records.length > 0 && !forced) {
+    throw new RetryableError(`cannot reach Kubernetes runtime ${runtime?.Name ?? instance.KubernetesRuntimeInstanceID} to remove the instance's resources`);
+  }
+  await deleteAttached(api, instance.ID);
+  verified.forget(instance.ID);
+  // Its resource records, events and references go with its row (the store removes what belongs to it).
+  return undefined;
+}
+
+/** Objects other controllers attached to the instance (a gateway, a database) are deleted with it, as in the original. */
+async function deleteAttached(api: ApiClient, instanceId: number): Promise<void> {
+  const references = await api.kind('AttachedObjectReference').listAll({ objecttype: `${API_VERSION}.WorkloadInstance`, objectid: instanceId });
+  for (const reference of references) {
+    const type = String(reference.AttachedObjectType).replace(`${API_VERSION}.`, '');
+    if (type === 'Event' || !api.registry.find(type)) continue;
+    try {
+      await api.kind(type).delete(Number(reference.AttachedObjectID));
+    } catch (error) {
+      if (!isNotFound(error) && !isBeingDeleted(error)) throw error;
+    }
+  }
+}
+
+/** One error for every resource that failed: terminal when each was refused for its content (invalid manifests). */
+function applyFailure(failures: readonly ApplyResult[]): Error {
+  const messages = failures.map((failure) => {
+    if (failure.outcome === 'failed') return errorMessage(failure.error);
+    const { kind, name } = parseResourceKey(failure.key);
+    return `${kind} ${name}: ${failure.outcome === 'skipped' ? failure.reason : 'applied'}`;
+  });
+  const invalid = failures.every((failure) => failure.outcome === 'failed' && failure.error instanceof KubernetesApiError && (failure.error.status === 400 || failure.error.status === 422));
+  const message = `${failures.length} resource(s) not applied: ${messages.join('; ')}`;
+  return invalid ? new TerminalError(message) : new RetryableError(message);
+}
+
+function retryUnlessTerminal(error: unknown): never {
+  if (error instanceof KubernetesApiError && error.reason === 'NoKindMatch') throw new RetryableError(error.message, { cause: error });
+  throw error;
+}

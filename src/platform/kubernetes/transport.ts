@@ -1,0 +1,204 @@
+/**
+ * HTTP to one Kubernetes API server: TLS and credentials from a kubeconfig (the official
+ * client's KubeConfig handles files, exec plugins and tokens), keep-alive connections, an
+ * AbortSignal on every call, and the server's own message on every failure.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { KubeConfig } from '@kubernetes/client-node';
+import { KubernetesApiError, statusMessage, type KubernetesStatus } from './errors.ts';
+
+export interface RequestOptions {
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  /** Default application/json; server-side apply sends application/apply-patch+yaml (JSON is YAML). */
+  contentType?: string;
+  signal?: AbortSignal;
+  /** Per request; default 30 s. */
+  timeoutMs?: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+/** Credentials from exec plugins expire; their headers are fetched again after this long. */
+const HEADER_REFRESH_MS = 60_000;
+
+export class KubernetesTransport {
+  readonly server: string;
+  readonly #config: KubeConfig;
+  readonly #agent: http.Agent;
+  readonly #tls: https.AgentOptions;
+  #headers: Record<string, string> = {};
+  #headersAt = 0;
+  #headersLoading: Promise<void> | undefined;
+
+  private constructor(config: KubeConfig, tls: https.AgentOptions, server: string) {
+    this.#config = config;
+    this.server = server.replace(/\/+$/, '');
+    this.#tls = tls;
+    const options = { keepAlive: true, maxSockets: 32, maxFreeSockets: 8, ...tls };
+    this.#agent = this.server.startsWith('https:') ? new https.Agent(options) : new http.Agent({ keepAlive: true, maxSockets: 32 });
+  }
+
+  static async fromKubeConfig(config: KubeConfig): Promise<KubernetesTransport> {
+    const cluster = config.getCurrentCluster();
+    if (!cluster?.server) throw new KubernetesApiError(0, `kubeconfig context ${config.getCurrentContext() || '(none)'} has no cluster server`);
+    const options: https.RequestOptions = {};
+    await config.applyToHTTPSOptions(options);
+    const tls: https.AgentOptions = {
+      ...(options.ca && { ca: options.ca }),
+      ...(options.cert && { cert: options.cert }),
+      ...(options.key && { key: options.key }),
+      ...(options.rejectUnauthorized !== undefined && { rejectUnauthorized: options.rejectUnauthorized }),
+      ...((options as { servername?: string }).servername && { servername: (options as { servername?: string }).servername }),
+    };
+    const transport = new KubernetesTransport(config, tls, cluster.server);
+    transport.#headers = headersOf(options);
+    transport.#headersAt = Date.now();
+    return transport;
+  }
+
+  /** One request; resolves with the parsed JSON body (undefined when empty). */
+  async request<T = unknown>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    const response = await this.#send(method, path, options);
+    const text = await readBody(response, options.signal);
+    const status = response.statusCode ?? 0;
+    const parsed = parseJson(text);
+    if (status >= 200 && status < 300) return parsed as T;
+    throw apiError(status, parsed, text, method, path);
+  }
+
+  /**
+   * A streaming GET (watch): yields each JSON line as it arrives; ends when the server closes the
+   * stream or `signal` aborts. Throws KubernetesApiError when the server refuses the watch.
+   */
+  async *stream<T = unknown>(path: string, options: RequestOptions = {}): AsyncGenerator<T> {
+    const response = await this.#send('GET', path, { ...options, timeoutMs: 0 });
+    const status = response.statusCode ?? 0;
+    if (status < 200 || status >= 300) {
+      const text = await readBody(response, options.signal);
+      throw apiError(status, parseJson(text), text, 'GET', path);
+    }
+    let buffered = '';
+    response.setEncoding('utf8');
+    try {
+      for await (const chunk of response as AsyncIterable<string>) {
+        buffered += chunk;
+        let newline: number;
+        while ((newline = buffered.indexOf('\n')) >= 0) {
+          const line = buffered.slice(0, newline).trim();
+          buffered = buffered.slice(newline + 1);
+          if (line) yield JSON.parse(line) as T;
+        }
+      }
+    } catch (error) {
+      if (options.signal?.aborted) return;
+      throw new KubernetesApiError(0, `watch of ${path} on ${this.server} broke off: ${(error as Error).message}`, { cause: error });
+    } finally {
+      response.destroy();
+    }
+  }
+
+  close(): void {
+    this.#agent.destroy();
+  }
+
+  /** Whether another connection's TLS material and server are the same (so this transport can serve it). */
+  sameAs(server: string, tls: https.AgentOptions): boolean {
+    return server.replace(/\/+$/, '') === this.server && String(tls.ca) === String(this.#tls.ca) && String(tls.cert) === String(this.#tls.cert);
+  }
+
+  async #authHeaders(): Promise<Record<string, string>> {
+    if (Date.now() - this.#headersAt > HEADER_REFRESH_MS) {
+      this.#headersLoading ??= (async () => {
+        const options: https.RequestOptions = {};
+        await this.#config.applyToHTTPSOptions(options);
+        this.#headers = headersOf(options);
+        this.#headersAt = Date.now();
+      })().finally(() => (this.#headersLoading = undefined));
+      await this.#headersLoading;
+    }
+    return this.#headers;
+  }
+
+  async #send(method: string, path: string, options: RequestOptions): Promise<http.IncomingMessage> {
+    const url = new URL(`${this.server}${path}`);
+    for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined) url.searchParams.set(key, String(value));
+    const body = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
+    const headers: Record<string, string> = { accept: 'application/json', ...(await this.#authHeaders()) };
+    if (body) {
+      headers['content-type'] = options.contentType ?? 'application/json';
+      headers['content-length'] = String(body.length);
+    }
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const signals = [options.signal, timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined].filter((s): s is AbortSignal => s !== undefined);
+    const signal = signals.length > 0 ? AbortSignal.any(signals) : undefined;
+    const send = url.protocol === 'https:' ? https.request : http.request;
+    return new Promise((resolve, reject) => {
+      const request = send(url, { method, headers, agent: this.#agent, ...(signal && { signal }) }, resolve);
+      request.on('error', (error: NodeJS.ErrnoException) => {
+        if (options.signal?.aborted) reject(new KubernetesApiError(0, `request to ${this.server} stopped: ${reasonOf(options.signal)}`, { reason: 'Aborted', cause: error }));
+        else if (error.name === 'AbortError') reject(new KubernetesApiError(0, `the Kubernetes API at ${this.server} did not answer ${method} ${url.pathname} within ${Math.round(timeoutMs / 1000)}s`, { reason: 'Timeout', cause: error }));
+        else reject(new KubernetesApiError(0, `cannot reach the Kubernetes API at ${this.server}: ${describeNetworkError(error)}`, { reason: 'Unreachable', cause: error }));
+      });
+      if (body) request.end(body);
+      else request.end();
+    });
+  }
+}
+
+function headersOf(options: https.RequestOptions): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [key, value] of Object.entries(options.headers ?? {})) if (typeof value === 'string') headers[key.toLowerCase()] = value;
+  if (options.auth) headers.authorization = `Basic ${Buffer.from(options.auth).toString('base64')}`;
+  return headers;
+}
+
+const reasonOf = (signal: AbortSignal): string => (signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? 'aborted'));
+
+function describeNetworkError(error: NodeJS.ErrnoException): string {
+  switch (error.code) {
+    case 'ECONNREFUSED':
+      return 'connection refused (is the cluster running?)';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'the host name does not resolve';
+    case 'ETIMEDOUT':
+    case 'ECONNRESET':
+      return `the connection failed (${error.code})`;
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+      return `its TLS certificate is not trusted (${error.code}): check the runtime's CACertificate`;
+    default:
+      return error.code ?? error.message;
+  }
+}
+
+function readBody(response: http.IncomingMessage, signal: AbortSignal | undefined): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    response.setEncoding('utf8');
+    response.on('data', (chunk: string) => (text += chunk));
+    response.on('end', () => resolve(text));
+    response.on('error', (error) => reject(new KubernetesApiError(0, signal?.aborted ? `request stopped: ${reasonOf(signal)}` : `the answer broke off: ${error.message}`, { cause: error })));
+  });
+}
+
+function parseJson(text: string): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function apiError(status: number, parsed: unknown, text: string, method: string, path: string): KubernetesApiError {
+  const body = parsed as KubernetesStatus | undefined;
+  const fallback = `${method} ${path.split('?')[0]}: HTTP ${status}${text && !body ? ` ${text.slice(0, 200)}` : ''}`;
+  return new KubernetesApiError(status, statusMessage(body, fallback), {
+    ...(body?.reason && { reason: body.reason }),
+    ...(body?.details?.causes && { causes: body.details.causes }),
+  });
+}
