@@ -18,6 +18,8 @@ export interface ControllerConfig {
   apiUrl: string;
   natsUrl: string;
   concurrency?: number;
+  /** How long a crashed replica's locks hold off the others. */
+  lockTtlMs?: number;
   metricsListen?: { host: string; port: number };
   logLevel: LogLevel;
   /** The control plane's key, to decrypt runtime credentials and account keys. */
@@ -30,6 +32,7 @@ export interface ControllerFlags {
   apiUrl?: string;
   natsUrl?: string;
   concurrency?: string;
+  lockTtl?: string;
   metricsListen?: string;
   logLevel?: string;
   encryptionKey?: string;
@@ -59,6 +62,11 @@ export function resolveControllerConfig(groups: string[], flags: ControllerFlags
   if (concurrency !== undefined && (!Number.isSafeInteger(concurrency) || concurrency < 1 || concurrency > 1024)) {
     throw new ConfigError(`invalid concurrency "${rawConcurrency}": a whole number from 1 to 1024`);
   }
+  const rawLockTtl = flags.lockTtl ?? env.THREEPORT_LOCK_TTL;
+  const lockTtlMs = rawLockTtl === undefined ? undefined : seconds(rawLockTtl) * 1000;
+  if (lockTtlMs !== undefined && !(lockTtlMs >= 1000 && lockTtlMs <= 3_600_000)) {
+    throw new ConfigError(`invalid lock TTL "${rawLockTtl}": seconds from 1 to 3600, e.g. 30 or 30s`);
+  }
   const metrics = flags.metricsListen ?? env.THREEPORT_METRICS_LISTEN ?? '127.0.0.1:9464';
   const logLevel = (flags.logLevel ?? env.THREEPORT_LOG_LEVEL ?? 'info') as LogLevel;
   if (!logLevels.includes(logLevel)) throw new ConfigError(`invalid log level "${logLevel}": use one of ${logLevels.join(', ')}`);
@@ -77,10 +85,14 @@ export function resolveControllerConfig(groups: string[], flags: ControllerFlags
     apiUrl,
     natsUrl,
     ...(concurrency !== undefined && { concurrency }),
+    ...(lockTtlMs !== undefined && { lockTtlMs }),
     ...(metrics !== 'off' && { metricsListen: parseHostPort(metrics, 'metrics listen address', '0.0.0.0', '0.0.0.0:9464') }),
     logLevel,
   };
 }
+
+/** "30", "30s" → 30; anything else NaN. */
+const seconds = (text: string): number => (/^\d+(\.\d+)?s?$/.test(text.trim()) ? Number(text.trim().replace(/s$/, '')) : Number.NaN);
 
 export interface RunningControllers {
   manager: ControllerManager;
@@ -99,7 +111,7 @@ export async function startControllers(config: ControllerConfig, logger: Logger)
       reconcilers,
       runnables,
       logger,
-      runtime: config.concurrency === undefined ? {} : { concurrency: config.concurrency },
+      runtime: { ...(config.concurrency !== undefined && { concurrency: config.concurrency }), ...(config.lockTtlMs !== undefined && { lockTtlMs: config.lockTtlMs }) },
       processMetrics: true,
       ...(config.metricsListen && { metricsListen: config.metricsListen }),
       ...(config.encryptionKey && { cipher: FieldCipher.fromBase64(config.encryptionKey) }),

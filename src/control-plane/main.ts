@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { createLogger } from '../log.ts';
 import type { startApiServer } from './api-server.ts';
 import { ConfigError, defaultDataDir, resolveServerConfig, type ServerFlags } from './config.ts';
+import type { AgentFlags } from './agent.ts';
 import type { ControllerFlags } from './controllers.ts';
 import { groupNames } from '../controllers/catalog.ts';
 import { VERSION } from './version.ts';
@@ -28,6 +29,13 @@ async function runControllers(groups: string[], flags: ControllerFlags): Promise
   const config = resolveControllerConfig(groups, flags);
   const logger = createLogger(config.logLevel, 'threeport-controller');
   closeOnSignal(await startControllers(config, logger), logger, 30_000);
+}
+
+async function runAgent(flags: AgentFlags): Promise<void> {
+  const { resolveAgentConfig, startAgent } = await import('./agent.ts');
+  const config = resolveAgentConfig(flags);
+  const logger = createLogger(config.logLevel, 'threeport-agent');
+  closeOnSignal(await startAgent(config, logger), logger, 15_000);
 }
 
 function closeOnSignal(server: { close(): Promise<void> }, logger: ReturnType<typeof createLogger>, forceAfterMs = 15_000): void {
@@ -88,11 +96,23 @@ program
   .addOption(new Option('--api-url <url>', 'threeport API [env THREEPORT_API_URL] (default: "http://127.0.0.1:1323")'))
   .addOption(new Option('--nats-url <url>', 'NATS JetStream URL, required [env THREEPORT_NATS_URL]'))
   .addOption(new Option('--concurrency <n>', 'reconciles at once per reconciler in this process [env THREEPORT_CONCURRENCY] (default: 8)'))
+  .addOption(new Option('--lock-ttl <seconds>', 'how long the objects a crashed replica was reconciling wait before another takes them over [env THREEPORT_LOCK_TTL] (default: 30)'))
   .addOption(new Option('--metrics-listen <host:port>', 'where /metrics and /healthz are served, or "off" [env THREEPORT_METRICS_LISTEN] (default: "127.0.0.1:9464")'))
   .addOption(new Option('--log-level <level>', 'trace, debug, info, warn, error [env THREEPORT_LOG_LEVEL] (default: "info")'))
   .addOption(new Option('--encryption-key <base64>', 'the API\'s AES-256 key, to decrypt runtime credentials and account keys [env THREEPORT_ENCRYPTION_KEY or ENCRYPTION_KEY]'))
   .addOption(new Option('--agent-image <image>', 'image of the agent installed into clusters that can run it [env THREEPORT_AGENT_IMAGE]'))
   .addHelpText('after', '\nExamples:\n  threeport controller all --api-url http://threeport-api:1323 --nats-url nats://nats:4222\n  threeport controller workload gateway --concurrency 16')
   .action((groups: string[], flags: ControllerFlags) => runControllers(groups, flags).catch(fail));
+
+program
+  .command('agent')
+  .description('Report what happens in a cluster to the API (the agent, run by threeport in the cluster or by the control plane; run it yourself for runtimes with AgentLocation External)')
+  .addOption(new Option('--api-url <url>', 'threeport API [env THREEPORT_API_URL]'))
+  .addOption(new Option('--kubeconfig <path>', 'kubeconfig of the cluster [env KUBECONFIG] (default: the pod\'s service account in a cluster, else ~/.kube/config)'))
+  .addOption(new Option('--context <context>', 'kubeconfig context (default: its current context)'))
+  .addOption(new Option('--control-plane-id <id>', 'report only what this control plane made [env THREEPORT_CONTROL_PLANE_ID] (default: asked from the API)'))
+  .addOption(new Option('--log-level <level>', 'trace, debug, info, warn, error [env THREEPORT_LOG_LEVEL] (default: "info")'))
+  .addHelpText('after', '\nExamples:\n  threeport agent --api-url http://127.0.0.1:1323 --kubeconfig ~/.kube/config --context kind-dev')
+  .action((flags: AgentFlags) => runAgent(flags).catch(fail));
 
 program.parseAsync().catch(fail);

@@ -49,6 +49,11 @@ export interface ScalarField<T = unknown> extends FieldBase<T> {
   readonly blocksDelete: boolean;
   /** This object belongs to the referenced one: it is deleted when that object's row is removed. */
   readonly cascade: boolean;
+  /**
+   * When a create leaves it out: the referenced kind's object whose boolean field of this name is
+   * true (e.g. the runtime with DefaultRuntime). The field is then required after defaulting.
+   */
+  readonly defaultToFlagged?: string;
 }
 
 /**
@@ -114,7 +119,7 @@ function scalar<T>(valueType: ValueType, options: ScalarOptions<T> = {}): Scalar
  * it differs from its name, and whether it is never stored (transient).
  */
 export type FieldMarks<O> = (O extends { required: true } ? { readonly required: true } : unknown) &
-  (O extends { default: NonNullable<unknown> } ? { readonly default: NonNullable<unknown> } : unknown) &
+  (O extends { default: NonNullable<unknown> } | { defaultToFlagged: string } ? { readonly default: NonNullable<unknown> } : unknown) &
   (O extends { json: infer J extends string } ? { readonly json: J } : unknown) &
   (O extends { transient: true } ? { readonly transient: true } : unknown);
 
@@ -132,11 +137,17 @@ export const json = <const O extends ScalarOptions<unknown> = {}>(options?: O): 
   scalar('json', { query: false, ...options }) as ScalarField<unknown> & FieldMarks<O>;
 
 /** The ID of another object, which must exist when the field is written. */
-export function ref<const O extends ScalarOptions<number> & { blocksDelete?: boolean; cascade?: boolean } = {}>(
+export function ref<const O extends ScalarOptions<number> & { blocksDelete?: boolean; cascade?: boolean; defaultToFlagged?: string } = {}>(
   kind: string,
   options: O = {} as O,
 ): ScalarField<number> & FieldMarks<O> {
-  const field: ScalarField<number> = { ...scalar<number>('integer', options), references: kind, blocksDelete: options.blocksDelete ?? false, cascade: options.cascade ?? false };
+  const field: ScalarField<number> = {
+    ...scalar<number>('integer', options),
+    references: kind,
+    blocksDelete: options.blocksDelete ?? false,
+    cascade: options.cascade ?? false,
+    ...(options.defaultToFlagged && { defaultToFlagged: options.defaultToFlagged }),
+  };
   return field as ScalarField<number> & FieldMarks<O>;
 }
 

@@ -4,6 +4,7 @@ import type { Logger } from '../log.ts';
 import { isDatabaseError, type DatabaseError } from '../store/database.ts';
 import { reportUnreadableValuesTo } from '../store/kind-table.ts';
 import type { ObjectStore } from '../store/object-store.ts';
+import { registerControllerRoutes } from './controller-routes.ts';
 import { registerCustomRoutes } from './custom-routes.ts';
 import { errorEnvelope } from './envelope.ts';
 import { registerJsonBodies } from './json-bodies.ts';
@@ -16,6 +17,8 @@ export interface AppOptions {
   logger: Logger;
   /** Reported by GET /version. */
   version: string;
+  /** This control plane's identity, reported by GET /version (what it puts into clusters is labelled with it). */
+  controlPlaneId?: string;
   /** Largest accepted request body in bytes. */
   bodyLimit?: number;
   /** Extra readiness checks (database, bus); each throws when not ready. */
@@ -75,7 +78,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const type = typeOf(request.url, { store });
-    if (isApiError(error)) return reply.code(error.status).send(errorEnvelope(type, error.status, error.message));
+    if (isApiError(error)) return reply.code(error.status).send(errorEnvelope(type, error.status, error.message, error.reason));
     if (isDatabaseError(error) && userDataErrors.has(error.code)) {
       // A value the database cannot store that the checks did not catch: still the client's data.
       return reply.code(400).send(errorEnvelope(type, 400, 'a value in the request cannot be stored (invalid characters or out of range)'));
@@ -93,7 +96,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     reply.code(404).send(errorEnvelope(typeOf(request.url, { store }), 404, `no route for ${request.method} ${request.url.split('?')[0]}`)),
   );
 
-  app.get('/version', async () => ({ Version: options.version }));
+  app.get('/version', async () => ({ Version: options.version, ...(options.controlPlaneId && { ControlPlaneID: options.controlPlaneId }) }));
   app.get('/livez', async () => 'OK');
   app.get('/readyz', async (_request, reply) => {
     const failures: Record<string, string> = {};
@@ -108,6 +111,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.get('/openapi.json', async () => document);
 
   registerCustomRoutes(app, store);
+  registerControllerRoutes(app, store);
   registerKindRoutes(app, store);
   return app;
 }

@@ -1,4 +1,4 @@
-import { conflict, notFound, staleVersion } from '../errors.ts';
+import { badRequest, conflict, notFound, staleVersion } from '../errors.ts';
 import type { FieldCipher } from '../crypto/field-cipher.ts';
 import type { ApiObject, Kind } from '../model/kind.ts';
 import { requestNotification, writeNotification, type Notification, type NotificationOperation } from '../model/notification.ts';
@@ -155,13 +155,15 @@ export class ObjectStore {
   }
 
   async create(kind: Kind, input: ApiObject): Promise<ApiObject> {
+    input = await this.#withFlaggedDefaults(kind, input);
     const created = await this.#insert(kind, input, undefined, await this.#ids.reserve(idsNeeded(this.registry, kind, input)));
     if (created.notified) this.#onOutboxWrite();
     return created.object;
   }
 
   /** Creates every object or none (the original's batch was not atomic). */
-  async createAll(kind: Kind, inputs: readonly ApiObject[]): Promise<ApiObject[]> {
+  async createAll(kind: Kind, given: readonly ApiObject[]): Promise<ApiObject[]> {
+    const inputs = await Promise.all(given.map((input) => this.#withFlaggedDefaults(kind, input)));
     const ids = await this.#ids.reserve(inputs.reduce((sum, input) => sum + idsNeeded(this.registry, kind, input), 0));
     const results = await this.#translate(kind, () =>
       this.#db.transaction(async (tx) => {
@@ -304,6 +306,22 @@ export class ObjectStore {
   }
 
   // ── writes ──────────────────────────────────────────────────────────────────────────────────
+
+  /** References a create leaves out that default to the object flagged for it (the default runtime). */
+  async #withFlaggedDefaults(kind: Kind, input: ApiObject): Promise<ApiObject> {
+    let completed = input;
+    for (const [name, field] of Object.entries(kind.fields)) {
+      if (field.kind !== 'scalar' || !field.defaultToFlagged || !field.references) continue;
+      const key = kind.jsonKey(name);
+      if (input[key] != null) continue;
+      const target = this.registry.get(field.references);
+      const flag = target.column(field.defaultToFlagged);
+      const [row] = await this.#db.query<{ id: number }>(`SELECT id FROM ${target.table} WHERE ${flag} AND deleted_at IS NULL ORDER BY id LIMIT 1`);
+      if (!row) throw badRequest(`${key} is required: none was given and no ${humanize(target.name)} has ${field.defaultToFlagged} set`);
+      completed = { ...completed, [key]: Number(row.id) };
+    }
+    return completed;
+  }
 
   /** `ids`: reserved beforehand (see idsNeeded); this object takes the first, its children the next. */
   async #insert(kind: Kind, input: ApiObject, tx: Queryable | undefined, ids: number[]): Promise<{ object: ApiObject; notified: boolean }> {

@@ -39,7 +39,7 @@ export function mergedObject(table: KindTable, existing: ApiObject, patch: ApiOb
     const fromClient = column.spec.owner !== 'server' && column.key in patch;
     const value = fromClient ? patch[column.key] : existing[column.key];
     if (value === null || value === undefined) {
-      if (column.spec.required) throw badRequest(`${column.key} is required and cannot be cleared`);
+      if (column.spec.required || column.spec.defaultToFlagged) throw badRequest(`${column.key} is required and cannot be cleared`);
       continue;
     }
     if (column.spec.immutable && existing[column.key] !== undefined && value !== existing[column.key]) {

@@ -15,7 +15,7 @@ beforeAll(async () => {
 
 describe('the v0 surface', () => {
   it('/version, /<plural>/versions and health', async () => {
-    expect((await getJson('/version')).body).toEqual({ Version: expect.stringMatching(/^v\d+\.\d+\.\d+/) });
+    expect((await getJson('/version')).body).toEqual({ Version: expect.stringMatching(/^v\d+\.\d+\.\d+/), ControlPlaneID: expect.stringMatching(/^[0-9a-f-]{36}$/) });
     expect((await getJson('/workload-instances/versions')).body).toEqual({ API: 'WorkloadInstance', Versions: ['v0'] });
     expect((await fetch(`${api.url}/livez`)).status).toBe(200);
     expect((await fetch(`${api.url}/readyz`)).status).toBe(200);
@@ -47,7 +47,8 @@ describe('the v0 surface', () => {
 
   it('POST /v0/workload-resource-definition-sets creates all or nothing', async () => {
     const definition = await createSample(api.client, registry.get('WorkloadDefinition'));
-    const manifests = [{ kind: 'Deployment' }, { kind: 'Service' }].map((manifest) => ({ JSONDefinition: manifest, WorkloadDefinitionID: definition.ID }));
+    const kinds = [{ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' } }, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' } }];
+    const manifests = kinds.map((manifest) => ({ JSONDefinition: manifest, WorkloadDefinitionID: definition.ID }));
     const response = await fetch(`${api.url}/v0/workload-resource-definition-sets`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -55,9 +56,11 @@ describe('the v0 surface', () => {
     });
     expect(response.status).toBe(201);
     const created = ((await response.json()) as { Data: Record<string, unknown>[] }).Data;
-    expect(created.map((c) => c.JSONDefinition)).toEqual([{ kind: 'Deployment' }, { kind: 'Service' }]);
+    expect(created.map((c) => c.JSONDefinition)).toEqual(kinds);
+    expect(created.map((c) => c.ResourceKey)).toEqual(['apps/Deployment//web', '/Service//web']);
 
-    const broken = [...manifests, { JSONDefinition: { kind: 'Secret' }, WorkloadDefinitionID: 987654321 }];
+    const renamed = kinds.map((manifest) => ({ JSONDefinition: { ...manifest, metadata: { name: 'other' } }, WorkloadDefinitionID: definition.ID }));
+    const broken = [...renamed, { JSONDefinition: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' } }, WorkloadDefinitionID: 987654321 }];
     const refused = await fetch(`${api.url}/v0/workload-resource-definition-sets`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(broken) });
     expect(refused.status).toBe(400);
     expect((await api.client.kind('WorkloadResourceDefinition').list({ workloaddefinitionid: Number(definition.ID) })).total).toBe(2);
@@ -68,7 +71,7 @@ describe('the v0 surface', () => {
     const other = await createSample(api.client, registry.get('WorkloadInstance'));
     const events = api.client.kind('WorkloadEvent');
     const event = (workload: Record<string, unknown>, n: number) => ({
-      RuntimeEventUID: uniqueName('uid'), Type: 'Normal', Reason: 'Pulled', Message: `event ${n}`, Timestamp: new Date().toISOString(), WorkloadInstanceID: workload.ID,
+      RuntimeEventUID: uniqueName('uid'), Type: 'Normal', Reason: 'Pulled', Message: `event ${n}`, Timestamp: new Date().toISOString(), WorkloadInstanceID: Number(workload.ID),
     });
     for (let n = 0; n < 3; n++) await events.create(event(instance, n));
     await events.create(event(other, 9));

@@ -25,7 +25,11 @@ export const HelmWorkloadInstance = defineKind({
   controller: 'helm-workload',
   fields: {
     ValuesDocument: string({ query: false, description: 'Helm values merged over the definition’s.' }),
-    KubernetesRuntimeInstanceID: ref('KubernetesRuntimeInstance', { required: true, blocksDelete: true }),
+    KubernetesRuntimeInstanceID: ref('KubernetesRuntimeInstance', {
+      blocksDelete: true,
+      defaultToFlagged: 'DefaultRuntime',
+      description: 'The runtime to deploy to; when left out, the runtime with DefaultRuntime true.',
+    }),
     ReleaseNamespace: string(),
     HelmWorkloadDefinitionID: ref('HelmWorkloadDefinition', { required: true, blocksDelete: true }),
     AdditionalResources: json(),

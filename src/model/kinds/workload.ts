@@ -49,7 +49,11 @@ export const WorkloadInstance = defineKind({
   shape: 'instance',
   controller: 'workload',
   fields: {
-    KubernetesRuntimeInstanceID: ref('KubernetesRuntimeInstance', { required: true, blocksDelete: true }),
+    KubernetesRuntimeInstanceID: ref('KubernetesRuntimeInstance', {
+      blocksDelete: true,
+      defaultToFlagged: 'DefaultRuntime',
+      description: 'The runtime to deploy to; when left out, the runtime with DefaultRuntime true.',
+    }),
     WorkloadDefinitionID: ref('WorkloadDefinition', { required: true, blocksDelete: true }),
     WorkloadResourceInstances: association('WorkloadResourceInstance'),
     Events: nested('WorkloadEvent', 'WorkloadInstanceID'),

@@ -1,0 +1,102 @@
+/**
+ * Kubernetes runtimes: checked when their connection details arrive, an unreachable one is an
+ * error that recovers by itself (its workloads with it), deleting one with workloads needs
+ * ForceDelete, and then takes them along.
+ */
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { isConflict, isNotFound } from '../../src/client/api-client.ts';
+import { eventually } from '../support/eventually.ts';
+import { cleanUp } from '../support/control-plane.ts';
+import { uniqueName } from '../support/samples.ts';
+import { web } from './support/manifests.ts';
+import { namespaceOf, startWorkloadPlane } from './support/workload-plane.ts';
+
+/** A TCP proxy in front of a cluster's API server, to cut it off and bring it back. */
+async function tcpProxy(target: URL): Promise<{ url: string; cut(): Promise<void>; restore(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  let server: Server | undefined;
+  let port = 0;
+  const listen = () =>
+    new Promise<void>((resolve, reject) => {
+      server = createServer((client) => {
+        const upstream = connect(Number(target.port), target.hostname);
+        sockets.add(client).add(upstream);
+        client.pipe(upstream).pipe(client);
+        const close = () => {
+          client.destroy();
+          upstream.destroy();
+          sockets.delete(client);
+          sockets.delete(upstream);
+        };
+        client.on('error', close).on('close', close);
+        upstream.on('error', close).on('close', close);
+      });
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        const address = server!.address();
+        port = typeof address === 'object' && address ? address.port : port;
+        resolve();
+      });
+    });
+  await listen();
+  const cut = async () => {
+    for (const socket of sockets) socket.destroy();
+    sockets.clear();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    server = undefined;
+  };
+  cleanUp(cut);
+  return { url: `https://127.0.0.1:${port}`, cut, restore: listen };
+}
+
+describe('kubernetes runtimes', async () => {
+  const plane = await startWorkloadPlane();
+  const { client } = plane;
+
+  it('without connection details it waits, saying what is missing', async () => {
+    const definition = await client.kind('KubernetesRuntimeDefinition').create({ Name: uniqueName('empty'), InfraProvider: 'kind' });
+    const runtime = await client.kind('KubernetesRuntimeInstance').create({ Name: uniqueName('empty'), Location: 'Local', KubernetesRuntimeDefinitionID: definition.ID });
+    await eventually('waiting', async () => String((await client.kind('KubernetesRuntimeInstance').get(runtime.ID)).Status).startsWith('Waiting: no connection details yet'));
+  });
+
+  it('an unreachable cluster is an error on the runtime and its workloads, and both recover when it is back', async () => {
+    const direct = await plane.registerCluster('a');
+    const proxy = await tcpProxy(new URL(String(direct.APIEndpoint)));
+    const runtime = await plane.registerCluster('a', { APIEndpoint: proxy.url });
+    const { instance } = await plane.deploy(uniqueName('cut-off'), web(), runtime.ID);
+    await plane.waitForStatus(instance.ID, 'Healthy');
+
+    await proxy.cut();
+    await eventually('runtime in error', async () => {
+      const current = await client.kind('KubernetesRuntimeInstance').get(runtime.ID);
+      return String(current.Status).startsWith('Error: cannot reach the cluster') || `Status: ${String(current.Status)}`;
+    }, 60_000);
+    expect(String((await client.kind('KubernetesRuntimeInstance').get(runtime.ID)).Status)).toContain('connection refused');
+    await plane.waitForStatus(instance.ID, 'Error: Kubernetes runtime', 60_000);
+
+    await proxy.restore();
+    await eventually('runtime ready again', async () => String((await client.kind('KubernetesRuntimeInstance').get(runtime.ID)).Status).startsWith('Ready'), 60_000);
+    await plane.waitForStatus(instance.ID, 'Healthy', 60_000);
+  });
+
+  it('deleting a runtime with workloads is refused, unless ForceDelete: then its workloads go first', async () => {
+    const runtime = await plane.registerCluster('b');
+    const { instance } = await plane.deploy(uniqueName('forced'), web(), runtime.ID);
+    await plane.waitForStatus(instance.ID, 'Healthy');
+    const namespace = await namespaceOf(client, instance.ID);
+    const runtimes = client.kind('KubernetesRuntimeInstance');
+
+    const refused = await runtimes.delete(runtime.ID).then(() => undefined, (error: unknown) => error as Error);
+    expect(isConflict(refused)).toBe(true);
+    expect(refused?.message).toContain('has related workload instances - cannot be deleted');
+    expect(refused?.message).toContain('ForceDelete');
+
+    await runtimes.update(runtime.ID, { ForceDelete: true });
+    await runtimes.delete(runtime.ID);
+    await eventually('runtime removed', async () => runtimes.get(runtime.ID).then(() => false, (error: unknown) => isNotFound(error)), 90_000);
+    expect(await client.kind('WorkloadInstance').get(instance.ID).then(() => 'still there', (error: unknown) => (isNotFound(error) ? 'gone' : String(error)))).toBe('gone');
+    const kube = await plane.kube('b');
+    await eventually('its namespace gone', async () => !(await kube.get({ apiVersion: 'v1', kind: 'Namespace', name: namespace })), 120_000);
+  });
+});
