@@ -50,10 +50,12 @@ describe('workloads on a simulated cluster', async () => {
     await eventually('pod events reported', async () => {
       const events = await client.kind('WorkloadEvent').listAll({ workloadinstanceid: instance.ID });
       const reasons = new Set(events.map((event) => event.Reason));
-      return ['Scheduled', 'SuccessfulCreate', 'ScalingReplicaSet'].every((reason) => reasons.has(reason)) || `reasons: ${[...reasons].join(', ')}`;
+      // The scheduler's, the controllers' and the kubelet's (kwok plays it), as on a real cluster.
+      return ['Scheduled', 'Pulled', 'Created', 'Started', 'SuccessfulCreate', 'ScalingReplicaSet'].every((reason) => reasons.has(reason)) || `reasons: ${[...reasons].join(', ')}`;
     });
     const events = await client.kind('WorkloadEvent').listAll({ workloadinstanceid: instance.ID });
     expect(new Set(events.map((event) => event.RuntimeEventUID)).size).toBe(events.length);
+    expect(events.find((event) => event.Reason === 'Started')?.Message).toMatch(/^Started container (wordpress|mariadb)$/);
   });
 
   it('a definition edit is rolled out to its instance; a resource removed from it is pruned', async () => {

@@ -60,6 +60,24 @@ describe('kubernetes runtimes', async () => {
     await eventually('waiting', async () => String((await client.kind('KubernetesRuntimeInstance').get(runtime.ID)).Status).startsWith('Waiting: no connection details yet'));
   });
 
+  it('threeport’s components go into the cluster; the agent as a Deployment where it can run there', async () => {
+    const runtime = await plane.registerCluster('b', { AgentLocation: 'Cluster' });
+    const kube = await plane.kube('b');
+    const { controlPlaneId } = await client.info();
+    expect(await kube.get({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name: 'threeportworkloads.control-plane.threeport.io' })).toBeDefined();
+    const name = `threeport-agent-${controlPlaneId!.slice(0, 8)}`;
+    const agent = await kube.get({ apiVersion: 'apps/v1', kind: 'Deployment', name, namespace: 'threeport-control-plane' });
+    const container = (agent?.spec as { template: { spec: { serviceAccountName: string; containers: { args: string[] }[] } } }).template.spec;
+    expect(container.serviceAccountName).toBe('threeport-agent');
+    expect(container.containers[0]?.args).toEqual(['agent', '--api-url', plane.api.url, '--control-plane-id', controlPlaneId]);
+    expect(String((await client.kind('KubernetesRuntimeInstance').get(runtime.ID)).Status)).toContain('agent: in the cluster');
+
+    // Where it can't run (simulated nodes), the control plane runs it instead and the Deployment goes.
+    await client.kind('KubernetesRuntimeInstance').update(runtime.ID, { AgentLocation: 'Automatic' });
+    await eventually('Deployment removed', async () => !(await kube.get({ apiVersion: 'apps/v1', kind: 'Deployment', name, namespace: 'threeport-control-plane' })));
+    expect(String((await client.kind('KubernetesRuntimeInstance').get(runtime.ID)).Status)).toContain('agent: run by the control plane');
+  });
+
   it('an unreachable cluster is an error on the runtime and its workloads, and both recover when it is back', async () => {
     const direct = await plane.registerCluster('a');
     const proxy = await tcpProxy(new URL(String(direct.APIEndpoint)));
