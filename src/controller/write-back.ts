@@ -16,8 +16,8 @@ const MAX_RETRIES = 5;
 export async function updateWithVersion<T extends ApiObject>(client: KindClient<T>, current: T, patch: Patch<T>): Promise<T> {
   let object = current;
   for (let attempt = 0; ; attempt++) {
-    const body = typeof patch === 'function' ? patch(object) : patch;
-    if (body === undefined || Object.keys(body).length === 0) return object;
+    const body = defined(typeof patch === 'function' ? patch(object) : patch);
+    if (body === undefined) return object;
     try {
       return await client.update(Number(object.ID), body as never, { version: Number(object.Version) });
     } catch (error) {
@@ -27,6 +27,16 @@ export async function updateWithVersion<T extends ApiObject>(client: KindClient<
       object = fresh;
     }
   }
+}
+
+/**
+ * The patch without its undefined values (JSON drops them anyway), or undefined when nothing is
+ * left: `{ Field: maybe }` with nothing in `maybe` is no write, not an empty PATCH the API refuses.
+ */
+function defined<T extends object>(patch: T | undefined): T | undefined {
+  if (patch === undefined) return undefined;
+  const entries = Object.entries(patch).filter(([, value]) => value !== undefined);
+  return entries.length > 0 ? (Object.fromEntries(entries) as T) : undefined;
 }
 
 /** A 404 from the API: the object is gone. */
