@@ -2,7 +2,7 @@
 import { cleanUp } from '../../support/control-plane.ts';
 import type { ControllerBus } from '../../../src/bus/work-queue.ts';
 import type { ApiClient } from '../../../src/client/api-client.ts';
-import { ControllerManager } from '../../../src/controller/manager.ts';
+import { ControllerManager, type ControllerManagerOptions } from '../../../src/controller/manager.ts';
 import type { RuntimeOptions } from '../../../src/controller/options.ts';
 import type { Reconciler } from '../../../src/controller/reconciler.ts';
 import { createLogger, silentLogger } from '../../../src/log.ts';
@@ -20,9 +20,15 @@ export const fastRuntime: RuntimeOptions = {
   fetchExpiresMs: 2000,
 };
 
-/** A controller manager in this process, stopped after the test file. */
-export async function startControllers(bus: ControllerBus, client: ApiClient, reconcilers: Reconciler[], runtime: RuntimeOptions = {}): Promise<ControllerManager> {
-  const manager = new ControllerManager({ bus, client, reconcilers, logger: testLogger(), runtime: { ...fastRuntime, ...runtime } });
+/** A controller manager in this process, stopped after the test (or the file, when started outside a test). */
+export async function startControllers(
+  bus: ControllerBus,
+  client: ApiClient,
+  reconcilers: Reconciler[],
+  runtime: RuntimeOptions = {},
+  extra: Partial<Pick<ControllerManagerOptions, 'cipher' | 'logger'>> = {},
+): Promise<ControllerManager> {
+  const manager = new ControllerManager({ bus, client, reconcilers, logger: extra.logger ?? testLogger(), runtime: { ...fastRuntime, ...runtime }, ...(extra.cipher && { cipher: extra.cipher }) });
   await manager.start();
   cleanUp(() => manager.stop());
   return manager;
