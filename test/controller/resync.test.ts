@@ -1,0 +1,139 @@
+/**
+ * Resync, the safety net of level-triggering (src/controller/resync.ts), on both buses: objects
+ * whose notifications were lost are found and reconciled even while one hot object keeps the
+ * queue busy, over more than one page; a confirmed deletion never removed is finished; kinds that
+ * ask for it get every object re-verified, which writes nothing when nothing changed.
+ *
+ * Lost notifications are made the way they get lost: the relay is stopped, objects are written
+ * (their notifications wait in the outbox), and the outbox is emptied.
+ */
+import { describe, expect, it } from 'vitest';
+import { isNotFound } from '../../src/client/api-client.ts';
+import type { ApiObject } from '../../src/model/kind.ts';
+import { writeNotification } from '../../src/model/notification.ts';
+import { registry } from '../../src/model/registry.ts';
+import { createSample, uniqueName } from '../support/samples.ts';
+import { buses, startBed, type Bed } from './support/beds.ts';
+import { eventually, startControllers } from './support/harness.ts';
+import { gate, scriptedReconciler } from './support/scripted.ts';
+
+const LONG = { timeout: 240_000 };
+
+/** Runs `work` for 0…count-1 with at most `limit` at a time; returns the results in order. */
+async function pool<T>(count: number, limit: number, work: (index: number) => Promise<T>): Promise<T[]> {
+  const results: T[] = new Array<T>(count);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < count) {
+        const index = next++;
+        results[index] = await work(index);
+      }
+    }),
+  );
+  return results;
+}
+
+/** Runs `write` with the outbox relay stopped, then throws away the notifications it queued. */
+async function withNotificationsLost<T>(bed: Bed, write: () => Promise<T>): Promise<T> {
+  await bed.api.server.relay.stop();
+  try {
+    return await write();
+  } finally {
+    await bed.api.server.db.query('DELETE FROM threeport_outbox');
+    bed.api.server.relay.start();
+  }
+}
+
+describe.each(buses)('resync (%s bus)', async (busName) => {
+  const bed = await startBed(busName);
+  const { client } = bed.api;
+
+  it('one hot object whose notifications keep the queue busy does not keep resync from queueing the objects waiting behind it', LONG, async () => {
+    const kind = 'WorkloadDefinition';
+    const scripted = scriptedReconciler(kind);
+    const hotName = uniqueName('hot');
+    const release = gate();
+    scripted.script(hotName, () => release.opened);
+    const { hot, waiting } = await withNotificationsLost(bed, async () => ({
+      hot: await client.kind(kind).create({ Name: hotName, YAMLDocument: 'kind: ConfigMap' }),
+      waiting: await pool(30, 4, () => client.kind(kind).create({ Name: uniqueName('waiting'), YAMLDocument: 'kind: ConfigMap' })),
+    }));
+    // More notifications for the hot object than there are objects waiting (an agent reporting
+    // drift over and over): the old resync skipped a kind whose queue was at least that deep.
+    const bus = await bed.controllerBus();
+    const copies = 100;
+    for (let copy = 0; copy < copies; copy++) await bus.publish(`${registry.get(kind).subjectPrefix}.update`, writeNotification(registry.get(kind), 'Updated', hot).payload, `hot-${String(hot.ID)}-${copy}`);
+
+    const manager = await startControllers(bus, client, [scripted.reconciler], { resyncIntervalMs: 0 });
+    await eventually('every waiting object reconciled while the hot one is still busy', async () => {
+      const { total } = await client.kind(kind).list({ reconciled: false }, { size: 1 });
+      return total === 1 || `${total} not reconciled`;
+    }, 120_000);
+    expect((await client.kind(kind).get(Number(hot.ID))).Reconciled).toBe(false);
+    expect(await manager.depth(), 'the hot object’s notifications were queued all along').toBeGreaterThanOrEqual(copies);
+    for (const object of waiting) expect(scripted.callsOf(object.ID).map((call) => call.operation), String(object.Name)).toEqual(['Created']);
+
+    release.open();
+    await eventually('the hot object reconciled', async () => (await client.kind(kind).get(Number(hot.ID))).Reconciled === true);
+    await eventually('its copies drained', async () => (await manager.depth()) === 0 || `depth ${await manager.depth()}`, 60_000);
+    expect(scripted.callsOf(hot.ID)).toHaveLength(1);
+  });
+
+  it('pages through more waiting objects than one page holds', LONG, async () => {
+    const kind = 'GatewayDefinition';
+    const scripted = scriptedReconciler(kind);
+    const count = 620; // the client asks for 500 a page
+    const objects = await withNotificationsLost(bed, () => pool(count, 8, (index) => createSample(client, registry.get(kind), { Name: uniqueName(`page-${index}`) })));
+    expect((await client.kind(kind).list({ reconciled: false }, { size: 1 })).total).toBe(count);
+
+    const manager = await startControllers(await bed.controllerBus(), client, [scripted.reconciler], { resyncIntervalMs: 0 });
+    await eventually('every object reconciled', async () => {
+      const { total } = await client.kind(kind).list({ reconciled: false }, { size: 1 });
+      return total === 0 || `${total} not reconciled`;
+    }, 180_000, 500);
+    await eventually('drained', async () => (await manager.depth()) === 0);
+    const reconciledIds = new Set(scripted.calls.map((call) => call.id));
+    expect(objects.filter((object) => !reconciledIds.has(Number(object.ID))).map((object) => object.Name)).toEqual([]);
+  });
+
+  it('finishes a deletion its controller confirmed but never completed (a crash before the final DELETE)', LONG, async () => {
+    const kind = 'MetricsDefinition';
+    const scripted = scriptedReconciler(kind);
+    const id = await withNotificationsLost(bed, async () => {
+      const object = await createSample(client, registry.get(kind), { Name: uniqueName('confirmed'), Reconciled: true });
+      const id = Number(object.ID);
+      await client.kind(kind).delete(id);
+      const now = new Date().toISOString();
+      await client.kind(kind).update(id, { DeletionAcknowledged: now, DeletionConfirmed: now, Reconciled: true });
+      return id;
+    });
+    await startControllers(await bed.controllerBus(), client, [scripted.reconciler], { resyncIntervalMs: 0 });
+    await eventually('removed', () => client.kind(kind).get(id).then(() => 'still there', (error: unknown) => isNotFound(error) || String(error)));
+    expect(scripted.callsOf(id), 'the cleanup is not run again').toEqual([]);
+    const revisions = await client.kind(kind).revisions(id);
+    expect(revisions.at(-1)?.Operation).toBe('Deleted');
+  });
+
+  it('a kind with resyncIntervalMs gets every object re-verified; a re-verification that finds it so writes nothing', LONG, async () => {
+    const kind = 'LoggingDefinition';
+    const verified = scriptedReconciler(kind, { resyncIntervalMs: 1500 });
+    const other = scriptedReconciler('ControlPlaneDefinition');
+    await startControllers(await bed.controllerBus(), client, [verified.reconciler, other.reconciler]);
+    const objects = await pool(3, 3, (index) => createSample(client, registry.get(kind), { Name: uniqueName(`verify-${index}`) }));
+    const bystander = await createSample(client, registry.get('ControlPlaneDefinition'), { Name: uniqueName('not-verified') });
+    const reconciled = async (target: string, id: unknown) => (await client.kind(target).get(Number(id))).Reconciled === true;
+    for (const object of objects) await eventually('reconciled', () => reconciled(kind, object.ID));
+    await eventually('bystander reconciled', () => reconciled('ControlPlaneDefinition', bystander.ID));
+    const settled: ApiObject[] = await Promise.all(objects.map((object) => client.kind(kind).get(Number(object.ID))));
+    const revisionCounts = await Promise.all(objects.map(async (object) => (await client.kind(kind).revisions(Number(object.ID))).length));
+
+    await eventually('every object re-verified twice', () => objects.every((object) => verified.callsOf(object.ID).length >= 3) || verified.calls.map((call) => call.id).join(','), 60_000);
+    for (const object of objects) {
+      expect(verified.callsOf(object.ID).map((call) => call.operation).slice(0, 3)).toEqual(['Created', 'Updated', 'Updated']);
+    }
+    expect(await Promise.all(objects.map((object) => client.kind(kind).get(Number(object.ID))))).toEqual(settled);
+    expect(await Promise.all(objects.map(async (object) => (await client.kind(kind).revisions(Number(object.ID))).length))).toEqual(revisionCounts);
+    expect(other.callsOf(bystander.ID), 'a kind without resyncIntervalMs is left alone').toHaveLength(1);
+  });
+});
