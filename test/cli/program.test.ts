@@ -26,7 +26,8 @@ describe('tptctl as a program', () => {
     await ensureBundle();
     const tptctl = new Tptctl();
     const help = await tptctl.ok(['create', 'workload', '--help']);
-    expect(help).toContain('Examples:\n  tptctl create workload --config workload.yaml');
+    expect(help).toContain('--wait waits until each object created is ready: reconciled by its controller and, for a\nworkload instance, Healthy');
+    expect(help).toContain('Examples:\n  tptctl create workload -c samples/wordpress-workload.yaml --wait');
     expect(await tptctl.ok(['version'])).toMatch(/^Client: v\d+\.\d+\.\d+\nServer: no control plane in the config/);
     for (const shell of ['bash', 'zsh', 'fish']) expect(await tptctl.ok(['completion', shell])).toContain('tptctl __complete');
     expect(await tptctl.ok(['__complete', 'describe', 'aws-acc'])).toBe('aws-account\n');

@@ -37,6 +37,12 @@ export async function ensureBundle(): Promise<void> {
   });
 }
 
+export interface RunningTptctl {
+  /** What it wrote so far. */
+  output(): { stdout: string; stderr: string };
+  done: Promise<TptctlResult>;
+}
+
 export class Tptctl {
   readonly configPath: string;
   readonly dir: string;
@@ -57,19 +63,20 @@ export class Tptctl {
     );
   }
 
-  run(args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<TptctlResult> {
-    return new Promise((resolve, reject) => {
-      const env: NodeJS.ProcessEnv = { ...process.env, THREEPORT_CONFIG: this.configPath, ...this.env, ...options.env };
-      for (const [key, value] of Object.entries(env)) if (value === undefined) delete env[key];
-      const child = spawn(process.execPath, [join(repoRoot, 'bin/tptctl.js'), ...args], {
-        cwd: this.dir,
-        env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk) => (stdout += chunk));
-      child.stderr.on('data', (chunk) => (stderr += chunk));
+  /** Starts tptctl; what it has written so far can be read while it runs. */
+  start(args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): RunningTptctl {
+    const env: NodeJS.ProcessEnv = { ...process.env, THREEPORT_CONFIG: this.configPath, ...this.env, ...options.env };
+    for (const [key, value] of Object.entries(env)) if (value === undefined) delete env[key];
+    const child = spawn(process.execPath, [join(repoRoot, 'bin/tptctl.js'), ...args], {
+      cwd: this.dir,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const done = new Promise<TptctlResult>((resolve, reject) => {
       const timeoutMs = options.timeoutMs ?? 60_000;
       const timer = setTimeout(() => {
         child.kill('SIGKILL');
@@ -80,6 +87,11 @@ export class Tptctl {
         resolve({ code, stdout, stderr });
       });
     });
+    return { output: () => ({ stdout, stderr }), done };
+  }
+
+  run(args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<TptctlResult> {
+    return this.start(args, options).done;
   }
 
   /** Runs and expects exit code 0; returns stdout. */

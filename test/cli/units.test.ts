@@ -9,6 +9,7 @@ import { dependencyOrder } from '../../src/cli/operations/apply.ts';
 import { parseDuration } from '../../src/cli/operations/wait.ts';
 import { formatAge, renderTable } from '../../src/cli/output/table.ts';
 import { tableRows } from '../../src/cli/output/get-table.ts';
+import { progressOf } from '../../src/cli/operations/progress.ts';
 import { colourEnabled, createTerminal } from '../../src/cli/output/terminal.ts';
 import { completions } from '../../src/cli/commands/completion.ts';
 import { buildProgram } from '../../src/cli/program.ts';
@@ -114,5 +115,47 @@ describe('terminal and completion', () => {
     expect(parseDuration('90s')).toBe(90_000);
     expect(parseDuration('5m')).toBe(300_000);
     expect(() => parseDuration('soon')).toThrow('invalid duration');
+  });
+});
+
+const condition = (Type: string, Status: 'True' | 'False', Reason: string, extra: Record<string, unknown> = {}) => ({ Type, Status, Reason, LastTransitionTime: '2024-01-01T00:00:00Z', ...extra });
+
+describe('what --wait waits for', () => {
+  const reconciled = condition('Reconciled', 'True', 'Reconciled', { ObservedGeneration: 2 });
+
+  it('needs a workload instance Healthy and a runtime Ready, other kinds only reconciled', () => {
+    const base = { Reconciled: true, Generation: 2, ObservedGeneration: 2 };
+    expect(progressOf('WorkloadInstance', { ...base, Status: 'Reconciled', Conditions: [reconciled] })).toEqual({ state: 'pending', reason: 'reconciled; waiting for the agent to report its resources' });
+    expect(progressOf('WorkloadInstance', { ...base, Status: 'Down: Deployment web: 0/3 ready', Conditions: [reconciled, condition('Healthy', 'False', 'Down')] })).toEqual({ state: 'pending', reason: 'Down: Deployment web: 0/3 ready' });
+    expect(progressOf('WorkloadInstance', { ...base, Status: 'Healthy: 2 resource(s) ready', Conditions: [reconciled, condition('Healthy', 'True', 'Healthy')] })).toEqual({ state: 'done', summary: 'is Healthy: 2 resource(s) ready' });
+    expect(progressOf('KubernetesRuntimeInstance', { ...base, Status: 'Ready: Kubernetes v1.34.4', Conditions: [reconciled, condition('Ready', 'True', 'Ready')] })).toEqual({ state: 'done', summary: 'is Ready: Kubernetes v1.34.4' });
+    expect(progressOf('WorkloadDefinition', { ...base, Conditions: [reconciled] })).toEqual({ state: 'done', summary: 'reconciled' });
+    expect(progressOf('GatewayDefinition', { Reconciled: true })).toEqual({ state: 'done', summary: 'reconciled' });
+  });
+
+  it("waits through the controller's errors and waits, and fails on a terminal failure of the current generation only", () => {
+    const error = condition('Reconciled', 'False', 'Error', { ObservedGeneration: 2 });
+    expect(progressOf('KubernetesRuntimeInstance', { Reconciled: true, Generation: 2, Status: 'Error: cannot reach the cluster', Conditions: [error, condition('Ready', 'True', 'Ready')] })).toEqual({ state: 'pending', reason: 'Error: cannot reach the cluster' });
+    const failed = condition('Reconciled', 'False', 'Failed', { ObservedGeneration: 2, Message: 'invalid' });
+    expect(progressOf('WorkloadInstance', { Reconciled: false, Generation: 2, Status: 'Failed: invalid', CreationFailed: true, Conditions: [failed] })).toEqual({ state: 'failed', reason: 'Failed: invalid' });
+    // Changed since (a new generation): the failure is the old one's, and CreationFailed with it.
+    expect(progressOf('WorkloadInstance', { Reconciled: false, Generation: 3, Status: 'Failed: invalid', CreationFailed: true, Conditions: [failed] })).toEqual({ state: 'pending', reason: 'Failed: invalid' });
+    expect(progressOf('AwsAccount', { CreationFailed: true, Status: 'no such account' })).toEqual({ state: 'failed', reason: 'no such account' });
+    expect(progressOf('WorkloadInstance', { Reconciled: false })).toEqual({ state: 'pending', reason: 'waiting for a controller to reconcile' });
+  });
+});
+
+describe('workload status', () => {
+  it('shows the Status line in tables where a controller wrote conditions, the original words otherwise', () => {
+    const kind = registry.get('WorkloadInstance');
+    const long = `Unhealthy: ${'Deployment web: 1/3 ready; '.repeat(8)}`;
+    const objects = [
+      { ID: 1, Name: 'a', Reconciled: true, Status: 'Down: StatefulSet db: 0/1 ready', Conditions: [condition('Healthy', 'False', 'Down')] },
+      { ID: 2, Name: 'b', Reconciled: true, Status: long, Conditions: [condition('Healthy', 'False', 'Unhealthy')] },
+      { ID: 3, Name: 'c', Reconciled: true, Status: 'left by a stand-in' },
+      { ID: 4, Name: 'd', Reconciled: true, DeletionScheduled: '2024-01-01T00:00:00Z', Status: 'Healthy: 1 resource(s) ready', Conditions: [condition('Healthy', 'True', 'Healthy')] },
+    ];
+    const { rows } = tableRows(kind, objects, ['NAME=Name', 'STATUS=!status'], { objects: new Map(), ports: new Map() });
+    expect(rows.map((row) => row[1])).toEqual(['Down: StatefulSet db: 0/1 ready', `${long.slice(0, 119)}…`, 'Healthy', 'Deleting']);
   });
 });

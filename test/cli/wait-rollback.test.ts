@@ -1,13 +1,16 @@
 /**
- * `--wait` and abstraction rollback. No controller reconciles the real kinds yet, so the test
- * plays the controller through the API: it marks objects reconciled while tptctl waits, and
- * confirms scheduled deletions.
+ * `--wait` and abstraction rollback against an API-only control plane: the test plays the
+ * controllers and the agent through the API — it marks objects reconciled and reports a workload
+ * instance's health while tptctl waits, and confirms scheduled deletions. (With the real
+ * controllers and a cluster: workloads.test.ts.)
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../../src/cli/operations/wait.ts';
+import { createTerminal } from '../../src/cli/output/terminal.ts';
 import { startApi, type ApiHarness } from '../support/control-plane.ts';
-import { confirmDeletions, markReconciled } from './controller-stand-in.ts';
+import { confirmDeletions, markReconciled, reportHealth } from './controller-stand-in.ts';
 import { ensureBundle, sample, Tptctl } from './support.ts';
 
 describe('tptctl --wait and rollback', () => {
@@ -22,8 +25,8 @@ describe('tptctl --wait and rollback', () => {
     await tptctl.ok(['create', 'aws-account', '-c', sample('aws-account.yaml')]);
   });
 
-  it('create --wait returns once a controller marks the objects reconciled, printing progress lines off a terminal', async () => {
-    const waiting = tptctl.run(['create', 'workload', '-c', sample('workload.yaml'), '--wait', '--timeout', '60s']);
+  it('create --wait returns once the objects are reconciled and the workload instance Healthy, printing progress lines off a terminal', async () => {
+    const waiting = tptctl.start(['create', 'workload', '-c', sample('workload.yaml'), '--wait', '--timeout', '60s']);
     await expect.poll(() => api.client.kind('SecretInstance').findByName('blog-secret'), { timeout: 20_000 }).toBeDefined();
     const reconcilable = [
       ['WorkloadDefinition', 'blog'], ['WorkloadInstance', 'blog'], ['DomainNameInstance', 'blog-example-domain'], ['GatewayDefinition', 'blog-gateway'],
@@ -31,12 +34,45 @@ describe('tptctl --wait and rollback', () => {
       ['SecretDefinition', 'blog-secret'], ['SecretInstance', 'blog-secret'],
     ];
     for (const [kind, name] of reconcilable) await markReconciled(api.client, kind!, name!);
-    const result = await waiting;
+    // Reconciled is not enough for a workload instance: it waits for its health, and shows each Status line.
+    await expect.poll(() => waiting.output().stderr, { timeout: 20_000 }).toContain('waiting: workload instance blog: reconciled; waiting for the agent to report its resources\n');
+    const instance = (await api.client.kind('WorkloadInstance').findByName('blog'))!;
+    await reportHealth(api.client, Number(instance.ID), { reason: 'Down', message: 'Deployment getting-started-wordpress: 0/1 ready' });
+    await expect.poll(() => waiting.output().stderr, { timeout: 20_000 }).toContain('waiting: workload instance blog: Down: Deployment getting-started-wordpress: 0/1 ready\n');
+    expect(waiting.output().stdout).not.toContain('Complete');
+    await reportHealth(api.client, Number(instance.ID), { reason: 'Healthy', message: '2 resource(s) ready' });
+    const result = await waiting.done;
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('waiting: workload instance blog: waiting for a controller to reconcile');
-    expect(result.stdout).toContain('Info: workload instance blog reconciled');
+    expect(result.stdout).toContain('Info: workload definition blog reconciled');
+    expect(result.stdout).toContain('Info: workload instance blog is Healthy: 2 resource(s) ready');
     expect(result.stdout).toContain('Complete: workload blog created');
     expect(result.stderr).not.toContain('\r');
+  });
+
+  it('shows a spinner with the Status line on a terminal, cut to its width, and clears it', async () => {
+    const definition = await api.client.kind('WorkloadDefinition').create({ Name: 'spin', YAMLDocument: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: spin\n' });
+    const runtime = (await api.client.kind('KubernetesRuntimeInstance').findByName('local-runtime'))!;
+    const instance = await api.client.kind('WorkloadInstance').create({ Name: 'spin', WorkloadDefinitionID: definition.ID, KubernetesRuntimeInstanceID: runtime.ID });
+    let stdout = '';
+    let stderr = '';
+    const terminal = createTerminal({ write: (text: string) => (stdout += text) }, { write: (text: string) => (stderr += text), isTTY: true, columns: 60 }, {});
+    const waiting = waitFor(api.client, [{ kind: 'WorkloadInstance', id: Number(instance.ID), name: 'spin' }], { until: 'ready', timeoutMs: 30_000, terminal, announce: true, intervalMs: 50 });
+    const down = 'Deployment web: 0/3 ready; StatefulSet db: 0/1 ready; and 2 more';
+    await reportHealth(api.client, Number(instance.ID), { reason: 'Down', message: down });
+    await expect.poll(() => stderr, { timeout: 20_000 }).toContain('workload instance spin: Down: Deployment web');
+    await reportHealth(api.client, Number(instance.ID), { reason: 'Healthy', message: '2 resource(s) ready' });
+    await waiting;
+    const frames = stderr.split('\r\x1b[K').filter(Boolean);
+    expect(frames.length).toBeGreaterThan(1);
+    for (const frame of frames) {
+      expect(frame).toMatch(/^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] workload instance spin: /);
+      expect(frame.length).toBeLessThan(60);
+      expect(frame).not.toContain('\n');
+    }
+    expect(frames.some((frame) => frame.endsWith('…'))).toBe(true);
+    expect(stderr.endsWith('\r\x1b[K')).toBe(true);
+    expect(stdout).toBe('Info: workload instance spin is Healthy: 2 resource(s) ready\n');
   });
 
   it('--wait gives up after the timeout, naming what it waited for', async () => {

@@ -17,14 +17,19 @@ export function registerApply(program: Command): void {
     .description('Create or update the objects of one or more config files, by name, in dependency order')
     .requiredOption('-f, --filename <file...>', 'config files; each may hold several YAML documents of any kinds')
     .option('--dry-run', 'print what would be created or updated, without writing')
-    .option('--wait', 'wait until every created or updated object is reconciled')
+    .option('--wait', 'wait until every created or updated object is ready (reconciled; a workload instance Healthy, a runtime Ready)')
     .option('--timeout <duration>', 'how long --wait waits, e.g. 90s, 5m', '5m')
     .addHelpText(
       'after',
       `
 Each object is looked up by name: missing ones are created, existing ones are updated with the
 fields the file sets (fields it leaves out keep their value). Every object is reported as
-created, updated (with the changed fields) or unchanged.${examples([
+created, updated (with the changed fields) or unchanged.
+
+--wait then waits for the objects created or updated, as create --wait does: until each is
+reconciled and, for a workload instance, Healthy; for a Kubernetes runtime instance, Ready. It
+shows their Status lines as they change, fails at once on Failed: …, and after --timeout names
+what it was waiting for.${examples([
         'tptctl apply -f wordpress.yaml',
         'tptctl apply -f runtime.yaml -f workloads.yaml --dry-run',
         'tptctl apply -f wordpress.yaml --wait --timeout 10m',
@@ -41,7 +46,7 @@ created, updated (with the changed fields) or unchanged.${examples([
         if (options.wait && !options.dryRun) {
           const changed = results.filter((result) => result.outcome !== 'unchanged' && result.object);
           await waitFor(client, changed.map(({ object }) => ({ kind: object!.kind, id: object!.object.ID as number, name: String(object!.object.Name) })), {
-            until: 'reconciled',
+            until: 'ready',
             timeoutMs: parseDuration(options.timeout),
             terminal: context.terminal,
             announce: true,

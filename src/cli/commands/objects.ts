@@ -50,15 +50,39 @@ export function targets(): Target[] {
 
 const sampleFile = (typeName: string): string => `${commandName(typeName)}.yaml`;
 
+function statusColumnHelp(listed: Kind): string {
+  if (listed.name !== 'WorkloadInstance' && listed.name !== 'HelmWorkloadInstance') return '';
+  return `
+STATUS is the instance's Status line: Healthy: 6 resource(s) ready, Unhealthy: Deployment web:
+1/3 ready, Down: StatefulSet db: 0/1 ready (from its resources in the cluster), or its
+controller's Waiting: …, Error: … (retried) or Failed: … (not retried until it changes);
+Reconciling before a controller has looked at it. tptctl describe shows each resource.`;
+}
+
+function createExamples(single: string, typeName: string): string[] {
+  if (typeName === 'Workload') {
+    return ['tptctl create workload -c samples/wordpress-workload.yaml --wait', 'tptctl create workload -c wordpress.yaml --wait --timeout 10m   # then: tptctl get workloads'];
+  }
+  return [`tptctl create ${single} --config ${sampleFile(typeName)}`, `tptctl create ${single} -c ${sampleFile(typeName)} --wait --timeout 10m`];
+}
+
 interface WaitOptions {
   wait?: boolean;
   timeout: string;
 }
 
-const waitOptions = (command: Command): Command =>
-  command
-    .option('--wait', 'wait until the objects are reconciled (create) or gone (delete)')
-    .option('--timeout <duration>', 'how long --wait waits, e.g. 90s, 5m', '5m');
+const waitOptions = (command: Command, until: string): Command =>
+  command.option('--wait', `wait until the objects are ${until}`).option('--timeout <duration>', 'how long --wait waits, e.g. 90s, 5m', '5m');
+
+/** What `create --wait` waits for, for every kind: see operations/progress.ts. */
+const createWaitHelp = `
+--wait waits until each object created is ready: reconciled by its controller and, for a
+workload instance, Healthy (every resource ready in the cluster, as threeport's agent reports
+it); for a Kubernetes runtime instance, Ready (reachable, threeport's components installed).
+While it waits it shows each object's Status line as it changes (a spinner on a terminal, a
+line per change otherwise); it ends with an error as soon as a controller gives up (Failed: …),
+and after --timeout with what it was still waiting for and why (e.g. Down: StatefulSet db: 0/1
+ready).`;
 
 const controlPlaneLabel = (context: CliContext): string => context.controlPlane().Name;
 
@@ -72,7 +96,7 @@ async function create(target: Target, options: { config: string } & WaitOptions,
   const created = await createAll(client, specs, terminal, target.abstraction !== undefined);
   if (options.wait) {
     await waitFor(client, created.map(({ kind, object }) => ({ kind, id: object.ID as number, name: String(object.Name) })), {
-      until: 'reconciled',
+      until: 'ready',
       timeoutMs: parseDuration(options.timeout),
       terminal,
       announce: true,
@@ -208,8 +232,9 @@ export function registerObjectCommands(program: Command, withSubcommands = true)
         .alias(plural)
         .description(`Create ${what}`)
         .requiredOption('-c, --config <file>', `path to the ${target.typeName} config file`),
+      'ready (see below)',
     )
-      .addHelpText('after', examples([`tptctl create ${single} --config ${sampleFile(target.typeName)}`, `tptctl create ${single} -c ${sampleFile(target.typeName)} --wait --timeout 10m`]))
+      .addHelpText('after', `${createWaitHelp}${examples(createExamples(single, target.typeName))}`)
       .action(action<{ config: string } & WaitOptions>((options, context) => create(target, options, context)));
 
     getCommand
@@ -218,7 +243,7 @@ export function registerObjectCommands(program: Command, withSubcommands = true)
       .description(target.abstraction ? `List ${human}s (one row per ${humanName(target.abstraction.instance)})` : `List ${human}s`)
       .argument('[name]', 'only the object with this name')
       .addOption(outputOption())
-      .addHelpText('after', examples([`tptctl get ${plural}`, `tptctl get ${plural} -o yaml`]))
+      .addHelpText('after', `${target.columns.includes('STATUS=!status') ? statusColumnHelp(target.listed) : ''}${examples([`tptctl get ${plural}`, `tptctl get ${plural} -o yaml`])}`)
       .action(action<{ output?: string }>((options, context, args) => get(target, args[0], options, context)));
 
     if (target.kind) {
@@ -242,6 +267,7 @@ export function registerObjectCommands(program: Command, withSubcommands = true)
         .description(`Delete ${what}`)
         .option('-n, --name <name>', target.abstraction ? `name of the ${human} (its definition and instance)` : `name of the ${human}`)
         .option('-c, --config <file>', `path to the ${target.typeName} config file`),
+      'gone (their controllers cleaned up)',
     )
       .addHelpText('after', examples([`tptctl delete ${single} --config ${sampleFile(target.typeName)}`, `tptctl delete ${single} --name my-${single} --wait`]))
       .action(action<NameOrConfig & WaitOptions>((options, context) => remove(target, options, context)));

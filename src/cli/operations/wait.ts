@@ -1,13 +1,17 @@
 /**
- * `--wait`: polls until objects are reconciled (or gone), with a spinner on a terminal and plain
- * progress lines otherwise. A controller reporting CreationFailed ends the wait with its status.
+ * `--wait`: polls until objects get where progress.ts says they should (reconciled; a workload
+ * instance Healthy, a runtime Ready), or are gone. It shows the Status line as it changes: a
+ * spinner on a terminal, a line per change otherwise. A controller giving up (Failed) ends the
+ * wait at once; the timeout names what is still pending and why.
  */
 import { isNotFound, type ApiClient } from '../../client/api-client.ts';
 import type { ApiObject } from '../../model/kind.ts';
 import { registry } from '../../model/registry.ts';
 import { CliError } from '../errors.ts';
-import { humanName } from '../kind-names.ts';
+import { commandName, humanName } from '../kind-names.ts';
+import { formatDuration } from '../output/table.ts';
 import type { Terminal } from '../output/terminal.ts';
+import { progressOf, type Progress } from './progress.ts';
 
 export interface WaitTarget {
   kind: string;
@@ -15,7 +19,7 @@ export interface WaitTarget {
   name: string;
 }
 
-export type WaitFor = 'reconciled' | 'gone';
+export type WaitFor = 'ready' | 'gone';
 
 const frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
@@ -27,19 +31,16 @@ export function parseDuration(text: string): number {
   return Number(match[1]) * unit;
 }
 
-/** Why the object is not there yet, or undefined when it is. */
-async function pending(client: ApiClient, target: WaitTarget, until: WaitFor): Promise<string | undefined> {
+async function check(client: ApiClient, target: WaitTarget, until: WaitFor): Promise<Progress> {
   let object: ApiObject;
   try {
     object = await client.kind(target.kind).get(target.id);
   } catch (error) {
-    if (isNotFound(error)) return until === 'gone' ? undefined : 'deleted while waiting';
+    if (isNotFound(error)) return until === 'gone' ? { state: 'done', summary: 'deleted' } : { state: 'failed', reason: 'it was deleted while waiting' };
     throw error;
   }
-  if (until === 'gone') return object.DeletionScheduled ? 'deletion scheduled, waiting for a controller to clean up' : 'not deleted';
-  if (object.CreationFailed) throw new CliError(`${humanName(target.kind)} ${target.name} failed: ${String(object.Status ?? 'a controller reported CreationFailed')}`);
-  if (object.Reconciled === true) return undefined;
-  return object.Status ? String(object.Status) : 'waiting for a controller to reconcile';
+  if (until === 'gone') return { state: 'pending', reason: object.DeletionScheduled ? 'deletion scheduled, waiting for a controller to clean up' : 'not deleted' };
+  return progressOf(target.kind, object);
 }
 
 export interface WaitOptions {
@@ -51,6 +52,8 @@ export interface WaitOptions {
   intervalMs?: number;
 }
 
+const labelOf = (target: WaitTarget): string => `${humanName(target.kind)} ${target.name}`;
+
 export async function waitFor(client: ApiClient, targets: WaitTarget[], options: WaitOptions): Promise<void> {
   const { until, timeoutMs, terminal, intervalMs = 500 } = options;
   // Kinds no controller reconciles are done as soon as they are written.
@@ -61,26 +64,32 @@ export async function waitFor(client: ApiClient, targets: WaitTarget[], options:
   let frame = 0;
   try {
     while (remaining.length > 0) {
-      const states = await Promise.all(remaining.map(async (target) => ({ target, reason: await pending(client, target, until) })));
-      for (const { target, reason } of states) {
-        const label = `${humanName(target.kind)} ${target.name}`;
-        if (reason === undefined) {
+      const states = await Promise.all(remaining.map(async (target) => ({ target, progress: await check(client, target, until) })));
+      for (const { target, progress } of states) {
+        const label = labelOf(target);
+        if (progress.state === 'failed') throw new CliError(`${label} failed: ${progress.reason.replace(/^Failed: /, '')}`, { hint: `see what happened with: tptctl describe ${commandName(target.kind)} --name ${target.name}` });
+        if (progress.state === 'done') {
           if (tty) terminal.err.write('\r\x1b[K');
-          if (options.announce) terminal.info(`${label} ${until === 'gone' ? 'deleted' : 'reconciled'}`);
-        } else if (!tty && reported.get(label) !== reason) {
-          terminal.err.write(`waiting: ${label}: ${reason}\n`);
-          reported.set(label, reason);
+          if (options.announce) terminal.info(`${label} ${progress.summary}`);
+        } else if (!tty && reported.get(label) !== progress.reason) {
+          terminal.err.write(`waiting: ${label}: ${progress.reason}\n`);
+          reported.set(label, progress.reason);
         }
       }
-      remaining = states.filter((state) => state.reason !== undefined).map((state) => state.target);
+      const pending = states.flatMap(({ target, progress }) => (progress.state === 'pending' ? [{ target, reason: progress.reason }] : []));
+      remaining = pending.map(({ target }) => target);
       if (remaining.length === 0) break;
       if (Date.now() > deadline) {
-        const list = states.filter((s) => s.reason).map((s) => `${humanName(s.target.kind)} ${s.target.name} (${s.reason})`).join(', ');
-        throw new CliError(`timed out after ${Math.round(timeoutMs / 1000)}s waiting for: ${list}`);
+        const list = pending.map(({ target, reason }) => `${labelOf(target)} (${reason})`).join(', ');
+        throw new CliError(`timed out after ${formatDuration(timeoutMs)} waiting for: ${list}`, { hint: 'wait longer with --timeout, e.g. --timeout 10m' });
       }
       if (tty) {
-        const first = states.find((s) => s.reason)!;
-        terminal.err.write(`\r\x1b[K${frames[frame++ % frames.length]} waiting for ${remaining.length} object(s): ${humanName(first.target.kind)} ${first.target.name}: ${first.reason}`);
+        const first = pending[0]!;
+        const others = pending.length > 1 ? ` (and ${pending.length - 1} more)` : '';
+        const line = `${frames[frame++ % frames.length]} ${labelOf(first.target)}: ${first.reason}${others}`;
+        // A line longer than the terminal wraps, and \r would then clear only its last row.
+        const width = terminal.err.columns || 80;
+        terminal.err.write(`\r\x1b[K${line.length < width ? line : `${line.slice(0, Math.max(1, width - 2))}…`}`);
       }
       await new Promise((resolve) => setTimeout(resolve, intervalMs));
     }

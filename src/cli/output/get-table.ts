@@ -25,12 +25,25 @@ export const parseColumns = (specs: readonly string[]): Column[] =>
     return { header: spec.slice(0, at), source: spec.slice(at + 1) };
   });
 
-/** What a controller-reconciled object is doing, in the original's words. */
+/**
+ * What a controller-reconciled object is doing: the Status line its conditions give (e.g.
+ * `Healthy: 6 resource(s) ready`, `Down: StatefulSet db: 0/1 ready`, `Error: …`), or for an object
+ * no controller of ours has written conditions on, the original's words.
+ */
 export function objectStatus(object: ApiObject): string {
   if (object.DeletionScheduled) return 'Deleting';
+  if (Array.isArray(object.Conditions) && object.Conditions.length > 0 && typeof object.Status === 'string' && object.Status) return object.Status;
   if (object.CreationFailed) return 'Failed';
   if (object.Reconciled !== true) return 'Reconciling';
   return 'Healthy';
+}
+
+/** Longest STATUS cell; `tptctl describe` shows all of it. */
+const STATUS_CELL = 120;
+
+function statusCell(object: ApiObject): string {
+  const line = objectStatus(object).replace(/\s+/g, ' ');
+  return line.length <= STATUS_CELL ? line : `${line.slice(0, STATUS_CELL - 1)}…`;
 }
 
 function display(value: unknown): string {
@@ -58,7 +71,7 @@ export function tableRows(kind: Kind, objects: ApiObject[], columnSpecs: readonl
     columns.map(({ source }) => {
       if (source.startsWith('"')) return source.slice(1);
       if (source === '!age') return formatAge(object.CreatedAt as string | undefined, now);
-      if (source === '!status') return objectStatus(object);
+      if (source === '!status') return statusCell(object);
       if (source === '!ports') return related.ports.get(object.ID as number) ?? '';
       if (source.startsWith('@')) {
         const { value, error } = referenced(kind, object, source, related);

@@ -12,8 +12,13 @@ export function renderTable(headers: readonly string[], rows: readonly (readonly
 /** A Go time.Duration rounded to seconds, as the original's AGE column prints it: 2h36m34s, 45s, 1m0s. */
 export function formatAge(from: string | undefined, now: Date = new Date()): string {
   if (!from) return '<unknown>';
-  const seconds = Math.max(0, Math.round((now.getTime() - Date.parse(from)) / 1000));
-  if (!Number.isFinite(seconds)) return '<unknown>';
+  const milliseconds = Math.max(0, now.getTime() - Date.parse(from));
+  return Number.isFinite(milliseconds) ? formatDuration(milliseconds) : '<unknown>';
+}
+
+/** Milliseconds as a Go time.Duration rounded to seconds: 2h36m34s, 45s, 1m0s. */
+export function formatDuration(milliseconds: number): string {
+  const seconds = Math.round(milliseconds / 1000);
   const hours = Math.floor(seconds / 3600);
   const minutes = Math.floor((seconds % 3600) / 60);
   const rest = seconds % 60;

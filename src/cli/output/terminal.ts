@@ -6,6 +6,8 @@
 export interface Stream {
   write(text: string): unknown;
   isTTY?: boolean;
+  /** Width of a terminal. */
+  columns?: number;
 }
 
 export interface Terminal {

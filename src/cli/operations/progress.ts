@@ -1,0 +1,41 @@
+/**
+ * How far an object is on its way to what `--wait` waits for: reconciled by its controller, and
+ * for kinds that report more than that, the condition that says they work — a workload instance
+ * Healthy (its resources ready in the cluster, as the agent sees them), a runtime Ready (reachable,
+ * threeport's components installed). Pure: the object in, a verdict out.
+ */
+import { conditionsOf, findCondition, RECONCILED } from '../../model/conditions.ts';
+import type { ApiObject } from '../../model/kind.ts';
+
+/** The condition each kind must reach beyond Reconciled, and who reports it. */
+const goals: Readonly<Record<string, { condition: string; reporter: string }>> = {
+  WorkloadInstance: { condition: 'Healthy', reporter: 'the agent to report its resources' },
+  HelmWorkloadInstance: { condition: 'Healthy', reporter: 'the agent to report its resources' },
+  KubernetesRuntimeInstance: { condition: 'Ready', reporter: 'its controller to check the cluster' },
+};
+
+/** The condition `--wait` waits for on objects of this kind beyond Reconciled, if any. */
+export const goalCondition = (kind: string): string | undefined => goals[kind]?.condition;
+
+export type Progress =
+  | { state: 'done'; summary: string }
+  | { state: 'pending'; reason: string }
+  /** Its controller gave up (a terminal error): waiting longer changes nothing. */
+  | { state: 'failed'; reason: string };
+
+export function progressOf(kind: string, object: ApiObject): Progress {
+  const status = typeof object.Status === 'string' && object.Status ? object.Status : undefined;
+  const reconciled = findCondition(conditionsOf(object), RECONCILED);
+  // A failure of an earlier generation says nothing about the one being reconciled now.
+  const current = !reconciled || reconciled.ObservedGeneration === undefined || object.Generation === undefined || reconciled.ObservedGeneration === object.Generation;
+  if (reconciled?.Reason === 'Failed' && reconciled.Status !== 'True' && current) return { state: 'failed', reason: status ?? `Failed: ${reconciled.Message ?? 'its controller gave up'}` };
+  if (!reconciled && object.CreationFailed === true) return { state: 'failed', reason: status ?? 'a controller reported CreationFailed' };
+  if (object.DeletionScheduled) return { state: 'pending', reason: 'being deleted' };
+  if (object.Reconciled !== true || (reconciled && reconciled.Status !== 'True')) return { state: 'pending', reason: status ?? 'waiting for a controller to reconcile' };
+  const goal = goals[kind];
+  if (!goal) return { state: 'done', summary: 'reconciled' };
+  const condition = findCondition(conditionsOf(object), goal.condition);
+  if (condition?.Status === 'True') return { state: 'done', summary: `is ${status ?? goal.condition}` };
+  if (!condition) return { state: 'pending', reason: `reconciled; waiting for ${goal.reporter}` };
+  return { state: 'pending', reason: status ?? `${condition.Reason}${condition.Message ? `: ${condition.Message}` : ''}` };
+}
