@@ -10,6 +10,9 @@ import { parseDuration } from '../../src/cli/operations/wait.ts';
 import { formatAge, renderTable } from '../../src/cli/output/table.ts';
 import { tableRows } from '../../src/cli/output/get-table.ts';
 import { progressOf } from '../../src/cli/operations/progress.ts';
+import { describeText, statusParts } from '../../src/cli/output/describe.ts';
+import { warningDigest } from '../../src/cli/output/warning-events.ts';
+import { resourceReadiness, resourceRows } from '../../src/cli/output/workload-resources.ts';
 import { colourEnabled, createTerminal } from '../../src/cli/output/terminal.ts';
 import { completions } from '../../src/cli/commands/completion.ts';
 import { buildProgram } from '../../src/cli/program.ts';
@@ -145,7 +148,7 @@ describe('what --wait waits for', () => {
   });
 });
 
-describe('workload status', () => {
+describe('workload status, resources and warnings', () => {
   it('shows the Status line in tables where a controller wrote conditions, the original words otherwise', () => {
     const kind = registry.get('WorkloadInstance');
     const long = `Unhealthy: ${'Deployment web: 1/3 ready; '.repeat(8)}`;
@@ -157,5 +160,81 @@ describe('workload status', () => {
     ];
     const { rows } = tableRows(kind, objects, ['NAME=Name', 'STATUS=!status'], { objects: new Map(), ports: new Map() });
     expect(rows.map((row) => row[1])).toEqual(['Down: StatefulSet db: 0/1 ready', `${long.slice(0, 119)}…`, 'Healthy', 'Deleting']);
+  });
+
+  it('splits the Status line into the status and its reason', () => {
+    expect(statusParts({ Reconciled: true, Status: 'Unhealthy: Deployment web: 1/3 ready', Conditions: [condition('Healthy', 'False', 'Unhealthy')] })).toEqual({ status: 'Unhealthy', reason: 'Deployment web: 1/3 ready' });
+    expect(statusParts({ Reconciled: true, Status: 'Reconciled', Conditions: [condition('Reconciled', 'True', 'Reconciled')] })).toEqual({ status: 'Reconciled' });
+    expect(statusParts({ Reconciled: false })).toEqual({ status: 'Reconciling', reason: 'waiting for a controller to reconcile it' });
+  });
+
+  it("judges each resource from its live object, in the definition's order", () => {
+    const deployment = (ready: number) => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', generation: 1 }, spec: { replicas: 3 }, status: { observedGeneration: 1, readyReplicas: ready, updatedReplicas: 3, replicas: 3 } });
+    expect(resourceReadiness({ Reconciled: true, RuntimeDefinition: deployment(3), LastOperation: 'MODIFIED' })).toBe('Ready');
+    expect(resourceReadiness({ Reconciled: true, RuntimeDefinition: deployment(1) })).toBe('1/3 ready');
+    expect(resourceReadiness({ Reconciled: true, RuntimeDefinition: deployment(1), LastOperation: 'DELETED' })).toBe('missing');
+    expect(resourceReadiness({ Reconciled: true })).toBe('not reported yet');
+    expect(resourceReadiness({ Reconciled: false })).toBe('not applied yet');
+    const claim = { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data' }, status: { phase: 'Lost' } };
+    expect(resourceReadiness({ Reconciled: true, RuntimeDefinition: claim })).toBe('Failed: its volume is lost');
+
+    const rows = resourceRows([
+      { ID: 30, ResourceKey: 'apps/Deployment/ns-1/web', WorkloadResourceDefinitionID: 11, Reconciled: true, RuntimeDefinition: deployment(0), LastOperation: 'MODIFIED' },
+      { ID: 31, ResourceKey: '/Service/ns-1/web', WorkloadResourceDefinitionID: 10, Reconciled: true, RuntimeDefinition: { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: {} }, LastOperation: 'ADDED' },
+      { ID: 32, ResourceKey: '/Namespace//ns-1', Reconciled: false },
+    ]);
+    expect(rows).toEqual([
+      { kind: 'Namespace', name: 'ns-1', ready: 'not applied yet', lastOperation: '-' },
+      { kind: 'Service', name: 'ns-1/web', ready: 'Ready', lastOperation: 'ADDED' },
+      { kind: 'Deployment', name: 'ns-1/web', ready: '0/3 ready', lastOperation: 'MODIFIED' },
+    ]);
+  });
+
+  it('shows each warning once with its count, newest first, at most ten', () => {
+    const at = (second: number) => `2024-01-01T00:00:${String(second).padStart(2, '0')}Z`;
+    const events = [
+      { type: 'Warning', reason: 'FailedScheduling', message: '0/2 nodes are available', time: at(1), count: 1 },
+      { type: 'Warning', reason: 'DriftDetected', message: 'Deployment web was changed', time: at(5), count: 2 },
+      { type: 'Warning', reason: 'FailedScheduling', message: '0/2 nodes are available', time: at(9), count: 3 },
+      ...Array.from({ length: 12 }, (_, index) => ({ type: 'Warning', reason: 'BackOff', message: `restart ${index}`, time: at(20 + index), count: 1 })),
+    ];
+    const { events: shown, omitted } = warningDigest(events);
+    expect(shown).toHaveLength(10);
+    expect(shown[0]).toMatchObject({ message: 'restart 11' });
+    expect(omitted).toBe(4);
+    const few = warningDigest(events.slice(0, 3));
+    expect(few.events).toEqual([
+      { type: 'Warning', reason: 'FailedScheduling', message: '0/2 nodes are available', time: at(9), count: 4 },
+      { type: 'Warning', reason: 'DriftDetected', message: 'Deployment web was changed', time: at(5), count: 2 },
+    ]);
+
+    const text = describeText(
+      {
+        kind: registry.get('WorkloadInstance'),
+        object: { Name: 'web', CreatedAt: at(0), UpdatedAt: at(1), Reconciled: true, Status: 'Down: Deployment web: 0/3 ready', Conditions: [condition('Healthy', 'False', 'Down')] },
+        associated: [{ kind: 'WorkloadDefinition', name: 'web' }],
+        resources: [{ kind: 'Deployment', name: 'ns-1/web', ready: '0/3 ready', lastOperation: 'MODIFIED' }],
+        warnings: { events: few.events, omitted: 1 },
+      },
+      new Date(at(19)),
+    );
+    expect(text).toBe(
+      [
+        '* WorkloadInstance Name: web',
+        `* Created: ${at(0)}`,
+        `* Last Modified: ${at(1)}`,
+        '* Associated WorkloadDefinition: web',
+        '* Workload Status: Down',
+        '* Workload Status Reason: Deployment web: 0/3 ready',
+        '* Resources (1):',
+        'KIND          NAMESPACE/NAME    READY        LAST OPERATION',
+        'Deployment    ns-1/web          0/3 ready    MODIFIED',
+        'Failed & Warning Events:',
+        'TYPE       REASON              MESSAGE                                 AGE',
+        'Warning    FailedScheduling    0/2 nodes are available (4 times)       10s',
+        'Warning    DriftDetected       Deployment web was changed (2 times)    14s',
+        '(1 older warning(s) not shown)',
+      ].join('\n'),
+    );
   });
 });

@@ -149,8 +149,35 @@ async function findOrFail(client: ApiClient, kind: Kind, name: string): Promise<
   return object;
 }
 
-async function describe(kind: Kind, options: NameOrConfig & { output?: string; field?: string }, context: CliContext): Promise<void> {
-  const name = nameFrom({ typeName: kind.name, kind, listed: kind, columns: [] }, options, 'describe');
+/** The kind `describe` shows for a target: the kind itself, or an abstraction's instance (named like the abstraction). */
+function describedKind(target: Target): Kind | undefined {
+  if (target.kind) return target.kind;
+  // A domain name's instance is named after its workload, not after the domain name.
+  if (target.abstraction && target.abstraction.name !== 'DomainName') return registry.get(target.abstraction.instance);
+  return undefined;
+}
+
+function describedParts(kind: Kind): string {
+  if (kind.name === 'WorkloadInstance') return 'its status and reason, its resources in the cluster with their readiness, and warning events';
+  return kind.controller ? 'its status, status reason and warning events' : 'what it is associated with and its warning events';
+}
+
+function describeHelp(single: string, target: Target, kind: Kind): string {
+  const lines = [`tptctl describe ${single} my-${single}`, `tptctl describe ${single} -n my-${single} -o json`, `tptctl describe ${single} -c ${sampleFile(target.typeName)}`];
+  if (kind.name !== 'WorkloadInstance') return examples(lines);
+  return `
+Shows the instance's status (the Status line of its conditions: Healthy, Unhealthy or Down with
+which resource is how, or the controller's Waiting, Error or Failed), each of its resources with
+its kind, namespace/name, readiness (Ready, 1/3 ready, waiting for a volume, missing, ...) and the
+last operation the agent saw, then its warning events — the cluster's (e.g. FailedScheduling)
+and its controller's (e.g. DriftDetected, FailedCreate) — each once, newest first.${examples(lines)}`;
+}
+
+async function describe(target: Target, kind: Kind, options: NameOrConfig & { positional?: string; output?: string; field?: string }, context: CliContext): Promise<void> {
+  if (options.positional !== undefined && options.name !== undefined && options.positional !== options.name) {
+    throw new CliError(`two names given: ${options.positional} and --name ${options.name}; give one`);
+  }
+  const name = nameFrom(target, { ...options, ...(options.positional !== undefined && { name: options.positional }) }, 'describe');
   const client = context.client();
   const object = await findOrFail(client, kind, name);
   if (options.field) {
@@ -246,18 +273,19 @@ export function registerObjectCommands(program: Command, withSubcommands = true)
       .addHelpText('after', `${target.columns.includes('STATUS=!status') ? statusColumnHelp(target.listed) : ''}${examples([`tptctl get ${plural}`, `tptctl get ${plural} -o yaml`])}`)
       .action(action<{ output?: string }>((options, context, args) => get(target, args[0], options, context)));
 
-    if (target.kind) {
-      const kind = target.kind;
+    const described = describedKind(target);
+    if (described) {
       describeCommand
         .command(single)
         .alias(plural)
-        .description(`Describe ${what}: its status, status reason and warning events`)
+        .description(target.abstraction ? `Describe a ${human}: its ${humanName(described.name)} (status, resources, warning events)` : `Describe ${what}: ${describedParts(described)}`)
+        .argument('[name]', `name of the ${human} (or use --name)`)
         .option('-n, --name <name>', `name of the ${human}`)
         .option('-c, --config <file>', `path to the ${target.typeName} config file`)
         .addOption(outputOption())
         .option('-f, --field <field>', 'print only this field (e.g. Name, ID, Outputs); encrypted fields are decrypted with the config\'s key')
-        .addHelpText('after', examples([`tptctl describe ${single} --name my-${single}`, `tptctl describe ${single} -n my-${single} -o json`, `tptctl describe ${single} -c ${sampleFile(target.typeName)}`]))
-        .action(action<NameOrConfig & { output?: string; field?: string }>((options, context) => describe(kind, options, context)));
+        .addHelpText('after', describeHelp(single, target, described))
+        .action(action<NameOrConfig & { output?: string; field?: string }>((options, context, args) => describe(target, described, { ...options, ...(args[0] !== undefined && { positional: args[0] }) }, context)));
     }
 
     waitOptions(

@@ -1,20 +1,16 @@
 /**
  * `tptctl describe` in plain text: the original's header lines, then what the object is
- * associated with, the instances derived from a definition, its status with the reason, and its
- * warning events. Gathering (I/O) is separate from the text (pure).
+ * associated with, the instances derived from a definition, its status with the reason, a
+ * workload instance's resources with their readiness, and its warning events. Gathering (I/O) is
+ * separate from the text (pure).
  */
 import type { ApiClient } from '../../client/api-client.ts';
 import type { ApiObject, Kind } from '../../model/kind.ts';
 import { registry } from '../../model/registry.ts';
 import { objectStatus } from './get-table.ts';
 import { formatAge, renderTable } from './table.ts';
-
-export interface WarningEvent {
-  type: string;
-  reason: string;
-  message: string;
-  time?: string;
-}
+import { warningEvents, type WarningDigest } from './warning-events.ts';
+import { workloadResources, type ResourceRow } from './workload-resources.ts';
 
 export interface Description {
   kind: Kind;
@@ -23,15 +19,24 @@ export interface Description {
   associated: { kind: string; name: string }[];
   /** For definitions: the child kind and the names of the instances derived from it. */
   derived?: { kind: string; names: string[] };
-  events: WarningEvent[];
+  /** For workload instances: their resources in the cluster. */
+  resources?: ResourceRow[];
+  warnings: WarningDigest;
 }
 
-function statusReason(object: ApiObject): string | undefined {
-  if (object.DeletionScheduled) return `deletion scheduled at ${String(object.DeletionScheduled)}; waiting for a controller to clean up`;
-  if (object.Status) return String(object.Status);
-  if (object.Reconciled !== true) return 'waiting for a controller to reconcile it';
-  return undefined;
+/** The status word and its reason: from the Status line its conditions give, else the original's words. */
+export function statusParts(object: ApiObject): { status: string; reason?: string } {
+  const status = objectStatus(object);
+  if (object.DeletionScheduled) return { status, reason: `deletion scheduled at ${String(object.DeletionScheduled)}; waiting for a controller to clean up${object.Status ? ` (${String(object.Status)})` : ''}` };
+  const line = /^([A-Z][A-Za-z]*): ([\s\S]+)$/.exec(status);
+  if (line) return { status: line[1]!, reason: line[2]! };
+  if (status !== object.Status && object.Status) return { status, reason: String(object.Status) };
+  if (object.Reconciled !== true) return { status, reason: 'waiting for a controller to reconcile it' };
+  return { status };
 }
+
+/** The original's label: `* Workload Status:` for workload instances, `* <Kind> Status:` otherwise. */
+const statusLabel = (kind: Kind): string => (kind.name === 'WorkloadInstance' ? 'Workload' : kind.name);
 
 export function describeText(description: Description, now = new Date()): string {
   const { kind, object } = description;
@@ -43,37 +48,24 @@ export function describeText(description: Description, now = new Date()): string
     else lines.push(`* Derived ${child}s:`, ...names.map((name) => `  * ${name}`));
   }
   if (kind.controller) {
-    lines.push(`* ${kind.name} Status: ${objectStatus(object)}`);
-    const reason = statusReason(object);
-    if (reason) lines.push(`* ${kind.name} Status Reason: ${reason}`);
+    const { status, reason } = statusParts(object);
+    lines.push(`* ${statusLabel(kind)} Status: ${status}`);
+    if (reason) lines.push(`* ${statusLabel(kind)} Status Reason: ${reason}`);
   }
-  if (description.events.length > 0) {
+  if (description.resources) {
+    const rows = description.resources;
+    if (rows.length === 0) lines.push('* No resources deployed yet.');
+    else lines.push(`* Resources (${rows.length}):`, renderTable(['KIND', 'NAMESPACE/NAME', 'READY', 'LAST OPERATION'], rows.map((row) => [row.kind, row.name, row.ready, row.lastOperation])));
+  }
+  const { events, omitted } = description.warnings;
+  if (events.length > 0) {
     lines.push(
       'Failed & Warning Events:',
-      renderTable(['TYPE', 'REASON', 'MESSAGE', 'AGE'], description.events.map((event) => [event.type, event.reason, event.message, formatAge(event.time, now)])),
+      renderTable(['TYPE', 'REASON', 'MESSAGE', 'AGE'], events.map((event) => [event.type, event.reason, event.count > 1 ? `${event.message} (${event.count} times)` : event.message, formatAge(event.time, now)])),
     );
+    if (omitted > 0) lines.push(`(${omitted} older warning(s) not shown)`);
   }
   return lines.join('\n');
-}
-
-async function warningEvents(client: ApiClient, kind: Kind, id: number): Promise<WarningEvent[]> {
-  const events: WarningEvent[] = [];
-  const references = await client.kind('AttachedObjectReference').listAll({ objecttype: `v0.${kind.name}`, objectid: id });
-  for (const reference of references) {
-    for (const event of await client.kind('Event').listAll({ attachedobjectreferenceid: reference.ID as number })) {
-      if (event.Type !== 'Normal') events.push({ type: String(event.Type), reason: String(event.Reason), message: String(event.Note ?? ''), time: event.LastObservedTime as string });
-    }
-  }
-  if (kind.name === 'WorkloadInstance' || kind.name === 'HelmWorkloadInstance') {
-    const filter: Record<string, number> = { [kind.name === 'WorkloadInstance' ? 'workloadinstanceid' : 'helmworkloadinstanceid']: id };
-    const seen = new Set<string>();
-    for (const event of await client.kind('WorkloadEvent').listAll(filter)) {
-      if (event.Type === 'Normal' || seen.has(String(event.Message))) continue;
-      seen.add(String(event.Message));
-      events.push({ type: String(event.Type), reason: String(event.Reason), message: String(event.Message), time: event.Timestamp as string });
-    }
-  }
-  return events;
 }
 
 /** The child kind whose objects are derived from a definition, and its field pointing back. */
@@ -96,12 +88,11 @@ export async function gatherDescription(client: ApiClient, kind: Kind, object: A
     const target = await client.kind(field.references).get(id).catch(() => undefined);
     associated.push({ kind: field.references, name: target ? String(target.Name ?? id) : `<missing ID ${id}>` });
   }
+  const id = object.ID as number;
   const derivation = derivedKind(kind);
   const derived = derivation
-    ? {
-        kind: derivation.child.name,
-        names: (await client.kind(derivation.child.name).listAll({ [derivation.field.toLowerCase()]: object.ID as number })).map((child) => String(child.Name)),
-      }
+    ? { kind: derivation.child.name, names: (await client.kind(derivation.child.name).listAll({ [derivation.field.toLowerCase()]: id })).map((child) => String(child.Name)) }
     : undefined;
-  return { kind, object, associated, ...(derived && { derived }), events: await warningEvents(client, kind, object.ID as number) };
+  const resources = kind.name === 'WorkloadInstance' ? await workloadResources(client, id) : undefined;
+  return { kind, object, associated, ...(derived && { derived }), ...(resources && { resources }), warnings: await warningEvents(client, kind.name, id) };
 }
