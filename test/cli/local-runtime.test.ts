@@ -1,6 +1,7 @@
 /**
  * `tptctl up --local-runtime` through the real tptctl: a simulated cluster registered as the
- * default runtime, 2 Ready nodes, and nothing left running after `down`. The tools are in the
+ * default runtime and Ready, 2 Ready nodes, the README's quick start on it (the sample workload
+ * Healthy), and nothing left running after `down`. The tools are in the
  * cache once the test bed is up, so this takes seconds.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
@@ -9,7 +10,7 @@ import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { isRunning, type ProcessIdentity } from '../../src/local-runtime/process-identity.ts';
 import { freePort } from '../../src/local-runtime/ports.ts';
-import { tempDir } from '../support/control-plane.ts';
+import { repoRoot, tempDir } from '../support/control-plane.ts';
 import { testbed } from '../support/peers.ts';
 import { ensureBundle, Tptctl } from './support.ts';
 
@@ -33,6 +34,7 @@ describe('tptctl up --local-runtime', () => {
     try {
       const started = await tptctl.ok(['up', '--name', 'sim', '--listen', `127.0.0.1:${port}`, '--local-runtime'], { timeoutMs: 180_000 });
       expect(started).toContain('Info: Kubernetes runtime threeport-sim registered as the default runtime: 2 simulated nodes');
+      expect(started).toMatch(/Info: kubernetes runtime instance threeport-sim is Ready: Kubernetes v\d+\.\d+\.\d+, 2 node\(s\); agent: run by the control plane\n/);
       expect(started).toContain('Complete: Threeport control plane sim created');
       processes = recordedProcesses(runtimeDir);
       expect(processes.map((process) => process.name).sort()).toEqual(
@@ -56,6 +58,11 @@ describe('tptctl up --local-runtime', () => {
       expect(ready).toHaveLength(2);
       // The same simulated nodes as the test bed's: a real node's resources.
       for (const node of ready) expect(Object.keys(node.status?.allocatable ?? {})).toEqual(expect.arrayContaining(['ephemeral-storage', 'hugepages-2Mi']));
+
+      // The README's quick start on it: the sample workload (its requests include ephemeral-storage), Healthy.
+      const created = await tptctl.ok(['create', 'workload', '-c', join(repoRoot, 'samples/wordpress-workload.yaml'), '--wait', '--timeout', '3m'], { timeoutMs: 200_000 });
+      expect(created).toContain('Info: workload instance wordpress is Healthy: 6 resource(s) ready');
+      expect(await tptctl.ok(['get', 'workloads'])).toMatch(/\nv0\s+wordpress\s+wordpress\s+wordpress\s+threeport-sim\s+Healthy: 6 resource\(s\) ready\s+\d+s/);
     } finally {
       await tptctl.run(['down', '--name', 'sim'], { timeoutMs: 120_000 });
     }
@@ -79,6 +86,6 @@ describe('tptctl up --local-runtime', () => {
   it('refuses --local-runtime together with --kubeconfig', async () => {
     await ensureBundle();
     const { stderr } = await new Tptctl().fails(['up', '--local-runtime', '--kubeconfig', '/nonexistent']);
-    expect(stderr).toContain('Error: --local-runtime starts a simulated cluster; --kubeconfig/--kube-context register a cluster you have: choose one');
+    expect(stderr).toContain('Error: --local-runtime starts a simulated cluster; --kubeconfig/--context register a cluster you have: choose one');
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The embedded control plane's lifecycle through the real tptctl: up (registering a real kwok
  * cluster as the default runtime), refusing to clobber, down --keep-data, up again on the same
- * data, down.
+ * data (its controllers carry on), down.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -51,7 +51,12 @@ describe('tptctl up / down (embedded)', () => {
       expect((await tptctl.fails(['get', 'workloads'])).stderr).toContain('no threeport control plane in');
 
       await tptctl.ok(upArgs, { timeoutMs: 120_000 });
-      expect(await tptctl.ok(['get', 'workloads'])).toMatch(/v0\s+wordpress\s+wordpress\s+wordpress-01\s+threeport-lifecycle\s+Reconciling/);
+      // The same objects, and the controllers carry on with them: the instance is deployed to the runtime.
+      await expect
+        .poll(() => tptctl.ok(['get', 'workloads']), { timeout: 90_000, interval: 1000 })
+        .toMatch(/v0\s+wordpress\s+wordpress\s+wordpress-01\s+threeport-lifecycle\s+Healthy: 3 resource\(s\) ready/);
+      // The cluster is shared: its resources go before the control plane does.
+      expect(await tptctl.ok(['delete', 'workload-instance', '--name', 'wordpress-01', '--wait', '--timeout', '60s'], { timeoutMs: 90_000 })).toContain('Complete: workload instance wordpress-01 deleted');
     } finally {
       await tptctl.run(['down', '--name', 'lifecycle']);
     }

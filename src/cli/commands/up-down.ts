@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { dirname } from 'node:path';
 import { Option, type Command } from 'commander';
+import type { ApiClient } from '../../client/api-client.ts';
 import { readConfig, removeControlPlane, type ControlPlaneEntry, upsertControlPlane, writeConfig } from '../config/threeport-config.ts';
 import { embeddedProvider } from '../control-plane/embedded.ts';
 import { readClusterConnection, registerRuntime } from '../control-plane/local-runtime.ts';
@@ -8,7 +9,7 @@ import type { ControlPlaneProvider } from '../control-plane/provider.ts';
 import { NODES, prepareSimulatedRuntime, simulatedRuntimeDir, startSimulatedRuntime, stopSimulatedRuntime, type RuntimeTools } from '../control-plane/simulated-runtime.ts';
 import type { CliContext } from '../context.ts';
 import { CliError } from '../errors.ts';
-import { parseDuration } from '../operations/wait.ts';
+import { parseDuration, waitFor } from '../operations/wait.ts';
 import { action, examples, reportError } from './run.ts';
 
 const providers: Record<string, ControlPlaneProvider> = { embedded: embeddedProvider };
@@ -21,6 +22,7 @@ interface UpFlags {
   forceOverwriteConfig?: boolean;
   kubeconfig?: string;
   kubeContext?: string;
+  context?: string;
   localRuntime?: boolean;
   logLevel: string;
   timeout: string;
@@ -39,10 +41,15 @@ async function up(options: UpFlags, context: CliContext): Promise<void> {
       hint: `stop it with 'tptctl down --name ${options.name}', or use --force-overwrite-config (you will lose the ability to connect to it if it is still running)`,
     });
   }
-  if (options.localRuntime && (options.kubeconfig || options.kubeContext)) {
-    throw new CliError('--local-runtime starts a simulated cluster; --kubeconfig/--kube-context register a cluster you have: choose one');
+  if (options.context !== undefined && options.kubeContext !== undefined && options.context !== options.kubeContext) {
+    throw new CliError(`--context ${options.context} and --kube-context ${options.kubeContext} name different contexts: --kube-context is another name of --context, give one`);
   }
-  const connection = options.kubeconfig || options.kubeContext ? readClusterConnection(options.kubeconfig ?? `${process.env.HOME}/.kube/config`, options.kubeContext) : undefined;
+  const kubeContext = options.context ?? options.kubeContext;
+  if (options.localRuntime && (options.kubeconfig || kubeContext)) {
+    throw new CliError('--local-runtime starts a simulated cluster; --kubeconfig/--context register a cluster you have: choose one');
+  }
+  const timeoutMs = parseDuration(options.timeout);
+  const connection = options.kubeconfig || kubeContext ? readClusterConnection(options.kubeconfig ?? `${process.env.HOME}/.kube/config`, kubeContext) : undefined;
   // Before the control plane starts: the first use builds for minutes, and a missing Go must fail with nothing running.
   const runtimeTools = options.localRuntime ? await prepareSimulatedRuntime() : undefined;
 
@@ -54,7 +61,7 @@ async function up(options: UpFlags, context: CliContext): Promise<void> {
     listen: options.listen,
     logLevel: options.logLevel,
     foreground: Boolean(options.foreground),
-    timeoutMs: parseDuration(options.timeout),
+    timeoutMs,
     onStarted: (started) => (child = started),
   });
   terminal.info('Threeport API is running');
@@ -65,14 +72,21 @@ async function up(options: UpFlags, context: CliContext): Promise<void> {
   // Written before the local runtime starts, so that `tptctl down` finds it should this process die.
   writeConfig(configPath, upsertControlPlane(readConfig(configPath), entry));
   terminal.info('Threeport config updated');
-  if (runtimeTools) await addSimulatedRuntime(entry, runtimeTools, provider, context);
+  if (runtimeTools) await addSimulatedRuntime(entry, runtimeTools, provider, context, timeoutMs);
   if (connection) {
+    let runtime: string | undefined;
     try {
-      const runtime = await registerRuntime(context.client(entry), options.name, connection);
+      const client = context.client(entry);
+      runtime = await registerRuntime(client, options.name, connection);
       terminal.info(`Kubernetes runtime ${runtime} registered as the default runtime (context ${connection.context})`);
+      await untilReady(client, runtime, timeoutMs, context);
     } catch (error) {
       reportError(terminal, error);
-      terminal.info('the control plane is running; register the runtime later with tptctl create kubernetes-runtime');
+      terminal.info(
+        runtime
+          ? `the control plane is running and keeps trying the cluster; see why with: tptctl describe kubernetes-runtime-instance ${runtime}`
+          : 'the control plane is running; register the runtime later with tptctl create kubernetes-runtime',
+      );
       process.exitCode = 1;
     }
   }
@@ -85,11 +99,13 @@ async function up(options: UpFlags, context: CliContext): Promise<void> {
  * fails as a whole when this does: the cluster and the control plane are stopped again and the
  * config entry removed; the control plane's directory stays, with the logs.
  */
-async function addSimulatedRuntime(entry: ControlPlaneEntry, tools: RuntimeTools, provider: ControlPlaneProvider, context: CliContext): Promise<void> {
+async function addSimulatedRuntime(entry: ControlPlaneEntry, tools: RuntimeTools, provider: ControlPlaneProvider, context: CliContext, timeoutMs: number): Promise<void> {
   try {
     const { connection, kubeconfigPath } = await startSimulatedRuntime(entry, tools, context.terminal);
-    const runtime = await registerRuntime(context.client(entry), entry.Name, connection);
+    const client = context.client(entry);
+    const runtime = await registerRuntime(client, entry.Name, connection);
     context.terminal.info(`Kubernetes runtime ${runtime} registered as the default runtime: ${NODES} simulated nodes, kubeconfig ${kubeconfigPath} (context ${connection.context})`);
+    await untilReady(client, runtime, timeoutMs, context);
   } catch (error) {
     try {
       await stopSimulatedRuntime(entry);
@@ -100,6 +116,13 @@ async function addSimulatedRuntime(entry: ControlPlaneEntry, tools: RuntimeTools
     context.terminal.info(`stopped control plane ${entry.Name} and its local runtime again; logs are in ${entry.Embedded?.Directory}`);
     throw error;
   }
+}
+
+/** Waits until the runtime controller found the cluster reachable and installed threeport's components. */
+async function untilReady(client: ApiClient, name: string, timeoutMs: number, context: CliContext): Promise<void> {
+  const runtime = await client.kind('KubernetesRuntimeInstance').findByName(name);
+  if (!runtime) throw new CliError(`Kubernetes runtime instance ${name} was registered but is gone`);
+  await waitFor(client, [{ kind: 'KubernetesRuntimeInstance', id: Number(runtime.ID), name }], { until: 'ready', timeoutMs, terminal: context.terminal, announce: true });
 }
 
 /** `--foreground`: stay with the process; Ctrl-C stops it (and its local runtime) and removes the config entry (the data stays). */
@@ -141,17 +164,26 @@ export function registerUpDown(program: Command): void {
     .option('--listen <host:port>', 'address of the API', '127.0.0.1:1323')
     .option('--foreground', 'stay attached: logs on the terminal, Ctrl-C stops it')
     .option('--force-overwrite-config', 'replace an entry of the same name in the threeport config')
-    .option('--kubeconfig <path>', 'register the cluster of this kubeconfig as the default Kubernetes runtime')
-    .option('--kube-context <context>', 'kubeconfig context of that cluster (default: its current context)')
+    .option('--kubeconfig <path>', 'register the cluster of this kubeconfig as the default Kubernetes runtime, and wait until it is Ready')
+    .option('--context <context>', 'kubeconfig context of that cluster (default: its current context)')
+    .option('--kube-context <context>', 'the same as --context')
     .option('--local-runtime', `no cluster? start a simulated one (kwok, ${NODES} nodes) as the default runtime: pods are scheduled, containers do not run`)
     .option('--log-level <level>', 'log level of the control plane', 'info')
-    .option('--timeout <duration>', 'how long to wait for the API to answer', '60s')
+    .option('--timeout <duration>', 'how long to wait for the API to answer, and then for the runtime to be Ready', '60s')
     .addHelpText(
       'after',
       `
 The embedded control plane needs nothing installed: its data, log and pid file live under the
 threeport config directory (~/.threeport/control-planes/<name>/). Starting it again after
-'tptctl down --keep-data' reuses its data.
+'tptctl down --keep-data' reuses its data. The config entry it writes is the original's
+(Name, Provider, Genesis, AuthEnabled, APIServer, EncryptionKey), with the key of the control
+plane's encrypted fields, so that tptctl can show them (describe -f).
+
+--kubeconfig PATH [--context C] registers that cluster as the default Kubernetes runtime
+(threeport-<name>); the control plane then checks it and installs threeport's components into
+it, and 'up' waits until the runtime is Ready (Ready: Kubernetes v1.34, 3 node(s); …) or says why
+not (Error: cannot reach the cluster: …). Workloads created without a KubernetesRuntimeInstance
+go there.
 
 --local-runtime starts a local simulated Kubernetes cluster for users without one and registers
 it as the default runtime; 'tptctl down' stops it. It is a real kube-apiserver, controller-manager
@@ -164,7 +196,8 @@ Go 1.24+; about 8 minutes on 2 cores); later starts take seconds. With kind, k3d
         'tptctl up',
         'tptctl up --local-runtime',
         'tptctl up --name dev --listen 127.0.0.1:8080',
-        'tptctl up --kubeconfig ~/.kube/config --kube-context kind-dev',
+        'tptctl up --kubeconfig ~/.kube/config --context kind-dev',
+        'tptctl up --local-runtime && tptctl create workload -c samples/wordpress-workload.yaml --wait',
         'tptctl up --foreground --log-level debug',
       ])}`,
     )
