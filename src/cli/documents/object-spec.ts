@@ -167,8 +167,11 @@ export function toObjectSpec(step: Step): ObjectSpec {
 
   let defaultRuntimeKey: string | undefined;
   for (const [field, spec] of Object.entries(kind.fields)) {
-    if (!spec.required || given.has(field)) continue;
-    if (spec.kind === 'scalar' && spec.references === 'KubernetesRuntimeInstance') {
+    if (given.has(field)) continue;
+    // A runtime the API defaults to the DefaultRuntime one is looked up here too, so that its absence is reported against the file.
+    const defaultsToRuntime = spec.kind === 'scalar' && spec.references === 'KubernetesRuntimeInstance' && (spec.required || spec.defaultToFlagged === 'DefaultRuntime');
+    if (!spec.required && !defaultsToRuntime) continue;
+    if (defaultsToRuntime) {
       defaultRuntimeKey = kind.jsonKey(field);
       continue;
     }
