@@ -22,6 +22,27 @@ describe('tptctl as a program', () => {
     }
   });
 
+  it('explains what workloads and runtimes are waited for and shown as', () => {
+    const program = buildProgram();
+    const helpOf = (...path: string[]): string => {
+      let command = program;
+      for (const name of path) command = command.commands.find((sub) => sub.name() === name)!;
+      let help = '';
+      command.configureOutput({ writeOut: (text) => (help += text) });
+      command.outputHelp();
+      return help;
+    };
+    expect(helpOf('up')).toMatch(/--context <context>\s+kubeconfig context of that cluster/);
+    expect(helpOf('up')).toContain("'up' waits until the runtime is Ready");
+    expect(helpOf('up')).toContain('tptctl up --kubeconfig ~/.kube/config --context kind-dev');
+    expect(helpOf('apply')).toContain('for a workload instance, Healthy; for a Kubernetes runtime instance, Ready');
+    for (const kind of ['workloads', 'workload-instances']) expect(helpOf('get', kind)).toContain("STATUS is the instance's Status line: Healthy: 6 resource(s) ready");
+    for (const kind of ['workload', 'workload-instance']) {
+      expect(helpOf('describe', kind)).toContain('readiness (Ready, 1/3 ready, waiting for a volume, missing, ...)');
+      expect(helpOf('describe', kind)).toContain(`tptctl describe ${kind} my-${kind}`);
+    }
+  });
+
   it('prints help, version and completion scripts through the real executable', async () => {
     await ensureBundle();
     const tptctl = new Tptctl();
