@@ -252,7 +252,7 @@ export class Agent {
     // Before every kind's watch has listed, a resource not seen yet is unknown, not missing.
     if (!instance || !this.#workloadsSynced || !instance.resources.every((entry) => this.#kinds.get(`${entry.apiVersion}/${entry.kind}`)?.reflector.synced)) return;
     const condition = instanceHealth(instance.resources, (entry) => this.#live.get(entry.resourceId));
-    this.#reporter.health(key, instance.type, instance.id, condition);
+    this.#reporter.health(key, instance.type, instance.id, { ...condition, ...(instance.generation !== undefined && { ObservedGeneration: instance.generation }) });
   }
 
   #reportAllHealth(): void {

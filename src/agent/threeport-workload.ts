@@ -13,6 +13,8 @@ export const THREEPORT_WORKLOAD_KIND = 'ThreeportWorkload';
 /** Which control plane made a resource or a ThreeportWorkload (its ControlPlaneID). */
 export const CONTROL_PLANE_LABEL = 'control-plane.threeport.io/control-plane-id';
 export const COMPUTE_SPACE_NAMESPACE = 'threeport-control-plane';
+/** The instance Generation whose resources the ThreeportWorkload lists (written after they were applied). */
+export const GENERATION_ANNOTATION = 'control-plane.threeport.io/generation';
 
 export type WorkloadType = 'WorkloadInstance' | 'HelmWorkloadInstance';
 
@@ -36,11 +38,15 @@ export interface ThreeportWorkloadSpec {
 export const threeportWorkloadName = (type: WorkloadType, instanceId: number): string =>
   `${type === 'WorkloadInstance' ? 'workload-instance' : 'helm-workload-instance'}-${instanceId}`;
 
-export function threeportWorkload(spec: ThreeportWorkloadSpec, controlPlaneId: string): Manifest {
+export function threeportWorkload(spec: ThreeportWorkloadSpec, controlPlaneId: string, generation: number): Manifest {
   return {
     apiVersion: THREEPORT_WORKLOAD_API_VERSION,
     kind: THREEPORT_WORKLOAD_KIND,
-    metadata: { name: threeportWorkloadName(spec.workloadType, spec.workloadInstanceId), labels: { [CONTROL_PLANE_LABEL]: controlPlaneId } },
+    metadata: {
+      name: threeportWorkloadName(spec.workloadType, spec.workloadInstanceId),
+      labels: { [CONTROL_PLANE_LABEL]: controlPlaneId },
+      annotations: { [GENERATION_ANNOTATION]: String(generation) },
+    },
     spec,
   };
 }

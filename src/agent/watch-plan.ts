@@ -3,7 +3,7 @@
  * applied, the WorkloadResourceInstance it is recorded as, and the instance it belongs to.
  */
 import type { Manifest } from '../model/manifest.ts';
-import type { ThreeportWorkloadSpec, WorkloadType } from './threeport-workload.ts';
+import { GENERATION_ANNOTATION, type ThreeportWorkloadSpec, type WorkloadType } from './threeport-workload.ts';
 
 /** `apps/Deployment/shop/web` — the same shape as a ResourceKey. */
 export type ResourceId = string;
@@ -24,6 +24,8 @@ export interface PlannedInstance {
   key: InstanceKey;
   type: WorkloadType;
   id: number;
+  /** The instance's Generation these resources were applied for, if the controller said. */
+  generation?: number;
   resources: WatchedEntry[];
 }
 
@@ -57,7 +59,8 @@ export class WatchPlan {
       return entry;
     });
     const dropped = this.remove(key).filter((old) => !resources.some((entry) => entry.resourceId === old.resourceId));
-    this.#instances.set(key, { key, type: spec.workloadType, id: spec.workloadInstanceId, resources });
+    const generation = Number(workload.metadata.annotations?.[GENERATION_ANNOTATION]);
+    this.#instances.set(key, { key, type: spec.workloadType, id: spec.workloadInstanceId, resources, ...(generation > 0 && { generation }) });
     for (const entry of resources) this.#resources.set(entry.resourceId, entry);
     return dropped;
   }

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { LocalRuntimeError } from './errors.ts';
 import { typeScriptNode } from './node-runtime.ts';
-import { clusterRecipe } from './cluster-recipe.ts';
+import { clusterRecipe, SERVICE_CLUSTER_IP_RANGE } from './cluster-recipe.ts';
 import { kwokStages } from './kwok/stages.ts';
 import { nodeResourceParameters } from './node-resources.ts';
 import { freePorts } from './ports.ts';
@@ -100,6 +100,11 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   }
 }
 
+const serviceRangeArgs = [
+  '--extra-args', `kube-apiserver=service-cluster-ip-range=${SERVICE_CLUSTER_IP_RANGE}`,
+  '--extra-args', `kube-controller-manager=service-cluster-ip-range=${SERVICE_CLUSTER_IP_RANGE}`,
+];
+
 /**
  * kwokctl picks ports by counting down from 32767 in each process, so two clusters created at
  * the same moment (two test runs) pick the same ones. We choose random free ports ourselves and
@@ -126,6 +131,7 @@ async function createWithRetry(registry: ProcessRegistry, dir: string, name: str
           '--kube-scheduler-binary', tool('kube-scheduler'),
           '--kwok-controller-binary', tool('kwok'),
           '--disable-qps-limits',
+          ...serviceRangeArgs,
           '--wait', '90s',
         ],
         { env, timeoutMs: 180_000 },

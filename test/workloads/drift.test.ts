@@ -68,6 +68,16 @@ describe('drift, seen by the agent', async () => {
     // It was looked at and left: the edit is still there after the reconcile that reported it.
     expect(await imageOf(kube, namespace)).toBe('nginx:1.99-edited');
     expect((await plane.client.kind('WorkloadInstance').get(instance.ID)).Reconciled).toBe(true);
+
+    // Kinds without a generation (a ConfigMap's data) are compared by content.
+    await kube.transport.request('PATCH', `/api/v1/namespaces/${namespace}/configmaps/web-settings`, {
+      query: { fieldManager: 'kubectl-patch' },
+      contentType: 'application/merge-patch+json',
+      body: { data: { greeting: 'edited' } },
+    });
+    await eventually('DriftDetected for the ConfigMap', async () => (await eventNotes(plane, instance.ID, 'DriftDetected')).some((note) => note.startsWith('ConfigMap web-settings') && note.includes('content')), 60_000);
+    const settings = await kube.get({ apiVersion: 'v1', kind: 'ConfigMap', name: 'web-settings', namespace });
+    expect(settings?.data).toEqual({ greeting: 'edited' });
   });
 });
 

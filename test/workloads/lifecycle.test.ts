@@ -75,6 +75,12 @@ describe('workloads on a simulated cluster', async () => {
     await eventually('ConfigMap pruned', async () => !(await kubeA.get({ apiVersion: 'v1', kind: 'ConfigMap', name: 'web-settings', namespace })));
     const healthy = await plane.waitForStatus(instance.ID, 'Healthy');
     expect(healthy.ObservedGeneration).toBe(healthy.Generation);
+    // The agent's health is about the generation that was rolled out.
+    await eventually('health of the new generation', async () => {
+      const current = await client.kind('WorkloadInstance').get(instance.ID);
+      const health = current.Conditions?.find((condition) => condition.Type === 'Healthy');
+      return (health?.Status === 'True' && health.ObservedGeneration === current.Generation) || JSON.stringify(health);
+    });
     const records = await resourceRecords(client, instance.ID);
     expect([...records.keys()].some((key) => key.includes('ConfigMap'))).toBe(false);
     const definitions = await client.kind('WorkloadResourceDefinition').listAll({ workloaddefinitionid: definition.ID });

@@ -35,7 +35,10 @@ export function progressOf(kind: string, object: ApiObject): Progress {
   const goal = goals[kind];
   if (!goal) return { state: 'done', summary: 'reconciled' };
   const condition = findCondition(conditionsOf(object), goal.condition);
-  if (condition?.Status === 'True') return { state: 'done', summary: `is ${status ?? goal.condition}` };
+  // Health reported for an older generation (before a change was rolled out) is not yet the answer.
+  const stale = condition?.ObservedGeneration !== undefined && typeof object.Generation === 'number' && condition.ObservedGeneration < object.Generation;
+  if (condition?.Status === 'True' && !stale) return { state: 'done', summary: `is ${status ?? goal.condition}` };
+  if (condition?.Status === 'True') return { state: 'pending', reason: `rolling out generation ${String(object.Generation)}` };
   if (!condition) return { state: 'pending', reason: `reconciled; waiting for ${goal.reporter}` };
   return { state: 'pending', reason: status ?? `${condition.Reason}${condition.Message ? `: ${condition.Message}` : ''}` };
 }

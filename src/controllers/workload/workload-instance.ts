@@ -90,7 +90,6 @@ async function deploy(context: ReconcileContext<WorkloadInstance>): Promise<Reco
   await checkNamespaces(cluster, desired, instance, controlPlaneId, signal);
 
   const inventory = await recordInventory(api, instance, desired);
-  await applyThreeportWorkload(cluster, instance, desired, inventory.byKey, controlPlaneId, signal);
 
   const reverification = instance.ObservedGeneration === instance.Generation;
   const results = reverification
@@ -100,6 +99,8 @@ async function deploy(context: ReconcileContext<WorkloadInstance>): Promise<Reco
     if (result.outcome === 'applied') verified.remember(instance.ID, result.key, desired.find((resource) => resource.key === result.key)!.manifest, result.live);
   }
   await markApplied(api, results, inventory.byKey);
+  // After the apply, so its generation stamps the agent's health; before the prune, so removals are not taken for drift.
+  await applyThreeportWorkload(cluster, instance, desired, inventory.byKey, controlPlaneId, signal);
   await prune(cluster, api, inventory.stale, signal);
 
   // Drift left in place on purpose (DetectOnly) was reported as an event; it is not a failure.
@@ -171,7 +172,7 @@ async function recordInventory(api: ApiClient, instance: WorkloadInstance, desir
 const isThreeportNamespace = (record: ResourceInstance): boolean => parseResourceKey(String(record.ResourceKey)).kind === 'Namespace';
 const isRetryableWrite = (error: unknown): boolean => error instanceof Error && 'status' in error && (error as { status: number }).status === 409;
 
-/** The ThreeportWorkload that tells the agent what to watch, current with the inventory. */
+/** The ThreeportWorkload that tells the agent what to watch, current with the inventory, stamped with the generation applied. */
 async function applyThreeportWorkload(
   cluster: KubernetesClient,
   instance: WorkloadInstance,
@@ -181,7 +182,7 @@ async function applyThreeportWorkload(
   signal: AbortSignal,
 ): Promise<void> {
   const resources = desired.map((resource) => watchedResource(resource.manifest, byKey.get(resource.key)?.ID ?? 0));
-  const manifest = threeportWorkload({ workloadType: 'WorkloadInstance', workloadInstanceId: instance.ID, workloadResourceInstances: resources }, controlPlaneId);
+  const manifest = threeportWorkload({ workloadType: 'WorkloadInstance', workloadInstanceId: instance.ID, workloadResourceInstances: resources }, controlPlaneId, instance.Generation);
   try {
     await cluster.apply(manifest, { force: true, signal });
   } catch (error) {
@@ -234,15 +235,17 @@ function changes(before: Manifest, after: Manifest): string[] {
   const generation = (object: Manifest) => object.metadata.generation;
   if (generation(before) !== undefined) {
     if (generation(before) !== generation(after)) found.push('spec');
-  } else if (before.metadata.resourceVersion !== after.metadata.resourceVersion && !sameJson(strip(before), strip(after))) found.push('content');
+  // A dry run answers with the live resourceVersion, so content is compared, not versions.
+  } else if (!sameJson(strip(before), strip(after))) found.push('content');
   if (!sameJson(before.metadata.labels ?? {}, after.metadata.labels ?? {})) found.push('labels');
   if (!sameJson(before.metadata.annotations ?? {}, after.metadata.annotations ?? {})) found.push('annotations');
   return found;
 }
 
+/** The object without what the server changes by itself, and without labels and annotations (compared apart). */
 const strip = (object: Manifest): unknown => {
   const { metadata, status: _status, ...rest } = object;
-  const { resourceVersion: _rv, managedFields: _mf, generation: _g, ...meta } = metadata;
+  const { resourceVersion: _rv, managedFields: _mf, generation: _g, labels: _l, annotations: _a, ...meta } = metadata;
   return { ...rest, metadata: meta };
 };
 

@@ -67,6 +67,15 @@ export class KubernetesTransport {
     throw apiError(status, parsed, text, method, path);
   }
 
+  /** One request whose answer is text (e.g. /metrics). */
+  async requestText(method: string, path: string, options: RequestOptions = {}): Promise<string> {
+    const response = await this.#send(method, path, options);
+    const text = await readBody(response, options.signal);
+    const status = response.statusCode ?? 0;
+    if (status >= 200 && status < 300) return text;
+    throw apiError(status, parseJson(text), text, method, path);
+  }
+
   /**
    * A streaming GET (watch): yields each JSON line as it arrives; ends when the server closes the
    * stream or `signal` aborts. Throws KubernetesApiError when the server refuses the watch.
