@@ -5,6 +5,7 @@
  * as tptctl does to register existing infrastructure). Writes of controller-owned fields only —
  * status, conditions, inventories — are not generations and notify nobody, so a controller's own
  * writes never queue more work. Setting Reconciled false keeps its original meaning: reconcile.
+ * Transient values (never stored) are desired state too: sending them is a change.
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { FieldCipher } from '../crypto/field-cipher.ts';
@@ -27,6 +28,14 @@ function sameValue(column: Column, stored: unknown, next: unknown, cipher: Field
   return isDeepStrictEqual(stored, next);
 }
 
+/**
+ * The write hands the controller values that are never stored (SecretDefinition.Data): nothing
+ * to compare them with, so they are a change of desired state whenever they are sent.
+ */
+function carriesTransient(kind: Kind, patch: ApiObject): boolean {
+  return Object.entries(kind.fields).some(([name, field]) => field.kind === 'scalar' && field.transient && patch[kind.jsonKey(name)] != null);
+}
+
 export interface NextState {
   object: ApiObject;
   /** The controller must hear about this write. */
@@ -45,7 +54,8 @@ export function createdState(kind: Kind, object: ApiObject): NextState {
  */
 export function rewrittenState(kind: Kind, table: KindTable, cipher: FieldCipher, existing: ApiObject, merged: ApiObject, patch: ApiObject, childrenAdded: boolean): NextState {
   if (!kind.controller) return { object: merged, notify: false };
-  const desiredChanged = childrenAdded || table.columns.some((column) => isDesiredState(column) && !sameValue(column, existing[column.key], merged[column.key], cipher));
+  const desiredChanged =
+    childrenAdded || carriesTransient(kind, patch) || table.columns.some((column) => isDesiredState(column) && !sameValue(column, existing[column.key], merged[column.key], cipher));
   const generation = Number(existing.Generation ?? 1);
   const object: ApiObject = { ...merged, Generation: desiredChanged ? generation + 1 : generation };
   if (desiredChanged && patch.Reconciled !== true) object.Reconciled = false;
