@@ -63,6 +63,8 @@ export interface NotificationHint {
   id: number;
   /** The object's version the write produced (absent from the original's payloads and from requests). */
   version?: number;
+  /** The object's Generation after the write (absent likewise). */
+  generation?: number;
   /** Someone asked for this reconcile: run it even if the object is Reconciled. */
   requested?: string;
   /** Values of the kind's transient fields, as the API encrypted them. */
@@ -86,6 +88,7 @@ export function decodeNotification(payload: string, kind?: Kind): NotificationHi
   const version = body.Object?.Version;
   const hint: NotificationHint = { operation: body.Operation as NotificationOperation, id };
   if (typeof version === 'number') hint.version = version;
+  if (typeof body.Object?.Generation === 'number') hint.generation = body.Object.Generation;
   if (typeof body.Requested === 'string' && body.Requested) hint.requested = body.Requested;
   if (kind) {
     const transient: ApiObject = {};
