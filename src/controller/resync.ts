@@ -64,6 +64,9 @@ export class Resync {
           if (this.#abort.signal.aborted) return queued;
           const operation = object.DeletionScheduled ? 'Deleted' : object.ObservedGeneration === undefined ? 'Created' : 'Updated';
           const notification = writeNotification(kind, operation, object);
+          // The API's notification of this version may carry what a copy from the stored object
+          // cannot (secret data, never stored): ours must never stand in for it as a duplicate.
+          if (carriesTransient(kind)) notification.messageId = `resync.${notification.messageId}`;
           await this.#publish(notification);
           waiting++;
         }
@@ -123,6 +126,8 @@ export class Resync {
     }
   }
 }
+
+const carriesTransient = (kind: Kind): boolean => Object.values(kind.fields).some((field) => field.kind === 'scalar' && field.transient);
 
 /** Resolves true after `milliseconds`, false if aborted first. */
 function sleep(milliseconds: number, signal: AbortSignal): Promise<boolean> {
