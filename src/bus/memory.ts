@@ -37,6 +37,8 @@ export class MemoryBus implements ControllerBus {
   readonly #logger: Logger | undefined;
   /** Unclaimed messages dropped because the buffer was full (oldest first, as a stream with DiscardOld). */
   dropped = 0;
+  /** The count at the last warning about drops; undefined while the buffer has room. */
+  #warnedAt: number | undefined;
 
   constructor(options: { duplicateWindowMs?: number; maxUnclaimed?: number; logger?: Logger } = {}) {
     this.#duplicateWindowMs = options.duplicateWindowMs ?? 120_000;
@@ -70,7 +72,10 @@ export class MemoryBus implements ControllerBus {
    */
   #dropOldest(): void {
     const message = this.#unclaimed.shift();
-    if (this.dropped++ % 1000 === 0) {
+    this.dropped++;
+    // Once when dropping starts (again), then every 1000 drops while it goes on.
+    if (this.#warnedAt === undefined || this.dropped - this.#warnedAt >= 1000) {
+      this.#warnedAt = this.dropped;
       this.#logger?.warn(
         { subject: message?.subject, dropped: this.dropped, waiting: this.#unclaimed.length },
         'no controller in this process consumes these notifications and the buffer is full; dropping the oldest (resync re-queues waiting objects)',
@@ -97,6 +102,7 @@ export class MemoryBus implements ControllerBus {
           this.#unclaimed.splice(index, 1);
         } else index++;
       }
+      if (this.#unclaimed.length < this.#maxUnclaimed) this.#warnedAt = undefined;
     }
     return queue;
   }
