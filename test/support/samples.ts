@@ -39,7 +39,8 @@ function sampleValue(field: ScalarField, name: string): unknown {
 export async function samplePayload(client: ApiClient, kind: Kind, overrides: ApiObject = {}): Promise<ApiObject> {
   const payload: ApiObject = {};
   for (const [name, field] of Object.entries(kind.fields)) {
-    if (field.kind !== 'scalar' || !field.required) continue;
+    // A reference the API defaults (to the runtime with DefaultRuntime) is required all the same when there is none.
+    if (field.kind !== 'scalar' || !(field.required || field.defaultToFlagged)) continue;
     const key = kind.jsonKey(name);
     if (key in overrides) continue;
     payload[key] = field.references ? (await createSample(client, registry.get(field.references))).ID : sampleValue(field, name);
