@@ -6,6 +6,7 @@
  * Each test reconciles a kind of its own, so the queue depth it checks is its alone.
  */
 import { describe, expect, it } from 'vitest';
+import { backoffDelay } from '../../src/controller/backoff.ts';
 import { isStaleObjectError, RetryableError, TerminalError } from '../../src/controller/errors.ts';
 import type { ControllerManager } from '../../src/controller/manager.ts';
 import type { ApiObject } from '../../src/model/kind.ts';
@@ -26,6 +27,17 @@ async function results(manager: ControllerManager): Promise<Record<string, numbe
 const LONG = { timeout: 120_000 };
 
 const reasonName = (reason: unknown): string => (reason instanceof Error || reason instanceof DOMException ? `${reason.name}: ${reason.message}` : String(reason));
+
+describe('backoff between retries', () => {
+  const policy = { initialMs: 300, maxMs: 5000, jitter: 0.1 };
+  it('doubles from initialMs, stops at maxMs, and jitters within ±jitter', () => {
+    const middle = () => 0.5;
+    expect([1, 2, 3, 4, 5, 6, 7].map((attempt) => backoffDelay(attempt, policy, middle))).toEqual([300, 600, 1200, 2400, 4800, 5000, 5000]);
+    expect(backoffDelay(3, policy, () => 0)).toBe(1080);
+    expect(backoffDelay(3, policy, () => 1)).toBe(1320);
+    expect(backoffDelay(60, policy, () => 1)).toBe(5500);
+  });
+});
 
 describe.each(buses)('the runtime around one reconcile (%s bus)', async (busName) => {
   const bed = await startBed(busName);

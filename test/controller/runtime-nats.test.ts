@@ -77,9 +77,8 @@ describe('controller runtime on NATS JetStream (PostgreSQL API, in-process repli
     expect(attempts.map((r) => r.attempt)).toEqual([1, 2, 3, 4, 5]);
     const gaps = attempts.slice(1).map((r, index) => r.at - attempts[index]!.at);
     // initial 300 ms, doubling, ±10 % jitter: no wait shorter than its floor (a loaded machine
-    // only adds to them), and the waits grow.
+    // only adds to them, so only lower bounds are facts; the floors double).
     gaps.forEach((gap, index) => expect(gap).toBeGreaterThanOrEqual(300 * 2 ** index * 0.9 - 5));
-    expect(gaps.at(-1)!).toBeGreaterThan(gaps[0]! * 3);
     // The error is in Status and in the runtime's condition, written once: retries failing the same way add nothing.
     expect([...seen].filter((status) => status.startsWith('Error:'))).toEqual([expect.stringMatching(/^Error: simulated failure/)]);
     const failureRevisions = (await instances.revisions(id)).filter((revision) => String(revision.Object.Status ?? '').startsWith('Error:'));

@@ -65,7 +65,9 @@ describe('one schema per kind for the validator and the document', () => {
     ];
     for (const answer of answers) {
       expect(answer.status, JSON.stringify(answer.body)).toBeLessThan(300);
-      for (const object of answer.body.Data ?? []) expect(object).not.toHaveProperty('Data');
+      const objects = answer.body.Data ?? [];
+      expect(objects.length, 'an answer with objects to look at').toBeGreaterThan(0);
+      for (const object of objects) expect(object).not.toHaveProperty('Data');
     }
     for (const data of [5, 'hunter2', ['hunter2'], { password: 5 }, { password: null }]) {
       const refused = await send('POST', secrets, { ...input, Data: data });
