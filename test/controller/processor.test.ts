@@ -51,7 +51,8 @@ describe.each(buses)('the runtime around one reconcile (%s bus)', async (busName
   describe('reconciles stopped before they finish', () => {
     it('a handler hanging past timeoutMs is aborted, its lock released, the notification retried with backoff, and the retry succeeds', LONG, async () => {
       const kind = 'GatewayDefinition';
-      const scripted = scriptedReconciler(kind, { timeoutMs: 1000 });
+      // Long enough that an ordinary reconcile on a loaded machine never meets it.
+      const scripted = scriptedReconciler(kind, { timeoutMs: 3000 });
       const name = uniqueName('hang');
       const reasons: unknown[] = [];
       const lateWrites: string[] = [];
@@ -75,9 +76,9 @@ describe.each(buses)('the runtime around one reconcile (%s bus)', async (busName
       expect(first!.signal.aborted).toBe(true);
       expect(second!.attempt).toBe(2);
       // The time limit, then at least the first backoff (1 s − 10 % jitter).
-      expect(second!.at - first!.at).toBeGreaterThanOrEqual(1000 + 900 - 5);
-      expect(await statuses(kind, id)).toContain('Error: the reconcile did not finish within 1s');
-      expect(await client.eventsOf(id)).toEqual([expect.objectContaining({ Reason: 'FailedCreate', Type: 'Warning', Note: 'the reconcile did not finish within 1s' })]);
+      expect(second!.at - first!.at).toBeGreaterThanOrEqual(3000 + 900 - 5);
+      expect(await statuses(kind, id)).toContain('Error: the reconcile did not finish within 3s');
+      expect(await client.eventsOf(id)).toEqual([expect.objectContaining({ Reason: 'FailedCreate', Type: 'Warning', Note: 'the reconcile did not finish within 3s' })]);
       await eventually('the late write settled', () => lateWrites.length === 1);
       expect(lateWrites).toEqual(['refused']);
       const final = await client.kind(kind).get(id);
@@ -166,7 +167,8 @@ describe.each(buses)('the runtime around one reconcile (%s bus)', async (busName
       expect(await client.eventsOf(id)).toEqual([expect.objectContaining({ Reason: 'FailedCreate', Type: 'Warning', Note: 'the chart repository URL is not valid', ReportingController: 'ObservabilityController' })]);
       // Acked, not handed back: nothing is queued for it, so nothing will retry it.
       await drained(manager);
-      expect(await results(manager)).toEqual({ terminal: 1 });
+      expect(await results(manager)).toMatchObject({ terminal: 1 });
+      expect(await results(manager)).not.toHaveProperty('error');
       expect(scripted.callsOf(id)).toHaveLength(1);
 
       // A change of desired state is looked at at once.
@@ -195,7 +197,8 @@ describe.each(buses)('the runtime around one reconcile (%s bus)', async (busName
       expect(failed.Conditions).toEqual([expect.objectContaining({ Type: 'Reconciled', Status: 'False', Reason: 'Failed' })]);
       expect(await client.eventsOf(id)).toEqual([expect.objectContaining({ Reason: 'FailedCreate', Type: 'Warning', Note: expect.stringMatching(/does not exist/) })]);
       await drained(manager);
-      expect(await results(manager)).toEqual({ terminal: 1 });
+      expect(await results(manager)).toMatchObject({ terminal: 1 });
+      expect(await results(manager)).not.toHaveProperty('error');
       expect(scripted.callsOf(id)).toHaveLength(1);
     });
 
@@ -230,7 +233,8 @@ describe.each(buses)('the runtime around one reconcile (%s bus)', async (busName
       expect(second!.at - first!.at).toBeGreaterThanOrEqual(1500 - 5);
       expect((await client.kind(kind).revisions(id)).map((revision) => revision.Object.Status ?? null)).toEqual([null, 'Reconciled']);
       expect(await client.eventsOf(id)).toEqual([]);
-      expect(await results(manager)).toEqual({ requeue: 1, success: 1 });
+      expect(await results(manager)).toMatchObject({ requeue: 1, success: 1 });
+      expect(await results(manager)).not.toHaveProperty('error');
     });
 
     it('`waiting` shows the Waiting condition without failure events, and a requested reconcile looks again', LONG, async () => {
