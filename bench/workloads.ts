@@ -15,7 +15,7 @@
  * BENCH_INSTANCES (default 1000), BENCH_RATE (creates/s, default 20), BENCH_NODES (per cluster).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -74,10 +74,13 @@ interface Process {
 }
 
 function startThreeport(name: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<Process> {
-  const child = spawn(process.execPath, [join(repoRoot, 'bin/threeport.js'), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // BENCH_PROFILE=controller (or api, agent-a…) writes a CPU profile of that process into /tmp/threeport-profiles.
+  const profile = process.env.BENCH_PROFILE === name ? ['--cpu-prof', '--cpu-prof-dir=/tmp/threeport-profiles'] : [];
+  const child = spawn(process.execPath, [...profile, join(repoRoot, 'bin/threeport.js'), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (chunk) => (output = (output + chunk).slice(-200_000)));
   child.stderr.on('data', (chunk) => (output = (output + chunk).slice(-200_000)));
+  if (process.env.BENCH_TRACE && name === 'controller') child.stderr.on('data', (chunk) => appendFileSync('/tmp/controller-trace.log', chunk));
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   const process_: Process = {
     name,
@@ -112,6 +115,37 @@ const rssMb = (pid: number | undefined): number => {
     return Number.NaN;
   }
 };
+
+/** CPU seconds used so far by each kind of process on the machine (threeport's and the clusters'), by command. */
+function cpuSeconds(): Map<string, number> {
+  const ticks = 100; // USER_HZ
+  const totals = new Map<string, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const command = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      const name = command.includes('/work/main/bin/threeport.js') || command.some((arg) => arg.endsWith('bin/threeport.js'))
+        ? `threeport ${command[command.findIndex((arg) => arg.endsWith('threeport.js')) + 1]}`
+        : (command[0] ?? '').split('/').pop() ?? '';
+      const seconds = (Number(fields[11]) + Number(fields[12])) / ticks;
+      totals.set(name, (totals.get(name) ?? 0) + seconds);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return totals;
+}
+
+const cpuLine = (before: Map<string, number>, after: Map<string, number>): string =>
+  [...after]
+    .map(([name, seconds]) => [name, seconds - (before.get(name) ?? 0)] as const)
+    .filter(([, seconds]) => seconds >= 1)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 12)
+    .map(([name, seconds]) => `${name} ${seconds.toFixed(0)}`)
+    .join(', ');
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -154,6 +188,22 @@ async function countHealthy(client: ApiClient): Promise<number> {
   return healthy;
 }
 
+/** A quantile of a Prometheus histogram (the bucket bound it falls in), from the controller's /metrics. */
+async function histogramQuantile(metricsUrl: string, metric: string, filter: string, q: number): Promise<string> {
+  const text = await (await fetch(`${metricsUrl}/metrics`)).text();
+  const buckets = new Map<number, number>();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${metric}_bucket{`) || !line.includes(filter)) continue;
+    const bound = /le="([^"]+)"/.exec(line)?.[1];
+    const le = bound === '+Inf' ? Infinity : Number(bound);
+    buckets.set(le, (buckets.get(le) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  const sorted = [...buckets].sort((a, b) => a[0] - b[0]);
+  const total = sorted.at(-1)?.[1] ?? 0;
+  const bound = sorted.find(([, count]) => count >= q * total)?.[0];
+  return bound === undefined ? 'n/a' : bound === Infinity ? '> max bucket' : `≤ ${bound * 1000} ms`;
+}
+
 /** Successful WorkloadInstance reconciles the controller counted since it started. */
 async function reconcilesDone(metricsUrl: string): Promise<number> {
   const text = await (await fetch(`${metricsUrl}/metrics`)).text();
@@ -181,8 +231,8 @@ async function main(): Promise<void> {
     const metricsPort = await freePort();
     const controller = started(await startThreeport(
       'controller',
-      ['controller', 'workload', 'kubernetes-runtime', '--api-url', apiUrl, '--nats-url', testbed.nats.url, '--metrics-listen', `127.0.0.1:${metricsPort}`, '--concurrency', '16', '--log-level', 'info'],
-      { THREEPORT_ENCRYPTION_KEY: key },
+      ['controller', 'workload', 'kubernetes-runtime', '--api-url', apiUrl, '--nats-url', testbed.nats.url, '--metrics-listen', `127.0.0.1:${metricsPort}`, '--concurrency', process.env.BENCH_CONCURRENCY ?? '16', '--log-level', 'info'],
+      { THREEPORT_ENCRYPTION_KEY: key, ...(process.env.BENCH_TRACE && { TRACE_CALLS: '1' }) },
       /"controllers running"/,
     ));
     const agents = [];
@@ -230,6 +280,7 @@ async function main(): Promise<void> {
     const requestsBefore = (await Promise.all(kubes.map(apiserverRequests))).reduce((a, b) => a + b, 0);
 
     process.stderr.write(`creating ${COUNT} instances at ${RATE}/s…\n`);
+    const cpuBefore = cpuSeconds();
     const createdAt = new Map<number, number>();
     const started = Date.now();
     const creates: Promise<void>[] = [];
@@ -253,6 +304,10 @@ async function main(): Promise<void> {
       return healthy >= COUNT;
     }, 30 * 60_000, 1000);
     const allHealthyIn = (Date.now() - started) / 1000;
+    const cpuUsed = cpuLine(cpuBefore, cpuSeconds());
+    const filter = 'reconciler="WorkloadInstanceReconciler"';
+    const queue = { p50: await histogramQuantile(running.metricsUrl, 'threeport_controller_notification_latency_seconds', filter, 0.5), p99: await histogramQuantile(running.metricsUrl, 'threeport_controller_notification_latency_seconds', filter, 0.99) };
+    const reconcile = { p50: await histogramQuantile(running.metricsUrl, 'threeport_controller_reconcile_duration_seconds', filter, 0.5), p99: await histogramQuantile(running.metricsUrl, 'threeport_controller_reconcile_duration_seconds', filter, 0.99) };
     process.stderr.write('\n');
     const requestsAfter = (await Promise.all(kubes.map(apiserverRequests))).reduce((a, b) => a + b, 0);
     const latencies = [...createdAt].map(([id, at]) => (appliedAt.get(id) ?? Number.NaN) - at).filter((ms) => Number.isFinite(ms));
@@ -286,6 +341,8 @@ async function main(): Promise<void> {
       `| first create → all ${COUNT} Healthy | ${allHealthyIn.toFixed(1)} s (creates took ${createdIn.toFixed(1)} s at ${RATE}/s) | ≤ 120 s |`,
       `| create → applied in the cluster, at ${RATE} creates/s | p50 ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms (${latencies.length} measured) | p99 < 2 s |`,
       `| RSS at the end | controller ${rss.controller} MB, agents ${rss.agents.join(' / ')} MB, API ${rss.api} MB | controller < 300 MB |`,
+      `| in the controller: notification → reconcile start; reconcile duration | p50 ${queue.p50}, p99 ${queue.p99}; p50 ${reconcile.p50}, p99 ${reconcile.p99} | |`,
+      `| CPU seconds until all Healthy, by process | ${cpuUsed} | |`,
       `| kube-apiserver requests per instance | ${((requestsAfter - requestsBefore) / COUNT).toFixed(1)} (all clients: threeport, kube-controller-manager, scheduler, kwok) | |`,
       `| restart of every threeport process → all re-verified | ${reverifiedIn.toFixed(1)} s; objects changed: ${changed} of ${before.size}; DriftCorrected events: ${corrected} | ≤ 60 s, 0 changes |`,
     ];

@@ -13,7 +13,7 @@ import type { ApiClient } from '../client/api-client.ts';
 import type { Logger } from '../log.ts';
 import type { Manifest } from '../model/manifest.ts';
 import { describeResource, labels, Reflector, type KubernetesClient, type ReflectorEventType } from '../platform/kubernetes/index.ts';
-import { changedByOthers } from './external-writes.ts';
+import { changedByOthers, ownFieldsOf, type OwnFields } from './external-writes.ts';
 import { instanceHealth } from './instance-health.ts';
 import { Reporter, type EventReport } from './reporter.ts';
 import { CONTROL_PLANE_LABEL, THREEPORT_WORKLOAD_API_VERSION, THREEPORT_WORKLOAD_KIND, type WorkloadType } from './threeport-workload.ts';
@@ -46,8 +46,10 @@ export class Agent {
   readonly #reporter: Reporter;
   /** A reflector per watched kind, with the controller that stops it. */
   readonly #kinds = new Map<string, { reflector: Reflector; stop: AbortController; done: Promise<void> }>();
-  /** Live objects of watched resources, as last seen. */
+  /** Live objects of watched resources, as last seen (without managed fields). */
   readonly #live = new Map<ResourceId, Manifest>();
+  /** The fields threeport applied to each watched resource, as last seen (see external-writes.ts). */
+  readonly #ownFields = new Map<ResourceId, OwnFields | undefined>();
   readonly #owners = new Map<string, Owner>();
   readonly #unmatched = new Map<string, { event: Manifest; at: number }>();
   #signal: AbortSignal | undefined;
@@ -84,9 +86,10 @@ export class Agent {
         this.#reportAllHealth();
       },
     });
-    const pods = new Reflector(this.#o.cluster, { apiVersion: 'v1', kind: 'Pod', labelSelector: selector, logger, onEvent: (type, object) => this.#onPodOrReplicaSet(type, object) });
-    const replicaSets = new Reflector(this.#o.cluster, { apiVersion: 'apps/v1', kind: 'ReplicaSet', labelSelector: selector, logger, onEvent: (type, object) => this.#onPodOrReplicaSet(type, object) });
-    const events = new Reflector(this.#o.cluster, { apiVersion: 'v1', kind: 'Event', logger, onEvent: (type, object) => this.#onEvent(type, object) });
+    // Of Pods and ReplicaSets only who they belong to matters; Events are handled once and dropped.
+    const pods = new Reflector(this.#o.cluster, { apiVersion: 'v1', kind: 'Pod', labelSelector: selector, logger, keep: identityOnly, onEvent: (type, object) => this.#onPodOrReplicaSet(type, object) });
+    const replicaSets = new Reflector(this.#o.cluster, { apiVersion: 'apps/v1', kind: 'ReplicaSet', labelSelector: selector, logger, keep: identityOnly, onEvent: (type, object) => this.#onPodOrReplicaSet(type, object) });
+    const events = new Reflector(this.#o.cluster, { apiVersion: 'v1', kind: 'Event', logger, keep: false, onEvent: (type, object) => this.#onEvent(type, object) });
     logger.info({ cluster: this.#o.cluster.server }, 'agent watching the cluster');
     await Promise.all([
       workloads.run(signal),
@@ -142,6 +145,7 @@ export class Agent {
         kind,
         labelSelector: `${CONTROL_PLANE_LABEL}=${this.#o.controlPlaneId}`,
         logger: this.#o.logger,
+        keep: withOwnManagedFieldsOnly,
         onEvent: (type, object) => this.#onResource(type, object),
         onSynced: () => this.#reportAllHealth(),
       });
@@ -155,9 +159,11 @@ export class Agent {
   #onResource(type: ReflectorEventType, object: Manifest): void {
     const entry = this.#plan.entry(resourceIdOf(object));
     if (!entry) return;
-    const previous = this.#live.get(entry.resourceId);
+    const previous = this.#ownFields.get(entry.resourceId);
+    this.#ownFields.set(entry.resourceId, ownFieldsOf(object));
     if (type === 'DELETED') {
       this.#live.delete(entry.resourceId);
+      this.#ownFields.delete(entry.resourceId);
       this.#reporter.resource(entry.resourceInstanceId, object, 'DELETED');
       this.#requestReconcile(entry, `${describeResource(object)} was deleted from the cluster`);
     } else {
@@ -170,7 +176,9 @@ export class Agent {
   }
 
   #track(entry: WatchedEntry, object: Manifest, operation: string): void {
-    this.#live.set(entry.resourceId, object);
+    // A resource applied before its ThreeportWorkload listed it is first seen here, from a watch's copy.
+    if (!this.#ownFields.has(entry.resourceId)) this.#ownFields.set(entry.resourceId, ownFieldsOf(object));
+    this.#live.set(entry.resourceId, withoutManagedFields(object));
     if (object.metadata.uid) this.#own(object.metadata.uid, { instance: entry.instance, resourceInstanceId: entry.resourceInstanceId });
     this.#reporter.resource(entry.resourceInstanceId, object, operation);
   }
@@ -178,6 +186,7 @@ export class Agent {
   #forgetResource(entry: WatchedEntry): void {
     const live = this.#live.get(entry.resourceId);
     this.#live.delete(entry.resourceId);
+    this.#ownFields.delete(entry.resourceId);
     if (live?.metadata.uid) this.#owners.delete(live.metadata.uid);
   }
 
@@ -265,6 +274,33 @@ export class Agent {
     this.#o.logger.info({ instance: entry.instance, reason }, 'asking for a reconcile');
     this.#reporter.requestReconcile(entry.instance, instance.type, instance.id, reason);
   }
+}
+
+/** What is kept of Pods and ReplicaSets: enough to know whose they are. */
+const identityOnly = (object: Manifest): Manifest => ({
+  apiVersion: object.apiVersion,
+  kind: object.kind,
+  metadata: {
+    name: object.metadata.name,
+    ...(object.metadata.namespace && { namespace: object.metadata.namespace }),
+    ...(object.metadata.uid && { uid: object.metadata.uid }),
+    ...(object.metadata.resourceVersion && { resourceVersion: object.metadata.resourceVersion }),
+    ...(object.metadata.labels && { labels: object.metadata.labels }),
+  },
+});
+
+/** A watch's copy keeps only threeport's own managed-fields entry: the rest is often half an object, and unused. */
+function withOwnManagedFieldsOnly(object: Manifest): Manifest {
+  const entries = object.metadata.managedFields as { manager?: string }[] | undefined;
+  if (!entries) return object;
+  return { ...object, metadata: { ...object.metadata, managedFields: entries.filter((entry) => entry.manager === 'threeport') } };
+}
+
+/** Managed fields are often half an object; health and reports need none of them. */
+function withoutManagedFields(object: Manifest): Manifest {
+  if (!object.metadata.managedFields) return object;
+  const { managedFields: _managed, ...metadata } = object.metadata;
+  return { ...object, metadata };
 }
 
 function instanceOfLabels(objectLabels: Record<string, string>): InstanceKey | undefined {

@@ -1,8 +1,9 @@
 /**
- * Whether someone other than threeport changed a resource: a manager other than threeport wrote
- * it (a spec, label or scale change — status updates by controllers don't count) since the agent
- * last saw it. Only a hint: the workload controller decides, by re-applying, whether anything
- * drifted.
+ * Whether someone took fields threeport set: with server-side apply, a client that changes a field
+ * another manager owns becomes its owner, so threeport's managed-fields entry loses that field
+ * while its own timestamp stays (threeport did not write). Writes to fields threeport never set
+ * (controllers' annotations, status) leave its entry alone and are no drift. Only a hint: the
+ * workload controller decides, by re-applying, what drifted.
  */
 import type { Manifest } from '../model/manifest.ts';
 import { FIELD_MANAGER } from '../platform/kubernetes/index.ts';
@@ -12,19 +13,25 @@ interface ManagedFieldsEntry {
   operation?: string;
   subresource?: string;
   time?: string;
+  fieldsV1?: unknown;
 }
 
-/** The writes of other managers, outside the status subresource. */
-function foreignWrites(object: Manifest): string {
+/** threeport's applied fields and when it last applied them, as last seen. */
+export interface OwnFields {
+  time: string;
+  fields: string;
+}
+
+export function ownFieldsOf(object: Manifest): OwnFields | undefined {
   const entries = (object.metadata.managedFields ?? []) as ManagedFieldsEntry[];
-  return entries
-    .filter((entry) => entry.manager !== FIELD_MANAGER && entry.subresource !== 'status')
-    .map((entry) => `${entry.manager}|${entry.operation}|${entry.subresource ?? ''}|${entry.time ?? ''}`)
-    .sort()
-    .join(',');
+  const own = entries.find((entry) => entry.manager === FIELD_MANAGER && entry.operation === 'Apply' && !entry.subresource);
+  return own ? { time: own.time ?? '', fields: JSON.stringify(own.fieldsV1 ?? {}) } : undefined;
 }
 
-export function changedByOthers(previous: Manifest | undefined, current: Manifest): boolean {
+/** `previous`: ownFieldsOf the object as last seen (undefined the first time: nothing to compare). */
+export function changedByOthers(previous: OwnFields | undefined, current: Manifest): boolean {
   if (!previous) return false;
-  return foreignWrites(previous) !== foreignWrites(current);
+  const now = ownFieldsOf(current);
+  if (!now) return true; // every field threeport set was taken
+  return now.time === previous.time && now.fields !== previous.fields;
 }

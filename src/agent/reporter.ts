@@ -16,7 +16,7 @@ import type { InstanceKey } from './watch-plan.ts';
 export interface ReporterOptions {
   api: ApiClient;
   logger: Logger;
-  /** How long changes are gathered before they are sent. @default 500 */
+  /** How long changes are gathered before they are sent. @default 1000 */
   flushIntervalMs?: number;
   /** Most API requests per second. @default 100 */
   maxRequestsPerSecond?: number;
@@ -60,6 +60,10 @@ export class Reporter {
   /** WorkloadEvents already stored, by event UID, learned per instance. */
   readonly #knownEvents = new Map<string, KnownEvent>();
   readonly #eventsLoaded = new Set<InstanceKey>();
+  /** The resourceVersion last reported for each resource record: the same state is not sent twice. */
+  readonly #reportedVersions = new Map<number, string>();
+  /** Events older than this may have been reported by an agent before this one. */
+  readonly #startedAt = Date.now();
   readonly #bucket: { tokens: number; at: number };
   #wake: (() => void) | undefined;
   /** Reports sent, for the agent's metrics and tests. */
@@ -72,6 +76,8 @@ export class Reporter {
 
   resource(resourceInstanceId: number, live: Manifest, operation: string): void {
     if (resourceInstanceId <= 0) return;
+    const version = `${operation}|${live.metadata.resourceVersion ?? ''}`;
+    if (this.#reportedVersions.get(resourceInstanceId) === version) return;
     this.#resources.set(resourceInstanceId, { live: reportable(live), operation });
     this.#kick();
   }
@@ -98,7 +104,7 @@ export class Reporter {
 
   /** Sends batches until `signal` aborts; then one last batch. */
   async run(signal: AbortSignal): Promise<void> {
-    const interval = this.#o.flushIntervalMs ?? 500;
+    const interval = this.#o.flushIntervalMs ?? 1000;
     while (!signal.aborted) {
       await this.flush();
       await new Promise<void>((resolve) => {
@@ -174,11 +180,16 @@ export class Reporter {
 
   async #sendResource(id: number, report: { live: Manifest; operation: string }): Promise<void> {
     await this.#o.api.kind('WorkloadResourceInstance').update(id, { RuntimeDefinition: report.live, LastOperation: report.operation });
+    this.#reportedVersions.set(id, `${report.operation}|${report.live.metadata.resourceVersion ?? ''}`);
+    if (report.operation === 'DELETED') this.#reportedVersions.delete(id);
   }
 
   async #sendEvent(report: EventReport): Promise<void> {
     const instanceKey = `${report.instance.type}/${report.instance.id}`;
-    if (!this.#eventsLoaded.has(instanceKey)) await this.#loadEvents(report.instance);
+    // An event from before this agent started may be stored already (by the agent before it): learn
+    // the instance's stored events once. Newer ones can only be new.
+    const old = Date.parse(report.timestamp) < this.#startedAt - 5000;
+    if (old && !this.#eventsLoaded.has(instanceKey)) await this.#loadEvents(report.instance);
     const known = this.#knownEvents.get(report.uid);
     const events = this.#o.api.kind('WorkloadEvent');
     if (known) {

@@ -24,6 +24,12 @@ const imageOf = async (kube: KubernetesClient, namespace: string): Promise<strin
   return (deployment?.spec as { template: { spec: { containers: { image: string }[] } } } | undefined)?.template.spec.containers[0]?.image;
 };
 
+/**
+ * The agent's report must bring the correction well before the periodic re-verification (60 s by
+ * default) could: a wait longer than this would let a broken agent path pass.
+ */
+const AGENT_PATH_MS = 25_000;
+
 async function eventNotes(plane: WorkloadPlane, instanceId: number, reason: string): Promise<string[]> {
   const events = await plane.client.eventsOf(instanceId, { reason });
   return events.map((event) => String(event.Note));
@@ -39,8 +45,8 @@ describe('drift, seen by the agent', async () => {
     await plane.waitForStatus(instance.ID, 'Healthy');
     const namespace = await namespaceOf(plane.client, instance.ID);
     await editByHand(kube, namespace, 'nginx:1.99-edited');
-    await eventually('image restored', async () => (await imageOf(kube, namespace)) === 'nginx:1.27' || 'still edited', 60_000);
-    await eventually('DriftCorrected event', async () => (await eventNotes(plane, instance.ID, 'DriftCorrected')).some((note) => note.includes('was changed in the cluster')));
+    await eventually('image restored', async () => (await imageOf(kube, namespace)) === 'nginx:1.27' || 'still edited', AGENT_PATH_MS);
+    await eventually('DriftCorrected event', async () => (await eventNotes(plane, instance.ID, 'DriftCorrected')).some((note) => note.includes('was changed in the cluster')), AGENT_PATH_MS);
   });
 
   it('a Deployment deleted by hand is created again', async () => {
@@ -52,8 +58,8 @@ describe('drift, seen by the agent', async () => {
     await eventually('Deployment back', async () => {
       const after = await kube.get({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', namespace });
       return (after !== undefined && after.metadata.uid !== before?.metadata.uid) || 'not back yet';
-    }, 60_000);
-    await eventually('DriftCorrected event', async () => (await eventNotes(plane, instance.ID, 'DriftCorrected')).some((note) => note.includes('was deleted from the cluster')));
+    }, AGENT_PATH_MS);
+    await eventually('DriftCorrected event', async () => (await eventNotes(plane, instance.ID, 'DriftCorrected')).some((note) => note.includes('was deleted from the cluster')), AGENT_PATH_MS);
     await plane.waitForStatus(instance.ID, 'Healthy');
   });
 
@@ -62,7 +68,7 @@ describe('drift, seen by the agent', async () => {
     await plane.waitForStatus(instance.ID, 'Healthy');
     const namespace = await namespaceOf(plane.client, instance.ID);
     await editByHand(kube, namespace, 'nginx:1.99-edited');
-    await eventually('DriftDetected event', async () => (await eventNotes(plane, instance.ID, 'DriftDetected')).some((note) => note.includes('was changed in the cluster')), 60_000);
+    await eventually('DriftDetected event', async () => (await eventNotes(plane, instance.ID, 'DriftDetected')).some((note) => note.includes('was changed in the cluster')), AGENT_PATH_MS);
     const [event] = await plane.client.eventsOf(instance.ID, { reason: 'DriftDetected' });
     expect(event?.Type).toBe('Warning');
     // It was looked at and left: the edit is still there after the reconcile that reported it.
@@ -75,7 +81,7 @@ describe('drift, seen by the agent', async () => {
       contentType: 'application/merge-patch+json',
       body: { data: { greeting: 'edited' } },
     });
-    await eventually('DriftDetected for the ConfigMap', async () => (await eventNotes(plane, instance.ID, 'DriftDetected')).some((note) => note.startsWith('ConfigMap web-settings') && note.includes('content')), 60_000);
+    await eventually('DriftDetected for the ConfigMap', async () => (await eventNotes(plane, instance.ID, 'DriftDetected')).some((note) => note.startsWith('ConfigMap web-settings') && note.includes('content')), AGENT_PATH_MS);
     const settings = await kube.get({ apiVersion: 'v1', kind: 'ConfigMap', name: 'web-settings', namespace });
     expect(settings?.data).toEqual({ greeting: 'edited' });
   });

@@ -80,7 +80,7 @@ async function deploy(context: ReconcileContext<WorkloadInstance>): Promise<Reco
   if (!cluster) return { waiting: `Kubernetes runtime ${runtime.Name} has no connection details` };
   const controlPlaneId = await controlPlaneIdOf(api);
 
-  const resourceDefinitions = await api.kind('WorkloadResourceDefinition').listAll({ workloaddefinitionid: definition.ID });
+  const resourceDefinitions = await resourceDefinitionsOf(api, definition);
   const desired = await desiredResources(
     cluster,
     { id: instance.ID, name: instance.Name, definitionName: definition.Name, controlPlaneId },
@@ -107,6 +107,24 @@ async function deploy(context: ReconcileContext<WorkloadInstance>): Promise<Reco
   const failures = results.filter((result) => result.outcome === 'failed' || (result.outcome === 'skipped' && !result.reason.includes('DetectOnly')));
   if (failures.length > 0) throw applyFailure(failures);
   return undefined;
+}
+
+/**
+ * A definition's resource definitions, read once per version of the definition: its reconciler
+ * changes them before it marks the definition reconciled (a new version), and a thousand instances
+ * of one definition need not read them a thousand times.
+ */
+const resourceDefinitionCache = new Map<string, Promise<ObjectOf<'WorkloadResourceDefinition'>[]>>();
+function resourceDefinitionsOf(api: ApiClient, definition: ObjectOf<'WorkloadDefinition'>): Promise<ObjectOf<'WorkloadResourceDefinition'>[]> {
+  const key = `${api.baseUrl}|${definition.ID}|${definition.Version}`;
+  let cached = resourceDefinitionCache.get(key);
+  if (!cached) {
+    cached = api.kind('WorkloadResourceDefinition').listAll({ workloaddefinitionid: definition.ID });
+    cached.catch(() => resourceDefinitionCache.delete(key));
+    resourceDefinitionCache.set(key, cached);
+    if (resourceDefinitionCache.size > 1000) resourceDefinitionCache.delete(resourceDefinitionCache.keys().next().value!);
+  }
+  return cached;
 }
 
 /** Namespaces the manifests bring are this instance's alone (one instance per runtime), and never one threeport did not make. */
@@ -156,12 +174,13 @@ async function recordInventory(api: ApiClient, instance: WorkloadInstance, desir
       byKey.set(resource.key, record);
       return;
     }
-    const stored = record
-      ? await records.update(record.ID, fields, { version: record.Version }).catch(async (error: unknown) => {
-          if (!isRetryableWrite(error)) throw error;
-          return (await records.apply({ workloadinstanceid: instance.ID, resourcekey: resource.key }, fields)).object;
-        })
-      : (await records.apply({ workloadinstanceid: instance.ID, resourcekey: resource.key }, fields)).object;
+    // Written straight away (the list just said what exists); a race with another writer of the
+    // same key (a 409) falls back to create-or-update by the natural key.
+    const write = record ? records.update(record.ID, fields, { version: record.Version }) : records.create(fields);
+    const stored = await write.catch(async (error: unknown) => {
+      if (!isRetryableWrite(error)) throw error;
+      return (await records.apply({ workloadinstanceid: instance.ID, resourcekey: resource.key }, fields)).object;
+    });
     byKey.set(resource.key, stored);
   });
   const wanted = new Set(desired.map((resource) => resource.key));

@@ -21,6 +21,12 @@ export interface ReflectorOptions {
   onEvent(type: ReflectorEventType, object: Manifest): void | Promise<void>;
   /** Called after each (re-)list has been reported. */
   onSynced?(): void;
+  /**
+   * What of each object the local copy keeps (default: all of it). `false` keeps no copy at all:
+   * a re-list then reports every object again as ADDED, and deletions that happened while the
+   * watch was down are not reported (fine for Events, which only ever come and expire).
+   */
+  keep?: ((object: Manifest) => Manifest) | false;
   logger: Logger;
   /** How long one watch request lasts before it is re-opened. @default 300 */
   watchTimeoutSeconds?: number;
@@ -82,6 +88,12 @@ export class Reflector {
     }
   }
 
+  /** Remembers `object` in the local copy (as much of it as `keep` says). */
+  #remember(key: string, object: Manifest): void {
+    if (this.#o.keep === false) return;
+    this.#objects.set(key, this.#o.keep ? this.#o.keep(object) : object);
+  }
+
   async #relist(signal: AbortSignal): Promise<void> {
     const { items, resourceVersion } = await this.#client.list(this.#o.apiVersion, this.#o.kind, this.#selection(signal));
     const seen = new Set<string>();
@@ -89,7 +101,7 @@ export class Reflector {
       const key = keyOf(item);
       seen.add(key);
       const previous = this.#objects.get(key);
-      this.#objects.set(key, item);
+      this.#remember(key, item);
       if (!previous) await this.#o.onEvent('ADDED', item);
       else if (previous.metadata.resourceVersion !== item.metadata.resourceVersion) await this.#o.onEvent('MODIFIED', item);
     }
@@ -130,8 +142,8 @@ export class Reflector {
       return;
     }
     const known = this.#objects.has(key);
-    this.#objects.set(key, object);
-    await this.#o.onEvent(known ? 'MODIFIED' : 'ADDED', object);
+    this.#remember(key, object);
+    await this.#o.onEvent(known || (this.#o.keep === false && event.type === 'MODIFIED') ? 'MODIFIED' : 'ADDED', object);
   }
 
   #selection(signal: AbortSignal): { namespace?: string; labelSelector?: string; fieldSelector?: string; signal: AbortSignal } {
