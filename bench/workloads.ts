@@ -80,7 +80,7 @@ function startThreeport(name: string, args: string[], env: NodeJS.ProcessEnv, re
   let output = '';
   child.stdout.on('data', (chunk) => (output = (output + chunk).slice(-200_000)));
   child.stderr.on('data', (chunk) => (output = (output + chunk).slice(-200_000)));
-  if (process.env.BENCH_TRACE && name === 'controller') child.stderr.on('data', (chunk) => appendFileSync('/tmp/controller-trace.log', chunk));
+  if (process.env.BENCH_TRACE && (name === 'controller' || name === 'api')) child.stderr.on('data', (chunk) => appendFileSync(`/tmp/${name}-trace.log`, chunk));
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   const process_: Process = {
     name,
@@ -204,6 +204,17 @@ async function histogramQuantile(metricsUrl: string, metric: string, filter: str
   return bound === undefined ? 'n/a' : bound === Infinity ? '> max bucket' : `≤ ${bound * 1000} ms`;
 }
 
+/** The controller's WorkloadInstance reconciles by result (success, skipped, requeue, error…). */
+async function reconcilesByResult(metricsUrl: string): Promise<string> {
+  const text = await (await fetch(`${metricsUrl}/metrics`)).text();
+  const counts: string[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('threeport_controller_reconciles_total{') || !line.includes('reconciler="WorkloadInstanceReconciler"')) continue;
+    counts.push(`${/result="([^"]+)"/.exec(line)?.[1]} ${line.slice(line.lastIndexOf(' ') + 1)}`);
+  }
+  return counts.join(', ');
+}
+
 /** Successful WorkloadInstance reconciles the controller counted since it started. */
 async function reconcilesDone(metricsUrl: string): Promise<number> {
   const text = await (await fetch(`${metricsUrl}/metrics`)).text();
@@ -226,7 +237,7 @@ async function main(): Promise<void> {
       processes.push(process_);
       return process_;
     };
-    const api = started(await startThreeport('api', ['server', '--listen', `127.0.0.1:${apiPort}`, '--database-url', databaseUrl, '--nats-url', testbed.nats.url, '--log-level', 'warn'], { THREEPORT_ENCRYPTION_KEY: key }, /listening|^/));
+    const api = started(await startThreeport('api', ['server', '--listen', `127.0.0.1:${apiPort}`, '--database-url', databaseUrl, '--nats-url', testbed.nats.url, '--log-level', process.env.BENCH_TRACE ? 'info' : 'warn'], { THREEPORT_ENCRYPTION_KEY: key }, /listening|^/));
     await waitReady(apiUrl);
     const metricsPort = await freePort();
     const controller = started(await startThreeport(
@@ -305,6 +316,7 @@ async function main(): Promise<void> {
     }, 30 * 60_000, 1000);
     const allHealthyIn = (Date.now() - started) / 1000;
     const cpuUsed = cpuLine(cpuBefore, cpuSeconds());
+    const results = await reconcilesByResult(running.metricsUrl);
     const filter = 'reconciler="WorkloadInstanceReconciler"';
     const queue = { p50: await histogramQuantile(running.metricsUrl, 'threeport_controller_notification_latency_seconds', filter, 0.5), p99: await histogramQuantile(running.metricsUrl, 'threeport_controller_notification_latency_seconds', filter, 0.99) };
     const reconcile = { p50: await histogramQuantile(running.metricsUrl, 'threeport_controller_reconcile_duration_seconds', filter, 0.5), p99: await histogramQuantile(running.metricsUrl, 'threeport_controller_reconcile_duration_seconds', filter, 0.99) };
@@ -342,6 +354,7 @@ async function main(): Promise<void> {
       `| create → applied in the cluster, at ${RATE} creates/s | p50 ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms (${latencies.length} measured) | p99 < 2 s |`,
       `| RSS at the end | controller ${rss.controller} MB, agents ${rss.agents.join(' / ')} MB, API ${rss.api} MB | controller < 300 MB |`,
       `| in the controller: notification → reconcile start; reconcile duration | p50 ${queue.p50}, p99 ${queue.p99}; p50 ${reconcile.p50}, p99 ${reconcile.p99} | |`,
+      `| WorkloadInstance reconciles by result | ${results} | |`,
       `| CPU seconds until all Healthy, by process | ${cpuUsed} | |`,
       `| kube-apiserver requests per instance | ${((requestsAfter - requestsBefore) / COUNT).toFixed(1)} (all clients: threeport, kube-controller-manager, scheduler, kwok) | |`,
       `| restart of every threeport process → all re-verified | ${reverifiedIn.toFixed(1)} s; objects changed: ${changed} of ${before.size}; DriftCorrected events: ${corrected} | ≤ 60 s, 0 changes |`,

@@ -22,12 +22,21 @@ export interface KindStatements {
   readonly get: string;
   /** $1 id — locks the row against deletion until the caller's transaction ends. */
   readonly lockLive: string;
+  /** $1 id — whether the object is live, without locking it. */
+  readonly live: string;
   /** $1 id, $2 now, $3 kind, $4 snapshot, $5… columns, then subject, message id, payload when notifying. */
   readonly insert: Readonly<Record<'plain' | 'notify', string>>;
   /** $1 id, $2 expected version, $3 new version, $4 now, $5 kind, $6 operation, $7 snapshot, $8… columns, then the outbox values. */
   readonly update: Readonly<Record<'plain' | 'notify', string>>;
   /** $1 id, $2 new version, $3 now, $4 kind, $5 snapshot */
   readonly softDelete: string;
+  /**
+   * The insert or update that writes only if every referenced object (in `targets`, tables in
+   * order; their IDs are the last parameters) is live, and keeps them so until it ends: one
+   * statement instead of a transaction of locks. Zero rows back means a reference is gone (or, for
+   * an update, the version moved).
+   */
+  guarded(write: 'insert' | 'update', notify: boolean, targets: readonly string[]): string;
 }
 
 /** Everything the store needs to move one kind between SQL rows and wire objects. */
@@ -181,26 +190,53 @@ function outboxCte(firstParam: number, nowParam: number): string {
                   SELECT $${firstParam}, $${firstParam + 1}, $${firstParam + 2}, $${nowParam} FROM o)`;
 }
 
+/** `g0 AS (SELECT … FOR SHARE), …` for the referenced tables, their IDs from parameter `first` on. */
+function guardCtes(targets: readonly string[], first: number): { ctes: string; condition: string } {
+  return {
+    ctes: targets.map((table, index) => `g${index} AS (SELECT 1 FROM ${table} WHERE id = $${first + index} AND deleted_at IS NULL FOR SHARE), `).join(''),
+    condition: targets.map((_, index) => ` AND EXISTS (SELECT 1 FROM g${index})`).join(''),
+  };
+}
+
 function kindStatements(kind: Kind, columns: readonly Column[], selectList: string): KindStatements {
-  const insert = (notify: boolean): string =>
-    `WITH o AS (INSERT INTO ${kind.table} (id, version, created_at, updated_at${columns.map((c) => `, ${c.column}`).join('')})
-                VALUES ($1, 1, $2, $2${columns.map((_, index) => `, $${index + 5}`).join('')}) RETURNING id),
+  const insertParams = columns.length + 4;
+  const updateParams = columns.length + 7;
+  const insert = (notify: boolean, targets: readonly string[] = []): string => {
+    const guards = guardCtes(targets, insertParams + (notify ? 3 : 0) + 1);
+    const values = `$1, 1, $2, $2${columns.map((_, index) => `, $${index + 5}`).join('')}`;
+    const source = targets.length > 0 ? `SELECT ${values} WHERE true${guards.condition}` : `VALUES (${values})`;
+    return `WITH ${guards.ctes}o AS (INSERT INTO ${kind.table} (id, version, created_at, updated_at${columns.map((c) => `, ${c.column}`).join('')})
+                ${source} RETURNING id),
           r AS (INSERT INTO threeport_revisions (object_id, version, kind, operation, recorded_at, snapshot)
-                SELECT id, 1, $3, 'Created', $2, $4 FROM o)${notify ? outboxCte(columns.length + 5, 2) : ''}
+                SELECT id, 1, $3, 'Created', $2, $4 FROM o)${notify ? outboxCte(insertParams + 1, 2) : ''}
      SELECT id FROM o`;
-  const update = (notify: boolean): string =>
-    `WITH o AS (UPDATE ${kind.table} SET version = $3, updated_at = $4${columns.map((c, index) => `, ${c.column} = $${index + 8}`).join('')}
-                WHERE id = $1 AND version = $2 AND deleted_at IS NULL RETURNING id),
+  };
+  const update = (notify: boolean, targets: readonly string[] = []): string => {
+    const guards = guardCtes(targets, updateParams + (notify ? 3 : 0) + 1);
+    return `WITH ${guards.ctes}o AS (UPDATE ${kind.table} SET version = $3, updated_at = $4${columns.map((c, index) => `, ${c.column} = $${index + 8}`).join('')}
+                WHERE id = $1 AND version = $2 AND deleted_at IS NULL${guards.condition} RETURNING id),
           r AS (INSERT INTO threeport_revisions (object_id, version, kind, operation, recorded_at, snapshot)
-                SELECT id, $3, $5, $6, $4, $7 FROM o)${notify ? outboxCte(columns.length + 8, 4) : ''}
+                SELECT id, $3, $5, $6, $4, $7 FROM o)${notify ? outboxCte(updateParams + 1, 4) : ''}
      SELECT id FROM o`;
+  };
+  const guarded = new Map<string, string>();
   return {
     get: `SELECT ${selectList} FROM ${kind.table} WHERE id = $1 AND deleted_at IS NULL`,
     lockLive: `SELECT 1 FROM ${kind.table} WHERE id = $1 AND deleted_at IS NULL FOR SHARE`,
+    live: `SELECT 1 FROM ${kind.table} WHERE id = $1 AND deleted_at IS NULL`,
     insert: { plain: insert(false), notify: insert(true) },
     update: { plain: update(false), notify: update(true) },
     softDelete: `WITH o AS (UPDATE ${kind.table} SET version = $2, updated_at = $3, deleted_at = $3 WHERE id = $1 AND deleted_at IS NULL RETURNING id)
      INSERT INTO threeport_revisions (object_id, version, kind, operation, recorded_at, snapshot)
      SELECT id, $2, $4, 'Deleted', $3, $5 FROM o`,
+    guarded(write, notify, targets) {
+      const key = `${write}|${notify}|${targets.join(',')}`;
+      let statement = guarded.get(key);
+      if (!statement) {
+        statement = write === 'insert' ? insert(notify, targets) : update(notify, targets);
+        guarded.set(key, statement);
+      }
+      return statement;
+    },
   };
 }

@@ -12,8 +12,8 @@ import { IdAllocator } from './id-allocator.ts';
 import { kindTable, type KindTable } from './kind-table.ts';
 import { childIdsNeeded, idsNeeded, nestedChildren, type NestedChildren } from './nested-children.ts';
 import { ObjectCache } from './object-cache.ts';
-import { changedReferences, humanize, refuseIfReferenced, requireLive } from './references.ts';
-import { insertRow, queueNotification, softDeleteRow, updateRow } from './row-writes.ts';
+import { changedReferences, humanize, refuseIfReferenced, requireLive, type Reference } from './references.ts';
+import { insertRow, queueNotification, softDeleteRow, updateRow, type Guard } from './row-writes.ts';
 import { checkAndDerive, initialObject, mergedObject, replacementPatch } from './write-rules.ts';
 
 /** What happened to an object, as recorded in its revision history. */
@@ -345,8 +345,12 @@ export class ObjectStore {
       await this.#insertChildren(q, id, children, ids);
     };
     if (tx) await write(tx);
-    else if (references.length > 0 || children.length > 0) await this.#translate(kind, () => this.#db.transaction(write));
-    else await this.#translate(kind, () => write(this.#db));
+    else if (children.length > 0) await this.#translate(kind, () => this.#db.transaction(write));
+    else {
+      // One statement: the references are checked and held in it (no transaction round trips).
+      const written = await this.#translate(kind, () => insertRow(this.#db, table, wire, now, entry, this.#guards(references)));
+      if (!written) await this.#explainMissingReference(references);
+    }
     if (!tx) this.#remember(kind, wire);
     return { object: wire, notified: entry !== undefined };
   }
@@ -390,8 +394,11 @@ export class ObjectStore {
         if (written) await this.#insertChildren(q, id, children, childIds);
         return written;
       };
-      const needsTransaction = references.length > 0 || children.length > 0;
-      const written = await this.#translate(kind, () => (needsTransaction ? this.#db.transaction(write) : write(this.#db)));
+      const written = await this.#translate(kind, () =>
+        children.length > 0 ? this.#db.transaction(write) : updateRow(this.#db, table, wire, version, operation, now, entry, this.#guards(references)),
+      );
+      // Nothing written: the version moved on (retried below), or a reference is gone (a 400).
+      if (!written && references.length > 0) await this.#explainMissingReference(references);
       if (written) {
         if (entry) this.#onOutboxWrite();
         this.#remember(kind, wire);
@@ -404,6 +411,16 @@ export class ObjectStore {
       }
       if (attempt >= MAX_OPTIMISTIC_RETRIES) throw conflict(`object with ID ${id} is being changed concurrently; retry`, 'Contended');
     }
+  }
+
+  #guards(references: readonly Reference[]): Guard[] {
+    return references.map((reference) => ({ table: reference.target.table, id: reference.id }));
+  }
+
+  /** A guarded write found a reference gone: the 400 that names it. */
+  async #explainMissingReference(references: readonly Reference[]): Promise<void> {
+    for (const reference of references) await requireLive(this.#db, this.table(reference.target), reference, { lock: false });
+    if (references.length > 0) throw conflict('a referenced object was deleted while this object was written; retry', 'Contended');
   }
 
   /** Keeps what a committed read or write saw (no-op without a cache); `deleted` leaves a tombstone. */

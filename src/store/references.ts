@@ -28,9 +28,9 @@ export function changedReferences(registry: Registry, table: KindTable, stored: 
   return found;
 }
 
-/** The referenced object must exist; FOR SHARE holds off its deletion until this write commits. */
-export async function requireLive(q: Queryable, targetTable: KindTable, reference: Reference): Promise<void> {
-  const rows = await q.query(targetTable.statements.lockLive, [reference.id], true);
+/** The referenced object must exist; FOR SHARE holds off its deletion until this write commits (unless `lock` is false). */
+export async function requireLive(q: Queryable, targetTable: KindTable, reference: Reference, { lock = true } = {}): Promise<void> {
+  const rows = await q.query(lock ? targetTable.statements.lockLive : targetTable.statements.live, [reference.id], true);
   if (rows.length === 0) {
     throw badRequest(`${reference.column.key}: ${humanize(reference.target.name)} with ID ${reference.id} does not exist`);
   }

@@ -11,12 +11,22 @@ import type { KindTable } from './kind-table.ts';
 const columnParams = (table: KindTable, wire: ApiObject): unknown[] => table.columns.map((c) => table.toParam(c, wire[c.key]));
 const outboxParams = (entry: Notification | undefined): unknown[] => (entry ? [entry.subject, entry.messageId, entry.payload] : []);
 
-export async function insertRow(q: Queryable, table: KindTable, wire: ApiObject, now: string, entry: Notification | undefined): Promise<void> {
-  const params = [wire.ID, now, table.kind.name, JSON.stringify(wire), ...columnParams(table, wire), ...outboxParams(entry)];
-  await q.query(table.statements.insert[entry ? 'notify' : 'plain'], params, true);
+/** Objects a write must find live: their tables and IDs. */
+export interface Guard {
+  table: string;
+  id: number;
 }
 
-/** Writes `wire` over the stored row if it is still at `version`; false when it moved on. */
+/** Inserts the row; with `guards`, only if each referenced object is live — false when one is not. */
+export async function insertRow(q: Queryable, table: KindTable, wire: ApiObject, now: string, entry: Notification | undefined, guards: readonly Guard[] = []): Promise<boolean> {
+  const params = [wire.ID, now, table.kind.name, JSON.stringify(wire), ...columnParams(table, wire), ...outboxParams(entry), ...guards.map((guard) => guard.id)];
+  const notify = entry ? 'notify' : 'plain';
+  const statement = guards.length > 0 ? table.statements.guarded('insert', Boolean(entry), guards.map((guard) => guard.table)) : table.statements.insert[notify];
+  const rows = await q.query(statement, params, true);
+  return rows.length === 1;
+}
+
+/** Writes `wire` over the stored row if it is still at `version` (and, with `guards`, its references are live); false otherwise. */
 export async function updateRow(
   q: Queryable,
   table: KindTable,
@@ -25,9 +35,11 @@ export async function updateRow(
   operation: RevisionOperation,
   now: string,
   entry: Notification | undefined,
+  guards: readonly Guard[] = [],
 ): Promise<boolean> {
-  const params = [wire.ID, version, version + 1, now, table.kind.name, operation, JSON.stringify(wire), ...columnParams(table, wire), ...outboxParams(entry)];
-  const rows = await q.query(table.statements.update[entry ? 'notify' : 'plain'], params, true);
+  const params = [wire.ID, version, version + 1, now, table.kind.name, operation, JSON.stringify(wire), ...columnParams(table, wire), ...outboxParams(entry), ...guards.map((guard) => guard.id)];
+  const statement = guards.length > 0 ? table.statements.guarded('update', Boolean(entry), guards.map((guard) => guard.table)) : table.statements.update[entry ? 'notify' : 'plain'];
+  const rows = await q.query(statement, params, true);
   return rows.length === 1;
 }
 

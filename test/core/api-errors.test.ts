@@ -54,7 +54,7 @@ describe('bad requests get a clear 4xx and change nothing', () => {
     await expectRefused(send('POST', wd, { Name: 'x', YAMLDocument: 'a', Colour: 'red' }), 400, 'Unsupported fields are not allowed : Colour');
     await expectRefused(send('POST', wd, { Name: 'x', YAMLDocument: 'a', WorkloadInstances: [] }), 400, 'Update of associated objects is not allowed');
     await expectRefused(send('POST', wd, { Name: 'x' }), 400, 'Missing required field(s) : YAMLDocument');
-    await expectRefused(send('POST', '/v0/workload-instances', { Status: 'x' }), 400, 'Missing required field(s) : Name,KubernetesRuntimeInstanceID,WorkloadDefinitionID');
+    await expectRefused(send('POST', '/v0/workload-instances', { Status: 'x' }), 400, 'Missing required field(s) : Name,WorkloadDefinitionID');
   });
 
   it('fields are matched case-insensitively and by their odd JSON names', async () => {

@@ -136,7 +136,7 @@ describe('workloads on a simulated cluster', async () => {
     await plane.waitForStatus(instance.ID, 'Healthy');
   });
 
-  it('delete: every resource gone from the cluster, the records, events and ThreeportWorkload too', async () => {
+  it('delete: every resource gone from the cluster, the records, events and ThreeportWorkload too', { timeout: 180_000 }, async () => {
     const { definition, instance } = await plane.deploy(uniqueName('gone'), wordpress(), runtimeA.ID);
     await plane.waitForStatus(instance.ID, 'Healthy');
     const namespace = await namespaceOf(client, instance.ID);
