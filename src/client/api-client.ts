@@ -3,6 +3,7 @@ import { API_VERSION, type ApiObject, type Kind } from '../model/kind.ts';
 import type { InputOf, KindName, ObjectOf } from '../model/object-types.ts';
 import { registry as defaultRegistry, type Registry } from '../model/registry.ts';
 import { ApiRequestError, isDuplicate, isStaleVersion, parseRetryAfter } from './errors.ts';
+import { send, type HttpAnswer } from './http-transport.ts';
 
 export { ApiRequestError, isAborted, isBeingDeleted, isConflict, isDuplicate, isNotFound, isRetryableApiError, isStaleVersion } from './errors.ts';
 
@@ -262,63 +263,57 @@ export class ApiClient {
 
   /** The API's version and the control plane's identity (absent from the original's API). */
   async info(): Promise<{ version: string; controlPlaneId?: string }> {
-    const response = await this.#fetch('GET', '/version');
-    const body = (await response.json()) as { Version?: string; ControlPlaneID?: string };
+    const body = (await this.request('GET', '/version')) as { Version?: string; ControlPlaneID?: string };
     return { version: body.Version ?? 'unknown', ...(body.ControlPlaneID && { controlPlaneId: body.ControlPlaneID }) };
   }
 
   /** Sends one request; answers other than 2xx become ApiRequestError with the API's message and reason. */
   async request(method: string, path: string, body?: unknown, ifMatch?: number): Promise<EnvelopeBody> {
-    const response = await this.#fetch(method, path, body, ifMatch);
-    let text: string;
-    try {
-      text = await response.text();
-    } catch (error) {
-      throw this.#unreachable(method, path, error);
-    }
+    const answer = await this.#send(method, path, body, ifMatch);
     let parsed: EnvelopeBody & { message?: string } = {};
     try {
-      parsed = text ? (JSON.parse(text) as EnvelopeBody) : {};
+      parsed = answer.text ? (JSON.parse(answer.text) as EnvelopeBody) : {};
     } catch {
       // Not our API answering (a proxy, another server): report the status below.
     }
-    if (!response.ok) {
-      const message = parsed.Status?.error || parsed.message || `${response.status} ${response.statusText}`;
-      throw new ApiRequestError(response.status, message, {
+    if (answer.status < 200 || answer.status >= 300) {
+      const message = parsed.Status?.error || parsed.message || `${answer.status} ${answer.statusText}`;
+      const retryAfterMs = parseRetryAfter(answer.header('retry-after') ?? null);
+      throw new ApiRequestError(answer.status, message, {
         method,
         url: path,
         ...(parsed.Status?.reason && { reason: parsed.Status.reason }),
-        ...(parseRetryAfter(response.headers.get('retry-after')) !== undefined && { retryAfterMs: parseRetryAfter(response.headers.get('retry-after')) }),
+        ...(retryAfterMs !== undefined && { retryAfterMs }),
       });
     }
     return parsed;
   }
 
-  async #fetch(method: string, path: string, body?: unknown, ifMatch?: number): Promise<Response> {
+  async #send(method: string, path: string, body?: unknown, ifMatch?: number): Promise<HttpAnswer> {
     const headers: Record<string, string> = { accept: 'application/json', ...this.#options.headers };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (ifMatch !== undefined) headers['if-match'] = `"${ifMatch}"`;
     const timeout = AbortSignal.timeout(this.#timeoutMs);
     try {
-      return await fetch(`${this.baseUrl}${path}`, {
+      return await send(`${this.baseUrl}${path}`, {
         method,
         headers,
         ...(body !== undefined && { body: JSON.stringify(body) }),
         signal: this.#options.signal ? AbortSignal.any([this.#options.signal, timeout]) : timeout,
       });
     } catch (error) {
-      throw this.#unreachable(method, path, error);
+      throw this.#unreachable(method, path, error, timeout);
     }
   }
 
-  #unreachable(method: string, path: string, error: unknown): ApiRequestError {
+  #unreachable(method: string, path: string, error: unknown, timeout: AbortSignal): ApiRequestError {
     const signal = this.#options.signal;
     if (signal?.aborted) {
       const why = signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? 'aborted');
       return new ApiRequestError(0, `request to the threeport API stopped: ${why}`, { method, url: path, aborted: true });
     }
-    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
-    const reason = cause === 'ECONNREFUSED' ? 'connection refused' : cause === 'TimeoutError' ? `no answer within ${this.#timeoutMs} ms` : String(cause ?? error);
+    const code = (error as NodeJS.ErrnoException).code ?? (error as { cause?: { code?: string } }).cause?.code;
+    const reason = timeout.aborted ? `no answer within ${this.#timeoutMs} ms` : code === 'ECONNREFUSED' ? 'connection refused' : String(code ?? (error as Error).message ?? error);
     return new ApiRequestError(0, `cannot reach the threeport API at ${this.baseUrl}: ${reason}`, { method, url: path });
   }
 }
