@@ -204,6 +204,16 @@ async function histogramQuantile(metricsUrl: string, metric: string, filter: str
   return bound === undefined ? 'n/a' : bound === Infinity ? '> max bucket' : `≤ ${bound * 1000} ms`;
 }
 
+/** The controller's V8 heap in use and in total, and memory outside it (Buffers), in MB. */
+async function heapOf(metricsUrl: string): Promise<string> {
+  const text = await (await fetch(`${metricsUrl}/metrics`)).text();
+  const value = (name: string): string => {
+    const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `));
+    return line ? (Number(line.slice(line.lastIndexOf(' ') + 1)) / 1024 / 1024).toFixed(0) : '?';
+  };
+  return `heap ${value('nodejs_heap_size_used_bytes')} of ${value('nodejs_heap_size_total_bytes')} MB, external ${value('nodejs_external_memory_bytes')} MB`;
+}
+
 /** The controller's WorkloadInstance reconciles by result (success, skipped, requeue, error…). */
 async function reconcilesByResult(metricsUrl: string): Promise<string> {
   const text = await (await fetch(`${metricsUrl}/metrics`)).text();
@@ -317,6 +327,7 @@ async function main(): Promise<void> {
     const allHealthyIn = (Date.now() - started) / 1000;
     const cpuUsed = cpuLine(cpuBefore, cpuSeconds());
     const results = await reconcilesByResult(running.metricsUrl);
+    const controllerHeap = await heapOf(running.metricsUrl);
     const filter = 'reconciler="WorkloadInstanceReconciler"';
     const queue = { p50: await histogramQuantile(running.metricsUrl, 'threeport_controller_notification_latency_seconds', filter, 0.5), p99: await histogramQuantile(running.metricsUrl, 'threeport_controller_notification_latency_seconds', filter, 0.99) };
     const reconcile = { p50: await histogramQuantile(running.metricsUrl, 'threeport_controller_reconcile_duration_seconds', filter, 0.5), p99: await histogramQuantile(running.metricsUrl, 'threeport_controller_reconcile_duration_seconds', filter, 0.99) };
@@ -352,7 +363,7 @@ async function main(): Promise<void> {
       '|---|---|---|',
       `| first create → all ${COUNT} Healthy | ${allHealthyIn.toFixed(1)} s (creates took ${createdIn.toFixed(1)} s at ${RATE}/s) | ≤ 120 s |`,
       `| create → applied in the cluster, at ${RATE} creates/s | p50 ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms (${latencies.length} measured) | p99 < 2 s |`,
-      `| RSS at the end | controller ${rss.controller} MB, agents ${rss.agents.join(' / ')} MB, API ${rss.api} MB | controller < 300 MB |`,
+      `| RSS at the end | controller ${rss.controller} MB (${controllerHeap}), agents ${rss.agents.join(' / ')} MB, API ${rss.api} MB | controller < 300 MB |`,
       `| in the controller: notification → reconcile start; reconcile duration | p50 ${queue.p50}, p99 ${queue.p99}; p50 ${reconcile.p50}, p99 ${reconcile.p99} | |`,
       `| WorkloadInstance reconciles by result | ${results} | |`,
       `| CPU seconds until all Healthy, by process | ${cpuUsed} | |`,
