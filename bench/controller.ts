@@ -97,7 +97,7 @@ function spawnChild(mode: string, env: Record<string, string>, readyType = 'read
       if (message.type === readyType) {
         resolve({
           process: child,
-          ready: message as Record<string, unknown>,
+          ready: message,
           stop: async () => {
             if (child.exitCode === null) child.kill('SIGTERM');
             await Promise.race([exited, sleep(15_000).then(() => child.kill('SIGKILL'))]);

@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ApiClient } from '../src/client/api-client.ts';
-import { readClusterConnection } from '../src/cli/control-plane/local-runtime.ts';
+import { readClusterConnection } from '../src/cli/providers/local-runtime.ts';
 import { FieldCipher } from '../src/crypto/field-cipher.ts';
 import { freePort } from '../src/local-runtime/ports.ts';
 import { silentLogger } from '../src/log.ts';

@@ -3,7 +3,7 @@
 # tptctl bundle (all cached), then runs:
 #   scripts/run.sh start [flags]        the control plane on its embedded defaults: API, relay and every
 #                                       controller in one process, PGlite data dir, in-process bus
-#   scripts/run.sh test [vitest args]   typecheck, bring up the test bed (cached builds), run every test
+#   scripts/run.sh test [vitest args]   typecheck, lint, bring up the test bed (cached builds), run every test
 #   scripts/run.sh tptctl [args]        the command line
 #   scripts/run.sh <npm-script> [args]  any npm script with the project's toolchain (bench:api, testbed…)
 set -euo pipefail
@@ -17,6 +17,7 @@ case "$command" in
   tptctl) exec node bin/tptctl.js "$@" ;;
   test)
     npm run --silent typecheck
+    npm run --silent lint
     exec npx vitest run "$@"
     ;;
   ""|-h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' ;;

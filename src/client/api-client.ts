@@ -205,10 +205,10 @@ export class ApiClient {
   kind(name: string): KindClient {
     let client = this.#kinds.get(name);
     if (!client) {
-      client = new KindClient(this, this.registry.get(name)) as KindClient<never, never>;
+      client = new KindClient(this, this.registry.get(name));
       this.#kinds.set(name, client);
     }
-    return client as unknown as KindClient;
+    return client;
   }
 
   /**

@@ -19,7 +19,7 @@ export async function updateWithVersion<T extends ApiObject>(client: KindClient<
     const body = defined(typeof patch === 'function' ? patch(object) : patch);
     if (body === undefined) return object;
     try {
-      return await client.update(Number(object.ID), body as never, { version: Number(object.Version) });
+      return await client.update(Number(object.ID), body, { version: Number(object.Version) });
     } catch (error) {
       if (!isStaleVersion(error) || attempt >= MAX_RETRIES) throw isStaleVersion(error) ? new StaleObjectError() : error;
       const fresh = await client.get(Number(object.ID));

@@ -65,6 +65,8 @@ function loggableError(error: Error): Record<string, unknown> {
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { store, logger } = options;
   const app = Fastify({
+    // Fastify infers its logger type from this value; pino's own type is narrower than its interface.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
     loggerInstance: logger as FastifyBaseLogger,
     logController: new RequestLog(),
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,

@@ -35,7 +35,7 @@ export function registerCustomRoutes(app: FastifyInstance, store: ObjectStore): 
     if (keys.length !== 1 || !key || !eventOwners[key]) {
       throw badRequest('exactly one query parameter is required: workloadinstanceid or helmworkloadinstanceid');
     }
-    const field = eventOwners[key]!;
+    const field = eventOwners[key];
     const value = parseFilterValue(key, workloadEvent.fields[field] as ScalarField, String((request.query as Query)[key]));
     const deleted = await store.deleteWhere(workloadEvent, field, value);
     return reply.send(envelope(workloadEvent.name, deleted, { Page: 1, Size: deleted.length, TotalCount: deleted.length }));

@@ -9,6 +9,6 @@ export function registerJsonBodies(app: FastifyInstance): void {
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if (body.length === 0 && bodyless.has(request.method)) return done(null, undefined);
-    parse(request, body as string, done);
+    void parse(request, body as string, done);
   });
 }

@@ -243,7 +243,7 @@ export function bodyRoute(
       if (id !== undefined) parseId(id);
       request.body = canonical(request.body);
     },
-    schemaErrorFormatter: (errors) => schemaError(registry, kind, errors as SchemaError[], method),
+    schemaErrorFormatter: (errors) => schemaError(registry, kind, errors, method),
   };
 }
 

@@ -15,7 +15,7 @@ function publicObjects(kind: Kind): (object: ApiObject) => ApiObject {
     .filter(([, field]) => field.kind === 'scalar' && field.transient)
     .map(([name]) => kind.jsonKey(name));
   if (hidden.length === 0) return (object) => object;
-  return (object) => Object.fromEntries(Object.entries(object).filter(([key]) => !hidden.includes(key))) as ApiObject;
+  return (object) => Object.fromEntries(Object.entries(object).filter(([key]) => !hidden.includes(key)));
 }
 
 /** The expected version: If-Match header, else a `Version` in the body. */

@@ -40,7 +40,7 @@ export async function openPostgres(url: string, options: { maxConnections?: numb
   const pool = new pg.Pool({
     connectionString: url,
     max: options.maxConnections ?? 16,
-    types: { getTypeParser: parseTypes } as pg.CustomTypesConfig,
+    types: { getTypeParser: parseTypes },
     connectionTimeoutMillis: 10_000,
   });
   // An idle client losing its connection must not crash the process; the pool replaces it.

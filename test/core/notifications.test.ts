@@ -107,7 +107,7 @@ class StreamReader {
     while (found.length < count && Date.now() < deadline) {
       const batch = await consumer.fetch({ max_messages: 500, expires: 1000 });
       for await (const message of batch) {
-        found.push({ subject: message.subject, ...(message.json() as Omit<Notification, 'subject'>) });
+        found.push({ subject: message.subject, ...message.json<Omit<Notification, 'subject'>>() });
         message.ack();
       }
     }

@@ -34,6 +34,6 @@ describe('layers', () => {
 
   it('finds the imports it checks', () => {
     // Guards the check itself: the CLI's simulated runtime does import the local runtime.
-    expect(importedModules(join(repoRoot, 'src/cli/control-plane/simulated-runtime.ts'))).toContain('src/local-runtime/index.ts');
+    expect(importedModules(join(repoRoot, 'src/cli/providers/simulated-runtime.ts'))).toContain('src/local-runtime/index.ts');
   });
 });

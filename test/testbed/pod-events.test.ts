@@ -71,7 +71,7 @@ describe('Pod events on the kwok clusters', () => {
       return ['Scheduled', 'Pulled', 'Created', 'Started'].every((reason) => reasons.has(reason)) || JSON.stringify([...reasons]);
     });
     const scheduled = events.find((event) => event.reason === 'Scheduled')!;
-    expect(scheduled.message).toBe(`Successfully assigned ${namespace}/${pod!.metadata!.name} to ${pod!.spec!.nodeName}`);
+    expect(scheduled.message).toBe(`Successfully assigned ${namespace}/${pod.metadata!.name} to ${pod.spec!.nodeName}`);
     expect(kubeletEvents(events, ['Pulled', 'Created', 'Started'])).toEqual([
       'Created spec.containers{web}: Created container: web',
       'Pulled spec.containers{web}: Container image "nginx:1.27" already present on machine',
@@ -81,22 +81,22 @@ describe('Pod events on the kwok clusters', () => {
       expect(event).toMatchObject({
         type: 'Normal',
         count: 1,
-        source: { component: 'kubelet', host: pod!.spec!.nodeName },
+        source: { component: 'kubelet', host: pod.spec!.nodeName },
         reportingComponent: 'kubelet',
-        reportingInstance: pod!.spec!.nodeName,
-        involvedObject: { kind: 'Pod', apiVersion: 'v1', namespace, name: pod!.metadata!.name, uid: pod!.metadata!.uid },
+        reportingInstance: pod.spec!.nodeName,
+        involvedObject: { kind: 'Pod', apiVersion: 'v1', namespace, name: pod.metadata!.name, uid: pod.metadata!.uid },
       });
     }
     // kwok's status is still the one a Ready Pod has.
-    expect(pod!.status?.containerStatuses).toMatchObject([{ name: 'web', image: 'nginx:1.27', ready: true, restartCount: 0, state: { running: {} } }]);
-    expect(pod!.status?.podIP).toBeTruthy();
+    expect(pod.status?.containerStatuses).toMatchObject([{ name: 'web', image: 'nginx:1.27', ready: true, restartCount: 0, state: { running: {} } }]);
+    expect(pod.status?.podIP).toBeTruthy();
 
-    await core.deleteNamespacedPod({ name: pod!.metadata!.name!, namespace });
+    await core.deleteNamespacedPod({ name: pod.metadata!.name!, namespace });
     await eventually('Killing', async () => {
       const killing = kubeletEvents(await eventsOf(pod!), ['Killing']);
       return killing.length > 0 || 'no Killing yet';
     });
-    expect(kubeletEvents(await eventsOf(pod!), ['Killing'])).toEqual(['Killing spec.containers{web}: Stopping container web']);
+    expect(kubeletEvents(await eventsOf(pod), ['Killing'])).toEqual(['Killing spec.containers{web}: Stopping container web']);
     await eventually('the Pod gone', async () => {
       const left = await core.listNamespacedPod({ namespace, fieldSelector: `metadata.name=${pod!.metadata!.name}` });
       return left.items.length === 0 || 'still there';

@@ -7,7 +7,7 @@ import type { ApiClient } from '../../src/client/api-client.ts';
 import { FieldCipher } from '../../src/crypto/field-cipher.ts';
 import type { Manifest } from '../../src/model/manifest.ts';
 import type { KubernetesClient } from '../../src/platform/kubernetes/index.ts';
-import { readClusterConnection } from '../../src/cli/control-plane/local-runtime.ts';
+import { readClusterConnection } from '../../src/cli/providers/local-runtime.ts';
 import { spawnApi } from '../support/control-plane.ts';
 import { eventually } from '../support/eventually.ts';
 import { freshDatabase, kubeconfig, startNats } from '../support/peers.ts';

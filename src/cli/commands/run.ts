@@ -27,7 +27,7 @@ export function action<O>(handler: (options: O, context: CliContext, args: strin
   return async (...commanderArgs: unknown[]): Promise<void> => {
     const command = commanderArgs[commanderArgs.length - 1] as Command;
     const options = command.opts() as O;
-    const globals = command.optsWithGlobals() as GlobalOptions;
+    const globals = command.optsWithGlobals<GlobalOptions>();
     const terminal = createTerminal();
     const context = new CliContext(terminal, process.env, globals);
     try {

@@ -70,7 +70,7 @@ export function configFromValue(value: unknown, path: string): ThreeportConfig {
     if (typeof entry.Name !== 'string' || !entry.Name) throw new CliError(`threeport config ${path}: ControlPlanes[${index}] has no Name`);
     if (seen.has(entry.Name)) throw new CliError(`threeport config ${path} lists control plane "${entry.Name}" twice; remove one of them`);
     seen.add(entry.Name);
-    if (isRecord(entry.KubeAPI)) entry.KubeAPI = canonicalKeys(entry.KubeAPI, ['APIEndpoint', 'CACertificate', 'Certificate', 'Key', 'EKSToken']) as KubeApiConnection;
+    if (isRecord(entry.KubeAPI)) entry.KubeAPI = canonicalKeys(entry.KubeAPI, ['APIEndpoint', 'CACertificate', 'Certificate', 'Key', 'EKSToken']);
     if (isRecord(entry.Embedded)) entry.Embedded = canonicalKeys(entry.Embedded, ['Directory', 'LocalRuntime']) as unknown as EmbeddedProcess;
     return entry;
   });

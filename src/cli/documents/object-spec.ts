@@ -58,7 +58,7 @@ function scalarValue(spec: ScalarField, value: unknown, fail: (message: string) 
     case 'time':
       if (typeof value === 'number' || typeof value === 'boolean') return String(value);
       if (typeof value !== 'string') fail('must be a string');
-      if (spec.oneOf && !spec.oneOf.includes(value as string)) fail(`"${String(value)}" is not one of: ${spec.oneOf.join(', ')}`);
+      if (spec.oneOf && !spec.oneOf.includes(value)) fail(`"${String(value)}" is not one of: ${spec.oneOf.join(', ')}`);
       return value;
     case 'integer':
       if (typeof value !== 'number' || !Number.isSafeInteger(value)) fail('must be a whole number');
@@ -74,16 +74,16 @@ function scalarValue(spec: ScalarField, value: unknown, fail: (message: string) 
 function referenceName(key: YamlKey & { target: string }, value: unknown, fail: (message: string) => never, failAt: (sub: string, message: string) => never): string {
   if (key.form === 'referenceName') {
     if (typeof value !== 'string' || !value) fail(`must be the name of a ${key.target}`);
-    return value as string;
+    return value;
   }
   if (!isRecord(value)) fail(`must be a mapping naming the ${key.target}, e.g. {Name: my-object}`);
   const target = registry.get(key.target);
-  const record = value as Record<string, unknown>;
+  const record = value;
   for (const sub of Object.keys(record)) {
     if (!(sub in target.fields)) failAt(sub, unknownKeyMessage(sub, `the ${key.target} reference`, ['Name']));
   }
   if (typeof record.Name !== 'string' || !record.Name) fail(`must name the ${key.target}: {Name: …}`);
-  return record.Name as string;
+  return record.Name;
 }
 
 function nestedValue(step: Step, key: string, schema: ReadonlyMap<string, YamlKey>, value: unknown, childKind: Kind): ApiObject[] {

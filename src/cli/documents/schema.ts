@@ -28,7 +28,7 @@ const schemas = new Map<string, ReadonlyMap<string, YamlKey>>();
 
 function keysOf(kind: Kind, skipField?: string): Map<string, YamlKey> {
   const keys = new Map<string, YamlKey>();
-  for (const [field, spec] of Object.entries(kind.fields) as [string, Field][]) {
+  for (const [field, spec] of Object.entries<Field>(kind.fields)) {
     if (controllerOwned.has(field) || field === skipField || spec.kind === 'association') continue;
     if (spec.kind === 'nested') {
       keys.set(field, { form: 'nested', field, spec });

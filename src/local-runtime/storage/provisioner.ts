@@ -111,8 +111,8 @@ export async function startProvisioner(kubeConfig: KubeConfig, options: Provisio
       setTimeout(() => void informer.start().catch(() => {}), 1_000);
     });
   };
-  restartOnError('claims', claims as Informer<KubernetesObject>);
-  restartOnError('volumes', volumes as Informer<KubernetesObject>);
+  restartOnError('claims', claims);
+  restartOnError('volumes', volumes);
   await claims.start();
   await volumes.start();
 

@@ -16,7 +16,7 @@ import type { Manifest } from '../../../src/model/manifest.ts';
 import type { ObjectOf } from '../../../src/model/object-types.ts';
 import { KubernetesClient, type ResourceRef } from '../../../src/platform/kubernetes/index.ts';
 import { KubernetesTransport } from '../../../src/platform/kubernetes/transport.ts';
-import { readClusterConnection } from '../../../src/cli/control-plane/local-runtime.ts';
+import { readClusterConnection } from '../../../src/cli/providers/local-runtime.ts';
 import { cleanUp, startApi, type ApiHarness, type ApiOptions } from '../../support/control-plane.ts';
 import { eventually } from '../../support/eventually.ts';
 import { kubeconfig } from '../../support/peers.ts';
