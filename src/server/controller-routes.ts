@@ -5,6 +5,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { badRequest } from '../errors.ts';
 import { API_VERSION } from '../model/kind.ts';
+import type { Registry } from '../model/registry.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import { envelope } from './envelope.ts';
 import { parseId } from './payload.ts';
@@ -73,4 +74,68 @@ export function registerControllerRoutes(app: FastifyInstance, store: ObjectStor
     const code = created ? 201 : 200;
     return reply.code(code).send(envelope('Event', [event], undefined, code));
   });
+}
+
+type Schema = Record<string, unknown>;
+
+/** The OpenAPI description of these routes (their checks are the ones above). */
+export function controllerRoutePaths(registry: Registry, envelopeOf: (type: string, description?: string) => Schema, error: (description: string) => Schema): Record<string, Schema> {
+  const paths: Record<string, Schema> = {};
+  const idParameter = { name: 'id', in: 'path', required: true, schema: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } };
+  for (const kind of registry.reconcilable) {
+    const tags = [kind.domain];
+    paths[`${kind.path}/{id}/reconcile`] = {
+      parameters: [idParameter],
+      post: {
+        operationId: `requestReconcile${kind.name}`,
+        tags,
+        summary: `Ask the controller to reconcile a ${kind.name} now, whatever its state (an agent that saw drift, a related object that changed)`,
+        requestBody: {
+          required: false,
+          content: { 'application/json': { schema: { type: 'object', properties: { Reason: { type: 'string', maxLength: 200, description: 'Why, for the logs.' } }, additionalProperties: true } } },
+        },
+        responses: { '202': envelopeOf(kind.name, 'Accepted: the request is queued'), '400': error('The ID is not a positive integer, or Reason is not a string of at most 200 characters.'), '404': error(`No live ${kind.name} has this ID.`) },
+      },
+    };
+    paths[`${kind.path}/pending`] = {
+      get: {
+        operationId: `listPending${kind.name}s`,
+        tags,
+        summary: `${kind.name}s that still need their controller (not reconciled, or confirmed deleted but not removed), in ID order`,
+        parameters: [
+          { name: 'after', in: 'query', schema: { type: 'integer', minimum: 0, default: 0 }, description: 'Only objects with a greater ID (keyset paging).' },
+          { name: 'size', in: 'query', schema: { type: 'integer', minimum: 1, maximum: MAX_PENDING_PAGE, default: 500 } },
+        ],
+        responses: { '200': envelopeOf(kind.name), '400': error(`after is not an object ID, or size not between 1 and ${MAX_PENDING_PAGE}.`) },
+      },
+    };
+  }
+  paths['/v0/events/record'] = {
+    post: {
+      operationId: 'recordEvent',
+      tags: ['events'],
+      summary: 'Record a controller Event on an object, or count a repeat of it (same reason, type, note and reporting controller)',
+      requestBody: {
+        required: true,
+        content: {
+          'application/json': {
+            schema: {
+              type: 'object',
+              required: ['ObjectType', 'ObjectID', 'Reason', 'Type', 'ReportingController'],
+              properties: {
+                ObjectType: { type: 'string', maxLength: 200, description: 'The kind, e.g. v0.WorkloadInstance.' },
+                ObjectID: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+                Reason: { type: 'string', minLength: 1, maxLength: 128 },
+                Type: { enum: ['Normal', 'Warning'] },
+                Note: { type: 'string', maxLength: MAX_TEXT },
+                ReportingController: { type: 'string', minLength: 1, maxLength: 128 },
+              },
+            },
+          },
+        },
+      },
+      responses: { '200': envelopeOf('Event', 'A repeat: the Event with its Count incremented'), '201': envelopeOf('Event', 'A new Event'), '400': error('A field missing or of the wrong type, or ObjectType not a kind.'), '404': error('No live object of that kind has this ID.') },
+    },
+  };
+  return paths;
 }

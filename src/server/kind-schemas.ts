@@ -84,6 +84,7 @@ function describe(kind: Kind, name: string, field: Field): string | undefined {
     if (field.immutable) notes.push('Cannot be changed once set (400).');
     if (field.encrypted) notes.push('Stored encrypted; returned as ciphertext.');
     if (field.transient) notes.push('Never stored and never returned: handed to the controller only.');
+    if (field.defaultToFlagged) notes.push(`Left out, it is the ${field.references} whose ${field.defaultToFlagged} is true (400 when there is none).`);
   }
   if (field.owner === 'controller') notes.push('Reported by controllers.');
   if (field.owner === 'server') notes.push('Set by the API.');
@@ -139,7 +140,9 @@ function writeSchema(kind: Kind, options: WriteSchemaOptions, nestedItem: (field
       continue;
     }
     const value = scalarType(field as ScalarField);
-    properties[key] = annotated(kind, name, field, field.required ? value : withNull(value));
+    // A field that defaults to a flagged object (the default runtime) may be left out, never cleared.
+    const clearable = !field.required && !(field.kind === 'scalar' && field.defaultToFlagged);
+    properties[key] = annotated(kind, name, field, clearable ? withNull(value) : value);
     if (mustHave && !options.patch) required.push(key);
   }
   if (!options.foreignKey) {

@@ -1,6 +1,7 @@
 import type { ScalarField } from '../model/fields.ts';
 import type { Kind } from '../model/kind.ts';
 import type { Registry } from '../model/registry.ts';
+import { controllerRoutePaths } from './controller-routes.ts';
 import { INTEGER_MAX, TEXT_PATTERN, TIME_PATTERN } from '../store/storable-values.ts';
 import { componentRef, inputSchemaName, kindSchemas, patchSchemaName, type Schema } from './kind-schemas.ts';
 import { IF_MATCH_PATTERN } from './payload.ts';
@@ -187,6 +188,7 @@ export function openApiDocument(registry: Registry, version: string, schemas: Re
       },
     };
   }
+  Object.assign(paths, controllerRoutePaths(registry, envelopeOf, error));
   return {
     openapi: '3.1.0',
     info: { title: 'threeport API', version, description: 'Application orchestration control plane, wire-compatible with Threeport v0.' },
