@@ -239,6 +239,11 @@ export class DeliveryProcessor {
         return updated;
       },
       setCondition,
+      acknowledgeCreation: async () => {
+        guard();
+        if (!('CreationAcknowledged' in kind.fields)) return;
+        set(await updateWithVersion(kindClient, get(), () => ({ CreationAcknowledged: new Date().toISOString() })));
+      },
       recordEvent: async (event) => {
         guard();
         await events.record(kind, Number(get().ID), { ...event, note: redact(event.note, secrets) }, parts.client);
@@ -275,6 +280,7 @@ export class DeliveryProcessor {
       if (current.ObservedGeneration !== generation && current.Generation !== undefined) patch.ObservedGeneration = generation;
       if (conditions !== before) Object.assign(patch, this.#statusPatch(current, conditions));
       if (current.CreationFailed === true) patch.CreationFailed = false;
+      if (current.CreationAcknowledged && !current.CreationConfirmed) patch.CreationConfirmed = new Date().toISOString();
       return Object.keys(patch).length > 0 ? patch : undefined;
     });
   }

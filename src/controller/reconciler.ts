@@ -59,6 +59,13 @@ export interface ReconcileContext<T extends ApiObject = ApiObject> {
   recordEvent(event: { reason: string; note: string; type?: 'Normal' | 'Warning' }): Promise<void>;
   /** Asks for a reconcile of another object (e.g. every instance of a definition that changed), whatever its state. */
   requestReconcile(kind: string, id: number, reason: string): Promise<void>;
+  /**
+   * For long-running creates (a cluster, a database): says the create has started, and each call
+   * after is a heartbeat (CreationAcknowledged is its time). When the reconcile that follows one
+   * succeeds, the runtime confirms the creation (CreationConfirmed); a terminal failure of a create
+   * sets CreationFailed, which the next success clears.
+   */
+  acknowledgeCreation(): Promise<void>;
   /** Decrypts a field the API encrypted (runtime credentials, account keys); the plaintext is kept out of every message the runtime writes. */
   decrypt(value: unknown): unknown;
 }

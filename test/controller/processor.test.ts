@@ -237,6 +237,26 @@ describe.each(buses)('the runtime around one reconcile (%s bus)', async (busName
       expect(await results(manager)).not.toHaveProperty('error');
     });
 
+    it('a long-running create: acknowledged (a heartbeat on each look), then confirmed by the success that ends it', LONG, async () => {
+      const kind = 'ControlPlaneInstance';
+      const scripted = scriptedReconciler(kind);
+      const name = uniqueName('long-create');
+      const acknowledged: (string | undefined)[] = [];
+      scripted.script(name, async (context, call) => {
+        await context.acknowledgeCreation();
+        acknowledged.push(context.object.CreationAcknowledged as string | undefined);
+        return call.call < 3 ? { requeueAfterMs: 300 } : undefined;
+      });
+      await startControllers(await bed.controllerBus(), client, [scripted.reconciler]);
+      const id = Number((await create(kind, name)).ID);
+      await eventually('reconciled', async () => (await client.kind(kind).get(id)).Reconciled === true);
+      const done = await client.kind(kind).get(id);
+      expect(acknowledged.every(Boolean)).toBe(true);
+      expect(new Set(acknowledged).size).toBe(3);
+      expect(Date.parse(String(done.CreationConfirmed))).toBeGreaterThanOrEqual(Date.parse(String(acknowledged[2])));
+      expect(done).toMatchObject({ CreationAcknowledged: acknowledged[2], CreationFailed: false });
+    });
+
     it('`waiting` shows the Waiting condition without failure events, and a requested reconcile looks again', LONG, async () => {
       const kind = 'TerraformDefinition';
       const scripted = scriptedReconciler(kind);
