@@ -60,17 +60,16 @@ const MIGRATION_LOCK = 7_410_123_007;
  */
 export async function migrate(db: Database, registry: Registry): Promise<{ applied: string[] }> {
   const applied: string[] = [];
-  await db.exec(`CREATE TABLE IF NOT EXISTS threeport_schema_migrations (
-    version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)`);
-  await db.exec(`CREATE TABLE IF NOT EXISTS threeport_schema_state (
-    singleton BOOLEAN PRIMARY KEY, registry_fingerprint TEXT NOT NULL, updated_at TIMESTAMPTZ NOT NULL)`);
-
   await db.transaction(async (tx) => {
-    // Serialises API replicas starting together. Where advisory locks don't exist (CockroachDB) the
-    // failed call must not abort the transaction, hence the savepoint; the idempotent DDL below is
-    // safe there anyway.
+    // Serialises API replicas starting together — before any DDL, since two concurrent
+    // CREATE TABLE IF NOT EXISTS of one table collide in pg_type. Where advisory locks don't exist
+    // (CockroachDB) the failed call must not abort the transaction, hence the savepoint.
     await tx.query('SAVEPOINT migration_lock');
     await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]).catch(() => tx.query('ROLLBACK TO SAVEPOINT migration_lock'));
+    await tx.query(`CREATE TABLE IF NOT EXISTS threeport_schema_migrations (
+      version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)`);
+    await tx.query(`CREATE TABLE IF NOT EXISTS threeport_schema_state (
+      singleton BOOLEAN PRIMARY KEY, registry_fingerprint TEXT NOT NULL, updated_at TIMESTAMPTZ NOT NULL)`);
     const done = new Set((await tx.query<{ version: number }>('SELECT version FROM threeport_schema_migrations')).map((r) => Number(r.version)));
     for (const migration of migrations) {
       if (done.has(migration.version)) continue;
