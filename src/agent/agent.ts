@@ -25,7 +25,7 @@ export interface AgentOptions {
   /** Only this control plane's ThreeportWorkloads and resources are reported. */
   controlPlaneId: string;
   logger: Logger;
-  /** How long changes are gathered before they are sent. @default 500 */
+  /** How long changes are gathered before they are sent (the Reporter's default). @default 1000 */
   flushIntervalMs?: number;
   /** Most API requests per second. @default 100 */
   maxRequestsPerSecond?: number;
