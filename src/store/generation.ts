@@ -1,8 +1,8 @@
 /**
  * When a write is a new generation of an object, and when it notifies its controller. A change
  * to desired state (any field no controller or server owns) marks the object for reconcile
- * whoever wrote it: Generation goes up and Reconciled goes false (unless the writer set it true,
- * as tptctl does to register existing infrastructure). Writes of controller-owned fields only —
+ * whoever wrote it: Generation goes up and Reconciled goes false, even if the write said true
+ * (only a create can register an object as reconciled already). Writes of controller-owned fields only —
  * status, conditions, inventories — are not generations and notify nobody, so a controller's own
  * writes never queue more work. Setting Reconciled false keeps its original meaning: reconcile.
  * Transient values (never stored) are desired state too: sending them is a change.
@@ -58,7 +58,9 @@ export function rewrittenState(kind: Kind, table: KindTable, cipher: FieldCipher
     childrenAdded || carriesTransient(kind, patch) || table.columns.some((column) => isDesiredState(column) && !sameValue(column, existing[column.key], merged[column.key], cipher));
   const generation = Number(existing.Generation ?? 1);
   const object: ApiObject = { ...merged, Generation: desiredChanged ? generation + 1 : generation };
-  if (desiredChanged && patch.Reconciled !== true) object.Reconciled = false;
+  // Even when the write says Reconciled true: the original's Go clients send whole objects, their
+  // Reconciled included, so a change of desired state with it is still a change to reconcile.
+  if (desiredChanged) object.Reconciled = false;
   const notify = object.Reconciled !== true && (desiredChanged || existing.Reconciled === true || patch.Reconciled === false);
   return { object, notify };
 }

@@ -61,6 +61,19 @@ describe('generations', async () => {
     ]);
   });
 
+  it('a change sent with Reconciled true, as the original’s clients send whole objects, is still a change to reconcile', LONG, async () => {
+    const created = await definitions.create({ Name: uniqueName('whole-object'), YAMLDocument: 'kind: ConfigMap', Reconciled: true });
+    expect(created).toMatchObject({ Generation: 1, Reconciled: true });
+    const id = Number(created.ID);
+    const { ID: _id, CreatedAt: _c, UpdatedAt: _u, Version: _v, Generation: _g, ...whole } = await definitions.get(id);
+    const changed = await definitions.update(id, { ...whole, YAMLDocument: 'kind: Secret', Reconciled: true });
+    expect(changed).toMatchObject({ Generation: 2, Reconciled: false });
+    await eventually('notified', async () => notifiedVersions(id).includes(Number(changed.Version)));
+    // The same whole object again changes nothing: no generation, Reconciled as sent.
+    const same = await definitions.update(id, { ...whole, YAMLDocument: 'kind: Secret', Reconciled: true });
+    expect(same).toMatchObject({ Generation: 2, Reconciled: true });
+  });
+
   it('a retry failing the same way adds no revision', LONG, async () => {
     const scripted = scriptedReconciler('WorkloadDefinition');
     const name = uniqueName('same-failure');
