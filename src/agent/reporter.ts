@@ -43,12 +43,26 @@ interface KnownEvent {
   timestamp: string;
 }
 
-/** A live object as reported: without managed fields and the last-applied annotation (large, and not status). */
+/**
+ * A live object as reported: without managed fields and the last-applied annotation (large, and not
+ * status — and a Secret's copy of its data), and a Secret without its values: the API stores
+ * RuntimeDefinition in plaintext and returns it to anyone who may read the record, so of `data`
+ * and `stringData` only the keys are kept, each with an empty value.
+ */
 function reportable(object: Manifest): Manifest {
   const { managedFields: _managed, ...metadata } = object.metadata;
   const annotations = metadata.annotations && { ...metadata.annotations };
   if (annotations) delete annotations['kubectl.kubernetes.io/last-applied-configuration'];
-  return { ...object, metadata: { ...metadata, ...(annotations && { annotations }) } };
+  const reported: Manifest = { ...object, metadata: { ...metadata, ...(annotations && { annotations }) } };
+  if (object.kind === 'Secret' && object.apiVersion === 'v1') {
+    for (const field of ['data', 'stringData'] as const) {
+      const values = object[field];
+      if (values === undefined) continue;
+      if (values && typeof values === 'object') reported[field] = Object.fromEntries(Object.keys(values).map((key) => [key, '']));
+      else delete reported[field];
+    }
+  }
+  return reported;
 }
 
 export class Reporter {
