@@ -29,6 +29,12 @@ export interface AgentOptions {
   flushIntervalMs?: number;
   /** Most API requests per second. @default 100 */
   maxRequestsPerSecond?: number;
+  /**
+   * How long events that come late are still reported: an event whose object is not known yet
+   * waits this long for it, and a deleted Pod, ReplicaSet or resource is remembered this long after
+   * its deletion for the events about it that are still on their way. @default 120000
+   */
+  lateEventGraceMs?: number;
 }
 
 /** What an event's involved object belongs to. */
@@ -37,7 +43,7 @@ interface Owner {
   resourceInstanceId?: number;
 }
 
-const UNMATCHED_EVENT_TTL_MS = 120_000;
+const LATE_EVENT_GRACE_MS = 120_000;
 const MAX_UNMATCHED_EVENTS = 5000;
 
 export class Agent {
@@ -50,7 +56,10 @@ export class Agent {
   readonly #live = new Map<ResourceId, Manifest>();
   /** The fields threeport applied to each watched resource, as last seen (see external-writes.ts). */
   readonly #ownFields = new Map<ResourceId, OwnFields | undefined>();
+  /** Whose each object (by UID) is, for its events. */
   readonly #owners = new Map<string, Owner>();
+  /** Owned objects deleted lately, by UID, with when: forgotten after the grace for late events. */
+  readonly #deleted = new Map<string, number>();
   readonly #unmatched = new Map<string, { event: Manifest; at: number }>();
   #signal: AbortSignal | undefined;
   #workloadsSynced = false;
@@ -97,7 +106,7 @@ export class Agent {
       replicaSets.run(signal),
       events.run(signal),
       this.#reporter.run(signal),
-      this.#sweepUnmatched(signal),
+      this.#sweep(signal),
     ]);
     await Promise.all([...this.#kinds.values()].map((watch) => watch.done));
     logger.info('agent stopped');
@@ -106,6 +115,17 @@ export class Agent {
   /** Sends what is waiting now (tests, shutdown). */
   flush(): Promise<void> {
     return this.#reporter.flush();
+  }
+
+  /** How much it holds (for metrics and tests): each is bounded by what it watches, or capped. */
+  get memory(): { live: number; owners: number; deletedOwners: number; unmatchedEvents: number } & Reporter['memory'] {
+    return { live: this.#live.size, owners: this.#owners.size, deletedOwners: this.#deleted.size, unmatchedEvents: this.#unmatched.size, ...this.#reporter.memory };
+  }
+
+  /** What it knows of the object with this UID: live (its events are reported), deleted lately (late events still are), or nothing. */
+  knownObject(uid: string): 'live' | 'deleted' | undefined {
+    if (!this.#owners.has(uid)) return undefined;
+    return this.#deleted.has(uid) ? 'deleted' : 'live';
   }
 
   // ── ThreeportWorkloads: what to watch ────────────────────────────────────────────────────────
@@ -164,6 +184,7 @@ export class Agent {
     if (type === 'DELETED') {
       this.#live.delete(entry.resourceId);
       this.#ownFields.delete(entry.resourceId);
+      this.#forgetOwnerLater(object.metadata.uid);
       this.#reporter.resource(entry.resourceInstanceId, object, 'DELETED');
       this.#requestReconcile(entry, `${describeResource(object)} was deleted from the cluster`);
     } else {
@@ -187,7 +208,10 @@ export class Agent {
     const live = this.#live.get(entry.resourceId);
     this.#live.delete(entry.resourceId);
     this.#ownFields.delete(entry.resourceId);
-    if (live?.metadata.uid) this.#owners.delete(live.metadata.uid);
+    if (live?.metadata.uid) {
+      this.#owners.delete(live.metadata.uid);
+      this.#deleted.delete(live.metadata.uid);
+    }
   }
 
   #onPodOrReplicaSet(type: ReflectorEventType, object: Manifest): void {
@@ -195,14 +219,20 @@ export class Agent {
     if (!uid) return;
     if (type === 'DELETED') {
       // Its events may still arrive; the owner is forgotten when they stop mattering (sweep).
+      this.#forgetOwnerLater(uid);
       return;
     }
     const instance = instanceOfLabels(object.metadata.labels ?? {});
     if (instance) this.#own(uid, { instance });
   }
 
+  #forgetOwnerLater(uid: string | undefined): void {
+    if (uid && this.#owners.has(uid) && !this.#deleted.has(uid)) this.#deleted.set(uid, Date.now());
+  }
+
   #own(uid: string, owner: Owner): void {
     this.#owners.set(uid, owner);
+    this.#deleted.delete(uid); // seen again (a label put back): not deleted after all
     const waiting = this.#unmatched.get(uid);
     if (waiting) {
       this.#unmatched.delete(uid);
@@ -240,17 +270,25 @@ export class Agent {
     if (report.uid) this.#reporter.event(report);
   }
 
-  async #sweepUnmatched(signal: AbortSignal): Promise<void> {
+  /** Forgets, once the grace for late events has passed, events still waiting for their object and deleted objects' owners. */
+  async #sweep(signal: AbortSignal): Promise<void> {
+    const grace = this.#o.lateEventGraceMs ?? LATE_EVENT_GRACE_MS;
+    const interval = Math.min(30_000, Math.max(100, grace / 4));
     while (!signal.aborted) {
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 30_000);
+        const timer = setTimeout(resolve, interval);
         signal.addEventListener('abort', () => {
           clearTimeout(timer);
           resolve();
         }, { once: true });
       });
-      const horizon = Date.now() - UNMATCHED_EVENT_TTL_MS;
+      const horizon = Date.now() - grace;
       for (const [uid, waiting] of this.#unmatched) if (waiting.at < horizon) this.#unmatched.delete(uid);
+      for (const [uid, at] of this.#deleted) {
+        if (at >= horizon) continue;
+        this.#deleted.delete(uid);
+        this.#owners.delete(uid);
+      }
     }
   }
 
