@@ -6,7 +6,9 @@
  * The namespace policy is the original's, made predictable: a manifest that names its namespace
  * keeps it; the others go into the namespace the manifests bring, or — when they bring none — a
  * namespace threeport makes for the instance, `<instance name>-<10 characters>`, derived from the
- * instance so every retry and replica picks the same one.
+ * instance so every retry and replica picks the same one, and kept when the instance is renamed.
+ * The instance and control plane labels are always threeport's, whatever a manifest says: they
+ * are how threeport tells its objects from others'.
  */
 import { createHash } from 'node:crypto';
 import { CONTROL_PLANE_LABEL } from '../../agent/threeport-workload.ts';
@@ -18,8 +20,10 @@ import { KubernetesApiError, labels, withInstanceLabels, type KubernetesClient }
 export interface DesiredResource {
   key: string;
   manifest: Manifest;
-  /** The resource definition it comes from; absent for the namespace threeport makes. */
+  /** The resource definition it comes from; absent for the namespace threeport makes and resources others add. */
   resourceDefinitionId?: number;
+  /** Added by another controller: its record is that controller's to write. */
+  addedByOthers?: true;
 }
 
 export interface InstanceIdentity {
@@ -27,6 +31,15 @@ export interface InstanceIdentity {
   name: string;
   definitionName: string;
   controlPlaneId: string;
+  /** The namespace threeport made for it before: kept, whatever the instance is called now. */
+  managedNamespace?: string;
+}
+
+/** A manifest to deploy: from a resource definition, or from a record another controller added (which keeps its key). */
+export interface ResourceSource {
+  manifest: Manifest;
+  resourceDefinitionId?: number;
+  recordKey?: string;
 }
 
 /** `<name>-<10 lowercase letters and digits>`, a valid namespace name, the same for every retry. */
@@ -69,10 +82,10 @@ async function scopes(cluster: KubernetesClient, manifests: readonly Manifest[],
 export async function desiredResources(
   cluster: KubernetesClient,
   instance: InstanceIdentity,
-  definitions: readonly { id: number; manifest: Manifest }[],
+  sources: readonly ResourceSource[],
   signal: AbortSignal,
 ): Promise<DesiredResource[]> {
-  const manifests = definitions.map((definition) => definition.manifest);
+  const manifests = sources.map((source) => source.manifest);
   const scope = await scopes(cluster, manifests, signal);
   const isNamespaced = (manifest: Manifest): boolean => scope.get(`${manifest.apiVersion}/${manifest.kind}`) ?? true;
   const broughtNamespaces = manifests.filter((manifest) => manifest.kind === 'Namespace').map((manifest) => manifest.metadata.name);
@@ -82,7 +95,7 @@ export async function desiredResources(
     }
   }
   const needsNamespace = manifests.some((manifest) => isNamespaced(manifest) && !manifest.metadata.namespace);
-  const defaultNamespace = broughtNamespaces[0] ?? (needsNamespace ? managedNamespaceName(instance) : undefined);
+  const defaultNamespace = broughtNamespaces[0] ?? (needsNamespace ? (instance.managedNamespace ?? managedNamespaceName(instance)) : undefined);
 
   const label = (manifest: Manifest): Manifest =>
     withInstanceLabels(manifest, {
@@ -90,19 +103,19 @@ export async function desiredResources(
       instanceName: instance.name,
       instanceId: instance.id,
       instanceLabelKey: labels.WORKLOAD_INSTANCE,
-      always: { [CONTROL_PLANE_LABEL]: instance.controlPlaneId },
+      always: { [CONTROL_PLANE_LABEL]: instance.controlPlaneId, [labels.WORKLOAD_INSTANCE]: String(instance.id) },
     });
   const desired: DesiredResource[] = [];
   if (defaultNamespace && broughtNamespaces.length === 0) {
     const namespace = label({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: defaultNamespace } });
     desired.push({ key: keyOf(namespace), manifest: namespace });
   }
-  for (const { id, manifest } of definitions) {
+  for (const { manifest, resourceDefinitionId, recordKey } of sources) {
     const placed: Manifest = structuredClone(manifest);
     if (!isNamespaced(placed)) delete placed.metadata.namespace;
     else if (!placed.metadata.namespace && defaultNamespace) placed.metadata.namespace = defaultNamespace;
     const labelled = label(placed);
-    desired.push({ key: keyOf(labelled), manifest: labelled, resourceDefinitionId: id });
+    desired.push({ key: recordKey ?? keyOf(labelled), manifest: labelled, ...(resourceDefinitionId !== undefined && { resourceDefinitionId }), ...(recordKey !== undefined && { addedByOthers: true as const }) });
   }
   return desired;
 }

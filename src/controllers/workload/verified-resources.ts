@@ -30,10 +30,15 @@ export class VerifiedResources {
     if (this.#seen.size > this.#capacity) this.#seen.delete(this.#seen.keys().next().value!);
   }
 
-  /** True when `live` is what threeport last saw, applied from this same manifest. */
-  isCurrent(instanceId: number, key: string, manifest: Manifest, live: Manifest): boolean {
+  /**
+   * `current`: `live` is what threeport last saw, applied from this same manifest. `desired`:
+   * nobody touched it, but the manifest is another now (a change to apply, not drift). `unknown`:
+   * changed in the cluster since — or threeport has not seen it since it started.
+   */
+  compare(instanceId: number, key: string, manifest: Manifest, live: Manifest): 'current' | 'desired' | 'unknown' {
     const seen = this.#seen.get(`${instanceId}|${key}`);
-    return Boolean(seen && seen.uid === live.metadata.uid && seen.resourceVersion === live.metadata.resourceVersion && seen.manifest === digest(manifest));
+    if (!seen || seen.uid !== live.metadata.uid || seen.resourceVersion !== live.metadata.resourceVersion) return 'unknown';
+    return seen.manifest === digest(manifest) ? 'current' : 'desired';
   }
 
   forget(instanceId: number): void {

@@ -1,15 +1,17 @@
 /**
  * WorkloadInstance: its definition's resources on its runtime's cluster, and kept there.
  *
- * A reconcile of a new generation records the resources it will apply (WorkloadResourceInstances,
- * the inventory — before touching the cluster, so a crash half-way leaves nothing unaccounted
- * for), tells the agent what to watch (the ThreeportWorkload), applies everything in dependency
- * order with server-side apply, and prunes what the definition no longer has. A reconcile of the
- * same generation (the periodic re-verification, or an agent that saw someone else change a
- * resource) only looks: what nobody touched since threeport last saw it is left alone, what was
- * changed or deleted is restored (DriftCorrected) — or, with DriftPolicy DetectOnly, reported
- * (DriftDetected) and left as it is. Deleting the instance removes every resource in reverse
- * order and the objects attached to it.
+ * Each reconcile records the resources it will apply (WorkloadResourceInstances, the inventory —
+ * before touching the cluster, so a crash half-way leaves nothing unaccounted for), applies what
+ * is new or changed in dependency order with server-side apply, tells the agent what to watch
+ * (the ThreeportWorkload), and — when everything applied — prunes what the definition no longer
+ * has. Resources other controllers add to the instance's inventory are applied with it, and
+ * removed when they schedule them for deletion. A new generation of the instance applies
+ * everything; otherwise what is unchanged in the inventory is only looked at: what nobody touched
+ * since threeport last saw it is left alone, what was changed or deleted is restored
+ * (DriftCorrected) — or, with DriftPolicy DetectOnly, reported (DriftDetected) and left as it is.
+ * Objects threeport did not make are never adopted, changed or deleted. Deleting the instance
+ * removes every resource in reverse order and the objects attached to it.
  */
 import { isDeepStrictEqual as sameJson } from 'node:util';
 import { isBeingDeleted, isNotFound, type ApiClient } from '../../client/api-client.ts';
@@ -27,15 +29,19 @@ import {
   applyAll,
   deleteAll,
   describeResource,
+  FIELD_MANAGER,
   KubernetesApiError,
   labels,
   refOf,
   type ApplyResult,
+  type DeleteResult,
   type KubernetesClient,
+  type Ownership,
   type ResourceRef,
 } from '../../platform/kubernetes/index.ts';
 import { clusterOf, controlPlaneIdOf } from '../shared/runtime-cluster.ts';
 import { desiredResources, type DesiredResource } from './desired-resources.ts';
+import { DriftDamper } from './drift-damper.ts';
 import { VerifiedResources } from './verified-resources.ts';
 
 export type WorkloadInstance = ObjectOf<'WorkloadInstance'>;
@@ -79,35 +85,66 @@ async function deploy(context: ReconcileContext<WorkloadInstance>): Promise<Reco
   const cluster = await clusterOf(runtime, (value) => context.decrypt(value));
   if (!cluster) return { waiting: `Kubernetes runtime ${runtime.Name} has no connection details` };
   const controlPlaneId = await controlPlaneIdOf(api);
+  const isOurs = madeFor(instance.ID, controlPlaneId);
 
+  const records = await api.kind('WorkloadResourceInstance').listAll({ workloadinstanceid: instance.ID });
   const resourceDefinitions = await resourceDefinitionsOf(api, definition);
   const desired = await desiredResources(
     cluster,
-    { id: instance.ID, name: instance.Name, definitionName: definition.Name, controlPlaneId },
-    resourceDefinitions.map((resource) => ({ id: resource.ID, manifest: resource.JSONDefinition as Manifest })),
+    { id: instance.ID, name: instance.Name, definitionName: definition.Name, controlPlaneId, ...recordedNamespace(records) },
+    [
+      ...resourceDefinitions.map((resource) => ({ resourceDefinitionId: resource.ID, manifest: resource.JSONDefinition as Manifest })),
+      ...records.filter(isAddedByOthers).map((record) => ({ recordKey: String(record.ResourceKey), manifest: record.JSONDefinition as Manifest })),
+    ],
     signal,
   ).catch(retryUnlessTerminal);
   await checkNamespaces(cluster, desired, instance, controlPlaneId, signal);
 
-  const inventory = await recordInventory(api, instance, desired);
+  const inventory = await recordInventory(api, instance, desired, records);
+  const settled = (resource: DesiredResource): boolean => inventory.byKey.get(resource.key)?.Reconciled === true;
 
-  const reverification = instance.ObservedGeneration === instance.Generation;
-  const results = reverification
-    ? await reverify(context, cluster, desired, inventory.byKey)
-    : await applyAll(cluster, desired.map((resource) => ({ key: resource.key, manifest: resource.manifest, owned: inventory.byKey.get(resource.key)?.Reconciled === true })), { signal });
+  // A new generation of the instance applies everything. Otherwise what the inventory has new or
+  // changed (a definition edit, a resource another controller added) is applied as such, and
+  // the rest is checked for drift.
+  const newGeneration = instance.ObservedGeneration !== instance.Generation;
+  const toApply = newGeneration ? desired : desired.filter((resource) => !settled(resource));
+  const toVerify = newGeneration ? [] : desired.filter(settled);
+  const results: VerifyResult[] = [
+    ...(await applyAll(cluster, toApply.map((resource) => ({ key: resource.key, manifest: resource.manifest, owned: settled(resource) })), { signal, isOurs })),
+    ...(await reverify(context, cluster, toVerify, isOurs)),
+  ];
   for (const result of results) {
     if (result.outcome === 'applied') verified.remember(instance.ID, result.key, desired.find((resource) => resource.key === result.key)!.manifest, result.live);
   }
   await markApplied(api, results, inventory.byKey);
   // After the apply, so its generation stamps the agent's health; before the prune, so removals are not taken for drift.
   await applyThreeportWorkload(cluster, instance, desired, inventory.byKey, controlPlaneId, signal);
-  await prune(cluster, api, inventory.stale, signal);
 
-  // Drift left in place on purpose (DetectOnly) was reported as an event; it is not a failure.
-  const failures = results.filter((result) => result.outcome === 'failed' || (result.outcome === 'skipped' && !result.reason.includes('DetectOnly')));
+  // Drift left in place on purpose was reported as an event; it is not a failure.
+  const failures = results.filter((result) => result.outcome === 'failed' || result.outcome === 'skipped');
   if (failures.length > 0) throw applyFailure(failures);
+  // Only once everything applied: what replaces a removed resource may not be there yet.
+  await prune(context, cluster, inventory.stale, records, isOurs);
   return undefined;
 }
+
+/** An object threeport made for this instance: it carries the instance's and this control plane's labels. */
+const madeFor =
+  (instanceId: number, controlPlaneId: string): Ownership =>
+  (live) =>
+    live.metadata.labels?.[labels.WORKLOAD_INSTANCE] === String(instanceId) && live.metadata.labels[CONTROL_PLANE_LABEL] === controlPlaneId;
+
+/** The namespace threeport made for the instance, if it made one. */
+function recordedNamespace(records: readonly ResourceInstance[]): { managedNamespace?: string } {
+  const record = records.find((candidate) => isThreeportNamespace(candidate) && !candidate.ScheduledForDeletion);
+  return record ? { managedNamespace: parseResourceKey(String(record.ResourceKey)).name } : {};
+}
+
+/** A record another controller added (a gateway's route…): applied with the instance until it is scheduled for deletion. */
+const isAddedByOthers = (record: ResourceInstance): boolean => record.WorkloadResourceDefinitionID === undefined && !isThreeportNamespace(record) && !record.ScheduledForDeletion;
+
+/** What became of each resource: applied, failed or skipped — or, on purpose, left as it is in the cluster. */
+type VerifyResult = ApplyResult | { key: string; outcome: 'kept' };
 
 /**
  * A definition's resource definitions, read once per version of the definition: its reconciler
@@ -153,22 +190,27 @@ interface Inventory {
 }
 
 /**
- * The WorkloadResourceInstances for `desired`, created or updated before the cluster is touched;
- * the instance's other records are stale if they came from the definition (or are a namespace
- * threeport made) — records other controllers added stay theirs.
+ * The WorkloadResourceInstances for `desired`, created or updated before the cluster is touched:
+ * a record whose manifest changed is not Reconciled until it is applied again. The instance's other
+ * records are stale: no longer in the definition, scheduled for deletion by the controller that
+ * added them, or a namespace threeport no longer needs.
  */
-async function recordInventory(api: ApiClient, instance: WorkloadInstance, desired: readonly DesiredResource[]): Promise<Inventory> {
-  const records = api.kind('WorkloadResourceInstance');
+async function recordInventory(api: ApiClient, instance: WorkloadInstance, desired: readonly DesiredResource[], records: readonly ResourceInstance[]): Promise<Inventory> {
+  const writes = api.kind('WorkloadResourceInstance');
   const existing = new Map<string, ResourceInstance>();
-  for (const record of await records.listAll({ workloadinstanceid: instance.ID })) existing.set(String(record.ResourceKey), record);
+  for (const record of records) existing.set(String(record.ResourceKey), record);
   const byKey = new Map<string, ResourceInstance>();
   await mapConcurrently(desired, 8, async (resource) => {
+    const record = existing.get(resource.key);
+    if (record && resource.addedByOthers) {
+      byKey.set(resource.key, record);
+      return;
+    }
     const fields = {
       JSONDefinition: resource.manifest,
       WorkloadInstanceID: instance.ID,
       ...(resource.resourceDefinitionId !== undefined && { WorkloadResourceDefinitionID: resource.resourceDefinitionId }),
     };
-    const record = existing.get(resource.key);
     const unchanged = record && sameJson(record.JSONDefinition, resource.manifest) && record.WorkloadResourceDefinitionID === resource.resourceDefinitionId;
     if (record && unchanged) {
       byKey.set(resource.key, record);
@@ -176,15 +218,15 @@ async function recordInventory(api: ApiClient, instance: WorkloadInstance, desir
     }
     // Written straight away (the list just said what exists); a race with another writer of the
     // same key (a 409) falls back to create-or-update by the natural key.
-    const write = record ? records.update(record.ID, fields, { version: record.Version }) : records.create(fields);
+    const write = record ? writes.update(record.ID, { ...fields, Reconciled: false }, { version: record.Version }) : writes.create(fields);
     const stored = await write.catch(async (error: unknown) => {
       if (!isRetryableWrite(error)) throw error;
-      return (await records.apply({ workloadinstanceid: instance.ID, resourcekey: resource.key }, fields)).object;
+      return (await writes.apply({ workloadinstanceid: instance.ID, resourcekey: resource.key }, { ...fields, Reconciled: false })).object;
     });
     byKey.set(resource.key, stored);
   });
   const wanted = new Set(desired.map((resource) => resource.key));
-  const stale = [...existing.values()].filter((record) => !wanted.has(String(record.ResourceKey)) && (record.WorkloadResourceDefinitionID !== undefined || isThreeportNamespace(record)));
+  const stale = records.filter((record) => !wanted.has(String(record.ResourceKey)));
   return { byKey, stale };
 }
 
@@ -212,40 +254,69 @@ async function applyThreeportWorkload(
   }
 }
 
+/** Per instance and resource: how often threeport had to correct it lately. */
+const damper = new DriftDamper();
+
 /**
- * The same generation again: look at each resource, and act only on what changed since threeport
- * last saw it — restore it (DriftCorrected), or with DriftPolicy DetectOnly report it (DriftDetected).
+ * Looks at resources applied before, and acts only on what changed since threeport last saw it:
+ * restores it (DriftCorrected) — unless it keeps being changed back (DriftLoop: corrections wait
+ * a while) — or with DriftPolicy DetectOnly reports it (DriftDetected).
  */
-async function reverify(context: ReconcileContext<WorkloadInstance>, cluster: KubernetesClient, desired: readonly DesiredResource[], byKey: ReadonlyMap<string, ResourceInstance>): Promise<ApplyResult[]> {
+async function reverify(context: ReconcileContext<WorkloadInstance>, cluster: KubernetesClient, resources: readonly DesiredResource[], isOurs: Ownership): Promise<VerifyResult[]> {
   const { signal } = context;
+  const instanceId = context.object.ID;
   const detectOnly = context.object.DriftPolicy === 'DetectOnly';
-  return mapConcurrently(desired, 8, async (resource): Promise<ApplyResult> => {
+  return mapConcurrently(resources, 8, async (resource): Promise<VerifyResult> => {
     const { key, manifest } = resource;
+    const what = describeResource(manifest);
     try {
       const live = await cluster.get(refOf(manifest), signal);
-      if (live && verified.isCurrent(context.object.ID, key, manifest, live)) return { key, outcome: 'applied', live };
-      const owned = byKey.get(key)?.Reconciled === true;
+      const seen = live ? verified.compare(instanceId, key, manifest, live) : 'unknown';
+      if (live && seen === 'current') return { key, outcome: 'applied', live };
+      if (live && !isOurs(live) && !lostOurLabels(live)) {
+        return { key, outcome: 'failed', error: new KubernetesApiError(409, `${what} was replaced in the cluster by an object threeport did not make; remove it to have threeport's back`, { reason: 'AlreadyExists' }) };
+      }
+      if (live && seen === 'desired') return { key, outcome: 'applied', live: await cluster.apply(manifest, { force: true, signal }) };
       if (detectOnly) {
         if (!live) {
-          await context.recordEvent({ reason: 'DriftDetected', type: 'Warning', note: `${describeResource(manifest)} was deleted from the cluster; DriftPolicy is DetectOnly, so it stays deleted` });
-          return { key, outcome: 'skipped', reason: 'deleted from the cluster (DetectOnly)' };
+          await context.recordEvent({ reason: 'DriftDetected', type: 'Warning', note: `${what} was deleted from the cluster; DriftPolicy is DetectOnly, so it stays deleted` });
+          return { key, outcome: 'kept' };
         }
         const wouldBe = await cluster.apply(manifest, { force: true, dryRun: true, signal });
         const drift = changes(live, wouldBe);
         if (drift.length === 0) return { key, outcome: 'applied', live };
-        await context.recordEvent({ reason: 'DriftDetected', type: 'Warning', note: `${describeResource(manifest)} was changed in the cluster (${drift.join(', ')}); DriftPolicy is DetectOnly, so it stays as it is` });
-        return { key, outcome: 'skipped', reason: 'changed in the cluster (DetectOnly)' };
+        await context.recordEvent({ reason: 'DriftDetected', type: 'Warning', note: `${what} was changed in the cluster (${drift.join(', ')}); DriftPolicy is DetectOnly, so it stays as it is` });
+        return { key, outcome: 'kept' };
       }
-      const applied = await cluster.apply(manifest, { force: owned || Boolean(live), signal });
-      if (!live) await context.recordEvent({ reason: 'DriftCorrected', note: `${describeResource(manifest)} was deleted from the cluster; threeport created it again` });
-      else if (changes(live, applied).length > 0) {
-        await context.recordEvent({ reason: 'DriftCorrected', note: `${describeResource(manifest)} was changed in the cluster (${changes(live, applied).join(', ')}); threeport restored it` });
+      const damperKey = `${instanceId}|${key}`;
+      if (damper.pausedFor(damperKey) > 0) return { key, outcome: 'kept' };
+      const applied = await cluster.apply(manifest, { force: true, signal });
+      const drift = live ? changes(live, applied) : ['deleted'];
+      if (drift.length === 0) return { key, outcome: 'applied', live: applied };
+      await context.recordEvent({
+        reason: 'DriftCorrected',
+        note: live ? `${what} was changed in the cluster (${drift.join(', ')}); threeport restored it` : `${what} was deleted from the cluster; threeport created it again`,
+      });
+      if (damper.corrected(damperKey)) {
+        await context.recordEvent({
+          reason: 'DriftLoop',
+          type: 'Warning',
+          note: `${what} keeps being changed in the cluster (${drift.join(', ')}): something else (an autoscaler, an operator) manages it too. threeport now restores it at most every few minutes; leave those fields out of the manifest, or set DriftPolicy DetectOnly`,
+        });
       }
       return { key, outcome: 'applied', live: applied };
     } catch (error) {
       return { key, outcome: 'failed', error: error as Error };
     }
   });
+}
+
+/** Someone took threeport's labels off an object it applied (drift to restore), rather than it being another's object. */
+function lostOurLabels(live: Manifest): boolean {
+  const own = live.metadata.labels ?? {};
+  const claimedByOthers = own[labels.WORKLOAD_INSTANCE] !== undefined || own[CONTROL_PLANE_LABEL] !== undefined;
+  const appliedByThreeport = (live.metadata.managedFields as { manager?: string; operation?: string }[] | undefined)?.some((entry) => entry.manager === FIELD_MANAGER && entry.operation === 'Apply');
+  return !claimedByOthers && appliedByThreeport === true;
 }
 
 /** What an apply changed in `before`, in a few words: spec (its generation moved), labels, annotations, or the object itself. */
@@ -268,7 +339,7 @@ const strip = (object: Manifest): unknown => {
   return { ...rest, metadata: meta };
 };
 
-async function markApplied(api: ApiClient, results: readonly ApplyResult[], byKey: ReadonlyMap<string, ResourceInstance>): Promise<void> {
+async function markApplied(api: ApiClient, results: readonly VerifyResult[], byKey: ReadonlyMap<string, ResourceInstance>): Promise<void> {
   const records = api.kind('WorkloadResourceInstance');
   const pending = results.filter((result) => result.outcome === 'applied' && byKey.get(result.key)?.Reconciled !== true);
   await mapConcurrently(pending, 8, async (result) => {
@@ -277,17 +348,40 @@ async function markApplied(api: ApiClient, results: readonly ApplyResult[], byKe
   });
 }
 
-/** Removes from the cluster what the definition no longer has (reverse order), then its records. */
-async function prune(cluster: KubernetesClient, api: ApiClient, stale: readonly ResourceInstance[], signal: AbortSignal): Promise<void> {
+/** Removes from the cluster what the instance no longer has (reverse order), then its records; objects not threeport's are left alone. */
+async function prune(context: ReconcileContext<WorkloadInstance>, cluster: KubernetesClient, stale: readonly ResourceInstance[], all: readonly ResourceInstance[], isOurs: Ownership): Promise<void> {
   if (stale.length === 0) return;
-  const results = await deleteAll(cluster, stale.map((record) => refOfRecord(record)), signal);
+  const results = await deleteAll(cluster, placedRefs(stale, all), { signal: context.signal, isOurs });
+  await noteForeign(context, results);
   const failed = results.filter((result) => result.outcome === 'failed');
-  if (failed.length > 0) throw new RetryableError(`cannot remove what the definition no longer has: ${failed.map((result) => errorMessage(result.error)).join('; ')}`);
-  const records = api.kind('WorkloadResourceInstance');
+  if (failed.length > 0) throw new RetryableError(`cannot remove what the instance no longer has: ${failed.map((result) => errorMessage(result.error)).join('; ')}`);
+  const records = context.client.kind('WorkloadResourceInstance');
   await mapConcurrently(stale, 8, (record) => records.delete(record.ID).catch((error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error))));
 }
 
-const refOfRecord = (record: ResourceInstance): ResourceRef => refOf(record.JSONDefinition as Manifest);
+/** Objects of a removed resource's name that threeport did not make stay, and the instance says so. */
+async function noteForeign(context: ReconcileContext<WorkloadInstance>, results: readonly DeleteResult[]): Promise<void> {
+  const foreign = results.filter((result) => result.outcome === 'foreign');
+  if (foreign.length === 0) return;
+  const names = foreign.map((result) => `${result.ref.kind} ${result.ref.namespace ? `${result.ref.namespace}/` : ''}${result.ref.name}`).join(', ');
+  await context.recordEvent({ reason: 'LeftInPlace', type: 'Warning', note: `not deleted, threeport did not make them (another owner's objects under the same name): ${names}` });
+}
+
+/**
+ * Where a recorded resource is in the cluster. Records threeport writes hold the manifest as
+ * placed; one another controller added may leave out its namespace, and then it went where the
+ * instance's resources go (the namespace the definition brings, else the one threeport made).
+ * A namespace on a cluster-scoped kind is ignored.
+ */
+function placedRefs(records: readonly ResourceInstance[], all: readonly ResourceInstance[] = records): ResourceRef[] {
+  const namespaces = all.filter((record) => parseResourceKey(String(record.ResourceKey)).kind === 'Namespace');
+  const home = (namespaces.find((record) => record.WorkloadResourceDefinitionID !== undefined) ?? namespaces[0])?.ResourceKey;
+  const homeName = home === undefined ? undefined : parseResourceKey(String(home)).name;
+  return records.map((record) => {
+    const ref = refOf(record.JSONDefinition as Manifest);
+    return ref.namespace || !homeName || ref.kind === 'Namespace' ? ref : { ...ref, namespace: homeName };
+  });
+}
 
 async function remove(context: ReconcileContext<WorkloadInstance>): Promise<ReconcileOutcome> {
   const { client: api, signal } = context;
@@ -301,7 +395,8 @@ async function remove(context: ReconcileContext<WorkloadInstance>): Promise<Reco
     const crd: ResourceRef = { apiVersion: THREEPORT_WORKLOAD_API_VERSION, kind: THREEPORT_WORKLOAD_KIND, name: threeportWorkloadName('WorkloadInstance', instance.ID) };
     // The agent stops watching first, so the deletions below are not reported as drift.
     await cluster.delete(crd, signal).catch((error: unknown) => problems.push(errorMessage(error)));
-    const results = await deleteAll(cluster, records.map(refOfRecord), signal);
+    const results = await deleteAll(cluster, placedRefs(records), { signal, isOurs: madeFor(instance.ID, await controlPlaneIdOf(api)) });
+    await noteForeign(context, results);
     problems.push(...results.filter((result) => result.outcome === 'failed').map((result) => errorMessage(result.error)));
     if (problems.length > 0) {
       if (!forced) throw new RetryableError(`cannot remove the instance's resources from the cluster: ${problems.join('; ')}`);
@@ -312,6 +407,7 @@ async function remove(context: ReconcileContext<WorkloadInstance>): Promise<Reco
   }
   await deleteAttached(api, instance.ID);
   verified.forget(instance.ID);
+  damper.forget(`${instance.ID}|`);
   // Its resource records, events and references go with its row (the store removes what belongs to it).
   return undefined;
 }
@@ -331,11 +427,11 @@ async function deleteAttached(api: ApiClient, instanceId: number): Promise<void>
 }
 
 /** One error for every resource that failed: terminal when each was refused for its content (invalid manifests). */
-function applyFailure(failures: readonly ApplyResult[]): Error {
+function applyFailure(failures: readonly VerifyResult[]): Error {
   const messages = failures.map((failure) => {
     if (failure.outcome === 'failed') return errorMessage(failure.error);
     const { kind, name } = parseResourceKey(failure.key);
-    return `${kind} ${name}: ${failure.outcome === 'skipped' ? failure.reason : 'applied'}`;
+    return `${kind} ${name}: ${failure.outcome === 'skipped' ? failure.reason : failure.outcome}`;
   });
   const invalid = failures.every((failure) => failure.outcome === 'failed' && failure.error instanceof KubernetesApiError && (failure.error.status === 400 || failure.error.status === 422));
   const message = `${failures.length} resource(s) not applied: ${messages.join('; ')}`;

@@ -24,8 +24,17 @@ export type ApplyResult =
   /** Not tried: something it depends on failed first. */
   | { key: string; outcome: 'skipped'; reason: string };
 
+/** Whether an object in the cluster is the caller's (it carries the caller's labels). */
+export type Ownership = (live: Manifest) => boolean;
+
 export interface ApplyOptions {
   signal: AbortSignal;
+  /**
+   * Whether an object found in the cluster that is not `owned` yet may be taken over: one applied
+   * by us before a crash lost the record. Any other existing object is refused, never silently
+   * adopted. @default nothing is taken over
+   */
+  isOurs?: Ownership;
   /** Server-side dry run: what would be stored, nothing stored. */
   dryRun?: boolean;
   /** Resources applied at once within a stage. @default 8 */
@@ -64,35 +73,36 @@ export async function applyAll(client: KubernetesClient, resources: readonly Des
 
 async function applyOne(client: KubernetesClient, resource: DesiredResource, options: ApplyOptions): Promise<ApplyResult> {
   const apply = (force: boolean) => client.apply(resource.manifest, { force, dryRun: options.dryRun ?? false, signal: options.signal });
+  const refuse = (live: Manifest): ApplyResult => ({
+    key: resource.key,
+    outcome: 'failed',
+    error: new KubernetesApiError(409, `${describeResource(resource.manifest)} already exists and was not made by this workload instance${ownerNote(live)}: remove it, or rename it in the manifest`, { reason: 'AlreadyExists' }),
+  });
   try {
-    return { key: resource.key, outcome: 'applied', live: await apply(resource.owned) };
-  } catch (error) {
-    if (!resource.owned && isKubernetesConflict(error)) {
-      // Not in our inventory, but ours all the same (applied by us before a crash lost the record)?
-      const live = await client.get(refOf(resource.manifest), options.signal).catch(() => undefined);
-      if (live && ownedBy(live, resource.manifest)) {
-        try {
-          return { key: resource.key, outcome: 'applied', live: await apply(true) };
-        } catch (again) {
-          return { key: resource.key, outcome: 'failed', error: again as Error };
-        }
-      }
-      return {
-        key: resource.key,
-        outcome: 'failed',
-        error: new KubernetesApiError(409, `${(error as Error).message}; it exists and was not made by this workload instance — remove it, or rename it in the manifest`, { reason: 'Conflict' }),
-      };
+    if (resource.owned) return { key: resource.key, outcome: 'applied', live: await apply(true) };
+    // Not applied by us yet: an apply with our field manager would silently adopt an object of the
+    // same name, so look first.
+    const isOurs = options.isOurs ?? (() => false);
+    const existing = await client.get(refOf(resource.manifest), options.signal);
+    if (existing) return isOurs(existing) ? { key: resource.key, outcome: 'applied', live: await apply(true) } : refuse(existing);
+    try {
+      return { key: resource.key, outcome: 'applied', live: await apply(false) };
+    } catch (error) {
+      if (!isKubernetesConflict(error)) throw error;
+      // Created by someone else between the look and the apply.
+      const live = await client.get(refOf(resource.manifest), options.signal);
+      if (!live) throw error;
+      return isOurs(live) ? { key: resource.key, outcome: 'applied', live: await apply(true) } : refuse(live);
     }
+  } catch (error) {
     return { key: resource.key, outcome: 'failed', error: error as Error };
   }
 }
 
-/** Whether the live object carries the same instance label value as the manifest we apply. */
-function ownedBy(live: Manifest, manifest: Manifest): boolean {
-  const ours = manifest.metadata.labels ?? {};
-  const theirs = live.metadata.labels ?? {};
-  const instanceKeys = Object.keys(ours).filter((key) => key.endsWith('-instance') && key.startsWith('control-plane.threeport.io/'));
-  return instanceKeys.length > 0 && instanceKeys.every((key) => theirs[key] === ours[key]);
+/** Who made an object, when threeport did: ` (it belongs to workload instance 12)`. */
+function ownerNote(live: Manifest): string {
+  const entries = Object.entries(live.metadata.labels ?? {}).filter(([key]) => key.startsWith('control-plane.threeport.io/') && key.endsWith('-instance'));
+  return entries.length > 0 ? ` (it belongs to ${entries.map(([key, value]) => `${key.slice('control-plane.threeport.io/'.length).replaceAll('-', ' ')} ${value}`).join(', ')})` : '';
 }
 
 async function waitEstablished(client: KubernetesClient, crd: Manifest, signal: AbortSignal, timeoutMs: number): Promise<void> {
@@ -111,18 +121,28 @@ async function waitEstablished(client: KubernetesClient, crd: Manifest, signal: 
 
 export interface DeleteResult {
   ref: ResourceRef;
-  outcome: 'deleted' | 'absent' | 'failed';
+  /** `foreign`: the object of that name is not ours (isOurs said no), so it was left alone. */
+  outcome: 'deleted' | 'absent' | 'foreign' | 'failed';
   error?: Error;
 }
 
-/** Deletes resources in reverse apply order; a failure in one stage does not stop the others. */
-export async function deleteAll(client: KubernetesClient, refs: readonly ResourceRef[], signal: AbortSignal): Promise<DeleteResult[]> {
+/**
+ * Deletes resources in reverse apply order; a failure in one stage does not stop the others.
+ * With `isOurs`, each is looked at first and deleted only if it is ours — and only that very
+ * object (its UID), not one recreated under the name since.
+ */
+export async function deleteAll(client: KubernetesClient, refs: readonly ResourceRef[], options: { signal: AbortSignal; isOurs?: Ownership }): Promise<DeleteResult[]> {
+  const { signal, isOurs } = options;
   const results: DeleteResult[] = [];
   for (const stage of inDeleteOrder(refs)) {
     results.push(
       ...(await mapConcurrently(stage, 8, async (ref): Promise<DeleteResult> => {
         try {
-          return { ref, outcome: await client.delete(ref, signal) };
+          if (!isOurs) return { ref, outcome: await client.delete(ref, signal) };
+          const live = await client.get(ref, signal).catch((error: unknown) => (error instanceof KubernetesApiError && error.reason === 'NoKindMatch' ? undefined : Promise.reject(error)));
+          if (!live) return { ref, outcome: 'absent' };
+          if (!isOurs(live)) return { ref, outcome: 'foreign' };
+          return { ref, outcome: await client.delete(ref, signal, { ...(live.metadata.uid && { uid: live.metadata.uid }) }) };
         } catch (error) {
           return { ref, outcome: 'failed', error: error as Error };
         }

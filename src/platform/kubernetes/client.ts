@@ -93,8 +93,11 @@ export class KubernetesClient {
     }
   }
 
-  /** Deletes the object (dependents in the background); `absent` when it was already gone. */
-  async delete(ref: ResourceRef, signal?: AbortSignal): Promise<'deleted' | 'absent'> {
+  /**
+   * Deletes the object (dependents in the background); `absent` when it was already gone — or,
+   * given `uid`, when the object of that name now is another one (which is left alone).
+   */
+  async delete(ref: ResourceRef, signal?: AbortSignal, options: { uid?: string } = {}): Promise<'deleted' | 'absent'> {
     let path: string;
     try {
       path = await this.#objectPath(ref, signal);
@@ -104,10 +107,11 @@ export class KubernetesClient {
       throw error;
     }
     try {
-      await this.transport.request('DELETE', path, { body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' }, ...(signal && { signal }) });
+      const body = { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background', ...(options.uid && { preconditions: { uid: options.uid } }) };
+      await this.transport.request('DELETE', path, { body, ...(signal && { signal }) });
       return 'deleted';
     } catch (error) {
-      if (isKubernetesNotFound(error)) return 'absent';
+      if (isKubernetesNotFound(error) || (options.uid && isKubernetesConflict(error))) return 'absent';
       throw this.#about(error, ref);
     }
   }

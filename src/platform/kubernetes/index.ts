@@ -1,5 +1,5 @@
 /** The Kubernetes platform layer every controller that touches a cluster uses. */
-export { applyAll, deleteAll, type ApplyResult, type DesiredResource, type DeleteResult } from './apply.ts';
+export { applyAll, deleteAll, type ApplyResult, type DesiredResource, type DeleteResult, type Ownership } from './apply.ts';
 export { applyStage, inApplyOrder, inDeleteOrder } from './apply-order.ts';
 export { describeResource, FIELD_MANAGER, KubernetesClient, refOf, type Manifest, type ObjectMeta, type ResourceRef, type WatchEvent } from './client.ts';
 export { ClusterClients, connect, kubeConfigOf, type ClusterConnection } from './connections.ts';
