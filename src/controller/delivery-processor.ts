@@ -252,7 +252,9 @@ export class DeliveryProcessor {
         guard();
         const target = registry.get(kindName);
         if (!target.controller) throw new Error(`${kindName} has no controller to reconcile it`);
-        const notification = requestNotification(target, id, `${reason} (from ${kind.name} ${String(get().ID)})`);
+        // Deduplicated per version of the requester: a retried reconcile asks once, a new version asks again.
+        const from = `${kind.name} ${String(get().ID)}`;
+        const notification = requestNotification(target, id, `${reason} (from ${from})`, new Date(), `${reason}|${from}|${String(get().Version)}`);
         await publisher.publish(notification.subject, notification.payload, notification.messageId);
       },
       decrypt(value) {

@@ -37,14 +37,15 @@ export function writeNotification(kind: Kind, operation: NotificationOperation, 
 
 /**
  * A request to reconcile an object whatever its state (drift seen by an agent, a related object
- * changed). The same request (same object, same reason) within one second is one message; requests
- * for other reasons are not folded into it, since each may come after a change the other missed.
+ * changed). The same request (same object, same `cause` — by default the reason) within one second
+ * is one message; other requests are not folded into it, since each may come after a change the
+ * other missed.
  */
-export function requestNotification(kind: Kind, id: number, reason: string, now = new Date()): Notification {
-  const cause = createHash('sha1').update(reason).digest('base64url').slice(0, 12);
+export function requestNotification(kind: Kind, id: number, reason: string, now = new Date(), cause = reason): Notification {
+  const digest = createHash('sha1').update(cause).digest('base64url').slice(0, 12);
   return {
     subject: subjectOf(kind, 'Updated'),
-    messageId: `request.${kind.name}.${id}.${cause}.${Math.floor(now.getTime() / 1000)}`,
+    messageId: `request.${kind.name}.${id}.${digest}.${Math.floor(now.getTime() / 1000)}`,
     payload: encode('Updated', { ID: id }, now, { Requested: reason || 'requested' }),
   };
 }
