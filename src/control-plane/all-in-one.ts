@@ -2,7 +2,6 @@ import { ApiClient } from '../client/api-client.ts';
 import { FieldCipher } from '../crypto/field-cipher.ts';
 import { ControllerManager } from '../controller/manager.ts';
 import { groupNames, partsOfGroups } from '../controllers/catalog.ts';
-import { DEFAULT_AGENT_IMAGE } from './version.ts';
 import type { Logger } from '../log.ts';
 import { startApiServer, type RunningApiServer } from './api-server.ts';
 import type { ServerConfig } from './config.ts';
@@ -13,7 +12,8 @@ import type { ServerConfig } from './config.ts';
  */
 export async function startAllInOne(config: ServerConfig, logger: Logger): Promise<RunningApiServer> {
   const server = await startApiServer(config, logger);
-  const { reconcilers, runnables } = partsOfGroups(groupNames, { apiUrl: server.url, agentImage: process.env.THREEPORT_AGENT_IMAGE || DEFAULT_AGENT_IMAGE });
+  const agent = { apiUrl: process.env.THREEPORT_AGENT_API_URL || server.url, ...(process.env.THREEPORT_AGENT_IMAGE && { agentImage: process.env.THREEPORT_AGENT_IMAGE }) };
+  const { reconcilers, runnables } = partsOfGroups(groupNames, agent);
   const manager = new ControllerManager({
     bus: server.bus,
     client: new ApiClient({ baseUrl: server.url }),

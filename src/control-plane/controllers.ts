@@ -6,7 +6,6 @@ import { FieldCipher } from '../crypto/field-cipher.ts';
 import { ControllerManager } from '../controller/manager.ts';
 import { OptionsError } from '../controller/options.ts';
 import { groupNames, isGroupName, partsOfGroups } from '../controllers/catalog.ts';
-import { DEFAULT_AGENT_IMAGE } from './version.ts';
 import { logLevels, type LogLevel, type Logger } from '../log.ts';
 import type { ControllerGroupName } from '../model/controller-groups.ts';
 import { registry } from '../model/registry.ts';
@@ -24,8 +23,10 @@ export interface ControllerConfig {
   logLevel: LogLevel;
   /** The control plane's key, to decrypt runtime credentials and account keys. */
   encryptionKey?: string;
-  /** Image of the agent installed into clusters that can run it. */
-  agentImage: string;
+  /** Image of the agent installed into clusters that can run it; none: the controllers run the agents. */
+  agentImage?: string;
+  /** The API as agents in clusters reach it. */
+  agentApiUrl: string;
 }
 
 export interface ControllerFlags {
@@ -37,8 +38,8 @@ export interface ControllerFlags {
   logLevel?: string;
   encryptionKey?: string;
   agentImage?: string;
+  agentApiUrl?: string;
 }
-
 
 export function resolveControllerConfig(groups: string[], flags: ControllerFlags, env: NodeJS.ProcessEnv = process.env): ControllerConfig {
   const selected = groups.includes('all') ? groupNames : groups;
@@ -70,6 +71,13 @@ export function resolveControllerConfig(groups: string[], flags: ControllerFlags
   const metrics = flags.metricsListen ?? env.THREEPORT_METRICS_LISTEN ?? '127.0.0.1:9464';
   const logLevel = (flags.logLevel ?? env.THREEPORT_LOG_LEVEL ?? 'info') as LogLevel;
   if (!logLevels.includes(logLevel)) throw new ConfigError(`invalid log level "${logLevel}": use one of ${logLevels.join(', ')}`);
+  const agentApiUrl = flags.agentApiUrl ?? env.THREEPORT_AGENT_API_URL ?? apiUrl;
+  try {
+    if (!/^https?:$/.test(new URL(agentApiUrl).protocol)) throw new Error();
+  } catch {
+    throw new ConfigError(`invalid agent API URL "${agentApiUrl}": expected http(s)://host:port`);
+  }
+  const agentImage = flags.agentImage ?? env.THREEPORT_AGENT_IMAGE;
   const encryptionKey = flags.encryptionKey ?? env.THREEPORT_ENCRYPTION_KEY ?? env.ENCRYPTION_KEY;
   if (encryptionKey) {
     try {
@@ -81,7 +89,8 @@ export function resolveControllerConfig(groups: string[], flags: ControllerFlags
   return {
     groups: selected as ControllerGroupName[],
     ...(encryptionKey && { encryptionKey }),
-    agentImage: flags.agentImage ?? env.THREEPORT_AGENT_IMAGE ?? DEFAULT_AGENT_IMAGE,
+    ...(agentImage && { agentImage }),
+    agentApiUrl,
     apiUrl,
     natsUrl,
     ...(concurrency !== undefined && { concurrency }),
@@ -101,7 +110,7 @@ export interface RunningControllers {
 
 /** Starts the given controller groups on NATS, talking to the API at `apiUrl`. */
 export async function startControllers(config: ControllerConfig, logger: Logger): Promise<RunningControllers> {
-  const { reconcilers, runnables } = partsOfGroups(config.groups, { apiUrl: config.apiUrl, agentImage: config.agentImage });
+  const { reconcilers, runnables } = partsOfGroups(config.groups, { apiUrl: config.agentApiUrl, ...(config.agentImage && { agentImage: config.agentImage }) });
   if (reconcilers.length === 0) logger.warn({ groups: config.groups }, 'these controller groups have no reconcilers yet; only metrics are served');
   const bus = new NatsBus({ url: config.natsUrl, logger, streams: streamConfigs(registry) });
   try {

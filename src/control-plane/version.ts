@@ -4,6 +4,3 @@ const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import
 
 /** This build's version, as reported by /version and `tptctl version`. */
 export const VERSION = `v${packageJson.version}`;
-
-/** The image of the agent threeport installs into clusters that can run it (THREEPORT_AGENT_IMAGE overrides it). */
-export const DEFAULT_AGENT_IMAGE = `ghcr.io/threeport/threeport-ts:${VERSION}`;

@@ -11,8 +11,8 @@ import { workloadInstanceReconciler } from './workload/workload-instance.ts';
 export interface ControllerSettings {
   /** The API URL, as agents in clusters would reach it. */
   apiUrl: string;
-  /** Image of the in-cluster agent. */
-  agentImage: string;
+  /** Image of the in-cluster agent; without one (and without a runtime's ThreeportAgentImage) the control plane runs every agent. */
+  agentImage?: string;
   /** How often workload instances are re-verified against their clusters (drift). @default 60000 */
   driftIntervalMs?: number;
   /** How often runtimes are checked. @default 30000 */
@@ -39,7 +39,11 @@ function partsOf(group: ControllerGroupName, settings: ControllerSettings): Cont
       return {
         reconcilers: [
           runtimeDefinitionReconciler(),
-          runtimeInstanceReconciler({ apiUrl: settings.apiUrl, agentImage: settings.agentImage, ...(settings.runtimeCheckIntervalMs !== undefined && { checkIntervalMs: settings.runtimeCheckIntervalMs }) }),
+          runtimeInstanceReconciler({
+            apiUrl: settings.apiUrl,
+            ...(settings.agentImage && { agentImage: settings.agentImage }),
+            ...(settings.runtimeCheckIntervalMs !== undefined && { checkIntervalMs: settings.runtimeCheckIntervalMs }),
+          }),
         ] as Reconciler[],
         runnables: [agentSupervisor({ ...(settings.agentFlushIntervalMs !== undefined && { flushIntervalMs: settings.agentFlushIntervalMs }) })],
       };

@@ -71,6 +71,11 @@ describe('kubernetes runtimes', async () => {
     expect(container.serviceAccountName).toBe('threeport-agent');
     expect(container.containers[0]?.args).toEqual(['agent', '--api-url', plane.api.url, '--control-plane-id', controlPlaneId]);
     expect(String((await client.kind('KubernetesRuntimeInstance').get(runtime.ID)).Status)).toContain('agent: in the cluster');
+    // Its Agent condition follows the Deployment: available once its pod is ready.
+    await eventually('agent available', async () => {
+      const agentCondition = (await client.kind('KubernetesRuntimeInstance').get(runtime.ID)).Conditions?.find((condition) => condition.Type === 'Agent');
+      return (agentCondition?.Status === 'True' && agentCondition.Reason === 'Cluster') || JSON.stringify(agentCondition);
+    });
 
     // Where it can't run (simulated nodes), the control plane runs it instead and the Deployment goes.
     await client.kind('KubernetesRuntimeInstance').update(runtime.ID, { AgentLocation: 'Automatic' });

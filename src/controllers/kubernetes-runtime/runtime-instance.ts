@@ -9,6 +9,7 @@
 import { RetryableError } from '../../controller/errors.ts';
 import type { ReconcileContext, ReconcileOutcome, Reconciler } from '../../controller/reconciler.ts';
 import { conditionsOf, findCondition } from '../../model/conditions.ts';
+import { healthOf } from '../../model/resource-health.ts';
 import { errorMessage } from '../../controller/redact.ts';
 import { applyAll, type KubernetesClient, type ResourceRef } from '../../platform/kubernetes/index.ts';
 import { clusterOf, controlPlaneIdOf, forgetCluster, type RuntimeInstance } from '../shared/runtime-cluster.ts';
@@ -22,8 +23,8 @@ export const AGENT = 'Agent';
 export interface RuntimeSettings {
   /** The API URL an agent in the cluster would use. */
   apiUrl: string;
-  /** Image of the in-cluster agent (a KubernetesRuntimeInstance's ThreeportAgentImage wins). */
-  agentImage: string;
+  /** Image of the in-cluster agent (a KubernetesRuntimeInstance's ThreeportAgentImage wins); without either, the control plane runs the agent. */
+  agentImage?: string;
   /** How often a runtime is checked again. @default 30000 */
   checkIntervalMs?: number;
 }
@@ -65,9 +66,8 @@ async function checkAndInstall(context: ReconcileContext<RuntimeInstance>, setti
   }
 
   const controlPlaneId = await controlPlaneIdOf(context.client);
-  const location = agentLocationOf(runtime, nodes, settings.apiUrl);
-  const image = runtime.ThreeportAgentImage || settings.agentImage;
-  const manifests = computeSpace({ controlPlaneId, ...(location.runs === 'Cluster' && { agent: { image, apiUrl: settings.apiUrl } }) });
+  const location = agentLocationOf(runtime, nodes, { image: runtime.ThreeportAgentImage || settings.agentImage, apiUrl: settings.apiUrl });
+  const manifests = computeSpace({ controlPlaneId, ...(location.image && { agent: { image: location.image, apiUrl: settings.apiUrl } }) });
   const results = await applyAll(cluster, manifests.map((manifest) => ({ key: `${manifest.kind}/${manifest.metadata.name}`, manifest, owned: true })), { signal: context.signal });
   const failed = results.filter((result) => result.outcome !== 'applied');
   if (failed.length > 0) {
@@ -76,10 +76,25 @@ async function checkAndInstall(context: ReconcileContext<RuntimeInstance>, setti
   }
   if (location.runs !== 'Cluster') await cluster.delete(agentDeploymentRef(controlPlaneId), context.signal);
 
-  await context.setCondition({ Type: AGENT, Status: 'True', Reason: location.runs, Message: location.why });
-  await context.setCondition({ Type: READY, Status: 'True', Reason: READY, Message: `Kubernetes ${version}, ${nodes.length} node(s); agent: ${describeAgent(location.runs)}` });
+  const agentProblem = location.runs === 'Cluster' ? await agentDeploymentProblem(cluster, controlPlaneId, context.signal) : undefined;
+  await context.setCondition(
+    agentProblem
+      ? { Type: AGENT, Status: 'False', Reason: 'NotAvailable', Message: `${agentProblem}; until it is, nothing reports the state of this runtime's workloads` }
+      : { Type: AGENT, Status: 'True', Reason: location.runs, Message: location.why },
+  );
+  await context.setCondition({ Type: READY, Status: 'True', Reason: READY, Message: `Kubernetes ${version}, ${nodes.length} node(s); agent: ${describeAgent(location.runs)}${agentProblem ? ' (not available yet)' : ''}` });
   if (!wasReady) await notifyWorkloads(context, 'its Kubernetes runtime is ready');
-  return undefined;
+  // Looked at again soon while the agent is starting, rather than at the next periodic check.
+  return agentProblem ? { requeueAfterMs: 10_000 } : undefined;
+}
+
+/** Why the agent's Deployment is not available, or undefined when it is. */
+async function agentDeploymentProblem(cluster: KubernetesClient, controlPlaneId: string, signal: AbortSignal): Promise<string | undefined> {
+  const ref = agentDeploymentRef(controlPlaneId);
+  const live = await cluster.get(ref, signal);
+  if (!live) return `the agent Deployment ${ref.namespace}/${ref.name} is missing`;
+  const health = healthOf(live);
+  return health.readiness === 'Ready' ? undefined : `the agent Deployment ${ref.namespace}/${ref.name} is not available (${health.message || health.readiness}): check its pods, e.g. that the image can be pulled`;
 }
 
 const describeAgent = (runs: AgentLocation): string =>

@@ -1,0 +1,21 @@
+/** `threeport controller` flags and environment, resolved and checked before anything starts. */
+import { describe, expect, it } from 'vitest';
+import { resolveControllerConfig } from '../../src/control-plane/controllers.ts';
+import { ConfigError } from '../../src/control-plane/config.ts';
+
+const nats = { natsUrl: 'nats://127.0.0.1:4222' };
+
+describe('controller configuration', () => {
+  it('agents: no image unless one is given (the controllers run them then), and the API URL they use', () => {
+    const plain = resolveControllerConfig(['workload'], { ...nats, apiUrl: 'http://threeport-api:1323' }, {});
+    expect(plain.agentImage).toBeUndefined();
+    expect(plain.agentApiUrl).toBe('http://threeport-api:1323');
+    const configured = resolveControllerConfig(['all'], nats, { THREEPORT_AGENT_IMAGE: 'registry.example.com/threeport:v1', THREEPORT_AGENT_API_URL: 'https://threeport.example.com' });
+    expect(configured).toMatchObject({ agentImage: 'registry.example.com/threeport:v1', agentApiUrl: 'https://threeport.example.com' });
+  });
+
+  it('a bad agent API URL is refused, naming the flag’s value', () => {
+    expect(() => resolveControllerConfig(['workload'], { ...nats, agentApiUrl: 'threeport:1323' }, {})).toThrow(ConfigError);
+    expect(() => resolveControllerConfig(['workload'], { ...nats, agentApiUrl: 'threeport:1323' }, {})).toThrow('invalid agent API URL "threeport:1323"');
+  });
+});
