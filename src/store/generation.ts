@@ -8,7 +8,7 @@
  * Transient values (never stored) are desired state too: sending them is a change.
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { FieldCipher } from '../crypto/field-cipher.ts';
+import { REDACTED_PLACEHOLDER, type FieldCipher } from '../crypto/field-cipher.ts';
 import type { ApiObject, Kind } from '../model/kind.ts';
 import type { Column, KindTable } from './kind-table.ts';
 
@@ -19,6 +19,8 @@ function sameValue(column: Column, stored: unknown, next: unknown, cipher: Field
   if (stored === next) return true;
   if (stored === undefined || next === undefined || stored === null || next === null) return false;
   if (column.spec.encrypted) {
+    // A client writing back what it read sends the ciphertext or the redaction placeholder: the stored value stays.
+    if (next === REDACTED_PLACEHOLDER) return true;
     try {
       return isDeepStrictEqual(cipher.decryptValue(stored), next);
     } catch {

@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { MemoryBus } from '../../src/bus/memory.ts';
+import { REDACTED_PLACEHOLDER } from '../../src/crypto/field-cipher.ts';
 import { isNotFound } from '../../src/client/api-client.ts';
 import type { Condition } from '../../src/model/conditions.ts';
 import { writeNotification } from '../../src/model/notification.ts';
@@ -72,6 +73,18 @@ describe('generations', async () => {
     // The same whole object again changes nothing: no generation, Reconciled as sent.
     const same = await definitions.update(id, { ...whole, YAMLDocument: 'kind: Secret', Reconciled: true });
     expect(same).toMatchObject({ Generation: 2, Reconciled: true });
+  });
+
+  it('secrets written back as read (ciphertext or the redaction placeholder) are no change', LONG, async () => {
+    const definition = await api.client.kind('KubernetesRuntimeDefinition').create({ Name: uniqueName('secrets'), InfraProvider: 'kind', Reconciled: true });
+    const runtimes = api.client.kind('KubernetesRuntimeInstance');
+    const runtime = await runtimes.create({ Name: uniqueName('secrets'), KubernetesRuntimeDefinitionID: definition.ID, Location: 'Local', ConnectionToken: 'token-1', Reconciled: true });
+    const echoed = await runtimes.update(runtime.ID, { ConnectionToken: runtime.ConnectionToken });
+    expect(echoed).toMatchObject({ Generation: 1, Reconciled: true });
+    const redacted = await runtimes.update(runtime.ID, { ConnectionToken: REDACTED_PLACEHOLDER });
+    expect(redacted).toMatchObject({ Generation: 1, Reconciled: true, ConnectionToken: runtime.ConnectionToken });
+    const rotated = await runtimes.update(runtime.ID, { ConnectionToken: 'token-2' });
+    expect(rotated).toMatchObject({ Generation: 2, Reconciled: false });
   });
 
   it('a retry failing the same way adds no revision', LONG, async () => {
