@@ -22,7 +22,7 @@ export interface ControllerConfig {
   metricsListen?: { host: string; port: number };
   logLevel: LogLevel;
   /** The control plane's key, to decrypt runtime credentials and account keys. */
-  encryptionKey?: string;
+  encryptionKey: string;
   /** Image of the agent installed into clusters that can run it; none: the controllers run the agents. */
   agentImage?: string;
   /** The API as agents in clusters reach it. */
@@ -79,16 +79,17 @@ export function resolveControllerConfig(groups: string[], flags: ControllerFlags
   }
   const agentImage = flags.agentImage ?? env.THREEPORT_AGENT_IMAGE;
   const encryptionKey = flags.encryptionKey ?? env.THREEPORT_ENCRYPTION_KEY ?? env.ENCRYPTION_KEY;
-  if (encryptionKey) {
-    try {
-      FieldCipher.fromBase64(encryptionKey);
-    } catch (error) {
-      throw new ConfigError((error as Error).message);
-    }
+  // Refused at start, not at the first reconcile: every group reaches a cluster or a cloud with
+  // credentials the API stores encrypted.
+  if (!encryptionKey) throw new ConfigError('controllers need the API\'s encryption key to read runtime credentials and account keys: set --encryption-key or THREEPORT_ENCRYPTION_KEY (the same key the API runs with)');
+  try {
+    FieldCipher.fromBase64(encryptionKey);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
   }
   return {
     groups: selected as ControllerGroupName[],
-    ...(encryptionKey && { encryptionKey }),
+    encryptionKey,
     ...(agentImage && { agentImage }),
     agentApiUrl,
     apiUrl,
@@ -123,7 +124,7 @@ export async function startControllers(config: ControllerConfig, logger: Logger)
       runtime: { ...(config.concurrency !== undefined && { concurrency: config.concurrency }), ...(config.lockTtlMs !== undefined && { lockTtlMs: config.lockTtlMs }) },
       processMetrics: true,
       ...(config.metricsListen && { metricsListen: config.metricsListen }),
-      ...(config.encryptionKey && { cipher: FieldCipher.fromBase64(config.encryptionKey) }),
+      cipher: FieldCipher.fromBase64(config.encryptionKey),
     });
     await manager.start();
     logger.info({ groups: config.groups, api: config.apiUrl, nats: redactUrl(config.natsUrl) }, 'controllers running');

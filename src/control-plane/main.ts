@@ -99,7 +99,7 @@ program
   .addOption(new Option('--lock-ttl <seconds>', 'how long the objects a crashed replica was reconciling wait before another takes them over [env THREEPORT_LOCK_TTL] (default: 30)'))
   .addOption(new Option('--metrics-listen <host:port>', 'where /metrics and /healthz are served, or "off" [env THREEPORT_METRICS_LISTEN] (default: "127.0.0.1:9464")'))
   .addOption(new Option('--log-level <level>', 'trace, debug, info, warn, error [env THREEPORT_LOG_LEVEL] (default: "info")'))
-  .addOption(new Option('--encryption-key <base64>', 'the API\'s AES-256 key, to decrypt runtime credentials and account keys [env THREEPORT_ENCRYPTION_KEY or ENCRYPTION_KEY]'))
+  .addOption(new Option('--encryption-key <base64>', 'the API\'s AES-256 key, required: controllers decrypt runtime credentials and account keys [env THREEPORT_ENCRYPTION_KEY or ENCRYPTION_KEY]'))
   .addOption(new Option('--agent-image <image>', 'image of the agent to run in clusters; without it the controllers run every cluster\'s agent [env THREEPORT_AGENT_IMAGE]'))
   .addOption(new Option('--agent-api-url <url>', 'the API as agents in clusters reach it [env THREEPORT_AGENT_API_URL] (default: --api-url)'))
   .addHelpText('after', '\nExamples:\n  threeport controller all --api-url http://threeport-api:1323 --nats-url nats://nats:4222\n  threeport controller workload gateway --concurrency 16')

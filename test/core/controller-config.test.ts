@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { resolveControllerConfig } from '../../src/control-plane/controllers.ts';
 import { ConfigError } from '../../src/control-plane/config.ts';
 
-const nats = { natsUrl: 'nats://127.0.0.1:4222' };
+const key = Buffer.alloc(32, 7).toString('base64');
+const nats = { natsUrl: 'nats://127.0.0.1:4222', encryptionKey: key };
 
 describe('controller configuration', () => {
   it('agents: no image unless one is given (the controllers run them then), and the API URL they use', () => {
@@ -12,6 +13,12 @@ describe('controller configuration', () => {
     expect(plain.agentApiUrl).toBe('http://threeport-api:1323');
     const configured = resolveControllerConfig(['all'], nats, { THREEPORT_AGENT_IMAGE: 'registry.example.com/threeport:v1', THREEPORT_AGENT_API_URL: 'https://threeport.example.com' });
     expect(configured).toMatchObject({ agentImage: 'registry.example.com/threeport:v1', agentApiUrl: 'https://threeport.example.com' });
+  });
+
+  it('without the API’s encryption key they do not start: every group reads encrypted credentials', () => {
+    expect(() => resolveControllerConfig(['workload'], { natsUrl: nats.natsUrl }, {})).toThrow(/need the API's encryption key.*--encryption-key/);
+    expect(() => resolveControllerConfig(['workload'], { ...nats, encryptionKey: 'c2hvcnQ=' }, {})).toThrow(ConfigError);
+    expect(resolveControllerConfig(['workload'], { natsUrl: nats.natsUrl }, { ENCRYPTION_KEY: key }).encryptionKey).toBe(key);
   });
 
   it('a bad agent API URL is refused, naming the flag’s value', () => {
