@@ -1,5 +1,9 @@
 /** The pure parts of tptctl: tables, ages, the config file, YAML specs, dependency order, completion. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readClusterConnection } from '../../src/cli/providers/local-runtime.ts';
 import { registry } from '../../src/model/registry.ts';
 import { parseConfig, upsertControlPlane, removeControlPlane, apiBaseUrl } from '../../src/cli/config/threeport-config.ts';
 import { parseDocuments } from '../../src/cli/documents/source.ts';
@@ -236,5 +240,33 @@ describe('workload status, resources and warnings', () => {
         '(1 older warning(s) not shown)',
       ].join('\n'),
     );
+  });
+});
+
+describe('kubeconfigs', () => {
+  const write = (user: Record<string, unknown>): string => {
+    const dir = mkdtempSync(join(tmpdir(), 'kubeconfig-'));
+    const path = join(dir, 'config');
+    writeFileSync(path, JSON.stringify({
+      'current-context': 'dev',
+      contexts: [{ name: 'dev', context: { cluster: 'dev', user: 'dev' } }],
+      clusters: [{ name: 'dev', cluster: { server: 'https://127.0.0.1:6443' } }],
+      users: [{ name: 'dev', user }],
+    }));
+    writeFileSync(join(dir, 'token'), 'token-from-file\n');
+    return path;
+  };
+
+  it('credentials threeport can keep: a client certificate and key, a token, or a token file', () => {
+    const pem = Buffer.from('-----BEGIN X-----\n').toString('base64');
+    expect(readClusterConnection(write({ 'client-certificate-data': pem, 'client-key-data': pem }))).toMatchObject({ APIEndpoint: 'https://127.0.0.1:6443', Certificate: '-----BEGIN X-----\n' });
+    expect(readClusterConnection(write({ token: 'abc' })).ConnectionToken).toBe('abc');
+    expect(readClusterConnection(write({ 'token-file': 'token' })).ConnectionToken).toBe('token-from-file');
+  });
+
+  it('a login plugin is refused, saying what to use instead', () => {
+    expect(() => readClusterConnection(write({ exec: { command: 'aws', args: ['eks', 'get-token'] } }))).toThrow(/user dev of context dev runs the command aws to log in; threeport needs credentials it can keep.*kubectl create token/);
+    expect(() => readClusterConnection(write({ 'auth-provider': { name: 'oidc' } }))).toThrow(/logs in with the oidc auth provider/);
+    expect(() => readClusterConnection(write({}))).toThrow(/has no client certificate or token/);
   });
 });

@@ -26,7 +26,18 @@ interface KubeconfigFile {
   'current-context'?: string;
   contexts?: Named<{ context: { cluster: string; user: string } }>[];
   clusters?: Named<{ cluster: { server: string; 'certificate-authority-data'?: string; 'certificate-authority'?: string } }>[];
-  users?: Named<{ user: { 'client-certificate-data'?: string; 'client-key-data'?: string; 'client-certificate'?: string; 'client-key'?: string; token?: string } }>[];
+  users?: Named<{
+    user: {
+      'client-certificate-data'?: string;
+      'client-key-data'?: string;
+      'client-certificate'?: string;
+      'client-key'?: string;
+      token?: string;
+      'token-file'?: string;
+      exec?: { command?: string };
+      'auth-provider'?: { name?: string };
+    };
+  }>[];
 }
 
 /** Inline data (base64) or a file next to the kubeconfig, as PEM text. */
@@ -57,7 +68,15 @@ export function readClusterConnection(path: string, contextName?: string): Clust
   if (ca) connection.CACertificate = ca;
   if (certificate) connection.Certificate = certificate;
   if (key) connection.CertificateKey = key;
-  if (user.token) connection.ConnectionToken = user.token;
+  const token = user.token ?? (user['token-file'] ? readFileSync(resolve(base, user['token-file']), 'utf8').trim() : undefined);
+  if (token) connection.ConnectionToken = token;
+  if (!connection.ConnectionToken && !(connection.Certificate && connection.CertificateKey)) {
+    // The control plane connects on its own, later and elsewhere: a plugin on this machine cannot log it in.
+    const plugin = user.exec?.command ? `runs the command ${user.exec.command} to log in` : user['auth-provider']?.name ? `logs in with the ${user['auth-provider'].name} auth provider` : 'has no client certificate or token';
+    throw new CliError(
+      `kubeconfig ${path}: user ${context.user} of context ${name} ${plugin}; threeport needs credentials it can keep: a client certificate and key, or a token (e.g. a service account's: kubectl create token <account>)`,
+    );
+  }
   return connection;
 }
 
