@@ -121,7 +121,7 @@ export class DeliveryProcessor {
     const kindClient = client.kind(this.#o.kind.name);
     const stopped = (): Stopped | undefined => {
       if (this.#o.signal.aborted) return new Stopped('shutdown', 'the controller is shutting down');
-      if (lease.signal.aborted) return new Stopped('lock lost', 'another replica took over the object’s lock');
+      if (lease.signal.aborted) return new Stopped('lock lost', lease.signal.reason instanceof Error ? lease.signal.reason.message : 'the object’s lock was lost');
       if (timeout.aborted) return new Stopped('timeout', `the reconcile did not finish within ${Math.round(this.#timeoutMs / 1000)}s`);
       return undefined;
     };

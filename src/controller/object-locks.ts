@@ -1,7 +1,10 @@
 import { isKeyValueConflict, type KeyValueStore } from '../bus/key-value.ts';
 import type { Logger } from '../log.ts';
 
-/** A lock being held. Its holder rewrites it (a new revision) every third of the TTL. */
+/**
+ * A lock being held. Its holder rewrites it (a new revision) every third of the TTL, and gives up
+ * its work once no rewrite succeeded for two thirds of it (see Lease).
+ */
 interface HeldValue {
   holder: string;
   /** Failures since the last success, carried across holders. */
@@ -83,8 +86,11 @@ export class ObjectLocks {
     const { key } = request;
     this.#sweep();
     for (let round = 0; round < 3; round++) {
+      // The lock is ours from no later than when the write that took it was sent: the lease's
+      // deadline counts from here, never from when the answer came back.
+      let sentAt = this.#now();
       try {
-        return this.#acquired(key, await store.create(key, this.#held(0)), 0);
+        return this.#acquired(key, await store.create(key, this.#held(0)), 0, sentAt);
       } catch (error) {
         if (!isKeyValueConflict(error)) throw error;
       }
@@ -99,9 +105,10 @@ export class ObjectLocks {
       }
       const attempt = value?.attempt ?? 0;
       try {
+        sentAt = this.#now();
         const revision = await store.update(key, this.#held(attempt), entry.revision);
         if (value && 'holder' in value) this.#options.logger.warn({ key, previousHolder: value.holder }, 'took over a lock its holder stopped refreshing');
-        return this.#acquired(key, revision, attempt);
+        return this.#acquired(key, revision, attempt, sentAt);
       } catch (error) {
         if (!isKeyValueConflict(error)) throw error;
       }
@@ -129,14 +136,17 @@ export class ObjectLocks {
     return JSON.stringify({ holder: this.#options.owner, attempt } satisfies HeldValue);
   }
 
-  #acquired(key: string, revision: number, attempt: number): AcquireResult {
+  #acquired(key: string, revision: number, attempt: number, writtenAt: number): AcquireResult {
     this.#seen.delete(key);
     const lease = new Lease({
       key,
       revision,
       attempt,
       store: this.#options.store,
+      ttlMs: this.#options.ttlMs,
       heartbeatMs: this.#options.ttlMs / 3,
+      writtenAt,
+      now: this.#now,
       value: () => this.#held(attempt),
       logger: this.#options.logger,
     });
@@ -149,12 +159,30 @@ interface LeaseState {
   revision: number;
   attempt: number;
   store: KeyValueStore;
+  /** After a whole TTL without a new revision, other replicas may take the lock over. */
+  ttlMs: number;
   heartbeatMs: number;
+  /** When (by `now`) the write that took the lock was sent. */
+  writtenAt: number;
+  /** The holder's own monotonic clock. */
+  now: () => number;
   value: () => string;
   logger: Logger;
 }
 
-/** A held lock. Refreshes itself until released; every write is compare-and-set on its revision. */
+/** The share of the TTL a holder may go without a successful refresh before it stops working. */
+const HOLD_WITHOUT_REFRESH = 2 / 3;
+
+/**
+ * A held lock. Refreshes itself until released; every write is compare-and-set on its revision.
+ *
+ * Another replica takes the lock over once it has seen the same revision for a whole TTL by its
+ * own clock, whether or not the holder is still working (it may just be cut off from the store).
+ * So the holder gives up first: when no refresh succeeded within two thirds of the TTL, counted on
+ * its own monotonic clock from when the last successful write was sent, `signal` aborts. Every
+ * observer saw that revision no earlier than it was sent, so the holder stops at least a third of
+ * the TTL before anyone may take over.
+ */
 export class Lease {
   readonly key: string;
   /** Failures of this object since its last success. */
@@ -162,25 +190,37 @@ export class Lease {
   readonly #state: LeaseState;
   readonly #lost = new AbortController();
   #revision: number;
+  /** When (holder's clock) the last successful write of the lock was sent. */
+  #writtenAt: number;
   #timer: NodeJS.Timeout | undefined;
+  #deadline: NodeJS.Timeout | undefined;
+  #retry: NodeJS.Timeout | undefined;
   #chain: Promise<unknown> = Promise.resolve();
   #ended = false;
+  /** Lost by a conflict: the key is someone else's now, so nothing more is written to it. */
+  #takenOver = false;
 
   constructor(state: LeaseState) {
     this.#state = state;
     this.key = state.key;
     this.attempt = state.attempt;
     this.#revision = state.revision;
+    this.#writtenAt = state.writtenAt;
     this.#timer = setInterval(() => void this.#serial(() => this.#refresh()), state.heartbeatMs);
     this.#timer.unref();
+    this.#armDeadline();
   }
 
-  /** False once another holder took the lock over (this one failed to refresh in time). */
+  /** False once the lock was lost (taken over, or not refreshed in time) or released. */
   get held(): boolean {
     return !this.#lost.signal.aborted && !this.#ended;
   }
 
-  /** Aborts when another holder takes the lock over: whatever runs under it must stop. */
+  /**
+   * Aborts when the lock is lost — another holder took it over, or no refresh succeeded for two
+   * thirds of the TTL so another may take it over soon: whatever runs under it must stop. The
+   * reason says which.
+   */
   get signal(): AbortSignal {
     return this.#lost.signal;
   }
@@ -202,9 +242,11 @@ export class Lease {
   #end(write: () => Promise<void>): Promise<void> {
     if (this.#ended) return Promise.resolve();
     this.#ended = true;
-    clearInterval(this.#timer);
+    this.#stopTimers();
     return this.#serial(async () => {
-      if (this.#lost.signal.aborted) return;
+      // A lock lost by the clock may still be at our revision (nobody took it yet): the write is
+      // compare-and-set, so releasing it then is safe, and frees it sooner.
+      if (this.#takenOver) return;
       try {
         await write();
       } catch (error) {
@@ -215,17 +257,49 @@ export class Lease {
 
   async #refresh(): Promise<void> {
     if (this.#ended || this.#lost.signal.aborted) return;
+    const sentAt = this.#state.now();
     try {
       this.#revision = await this.#state.store.update(this.key, this.#state.value(), this.#revision);
+      // A refresh that took so long that the lock was given up meanwhile does not revive it.
+      if (!this.#lost.signal.aborted) this.#writtenAt = sentAt;
     } catch (error) {
       if (isKeyValueConflict(error)) {
-        clearInterval(this.#timer);
+        this.#takenOver = true;
+        this.#stopTimers();
         this.#state.logger.error({ key: this.key }, 'lost a lock to another holder while still working; stopping that reconcile');
         this.#lost.abort(new Error('the object’s lock was taken over by another replica'));
       } else {
         this.#state.logger.warn({ key: this.key, err: error }, 'could not refresh a lock; trying again');
+        // Sooner than the next heartbeat: one failed refresh must not use up the time left.
+        this.#retry ??= setTimeout(() => {
+          this.#retry = undefined;
+          void this.#serial(() => this.#refresh());
+        }, this.#state.heartbeatMs / 4);
+        this.#retry.unref();
       }
     }
+  }
+
+  /** Fires when the last successful write is two thirds of a TTL old (re-armed while refreshes succeed). */
+  #armDeadline(): void {
+    const limitMs = this.#state.ttlMs * HOLD_WITHOUT_REFRESH;
+    const waitMs = this.#writtenAt + limitMs - this.#state.now();
+    this.#deadline = setTimeout(() => {
+      if (this.#ended || this.#lost.signal.aborted) return;
+      const sinceMs = this.#state.now() - this.#writtenAt;
+      if (sinceMs < limitMs) return this.#armDeadline();
+      this.#stopTimers();
+      const seconds = (ms: number): string => `${Math.round(ms / 100) / 10}s`;
+      this.#state.logger.error({ key: this.key, sinceMs: Math.round(sinceMs), ttlMs: this.#state.ttlMs }, 'could not refresh a lock in time; stopping that reconcile before another replica may take the lock over');
+      this.#lost.abort(new Error(`the object’s lock could not be refreshed for ${seconds(sinceMs)} (its TTL is ${seconds(this.#state.ttlMs)}): another replica may take it over`));
+    }, Math.max(0, waitMs));
+    this.#deadline.unref();
+  }
+
+  #stopTimers(): void {
+    clearInterval(this.#timer);
+    clearTimeout(this.#deadline);
+    clearTimeout(this.#retry);
   }
 
   #serial(work: () => Promise<void>): Promise<void> {

@@ -41,27 +41,36 @@ class RecordingStore implements KeyValueStore {
   }
 }
 
-/** The holder's view of a store, which can be cut off for good (the process froze or was killed mid-flight). */
+/**
+ * The holder's view of a store, which can be cut off: every call then hangs (the process froze or
+ * was killed mid-flight) or fails at once (the store is unreachable), until healed.
+ */
 class Partitionable implements KeyValueStore {
-  #cut = false;
+  #cut: 'hang' | 'fail' | undefined;
   readonly #inner: KeyValueStore;
   constructor(inner: KeyValueStore) {
     this.#inner = inner;
   }
-  cut(): void {
-    this.#cut = true;
+  cut(mode: 'hang' | 'fail' = 'hang'): void {
+    this.#cut = mode;
+  }
+  heal(): void {
+    this.#cut = undefined;
   }
   create(key: string, value: string) {
-    return this.#cut ? never<number>() : this.#inner.create(key, value);
+    return this.#cut ? this.#refuse<number>() : this.#inner.create(key, value);
   }
   get(key: string) {
-    return this.#cut ? never<undefined>() : this.#inner.get(key);
+    return this.#cut ? this.#refuse<undefined>() : this.#inner.get(key);
   }
   update(key: string, value: string, revision: number) {
-    return this.#cut ? never<number>() : this.#inner.update(key, value, revision);
+    return this.#cut ? this.#refuse<number>() : this.#inner.update(key, value, revision);
   }
   delete(key: string, revision: number) {
-    return this.#cut ? never<void>() : this.#inner.delete(key, revision);
+    return this.#cut ? this.#refuse<void>() : this.#inner.delete(key, revision);
+  }
+  #refuse<T>(): Promise<T> {
+    return this.#cut === 'fail' ? Promise.reject(new Error('connection refused')) : never<T>();
   }
 }
 const never = <T>(): Promise<T> => new Promise<T>(() => {});
@@ -185,6 +194,83 @@ describe('a live holder keeps its lock; a lost one knows it', () => {
     await lease.release();
     await lease.defer({ waitMs: 1000, carrier: 1, version: 1, attempt: 1 });
     expect((await store.get(KEY))?.value).toBe(intruder);
+  });
+});
+
+describe('a holder that cannot refresh its lock gives it up by its own clock', () => {
+  it.each(['fail', 'hang'] as const)('refreshes that %s abort the signal, saying why, within two thirds of the TTL — before any replica may take over', async (mode) => {
+    vi.useFakeTimers();
+    const store = new RecordingStore();
+    const holderView = new Partitionable(store);
+    const log = captureLogger();
+    const lease = leaseOf(await locksOn(holderView, 'holder', () => Date.now(), log.logger).acquire({ key: KEY, sequence: 1 }));
+    const observer = locksOn(store, 'observer', () => Date.now());
+    let abortedAt: number | undefined;
+    lease.signal.addEventListener('abort', () => (abortedAt = Date.now()));
+    // Two heartbeats get through, then the store is out of reach.
+    await vi.advanceTimersByTimeAsync((2 * TTL) / 3 + 1);
+    expect((await observer.acquire({ key: KEY, sequence: 2 })).state).toBe('held');
+    holderView.cut(mode);
+    const lastWrite = store.writes.at(-1)!.at;
+
+    let takenAt: number | undefined;
+    let takeover: Lease | undefined;
+    const step = TTL / 30;
+    for (let elapsed = 0; elapsed < 3 * TTL && takenAt === undefined; elapsed += step) {
+      await vi.advanceTimersByTimeAsync(step);
+      const result = await observer.acquire({ key: KEY, sequence: 2 });
+      if (result.state === 'acquired') {
+        takenAt = Date.now();
+        takeover = result.lease;
+      }
+    }
+    expect(abortedAt, 'the holder gave its lock up').toBeDefined();
+    expect(abortedAt! - lastWrite, 'not before two thirds of the TTL without a refresh').toBeGreaterThanOrEqual((2 * TTL) / 3);
+    expect(abortedAt! - lastWrite, 'and not much later').toBeLessThanOrEqual((2 * TTL) / 3 + step);
+    expect(takenAt, 'the observer took the lock over').toBeDefined();
+    expect(takenAt! - abortedAt!, 'the holder stopped a third of the TTL before the takeover').toBeGreaterThanOrEqual(TTL / 3 - step);
+    expect(lease.held).toBe(false);
+    expect(String((lease.signal.reason as Error).message)).toMatch(/lock could not be refreshed for 20s \(its TTL is 30s\): another replica may take it over/);
+    expect(log.lines).toContainEqual(expect.objectContaining({ key: KEY, msg: expect.stringContaining('could not refresh a lock in time') }));
+    if (mode === 'fail') {
+      // (A hung write is never answered, so a release queued behind it never runs.)
+      holderView.heal();
+      await lease.release();
+    }
+    expect(JSON.parse((await store.get(KEY))!.value), 'the given-up lease leaves the new holder’s lock alone').toEqual({ holder: 'observer', attempt: 0 });
+    await takeover!.release();
+  });
+
+  it('one refresh that fails is retried before the next heartbeat: the lock stays held', async () => {
+    vi.useFakeTimers();
+    const store = new RecordingStore();
+    const holderView = new Partitionable(store);
+    const lease = leaseOf(await locksOn(holderView, 'holder', () => Date.now()).acquire({ key: KEY, sequence: 1 }));
+    const observer = locksOn(store, 'observer', () => Date.now());
+    holderView.cut('fail');
+    await vi.advanceTimersByTimeAsync(TTL / 3 + 1);
+    holderView.heal();
+    for (let step = 0; step < 20; step++) {
+      await vi.advanceTimersByTimeAsync(TTL / 4);
+      expect((await observer.acquire({ key: KEY, sequence: 2 })).state, `after ${TTL / 3 + ((step + 1) * TTL) / 4} ms`).toBe('held');
+    }
+    expect(lease.held).toBe(true);
+    expect(lease.signal.aborted).toBe(false);
+    await lease.release();
+    expect(await store.get(KEY)).toBeUndefined();
+  });
+
+  it('a lease released after it gave its lock up, while nobody took it, deletes it: the next replica need not wait out the TTL', async () => {
+    vi.useFakeTimers();
+    const store = new MemoryKeyValue();
+    const holderView = new Partitionable(store);
+    const lease = leaseOf(await locksOn(holderView, 'holder', () => Date.now()).acquire({ key: KEY, sequence: 1 }));
+    holderView.cut('fail');
+    await vi.advanceTimersByTimeAsync((2 * TTL) / 3);
+    expect(lease.signal.aborted).toBe(true);
+    holderView.heal();
+    await lease.release();
+    expect(await store.get(KEY)).toBeUndefined();
   });
 });
 
