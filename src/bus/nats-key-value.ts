@@ -8,7 +8,8 @@ export interface NatsKeyValueOptions {
   /**
    * How long an entry nobody rewrites is kept (the bucket's max age). Only a backstop that
    * garbage-collects what crashed holders left: lock expiry itself is decided by the lock holder's
-   * own deadline, so it does not depend on this. The original's 20 minutes.
+   * own deadline, so it does not depend on this. The original's 20 minutes; 0 keeps entries until
+   * they are deleted.
    */
   maxAgeMs?: number;
 }

@@ -71,10 +71,10 @@ export class NatsBus implements ControllerBus {
     }, spec);
   }
 
-  /** A KV bucket (the lock buckets), created when missing. */
-  async keyValue(bucket: string, description: string): Promise<KeyValueStore> {
+  /** A KV bucket (the lock buckets, resync's records), created when missing. */
+  async keyValue(bucket: string, description: string, options: { maxAgeMs?: number } = {}): Promise<KeyValueStore> {
     await this.#jetstream();
-    return openNatsKeyValue(await this.#connection, bucket, { description });
+    return openNatsKeyValue(await this.#connection, bucket, { description, ...(options.maxAgeMs !== undefined && { maxAgeMs: options.maxAgeMs }) });
   }
 
   async close(): Promise<void> {

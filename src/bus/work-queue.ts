@@ -47,5 +47,9 @@ export interface ConsumerSpec {
 /** What the controller runtime needs from a bus: consumers, lock storage, and publishing (resync). */
 export interface ControllerBus extends Publisher {
   consumer(spec: ConsumerSpec): Promise<WorkQueueConsumer>;
-  keyValue(bucket: string, description: string): Promise<KeyValueStore>;
+  /**
+   * A key-value bucket, created when missing. `maxAgeMs` bounds how long an entry nobody rewrites
+   * is kept (NATS KV's max age; 0: until deleted); it applies when the bucket is created.
+   */
+  keyValue(bucket: string, description: string, options?: { maxAgeMs?: number }): Promise<KeyValueStore>;
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import { MemoryKeyValue } from '../bus/key-value.ts';
 import type { ControllerBus, WorkQueueConsumer } from '../bus/work-queue.ts';
 import type { ApiClient } from '../client/api-client.ts';
 import type { FieldCipher } from '../crypto/field-cipher.ts';
@@ -13,7 +14,7 @@ import { compileRuntimeOptions, OptionsError, type CompiledRuntimeOptions, type 
 import { reconcilerName, type Reconciler } from './reconciler.ts';
 import type { Runnable } from './runnable.ts';
 import { controllerGroups } from '../model/controller-groups.ts';
-import { Resync, type ResyncTarget } from './resync.ts';
+import { openResyncRecords, Resync, type ResyncTarget } from './resync.ts';
 import { ReconcilerWorker } from './worker.ts';
 
 export interface ControllerManagerOptions {
@@ -38,8 +39,9 @@ type State = 'created' | 'running' | 'stopping' | 'stopped';
 
 /**
  * Runs reconcilers: one durable consumer, worker pool and lock bucket binding per reconciler, a
- * resync, and the metrics endpoint. `start()` resolves once everything is running; `stop()` stops
- * taking work, lets in-flight reconciles finish (or hands them back), and releases their locks.
+ * resync (sharing its every-object passes with the other replicas), and the metrics endpoint.
+ * `start()` resolves once everything is running; `stop()` stops taking work, lets in-flight
+ * reconciles finish (or hands them back), and releases their locks.
  */
 export class ControllerManager {
   /** Identifies this process in the locks it holds. */
@@ -120,7 +122,10 @@ export class ControllerManager {
       worker.start();
       reconcilerLogger.info({ concurrency: this.options.concurrencyFor(name), stream: group.stream }, 'reconciler started');
     }
-    this.#resync = new Resync({ client, bus, targets, intervalMs: this.options.resyncIntervalMs, logger: logger.child({ component: 'resync' }) });
+    // Every-object passes are shared by the replicas through a bucket of their own; without such
+    // kinds there is nothing to share.
+    const records = targets.some((target) => target.everyObjectIntervalMs > 0) ? await openResyncRecords(bus) : new MemoryKeyValue();
+    this.#resync = new Resync({ client, bus, targets, intervalMs: this.options.resyncIntervalMs, records, owner: this.id, logger: logger.child({ component: 'resync' }) });
     this.#resync.start();
     for (const runnable of this.#o.runnables ?? []) {
       const group = controllerGroups[runnable.group];

@@ -1,17 +1,23 @@
 /**
  * Resync, the safety net of level-triggering (src/controller/resync.ts), on both buses: objects
  * whose notifications were lost are found and reconciled even while one hot object keeps the
- * queue busy, over more than one page; a confirmed deletion never removed is finished; kinds that
- * ask for it get every object re-verified, which writes nothing when nothing changed.
+ * queue busy, over more than one page; a confirmed deletion never removed is finished; a kind
+ * whose listing fails holds up no other kind; kinds that ask for it get every object re-verified,
+ * which writes nothing when nothing changed, once per interval across all replicas together.
  *
  * Lost notifications are made the way they get lost: the relay is stopped, objects are written
  * (their notifications wait in the outbox), and the outbox is emptied.
  */
 import { describe, expect, it } from 'vitest';
+import type { Publisher } from '../../src/bus/publisher.ts';
+import type { ControllerBus } from '../../src/bus/work-queue.ts';
 import { isNotFound } from '../../src/client/api-client.ts';
+import { openResyncRecords, Resync } from '../../src/controller/resync.ts';
 import type { ApiObject } from '../../src/model/kind.ts';
 import { writeNotification } from '../../src/model/notification.ts';
 import { registry } from '../../src/model/registry.ts';
+import { captureLogger, WARN } from '../support/capture-log.ts';
+import { cleanUp } from '../support/control-plane.ts';
 import { createSample, uniqueName } from '../support/samples.ts';
 import { buses, startBed, type Bed } from './support/beds.ts';
 import { eventually, startControllers } from './support/harness.ts';
@@ -43,6 +49,28 @@ async function withNotificationsLost<T>(bed: Bed, write: () => Promise<T>): Prom
     await bed.api.server.db.query('DELETE FROM threeport_outbox');
     bed.api.server.relay.start();
   }
+}
+
+/** The bus as a resync publishes to it, remembering what was published and when. */
+function recording(bus: ControllerBus): Publisher & { published: { at: number; subject: string; message: { Object: ApiObject; Requested?: string } }[] } {
+  const published: { at: number; subject: string; message: { Object: ApiObject; Requested?: string } }[] = [];
+  return {
+    published,
+    async publish(subject, payload, messageId) {
+      published.push({ at: Date.now(), subject, message: JSON.parse(payload) as { Object: ApiObject; Requested?: string } });
+      await bus.publish(subject, payload, messageId);
+    },
+    close: async () => undefined,
+  };
+}
+
+/** A resync as a controller replica runs it, on its own connection to the bus. */
+async function replica(bed: Bed, options: Partial<ConstructorParameters<typeof Resync>[0]> & Pick<ConstructorParameters<typeof Resync>[0], 'targets'>) {
+  const bus = await bed.controllerBus();
+  const publisher = recording(bus);
+  const resync = new Resync({ client: bed.api.client, bus: publisher, intervalMs: 0, records: await openResyncRecords(bus), logger: captureLogger().logger, ...options });
+  cleanUp(() => resync.stop());
+  return { resync, published: publisher.published };
 }
 
 describe.each(buses)('resync (%s bus)', async (busName) => {
@@ -135,5 +163,75 @@ describe.each(buses)('resync (%s bus)', async (busName) => {
     expect(await Promise.all(objects.map((object) => client.kind(kind).get(Number(object.ID))))).toEqual(settled);
     expect(await Promise.all(objects.map(async (object) => (await client.kind(kind).revisions(Number(object.ID))).length))).toEqual(revisionCounts);
     expect(other.callsOf(bystander.ID), 'a kind without resyncIntervalMs is left alone').toHaveLength(1);
+  });
+
+  it('a kind whose waiting objects cannot be listed holds up no other kind, and is tried again on its own', LONG, async () => {
+    const broken = registry.get('TerraformDefinition');
+    const healthy = registry.get('ObservabilityDashboardDefinition');
+    const { stranded, waiting } = await withNotificationsLost(bed, async () => ({
+      stranded: await createSample(client, broken, { Name: uniqueName('stranded') }),
+      waiting: await pool(3, 3, (index) => createSample(client, healthy, { Name: uniqueName(`waiting-${index}`) })),
+    }));
+    const queuedIds = (published: { subject: string; message: { Object: ApiObject } }[], kind: string) =>
+      published.filter((entry) => entry.subject.startsWith(`${registry.get(kind).subjectPrefix}.`)).map((entry) => Number(entry.message.Object.ID));
+
+    // The kind's table is out of reach (a failed migration, a lost grant): its listing answers 500.
+    const { db } = bed.api.server;
+    await db.query(`ALTER TABLE ${broken.table} RENAME TO ${broken.table}_away`);
+    let restored = false;
+    const restore = async (): Promise<void> => {
+      if (!restored) await db.query(`ALTER TABLE ${broken.table}_away RENAME TO ${broken.table}`);
+      restored = true;
+    };
+    cleanUp(restore);
+    const log = captureLogger();
+    const { resync, published } = await replica(bed, { targets: [broken, healthy].map((kind) => ({ kind, everyObjectIntervalMs: 0 })), logger: log.logger });
+
+    // Listed first and failing, the broken kind does not keep the healthy one from being queued.
+    const pass = await resync.pendingPass();
+    expect(pass.failed.map((kind) => kind.name)).toEqual([broken.name]);
+    expect(queuedIds(published, healthy.name).sort()).toEqual(waiting.map((object) => Number(object.ID)).sort());
+    expect(queuedIds(published, broken.name)).toEqual([]);
+    expect(log.lines).toContainEqual(expect.objectContaining({ level: WARN, kind: broken.name, msg: expect.stringContaining('resync could not look for objects waiting') }));
+
+    // Running: the healthy kind is queued at start, the broken one once it can be listed again.
+    published.length = 0;
+    resync.start();
+    await eventually('the healthy kind queued at start', () => queuedIds(published, healthy.name).length === waiting.length);
+    expect(queuedIds(published, broken.name)).toEqual([]);
+    await restore();
+    await eventually('the broken kind queued once it can be listed', () => queuedIds(published, broken.name).includes(Number(stranded.ID)), 30_000);
+    expect(queuedIds(published, healthy.name), 'a retry of the failed kind does not queue the others again').toHaveLength(waiting.length);
+  });
+
+  it('every object is re-verified once per interval across all the replicas, not once per replica', LONG, async () => {
+    const kind = registry.get('ObservabilityStackDefinition');
+    const object = await createSample(client, kind, { Name: uniqueName('shared-pass'), Reconciled: true });
+    const requests = (published: { at: number; message: { Object: ApiObject; Requested?: string } }[]) =>
+      published.filter((entry) => entry.message.Requested === 'resync' && Number(entry.message.Object.ID) === Number(object.ID)).map((entry) => entry.at);
+
+    // Two replicas asked at the same moment: one of them does the pass; asked again, neither.
+    const [first, second] = await Promise.all([replica(bed, { targets: [] }), replica(bed, { targets: [] })]);
+    const intervalMs = 3000;
+    const claimed = await Promise.all([first.resync.everyObjectPassIfDue(kind, 600_000), second.resync.everyObjectPassIfDue(kind, 600_000)]);
+    expect(claimed.filter((queued) => queued !== undefined)).toEqual([1]);
+    expect(await Promise.all([first.resync.everyObjectPassIfDue(kind, 600_000), second.resync.everyObjectPassIfDue(kind, 600_000)])).toEqual([undefined, undefined]);
+
+    // Running side by side (on a kind of its own: the record above stays fresh for ten minutes),
+    // their passes together come one interval apart.
+    const running = await Promise.all([0, 1].map(() => replica(bed, { targets: [{ kind: registry.get('ObservabilityStackInstance'), everyObjectIntervalMs: intervalMs }] })));
+    const instance = await createSample(client, registry.get('ObservabilityStackInstance'), { Name: uniqueName('shared-pass'), Reconciled: true });
+    const passes = () =>
+      running
+        .flatMap(({ published }) => published.filter((entry) => entry.message.Requested === 'resync' && Number(entry.message.Object.ID) === Number(instance.ID)).map((entry) => entry.at))
+        .sort((a, b) => a - b);
+    for (const { resync } of running) resync.start();
+    await eventually('four passes', () => passes().length >= 4 || `${passes().length} passes`, 120_000);
+    await Promise.all(running.map(({ resync }) => resync.stop()));
+    const at = passes();
+    const gaps = at.slice(1).map((time, index) => time - at[index]!);
+    // A pass claims its record before it lists and queues: half an interval absorbs how long that takes.
+    expect(gaps.every((gap) => gap >= intervalMs / 2), `gaps between passes: ${gaps.join(', ')} ms`).toBe(true);
+    expect(requests(first.published).length + requests(second.published).length).toBe(1);
   });
 });
