@@ -35,6 +35,11 @@ export interface AgentOptions {
    * its deletion for the events about it that are still on their way. @default 120000
    */
   lateEventGraceMs?: number;
+  /**
+   * A watch on which nothing arrives for this long (a half-open connection) is re-opened from where
+   * it was; each watch asks the server to end it sooner, with a bookmark (see Reflector). @default 120000
+   */
+  watchIdleTimeoutMs?: number;
 }
 
 /** What an event's involved object belongs to. */
@@ -84,7 +89,9 @@ export class Agent {
     this.#signal = signal;
     const selector = `${CONTROL_PLANE_LABEL}=${this.#o.controlPlaneId}`;
     const logger = this.#o.logger;
+    const idle = this.#o.watchIdleTimeoutMs !== undefined ? { watchIdleTimeoutMs: this.#o.watchIdleTimeoutMs } : {};
     const workloads = new Reflector(this.#o.cluster, {
+      ...idle,
       apiVersion: THREEPORT_WORKLOAD_API_VERSION,
       kind: THREEPORT_WORKLOAD_KIND,
       labelSelector: selector,
@@ -96,9 +103,9 @@ export class Agent {
       },
     });
     // Of Pods and ReplicaSets only who they belong to matters; Events are handled once and dropped.
-    const pods = new Reflector(this.#o.cluster, { apiVersion: 'v1', kind: 'Pod', labelSelector: selector, logger, keep: identityOnly, onEvent: (type, object) => this.#onPodOrReplicaSet(type, object) });
-    const replicaSets = new Reflector(this.#o.cluster, { apiVersion: 'apps/v1', kind: 'ReplicaSet', labelSelector: selector, logger, keep: identityOnly, onEvent: (type, object) => this.#onPodOrReplicaSet(type, object) });
-    const events = new Reflector(this.#o.cluster, { apiVersion: 'v1', kind: 'Event', logger, keep: false, onEvent: (type, object) => this.#onEvent(type, object) });
+    const pods = new Reflector(this.#o.cluster, { ...idle, apiVersion: 'v1', kind: 'Pod', labelSelector: selector, logger, keep: identityOnly, onEvent: (type, object) => this.#onPodOrReplicaSet(type, object) });
+    const replicaSets = new Reflector(this.#o.cluster, { ...idle, apiVersion: 'apps/v1', kind: 'ReplicaSet', labelSelector: selector, logger, keep: identityOnly, onEvent: (type, object) => this.#onPodOrReplicaSet(type, object) });
+    const events = new Reflector(this.#o.cluster, { ...idle, apiVersion: 'v1', kind: 'Event', logger, keep: false, onEvent: (type, object) => this.#onEvent(type, object) });
     logger.info({ cluster: this.#o.cluster.server }, 'agent watching the cluster');
     await Promise.all([
       workloads.run(signal),
@@ -161,6 +168,7 @@ export class Agent {
       if (this.#kinds.has(id)) continue;
       const stop = new AbortController();
       const reflector = new Reflector(this.#o.cluster, {
+        ...(this.#o.watchIdleTimeoutMs !== undefined && { watchIdleTimeoutMs: this.#o.watchIdleTimeoutMs }),
         apiVersion,
         kind,
         labelSelector: `${CONTROL_PLANE_LABEL}=${this.#o.controlPlaneId}`,

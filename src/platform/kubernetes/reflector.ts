@@ -2,6 +2,10 @@
  * A watch that lasts: list, then watch from the list's resourceVersion, keeping the newest
  * resourceVersion seen (bookmarks included); a watch that ends is re-opened from there, one the
  * server calls too old (410 Gone) lists again, and a broken connection is retried with backoff.
+ * A watch that goes silent (a half-open connection: the server or a NAT in between gone without
+ * closing it) would wait forever, so one on which nothing arrives for the idle timeout is
+ * abandoned and re-opened from the last resourceVersion; the server is asked to end each watch
+ * (with a bookmark) before that, so a healthy quiet watch renews itself and never trips it.
  * A local copy of every object lets a re-list report exactly what changed meanwhile, deletions
  * included, so a consumer never misses one.
  */
@@ -28,9 +32,21 @@ export interface ReflectorOptions {
    */
   keep?: ((object: Manifest) => Manifest) | false;
   logger: Logger;
-  /** How long one watch request lasts before it is re-opened. @default 300 */
+  /**
+   * A watch on which nothing arrives (no event, no bookmark, not even the answer's headers) for
+   * this long is abandoned and opened again from the last resourceVersion. 0 turns it off.
+   * @default 120_000
+   */
+  watchIdleTimeoutMs?: number;
+  /**
+   * How long the server lets one watch request last before it ends it (and it is re-opened). Kept
+   * below three quarters of the idle timeout, so that a quiet watch is renewed before it counts as
+   * silent. @default half to five eighths of the idle timeout, spread (300 without an idle timeout)
+   */
   watchTimeoutSeconds?: number;
 }
+
+const DEFAULT_WATCH_IDLE_TIMEOUT_MS = 120_000;
 
 const keyOf = (object: Manifest): string => `${object.metadata.namespace ?? ''}/${object.metadata.name}`;
 
@@ -40,6 +56,8 @@ export class Reflector {
   readonly #objects = new Map<string, Manifest>();
   #resourceVersion = '';
   #synced = false;
+  /** Lists and watch requests made, and watches abandoned as silent (for metrics and tests). */
+  readonly stats = { lists: 0, watches: 0, idleTimeouts: 0 };
 
   constructor(client: KubernetesClient, options: ReflectorOptions) {
     this.#client = client;
@@ -66,8 +84,12 @@ export class Reflector {
           await this.#relist(signal);
           needList = false;
         }
-        await this.#watch(signal);
+        const idleMs = await this.#watch(signal);
         failures = 0;
+        if (idleMs !== undefined) {
+          this.stats.idleTimeouts++;
+          this.#o.logger.warn({ kind: this.#o.kind, resourceVersion: this.#resourceVersion }, `watch went silent (nothing for ${idleMs / 1000}s); watching again`);
+        }
       } catch (error) {
         if (signal.aborted) return;
         if (isKubernetesGone(error)) {
@@ -95,6 +117,7 @@ export class Reflector {
   }
 
   async #relist(signal: AbortSignal): Promise<void> {
+    this.stats.lists++;
     const { items, resourceVersion } = await this.#client.list(this.#o.apiVersion, this.#o.kind, this.#selection(signal));
     const seen = new Set<string>();
     for (const item of items) {
@@ -115,16 +138,40 @@ export class Reflector {
     this.#o.onSynced?.();
   }
 
-  async #watch(signal: AbortSignal): Promise<void> {
-    const events = this.#client.watch(this.#o.apiVersion, this.#o.kind, {
-      ...this.#selection(signal),
-      resourceVersion: this.#resourceVersion,
-      timeoutSeconds: this.#o.watchTimeoutSeconds ?? 300,
-    });
-    for await (const event of events) {
-      if (signal.aborted) return;
-      await this.#handle(event);
+  /** One watch request, until the server ends it; returns the idle timeout when it went silent instead. */
+  async #watch(signal: AbortSignal): Promise<number | undefined> {
+    const idleMs = this.#o.watchIdleTimeoutMs ?? DEFAULT_WATCH_IDLE_TIMEOUT_MS;
+    const idle = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    // The time this side spends handling an event is not silence of the server's.
+    const pause = (): void => clearTimeout(timer);
+    const arm = (): void => {
+      pause();
+      if (idleMs > 0) timer = setTimeout(() => idle.abort(new Error(`watch silent for ${idleMs} ms`)), idleMs);
+    };
+    const wentSilent = (): boolean => idle.signal.aborted && !signal.aborted;
+    this.stats.watches++;
+    arm();
+    try {
+      const events = this.#client.watch(this.#o.apiVersion, this.#o.kind, {
+        ...this.#selection(AbortSignal.any([signal, idle.signal])),
+        resourceVersion: this.#resourceVersion,
+        timeoutSeconds: watchTimeoutSeconds(this.#o.watchTimeoutSeconds, idleMs),
+      });
+      for await (const event of events) {
+        pause();
+        if (signal.aborted || idle.signal.aborted) break;
+        await this.#handle(event);
+        arm();
+      }
+    } catch (error) {
+      // Aborting a silent watch ends its request with an error of its own (or none): it is no failure.
+      if (wentSilent()) return idleMs;
+      throw error;
+    } finally {
+      pause();
     }
+    return wentSilent() ? idleMs : undefined;
   }
 
   async #handle(event: WatchEvent): Promise<void> {
@@ -154,6 +201,14 @@ export class Reflector {
       signal,
     };
   }
+}
+
+/** The server-side length of one watch request: below the idle timeout, spread so that watches don't all renew at once. */
+function watchTimeoutSeconds(configured: number | undefined, idleMs: number): number {
+  if (idleMs <= 0) return configured ?? 300;
+  const ceiling = Math.max(1, Math.floor((idleMs * 0.75) / 1000));
+  if (configured !== undefined) return Math.max(1, Math.min(configured, ceiling));
+  return Math.max(1, Math.floor((idleMs / 1000) * (0.5 + Math.random() * 0.125)));
 }
 
 function sleep(milliseconds: number, signal: AbortSignal): Promise<void> {
