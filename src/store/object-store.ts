@@ -349,7 +349,11 @@ export class ObjectStore {
     else {
       // One statement: the references are checked and held in it (no transaction round trips).
       const written = await this.#translate(kind, () => insertRow(this.#db, table, wire, now, entry, this.#guards(references)));
-      if (!written) await this.#explainMissingReference(references);
+      if (!written) {
+        await this.#refuseMissingReference(references);
+        // Only a reference gone keeps a new row from being inserted, and a deleted object stays deleted.
+        throw conflict('a referenced object was deleted while this object was written; retry', 'Contended');
+      }
     }
     if (!tx) this.#remember(kind, wire);
     return { object: wire, notified: entry !== undefined };
@@ -397,8 +401,9 @@ export class ObjectStore {
       const written = await this.#translate(kind, () =>
         children.length > 0 ? this.#db.transaction(write) : updateRow(this.#db, table, wire, version, operation, now, entry, this.#guards(references)),
       );
-      // Nothing written: the version moved on (retried below), or a reference is gone (a 400).
-      if (!written && references.length > 0) await this.#explainMissingReference(references);
+      // Nothing written: a reference is gone (a 400 naming it), or else the version moved on
+      // (retried below, like an unguarded write).
+      if (!written) await this.#refuseMissingReference(references);
       if (written) {
         if (entry) this.#onOutboxWrite();
         this.#remember(kind, wire);
@@ -417,10 +422,9 @@ export class ObjectStore {
     return references.map((reference) => ({ table: reference.target.table, id: reference.id }));
   }
 
-  /** A guarded write found a reference gone: the 400 that names it. */
-  async #explainMissingReference(references: readonly Reference[]): Promise<void> {
+  /** A guarded write wrote nothing: if a reference is gone, the 400 that names it; otherwise returns. */
+  async #refuseMissingReference(references: readonly Reference[]): Promise<void> {
     for (const reference of references) await requireLive(this.#db, this.table(reference.target), reference, { lock: false });
-    if (references.length > 0) throw conflict('a referenced object was deleted while this object was written; retry', 'Contended');
   }
 
   /** Keeps what a committed read or write saw (no-op without a cache); `deleted` leaves a tombstone. */

@@ -2,11 +2,36 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ApiRequestError } from '../../src/client/api-client.ts';
 import { registry } from '../../src/model/registry.ts';
 import { FieldCipher, REDACTED_PLACEHOLDER } from '../../src/crypto/field-cipher.ts';
+import type { Kind } from '../../src/model/kind.ts';
+import type { Database } from '../../src/store/database.ts';
+import { ObjectStore } from '../../src/store/object-store.ts';
 import { startApi, type ApiHarness } from '../support/control-plane.ts';
 import { createSample, uniqueName } from '../support/samples.ts';
 
 const statusOf = (result: PromiseSettledResult<unknown>): number =>
   result.status === 'fulfilled' ? 201 : result.reason instanceof ApiRequestError ? result.reason.status : -1;
+
+/** `db`, except that `before` runs once, ahead of the first statement `matches` picks: a write racing in at that moment. */
+function racing(db: Database, matches: (text: string) => boolean, before: () => Promise<unknown>): Database {
+  let armed = true;
+  return {
+    engine: db.engine,
+    transaction: (work) => db.transaction(work),
+    exec: (sql) => db.exec(sql),
+    close: async () => undefined,
+    async query<Row = Record<string, unknown>>(text: string, params?: readonly unknown[], prepare?: boolean): Promise<Row[]> {
+      if (armed && matches(text)) {
+        armed = false;
+        await before();
+      }
+      return db.query<Row>(text, params, prepare);
+    },
+  };
+}
+
+/** The single statement that updates an object of `kind` only while its reference to a `target` is live. */
+const guardedUpdate = (store: ObjectStore, kind: Kind, target: Kind) => (text: string) =>
+  [true, false].some((notify) => text === store.table(kind).statements.guarded('update', notify, [target.table]));
 
 describe.each(['postgres', 'pglite'] as const)('consistency on %s', (database) => {
   let api: ApiHarness;
@@ -140,5 +165,46 @@ describe.each(['postgres', 'pglite'] as const)('consistency on %s', (database) =
     expect(first.objects).toHaveLength(3);
     expect(first.total).toBe(second.total);
     expect(Number(second.objects[0]!.ID)).toBeGreaterThan(Number(first.objects[2]!.ID));
+  });
+
+  describe('a write that changes a reference, in the one statement that checks the reference is live', () => {
+    const gateways = registry.get('GatewayDefinition');
+    const domains = registry.get('DomainNameDefinition');
+
+    /** A store on the API's database in which `race` runs just before the guarded update of a gateway definition. */
+    function storeWithRace(race: (store: ObjectStore) => Promise<unknown>): ObjectStore {
+      const store: ObjectStore = new ObjectStore({
+        db: racing(api.server.db, guardedUpdate(api.server.store, gateways, domains), () => race(store)),
+        registry,
+        cipher: FieldCipher.fromBase64(api.encryptionKey),
+      });
+      return store;
+    }
+
+    it('overtaken by another write to the object, is merged onto it and retried — not refused as if the reference were deleted', async () => {
+      const gateway = await createSample(api.client, gateways);
+      const domain = await createSample(api.client, domains);
+      const id = Number(gateway.ID);
+      const store = storeWithRace((racer) => racer.update(gateways, id, { SubDomain: 'overtaking' }));
+      const written = await store.update(gateways, id, { DomainNameDefinitionID: domain.ID });
+      expect(written).toMatchObject({ DomainNameDefinitionID: domain.ID, SubDomain: 'overtaking', Version: 3 });
+      expect(await store.get(gateways, id)).toEqual(written);
+    });
+
+    it('whose referenced object is deleted meanwhile, is a 400 naming the reference', async () => {
+      const gateway = await createSample(api.client, gateways);
+      const domain = await createSample(api.client, domains);
+      const id = Number(gateway.ID);
+      const store = storeWithRace(async (racer) => {
+        await racer.update(gateways, id, { SubDomain: 'overtaking' });
+        await racer.delete(domains, Number(domain.ID));
+      });
+      await expect(store.update(gateways, id, { DomainNameDefinitionID: domain.ID })).rejects.toMatchObject({
+        status: 400,
+        message: `DomainNameDefinitionID: domain name definition with ID ${String(domain.ID)} does not exist`,
+      });
+      expect(await store.get(gateways, id)).toMatchObject({ SubDomain: 'overtaking', Version: 2 });
+      expect((await store.get(gateways, id))?.DomainNameDefinitionID).toBeUndefined();
+    });
   });
 });
