@@ -84,7 +84,7 @@ function describe(kind: Kind, name: string, field: Field): string | undefined {
     if (field.immutable) notes.push('Cannot be changed once set (400).');
     if (field.encrypted) notes.push('Stored encrypted; returned as ciphertext.');
     if (field.transient) notes.push('Never stored and never returned: handed to the controller only.');
-    if (field.defaultToFlagged) notes.push(`Left out, it is the ${field.references} whose ${field.defaultToFlagged} is true (400 when there is none).`);
+    if (field.defaultToFlagged) notes.push(`Left out, it is the ${field.references} whose ${field.defaultToFlagged} is true (400 when there is none, or it is being deleted).`);
   }
   if (field.owner === 'controller') notes.push('Reported by controllers.');
   if (field.owner === 'server') notes.push('Set by the API.');

@@ -316,8 +316,14 @@ export class ObjectStore {
       if (input[key] != null) continue;
       const target = this.registry.get(field.references);
       const flag = target.column(field.defaultToFlagged);
-      const [row] = await this.#db.query<{ id: number }>(`SELECT id FROM ${target.table} WHERE ${flag} AND deleted_at IS NULL ORDER BY id LIMIT 1`);
+      const nameColumn = 'Name' in target.fields ? target.column('Name') : 'NULL';
+      const scheduledColumn = 'DeletionScheduled' in target.fields ? target.column('DeletionScheduled') : 'NULL';
+      const [row] = await this.#db.query<{ id: number; name: string | null; scheduled: unknown }>(
+        `SELECT id, ${nameColumn} AS name, ${scheduledColumn} AS scheduled FROM ${target.table} WHERE ${flag} AND deleted_at IS NULL ORDER BY id LIMIT 1`,
+      );
       if (!row) throw badRequest(`${key} is required: none was given and no ${humanize(target.name)} has ${field.defaultToFlagged} set`);
+      // Its controller is taking it down: what is put on it now would be deleted with it, or keep it from going.
+      if (row.scheduled != null) throw badRequest(`the default ${humanize(target.name)} ${row.name ?? `with ID ${row.id}`} is being deleted; name a ${key}`);
       completed = { ...completed, [key]: Number(row.id) };
     }
     return completed;

@@ -167,6 +167,29 @@ describe('references between objects', () => {
     expect((await send('DELETE', `/v0/aws-object-storage-bucket-definitions/${definitionId}`)).status).toBe(200);
   });
 
+  it('an instance that names no runtime gets the default one — never a default runtime being deleted', async () => {
+    const runtimes = api.client.kind('KubernetesRuntimeInstance');
+    const definition = await createSample(api.client, registry.get('WorkloadDefinition'));
+    const runtime = await createSample(api.client, registry.get('KubernetesRuntimeInstance'), { Name: uniqueName('default'), DefaultRuntime: true });
+    const placed = await api.client.kind('WorkloadInstance').create({ Name: uniqueName('wi'), WorkloadDefinitionID: definition.ID });
+    expect(placed.KubernetesRuntimeInstanceID).toBe(runtime.ID);
+
+    const doomed = await createSample(api.client, registry.get('KubernetesRuntimeInstance'), { Name: uniqueName('doomed') });
+    await runtimes.update(Number(runtime.ID), { DefaultRuntime: false });
+    await runtimes.update(Number(doomed.ID), { DefaultRuntime: true });
+    await runtimes.delete(Number(doomed.ID));
+    expect((await runtimes.get(Number(doomed.ID))).DeletionScheduled).toBeDefined();
+    const before = await count('/v0/workload-instances');
+    await expectRefused(
+      send('POST', '/v0/workload-instances', { Name: uniqueName('wi'), WorkloadDefinitionID: definition.ID }),
+      400,
+      `the default kubernetes runtime instance ${String(doomed.Name)} is being deleted; name a KubernetesRuntimeInstanceID`,
+    );
+    expect(await count('/v0/workload-instances')).toBe(before);
+    // Naming one still works.
+    expect((await api.client.kind('WorkloadInstance').create({ Name: uniqueName('wi'), WorkloadDefinitionID: definition.ID, KubernetesRuntimeInstanceID: runtime.ID })).KubernetesRuntimeInstanceID).toBe(runtime.ID);
+  });
+
   it('a runtime with workloads cannot be deleted', async () => {
     const instance = await createSample(api.client, registry.get('WorkloadInstance'));
     await expectRefused(send('DELETE', `/v0/kubernetes-runtime-instances/${instance.KubernetesRuntimeInstanceID}`), 409, 'has related workload instances');
