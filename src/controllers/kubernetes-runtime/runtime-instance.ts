@@ -120,7 +120,11 @@ async function removeRuntime(context: ReconcileContext<RuntimeInstance>): Promis
       await context.client.kind(kind).delete(Number(instance.ID)).catch((error: unknown) => context.logger.debug({ err: error }, 'deleting a workload of a runtime'));
     }
   }
-  if (remaining > 0) return { waiting: `deleting the ${remaining} workload instance(s) on it first`, requeueAfterMs: 2000 };
+  if (remaining > 0) {
+    // Without ForceDelete nothing here deletes them: say what would.
+    const waiting = runtime.ForceDelete ? `deleting the ${remaining} workload instance(s) on it first` : `${remaining} workload instance(s) still run on it: delete them, or set ForceDelete to delete them with the runtime`;
+    return { waiting, requeueAfterMs: 2000 };
+  }
 
   // Only this control plane's agent goes: the namespace, CRD and RBAC may serve other control planes.
   const cluster = await clusterOf(runtime, (value) => context.decrypt(value)).catch(() => undefined);
