@@ -7,7 +7,7 @@ import { registry } from '../model/registry.ts';
 import { buildApp } from '../server/app.ts';
 import type { Database } from '../store/database.ts';
 import { FieldCipher } from '../crypto/field-cipher.ts';
-import { controlPlaneId, migrate } from '../store/migrations.ts';
+import { controlPlaneId, migrate, MigrationError } from '../store/migrations.ts';
 import { ObjectStore } from '../store/object-store.ts';
 import { Outbox } from '../store/outbox.ts';
 import { ConfigError, redactUrl, type ServerConfig } from './config.ts';
@@ -50,7 +50,10 @@ export async function startApiServer(config: ServerConfig, logger: Logger): Prom
   const db = await openDatabase(config, logger);
   const closers: (() => Promise<unknown>)[] = [() => db.close()];
   try {
-    const { applied } = await migrate(db, registry);
+    const { applied } = await migrate(db, registry).catch((error: unknown) => {
+      // Rows that keep the schema from being updated: someone has to fix them, as the message says.
+      throw error instanceof MigrationError ? new ConfigError(error.message, { cause: error }) : error;
+    });
     if (applied.length > 0) logger.info({ applied }, 'database schema migrated');
 
     const bus: ControllerBus = config.natsUrl

@@ -45,6 +45,8 @@ export interface ScalarField<T = unknown> extends FieldBase<T> {
   readonly kind: 'scalar';
   /** When set, the value is the ID of an object of this kind, which must exist. */
   readonly references?: string;
+  /** Objects are looked up by it often enough (deletes, list filters) for an index on live rows; references always have one. */
+  readonly indexed: boolean;
   /** Deleting the referenced object is refused while this object points at it. */
   readonly blocksDelete: boolean;
   /** This object belongs to the referenced one: it is deleted when that object's row is removed. */
@@ -90,6 +92,7 @@ interface ScalarOptions<T> {
   oneOf?: readonly string[];
   description?: string;
   owner?: FieldOwner;
+  indexed?: boolean;
 }
 
 function scalar<T>(valueType: ValueType, options: ScalarOptions<T> = {}): ScalarField<T> {
@@ -108,6 +111,7 @@ function scalar<T>(valueType: ValueType, options: ScalarOptions<T> = {}): Scalar
     ...(options.oneOf !== undefined && { oneOf: options.oneOf }),
     ...(options.description !== undefined && { description: options.description }),
     ...(options.owner !== undefined && { owner: options.owner }),
+    indexed: options.indexed ?? false,
     blocksDelete: false,
     cascade: false,
   };

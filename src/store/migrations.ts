@@ -1,7 +1,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { Registry } from '../model/registry.ts';
-import type { Database, Queryable } from './database.ts';
-import { coreDdl, fingerprint, ID_BLOCK_SIZE, registryDdl } from './schema.ts';
+import { isDatabaseError, UNIQUE_VIOLATION, type Database, type Queryable } from './database.ts';
+import { coreDdl, fingerprint, ID_BLOCK_SIZE, registryDdl, type DdlStatement, type UniqueRule } from './schema.ts';
 
 /**
  * A change the registry cannot express additively (renames, type changes, data moves).
@@ -86,7 +86,7 @@ export async function migrate(db: Database, registry: Registry): Promise<{ appli
     const wanted = fingerprint(statements);
     const [state] = await tx.query<{ registry_fingerprint: string }>('SELECT registry_fingerprint FROM threeport_schema_state');
     if (state?.registry_fingerprint !== wanted) {
-      for (const statement of statements) await tx.query(statement);
+      for (const statement of statements) await runDdl(tx, statement);
       await tx.query(
         `INSERT INTO threeport_schema_state (singleton, registry_fingerprint, updated_at) VALUES (true, $1, $2)
          ON CONFLICT (singleton) DO UPDATE SET registry_fingerprint = excluded.registry_fingerprint, updated_at = excluded.updated_at`,
@@ -96,4 +96,37 @@ export async function migrate(db: Database, registry: Registry): Promise<{ appli
     }
   });
   return { applied };
+}
+
+/** The schema cannot be brought up to date until someone changes rows in the database. */
+export class MigrationError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'MigrationError';
+  }
+}
+
+async function runDdl(tx: Queryable, statement: DdlStatement): Promise<void> {
+  try {
+    await tx.query(statement.sql);
+  } catch (error) {
+    // Rows written before the rule existed (an older version, or by hand) break it.
+    if (statement.unique && isDatabaseError(error) && error.code === UNIQUE_VIOLATION) {
+      throw new MigrationError(duplicatesMessage(statement.unique, (error as { detail?: unknown }).detail), { cause: error });
+    }
+    throw error;
+  }
+}
+
+function duplicatesMessage(rule: UniqueRule, detail: unknown): string {
+  const which = typeof detail === 'string' && detail ? ` (${detail.replace(/\.$/, '')})` : '';
+  const fields = rule.fields.join(', ');
+  const broken =
+    rule.rule === 'exclusive'
+      ? `more than one live ${rule.kind} has ${fields} set${which}, and at most one may`
+      : rule.rule === 'name'
+        ? `live ${rule.kind} objects share a Name${which}, and names are unique per kind`
+        : `live ${rule.kind} objects have the same ${fields}${which}, and no two may`;
+  const fix = rule.rule === 'exclusive' ? `set ${fields} to false on all but one of them` : 'remove the duplicate rows (or rename them)';
+  return `cannot update the database schema: ${broken}; the unique index ${rule.index} on ${rule.table} cannot be created. Fix the rows in ${rule.table} — ${fix} — then start again`;
 }

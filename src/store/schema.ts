@@ -47,13 +47,29 @@ function identifier(name: string): string {
   return `${name.slice(0, 54)}_${createHash('sha1').update(name).digest('hex').slice(0, 8)}`;
 }
 
+/** What a unique index keeps unique, to say what to do when existing rows violate it. */
+export interface UniqueRule {
+  kind: string;
+  table: string;
+  index: string;
+  fields: readonly string[];
+  /** `name`: one live object per Name; `together`: per combination of the fields; `exclusive`: at most one live object with the flag set. */
+  rule: 'name' | 'together' | 'exclusive';
+}
+
+/** One idempotent schema statement; a unique index says what it keeps unique. */
+export interface DdlStatement {
+  sql: string;
+  unique?: UniqueRule;
+}
+
 /** Idempotent DDL for one kind: table, missing columns, indexes. Additive only. */
-export function kindDdl(kind: Kind): string[] {
+export function kindDdl(kind: Kind): DdlStatement[] {
   const columns = storedScalars(kind).map(([name, field]) => {
     const notNull = field.required ? ' NOT NULL' : '';
     return `${kind.column(name)} ${sqlTypes[field.valueType]}${notNull}`;
   });
-  const statements = [
+  const statements: DdlStatement[] = [
     `CREATE TABLE IF NOT EXISTS ${kind.table} (
   id BIGINT PRIMARY KEY,
   version BIGINT NOT NULL,
@@ -64,36 +80,36 @@ export function kindDdl(kind: Kind): string[] {
     ...storedScalars(kind).map(
       ([name, field]) => `ALTER TABLE ${kind.table} ADD COLUMN IF NOT EXISTS ${kind.column(name)} ${sqlTypes[field.valueType]}`,
     ),
-  ];
+  ].map((sql) => ({ sql }));
   const live = 'WHERE deleted_at IS NULL';
+  const unique = (index: string, fields: readonly string[], rule: UniqueRule['rule']): UniqueRule => ({ kind: kind.name, table: kind.table, index, fields, rule });
   if (kind.uniqueName) {
-    statements.push(`CREATE UNIQUE INDEX IF NOT EXISTS ${identifier(`${kind.table}_name_live`)} ON ${kind.table} (name) ${live}`);
+    const index = identifier(`${kind.table}_name_live`);
+    statements.push({ sql: `CREATE UNIQUE INDEX IF NOT EXISTS ${index} ON ${kind.table} (name) ${live}`, unique: unique(index, ['Name'], 'name') });
   }
   for (const fields of kind.uniqueTogether) {
     const columnsOf = fields.map((field) => kind.column(field));
-    statements.push(
-      `CREATE UNIQUE INDEX IF NOT EXISTS ${identifier(`${kind.table}_${columnsOf.join('_')}_live`)} ON ${kind.table} (${columnsOf.join(', ')}) ${live}`,
-    );
+    const index = identifier(`${kind.table}_${columnsOf.join('_')}_live`);
+    statements.push({ sql: `CREATE UNIQUE INDEX IF NOT EXISTS ${index} ON ${kind.table} (${columnsOf.join(', ')}) ${live}`, unique: unique(index, fields, 'together') });
   }
   for (const flag of kind.exclusiveFlags) {
     const column = kind.column(flag);
-    statements.push(
-      `CREATE UNIQUE INDEX IF NOT EXISTS ${identifier(`${kind.table}_${column}_exclusive`)} ON ${kind.table} (${column}) ${live} AND ${column}`,
-    );
+    const index = identifier(`${kind.table}_${column}_exclusive`);
+    statements.push({ sql: `CREATE UNIQUE INDEX IF NOT EXISTS ${index} ON ${kind.table} (${column}) ${live} AND ${column}`, unique: unique(index, [flag], 'exclusive') });
   }
   for (const [name, field] of storedScalars(kind)) {
-    if (field.references) {
+    if (field.references || field.indexed) {
       const column = kind.column(name);
-      statements.push(`CREATE INDEX IF NOT EXISTS ${identifier(`${kind.table}_${column}_ix`)} ON ${kind.table} (${column}) ${live}`);
+      statements.push({ sql: `CREATE INDEX IF NOT EXISTS ${identifier(`${kind.table}_${column}_ix`)} ON ${kind.table} (${column}) ${live}` });
     }
   }
   if ('Reconciled' in kind.fields) {
-    statements.push(`CREATE INDEX IF NOT EXISTS ${identifier(`${kind.table}_reconciled_ix`)} ON ${kind.table} (reconciled, id) ${live}`);
+    statements.push({ sql: `CREATE INDEX IF NOT EXISTS ${identifier(`${kind.table}_reconciled_ix`)} ON ${kind.table} (reconciled, id) ${live}` });
   }
   return statements;
 }
 
-export const registryDdl = (registry: Registry): string[] => registry.kinds.flatMap(kindDdl);
+export const registryDdl = (registry: Registry): DdlStatement[] => registry.kinds.flatMap(kindDdl);
 
-export const fingerprint = (statements: readonly string[]): string =>
-  createHash('sha256').update(statements.join(';\n')).digest('hex');
+export const fingerprint = (statements: readonly DdlStatement[]): string =>
+  createHash('sha256').update(statements.map((statement) => statement.sql).join(';\n')).digest('hex');

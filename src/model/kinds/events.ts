@@ -28,6 +28,7 @@ export const AttachedObjectReference = defineKind({
     ObjectType: string({ required: true, description: 'e.g. "v0.WorkloadInstance".' }),
     ObjectID: integer({ required: true }),
     AttachedObjectType: string({ required: true }),
-    AttachedObjectID: integer({ required: true }),
+    // Every removal of an object removes the references to it by this column.
+    AttachedObjectID: integer({ required: true, indexed: true }),
   },
 });
