@@ -157,6 +157,27 @@ describe('Pod events on the kwok clusters', () => {
     ]);
   });
 
+  it('a namespace deleted with running Pods goes, though the events about stopping them are refused then', { timeout: 120_000 }, async () => {
+    const namespace = await freshNamespace('a');
+    await apps.createNamespacedDeployment({
+      namespace,
+      body: {
+        metadata: { name: 'web' },
+        spec: {
+          replicas: 2,
+          selector: { matchLabels: { app: 'web' } },
+          template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx:1.27' }, { name: 'logs', image: 'busybox:1.36' }] } },
+        },
+      },
+    });
+    await eventually('two Pods Ready', async () => {
+      const pods = (await core.listNamespacedPod({ namespace })).items;
+      return (pods.length === 2 && pods.every((pod) => pod.status?.conditions?.some((condition) => condition.type === 'Ready' && condition.status === 'True'))) || `${pods.length} pod(s)`;
+    });
+    await core.deleteNamespace({ name: namespace });
+    await eventually('namespace gone', async () => core.readNamespace({ name: namespace }).then((live) => `still ${live.status?.phase}`, () => true), 90_000);
+  });
+
   it('still completes Jobs, whose finished Pods are deleted without Killing', async () => {
     const namespace = await freshNamespace('a');
     await batch.createNamespacedJob({

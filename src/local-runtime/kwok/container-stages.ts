@@ -163,9 +163,13 @@ export const podStopContainerStage = {
         { key: someContainerRunning, operator: 'In', values: ['true'] },
       ],
     },
+    // The container stops first: in a namespace being deleted the event is refused (as a kubelet's
+    // is), and kwok gives up the rest of a stage at a refused step — the Pod would never go.
+    // Templates are rendered from the Pod as the stage found it, so the event still names the
+    // container that was running.
     steps: [
-      { apply: { template: kubeletEvent(runningContainer, 'Killing', 'printf "Stopping container %s" $container.name') } },
       { patch: { subresource: 'status', root: 'status', template: statusWithRunningStopped } },
+      { apply: { template: kubeletEvent(runningContainer, 'Killing', 'printf "Stopping container %s" $container.name') } },
     ],
   },
 };
