@@ -16,7 +16,7 @@ import { describeResource, labels, Reflector, type KubernetesClient, type Reflec
 import { changedByOthers, ownFieldsOf, type OwnFields } from './external-writes.ts';
 import { instanceHealth } from './instance-health.ts';
 import { Reporter, type EventReport } from './reporter.ts';
-import { CONTROL_PLANE_LABEL, THREEPORT_WORKLOAD_API_VERSION, THREEPORT_WORKLOAD_KIND, type WorkloadType } from './threeport-workload.ts';
+import { CONTROL_PLANE_LABEL, THREEPORT_WORKLOAD_API_VERSION, THREEPORT_WORKLOAD_KIND, type WorkloadType } from '../model/threeport-workload.ts';
 import { instanceKeyOf, resourceIdOf, WatchPlan, type InstanceKey, type ResourceId, type WatchedEntry } from './watch-plan.ts';
 
 export interface AgentOptions {

@@ -3,7 +3,7 @@
  * applied, the WorkloadResourceInstance it is recorded as, and the instance it belongs to.
  */
 import type { Manifest } from '../model/manifest.ts';
-import { GENERATION_ANNOTATION, type ThreeportWorkloadSpec, type WorkloadType } from './threeport-workload.ts';
+import { GENERATION_ANNOTATION, type ThreeportWorkloadSpec, type WorkloadType } from '../model/threeport-workload.ts';
 
 /** `apps/Deployment/shop/web` — the same shape as a ResourceKey. */
 export type ResourceId = string;

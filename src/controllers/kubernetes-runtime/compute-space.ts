@@ -4,7 +4,7 @@
  * identical whoever applies them — and, when the agent runs in the cluster, this control plane's
  * agent Deployment.
  */
-import { COMPUTE_SPACE_NAMESPACE, CONTROL_PLANE_LABEL, threeportWorkloadCrd } from '../../agent/threeport-workload.ts';
+import { COMPUTE_SPACE_NAMESPACE, CONTROL_PLANE_LABEL, threeportWorkloadCrd } from '../../model/threeport-workload.ts';
 import type { Manifest } from '../../model/manifest.ts';
 import { labels } from '../../platform/kubernetes/index.ts';
 

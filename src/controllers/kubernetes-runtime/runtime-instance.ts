@@ -15,7 +15,7 @@ import { applyAll, type KubernetesClient, type ResourceRef } from '../../platfor
 import { clusterOf, controlPlaneIdOf, forgetCluster, type RuntimeInstance } from '../shared/runtime-cluster.ts';
 import { agentLocationOf, type AgentLocation } from './agent-location.ts';
 import { agentDeploymentName, computeSpace } from './compute-space.ts';
-import { COMPUTE_SPACE_NAMESPACE } from '../../agent/threeport-workload.ts';
+import { COMPUTE_SPACE_NAMESPACE } from '../../model/threeport-workload.ts';
 
 export const READY = 'Ready';
 export const AGENT = 'Agent';

@@ -11,7 +11,7 @@
  * are how threeport tells its objects from others'.
  */
 import { createHash } from 'node:crypto';
-import { CONTROL_PLANE_LABEL } from '../../agent/threeport-workload.ts';
+import { CONTROL_PLANE_LABEL } from '../../model/threeport-workload.ts';
 import { TerminalError } from '../../controller/errors.ts';
 import type { Manifest } from '../../model/manifest.ts';
 import { resourceKeyOf } from '../../model/resource-key.ts';

@@ -24,7 +24,7 @@ import { API_VERSION } from '../../model/kind.ts';
 import type { Manifest } from '../../model/manifest.ts';
 import type { ObjectOf } from '../../model/object-types.ts';
 import { parseResourceKey } from '../../model/resource-key.ts';
-import { CONTROL_PLANE_LABEL, threeportWorkload, threeportWorkloadName, THREEPORT_WORKLOAD_API_VERSION, THREEPORT_WORKLOAD_KIND, watchedResource } from '../../agent/threeport-workload.ts';
+import { CONTROL_PLANE_LABEL, threeportWorkload, threeportWorkloadName, THREEPORT_WORKLOAD_API_VERSION, THREEPORT_WORKLOAD_KIND, watchedResource } from '../../model/threeport-workload.ts';
 import {
   applyAll,
   deleteAll,

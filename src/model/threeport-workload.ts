@@ -5,8 +5,8 @@
  * each one is recorded as. The controller keeps it current whenever the instance's resources
  * change (the original never updated it), labelled with the control plane it belongs to.
  */
-import type { Manifest } from '../model/manifest.ts';
-import { groupOf } from '../model/resource-key.ts';
+import type { Manifest } from './manifest.ts';
+import { groupOf } from './resource-key.ts';
 
 export const THREEPORT_WORKLOAD_API_VERSION = 'control-plane.threeport.io/v1alpha1';
 export const THREEPORT_WORKLOAD_KIND = 'ThreeportWorkload';
