@@ -164,10 +164,14 @@ function resourceDefinitionsOf(api: ApiClient, definition: ObjectOf<'WorkloadDef
   return cached;
 }
 
-/** Namespaces the manifests bring are this instance's alone (one instance per runtime), and never one threeport did not make. */
+/**
+ * Namespaces the manifests bring are this instance's alone (one instance per runtime), and never
+ * one threeport did not make. (The one threeport names for the instance is checked as any other
+ * resource is, when it is applied.)
+ */
 async function checkNamespaces(cluster: KubernetesClient, desired: readonly DesiredResource[], instance: WorkloadInstance, controlPlaneId: string, signal: AbortSignal): Promise<void> {
-  for (const { manifest } of desired) {
-    if (manifest.kind !== 'Namespace') continue;
+  for (const { manifest, resourceDefinitionId } of desired) {
+    if (manifest.kind !== 'Namespace' || resourceDefinitionId === undefined) continue;
     const live = await cluster.get(refOf(manifest), signal);
     if (!live) continue;
     const owner = live.metadata.labels?.[labels.WORKLOAD_INSTANCE];

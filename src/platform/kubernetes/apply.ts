@@ -48,13 +48,15 @@ const FOUNDATION_KINDS = new Set(['Namespace', 'CustomResourceDefinition']);
 
 export async function applyAll(client: KubernetesClient, resources: readonly DesiredResource[], options: ApplyOptions): Promise<ApplyResult[]> {
   const results: ApplyResult[] = [];
+  // Namespaces this apply created: nothing can be in them that is not ours, so their resources need no look first.
+  const created = new Set<string>();
   let blocked: string | undefined;
   for (const stage of inApplyOrder(resources.map((resource) => ({ ...resource, kind: resource.manifest.kind })))) {
     if (blocked) {
       for (const resource of stage) results.push({ key: resource.key, outcome: 'skipped', reason: blocked });
       continue;
     }
-    const stageResults = await mapConcurrently(stage, options.concurrency ?? 8, (resource) => applyOne(client, resource, options));
+    const stageResults = await mapConcurrently(stage, options.concurrency ?? 8, (resource) => applyOne(client, resource, options, created));
     results.push(...stageResults);
     const failed = stageResults.find((result) => result.outcome === 'failed');
     const foundation = stage.some((resource) => FOUNDATION_KINDS.has(resource.manifest.kind));
@@ -71,7 +73,7 @@ export async function applyAll(client: KubernetesClient, resources: readonly Des
   return results;
 }
 
-async function applyOne(client: KubernetesClient, resource: DesiredResource, options: ApplyOptions): Promise<ApplyResult> {
+async function applyOne(client: KubernetesClient, resource: DesiredResource, options: ApplyOptions, createdNamespaces: Set<string>): Promise<ApplyResult> {
   const apply = (force: boolean) => client.apply(resource.manifest, { force, dryRun: options.dryRun ?? false, signal: options.signal });
   const refuse = (live: Manifest): ApplyResult => ({
     key: resource.key,
@@ -83,10 +85,14 @@ async function applyOne(client: KubernetesClient, resource: DesiredResource, opt
     // Not applied by us yet: an apply with our field manager would silently adopt an object of the
     // same name, so look first.
     const isOurs = options.isOurs ?? (() => false);
-    const existing = await client.get(refOf(resource.manifest), options.signal);
+    const { namespace } = resource.manifest.metadata;
+    const inFreshNamespace = namespace !== undefined && resource.manifest.kind !== 'Namespace' && createdNamespaces.has(namespace);
+    const existing = inFreshNamespace ? undefined : await client.get(refOf(resource.manifest), options.signal);
     if (existing) return isOurs(existing) ? { key: resource.key, outcome: 'applied', live: await apply(true) } : refuse(existing);
     try {
-      return { key: resource.key, outcome: 'applied', live: await apply(false) };
+      const live = await apply(false);
+      if (live.kind === 'Namespace' && !options.dryRun) createdNamespaces.add(live.metadata.name);
+      return { key: resource.key, outcome: 'applied', live };
     } catch (error) {
       if (!isKubernetesConflict(error)) throw error;
       // Created by someone else between the look and the apply.
