@@ -4,11 +4,10 @@
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
 import { Agent } from '../agent/agent.ts';
 import { ApiClient } from '../client/api-client.ts';
 import { logLevels, type LogLevel, type Logger } from '../log.ts';
-import { KubernetesClient } from '../platform/kubernetes/client.ts';
+import { connect, KubernetesClient } from '../platform/kubernetes/index.ts';
 import { KubernetesTransport } from '../platform/kubernetes/transport.ts';
 import { ConfigError } from './config.ts';
 
@@ -49,22 +48,26 @@ export function resolveAgentConfig(flags: AgentFlags, env: NodeJS.ProcessEnv = p
   };
 }
 
-export async function startAgent(config: AgentConfig, logger: Logger): Promise<{ close(): Promise<void> }> {
-  const kubeConfig = new KubeConfig();
+/** The cluster: from the kubeconfig file, or in a pod from its service account (whose token the official client re-reads as it rotates). */
+async function clusterOf(config: AgentConfig): Promise<KubernetesClient> {
   try {
-    if (config.kubeconfig) {
-      kubeConfig.loadFromFile(config.kubeconfig.path);
-      if (config.kubeconfig.context) kubeConfig.setCurrentContext(config.kubeconfig.context);
-    } else kubeConfig.loadFromCluster();
+    if (config.kubeconfig) return await connect({ server: '', kubeconfig: config.kubeconfig });
+    const { KubeConfig } = await import('@kubernetes/client-node');
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromCluster();
+    return new KubernetesClient(await KubernetesTransport.fromKubeConfig(kubeConfig));
   } catch (error) {
     throw new ConfigError(`cannot read the kubeconfig ${config.kubeconfig?.path ?? '(in-cluster)'}: ${(error as Error).message}`);
   }
+}
+
+export async function startAgent(config: AgentConfig, logger: Logger): Promise<{ close(): Promise<void> }> {
   const api = new ApiClient({ baseUrl: config.apiUrl });
   const controlPlaneId = config.controlPlaneId ?? (await api.info().catch((error: unknown) => {
     throw new ConfigError(`cannot ask the API at ${config.apiUrl} which control plane it is: ${(error as Error).message}`);
   })).controlPlaneId;
   if (!controlPlaneId) throw new ConfigError(`the API at ${config.apiUrl} reports no control plane identity; pass --control-plane-id`);
-  const cluster = new KubernetesClient(await KubernetesTransport.fromKubeConfig(kubeConfig));
+  const cluster = await clusterOf(config);
   const agent = new Agent({ api, cluster, controlPlaneId, logger });
   const stop = new AbortController();
   const running = agent.run(stop.signal).catch((error: unknown) => logger.error({ err: error }, 'the agent stopped with an error'));

@@ -2,8 +2,8 @@
  * How to reach a cluster, and one client per cluster, kept until the way to reach it changes.
  */
 import { createHash } from 'node:crypto';
-import { KubeConfig } from '@kubernetes/client-node';
 import { KubernetesClient } from './client.ts';
+import { readKubeconfig } from './kubeconfig.ts';
 import { KubernetesTransport } from './transport.ts';
 
 /** A cluster's API server and credentials, as a KubernetesRuntimeInstance holds them (PEM text, plaintext secrets). */
@@ -17,34 +17,17 @@ export interface ClusterConnection {
   kubeconfig?: { path: string; context?: string };
 }
 
-const base64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
-
-/** The official client's KubeConfig for a connection (it knows exec plugins, token files, proxies). */
-export function kubeConfigOf(connection: ClusterConnection): KubeConfig {
-  const config = new KubeConfig();
-  if (connection.kubeconfig) {
-    config.loadFromFile(connection.kubeconfig.path);
-    if (connection.kubeconfig.context) config.setCurrentContext(connection.kubeconfig.context);
-    return config;
-  }
-  config.loadFromOptions({
-    clusters: [{ name: 'cluster', server: connection.server, ...(connection.caCertificate && { caData: base64(connection.caCertificate) }), skipTLSVerify: false }],
-    users: [
-      {
-        name: 'threeport',
-        ...(connection.certificate && { certData: base64(connection.certificate) }),
-        ...(connection.key && { keyData: base64(connection.key) }),
-        ...(connection.token && { token: connection.token }),
-      },
-    ],
-    contexts: [{ name: 'threeport', cluster: 'cluster', user: 'threeport' }],
-    currentContext: 'threeport',
-  });
-  return config;
-}
-
 export async function connect(connection: ClusterConnection): Promise<KubernetesClient> {
-  return new KubernetesClient(await KubernetesTransport.fromKubeConfig(kubeConfigOf(connection)));
+  if (!connection.kubeconfig) return new KubernetesClient(KubernetesTransport.fromCredentials(connection));
+  const { path, context } = connection.kubeconfig;
+  const read = readKubeconfig(path, context);
+  if (read.direct) return new KubernetesClient(KubernetesTransport.fromCredentials(read.credentials));
+  // Exec plugins, auth providers, proxies: the official client knows them; loaded only for them.
+  const { KubeConfig } = await import('@kubernetes/client-node');
+  const config = new KubeConfig();
+  config.loadFromFile(path);
+  if (context) config.setCurrentContext(context);
+  return new KubernetesClient(await KubernetesTransport.fromKubeConfig(config));
 }
 
 const fingerprintOf = (connection: ClusterConnection): string => createHash('sha256').update(JSON.stringify(connection)).digest('hex');

@@ -1,11 +1,13 @@
 /**
- * HTTP to one Kubernetes API server: TLS and credentials from a kubeconfig (the official
- * client's KubeConfig handles files, exec plugins and tokens), keep-alive connections, an
- * AbortSignal on every call, and the server's own message on every failure.
+ * HTTP to one Kubernetes API server: TLS and credentials from a runtime's connection details, or
+ * from a kubeconfig (the official client's KubeConfig handles files, exec plugins and token files;
+ * it is loaded only then — its generated API is tens of megabytes a controller need not hold),
+ * keep-alive connections, an AbortSignal on every call, and the server's own message on every
+ * failure.
  */
 import http from 'node:http';
 import https from 'node:https';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { KubernetesApiError, statusMessage, type KubernetesStatus } from './errors.ts';
 
 export interface RequestOptions {
@@ -18,25 +20,45 @@ export interface RequestOptions {
   timeoutMs?: number;
 }
 
+/** Credentials in the form a runtime holds them (PEM text, a bearer token). */
+export interface DirectCredentials {
+  server: string;
+  caCertificate?: string;
+  certificate?: string;
+  key?: string;
+  token?: string;
+}
+
 const DEFAULT_TIMEOUT_MS = 30_000;
 /** Credentials from exec plugins expire; their headers are fetched again after this long. */
 const HEADER_REFRESH_MS = 60_000;
 
+/** The request headers that authenticate, fetched again after HEADER_REFRESH_MS when they can change. */
+type HeaderSource = () => Promise<Record<string, string>>;
+
 export class KubernetesTransport {
   readonly server: string;
-  readonly #config: KubeConfig;
   readonly #agent: http.Agent;
   readonly #tls: https.AgentOptions;
-  #headers: Record<string, string> = {};
-  #headersAt = 0;
-  #headersLoading: Promise<void> | undefined;
+  readonly #headers: HeaderSource;
 
-  private constructor(config: KubeConfig, tls: https.AgentOptions, server: string) {
-    this.#config = config;
+  private constructor(server: string, tls: https.AgentOptions, headers: HeaderSource) {
     this.server = server.replace(/\/+$/, '');
     this.#tls = tls;
+    this.#headers = headers;
     const options = { keepAlive: true, maxSockets: 32, maxFreeSockets: 8, ...tls };
     this.#agent = this.server.startsWith('https:') ? new https.Agent(options) : new http.Agent({ keepAlive: true, maxSockets: 32 });
+  }
+
+  /** From connection details as a KubernetesRuntimeInstance holds them. */
+  static fromCredentials(credentials: DirectCredentials): KubernetesTransport {
+    const tls: https.AgentOptions = {
+      ...(credentials.caCertificate && { ca: credentials.caCertificate }),
+      ...(credentials.certificate && { cert: credentials.certificate }),
+      ...(credentials.key && { key: credentials.key }),
+    };
+    const headers: Record<string, string> = credentials.token ? { authorization: `Bearer ${credentials.token}` } : {};
+    return new KubernetesTransport(credentials.server, tls, () => Promise.resolve(headers));
   }
 
   static async fromKubeConfig(config: KubeConfig): Promise<KubernetesTransport> {
@@ -51,17 +73,27 @@ export class KubernetesTransport {
       ...(options.rejectUnauthorized !== undefined && { rejectUnauthorized: options.rejectUnauthorized }),
       ...((options as { servername?: string }).servername && { servername: (options as { servername?: string }).servername }),
     };
-    const transport = new KubernetesTransport(config, tls, cluster.server);
-    transport.#headers = headersOf(options);
-    transport.#headersAt = Date.now();
-    return transport;
+    let headers = headersOf(options);
+    let fetchedAt = Date.now();
+    let loading: Promise<void> | undefined;
+    const refreshed: HeaderSource = async () => {
+      if (Date.now() - fetchedAt > HEADER_REFRESH_MS) {
+        loading ??= (async () => {
+          const fresh: https.RequestOptions = {};
+          await config.applyToHTTPSOptions(fresh);
+          headers = headersOf(fresh);
+          fetchedAt = Date.now();
+        })().finally(() => (loading = undefined));
+        await loading;
+      }
+      return headers;
+    };
+    return new KubernetesTransport(cluster.server, tls, refreshed);
   }
 
   /** One request; resolves with the parsed JSON body (undefined when empty). */
   async request<T = unknown>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
-    const response = await this.#send(method, path, options);
-    const text = await readBody(response, options.signal);
-    const status = response.statusCode ?? 0;
+    const { status, text } = await this.#exchange(method, path, options);
     const parsed = parseJson(text);
     if (status >= 200 && status < 300) return parsed as T;
     throw apiError(status, parsed, text, method, path);
@@ -69,9 +101,7 @@ export class KubernetesTransport {
 
   /** One request whose answer is text (e.g. /metrics). */
   async requestText(method: string, path: string, options: RequestOptions = {}): Promise<string> {
-    const response = await this.#send(method, path, options);
-    const text = await readBody(response, options.signal);
-    const status = response.statusCode ?? 0;
+    const { status, text } = await this.#exchange(method, path, options);
     if (status >= 200 && status < 300) return text;
     throw apiError(status, parseJson(text), text, method, path);
   }
@@ -81,29 +111,32 @@ export class KubernetesTransport {
    * stream or `signal` aborts. Throws KubernetesApiError when the server refuses the watch.
    */
   async *stream<T = unknown>(path: string, options: RequestOptions = {}): AsyncGenerator<T> {
-    const response = await this.#send('GET', path, { ...options, timeoutMs: 0 });
-    const status = response.statusCode ?? 0;
-    if (status < 200 || status >= 300) {
-      const text = await readBody(response, options.signal);
-      throw apiError(status, parseJson(text), text, 'GET', path);
-    }
-    let buffered = '';
-    response.setEncoding('utf8');
+    const { response, done } = await this.#send('GET', path, { ...options, timeoutMs: 0 });
     try {
-      for await (const chunk of response as AsyncIterable<string>) {
-        buffered += chunk;
-        let newline: number;
-        while ((newline = buffered.indexOf('\n')) >= 0) {
-          const line = buffered.slice(0, newline).trim();
-          buffered = buffered.slice(newline + 1);
-          if (line) yield JSON.parse(line) as T;
-        }
+      const status = response.statusCode ?? 0;
+      if (status < 200 || status >= 300) {
+        const text = await readBody(response, options.signal);
+        throw apiError(status, parseJson(text), text, 'GET', path);
       }
-    } catch (error) {
-      if (options.signal?.aborted) return;
-      throw new KubernetesApiError(0, `watch of ${path} on ${this.server} broke off: ${(error as Error).message}`, { cause: error });
+      let buffered = '';
+      response.setEncoding('utf8');
+      try {
+        for await (const chunk of response as AsyncIterable<string>) {
+          buffered += chunk;
+          let newline: number;
+          while ((newline = buffered.indexOf('\n')) >= 0) {
+            const line = buffered.slice(0, newline).trim();
+            buffered = buffered.slice(newline + 1);
+            if (line) yield JSON.parse(line) as T;
+          }
+        }
+      } catch (error) {
+        if (options.signal?.aborted) return;
+        throw new KubernetesApiError(0, `watch of ${path} on ${this.server} broke off: ${(error as Error).message}`, { cause: error });
+      }
     } finally {
       response.destroy();
+      done();
     }
   }
 
@@ -116,38 +149,59 @@ export class KubernetesTransport {
     return server.replace(/\/+$/, '') === this.server && String(tls.ca) === String(this.#tls.ca) && String(tls.cert) === String(this.#tls.cert);
   }
 
-  async #authHeaders(): Promise<Record<string, string>> {
-    if (Date.now() - this.#headersAt > HEADER_REFRESH_MS) {
-      this.#headersLoading ??= (async () => {
-        const options: https.RequestOptions = {};
-        await this.#config.applyToHTTPSOptions(options);
-        this.#headers = headersOf(options);
-        this.#headersAt = Date.now();
-      })().finally(() => (this.#headersLoading = undefined));
-      await this.#headersLoading;
+  /** A request and its whole answer, within the time limit. */
+  async #exchange(method: string, path: string, options: RequestOptions): Promise<{ status: number; text: string }> {
+    const { response, done } = await this.#send(method, path, options);
+    try {
+      return { status: response.statusCode ?? 0, text: await readBody(response, options.signal) };
+    } finally {
+      done();
     }
-    return this.#headers;
   }
 
-  async #send(method: string, path: string, options: RequestOptions): Promise<http.IncomingMessage> {
+  /**
+   * Sends a request; `done` must be called once its answer is read. The time limit and the
+   * caller's signal end the request (and the reading of its answer) by destroying it: one timer
+   * and one listener per request, both gone with `done` — not a timeout signal that outlives it.
+   */
+  async #send(method: string, path: string, options: RequestOptions): Promise<{ response: http.IncomingMessage; done: () => void }> {
     const url = new URL(`${this.server}${path}`);
     for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined) url.searchParams.set(key, String(value));
     const body = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
-    const headers: Record<string, string> = { accept: 'application/json', ...(await this.#authHeaders()) };
+    const headers: Record<string, string> = { accept: 'application/json', ...(await this.#headers()) };
     if (body) {
       headers['content-type'] = options.contentType ?? 'application/json';
       headers['content-length'] = String(body.length);
     }
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const signals = [options.signal, timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined].filter((s): s is AbortSignal => s !== undefined);
-    const signal = signals.length > 0 ? AbortSignal.any(signals) : undefined;
+    const { signal } = options;
     const send = url.protocol === 'https:' ? https.request : http.request;
     return new Promise((resolve, reject) => {
-      const request = send(url, { method, headers, agent: this.#agent, ...(signal && { signal }) }, resolve);
+      if (signal?.aborted) return reject(new KubernetesApiError(0, `request to ${this.server} stopped: ${reasonOf(signal)}`, { reason: 'Aborted' }));
+      let failure: KubernetesApiError | undefined;
+      let received: http.IncomingMessage | undefined;
+      const request = send(url, { method, headers, agent: this.#agent }, (response) => {
+        received = response;
+        resolve({ response, done });
+      });
+      // Before the answer the request fails with `error`; after, the answer being read does.
+      const stop = (error: KubernetesApiError): void => {
+        failure ??= error;
+        if (received) received.destroy(error);
+        else request.destroy(error);
+      };
+      const onAbort = (): void => stop(new KubernetesApiError(0, `request to ${this.server} stopped: ${reasonOf(signal!)}`, { reason: 'Aborted' }));
+      const timer = timeoutMs > 0
+        ? setTimeout(() => stop(new KubernetesApiError(0, `the Kubernetes API at ${this.server} did not answer ${method} ${url.pathname} within ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)}s`}`, { reason: 'Timeout' })), timeoutMs)
+        : undefined;
+      signal?.addEventListener('abort', onAbort, { once: true });
+      function done(): void {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      }
       request.on('error', (error: NodeJS.ErrnoException) => {
-        if (options.signal?.aborted) reject(new KubernetesApiError(0, `request to ${this.server} stopped: ${reasonOf(options.signal)}`, { reason: 'Aborted', cause: error }));
-        else if (error.name === 'AbortError') reject(new KubernetesApiError(0, `the Kubernetes API at ${this.server} did not answer ${method} ${url.pathname} within ${Math.round(timeoutMs / 1000)}s`, { reason: 'Timeout', cause: error }));
-        else reject(new KubernetesApiError(0, `cannot reach the Kubernetes API at ${this.server}: ${describeNetworkError(error)}`, { reason: 'Unreachable', cause: error }));
+        done();
+        reject(failure ?? new KubernetesApiError(0, `cannot reach the Kubernetes API at ${this.server}: ${describeNetworkError(error)}`, { reason: 'Unreachable', cause: error }));
       });
       if (body) request.end(body);
       else request.end();
@@ -190,7 +244,9 @@ function readBody(response: http.IncomingMessage, signal: AbortSignal | undefine
     response.setEncoding('utf8');
     response.on('data', (chunk: string) => (text += chunk));
     response.on('end', () => resolve(text));
-    response.on('error', (error) => reject(new KubernetesApiError(0, signal?.aborted ? `request stopped: ${reasonOf(signal)}` : `the answer broke off: ${error.message}`, { cause: error })));
+    const broke = (error: Error): void =>
+      reject(error instanceof KubernetesApiError ? error : new KubernetesApiError(0, signal?.aborted ? `request stopped: ${reasonOf(signal)}` : `the answer broke off: ${error.message}`, { cause: error }));
+    response.on('error', broke);
   });
 }
 

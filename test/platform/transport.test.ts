@@ -1,0 +1,64 @@
+/**
+ * The Kubernetes transport's time limit and cancellation, against a local HTTP server that
+ * answers late, stalls half-way through an answer, or never answers — what a loaded or broken
+ * API server does.
+ */
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import { afterAll, describe, expect, it } from 'vitest';
+import { KubernetesApiError } from '../../src/platform/kubernetes/errors.ts';
+import { KubernetesTransport } from '../../src/platform/kubernetes/transport.ts';
+
+describe('kubernetes transport', async () => {
+  const stalled: ServerResponse[] = [];
+  const server: Server = createServer((request, response) => {
+    if (request.url?.startsWith('/never')) return void stalled.push(response);
+    if (request.url?.startsWith('/half')) {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.write('{"kind":');
+      return void stalled.push(response);
+    }
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end(JSON.stringify({ kind: 'Status', path: request.url, auth: request.headers.authorization ?? null }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  const transport = KubernetesTransport.fromCredentials({ server: `http://127.0.0.1:${port}`, token: 'secret-token' });
+  afterAll(async () => {
+    transport.close();
+    for (const response of stalled) response.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  const failure = (promise: Promise<unknown>): Promise<KubernetesApiError> =>
+    promise.then(
+      () => Promise.reject(new Error('expected a failure')),
+      (error: unknown) => (error instanceof KubernetesApiError ? error : Promise.reject(error)),
+    );
+
+  it('answers with the parsed body, the token as a bearer header', async () => {
+    expect(await transport.request('GET', '/api/v1/namespaces')).toEqual({ kind: 'Status', path: '/api/v1/namespaces', auth: 'Bearer secret-token' });
+  });
+
+  it('a server that never answers: a Timeout naming the request, and the transport still works after', async () => {
+    const error = await failure(transport.request('GET', '/never', { timeoutMs: 200 }));
+    expect(error.reason).toBe('Timeout');
+    expect(error.message).toContain('did not answer GET /never within 200 ms');
+    expect(await transport.request('GET', '/after')).toMatchObject({ path: '/after' });
+  });
+
+  it('an answer that stops half-way is a Timeout too, not a hang', async () => {
+    const error = await failure(transport.request('GET', '/half', { timeoutMs: 300 }));
+    expect(error.reason).toBe('Timeout');
+  });
+
+  it('the caller’s signal stops a request at once, saying why', async () => {
+    const controller = new AbortController();
+    const pending = failure(transport.request('GET', '/never', { signal: controller.signal, timeoutMs: 60_000 }));
+    controller.abort(new Error('the controller is shutting down'));
+    const error = await pending;
+    expect(error.reason).toBe('Aborted');
+    expect(error.message).toContain('the controller is shutting down');
+    const already = await failure(transport.request('GET', '/after', { signal: controller.signal }));
+    expect(already.reason).toBe('Aborted');
+  });
+});
