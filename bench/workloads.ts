@@ -15,7 +15,7 @@
  * BENCH_INSTANCES (default 1000), BENCH_RATE (creates/s, default 20), BENCH_NODES (per cluster).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -76,6 +76,8 @@ interface Process {
 function startThreeport(name: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<Process> {
   // BENCH_PROFILE=controller (or api, agent-a…) writes a CPU profile of that process into /tmp/threeport-profiles.
   const profile = process.env.BENCH_PROFILE === name ? ['--cpu-prof', '--cpu-prof-dir=/tmp/threeport-profiles'] : [];
+  // BENCH_HEAP=controller (…) writes a heap snapshot of that process into /tmp/threeport-profiles once all are Healthy.
+  if (process.env.BENCH_HEAP === name) profile.push('--heapsnapshot-signal=SIGUSR2', '--diagnostic-dir=/tmp/threeport-profiles');
   const child = spawn(process.execPath, [...profile, join(repoRoot, 'bin/threeport.js'), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (chunk) => (output = (output + chunk).slice(-200_000)));
@@ -204,6 +206,23 @@ async function histogramQuantile(metricsUrl: string, metric: string, filter: str
   return bound === undefined ? 'n/a' : bound === Infinity ? '> max bucket' : `≤ ${bound * 1000} ms`;
 }
 
+/** Signals `target` to write a heap snapshot and waits until it is written. */
+async function heapSnapshot(target: Process | undefined): Promise<void> {
+  if (!target?.child.pid) throw new Error(`BENCH_HEAP=${process.env.BENCH_HEAP}: no such process (api, controller, agent-<cluster>)`);
+  const directory = '/tmp/threeport-profiles';
+  const before = new Set(existsSync(directory) ? readdirSync(directory) : []);
+  target.child.kill('SIGUSR2');
+  await until('heap snapshot written', async () => {
+    const written = readdirSync(directory).filter((file) => file.endsWith('.heapsnapshot') && !before.has(file));
+    if (written.length === 0) return false;
+    const size = statSync(join(directory, written[0]!)).size;
+    await sleep(1000);
+    const done = size > 0 && statSync(join(directory, written[0]!)).size === size;
+    if (done) process.stderr.write(`\nheap snapshot: ${join(directory, written[0]!)}\n`);
+    return done;
+  }, 120_000, 500);
+}
+
 /** The controller's V8 heap in use and in total, and memory outside it (Buffers), in MB. */
 async function heapOf(metricsUrl: string): Promise<string> {
   const text = await (await fetch(`${metricsUrl}/metrics`)).text();
@@ -328,6 +347,7 @@ async function main(): Promise<void> {
     const cpuUsed = cpuLine(cpuBefore, cpuSeconds());
     const results = await reconcilesByResult(running.metricsUrl);
     const controllerHeap = await heapOf(running.metricsUrl);
+    if (process.env.BENCH_HEAP) await heapSnapshot([running.api, running.controller, ...running.agents].find((candidate) => candidate.name === process.env.BENCH_HEAP));
     const filter = 'reconciler="WorkloadInstanceReconciler"';
     const queue = { p50: await histogramQuantile(running.metricsUrl, 'threeport_controller_notification_latency_seconds', filter, 0.5), p99: await histogramQuantile(running.metricsUrl, 'threeport_controller_notification_latency_seconds', filter, 0.99) };
     const reconcile = { p50: await histogramQuantile(running.metricsUrl, 'threeport_controller_reconcile_duration_seconds', filter, 0.5), p99: await histogramQuantile(running.metricsUrl, 'threeport_controller_reconcile_duration_seconds', filter, 0.99) };
