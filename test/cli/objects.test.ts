@@ -208,8 +208,9 @@ describe.each(backends)('tptctl against $name', (backend) => {
     try {
       for (const [file, type, name] of [...samples].reverse()) {
         const byConfig = abstractionParts[type] || type === 'WorkloadInstance';
-        const args = byConfig ? ['delete', kebabCase(type), '--config', join(samplesDir, file)] : ['delete', kebabCase(type), '--name', name, '--wait'];
-        const out = await tptctl.ok([...args, '--timeout', '30s']);
+        // --wait: the next sample (a definition) can only go once its instances are gone.
+        const args = byConfig ? ['delete', kebabCase(type), '--config', join(samplesDir, file)] : ['delete', kebabCase(type), '--name', name];
+        const out = await tptctl.ok([...args, '--wait', '--timeout', '30s']);
         expect(out).toMatch(new RegExp(`Complete: ${human(type)} ${name} (deleted|scheduled for deletion)`));
       }
       for (const [kind, name] of createdKinds) {
