@@ -77,8 +77,9 @@ describe('threeport server at work', () => {
     const name = uniqueName('race');
     const results = await Promise.allSettled(Array.from({ length: 6 }, () => tiers.create({ Name: name, Criticality: 1 })));
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    const pids = new Set(server.output().split('\n').filter((line) => line.includes('Server listening')).map((line) => (JSON.parse(line) as { pid: number }).pid));
-    expect(pids.size).toBe(2);
+    // The API answers as soon as one worker listens; the other may still be starting on a loaded machine.
+    const listening = (): number => new Set(server.output().split('\n').filter((line) => line.includes('Server listening')).map((line) => (JSON.parse(line) as { pid: number }).pid)).size;
+    await expect.poll(listening, { timeout: 30_000 }).toBe(2);
     expect(await server.stop()).toBe(0);
   }, 120_000);
 
