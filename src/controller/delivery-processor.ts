@@ -6,7 +6,7 @@ import type { FieldCipher } from '../crypto/field-cipher.ts';
 import type { Logger } from '../log.ts';
 import { conditionsOf, RECONCILED, statusLine, withCondition, type Condition, type ConditionUpdate } from '../model/conditions.ts';
 import type { ApiObject, Kind } from '../model/kind.ts';
-import { requestNotification, type NotificationHint } from '../model/notification.ts';
+import { requestNotification, type Notification, type NotificationHint } from '../model/notification.ts';
 import type { Registry } from '../model/registry.ts';
 import { backoffDelay, lockWaitDelay, withJitter } from './backoff.ts';
 import { acknowledgeDeletion, confirmDeletion, finalDelete } from './delete-protocol.ts';
@@ -18,6 +18,9 @@ import type { CompiledRuntimeOptions } from './options.ts';
 import { DEFAULT_RECONCILE_TIMEOUT_MS, handlerFor, type Operation, type ReconcileContext, type ReconcileOutcome, type Reconciler } from './reconciler.ts';
 import { errorMessage, redact } from './redact.ts';
 import { updateWithVersion, type Patch } from './write-back.ts';
+
+/** A reconcile request a handler made, sent once the handler's outcome is recorded. */
+type PendingRequest = Notification;
 
 /** Re-reads and reconcile passes one notification may take when writers keep racing it. */
 const MAX_PASSES = 5;
@@ -98,8 +101,9 @@ export class DeliveryProcessor {
     metrics.inFlight.inc({ reconciler: name });
     const stopTimer = metrics.duration.startTimer({ reconciler: name });
     let operation: Operation | undefined;
+    const requests: PendingRequest[] = [];
     try {
-      operation = await this.#reconcileLocked(delivery, hint, lease);
+      operation = await this.#reconcileLocked(delivery, hint, lease, requests);
     } catch (error) {
       // Only a bug in the runtime gets here; hand the notification back rather than lose it.
       logger.error({ id: hint.id, err: error }, 'unexpected error while handling a notification');
@@ -108,11 +112,28 @@ export class DeliveryProcessor {
     } finally {
       stopTimer({ operation: operation ?? 'none' });
       metrics.inFlight.dec({ reconciler: name });
+      await this.#sendRequests(requests, hint.id);
+    }
+  }
+
+  /**
+   * Sends the reconcile requests a handler made, once its outcome is recorded: the objects asked
+   * then see the requester as it now is (e.g. Reconciled), not as it was mid-reconcile. One lost
+   * to a crash or a broker outage is found by resync (the requested object is unreconciled, or
+   * re-verified by its every-object pass).
+   */
+  async #sendRequests(requests: readonly PendingRequest[], requesterId: number): Promise<void> {
+    for (const request of new Map(requests.map((request) => [request.messageId, request])).values()) {
+      try {
+        await this.#o.publisher.publish(request.subject, request.payload, request.messageId);
+      } catch (error) {
+        this.#o.logger.warn({ id: requesterId, err: error, subject: request.subject }, 'could not send a reconcile request; resync will find the object');
+      }
     }
   }
 
   /** Returns the operation reconciled, for the duration metric. */
-  async #reconcileLocked(delivery: Delivery, hint: NotificationHint, lease: Lease): Promise<Operation | undefined> {
+  async #reconcileLocked(delivery: Delivery, hint: NotificationHint, lease: Lease, requests: PendingRequest[]): Promise<Operation | undefined> {
     const { logger: baseLogger } = this.#o;
     // One signal for the whole reconcile: shutdown, the lock taken over, or the time limit.
     const timeout = AbortSignal.timeout(this.#timeoutMs);
@@ -162,7 +183,7 @@ export class DeliveryProcessor {
       try {
         if (operation === 'Deleted') current = await acknowledgeDeletion(kindClient, current);
         const handler = handlerFor(this.#o.reconciler, operation);
-        const context = this.#context({ operation, lease, logger, signal, client, kindClient, hint, secrets, get: () => current, set: (next) => (current = next) });
+        const context = this.#context({ operation, lease, logger, signal, client, kindClient, hint, secrets, requests, get: () => current, set: (next) => (current = next) });
         const result = handler ? await untilAborted(handler(context), signal, stopped) : undefined;
         const halt = stopped();
         if (halt) throw halt;
@@ -209,10 +230,11 @@ export class DeliveryProcessor {
     kindClient: KindClient;
     hint: NotificationHint;
     secrets: Set<string>;
+    requests: PendingRequest[];
     get: () => ApiObject;
     set: (object: ApiObject) => void;
   }): ReconcileContext {
-    const { kind, events, publisher, registry, cipher } = this.#o;
+    const { kind, events, registry, cipher } = this.#o;
     const { get, set, signal, kindClient, secrets } = parts;
     const guard = (): void => {
       if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('the reconcile was stopped');
@@ -254,8 +276,7 @@ export class DeliveryProcessor {
         if (!target.controller) throw new Error(`${kindName} has no controller to reconcile it`);
         // Deduplicated per version of the requester: a retried reconcile asks once, a new version asks again.
         const from = `${kind.name} ${String(get().ID)}`;
-        const notification = requestNotification(target, id, `${reason} (from ${from})`, new Date(), `${reason}|${from}|${String(get().Version)}`);
-        await publisher.publish(notification.subject, notification.payload, notification.messageId);
+        parts.requests.push(requestNotification(target, id, `${reason} (from ${from})`, new Date(), `${reason}|${from}|${String(get().Version)}`));
       },
       decrypt(value) {
         if (!cipher) throw new Error('this controller process has no encryption key: start it with --encryption-key or THREEPORT_ENCRYPTION_KEY');

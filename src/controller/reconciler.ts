@@ -57,7 +57,11 @@ export interface ReconcileContext<T extends ApiObject = ApiObject> {
   setCondition(condition: ConditionUpdate): Promise<void>;
   /** Records an Event on this object (deduplicated: a repeat increments its Count). */
   recordEvent(event: { reason: string; note: string; type?: 'Normal' | 'Warning' }): Promise<void>;
-  /** Asks for a reconcile of another object (e.g. every instance of a definition that changed), whatever its state. */
+  /**
+   * Asks for a reconcile of another object (e.g. every instance of a definition that changed),
+   * whatever its state. Sent once this reconcile's outcome is recorded, so the object asked sees
+   * this one as it then is (a definition Reconciled, a runtime Ready).
+   */
   requestReconcile(kind: string, id: number, reason: string): Promise<void>;
   /**
    * For long-running creates (a cluster, a database): says the create has started, and each call

@@ -51,6 +51,34 @@ describe.each(buses)('reconcile requests (%s bus)', async (busName) => {
     expect(await client.kind('KubernetesRuntimeDefinition').get(runtimeId)).toEqual(before);
   });
 
+  it('a request is sent once the requester is Reconciled, so the object asked sees it done', LONG, async () => {
+    const runtimes = scriptedReconciler('KubernetesRuntimeDefinition');
+    const workloads = scriptedReconciler('WorkloadDefinition');
+    const runtimeController = await startControllers(await bed.controllerBus(), client, [runtimes.reconciler]);
+    const workloadController = await startControllers(await bed.controllerBus(), client, [workloads.reconciler]);
+    const asking = uniqueName('asks');
+    const runtimeName = uniqueName('runtime');
+    let seen: unknown;
+    runtimes.script(runtimeName, async (context, call) => {
+      if (call.call === 2) seen = (await context.client.kind('WorkloadDefinition').findByName(asking))?.Reconciled;
+    });
+    const runtime = await createSample(client, registry.get('KubernetesRuntimeDefinition'), { Name: runtimeName });
+    const runtimeId = Number(runtime.ID);
+    await eventually('the runtime definition reconciled', async () => (await client.kind('KubernetesRuntimeDefinition').get(runtimeId)).Reconciled === true);
+
+    let askedWhileReconciling = false;
+    workloads.script(asking, async (context) => {
+      await context.requestReconcile('KubernetesRuntimeDefinition', runtimeId, 'a workload definition on it changed');
+      // Before, the request went at once: the runtime was reconciled while this one was not done.
+      askedWhileReconciling = await eventually('the runtime asked', () => runtimes.callsOf(runtimeId).length === 2, 1000).then(() => true, () => false);
+    });
+    await client.kind('WorkloadDefinition').create({ Name: asking, YAMLDocument: 'kind: ConfigMap' });
+    await eventually('the request reached the other controller', () => runtimes.callsOf(runtimeId).length === 2);
+    await drained(runtimeController, workloadController);
+    expect(askedWhileReconciling).toBe(false);
+    expect(seen).toBe(true);
+  });
+
   it('POST /v0/<kind>/:id/reconcile answers 404 for a missing object and 202 otherwise, and reaches the reconciler', LONG, async () => {
     const kind = 'GatewayDefinition';
     const scripted = scriptedReconciler(kind);

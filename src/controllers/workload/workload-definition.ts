@@ -19,38 +19,34 @@ export function workloadDefinitionReconciler(): Reconciler<WorkloadDefinition> {
       if (context.operation === 'Deleted') return undefined;
       const definition = context.object;
       const manifests = parseManifests(definition.YAMLDocument);
-      const changed = await syncResourceDefinitions(context.client, definition, manifests);
-      if (changed) {
-        for (const instance of await context.client.referrers('WorkloadDefinition', definition.ID, 'WorkloadInstance')) {
-          await context.requestReconcile('WorkloadInstance', Number(instance.ID), `workload definition ${definition.Name} changed`);
-        }
+      await syncResourceDefinitions(context.client, definition, manifests);
+      // Asked whether anything changed this time or not: a retry after a crash halfway through
+      // finds nothing left to change, yet its instances may never have been told.
+      for (const instance of await context.client.referrers('WorkloadDefinition', definition.ID, 'WorkloadInstance')) {
+        await context.requestReconcile('WorkloadInstance', Number(instance.ID), `workload definition ${definition.Name} changed`);
       }
       return undefined;
     },
   };
 }
 
-/** Creates, updates and deletes resource definitions so they match `manifests`; true when anything changed. */
-async function syncResourceDefinitions(client: ApiClient, definition: WorkloadDefinition, manifests: ReturnType<typeof parseManifests>): Promise<boolean> {
+/** Creates, updates and deletes resource definitions so they match `manifests`. */
+async function syncResourceDefinitions(client: ApiClient, definition: WorkloadDefinition, manifests: ReturnType<typeof parseManifests>): Promise<void> {
   const resources = client.kind('WorkloadResourceDefinition');
   const existing = new Map<string, ResourceDefinition>();
   for (const resource of await resources.listAll({ workloaddefinitionid: definition.ID })) existing.set(String(resource.ResourceKey), resource);
   if (existing.size === 0) {
     // The common first time: all of them in one atomic call.
     await client.createResourceDefinitions(manifests.map(({ manifest }) => ({ JSONDefinition: manifest, WorkloadDefinitionID: definition.ID })));
-    return true;
+    return;
   }
-  let changed = false;
   for (const { key, manifest } of manifests) {
-    const { outcome } = await resources.apply({ workloaddefinitionid: definition.ID, resourcekey: key }, { JSONDefinition: manifest, WorkloadDefinitionID: definition.ID });
-    changed ||= outcome !== 'unchanged';
+    await resources.apply({ workloaddefinitionid: definition.ID, resourcekey: key }, { JSONDefinition: manifest, WorkloadDefinitionID: definition.ID });
     existing.delete(key);
   }
   for (const stale of existing.values()) {
     await resources.delete(stale.ID).catch((error: unknown) => (isGone(error) ? undefined : Promise.reject(error)));
-    changed = true;
   }
-  return changed;
 }
 
 
