@@ -9,6 +9,7 @@
  * The same code runs in the cluster (`threeport agent` in a Deployment), as a process of its own,
  * or inside the control plane for clusters where it can't run.
  */
+import { pause } from '../concurrency.ts';
 import type { ApiClient } from '../client/api-client.ts';
 import type { Logger } from '../log.ts';
 import type { Manifest } from '../model/manifest.ts';
@@ -49,7 +50,9 @@ interface Owner {
 }
 
 const LATE_EVENT_GRACE_MS = 120_000;
-const MAX_UNMATCHED_EVENTS = 5000;
+/** Objects whose events came before the object itself, and how many events each may wait with. */
+const MAX_UNMATCHED_OBJECTS = 5000;
+const MAX_UNMATCHED_EVENTS_PER_OBJECT = 20;
 
 export class Agent {
   readonly #o: AgentOptions;
@@ -65,7 +68,8 @@ export class Agent {
   readonly #owners = new Map<string, Owner>();
   /** Owned objects deleted lately, by UID, with when: forgotten after the grace for late events. */
   readonly #deleted = new Map<string, number>();
-  readonly #unmatched = new Map<string, { event: Manifest; at: number }>();
+  /** Events of objects not known yet (by the object's UID; its events by their own UIDs). */
+  readonly #unmatched = new Map<string, { events: Map<string, Manifest>; at: number }>();
   #signal: AbortSignal | undefined;
   #workloadsSynced = false;
 
@@ -244,7 +248,7 @@ export class Agent {
     const waiting = this.#unmatched.get(uid);
     if (waiting) {
       this.#unmatched.delete(uid);
-      this.#reportEvent(waiting.event, owner);
+      for (const event of waiting.events.values()) this.#reportEvent(event, owner);
     }
   }
 
@@ -258,8 +262,13 @@ export class Agent {
     if (owner) this.#reportEvent(event, owner);
     else {
       // Its object may not be known yet (a pod's events can come before the pod's watch tells of it).
-      this.#unmatched.set(uid, { event, at: Date.now() });
-      if (this.#unmatched.size > MAX_UNMATCHED_EVENTS) this.#unmatched.delete(this.#unmatched.keys().next().value!);
+      // Each of its events (Scheduled, Pulling, ...) is kept, the latest version of each.
+      const waiting = this.#unmatched.get(uid) ?? { events: new Map<string, Manifest>(), at: Date.now() };
+      waiting.events.delete(event.metadata.uid ?? '');
+      waiting.events.set(event.metadata.uid ?? '', event);
+      if (waiting.events.size > MAX_UNMATCHED_EVENTS_PER_OBJECT) waiting.events.delete(waiting.events.keys().next().value!);
+      this.#unmatched.set(uid, waiting);
+      if (this.#unmatched.size > MAX_UNMATCHED_OBJECTS) this.#unmatched.delete(this.#unmatched.keys().next().value!);
     }
   }
 
@@ -283,13 +292,7 @@ export class Agent {
     const grace = this.#o.lateEventGraceMs ?? LATE_EVENT_GRACE_MS;
     const interval = Math.min(30_000, Math.max(100, grace / 4));
     while (!signal.aborted) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, interval);
-        signal.addEventListener('abort', () => {
-          clearTimeout(timer);
-          resolve();
-        }, { once: true });
-      });
+      if (!(await pause(interval, signal))) return;
       const horizon = Date.now() - grace;
       for (const [uid, waiting] of this.#unmatched) if (waiting.at < horizon) this.#unmatched.delete(uid);
       for (const [uid, at] of this.#deleted) {

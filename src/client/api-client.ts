@@ -186,6 +186,8 @@ export class ApiClient {
   readonly #options: ApiClientOptions;
   readonly #timeoutMs: number;
   readonly #kinds = new Map<string, KindClient<never, never>>();
+  /** The client `withSignal` was first called on. */
+  #unbound: ApiClient = this;
 
   constructor(options: ApiClientOptions) {
     this.#options = options;
@@ -196,7 +198,19 @@ export class ApiClient {
 
   /** The same client, whose requests also end when `signal` aborts. */
   withSignal(signal: AbortSignal): ApiClient {
-    return new ApiClient({ ...this.#options, signal: this.#options.signal ? AbortSignal.any([this.#options.signal, signal]) : signal });
+    const bound = new ApiClient({ ...this.#options, signal: this.#options.signal ? AbortSignal.any([this.#options.signal, signal]) : signal });
+    bound.#unbound = this.#unbound;
+    return bound;
+  }
+
+  /** What ends this client's requests (see `withSignal`), if anything. */
+  get signal(): AbortSignal | undefined {
+    return this.#options.signal;
+  }
+
+  /** The client before any `withSignal`: for loads shared by callers that each wait with their own signal (SharedLoads). */
+  unbound(): ApiClient {
+    return this.#unbound;
   }
 
   /** The client for one kind, by its type name (e.g. "WorkloadInstance"). */

@@ -4,6 +4,7 @@ import { ControllerManager } from '../controller/manager.ts';
 import { groupNames, partsOfGroups } from '../controllers/catalog.ts';
 import type { Logger } from '../log.ts';
 import { startApiServer, type RunningApiServer } from './api-server.ts';
+import { driftIntervalOf } from './controllers.ts';
 import type { ServerConfig } from './config.ts';
 
 /**
@@ -12,8 +13,13 @@ import type { ServerConfig } from './config.ts';
  */
 export async function startAllInOne(config: ServerConfig, logger: Logger): Promise<RunningApiServer> {
   const server = await startApiServer(config, logger);
-  const agent = { apiUrl: process.env.THREEPORT_AGENT_API_URL || server.url, ...(process.env.THREEPORT_AGENT_IMAGE && { agentImage: process.env.THREEPORT_AGENT_IMAGE }) };
-  const { reconcilers, runnables } = partsOfGroups(groupNames, agent);
+  const driftIntervalMs = driftIntervalOf(process.env.THREEPORT_DRIFT_INTERVAL);
+  const settings = {
+    apiUrl: process.env.THREEPORT_AGENT_API_URL || server.url,
+    ...(process.env.THREEPORT_AGENT_IMAGE && { agentImage: process.env.THREEPORT_AGENT_IMAGE }),
+    ...(driftIntervalMs !== undefined && { driftIntervalMs }),
+  };
+  const { reconcilers, runnables } = partsOfGroups(groupNames, settings);
   const manager = new ControllerManager({
     bus: server.bus,
     client: new ApiClient({ baseUrl: server.url }),

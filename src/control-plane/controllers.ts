@@ -27,6 +27,8 @@ export interface ControllerConfig {
   agentImage?: string;
   /** The API as agents in clusters reach it. */
   agentApiUrl: string;
+  /** How often every workload instance is re-verified against its cluster. */
+  driftIntervalMs?: number;
 }
 
 export interface ControllerFlags {
@@ -39,6 +41,7 @@ export interface ControllerFlags {
   encryptionKey?: string;
   agentImage?: string;
   agentApiUrl?: string;
+  driftInterval?: string;
 }
 
 export function resolveControllerConfig(groups: string[], flags: ControllerFlags, env: NodeJS.ProcessEnv = process.env): ControllerConfig {
@@ -78,6 +81,7 @@ export function resolveControllerConfig(groups: string[], flags: ControllerFlags
     throw new ConfigError(`invalid agent API URL "${agentApiUrl}": expected http(s)://host:port`);
   }
   const agentImage = flags.agentImage ?? env.THREEPORT_AGENT_IMAGE;
+  const driftIntervalMs = driftIntervalOf(flags.driftInterval ?? env.THREEPORT_DRIFT_INTERVAL);
   const encryptionKey = flags.encryptionKey ?? env.THREEPORT_ENCRYPTION_KEY ?? env.ENCRYPTION_KEY;
   // Refused at start, not at the first reconcile: every group reaches a cluster or a cloud with
   // credentials the API stores encrypted.
@@ -91,6 +95,7 @@ export function resolveControllerConfig(groups: string[], flags: ControllerFlags
     groups: selected as ControllerGroupName[],
     encryptionKey,
     ...(agentImage && { agentImage }),
+    ...(driftIntervalMs !== undefined && { driftIntervalMs }),
     agentApiUrl,
     apiUrl,
     natsUrl,
@@ -99,6 +104,14 @@ export function resolveControllerConfig(groups: string[], flags: ControllerFlags
     ...(metrics !== 'off' && { metricsListen: parseHostPort(metrics, 'metrics listen address', '0.0.0.0', '0.0.0.0:9464') }),
     logLevel,
   };
+}
+
+/** --drift-interval / THREEPORT_DRIFT_INTERVAL in ms (undefined: the controllers' default, 60 s). */
+export function driftIntervalOf(raw: string | undefined): number | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const ms = seconds(raw) * 1000;
+  if (!(ms >= 10_000 && ms <= 86_400_000)) throw new ConfigError(`invalid drift interval "${raw}": seconds from 10 to 86400, e.g. 60 or 300s`);
+  return ms;
 }
 
 /** "30", "30s" → 30; anything else NaN. */
@@ -111,7 +124,11 @@ export interface RunningControllers {
 
 /** Starts the given controller groups on NATS, talking to the API at `apiUrl`. */
 export async function startControllers(config: ControllerConfig, logger: Logger): Promise<RunningControllers> {
-  const { reconcilers, runnables } = partsOfGroups(config.groups, { apiUrl: config.agentApiUrl, ...(config.agentImage && { agentImage: config.agentImage }) });
+  const { reconcilers, runnables } = partsOfGroups(config.groups, {
+    apiUrl: config.agentApiUrl,
+    ...(config.agentImage && { agentImage: config.agentImage }),
+    ...(config.driftIntervalMs !== undefined && { driftIntervalMs: config.driftIntervalMs }),
+  });
   if (reconcilers.length === 0) logger.warn({ groups: config.groups }, 'these controller groups have no reconcilers yet; only metrics are served');
   const bus = new NatsBus({ url: config.natsUrl, logger, streams: streamConfigs(registry) });
   try {

@@ -8,6 +8,7 @@ import { conditionsOf, RECONCILED, statusLine, withCondition, type Condition, ty
 import type { ApiObject, Kind } from '../model/kind.ts';
 import { requestNotification, type Notification, type NotificationHint } from '../model/notification.ts';
 import type { Registry } from '../model/registry.ts';
+import { unlessAborted } from '../concurrency.ts';
 import { backoffDelay, lockWaitDelay, withJitter } from './backoff.ts';
 import { acknowledgeDeletion, confirmDeletion, finalDelete } from './delete-protocol.ts';
 import { failureKind, isStaleObjectError, retryAfterOf, StaleObjectError } from './errors.ts';
@@ -184,7 +185,7 @@ export class DeliveryProcessor {
         if (operation === 'Deleted') current = await acknowledgeDeletion(kindClient, current);
         const handler = handlerFor(this.#o.reconciler, operation);
         const context = this.#context({ operation, lease, logger, signal, client, kindClient, hint, secrets, requests, get: () => current, set: (next) => (current = next) });
-        const result = handler ? await untilAborted(handler(context), signal, stopped) : undefined;
+        const result = handler ? await unlessAborted(handler(context), signal, () => stopped() ?? new Error('the reconcile was stopped')) : undefined;
         const halt = stopped();
         if (halt) throw halt;
         if (result?.waiting) {
@@ -431,21 +432,4 @@ function unseenTransient(hint: NotificationHint, object: ApiObject): boolean {
  * lock or the delivery. The handler itself can't be killed; its API calls and writes through the
  * context fail from then on.
  */
-function untilAborted(work: Promise<ReconcileOutcome>, signal: AbortSignal, stopped: () => Stopped | undefined): Promise<ReconcileOutcome> {
-  if (signal.aborted) return Promise.reject(stopped() ?? new Error('aborted'));
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => reject(stopped() ?? new Error('aborted'));
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
-}
 

@@ -6,6 +6,7 @@ import type { Logger } from '../log.ts';
 import type { Kind } from '../model/kind.ts';
 import { requestNotification, writeNotification } from '../model/notification.ts';
 import { withJitter } from './backoff.ts';
+import { pause } from '../concurrency.ts';
 
 export interface ResyncTarget {
   kind: Kind;
@@ -195,7 +196,7 @@ export class Resync {
     let kinds = all;
     let delayMs = 0;
     while (!signal.aborted) {
-      if (delayMs > 0 && !(await sleep(delayMs, signal))) return;
+      if (delayMs > 0 && !(await pause(delayMs, signal))) return;
       const { failed } = await this.pendingPass(kinds);
       if (signal.aborted) return;
       if (failed.length > 0) {
@@ -215,7 +216,7 @@ export class Resync {
     const checkEveryMs = Math.min(intervalMs / 8, MAX_CHECK_EVERY_MS);
     let delayMs = Math.random() * checkEveryMs;
     while (!signal.aborted) {
-      if (!(await sleep(delayMs, signal))) return;
+      if (!(await pause(delayMs, signal))) return;
       try {
         await this.everyObjectPassIfDue(kind, intervalMs);
         delayMs = withJitter(checkEveryMs, 0.2);
@@ -237,7 +238,7 @@ export class Resync {
       this.#sent = 0;
     }
     if (++this.#sent > this.#maxPerSecond) {
-      await sleep(1000 - (now - this.#windowStart), this.#abort.signal);
+      await pause(1000 - (now - this.#windowStart), this.#abort.signal);
       this.#windowStart = Date.now();
       this.#sent = 1;
     }
@@ -257,16 +258,3 @@ function parseRecord(value: string): PassRecord | undefined {
 const carriesTransient = (kind: Kind): boolean => Object.values(kind.fields).some((field) => field.kind === 'scalar' && field.transient);
 
 /** Resolves true after `milliseconds`, false if aborted first. */
-function sleep(milliseconds: number, signal: AbortSignal): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve(false);
-    const timer = setTimeout(() => finish(true), Math.max(0, milliseconds));
-    const onAbort = (): void => finish(false);
-    signal.addEventListener('abort', onAbort, { once: true });
-    function finish(value: boolean): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-      resolve(value);
-    }
-  });
-}

@@ -5,6 +5,7 @@ import type { ControllerMetrics } from './metrics.ts';
 import type { Kind } from '../model/kind.ts';
 import { decodeNotification, type NotificationHint } from '../model/notification.ts';
 import type { CompiledRuntimeOptions } from './options.ts';
+import { pause } from '../concurrency.ts';
 
 interface Pending {
   delivery: Delivery;
@@ -95,7 +96,7 @@ export class ReconcilerWorker {
       } catch (error) {
         if (signal.aborted) break;
         if (failures++ === 0) logger.warn({ err: error }, 'cannot receive notifications; retrying');
-        await sleep(Math.min(5000, 100 * 2 ** Math.min(failures, 6)), signal);
+        await pause(Math.min(5000, 100 * 2 ** Math.min(failures, 6)), signal);
       }
     }
   }
@@ -169,14 +170,3 @@ export class ReconcilerWorker {
   }
 }
 
-function sleep(milliseconds: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, milliseconds);
-    signal.addEventListener('abort', done, { once: true });
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-  });
-}

@@ -25,4 +25,12 @@ describe('controller configuration', () => {
     expect(() => resolveControllerConfig(['workload'], { ...nats, agentApiUrl: 'threeport:1323' }, {})).toThrow(ConfigError);
     expect(() => resolveControllerConfig(['workload'], { ...nats, agentApiUrl: 'threeport:1323' }, {})).toThrow('invalid agent API URL "threeport:1323"');
   });
+
+  it('the drift interval: the default unless given, in seconds, and a bad one refused before anything starts', () => {
+    expect(resolveControllerConfig(['workload'], nats, {}).driftIntervalMs).toBeUndefined();
+    expect(resolveControllerConfig(['workload'], { ...nats, driftInterval: '300s' }, {}).driftIntervalMs).toBe(300_000);
+    expect(resolveControllerConfig(['workload'], nats, { THREEPORT_DRIFT_INTERVAL: '30' }).driftIntervalMs).toBe(30_000);
+    expect(() => resolveControllerConfig(['workload'], { ...nats, driftInterval: '5m' }, {})).toThrow('invalid drift interval "5m": seconds from 10 to 86400');
+    expect(() => resolveControllerConfig(['workload'], { ...nats, driftInterval: '1' }, {})).toThrow(ConfigError);
+  });
 });

@@ -4,14 +4,25 @@
  * API server does.
  */
 import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { KubernetesApiError } from '../../src/platform/kubernetes/errors.ts';
 import { KubernetesTransport } from '../../src/platform/kubernetes/transport.ts';
 
 describe('kubernetes transport', async () => {
   const stalled: ServerResponse[] = [];
+  const answered = new WeakSet<Socket>();
+  let closedOnReuse = 0;
   const server: Server = createServer((request, response) => {
     if (request.url?.startsWith('/never')) return void stalled.push(response);
+    if (request.url?.startsWith('/fresh-only')) {
+      // As a server (or a proxy) that closed a kept-alive connection the client still holds.
+      if (answered.has(request.socket)) {
+        closedOnReuse++;
+        return void request.socket.destroy();
+      }
+      answered.add(request.socket);
+    }
     if (request.url?.startsWith('/half')) {
       response.writeHead(200, { 'content-type': 'application/json' });
       response.write('{"kind":');
@@ -39,6 +50,17 @@ describe('kubernetes transport', async () => {
     expect(await transport.request('GET', '/api/v1/namespaces')).toEqual({ kind: 'Status', path: '/api/v1/namespaces', auth: 'Bearer secret-token' });
   });
 
+  it('a kept-alive connection found closed: the request goes again on a fresh one', async () => {
+    const fresh = KubernetesTransport.fromCredentials({ server: `http://127.0.0.1:${port}` });
+    try {
+      expect(await fresh.request('GET', '/fresh-only/1')).toMatchObject({ path: '/fresh-only/1' });
+      expect(await fresh.request('GET', '/fresh-only/2')).toMatchObject({ path: '/fresh-only/2' });
+      expect(closedOnReuse).toBe(1);
+    } finally {
+      fresh.close();
+    }
+  });
+
   it('a server that never answers: a Timeout naming the request, and the transport still works after', async () => {
     const error = await failure(transport.request('GET', '/never', { timeoutMs: 200 }));
     expect(error.reason).toBe('Timeout');
@@ -60,5 +82,20 @@ describe('kubernetes transport', async () => {
     expect(error.message).toContain('the controller is shutting down');
     const already = await failure(transport.request('GET', '/after', { signal: controller.signal }));
     expect(already.reason).toBe('Aborted');
+  });
+
+  // The plugin answers, much later (one that exits without an answer makes the official client throw outside any promise).
+  it('a kubeconfig whose login plugin does not answer in time: a clear Timeout, not a hang', async () => {
+    const { KubeConfig } = await import('@kubernetes/client-node');
+    const config = new KubeConfig();
+    config.loadFromOptions({
+      clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
+      users: [{ name: 'u', exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'sh', args: ['-c', `sleep 20; echo '${JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: { token: 'late' } })}'`], interactiveMode: 'Never' } }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+      currentContext: 'x',
+    });
+    const error = await failure(KubernetesTransport.fromKubeConfig(config, 300));
+    expect(error.reason).toBe('Timeout');
+    expect(error.message).toContain('login for http://127.0.0.1');
   });
 });

@@ -4,15 +4,15 @@
  * agent: it holds that runtime's lock in the group's lock bucket, and another takes over when it
  * stops refreshing. An agent is restarted when its runtime's connection details change.
  */
-import { createHash } from 'node:crypto';
 import type { Runnable, RunnableEnvironment } from '../../controller/runnable.ts';
 import { ObjectLocks, type Lease } from '../../controller/object-locks.ts';
 import { Agent } from '../../agent/agent.ts';
 import { conditionsOf, findCondition } from '../../model/conditions.ts';
 import type { ApiObject } from '../../model/kind.ts';
-import { connect } from '../../platform/kubernetes/index.ts';
+import { connect, connectionFingerprint } from '../../platform/kubernetes/index.ts';
 import { connectionOf, controlPlaneIdOf } from '../shared/runtime-cluster.ts';
 import { AGENT } from './runtime-instance.ts';
+import { pause } from '../../concurrency.ts';
 
 interface Running {
   fingerprint: string;
@@ -60,7 +60,7 @@ async function supervise(environment: RunnableEnvironment, options: AgentSupervi
           const agent = findCondition(conditionsOf(runtime), AGENT);
           if (runtime.DeletionScheduled || agent?.Reason !== 'ControlPlane') continue;
           const connection = connectionOf(runtime, decrypt);
-          if (connection) wanted.set(runtime.ID, { runtime, fingerprint: createHash('sha256').update(JSON.stringify(connection)).digest('hex') });
+          if (connection) wanted.set(runtime.ID, { runtime, fingerprint: connectionFingerprint(connection) });
         }
       }
       for (const [id, agent] of running) {
@@ -74,8 +74,13 @@ async function supervise(environment: RunnableEnvironment, options: AgentSupervi
         const stop = new AbortController();
         const agentLogger = logger.child({ runtime: runtime.Name });
         const done = runAgent(lock.lease, stop, async (agentSignal) => {
-          const agent = new Agent({ api: client, cluster: await connect(connection), controlPlaneId, logger: agentLogger, ...(options.flushIntervalMs !== undefined && { flushIntervalMs: options.flushIntervalMs }) });
-          await agent.run(agentSignal);
+          const cluster = await connect(connection);
+          try {
+            const agent = new Agent({ api: client, cluster, controlPlaneId, logger: agentLogger, ...(options.flushIntervalMs !== undefined && { flushIntervalMs: options.flushIntervalMs }) });
+            await agent.run(agentSignal);
+          } finally {
+            cluster.transport.close();
+          }
         }, agentLogger).finally(() => {
           if (running.get(id)?.stop === stop) running.delete(id);
         });
@@ -85,7 +90,7 @@ async function supervise(environment: RunnableEnvironment, options: AgentSupervi
     } catch (error) {
       if (!signal.aborted) logger.warn({ err: { message: (error as Error).message } }, 'agent supervisor: cannot look at runtimes; trying again');
     }
-    await sleep(options.pollIntervalMs ?? 3000, signal);
+    await pause(options.pollIntervalMs ?? 3000, signal);
   }
   await Promise.all([...running.keys()].map(stopAgent));
 }
@@ -101,15 +106,3 @@ async function runAgent(lease: Lease, stop: AbortController, work: (signal: Abor
   }
 }
 
-function sleep(milliseconds: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, milliseconds);
-    signal.addEventListener('abort', done, { once: true });
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-  });
-}

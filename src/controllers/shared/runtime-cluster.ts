@@ -4,6 +4,7 @@
  * details change.
  */
 import type { ApiClient } from '../../client/api-client.ts';
+import { SharedLoads } from '../../concurrency.ts';
 import type { ApiObject } from '../../model/kind.ts';
 import type { ObjectOf } from '../../model/object-types.ts';
 import { ClusterClients, type ClusterConnection, type KubernetesClient } from '../../platform/kubernetes/index.ts';
@@ -40,18 +41,14 @@ export function forgetCluster(runtimeId: number): void {
   clients.forget(runtimeId);
 }
 
-const identities = new Map<string, Promise<string>>();
+const identities = new SharedLoads<string>({ keep: true });
 
 /** The control plane's identity (GET /version), asked once per API. */
 export function controlPlaneIdOf(client: ApiClient): Promise<string> {
-  let identity = identities.get(client.baseUrl);
-  if (!identity) {
-    identity = client.info().then((info) => {
-      if (!info.controlPlaneId) throw new Error(`the API at ${client.baseUrl} reports no control plane identity (an older threeport?)`);
-      return info.controlPlaneId;
-    });
-    identity.catch(() => identities.delete(client.baseUrl));
-    identities.set(client.baseUrl, identity);
-  }
-  return identity;
+  const ask = async (): Promise<string> => {
+    const info = await client.unbound().info();
+    if (!info.controlPlaneId) throw new Error(`the API at ${client.baseUrl} reports no control plane identity (an older threeport?)`);
+    return info.controlPlaneId;
+  };
+  return identities.get(client.baseUrl, ask, client.signal);
 }

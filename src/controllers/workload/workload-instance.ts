@@ -14,11 +14,11 @@
  * removes every resource in reverse order and the objects attached to it.
  */
 import { isDeepStrictEqual as sameJson } from 'node:util';
-import { isBeingDeleted, isNotFound, type ApiClient } from '../../client/api-client.ts';
+import { isBeingDeleted, isNotFound, isStaleVersion, type ApiClient } from '../../client/api-client.ts';
 import { RetryableError, TerminalError } from '../../controller/errors.ts';
 import type { ReconcileContext, ReconcileOutcome, Reconciler } from '../../controller/reconciler.ts';
 import { errorMessage } from '../../controller/redact.ts';
-import { mapConcurrently } from '../../concurrency.ts';
+import { mapConcurrently, SharedLoads } from '../../concurrency.ts';
 import { conditionsOf, findCondition } from '../../model/conditions.ts';
 import { API_VERSION } from '../../model/kind.ts';
 import type { Manifest } from '../../model/manifest.ts';
@@ -151,17 +151,10 @@ type VerifyResult = ApplyResult | { key: string; outcome: 'kept' };
  * changes them before it marks the definition reconciled (a new version), and a thousand instances
  * of one definition need not read them a thousand times.
  */
-const resourceDefinitionCache = new Map<string, Promise<ObjectOf<'WorkloadResourceDefinition'>[]>>();
+const resourceDefinitionCache = new SharedLoads<ObjectOf<'WorkloadResourceDefinition'>[]>({ keep: true });
 function resourceDefinitionsOf(api: ApiClient, definition: ObjectOf<'WorkloadDefinition'>): Promise<ObjectOf<'WorkloadResourceDefinition'>[]> {
   const key = `${api.baseUrl}|${definition.ID}|${definition.Version}`;
-  let cached = resourceDefinitionCache.get(key);
-  if (!cached) {
-    cached = api.kind('WorkloadResourceDefinition').listAll({ workloaddefinitionid: definition.ID });
-    cached.catch(() => resourceDefinitionCache.delete(key));
-    resourceDefinitionCache.set(key, cached);
-    if (resourceDefinitionCache.size > 1000) resourceDefinitionCache.delete(resourceDefinitionCache.keys().next().value!);
-  }
-  return cached;
+  return resourceDefinitionCache.get(key, () => api.unbound().kind('WorkloadResourceDefinition').listAll({ workloaddefinitionid: definition.ID }), api.signal);
 }
 
 /**
@@ -348,7 +341,8 @@ async function markApplied(api: ApiClient, results: readonly VerifyResult[], byK
   const pending = results.filter((result) => result.outcome === 'applied' && byKey.get(result.key)?.Reconciled !== true);
   await mapConcurrently(pending, 8, async (result) => {
     const record = byKey.get(result.key)!;
-    await records.update(record.ID, { Reconciled: true }).catch((error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error)));
+    // At the version applied: a record changed since (a new manifest) stays to be applied.
+    await records.update(record.ID, { Reconciled: true }, { version: record.Version }).catch((error: unknown) => (isNotFound(error) || isStaleVersion(error) ? undefined : Promise.reject(error)));
   });
 }
 

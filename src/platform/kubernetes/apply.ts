@@ -4,7 +4,7 @@
  * apply that takes fields back from other managers only on resources that are ours, and one
  * result per resource saying what happened or why it failed.
  */
-import { mapConcurrently } from '../../concurrency.ts';
+import { mapConcurrently, pause } from '../../concurrency.ts';
 import { inApplyOrder, inDeleteOrder } from './apply-order.ts';
 import { describeResource, refOf, type KubernetesClient, type Manifest, type ResourceRef } from './client.ts';
 import { KubernetesApiError, isKubernetesConflict } from './errors.ts';
@@ -118,7 +118,7 @@ async function waitEstablished(client: KubernetesClient, crd: Manifest, signal: 
   for (let delay = 100; ; delay = Math.min(delay * 2, 1000)) {
     if (live && healthOf(live).readiness === 'Ready') break;
     if (Date.now() > deadline) throw new Error(`${describeResource(crd)} was not established within ${Math.round(timeoutMs / 1000)}s`);
-    await sleep(delay, signal);
+    if (!(await pause(delay, signal))) throw signal.reason as Error;
     live = await client.get(ref, signal);
   }
   const spec = crd.spec as { group?: string; versions?: { name: string }[] } | undefined;
@@ -158,17 +158,3 @@ export async function deleteAll(client: KubernetesClient, refs: readonly Resourc
   return results;
 }
 
-function sleep(milliseconds: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason as Error);
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, milliseconds);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal.reason as Error);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}

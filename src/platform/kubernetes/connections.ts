@@ -30,7 +30,8 @@ export async function connect(connection: ClusterConnection): Promise<Kubernetes
   return new KubernetesClient(await KubernetesTransport.fromKubeConfig(config));
 }
 
-const fingerprintOf = (connection: ClusterConnection): string => createHash('sha256').update(JSON.stringify(connection)).digest('hex');
+/** Changes whenever anything about how to reach the cluster does (a digest: it holds no secret). */
+export const connectionFingerprint = (connection: ClusterConnection): string => createHash('sha256').update(JSON.stringify(connection)).digest('hex');
 
 /**
  * One client per cluster (keyed by the caller, e.g. the runtime's ID), rebuilt when the
@@ -40,7 +41,7 @@ export class ClusterClients {
   readonly #clients = new Map<string | number, { fingerprint: string; client: Promise<KubernetesClient> }>();
 
   async get(key: string | number, connection: ClusterConnection): Promise<KubernetesClient> {
-    const fingerprint = fingerprintOf(connection);
+    const fingerprint = connectionFingerprint(connection);
     const cached = this.#clients.get(key);
     if (cached?.fingerprint === fingerprint) return cached.client;
     if (cached) void cached.client.then((client) => client.transport.close(), () => undefined);

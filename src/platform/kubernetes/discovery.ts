@@ -4,6 +4,7 @@
  * time, cached, and looked up again when a kind is unknown — a CRD created a moment earlier is
  * found as soon as the server serves it.
  */
+import { SharedLoads } from '../../concurrency.ts';
 import { KubernetesApiError, isKubernetesNotFound } from './errors.ts';
 import type { KubernetesTransport } from './transport.ts';
 
@@ -27,7 +28,8 @@ export class RestMapper {
   readonly #transport: KubernetesTransport;
   /** apiVersion → (kind → mapping), as the server last described it. */
   readonly #groupVersions = new Map<string, { at: number; kinds: Map<string, ResourceMapping> }>();
-  readonly #loading = new Map<string, Promise<Map<string, ResourceMapping>>>();
+  /** Shared by concurrent callers, and not bound to any one's signal. */
+  readonly #loading = new SharedLoads<Map<string, ResourceMapping>>({ keep: false });
 
   constructor(transport: KubernetesTransport) {
     this.#transport = transport;
@@ -53,19 +55,15 @@ export class RestMapper {
   }
 
   #load(apiVersion: string, signal?: AbortSignal): Promise<Map<string, ResourceMapping>> {
-    let loading = this.#loading.get(apiVersion);
-    if (!loading) {
-      loading = this.#fetch(apiVersion, signal).finally(() => this.#loading.delete(apiVersion));
-      this.#loading.set(apiVersion, loading);
-    }
-    return loading;
+    return this.#loading.get(apiVersion, () => this.#fetch(apiVersion), signal);
   }
 
-  async #fetch(apiVersion: string, signal?: AbortSignal): Promise<Map<string, ResourceMapping>> {
+  /** Ends with the transport's own request timeout. */
+  async #fetch(apiVersion: string): Promise<Map<string, ResourceMapping>> {
     const path = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
     const kinds = new Map<string, ResourceMapping>();
     try {
-      const list = await this.#transport.request<ApiResourceList>('GET', path, { ...(signal && { signal }) });
+      const list = await this.#transport.request<ApiResourceList>('GET', path);
       for (const resource of list?.resources ?? []) {
         if (resource.name.includes('/')) continue; // subresources (deployments/scale)
         kinds.set(resource.kind, { apiVersion, kind: resource.kind, resource: resource.name, namespaced: resource.namespaced });

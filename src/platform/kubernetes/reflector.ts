@@ -12,6 +12,7 @@
 import type { Logger } from '../../log.ts';
 import type { KubernetesClient, Manifest, WatchEvent } from './client.ts';
 import { KubernetesApiError, isKubernetesGone } from './errors.ts';
+import { pause } from '../../concurrency.ts';
 
 export type ReflectorEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -105,7 +106,7 @@ export class Reflector {
         }
         // After a failure we can't know what was missed between watches without listing.
         needList = needList || failures > 3 || noKind;
-        await sleep(delayMs, signal);
+        await pause(delayMs, signal);
       }
     }
   }
@@ -211,15 +212,3 @@ function watchTimeoutSeconds(configured: number | undefined, idleMs: number): nu
   return Math.max(1, Math.floor((idleMs / 1000) * (0.5 + Math.random() * 0.125)));
 }
 
-function sleep(milliseconds: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, milliseconds);
-    signal.addEventListener('abort', done, { once: true });
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-  });
-}

@@ -8,6 +8,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { unlessAborted, withTimeLimit } from '../../concurrency.ts';
 import { KubernetesApiError, statusMessage, type KubernetesStatus } from './errors.ts';
 
 export interface RequestOptions {
@@ -39,6 +40,8 @@ type HeaderSource = () => Promise<Record<string, string>>;
 export class KubernetesTransport {
   readonly server: string;
   readonly #agent: http.Agent;
+  #inFlight = 0;
+  #closing = false;
   readonly #tls: https.AgentOptions;
   readonly #headers: HeaderSource;
 
@@ -61,11 +64,14 @@ export class KubernetesTransport {
     return new KubernetesTransport(credentials.server, tls, () => Promise.resolve(headers));
   }
 
-  static async fromKubeConfig(config: KubeConfig): Promise<KubernetesTransport> {
+  /** `credentialsTimeoutMs` bounds a login plugin asked for credentials (now and at each refresh). */
+  static async fromKubeConfig(config: KubeConfig, credentialsTimeoutMs = DEFAULT_TIMEOUT_MS): Promise<KubernetesTransport> {
     const cluster = config.getCurrentCluster();
     if (!cluster?.server) throw new KubernetesApiError(0, `kubeconfig context ${config.getCurrentContext() || '(none)'} has no cluster server`);
+    const login = (into: https.RequestOptions): Promise<void> =>
+      withTimeLimit(config.applyToHTTPSOptions(into), credentialsTimeoutMs, () => new KubernetesApiError(0, `the kubeconfig's login for ${cluster.server} gave no credentials within ${credentialsTimeoutMs < 1000 ? `${credentialsTimeoutMs} ms` : `${Math.round(credentialsTimeoutMs / 1000)}s`}`, { reason: 'Timeout' }));
     const options: https.RequestOptions = {};
-    await config.applyToHTTPSOptions(options);
+    await login(options);
     const tls: https.AgentOptions = {
       ...(options.ca && { ca: options.ca }),
       ...(options.cert && { cert: options.cert }),
@@ -80,7 +86,7 @@ export class KubernetesTransport {
       if (Date.now() - fetchedAt > HEADER_REFRESH_MS) {
         loading ??= (async () => {
           const fresh: https.RequestOptions = {};
-          await config.applyToHTTPSOptions(fresh);
+          await login(fresh);
           headers = headersOf(fresh);
           fetchedAt = Date.now();
         })().finally(() => (loading = undefined));
@@ -140,8 +146,19 @@ export class KubernetesTransport {
     }
   }
 
+  /**
+   * Frees the transport's connections: at once when nothing is in flight, otherwise once the
+   * last request or watch in flight ends (a client replaced by rotated credentials may still be
+   * serving reconciles that began before).
+   */
   close(): void {
-    this.#agent.destroy();
+    this.#closing = true;
+    if (this.#inFlight === 0) this.#agent.destroy();
+  }
+
+  #ended(): void {
+    this.#inFlight--;
+    if (this.#closing && this.#inFlight === 0) this.#agent.destroy();
   }
 
   /** Whether another connection's TLS material and server are the same (so this transport can serve it). */
@@ -168,13 +185,27 @@ export class KubernetesTransport {
     const url = new URL(`${this.server}${path}`);
     for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined) url.searchParams.set(key, String(value));
     const body = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
-    const headers: Record<string, string> = { accept: 'application/json', ...(await this.#headers()) };
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const { signal } = options;
+    // Credentials being refreshed (a login plugin, bounded by its own limit) wait no longer than the caller does.
+    const credentials = await unlessAborted(this.#headers(), signal, () => new KubernetesApiError(0, `request to ${this.server} stopped: ${reasonOf(signal!)}`, { reason: 'Aborted' }));
+    const headers: Record<string, string> = { accept: 'application/json', ...credentials };
     if (body) {
       headers['content-type'] = options.contentType ?? 'application/json';
       headers['content-length'] = String(body.length);
     }
-    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const { signal } = options;
+    // A kept-alive connection the server (or a proxy) closed fails before it sends anything: the
+    // request never reached the server, so it goes again on a fresh connection, as Go's client does.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#attempt(method, url, headers, body, timeoutMs, signal);
+      } catch (error) {
+        if (!(error instanceof StaleConnection) || attempt >= MAX_STALE_CONNECTIONS) throw error;
+      }
+    }
+  }
+
+  #attempt(method: string, url: URL, headers: Record<string, string>, body: Buffer | undefined, timeoutMs: number, signal: AbortSignal | undefined): Promise<{ response: http.IncomingMessage; done: () => void }> {
     const send = url.protocol === 'https:' ? https.request : http.request;
     return new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(new KubernetesApiError(0, `request to ${this.server} stopped: ${reasonOf(signal)}`, { reason: 'Aborted' }));
@@ -195,17 +226,35 @@ export class KubernetesTransport {
         ? setTimeout(() => stop(new KubernetesApiError(0, `the Kubernetes API at ${this.server} did not answer ${method} ${url.pathname} within ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)}s`}`, { reason: 'Timeout' })), timeoutMs)
         : undefined;
       signal?.addEventListener('abort', onAbort, { once: true });
-      function done(): void {
+      let ended = false;
+      this.#inFlight++;
+      const done = (): void => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
-      }
+        if (!ended) {
+          ended = true;
+          this.#ended();
+        }
+      };
       request.on('error', (error: NodeJS.ErrnoException) => {
         done();
-        reject(failure ?? new KubernetesApiError(0, `cannot reach the Kubernetes API at ${this.server}: ${describeNetworkError(error)}`, { reason: 'Unreachable', cause: error }));
+        const message = `cannot reach the Kubernetes API at ${this.server}: ${describeNetworkError(error)}`;
+        const stale = !failure && !received && request.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
+        reject(failure ?? (stale ? new StaleConnection(message, error) : new KubernetesApiError(0, message, { reason: 'Unreachable', cause: error })));
       });
       if (body) request.end(body);
       else request.end();
     });
+  }
+}
+
+/** Attempts one request makes when kept-alive connections turn out closed (each is a different pooled connection). */
+const MAX_STALE_CONNECTIONS = 4;
+
+/** A kept-alive connection found closed before the request was sent on it. */
+class StaleConnection extends KubernetesApiError {
+  constructor(message: string, cause: Error) {
+    super(0, message, { reason: 'Unreachable', cause });
   }
 }
 
