@@ -4,7 +4,7 @@ import type { Delivery } from '../bus/work-queue.ts';
 import type { Publisher } from '../bus/publisher.ts';
 import type { FieldCipher } from '../crypto/field-cipher.ts';
 import type { Logger } from '../log.ts';
-import { conditionsOf, RECONCILED, statusLine, withCondition, type Condition, type ConditionUpdate } from '../model/conditions.ts';
+import { conditionsOf, RECONCILED, statusLine, TERMINAL_FAILURE_REASON, withCondition, type Condition, type ConditionUpdate } from '../model/conditions.ts';
 import type { ApiObject, Kind } from '../model/kind.ts';
 import { requestNotification, type Notification, type NotificationHint } from '../model/notification.ts';
 import type { Registry } from '../model/registry.ts';
@@ -358,7 +358,7 @@ export class DeliveryProcessor {
         const updated = await this.#setCondition(client, object, {
           Type: RECONCILED,
           Status: 'False',
-          Reason: terminal ? 'Failed' : 'Error',
+          Reason: terminal ? TERMINAL_FAILURE_REASON : 'Error',
           Message: terminal ? `${message} (not retried until the object changes)` : message,
           ObservedGeneration: Number(object.Generation ?? 0),
         });

@@ -3,7 +3,8 @@ import { isKeyValueConflict, type KeyValueEntry, type KeyValueStore } from '../b
 import type { Publisher } from '../bus/publisher.ts';
 import type { ControllerBus } from '../bus/work-queue.ts';
 import type { Logger } from '../log.ts';
-import type { Kind } from '../model/kind.ts';
+import { conditionsOf, findCondition, RECONCILED, TERMINAL_FAILURE_REASON } from '../model/conditions.ts';
+import type { ApiObject, Kind } from '../model/kind.ts';
 import { requestNotification, writeNotification } from '../model/notification.ts';
 import { withJitter } from './backoff.ts';
 import { pause } from '../concurrency.ts';
@@ -134,12 +135,17 @@ export class Resync {
     return waiting;
   }
 
-  /** Requests a reconcile of every object of `kind` now, whatever the record says; returns how many. */
+  /**
+   * Requests a reconcile of every object of `kind` now, whatever the record says; returns how
+   * many. Not of an object whose current generation failed in a way retrying cannot fix: it waits
+   * for a change, as its Status says.
+   */
   async everyObjectPass(kind: Kind): Promise<number> {
     let queued = 0;
     for await (const page of this.#o.client.kind(kind.name).pages()) {
       for (const object of page) {
         if (this.#abort.signal.aborted) return queued;
+        if (failedForGood(object)) continue;
         await this.#publish(requestNotification(kind, Number(object.ID), 'resync'));
         queued++;
       }
@@ -258,3 +264,9 @@ function parseRecord(value: string): PassRecord | undefined {
 const carriesTransient = (kind: Kind): boolean => Object.values(kind.fields).some((field) => field.kind === 'scalar' && field.transient);
 
 /** Resolves true after `milliseconds`, false if aborted first. */
+
+/** The runtime's condition says the object's current generation failed terminally. */
+function failedForGood(object: ApiObject): boolean {
+  const reconciled = findCondition(conditionsOf(object), RECONCILED);
+  return reconciled?.Reason === TERMINAL_FAILURE_REASON && reconciled.ObservedGeneration === Number(object.Generation ?? 0) && !object.DeletionScheduled;
+}

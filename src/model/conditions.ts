@@ -24,6 +24,8 @@ export interface Condition {
 
 /** The runtime's condition. */
 export const RECONCILED = 'Reconciled';
+/** Its Reason when the current generation failed in a way retrying cannot fix. */
+export const TERMINAL_FAILURE_REASON = 'Failed';
 
 export interface ConditionUpdate {
   Type: string;
@@ -68,14 +70,17 @@ export function withCondition(conditions: readonly Condition[], update: Conditio
 
 /**
  * The one-line Status from the conditions: an error or a wait of the runtime first (it is what a
- * person must act on, or wait for), then the domain's own summary condition, then the runtime's
- * success. `summary` names the domain condition whose Reason is the status word (e.g. Healthy).
+ * person must act on, or wait for), then the domain's own summary condition (unless it is older
+ * than the generation applied: then Reconciling), then the runtime's success. `summary` names the domain condition whose Reason is the status word (e.g. Healthy).
  */
 export function statusLine(conditions: readonly Condition[], summary?: string): string | undefined {
   const reconciled = findCondition(conditions, RECONCILED);
   const line = (condition: Condition) => (condition.Message ? `${condition.Reason}: ${condition.Message}` : condition.Reason);
   if (reconciled && reconciled.Status !== 'True') return line(reconciled);
   const domain = summary ? findCondition(conditions, summary) : undefined;
+  // Health determined for an earlier generation than the one just applied says nothing yet.
+  const stale = domain?.ObservedGeneration !== undefined && reconciled?.ObservedGeneration !== undefined && domain.ObservedGeneration < reconciled.ObservedGeneration;
+  if (domain && stale) return `Reconciling: generation ${reconciled.ObservedGeneration} applied, waiting for its live state`;
   if (domain) return line(domain);
   return reconciled ? line(reconciled) : undefined;
 }

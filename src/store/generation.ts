@@ -9,6 +9,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { REDACTED_PLACEHOLDER, type FieldCipher } from '../crypto/field-cipher.ts';
+import { conditionsOf, findCondition, RECONCILED, statusLine, withCondition } from '../model/conditions.ts';
 import type { ApiObject, Kind } from '../model/kind.ts';
 import type { Column, KindTable } from './kind-table.ts';
 
@@ -62,7 +63,37 @@ export function rewrittenState(kind: Kind, table: KindTable, cipher: FieldCipher
   const object: ApiObject = { ...merged, Generation: desiredChanged ? generation + 1 : generation };
   // Even when the write says Reconciled true: the original's Go clients send whole objects, their
   // Reconciled included, so a change of desired state with it is still a change to reconcile.
-  if (desiredChanged) object.Reconciled = false;
+  if (desiredChanged) {
+    object.Reconciled = false;
+    markReconciling(kind, object, generation + 1);
+  } else if (patch.Reconciled === true && patch.Conditions === undefined) settleReconciling(kind, object);
   const notify = object.Reconciled !== true && (desiredChanged || existing.Reconciled === true || patch.Reconciled === false);
   return { object, notify };
+}
+
+/**
+ * A new generation's status until its controller has looked: the runtime's condition says it is
+ * being reconciled (replacing the last one's error or success), and so does the Status line —
+ * not the previous generation's health.
+ */
+function markReconciling(kind: Kind, object: ApiObject, generation: number): void {
+  if (!('Conditions' in kind.fields)) return;
+  const conditions = withCondition(conditionsOf(object), { Type: RECONCILED, Status: 'Unknown', Reason: 'Reconciling', Message: `generation ${generation} waits for its controller`, ObservedGeneration: generation });
+  object.Conditions = conditions;
+  if ('Status' in kind.fields) object.Status = statusLine(conditions);
+}
+
+/**
+ * A writer that marks the object Reconciled without writing conditions (the original's Go
+ * controllers, a script) means it is done: the Reconciling condition is settled, not left to
+ * say otherwise forever.
+ */
+function settleReconciling(kind: Kind, object: ApiObject): void {
+  if (!('Conditions' in kind.fields)) return;
+  const before = conditionsOf(object);
+  const reconciling = findCondition(before, RECONCILED);
+  if (reconciling?.Reason !== 'Reconciling') return;
+  const conditions = withCondition(before, { Type: RECONCILED, Status: 'True', Reason: 'Reconciled', ...(reconciling.ObservedGeneration !== undefined && { ObservedGeneration: reconciling.ObservedGeneration }) });
+  object.Conditions = conditions;
+  if ('Status' in kind.fields) object.Status = statusLine(conditions);
 }

@@ -44,6 +44,9 @@ describe('generations', async () => {
 
     const changed = await definitions.update(id, { YAMLDocument: 'kind: Secret' });
     expect(changed).toMatchObject({ Generation: 2, Reconciled: false, ObservedGeneration: 1 });
+    // Until its controller is done, the new generation says so, not what the last one reached.
+    expect(changed.Status).toBe('Reconciling: generation 2 waits for its controller');
+    expect(changed.Conditions).toContainEqual(expect.objectContaining({ Type: 'Reconciled', Status: 'Unknown', Reason: 'Reconciling', ObservedGeneration: 2 }));
     await eventually('the change reconciled', async () => (await definitions.get(id)).Reconciled === true);
     await eventually('drained', async () => (await manager.depth()) === 0);
 
@@ -68,8 +71,12 @@ describe('generations', async () => {
     const id = Number(created.ID);
     const { ID: _id, CreatedAt: _c, UpdatedAt: _u, Version: _v, Generation: _g, ...whole } = await definitions.get(id);
     const changed = await definitions.update(id, { ...whole, YAMLDocument: 'kind: Secret', Reconciled: true });
-    expect(changed).toMatchObject({ Generation: 2, Reconciled: false });
+    expect(changed).toMatchObject({ Generation: 2, Reconciled: false, Status: 'Reconciling: generation 2 waits for its controller' });
     await eventually('notified', async () => notifiedVersions(id).includes(Number(changed.Version)));
+    // A controller that knows no conditions (the original's) marks it done with Reconciled alone: that settles the condition.
+    const done = await definitions.update(id, { Reconciled: true });
+    expect(done).toMatchObject({ Generation: 2, Reconciled: true, Status: 'Reconciled' });
+    expect(done.Conditions).toEqual([expect.objectContaining({ Type: 'Reconciled', Status: 'True', ObservedGeneration: 2 })]);
     // The same whole object again changes nothing: no generation, Reconciled as sent.
     const same = await definitions.update(id, { ...whole, YAMLDocument: 'kind: Secret', Reconciled: true });
     expect(same).toMatchObject({ Generation: 2, Reconciled: true });

@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import type { Publisher } from '../../src/bus/publisher.ts';
 import type { ControllerBus } from '../../src/bus/work-queue.ts';
 import { isNotFound } from '../../src/client/api-client.ts';
+import { TerminalError } from '../../src/controller/errors.ts';
 import { openResyncRecords, Resync } from '../../src/controller/resync.ts';
 import type { ApiObject } from '../../src/model/kind.ts';
 import { writeNotification } from '../../src/model/notification.ts';
@@ -150,6 +151,12 @@ describe.each(buses)('resync (%s bus)', async (busName) => {
     await startControllers(await bed.controllerBus(), client, [verified.reconciler, other.reconciler]);
     const objects = await pool(3, 3, (index) => createSample(client, registry.get(kind), { Name: uniqueName(`verify-${index}`) }));
     const bystander = await createSample(client, registry.get('ControlPlaneDefinition'), { Name: uniqueName('not-verified') });
+    // Its generation failed for good: it waits for a change, re-verification does not re-run it.
+    const doomedName = uniqueName('doomed');
+    verified.script(doomedName, () => {
+      throw new TerminalError('the manifest is invalid');
+    });
+    const doomed = await createSample(client, registry.get(kind), { Name: doomedName });
     const reconciled = async (target: string, id: unknown) => (await client.kind(target).get(Number(id))).Reconciled === true;
     for (const object of objects) await eventually('reconciled', () => reconciled(kind, object.ID));
     await eventually('bystander reconciled', () => reconciled('ControlPlaneDefinition', bystander.ID));
@@ -163,6 +170,7 @@ describe.each(buses)('resync (%s bus)', async (busName) => {
     expect(await Promise.all(objects.map((object) => client.kind(kind).get(Number(object.ID))))).toEqual(settled);
     expect(await Promise.all(objects.map(async (object) => (await client.kind(kind).revisions(Number(object.ID))).length))).toEqual(revisionCounts);
     expect(other.callsOf(bystander.ID), 'a kind without resyncIntervalMs is left alone').toHaveLength(1);
+    expect(verified.callsOf(doomed.ID), 'a terminal failure is not re-verified').toHaveLength(1);
   });
 
   it('a kind whose waiting objects cannot be listed holds up no other kind, and is tried again on its own', LONG, async () => {
