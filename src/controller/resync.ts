@@ -159,11 +159,11 @@ export class Resync {
    * objects it queued, or undefined when the pass was not this replica's to do. A pass that fails
    * or is stopped halfway gives its claim back, for any replica to do again.
    */
-  async everyObjectPassIfDue(kind: Kind, intervalMs: number): Promise<number | undefined> {
+  async everyObjectPassIfDue(kind: Kind, intervalMs: number, dueAfterMs = intervalMs): Promise<number | undefined> {
     const { records } = this.#o;
     const key = `everyObject.${kind.name}`;
     const entry = await records.get(key);
-    if (entry && !this.#due(key, entry, intervalMs)) return undefined;
+    if (entry && !this.#due(key, entry, intervalMs, dueAfterMs)) return undefined;
     const record = JSON.stringify({ at: Date.now(), by: this.#o.owner ?? 'unknown' } satisfies PassRecord);
     let revision: number;
     try {
@@ -183,7 +183,8 @@ export class Resync {
     }
   }
 
-  #due(key: string, entry: KeyValueEntry, intervalMs: number): boolean {
+  /** Due once unchanged for an interval by our clock, or `dueAfterMs` old by the claimer's. */
+  #due(key: string, entry: KeyValueEntry, intervalMs: number, dueAfterMs: number): boolean {
     const now = performance.now();
     let seen = this.#seen.get(key);
     if (seen?.revision !== entry.revision) {
@@ -192,7 +193,7 @@ export class Resync {
     }
     if (now - seen.since >= intervalMs) return true;
     const at = parseRecord(entry.value)?.at;
-    return at !== undefined && Date.now() - at >= intervalMs;
+    return at !== undefined && Date.now() - at >= dueAfterMs;
   }
 
   /** The pending pass at start, then every `intervalMs` (jittered); kinds that failed are retried sooner on their own. */
@@ -216,15 +217,22 @@ export class Resync {
     }
   }
 
-  /** Looks whether the kind’s every-object pass is due eight times an interval, from a random moment after start. */
+  /**
+   * Looks whether the kind’s every-object pass is due eight times an interval, from a random
+   * moment after start. The first look, after a start, takes a pass half an interval old as due:
+   * what changed while no controller ran is found within half an interval of its return, while
+   * replicas restarted one after another still share one pass.
+   */
   async #everyObjectLoop(kind: Kind, intervalMs: number): Promise<void> {
     const signal = this.#abort.signal;
     const checkEveryMs = Math.min(intervalMs / 8, MAX_CHECK_EVERY_MS);
     let delayMs = Math.random() * checkEveryMs;
+    let first = true;
     while (!signal.aborted) {
       if (!(await pause(delayMs, signal))) return;
       try {
-        await this.everyObjectPassIfDue(kind, intervalMs);
+        await this.everyObjectPassIfDue(kind, intervalMs, first ? intervalMs / 2 : intervalMs);
+        first = false;
         delayMs = withJitter(checkEveryMs, 0.2);
       } catch (error) {
         if (signal.aborted) return;

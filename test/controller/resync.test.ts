@@ -242,4 +242,22 @@ describe.each(buses)('resync (%s bus)', async (busName) => {
     expect(gaps.every((gap) => gap >= intervalMs / 2), `gaps between passes: ${gaps.join(', ')} ms`).toBe(true);
     expect(requests(first.published).length + requests(second.published).length).toBe(1);
   });
+
+  it('a replica starting takes a pass half an interval old as due: what changed while no controller ran is found soon', LONG, async () => {
+    const kind = registry.get('ObservabilityDashboardInstance');
+    const object = await createSample(client, kind, { Name: uniqueName('after-restart'), Reconciled: true });
+    const intervalMs = 20_000;
+    const before = await replica(bed, { targets: [] });
+    const passedAt = Date.now();
+    expect(await before.resync.everyObjectPassIfDue(kind, intervalMs)).toBeGreaterThanOrEqual(1);
+    await before.resync.stop();
+    // Every replica down for more than half an interval, then one starts.
+    await eventually('half an interval passed', () => Date.now() - passedAt > intervalMs / 2 + 200, intervalMs);
+    const restarted = await replica(bed, { targets: [{ kind, everyObjectIntervalMs: intervalMs }] });
+    restarted.resync.start();
+    const requested = () => restarted.published.filter((entry) => entry.message.Requested === 'resync' && Number(entry.message.Object.ID) === Number(object.ID));
+    await eventually('re-verified after the start', () => requested().length > 0, intervalMs);
+    expect(requested()[0]!.at - passedAt, 'sooner than a whole interval after the last pass').toBeLessThan(intervalMs);
+    await restarted.resync.stop();
+  });
 });

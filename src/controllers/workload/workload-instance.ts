@@ -14,10 +14,11 @@
  * removes every resource in reverse order and the objects attached to it.
  */
 import { isDeepStrictEqual as sameJson } from 'node:util';
-import { isBeingDeleted, isNotFound, isStaleVersion, type ApiClient } from '../../client/api-client.ts';
-import { RetryableError, TerminalError } from '../../controller/errors.ts';
+import { isBeingDeleted, isNotFound, type ApiClient } from '../../client/api-client.ts';
+import { isStaleObjectError, RetryableError, TerminalError } from '../../controller/errors.ts';
 import type { ReconcileContext, ReconcileOutcome, Reconciler } from '../../controller/reconciler.ts';
 import { errorMessage } from '../../controller/redact.ts';
+import { updateWithVersion } from '../../controller/write-back.ts';
 import { mapConcurrently, SharedLoads } from '../../concurrency.ts';
 import { conditionsOf, findCondition } from '../../model/conditions.ts';
 import { API_VERSION } from '../../model/kind.ts';
@@ -341,8 +342,11 @@ async function markApplied(api: ApiClient, results: readonly VerifyResult[], byK
   const pending = results.filter((result) => result.outcome === 'applied' && byKey.get(result.key)?.Reconciled !== true);
   await mapConcurrently(pending, 8, async (result) => {
     const record = byKey.get(result.key)!;
-    // At the version applied: a record changed since (a new manifest) stays to be applied.
-    await records.update(record.ID, { Reconciled: true }, { version: record.Version }).catch((error: unknown) => (isNotFound(error) || isStaleVersion(error) ? undefined : Promise.reject(error)));
+    // Only for the manifest applied: a record given a new one since stays to be applied (the agent's status writes meanwhile do not count).
+    const unchanged = (current: ResourceInstance): boolean => sameJson(current.JSONDefinition, record.JSONDefinition);
+    await updateWithVersion(records, record, (current) => (current.Reconciled !== true && unchanged(current) ? { Reconciled: true } : undefined)).catch((error: unknown) =>
+      isNotFound(error) || isStaleObjectError(error) ? undefined : Promise.reject(error),
+    );
   });
 }
 
