@@ -67,6 +67,7 @@ export class SharedLoads<V> {
   }
 
   get(key: string, load: () => Promise<V>, signal?: AbortSignal): Promise<V> {
+    if (signal?.aborted) return Promise.reject(signal.reason as Error);
     let shared = this.#loads.get(key);
     if (!shared) {
       const started = load();

@@ -50,8 +50,11 @@ interface Owner {
 }
 
 const LATE_EVENT_GRACE_MS = 120_000;
-/** Objects whose events came before the object itself, and how many events each may wait with. */
-const MAX_UNMATCHED_OBJECTS = 5000;
+/**
+ * Events waiting for their object (most are of objects threeport did not make: the Events watch
+ * sees the whole cluster): at most this many in all, and this many per object.
+ */
+const MAX_UNMATCHED_EVENTS = 5000;
 const MAX_UNMATCHED_EVENTS_PER_OBJECT = 20;
 
 export class Agent {
@@ -70,6 +73,7 @@ export class Agent {
   readonly #deleted = new Map<string, number>();
   /** Events of objects not known yet (by the object's UID; its events by their own UIDs). */
   readonly #unmatched = new Map<string, { events: Map<string, Manifest>; at: number }>();
+  #unmatchedEvents = 0;
   #signal: AbortSignal | undefined;
   #workloadsSynced = false;
 
@@ -130,7 +134,7 @@ export class Agent {
 
   /** How much it holds (for metrics and tests): each is bounded by what it watches, or capped. */
   get memory(): { live: number; owners: number; deletedOwners: number; unmatchedEvents: number } & Reporter['memory'] {
-    return { live: this.#live.size, owners: this.#owners.size, deletedOwners: this.#deleted.size, unmatchedEvents: this.#unmatched.size, ...this.#reporter.memory };
+    return { live: this.#live.size, owners: this.#owners.size, deletedOwners: this.#deleted.size, unmatchedEvents: this.#unmatchedEvents, ...this.#reporter.memory };
   }
 
   /** What it knows of the object with this UID: live (its events are reported), deleted lately (late events still are), or nothing. */
@@ -247,7 +251,7 @@ export class Agent {
     this.#deleted.delete(uid); // seen again (a label put back): not deleted after all
     const waiting = this.#unmatched.get(uid);
     if (waiting) {
-      this.#unmatched.delete(uid);
+      this.#forgetUnmatched(uid);
       for (const event of waiting.events.values()) this.#reportEvent(event, owner);
     }
   }
@@ -262,14 +266,28 @@ export class Agent {
     if (owner) this.#reportEvent(event, owner);
     else {
       // Its object may not be known yet (a pod's events can come before the pod's watch tells of it).
-      // Each of its events (Scheduled, Pulling, ...) is kept, the latest version of each.
-      const waiting = this.#unmatched.get(uid) ?? { events: new Map<string, Manifest>(), at: Date.now() };
-      waiting.events.delete(event.metadata.uid ?? '');
-      waiting.events.set(event.metadata.uid ?? '', event);
-      if (waiting.events.size > MAX_UNMATCHED_EVENTS_PER_OBJECT) waiting.events.delete(waiting.events.keys().next().value!);
+      // Each of its events (Scheduled, Pulling, ...) is kept, the latest version of each; the
+      // object's grace counts from its latest event.
+      const waiting = this.#unmatched.get(uid) ?? { events: new Map<string, Manifest>(), at: 0 };
+      this.#unmatched.delete(uid); // re-inserted last: the oldest objects go first
+      const key = event.metadata.uid ?? '';
+      this.#unmatchedEvents += (waiting.events.delete(key) ? 0 : 1);
+      waiting.events.set(key, event);
+      waiting.at = Date.now();
+      if (waiting.events.size > MAX_UNMATCHED_EVENTS_PER_OBJECT) {
+        waiting.events.delete(waiting.events.keys().next().value!);
+        this.#unmatchedEvents--;
+      }
       this.#unmatched.set(uid, waiting);
-      if (this.#unmatched.size > MAX_UNMATCHED_OBJECTS) this.#unmatched.delete(this.#unmatched.keys().next().value!);
+      while (this.#unmatchedEvents > MAX_UNMATCHED_EVENTS) this.#forgetUnmatched(this.#unmatched.keys().next().value!);
     }
+  }
+
+  #forgetUnmatched(uid: string): void {
+    const waiting = this.#unmatched.get(uid);
+    if (!waiting) return;
+    this.#unmatched.delete(uid);
+    this.#unmatchedEvents -= waiting.events.size;
   }
 
   #reportEvent(event: Manifest, owner: Owner): void {
@@ -294,7 +312,7 @@ export class Agent {
     while (!signal.aborted) {
       if (!(await pause(interval, signal))) return;
       const horizon = Date.now() - grace;
-      for (const [uid, waiting] of this.#unmatched) if (waiting.at < horizon) this.#unmatched.delete(uid);
+      for (const [uid, waiting] of this.#unmatched) if (waiting.at < horizon) this.#forgetUnmatched(uid);
       for (const [uid, at] of this.#deleted) {
         if (at >= horizon) continue;
         this.#deleted.delete(uid);

@@ -12,8 +12,8 @@ import type { ServerConfig } from './config.ts';
  * database and one bus (the in-process bus unless a NATS URL is given).
  */
 export async function startAllInOne(config: ServerConfig, logger: Logger): Promise<RunningApiServer> {
+  const driftIntervalMs = driftIntervalOf(process.env.THREEPORT_DRIFT_INTERVAL); // refused before anything starts
   const server = await startApiServer(config, logger);
-  const driftIntervalMs = driftIntervalOf(process.env.THREEPORT_DRIFT_INTERVAL);
   const settings = {
     apiUrl: process.env.THREEPORT_AGENT_API_URL || server.url,
     ...(process.env.THREEPORT_AGENT_IMAGE && { agentImage: process.env.THREEPORT_AGENT_IMAGE }),

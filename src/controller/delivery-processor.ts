@@ -8,7 +8,7 @@ import { conditionsOf, RECONCILED, statusLine, TERMINAL_FAILURE_REASON, withCond
 import type { ApiObject, Kind } from '../model/kind.ts';
 import { requestNotification, type Notification, type NotificationHint } from '../model/notification.ts';
 import type { Registry } from '../model/registry.ts';
-import { unlessAborted } from '../concurrency.ts';
+import { pause, unlessAborted } from '../concurrency.ts';
 import { backoffDelay, lockWaitDelay, withJitter } from './backoff.ts';
 import { acknowledgeDeletion, confirmDeletion, finalDelete } from './delete-protocol.ts';
 import { failureKind, isStaleObjectError, retryAfterOf, StaleObjectError } from './errors.ts';
@@ -26,6 +26,8 @@ type PendingRequest = Notification;
 /** Re-reads and reconcile passes one notification may take when writers keep racing it. */
 const MAX_PASSES = 5;
 const DEFAULT_WAIT_MS = 30_000;
+/** Tries of each reconcile request before the requester is marked for reconcile again. */
+const SEND_ATTEMPTS = 3;
 
 export interface DeliveryProcessorOptions {
   reconciler: Reconciler;
@@ -103,34 +105,70 @@ export class DeliveryProcessor {
     const stopTimer = metrics.duration.startTimer({ reconciler: name });
     let operation: Operation | undefined;
     const requests: PendingRequest[] = [];
+    // The handler's requests go once its outcome is recorded, before the notification is done with.
+    const answered = this.#sendingFirst(delivery, () => this.#sendRequests(requests, hint.id));
     try {
-      operation = await this.#reconcileLocked(delivery, hint, lease, requests);
+      operation = await this.#reconcileLocked(answered, hint, lease, requests);
     } catch (error) {
       // Only a bug in the runtime gets here; hand the notification back rather than lose it.
       logger.error({ id: hint.id, err: error }, 'unexpected error while handling a notification');
       await lease.release();
-      delivery.nak(withJitter(options.backoff.initialMs, options.backoff.jitter));
+      answered.nak(withJitter(options.backoff.initialMs, options.backoff.jitter));
     } finally {
       stopTimer({ operation: operation ?? 'none' });
       metrics.inFlight.dec({ reconciler: name });
-      await this.#sendRequests(requests, hint.id);
     }
+  }
+
+  /** `delivery`, whose ack and nak first run `before` (once). */
+  #sendingFirst(delivery: Delivery, before: () => Promise<void>): Delivery {
+    let sent: Promise<void> | undefined;
+    const once = (): Promise<void> => (sent ??= before());
+    return {
+      subject: delivery.subject,
+      payload: delivery.payload,
+      sequence: delivery.sequence,
+      deliveryCount: delivery.deliveryCount,
+      storedAtMs: delivery.storedAtMs,
+      ack: async () => {
+        await once();
+        await delivery.ack();
+      },
+      nak: (delayMs) => void once().finally(() => delivery.nak(delayMs)),
+      working: () => delivery.working(),
+      term: () => delivery.term(),
+    };
   }
 
   /**
    * Sends the reconcile requests a handler made, once its outcome is recorded: the objects asked
-   * then see the requester as it now is (e.g. Reconciled), not as it was mid-reconcile. One lost
-   * to a crash or a broker outage is found by resync (the requested object is unreconciled, or
-   * re-verified by its every-object pass).
+   * then see the requester as it now is (e.g. Reconciled), not as it was mid-reconcile. A broker
+   * that does not take them (after a few tries) leaves the requester unreconciled, so it is
+   * reconciled — and asks — again once the bus is back (its notification waits in the outbox).
    */
   async #sendRequests(requests: readonly PendingRequest[], requesterId: number): Promise<void> {
+    const unsent: PendingRequest[] = [];
     for (const request of new Map(requests.map((request) => [request.messageId, request])).values()) {
-      try {
-        await this.#o.publisher.publish(request.subject, request.payload, request.messageId);
-      } catch (error) {
-        this.#o.logger.warn({ id: requesterId, err: error, subject: request.subject }, 'could not send a reconcile request; resync will find the object');
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.#o.publisher.publish(request.subject, request.payload, request.messageId);
+          break;
+        } catch (error) {
+          if (attempt < SEND_ATTEMPTS && (await pause(withJitter(250 * 2 ** attempt, 0.3), this.#o.signal))) continue;
+          this.#o.logger.warn({ id: requesterId, err: error, subject: request.subject }, 'could not send a reconcile request');
+          unsent.push(request);
+          break;
+        }
       }
     }
+    if (unsent.length === 0) return;
+    await this.#o.client
+      .kind(this.#o.kind.name)
+      .update(requesterId, { Reconciled: false })
+      .then(
+        () => this.#o.logger.warn({ id: requesterId, unsent: unsent.length }, 'reconcile requests not sent: the object is marked for reconcile again, to ask again'),
+        (error: unknown) => this.#o.logger.error({ id: requesterId, err: error }, 'reconcile requests not sent, and the object could not be marked for reconcile again; resync re-verifies what it can'),
+      );
   }
 
   /** Returns the operation reconciled, for the duration metric. */

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { isNotFound } from '../../src/client/api-client.ts';
 import type { ControllerManager } from '../../src/controller/manager.ts';
+import { subjectOf } from '../../src/model/notification.ts';
 import { registry } from '../../src/model/registry.ts';
 import { startApi } from '../support/control-plane.ts';
 import { createSample, uniqueName } from '../support/samples.ts';
@@ -77,6 +78,49 @@ describe.each(buses)('reconcile requests (%s bus)', async (busName) => {
     await drained(runtimeController, workloadController);
     expect(askedWhileReconciling).toBe(false);
     expect(seen).toBe(true);
+  });
+
+  it('a request the broker does not take marks the requester for reconcile again, so it asks again', LONG, async () => {
+    const runtimes = scriptedReconciler('KubernetesRuntimeDefinition');
+    const workloads = scriptedReconciler('WorkloadDefinition');
+    const runtimeController = await startControllers(await bed.controllerBus(), client, [runtimes.reconciler]);
+    // The workload controller's bus refuses requests to the runtime controller while `refusing`.
+    const realBus = await bed.controllerBus();
+    let refused = 0;
+    let refusing = true;
+    const runtimeSubject = subjectOf(registry.get('KubernetesRuntimeDefinition'), 'Updated');
+    const flakyBus = new Proxy(realBus, {
+      get(target, property, receiver) {
+        if (property === 'publish') {
+          return (subject: string, payload: string, messageId: string) => {
+            if (subject === runtimeSubject && refusing) {
+              refused++;
+              return Promise.reject(new Error('the broker is not answering'));
+            }
+            return target.publish(subject, payload, messageId);
+          };
+        }
+        const value: unknown = Reflect.get(target, property, receiver);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const workloadController = await startControllers(flakyBus, client, [workloads.reconciler]);
+    const runtimeName = uniqueName('runtime');
+    const runtime = await createSample(client, registry.get('KubernetesRuntimeDefinition'), { Name: runtimeName });
+    const runtimeId = Number(runtime.ID);
+    await eventually('the runtime definition reconciled', async () => (await client.kind('KubernetesRuntimeDefinition').get(runtimeId)).Reconciled === true);
+
+    const asking = uniqueName('asks');
+    workloads.script(asking, async (context, call) => {
+      await context.requestReconcile('KubernetesRuntimeDefinition', runtimeId, `a workload definition on it changed (call ${call.call})`);
+    });
+    const workload = await client.kind('WorkloadDefinition').create({ Name: asking, YAMLDocument: 'kind: ConfigMap' });
+    await eventually('the request refused, every try', () => refused >= 3);
+    refusing = false;
+    await eventually('the request reached the other controller after all', () => runtimes.callsOf(runtimeId).length === 2, 60_000);
+    await eventually('the workload definition reconciled', async () => (await client.kind('WorkloadDefinition').get(Number(workload.ID))).Reconciled === true);
+    await drained(runtimeController, workloadController);
+    expect(workloads.callsOf(workload.ID).length).toBeGreaterThanOrEqual(2);
   });
 
   it('POST /v0/<kind>/:id/reconcile answers 404 for a missing object and 202 otherwise, and reaches the reconciler', LONG, async () => {

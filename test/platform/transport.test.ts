@@ -56,6 +56,10 @@ describe('kubernetes transport', async () => {
       expect(await fresh.request('GET', '/fresh-only/1')).toMatchObject({ path: '/fresh-only/1' });
       expect(await fresh.request('GET', '/fresh-only/2')).toMatchObject({ path: '/fresh-only/2' });
       expect(closedOnReuse).toBe(1);
+      // A create is not repeated: the server may have read it before the connection went.
+      const error = await failure(fresh.request('POST', '/fresh-only/3', { body: { kind: 'ConfigMap' } }));
+      expect(error.reason).toBe('Unreachable');
+      expect(closedOnReuse).toBe(2);
     } finally {
       fresh.close();
     }
@@ -90,7 +94,7 @@ describe('kubernetes transport', async () => {
     const config = new KubeConfig();
     config.loadFromOptions({
       clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
-      users: [{ name: 'u', exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'sh', args: ['-c', `sleep 20; echo '${JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: { token: 'late' } })}'`], interactiveMode: 'Never' } }],
+      users: [{ name: 'u', exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'sh', args: ['-c', `sleep 3; echo '${JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: { token: 'late' } })}'`], interactiveMode: 'Never' } }],
       contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
       currentContext: 'x',
     });

@@ -68,10 +68,11 @@ export class KubernetesTransport {
   static async fromKubeConfig(config: KubeConfig, credentialsTimeoutMs = DEFAULT_TIMEOUT_MS): Promise<KubernetesTransport> {
     const cluster = config.getCurrentCluster();
     if (!cluster?.server) throw new KubernetesApiError(0, `kubeconfig context ${config.getCurrentContext() || '(none)'} has no cluster server`);
-    const login = (into: https.RequestOptions): Promise<void> =>
-      withTimeLimit(config.applyToHTTPSOptions(into), credentialsTimeoutMs, () => new KubernetesApiError(0, `the kubeconfig's login for ${cluster.server} gave no credentials within ${credentialsTimeoutMs < 1000 ? `${credentialsTimeoutMs} ms` : `${Math.round(credentialsTimeoutMs / 1000)}s`}`, { reason: 'Timeout' }));
+    // A plugin that hangs is waited for no longer than the limit, but not run again while it still runs.
+    const limited = (login: Promise<void>): Promise<void> =>
+      withTimeLimit(login, credentialsTimeoutMs, () => new KubernetesApiError(0, `the kubeconfig's login for ${cluster.server} gave no credentials within ${credentialsTimeoutMs < 1000 ? `${credentialsTimeoutMs} ms` : `${Math.round(credentialsTimeoutMs / 1000)}s`}`, { reason: 'Timeout' }));
     const options: https.RequestOptions = {};
-    await login(options);
+    await limited(config.applyToHTTPSOptions(options));
     const tls: https.AgentOptions = {
       ...(options.ca && { ca: options.ca }),
       ...(options.cert && { cert: options.cert }),
@@ -86,11 +87,11 @@ export class KubernetesTransport {
       if (Date.now() - fetchedAt > HEADER_REFRESH_MS) {
         loading ??= (async () => {
           const fresh: https.RequestOptions = {};
-          await login(fresh);
+          await config.applyToHTTPSOptions(fresh);
           headers = headersOf(fresh);
           fetchedAt = Date.now();
         })().finally(() => (loading = undefined));
-        await loading;
+        await limited(loading);
       }
       return headers;
     };
@@ -194,13 +195,16 @@ export class KubernetesTransport {
       headers['content-type'] = options.contentType ?? 'application/json';
       headers['content-length'] = String(body.length);
     }
-    // A kept-alive connection the server (or a proxy) closed fails before it sends anything: the
-    // request never reached the server, so it goes again on a fresh connection, as Go's client does.
+    // A kept-alive connection the server (or a proxy) had closed fails before any answer. The
+    // server may still have read the request, so only one that can be repeated safely goes again
+    // on a fresh connection: every verb but POST (server-side apply, a precondition-guarded
+    // DELETE and reads are idempotent; a repeated create would only meet AlreadyExists, yet is not sent twice).
+    const repeatable = method !== 'POST';
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.#attempt(method, url, headers, body, timeoutMs, signal);
       } catch (error) {
-        if (!(error instanceof StaleConnection) || attempt >= MAX_STALE_CONNECTIONS) throw error;
+        if (!(error instanceof StaleConnection) || !repeatable || attempt >= MAX_STALE_CONNECTIONS) throw error;
       }
     }
   }
