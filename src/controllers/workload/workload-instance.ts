@@ -55,22 +55,34 @@ export interface WorkloadSettings {
   driftIntervalMs?: number;
 }
 
-/** What threeport last saw of each resource: unchanged ones need no apply on re-verification. */
-const verified = new VerifiedResources();
+/** What one reconciler (one controller replica) remembers between reconciles: nothing another replica needs. */
+interface Memory {
+  /** What threeport last saw of each resource: unchanged ones need no apply on re-verification. */
+  verified: VerifiedResources;
+  /** Per instance and resource: how often threeport had to correct it lately. */
+  damper: DriftDamper;
+  /**
+   * A definition's resource definitions, read once per version of the definition: its reconciler
+   * changes them before it marks the definition reconciled (a new version), and a thousand
+   * instances of one definition need not read them a thousand times.
+   */
+  resourceDefinitions: SharedLoads<ObjectOf<'WorkloadResourceDefinition'>[]>;
+}
 
 export function workloadInstanceReconciler(settings: WorkloadSettings = {}): Reconciler<WorkloadInstance> {
+  const memory: Memory = { verified: new VerifiedResources(), damper: new DriftDamper(), resourceDefinitions: new SharedLoads({ keep: true }) };
   return {
     kind: 'WorkloadInstance',
     statusCondition: HEALTHY,
     resyncIntervalMs: settings.driftIntervalMs ?? 60_000,
     maxRetryDelayMs: 60_000,
     async reconcile(context) {
-      return context.operation === 'Deleted' ? remove(context) : deploy(context);
+      return context.operation === 'Deleted' ? remove(context, memory) : deploy(context, memory);
     },
   };
 }
 
-async function deploy(context: ReconcileContext<WorkloadInstance>): Promise<ReconcileOutcome> {
+async function deploy(context: ReconcileContext<WorkloadInstance>, memory: Memory): Promise<ReconcileOutcome> {
   const { client: api, signal } = context;
   const instance = context.object;
   const definition = await api.kind('WorkloadDefinition').get(instance.WorkloadDefinitionID);
@@ -89,7 +101,7 @@ async function deploy(context: ReconcileContext<WorkloadInstance>): Promise<Reco
   const isOurs = madeFor(instance.ID, controlPlaneId);
 
   const records = await api.kind('WorkloadResourceInstance').listAll({ workloadinstanceid: instance.ID });
-  const resourceDefinitions = await resourceDefinitionsOf(api, definition);
+  const resourceDefinitions = await resourceDefinitionsOf(api, definition, memory.resourceDefinitions);
   const desired = await desiredResources(
     cluster,
     { id: instance.ID, name: instance.Name, definitionName: definition.Name, controlPlaneId, ...recordedNamespace(records) },
@@ -112,10 +124,10 @@ async function deploy(context: ReconcileContext<WorkloadInstance>): Promise<Reco
   const toVerify = newGeneration ? [] : desired.filter(settled);
   const results: VerifyResult[] = [
     ...(await applyAll(cluster, toApply.map((resource) => ({ key: resource.key, manifest: resource.manifest, owned: settled(resource) })), { signal, isOurs })),
-    ...(await reverify(context, cluster, toVerify, isOurs)),
+    ...(await reverify(context, memory, cluster, toVerify, isOurs)),
   ];
   for (const result of results) {
-    if (result.outcome === 'applied') verified.remember(instance.ID, result.key, desired.find((resource) => resource.key === result.key)!.manifest, result.live);
+    if (result.outcome === 'applied') memory.verified.remember(instance.ID, result.key, desired.find((resource) => resource.key === result.key)!.manifest, result.live);
   }
   await markApplied(api, results, inventory.byKey);
   // After the apply, so its generation stamps the agent's health; before the prune, so removals are not taken for drift.
@@ -147,15 +159,9 @@ const isAddedByOthers = (record: ResourceInstance): boolean => record.WorkloadRe
 /** What became of each resource: applied, failed or skipped — or, on purpose, left as it is in the cluster. */
 type VerifyResult = ApplyResult | { key: string; outcome: 'kept' };
 
-/**
- * A definition's resource definitions, read once per version of the definition: its reconciler
- * changes them before it marks the definition reconciled (a new version), and a thousand instances
- * of one definition need not read them a thousand times.
- */
-const resourceDefinitionCache = new SharedLoads<ObjectOf<'WorkloadResourceDefinition'>[]>({ keep: true });
-function resourceDefinitionsOf(api: ApiClient, definition: ObjectOf<'WorkloadDefinition'>): Promise<ObjectOf<'WorkloadResourceDefinition'>[]> {
+function resourceDefinitionsOf(api: ApiClient, definition: ObjectOf<'WorkloadDefinition'>, cache: Memory['resourceDefinitions']): Promise<ObjectOf<'WorkloadResourceDefinition'>[]> {
   const key = `${api.baseUrl}|${definition.ID}|${definition.Version}`;
-  return resourceDefinitionCache.get(key, () => api.unbound().kind('WorkloadResourceDefinition').listAll({ workloaddefinitionid: definition.ID }), api.signal);
+  return cache.get(key, () => api.unbound().kind('WorkloadResourceDefinition').listAll({ workloaddefinitionid: definition.ID }), api.signal);
 }
 
 /**
@@ -252,15 +258,12 @@ async function applyThreeportWorkload(
   }
 }
 
-/** Per instance and resource: how often threeport had to correct it lately. */
-const damper = new DriftDamper();
-
 /**
  * Looks at resources applied before, and acts only on what changed since threeport last saw it:
  * restores it (DriftCorrected) — unless it keeps being changed back (DriftLoop: corrections wait
  * a while) — or with DriftPolicy DetectOnly reports it (DriftDetected).
  */
-async function reverify(context: ReconcileContext<WorkloadInstance>, cluster: KubernetesClient, resources: readonly DesiredResource[], isOurs: Ownership): Promise<VerifyResult[]> {
+async function reverify(context: ReconcileContext<WorkloadInstance>, { verified, damper }: Memory, cluster: KubernetesClient, resources: readonly DesiredResource[], isOurs: Ownership): Promise<VerifyResult[]> {
   const { signal } = context;
   const instanceId = context.object.ID;
   const detectOnly = context.object.DriftPolicy === 'DetectOnly';
@@ -385,7 +388,7 @@ function placedRefs(records: readonly ResourceInstance[], all: readonly Resource
   });
 }
 
-async function remove(context: ReconcileContext<WorkloadInstance>): Promise<ReconcileOutcome> {
+async function remove(context: ReconcileContext<WorkloadInstance>, memory: Memory): Promise<ReconcileOutcome> {
   const { client: api, signal } = context;
   const instance = context.object;
   const runtime = await api.kind('KubernetesRuntimeInstance').get(instance.KubernetesRuntimeInstanceID).catch((error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error)));
@@ -408,8 +411,8 @@ async function remove(context: ReconcileContext<WorkloadInstance>): Promise<Reco
     throw new RetryableError(`cannot reach Kubernetes runtime ${runtime?.Name ?? instance.KubernetesRuntimeInstanceID} to remove the instance's resources`);
   }
   await deleteAttached(api, instance.ID);
-  verified.forget(instance.ID);
-  damper.forget(`${instance.ID}|`);
+  memory.verified.forget(instance.ID);
+  memory.damper.forget(`${instance.ID}|`);
   // Its resource records, events and references go with its row (the store removes what belongs to it).
   return undefined;
 }
