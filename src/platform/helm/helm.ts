@@ -1,0 +1,218 @@
+/**
+ * The real helm (v3), run for one cluster at a time: install-or-upgrade a release (rolled back
+ * when it fails), uninstall it, read what it made. Every run has its own kubeconfig file (0600,
+ * removed after) built from the runtime's connection, helm's state in threeport's own folder (not
+ * the user's ~/.config/helm), a time limit and the caller's signal; a failure is helm's own
+ * message, not a stack.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments, stringify } from 'yaml';
+import type { Manifest } from '../../model/manifest.ts';
+import type { ClusterConnection } from '../kubernetes/connections.ts';
+import { chartArguments, mirrored, type ChartMirror, type ChartSource } from './chart-source.ts';
+import type { Values } from './values.ts';
+
+export class HelmError extends Error {
+  override name = 'HelmError';
+  /** What helm printed last (its reason), already in the message. */
+  readonly output: string;
+
+  constructor(message: string, output = '') {
+    super(message);
+    this.output = output;
+  }
+}
+
+export interface HelmOptions {
+  /** The helm binary. */
+  binary: string;
+  /** helm's config, cache and data (repositories, downloaded charts) live here. */
+  home: string;
+  mirror?: ChartMirror;
+  /** Per helm run unless given per call. @default 300000 */
+  timeoutMs?: number;
+}
+
+export interface ReleaseSpec {
+  name: string;
+  namespace: string;
+  source: ChartSource;
+  values: Values;
+  /** Put on every object the release makes (by helm's post-renderer). */
+  labels: Record<string, string>;
+}
+
+export interface RunControl {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+export interface ReleaseState {
+  name: string;
+  namespace: string;
+  revision: number;
+  /** helm's status word: deployed, failed, pending-install, … */
+  status: string;
+  chart: string;
+}
+
+const POST_RENDERER = fileURLToPath(new URL('./post-render.ts', import.meta.url));
+const DEFAULT_TIMEOUT_MS = 300_000;
+
+export class Helm {
+  readonly #o: HelmOptions;
+
+  constructor(options: HelmOptions) {
+    this.#o = options;
+  }
+
+  /**
+   * Installs the release, or upgrades it to `spec`; waits until its resources are ready, and on
+   * failure rolls back (an install is uninstalled), so nothing is left half-installed.
+   */
+  async apply(cluster: ClusterConnection, spec: ReleaseSpec, control: RunControl = {}): Promise<ReleaseState> {
+    const scratch = mkdtempSync(join(tmpdir(), 'threeport-helm-'));
+    try {
+      const valuesFile = join(scratch, 'values.yaml');
+      writeFileSync(valuesFile, stringify(spec.values), { mode: 0o600 });
+      const timeoutMs = control.timeoutMs ?? this.#o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+      const labels = Object.entries(spec.labels).flatMap(([key, value]) => ['--post-renderer-args', '--label', '--post-renderer-args', `${key}=${value}`]);
+      await this.#run(cluster, [
+        'upgrade', spec.name, ...chartArguments(mirrored(spec.source, this.#o.mirror)),
+        '--install', '--namespace', spec.namespace, '--values', valuesFile,
+        '--atomic', '--wait', '--timeout', `${Math.max(1, Math.floor(timeoutMs / 1000) - 5)}s`,
+        '--post-renderer', process.execPath, '--post-renderer-args', POST_RENDERER, ...labels,
+      ], { ...control, timeoutMs });
+      const state = await this.release(cluster, spec.name, spec.namespace, control);
+      if (!state) throw new HelmError(`helm reported release ${spec.name} installed, but it is not there`);
+      return state;
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  }
+
+  /** The release as helm records it, or undefined when there is none. */
+  async release(cluster: ClusterConnection, name: string, namespace: string, control: RunControl = {}): Promise<ReleaseState | undefined> {
+    const out = await this.#run(cluster, ['list', '--namespace', namespace, '--all', '--filter', `^${escapeRegExp(name)}$`, '--output', 'json'], control);
+    const releases = JSON.parse(out || '[]') as { name: string; namespace: string; revision: string; status: string; chart: string }[];
+    const found = releases.find((release) => release.name === name);
+    return found && { name: found.name, namespace: found.namespace, revision: Number(found.revision), status: found.status, chart: found.chart };
+  }
+
+  /** The objects the release's current revision made (as rendered, labels included). */
+  async manifests(cluster: ClusterConnection, name: string, namespace: string, control: RunControl = {}): Promise<Manifest[]> {
+    const out = await this.#run(cluster, ['get', 'manifest', name, '--namespace', namespace], control);
+    return parseAllDocuments(out)
+      .map((document) => document.toJS() as unknown)
+      .filter((object): object is Manifest => typeof object === 'object' && object !== null && typeof (object as Manifest).kind === 'string');
+  }
+
+  /** Uninstalls the release and waits for its resources to go; a release already gone is no error. */
+  async uninstall(cluster: ClusterConnection, name: string, namespace: string, control: RunControl = {}): Promise<'uninstalled' | 'absent'> {
+    if (!(await this.release(cluster, name, namespace, control))) return 'absent';
+    await this.#run(cluster, ['uninstall', name, '--namespace', namespace, '--wait'], control);
+    return 'uninstalled';
+  }
+
+  async #run(cluster: ClusterConnection, args: string[], control: RunControl): Promise<string> {
+    const scratch = mkdtempSync(join(tmpdir(), 'threeport-helm-run-'));
+    try {
+      const access = cluster.kubeconfig
+        ? ['--kubeconfig', cluster.kubeconfig.path, ...(cluster.kubeconfig.context ? ['--kube-context', cluster.kubeconfig.context] : [])]
+        : ['--kubeconfig', writeKubeconfig(scratch, cluster)];
+      const { home } = this.#o;
+      const env: NodeJS.ProcessEnv = {
+        // What a kubeconfig's login plugin may need (AWS_*, …), without threeport's own settings and keys.
+        ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('THREEPORT_') && !key.startsWith('HELM_') && key !== 'ENCRYPTION_KEY')),
+        HOME: home,
+        HELM_CONFIG_HOME: join(home, 'config'),
+        HELM_CACHE_HOME: join(home, 'cache'),
+        HELM_DATA_HOME: join(home, 'data'),
+      };
+      return await runHelm(this.#o.binary, [...args, ...access], env, control.timeoutMs ?? this.#o.timeoutMs ?? DEFAULT_TIMEOUT_MS, control.signal);
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  }
+}
+
+/** A kubeconfig for helm from a runtime's connection (credentials in the file, the file 0600). */
+function writeKubeconfig(dir: string, cluster: ClusterConnection): string {
+  const base64 = (pem: string): string => Buffer.from(pem).toString('base64');
+  const config = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'runtime', cluster: { server: cluster.server, ...(cluster.caCertificate ? { 'certificate-authority-data': base64(cluster.caCertificate) } : {}) } }],
+    users: [{
+      name: 'threeport',
+      user: {
+        ...(cluster.certificate && { 'client-certificate-data': base64(cluster.certificate) }),
+        ...(cluster.key && { 'client-key-data': base64(cluster.key) }),
+        ...(cluster.token && { token: cluster.token }),
+      },
+    }],
+    contexts: [{ name: 'runtime', context: { cluster: 'runtime', user: 'threeport' } }],
+    'current-context': 'runtime',
+  };
+  const path = join(dir, 'kubeconfig');
+  writeFileSync(path, stringify(config), { mode: 0o600 });
+  return path;
+}
+
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Runs helm; its stdout, or a HelmError with its reason (the `Error:` lines it printed). */
+function runHelm(binary: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number, signal: AbortSignal | undefined): Promise<string> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new HelmError(`helm ${args[0]} stopped: ${reasonOf(signal)}`));
+    const child = spawn(binary, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let stopped: string | undefined;
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-16_384)));
+    const stop = (why: string): void => {
+      stopped ??= why;
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+    };
+    const timer = setTimeout(() => stop(`did not finish within ${Math.round(timeoutMs / 1000)}s`), timeoutMs);
+    const onAbort = (): void => stop(`stopped: ${reasonOf(signal!)}`);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      done();
+      reject(new HelmError(error.code === 'ENOENT' ? `helm not found at ${binary}` : `cannot run helm: ${error.message}`));
+    });
+    child.on('close', (code) => {
+      done();
+      if (code === 0 && !stopped) return resolve(stdout);
+      const reason = helmReason(stderr);
+      reject(new HelmError(stopped ? `helm ${args[0]} ${stopped}${reason ? ` (${reason})` : ''}` : reason || `helm ${args[0]} exited with ${String(code)}`, stderr));
+    });
+  });
+}
+
+/**
+ * helm's own words for a failure: from its `Error:` line on (the lines after it are the causes,
+ * e.g. `\t* ConfigMap "x" is invalid: …`), in one line, without helm's prefixes.
+ */
+export function helmReason(stderr: string): string {
+  const lines = stderr.split('\n');
+  const first = lines.findIndex((line) => line.startsWith('Error: '));
+  const reason = first >= 0 ? lines.slice(first) : lines.slice(-3);
+  return reason
+    .map((line) => line.replace(/^Error: /, '').replace(/^\s*\*\s*/, '').trim())
+    .filter(Boolean)
+    .join(' ')
+    .slice(0, 2000);
+}
+
+const reasonOf = (signal: AbortSignal): string => (signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? 'aborted'));
