@@ -5,6 +5,7 @@ import { groupNames, partsOfGroups } from '../controllers/catalog.ts';
 import type { Logger } from '../log.ts';
 import { startApiServer, type RunningApiServer } from './api-server.ts';
 import { driftIntervalOf } from './controllers.ts';
+import { helmProvider } from './helm.ts';
 import type { ServerConfig } from './config.ts';
 
 /**
@@ -12,10 +13,13 @@ import type { ServerConfig } from './config.ts';
  * database and one bus (the in-process bus unless a NATS URL is given).
  */
 export async function startAllInOne(config: ServerConfig, logger: Logger): Promise<RunningApiServer> {
-  const driftIntervalMs = driftIntervalOf(process.env.THREEPORT_DRIFT_INTERVAL); // refused before anything starts
+  // Refused before anything starts.
+  const driftIntervalMs = driftIntervalOf(process.env.THREEPORT_DRIFT_INTERVAL);
+  const helm = helmProvider();
   const server = await startApiServer(config, logger);
   const settings = {
     apiUrl: process.env.THREEPORT_AGENT_API_URL || server.url,
+    helm,
     ...(process.env.THREEPORT_AGENT_IMAGE && { agentImage: process.env.THREEPORT_AGENT_IMAGE }),
     ...(driftIntervalMs !== undefined && { driftIntervalMs }),
   };

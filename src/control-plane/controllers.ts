@@ -9,6 +9,7 @@ import { groupNames, isGroupName, partsOfGroups } from '../controllers/catalog.t
 import { logLevels, type LogLevel, type Logger } from '../log.ts';
 import type { ControllerGroupName } from '../model/controller-groups.ts';
 import { registry } from '../model/registry.ts';
+import { helmProvider } from './helm.ts';
 import { ConfigError, parseHostPort, redactUrl } from './config.ts';
 
 /** What `threeport controller` runs, after flags and environment are resolved and checked. */
@@ -126,6 +127,7 @@ export interface RunningControllers {
 export async function startControllers(config: ControllerConfig, logger: Logger): Promise<RunningControllers> {
   const { reconcilers, runnables } = partsOfGroups(config.groups, {
     apiUrl: config.agentApiUrl,
+    helm: helmProvider(),
     ...(config.agentImage && { agentImage: config.agentImage }),
     ...(config.driftIntervalMs !== undefined && { driftIntervalMs: config.driftIntervalMs }),
   });

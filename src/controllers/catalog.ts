@@ -1,6 +1,9 @@
 import type { Reconciler } from '../controller/reconciler.ts';
 import type { Runnable } from '../controller/runnable.ts';
 import { controllerGroups, type ControllerGroupName } from '../model/controller-groups.ts';
+import type { Helm } from '../platform/helm/index.ts';
+import { helmWorkloadDefinitionReconciler } from './helm-workload/helm-workload-definition.ts';
+import { helmWorkloadInstanceReconciler } from './helm-workload/helm-workload-instance.ts';
 import { agentSupervisor } from './kubernetes-runtime/agent-supervisor.ts';
 import { runtimeDefinitionReconciler } from './kubernetes-runtime/runtime-definition.ts';
 import { runtimeInstanceReconciler } from './kubernetes-runtime/runtime-instance.ts';
@@ -19,6 +22,8 @@ export interface ControllerSettings {
   runtimeCheckIntervalMs?: number;
   /** The control-plane agents' batching interval. */
   agentFlushIntervalMs?: number;
+  /** The helm the Helm workload controllers run (found or installed on first use). */
+  helm?: () => Promise<Helm>;
 }
 
 export interface ControllerGroupParts {
@@ -47,6 +52,10 @@ function partsOf(group: ControllerGroupName, settings: ControllerSettings): Cont
         ] as Reconciler[],
         runnables: [agentSupervisor({ ...(settings.agentFlushIntervalMs !== undefined && { flushIntervalMs: settings.agentFlushIntervalMs }) })],
       };
+    case 'helm-workload': {
+      const helm = settings.helm ?? (() => Promise.reject(new Error('this controller process was started without helm')));
+      return { reconcilers: [helmWorkloadDefinitionReconciler(), helmWorkloadInstanceReconciler({ helm })] as Reconciler[], runnables: [] };
+    }
     default:
       return { reconcilers: [], runnables: [] };
   }

@@ -5,6 +5,8 @@
  */
 import type { ApiClient } from '../../client/api-client.ts';
 import { SharedLoads } from '../../concurrency.ts';
+import { RetryableError, TerminalError } from '../../controller/errors.ts';
+import { conditionsOf, findCondition } from '../../model/conditions.ts';
 import type { ApiObject } from '../../model/kind.ts';
 import type { ObjectOf } from '../../model/object-types.ts';
 import { ClusterClients, type ClusterConnection, type KubernetesClient } from '../../platform/kubernetes/index.ts';
@@ -51,4 +53,27 @@ export function controlPlaneIdOf(client: ApiClient): Promise<string> {
     return info.controlPlaneId;
   };
   return identities.get(client.baseUrl, ask, client.signal);
+}
+
+/** A workload's runtime, ready to deploy to: the runtime, its connection and its client. */
+export interface ReadyRuntime {
+  runtime: RuntimeInstance;
+  connection: ClusterConnection;
+  cluster: KubernetesClient;
+}
+
+/**
+ * The runtime a workload instance deploys to, once it can: `{ waiting }` while it is not ready
+ * (it asks its workloads to reconcile when it is), an error while it is unreachable (retried) or
+ * being deleted (terminal).
+ */
+export async function readyRuntime(api: ApiClient, runtimeId: number, decrypt: (value: unknown) => unknown): Promise<ReadyRuntime | { waiting: string }> {
+  const runtime = await api.kind('KubernetesRuntimeInstance').get(runtimeId);
+  if (runtime.DeletionScheduled) throw new TerminalError(`its Kubernetes runtime ${runtime.Name} is being deleted`);
+  const ready = findCondition(conditionsOf(runtime), 'Ready');
+  if (!ready) return { waiting: `Kubernetes runtime ${runtime.Name} is not ready yet${runtime.Status ? ` (${runtime.Status})` : ''}` };
+  if (ready.Status !== 'True') throw new RetryableError(`Kubernetes runtime ${runtime.Name} is not reachable: ${ready.Message ?? ready.Reason}`);
+  const connection = connectionOf(runtime, decrypt);
+  if (!connection) return { waiting: `Kubernetes runtime ${runtime.Name} has no connection details` };
+  return { runtime, connection, cluster: await clients.get(Number(runtime.ID), connection) };
 }

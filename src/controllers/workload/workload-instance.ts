@@ -25,7 +25,7 @@ import { API_VERSION } from '../../model/kind.ts';
 import type { Manifest } from '../../model/manifest.ts';
 import type { ObjectOf } from '../../model/object-types.ts';
 import { parseResourceKey } from '../../model/resource-key.ts';
-import { CONTROL_PLANE_LABEL, threeportWorkload, threeportWorkloadName, THREEPORT_WORKLOAD_API_VERSION, THREEPORT_WORKLOAD_KIND, watchedResource } from '../../model/threeport-workload.ts';
+import { CONTROL_PLANE_LABEL, watchedResource } from '../../model/threeport-workload.ts';
 import {
   applyAll,
   deleteAll,
@@ -40,7 +40,8 @@ import {
   type Ownership,
   type ResourceRef,
 } from '../../platform/kubernetes/index.ts';
-import { clusterOf, controlPlaneIdOf } from '../shared/runtime-cluster.ts';
+import { clusterOf, controlPlaneIdOf, readyRuntime } from '../shared/runtime-cluster.ts';
+import { stopTellingAgent, tellAgent } from '../shared/watch-list.ts';
 import { desiredResources, type DesiredResource } from './desired-resources.ts';
 import { DriftDamper } from './drift-damper.ts';
 import { VerifiedResources } from './verified-resources.ts';
@@ -89,14 +90,9 @@ async function deploy(context: ReconcileContext<WorkloadInstance>, memory: Memor
   if (definition.Reconciled !== true || definition.ObservedGeneration !== definition.Generation) {
     return { waiting: `workload definition ${definition.Name} is not reconciled yet${definition.Status ? ` (${definition.Status})` : ''}` };
   }
-  const runtime = await api.kind('KubernetesRuntimeInstance').get(instance.KubernetesRuntimeInstanceID);
-  if (runtime.DeletionScheduled) throw new TerminalError(`its Kubernetes runtime ${runtime.Name} is being deleted`);
-  const ready = findCondition(conditionsOf(runtime), 'Ready');
-  if (!ready) return { waiting: `Kubernetes runtime ${runtime.Name} is not ready yet${runtime.Status ? ` (${runtime.Status})` : ''}` };
-  // The runtime asks its workloads to reconcile when it is ready again.
-  if (ready.Status !== 'True') throw new RetryableError(`Kubernetes runtime ${runtime.Name} is not reachable: ${ready.Message ?? ready.Reason}`);
-  const cluster = await clusterOf(runtime, (value) => context.decrypt(value));
-  if (!cluster) return { waiting: `Kubernetes runtime ${runtime.Name} has no connection details` };
+  const target = await readyRuntime(api, instance.KubernetesRuntimeInstanceID, (value) => context.decrypt(value));
+  if ('waiting' in target) return target;
+  const { cluster } = target;
   const controlPlaneId = await controlPlaneIdOf(api);
   const isOurs = madeFor(instance.ID, controlPlaneId);
 
@@ -247,15 +243,7 @@ async function applyThreeportWorkload(
   signal: AbortSignal,
 ): Promise<void> {
   const resources = desired.map((resource) => watchedResource(resource.manifest, byKey.get(resource.key)?.ID ?? 0));
-  const manifest = threeportWorkload({ workloadType: 'WorkloadInstance', workloadInstanceId: instance.ID, workloadResourceInstances: resources }, controlPlaneId, instance.Generation);
-  try {
-    await cluster.apply(manifest, { force: true, signal });
-  } catch (error) {
-    if (error instanceof KubernetesApiError && error.reason === 'NoKindMatch') {
-      throw new RetryableError(`the cluster does not have threeport's components yet (its Kubernetes runtime installs them): ${error.message}`);
-    }
-    throw error;
-  }
+  await tellAgent(cluster, { workloadType: 'WorkloadInstance', workloadInstanceId: instance.ID, workloadResourceInstances: resources }, controlPlaneId, instance.Generation, signal);
 }
 
 /**
@@ -397,9 +385,8 @@ async function remove(context: ReconcileContext<WorkloadInstance>, memory: Memor
   const records = await api.kind('WorkloadResourceInstance').listAll({ workloadinstanceid: instance.ID });
   if (cluster) {
     const problems: string[] = [];
-    const crd: ResourceRef = { apiVersion: THREEPORT_WORKLOAD_API_VERSION, kind: THREEPORT_WORKLOAD_KIND, name: threeportWorkloadName('WorkloadInstance', instance.ID) };
     // The agent stops watching first, so the deletions below are not reported as drift.
-    await cluster.delete(crd, signal).catch((error: unknown) => problems.push(errorMessage(error)));
+    await stopTellingAgent(cluster, 'WorkloadInstance', instance.ID, signal).catch((error: unknown) => problems.push(errorMessage(error)));
     const results = await deleteAll(cluster, placedRefs(records), { signal, isOurs: madeFor(instance.ID, await controlPlaneIdOf(api)) });
     await noteForeign(context, results);
     problems.push(...results.filter((result) => result.outcome === 'failed').map((result) => errorMessage(result.error)));

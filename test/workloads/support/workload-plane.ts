@@ -9,6 +9,7 @@ import { ApiClient } from '../../../src/client/api-client.ts';
 import { ControllerManager } from '../../../src/controller/manager.ts';
 import type { RuntimeOptions } from '../../../src/controller/options.ts';
 import { partsOfGroups, type ControllerSettings } from '../../../src/controllers/catalog.ts';
+import type { ControllerGroupName } from '../../../src/model/controller-groups.ts';
 import { FieldCipher } from '../../../src/crypto/field-cipher.ts';
 import { createLogger, silentLogger } from '../../../src/log.ts';
 import type { ApiObject } from '../../../src/model/kind.ts';
@@ -45,6 +46,8 @@ export interface WorkloadPlaneOptions extends ApiOptions {
   runtime?: RuntimeOptions;
   /** A bus of its own for the controllers (NATS); default the API's. */
   bus?: ControllerBus;
+  /** The controller groups run. @default ['workload', 'kubernetes-runtime'] */
+  groups?: ControllerGroupName[];
 }
 
 export interface WorkloadPlane {
@@ -83,7 +86,7 @@ export async function startWorkloadPlane(options: WorkloadPlaneOptions = {}): Pr
   const cipher = FieldCipher.fromBase64(api.encryptionKey);
   const managers: ControllerManager[] = [];
   const startControllers = async (bus: ControllerBus = options.bus ?? api.server.bus): Promise<ControllerManager> => {
-    const { reconcilers, runnables } = partsOfGroups(['workload', 'kubernetes-runtime'], {
+    const { reconcilers, runnables } = partsOfGroups(options.groups ?? ['workload', 'kubernetes-runtime'], {
       apiUrl: api.url,
       agentImage: 'ghcr.io/threeport/threeport-ts:test',
       runtimeCheckIntervalMs: 3000,

@@ -1,0 +1,108 @@
+/**
+ * Helm workloads end to end on the test bed's cluster a: the real helm, a chart from a repository
+ * served on loopback, the controllers and the control plane's agent in this process. Installed
+ * with layered values and Healthy as the agent reports it; an edit of the instance's values
+ * upgrades the release; a chart that cannot install is a clear Status with nothing left behind;
+ * deleting the instance uninstalls the release and removes the namespace threeport made.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { HELM_INSTANCE_LABEL } from '../../src/controllers/helm-workload/helm-workload-instance.ts';
+import { run } from '../../src/local-runtime/run-command.ts';
+import type { ObjectOf } from '../../src/model/object-types.ts';
+import { Helm } from '../../src/platform/helm/index.ts';
+import { readKubeconfig } from '../../src/platform/kubernetes/kubeconfig.ts';
+import { eventually } from '../support/eventually.ts';
+import { kubeconfig, serveChartRepository, toolPath } from '../support/peers.ts';
+import { uniqueName } from '../support/samples.ts';
+import { startWorkloadPlane } from '../workloads/support/workload-plane.ts';
+
+const LONG = { timeout: 240_000 };
+type Instance = ObjectOf<'HelmWorkloadInstance'>;
+
+describe('helm workloads', async () => {
+  const work = mkdtempSync(join(tmpdir(), 'threeport-helm-workloads-'));
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+  const helmBinary = toolPath('helm');
+  await run(helmBinary, ['create', 'web'], { cwd: work });
+  await run(helmBinary, ['create', 'broken'], { cwd: work });
+  writeFileSync(join(work, 'broken', 'templates', 'bad.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Not_A_Valid_Name\n');
+  const repository = await serveChartRepository([join(work, 'web'), join(work, 'broken')]);
+  afterAll(() => repository.close());
+
+  const helm = new Helm({ binary: helmBinary, home: join(work, 'helm-home'), timeoutMs: 120_000 });
+  const plane = await startWorkloadPlane({ database: 'pglite', groups: ['workload', 'kubernetes-runtime', 'helm-workload'], settings: { helm: () => Promise.resolve(helm) } });
+  const { client } = plane;
+  const runtime = await plane.registerCluster('a');
+  const kube = await plane.kube('a');
+
+  const statusOf = async (id: number): Promise<string> => String((await client.kind('HelmWorkloadInstance').get(id)).Status ?? '');
+  const waitFor = (id: number, prefix: string, timeoutMs = 120_000): Promise<void> =>
+    eventually(`helm workload instance ${id} ${prefix}`, async () => (await statusOf(id)).startsWith(prefix) || `Status: ${await statusOf(id)}`, timeoutMs, 200);
+  const namespaceOf = async (instance: Instance): Promise<string | undefined> =>
+    (await kube.list('v1', 'Namespace', { labelSelector: `${HELM_INSTANCE_LABEL}=${instance.ID}` })).items[0]?.metadata.name;
+
+  it('installs with the definition’s values and the instance’s on top, Healthy; a values edit upgrades; delete uninstalls and removes its namespace', LONG, async () => {
+    const name = uniqueName('site');
+    const definition = await client.kind('HelmWorkloadDefinition').create({ Name: name, Repo: repository.url, Chart: 'web', ChartVersion: '0.1.0', ValuesDocument: 'replicaCount: 1\nservice:\n  port: 80\n' });
+    const instance = await client.kind('HelmWorkloadInstance').create({ Name: name, HelmWorkloadDefinitionID: definition.ID, KubernetesRuntimeInstanceID: runtime.ID, ValuesDocument: 'service:\n  port: 8080\n' });
+    await waitFor(instance.ID, 'Healthy');
+    const namespace = (await namespaceOf(instance))!;
+    expect(namespace).toMatch(new RegExp(`^${name}-[0-9a-f]{10}$`));
+    const service = await kube.get({ apiVersion: 'v1', kind: 'Service', namespace, name: `${name}-web` });
+    expect((service?.spec as { ports: { port: number }[] }).ports[0]!.port).toBe(8080);
+    expect(service?.metadata.labels).toMatchObject({ [HELM_INSTANCE_LABEL]: String(instance.ID) });
+    const { path, context } = kubeconfig('a');
+    expect(await helm.release(readKubeconfig(path, context).credentials, name, namespace)).toMatchObject({ revision: 1, status: 'deployed' });
+
+    await client.kind('HelmWorkloadInstance').update(instance.ID, { ValuesDocument: 'replicaCount: 2\nservice:\n  port: 8080\n' });
+    await eventually('upgraded to 2 replicas', async () => {
+      const deployment = await kube.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace, name: `${name}-web` });
+      return (deployment?.status as { readyReplicas?: number } | undefined)?.readyReplicas === 2 || `ready: ${String((deployment?.status as { readyReplicas?: number } | undefined)?.readyReplicas)}`;
+    }, 120_000);
+    await waitFor(instance.ID, 'Healthy');
+
+    // An edit of the definition's values upgrades its instances too (what the instance sets still wins).
+    await client.kind('HelmWorkloadDefinition').update(definition.ID, { ValuesDocument: 'replicaCount: 1\nservice:\n  port: 80\npodAnnotations:\n  threeport.test/values: v2\n' });
+    await eventually('upgraded with the definition’s new values', async () => {
+      const deployment = await kube.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace, name: `${name}-web` });
+      const template = (deployment?.spec as { template: { metadata: { annotations?: Record<string, string> } } } | undefined)?.template;
+      return template?.metadata.annotations?.['threeport.test/values'] === 'v2' || 'not yet';
+    }, 120_000);
+    const { path: kubeconfigPath, context: kubeContext } = kubeconfig('a');
+    expect(await helm.release(readKubeconfig(kubeconfigPath, kubeContext).credentials, name, namespace)).toMatchObject({ revision: 3 });
+    expect((await kube.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace, name: `${name}-web` }))?.spec).toMatchObject({ replicas: 2 });
+    await waitFor(instance.ID, 'Healthy');
+
+    await client.kind('HelmWorkloadInstance').delete(instance.ID);
+    await eventually('the instance gone', async () => (await client.kind('HelmWorkloadInstance').findByName(name)) === undefined, 120_000);
+    await eventually('its namespace gone', async () => {
+      const live = await kube.get({ apiVersion: 'v1', kind: 'Namespace', name: namespace });
+      return live === undefined || Boolean(live.metadata.deletionTimestamp);
+    }, 60_000);
+    expect(await kube.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace, name: `${name}-web` })).toBeUndefined();
+  });
+
+  it('a chart that cannot install: helm’s reason in Status, rolled back, nothing of the release left', LONG, async () => {
+    const name = uniqueName('broken');
+    const definition = await client.kind('HelmWorkloadDefinition').create({ Name: name, Repo: repository.url, Chart: 'broken', ChartVersion: '0.1.0' });
+    const instance = await client.kind('HelmWorkloadInstance').create({ Name: name, HelmWorkloadDefinitionID: definition.ID, KubernetesRuntimeInstanceID: runtime.ID });
+    await waitFor(instance.ID, 'Error: helm could not install release');
+    const status = await statusOf(instance.ID);
+    expect(status).toContain('Not_A_Valid_Name');
+    expect(status).toContain('rolled back');
+    expect(status).not.toContain('    at ');
+    const namespace = (await namespaceOf(instance))!;
+    expect(await kube.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace, name: `${name}-broken` })).toBeUndefined();
+  });
+
+  it('a definition helm could never use is Failed with the reason, not retried', LONG, async () => {
+    const definition = await client.kind('HelmWorkloadDefinition').create({ Name: uniqueName('bad-source'), Repo: 'charts.example.com', Chart: 'web' });
+    await eventually('failed', async () => {
+      const current = await client.kind('HelmWorkloadDefinition').get(definition.ID);
+      return String(current.Status ?? '').startsWith('Failed: invalid chart repository "charts.example.com"') || `Status: ${String(current.Status)}`;
+    });
+  });
+});
