@@ -89,13 +89,29 @@ describe('helm workloads', async () => {
     const name = uniqueName('broken');
     const definition = await client.kind('HelmWorkloadDefinition').create({ Name: name, Repo: repository.url, Chart: 'broken', ChartVersion: '0.1.0' });
     const instance = await client.kind('HelmWorkloadInstance').create({ Name: name, HelmWorkloadDefinitionID: definition.ID, KubernetesRuntimeInstanceID: runtime.ID });
-    await waitFor(instance.ID, 'Error: helm could not install release');
+    await waitFor(instance.ID, `Error: helm could not install or upgrade release ${name}`);
     const status = await statusOf(instance.ID);
     expect(status).toContain('Not_A_Valid_Name');
-    expect(status).toContain('rolled back');
     expect(status).not.toContain('    at ');
+    // Rolled back: no release, and none of what it made before the failure.
     const namespace = (await namespaceOf(instance))!;
-    expect(await kube.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace, name: `${name}-broken` })).toBeUndefined();
+    const { path, context } = kubeconfig('a');
+    expect(await helm.release(readKubeconfig(path, context).credentials, name, namespace)).toBeUndefined();
+    expect(await kube.get({ apiVersion: 'v1', kind: 'ServiceAccount', namespace, name: `${name}-broken` })).toBeUndefined();
+  });
+
+  it('a release of that name it did not install is refused, not taken over', LONG, async () => {
+    const name = uniqueName('taken');
+    const { path, context } = kubeconfig('a');
+    const connection = readKubeconfig(path, context).credentials;
+    const namespace = `${name}-own`;
+    await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+    // Someone's own release (no threeport labels on its objects).
+    await helm.apply(connection, { name, namespace, source: { repository: repository.url, chart: 'web', version: '0.1.0' }, values: {}, labels: {} });
+    const definition = await client.kind('HelmWorkloadDefinition').create({ Name: name, Repo: repository.url, Chart: 'web', ChartVersion: '0.1.0' });
+    const instance = await client.kind('HelmWorkloadInstance').create({ Name: name, HelmWorkloadDefinitionID: definition.ID, KubernetesRuntimeInstanceID: runtime.ID, ReleaseNamespace: namespace });
+    await waitFor(instance.ID, `Failed: namespace ${namespace} already has a Helm release ${name} that this instance did not install`);
+    expect(await helm.release(connection, name, namespace)).toMatchObject({ revision: 1 });
   });
 
   it('a definition helm could never use is Failed with the reason, not retried', LONG, async () => {

@@ -13,6 +13,7 @@ import type { ClusterConnection } from '../../src/platform/kubernetes/connection
 import { readKubeconfig } from '../../src/platform/kubernetes/kubeconfig.ts';
 import { KubernetesClient } from '../../src/platform/kubernetes/client.ts';
 import { KubernetesTransport } from '../../src/platform/kubernetes/transport.ts';
+import { withLabels } from '../../src/platform/helm/post-render.ts';
 import { freshNamespace, kubeconfig, serveChartRepository, toolPath } from '../support/peers.ts';
 
 const LONG = { timeout: 240_000 };
@@ -41,6 +42,24 @@ describe('chart sources and values', () => {
   });
 });
 
+describe('the post-renderer', () => {
+  it('adds the labels and keeps every other value as the chart rendered it (YAML 1.1, as helm and Kubernetes read it)', () => {
+    const rendered = [
+      '# Source: web/templates/deployment.yaml',
+      'apiVersion: v1', 'kind: ConfigMap', 'metadata:', '  name: a', '  labels:', '    app: "yes"',
+      'data:', '  mode: "on"', '  count: "1_000"', 'spec:', '  defaultMode: 0644', '  big: 12345678901234567890', '  flag: yes',
+      '---', '# Source: web/templates/empty.yaml',
+      '---', 'apiVersion: v1', 'kind: Secret', 'metadata: {name: b}', 'stringData: {k: "no"}', '',
+    ].join('\n');
+    const out = withLabels(rendered, { 'control-plane.threeport.io/helm-workload-instance': '7' });
+    expect(out).toContain('    app: "yes"\n    control-plane.threeport.io/helm-workload-instance: "7"\n');
+    for (const kept of ['mode: "on"', 'count: "1_000"', 'defaultMode: 0644', 'big: 12345678901234567890', 'flag: yes', 'k: "no"']) expect(out).toContain(kept);
+    expect(out).toContain('metadata: { name: b, labels: { control-plane.threeport.io/helm-workload-instance: "7" } }');
+    expect(out.match(/^---$/gm)).toHaveLength(2);
+    expect(() => withLabels('apiVersion: v1\nkind: List\nitems: []\n', {})).toThrow('a chart renders a List');
+  });
+});
+
 describe('helm against the test bed', async () => {
   const helmBinary = toolPath('helm');
   await run(helmBinary, ['create', 'web'], { cwd: work });
@@ -64,7 +83,9 @@ describe('helm against the test bed', async () => {
     const namespace = await freshNamespace('a', 'helm');
     const values = layered(parseValues('replicaCount: 1\nservice:\n  port: 80\n', 'definition'), parseValues('service:\n  port: 8080\n', 'instance'));
     const installed = await helm.apply(cluster, { name: 'site', namespace, source, values, labels });
-    expect(installed).toMatchObject({ name: 'site', namespace, revision: 1, status: 'deployed', chart: 'web-0.1.0' });
+    expect(installed).toMatchObject({ name: 'site', namespace, revision: 1, status: 'deployed', chart: 'web-0.1.0', changed: true });
+    // The same again: nothing to do, no new revision.
+    expect(await helm.apply(cluster, { name: 'site', namespace, source, values, labels })).toMatchObject({ revision: 1, changed: false });
 
     const made = await helm.manifests(cluster, 'site', namespace);
     expect(made.map((object) => object.kind).sort()).toEqual(['Deployment', 'Service', 'ServiceAccount']);

@@ -14,7 +14,7 @@ import type { Manifest } from '../../model/manifest.ts';
 import type { ObjectOf } from '../../model/object-types.ts';
 import { CONTROL_PLANE_LABEL, watchedResource } from '../../model/threeport-workload.ts';
 import { ChartSourceError, HelmError, layered, parseValues, ValuesError, type Helm } from '../../platform/helm/index.ts';
-import { isKubernetesNotFound, type KubernetesClient } from '../../platform/kubernetes/index.ts';
+import { isKubernetesNotFound, labels, type ClusterConnection, type KubernetesClient } from '../../platform/kubernetes/index.ts';
 import { clusterOf, connectionOf, controlPlaneIdOf, readyRuntime } from '../shared/runtime-cluster.ts';
 import { stopTellingAgent, tellAgent } from '../shared/watch-list.ts';
 import { checkDefinition } from './helm-workload-definition.ts';
@@ -22,7 +22,7 @@ import { checkDefinition } from './helm-workload-definition.ts';
 export type HelmWorkloadInstance = ObjectOf<'HelmWorkloadInstance'>;
 
 /** The label that says which Helm workload instance an object (or a namespace) is for. */
-export const HELM_INSTANCE_LABEL = 'control-plane.threeport.io/helm-workload-instance';
+export const HELM_INSTANCE_LABEL = labels.HELM_WORKLOAD_INSTANCE;
 const HEALTHY = 'Healthy';
 
 export interface HelmWorkloadSettings {
@@ -63,19 +63,20 @@ async function install(context: ReconcileContext<HelmWorkloadInstance>, helm: He
   if ('waiting' in target) return target;
   const { cluster, connection } = target;
   const controlPlaneId = await controlPlaneIdOf(api);
-  const labels = { [HELM_INSTANCE_LABEL]: String(instance.ID), [CONTROL_PLANE_LABEL]: controlPlaneId };
+  const releaseLabels = { [HELM_INSTANCE_LABEL]: String(instance.ID), [CONTROL_PLANE_LABEL]: controlPlaneId };
 
   const namespace = releaseNamespace(instance, controlPlaneId);
-  await ensureNamespace(cluster, namespace, labels, signal);
+  await ensureNamespace(cluster, namespace, releaseLabels, signal);
+  await refuseForeignRelease(helm, connection, release, namespace, instance, signal);
   try {
     await helm.apply(
       connection,
-      { name: release, namespace, source: { repository: definition.Repo, chart: definition.Chart, ...(definition.ChartVersion && { version: definition.ChartVersion }) }, values, labels },
+      { name: release, namespace, source: { repository: definition.Repo, chart: definition.Chart, ...(definition.ChartVersion && { version: definition.ChartVersion }) }, values, labels: releaseLabels },
       { signal, timeoutMs },
     );
   } catch (error) {
     if (error instanceof ChartSourceError) throw new TerminalError(error.message);
-    if (error instanceof HelmError) throw new RetryableError(`helm could not install release ${release} (rolled back): ${error.message}`);
+    if (error instanceof HelmError) throw new RetryableError(`helm could not install or upgrade release ${release}: ${error.message}`);
     throw error;
   }
   const made = await helm.manifests(connection, release, namespace, { signal });
@@ -87,6 +88,7 @@ async function install(context: ReconcileContext<HelmWorkloadInstance>, helm: He
 async function uninstall(context: ReconcileContext<HelmWorkloadInstance>, helm: Helm): Promise<ReconcileOutcome> {
   const { client: api, signal } = context;
   const instance = context.object;
+  if (!isReleaseName(String(instance.Name))) return undefined; // never installed: no release can have that name
   const runtime = await api.kind('KubernetesRuntimeInstance').get(instance.KubernetesRuntimeInstanceID).catch((error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error)));
   if (!runtime) return undefined; // nothing can be left in a cluster that is gone
   const forced = Boolean(runtime.DeletionScheduled && runtime.ForceDelete);
@@ -105,9 +107,12 @@ async function uninstall(context: ReconcileContext<HelmWorkloadInstance>, helm: 
     await helm.uninstall(connection, releaseName(instance), namespace, { signal }).catch((error: unknown) => {
       throw error instanceof HelmError ? new RetryableError(`helm could not uninstall release ${releaseName(instance)}: ${error.message}`) : error;
     });
+    // The namespace goes only when threeport made it for this instance and nothing else lives there.
     const live = await cluster.get({ apiVersion: 'v1', kind: 'Namespace', name: namespace }, signal);
     const ours = live?.metadata.labels?.[HELM_INSTANCE_LABEL] === String(instance.ID) && live.metadata.labels[CONTROL_PLANE_LABEL] === controlPlaneId;
-    if (live && ours) await cluster.delete({ apiVersion: 'v1', kind: 'Namespace', name: namespace }, signal, live.metadata.uid ? { uid: live.metadata.uid } : {});
+    const others = live && ours ? await helm.releasesIn(connection, namespace, { signal }) : [];
+    if (others.length > 0) await context.recordEvent({ reason: 'NamespaceKept', type: 'Normal', note: `namespace ${namespace} still holds release(s) ${others.join(', ')}; it stays` });
+    else if (live && ours) await cluster.delete({ apiVersion: 'v1', kind: 'Namespace', name: namespace }, signal, live.metadata.uid ? { uid: live.metadata.uid } : {});
   } catch (error) {
     if (!forced) throw error;
     await context.recordEvent({ reason: 'CleanupSkipped', type: 'Warning', note: `its runtime is being force-deleted; the release may be left in the cluster: ${errorMessage(error)}` });
@@ -115,10 +120,23 @@ async function uninstall(context: ReconcileContext<HelmWorkloadInstance>, helm: 
   return undefined;
 }
 
+const isReleaseName = (name: string): boolean => /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name) && name.length <= 53;
+
+/**
+ * A release of that name already in the namespace that this instance did not install (a user's
+ * own, another control plane's) is refused, never taken over.
+ */
+async function refuseForeignRelease(helm: Helm, connection: ClusterConnection, release: string, namespace: string, instance: HelmWorkloadInstance, signal: AbortSignal): Promise<void> {
+  if (!(await helm.release(connection, release, namespace, { signal }))) return;
+  const made = await helm.manifests(connection, release, namespace, { signal });
+  const foreign = made.find((object) => object.metadata.labels?.[HELM_INSTANCE_LABEL] !== String(instance.ID));
+  if (foreign) throw new TerminalError(`namespace ${namespace} already has a Helm release ${release} that this instance did not install (its ${foreign.kind} ${foreign.metadata.name} is not labelled ${HELM_INSTANCE_LABEL}=${instance.ID}): choose another name or ReleaseNamespace`);
+}
+
 /** The release's name: the instance's, which helm must accept (a DNS label of at most 53 characters). */
 function releaseName(instance: HelmWorkloadInstance): string {
   const name = String(instance.Name);
-  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name) || name.length > 53) {
+  if (!isReleaseName(name)) {
     throw new TerminalError(`"${name}" cannot name a Helm release: use lower-case letters, digits and '-', at most 53 characters`);
   }
   return name;

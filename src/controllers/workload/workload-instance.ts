@@ -20,7 +20,6 @@ import type { ReconcileContext, ReconcileOutcome, Reconciler } from '../../contr
 import { errorMessage } from '../../controller/redact.ts';
 import { updateWithVersion } from '../../controller/write-back.ts';
 import { mapConcurrently, SharedLoads } from '../../concurrency.ts';
-import { conditionsOf, findCondition } from '../../model/conditions.ts';
 import { API_VERSION } from '../../model/kind.ts';
 import type { Manifest } from '../../model/manifest.ts';
 import type { ObjectOf } from '../../model/object-types.ts';

@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isDeepStrictEqual } from 'node:util';
 import { parseAllDocuments, stringify } from 'yaml';
 import type { Manifest } from '../../model/manifest.ts';
 import type { ClusterConnection } from '../kubernetes/connections.ts';
@@ -62,6 +63,11 @@ export interface ReleaseState {
 
 const POST_RENDERER = fileURLToPath(new URL('./post-render.ts', import.meta.url));
 const DEFAULT_TIMEOUT_MS = 300_000;
+/** How much longer than helm's own --timeout a run may take before it is killed. */
+const KILL_MARGIN_MS = 30_000;
+const PASSED_ENV = /^(PATH|LANG|LC_[A-Z]+|TZ|TMPDIR|SSL_CERT_(FILE|DIR)|(HTTPS?|NO)_PROXY|(https?|no)_proxy|AWS_[A-Z_]+|GOOGLE_[A-Z_]+|CLOUDSDK_[A-Z_]+|AZURE_[A-Z_]+)$/;
+
+const seconds = (milliseconds: number): string => `${Math.max(1, Math.ceil(milliseconds / 1000))}s`;
 
 export class Helm {
   readonly #o: HelmOptions;
@@ -72,27 +78,50 @@ export class Helm {
 
   /**
    * Installs the release, or upgrades it to `spec`; waits until its resources are ready, and on
-   * failure rolls back (an install is uninstalled), so nothing is left half-installed.
+   * failure rolls back (an install is uninstalled). A release already at `spec` (same chart and
+   * version, same values) is left as it is: no new revision for a reconcile that changes nothing.
+   * A release left pending by a helm run that died (a crash, a kill) is recovered first: an
+   * install uninstalled, an upgrade or rollback rolled back to the last good revision.
    */
-  async apply(cluster: ClusterConnection, spec: ReleaseSpec, control: RunControl = {}): Promise<ReleaseState> {
+  async apply(cluster: ClusterConnection, spec: ReleaseSpec, control: RunControl = {}): Promise<ReleaseState & { changed: boolean }> {
+    const source = mirrored(spec.source, this.#o.mirror);
+    const timeoutMs = control.timeoutMs ?? this.#o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const before = await this.release(cluster, spec.name, spec.namespace, control);
+    if (before?.status.startsWith('pending-')) await this.#recover(cluster, before, { ...control, timeoutMs });
+    else if (before?.status === 'deployed' && (await this.#isAt(cluster, before, spec, control))) return { ...before, changed: false };
     const scratch = mkdtempSync(join(tmpdir(), 'threeport-helm-'));
     try {
       const valuesFile = join(scratch, 'values.yaml');
       writeFileSync(valuesFile, stringify(spec.values), { mode: 0o600 });
-      const timeoutMs = control.timeoutMs ?? this.#o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
       const labels = Object.entries(spec.labels).flatMap(([key, value]) => ['--post-renderer-args', '--label', '--post-renderer-args', `${key}=${value}`]);
+      // helm waits up to --timeout for the release, then as long again for its rollback: it is
+      // killed only after both (a kill mid-rollback would leave the release pending).
       await this.#run(cluster, [
-        'upgrade', spec.name, ...chartArguments(mirrored(spec.source, this.#o.mirror)),
+        'upgrade', spec.name, ...chartArguments(source),
         '--install', '--namespace', spec.namespace, '--values', valuesFile,
-        '--atomic', '--wait', '--timeout', `${Math.max(1, Math.floor(timeoutMs / 1000) - 5)}s`,
+        '--atomic', '--wait', '--timeout', seconds(timeoutMs),
         '--post-renderer', process.execPath, '--post-renderer-args', POST_RENDERER, ...labels,
-      ], { ...control, timeoutMs });
+      ], { ...control, timeoutMs: timeoutMs * 2 + KILL_MARGIN_MS });
       const state = await this.release(cluster, spec.name, spec.namespace, control);
       if (!state) throw new HelmError(`helm reported release ${spec.name} installed, but it is not there`);
-      return state;
+      return { ...state, changed: true };
     } finally {
       rmSync(scratch, { recursive: true, force: true });
     }
+  }
+
+  /** Whether the deployed release is `spec`'s chart, version and values. */
+  async #isAt(cluster: ClusterConnection, release: ReleaseState, spec: ReleaseSpec, control: RunControl): Promise<boolean> {
+    if (!spec.source.version || release.chart !== `${spec.source.chart}-${spec.source.version}`) return false;
+    const applied = JSON.parse((await this.#run(cluster, ['get', 'values', release.name, '--namespace', release.namespace, '--output', 'json'], control)) || 'null') as unknown;
+    return isDeepStrictEqual(applied ?? {}, JSON.parse(JSON.stringify(spec.values)) as unknown);
+  }
+
+  async #recover(cluster: ClusterConnection, release: ReleaseState, control: RunControl & { timeoutMs: number }): Promise<void> {
+    const args = release.status === 'pending-install' ? ['uninstall', release.name, '--namespace', release.namespace, '--wait'] : ['rollback', release.name, '--namespace', release.namespace, '--wait'];
+    await this.#run(cluster, [...args, '--timeout', seconds(control.timeoutMs)], { ...control, timeoutMs: control.timeoutMs + KILL_MARGIN_MS }).catch((error: unknown) => {
+      throw new HelmError(`release ${release.name} was left ${release.status} by an earlier helm run, and could not be recovered: ${(error as Error).message}`);
+    });
   }
 
   /** The release as helm records it, or undefined when there is none. */
@@ -114,8 +143,15 @@ export class Helm {
   /** Uninstalls the release and waits for its resources to go; a release already gone is no error. */
   async uninstall(cluster: ClusterConnection, name: string, namespace: string, control: RunControl = {}): Promise<'uninstalled' | 'absent'> {
     if (!(await this.release(cluster, name, namespace, control))) return 'absent';
-    await this.#run(cluster, ['uninstall', name, '--namespace', namespace, '--wait'], control);
+    const timeoutMs = control.timeoutMs ?? this.#o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    await this.#run(cluster, ['uninstall', name, '--namespace', namespace, '--wait', '--timeout', seconds(timeoutMs)], { ...control, timeoutMs: timeoutMs + KILL_MARGIN_MS });
     return 'uninstalled';
+  }
+
+  /** The releases in `namespace` (whatever installed them). */
+  async releasesIn(cluster: ClusterConnection, namespace: string, control: RunControl = {}): Promise<string[]> {
+    const out = await this.#run(cluster, ['list', '--namespace', namespace, '--all', '--output', 'json'], control);
+    return (JSON.parse(out || '[]') as { name: string }[]).map((release) => release.name);
   }
 
   async #run(cluster: ClusterConnection, args: string[], control: RunControl): Promise<string> {
@@ -126,8 +162,9 @@ export class Helm {
         : ['--kubeconfig', writeKubeconfig(scratch, cluster)];
       const { home } = this.#o;
       const env: NodeJS.ProcessEnv = {
-        // What a kubeconfig's login plugin may need (AWS_*, …), without threeport's own settings and keys.
-        ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('THREEPORT_') && !key.startsWith('HELM_') && key !== 'ENCRYPTION_KEY')),
+        // What helm and a kubeconfig's login plugin (a cloud's CLI) may need — not the database's,
+        // the bus's or threeport's own settings and keys.
+        ...Object.fromEntries(Object.entries(process.env).filter(([key]) => PASSED_ENV.test(key))),
         HOME: home,
         HELM_CONFIG_HOME: join(home, 'config'),
         HELM_CACHE_HOME: join(home, 'cache'),

@@ -6,22 +6,30 @@
  * `node post-render.ts --label key=value …` (helm --post-renderer / --post-renderer-args).
  */
 import { pathToFileURL } from 'node:url';
-import { parseAllDocuments, stringify } from 'yaml';
+import { isMap, parseAllDocuments, type YAMLMap } from 'yaml';
 
 export function withLabels(rendered: string, labels: Record<string, string>): string {
   const out: string[] = [];
-  // As lenient as helm's own parser: a key given twice keeps its last value.
-  for (const document of parseAllDocuments(rendered, { uniqueKeys: false })) {
+  // Read as helm and Kubernetes read YAML (1.1: 0644 is octal, "yes" stays a quoted string, big
+  // integers exact; a key given twice keeps its last value), and written back node by node: only
+  // the labels change, everything else keeps the text the chart rendered.
+  for (const document of parseAllDocuments(rendered, { version: '1.1', uniqueKeys: false, intAsBigInt: true })) {
     if (document.errors.length > 0) throw new Error(`helm rendered invalid YAML: ${document.errors[0]!.message}`);
-    const object: unknown = document.toJS();
-    if (typeof object !== 'object' || object === null || Array.isArray(object)) continue;
-    const manifest = object as { kind?: unknown; metadata?: { labels?: Record<string, string> } };
-    if (typeof manifest.kind !== 'string') continue;
-    if (manifest.kind.endsWith('List')) throw new Error(`a chart renders a ${manifest.kind}: threeport labels objects one by one and needs them as separate documents`);
-    manifest.metadata = { ...manifest.metadata, labels: { ...manifest.metadata?.labels, ...labels } };
-    out.push(stringify(manifest));
+    const kind: unknown = document.get('kind');
+    if (typeof kind !== 'string') continue; // an empty document (a template that rendered nothing)
+    if (kind.endsWith('List')) throw new Error(`a chart renders a ${kind}: threeport labels objects one by one and needs them as separate documents`);
+    let metadata = document.get('metadata', true);
+    if (!isMap(metadata)) {
+      metadata = document.createNode({});
+      document.set('metadata', metadata);
+    }
+    const current = (metadata as YAMLMap).get('labels', true);
+    if (isMap(current)) for (const [key, value] of Object.entries(labels)) current.set(key, value);
+    else (metadata as YAMLMap).set('labels', document.createNode({ ...labels }));
+    const text = document.toString();
+    out.push(text.startsWith('---') ? text : `---\n${text}`);
   }
-  return out.map((text) => `---\n${text}`).join('');
+  return out.join('');
 }
 
 export function labelArguments(argv: readonly string[]): Record<string, string> {
