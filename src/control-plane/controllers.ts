@@ -9,7 +9,8 @@ import { groupNames, isGroupName, partsOfGroups } from '../controllers/catalog.t
 import { logLevels, type LogLevel, type Logger } from '../log.ts';
 import type { ControllerGroupName } from '../model/controller-groups.ts';
 import { registry } from '../model/registry.ts';
-import { helmProvider } from './helm.ts';
+import type { ChartMirror } from '../platform/helm/index.ts';
+import { chartMirrorOf, helmProvider } from './helm.ts';
 import { ConfigError, parseHostPort, redactUrl } from './config.ts';
 
 /** What `threeport controller` runs, after flags and environment are resolved and checked. */
@@ -30,6 +31,8 @@ export interface ControllerConfig {
   agentApiUrl: string;
   /** How often every workload instance is re-verified against its cluster. */
   driftIntervalMs?: number;
+  /** Where every chart is fetched from instead of its own repository. */
+  chartMirror?: ChartMirror;
 }
 
 export interface ControllerFlags {
@@ -43,6 +46,7 @@ export interface ControllerFlags {
   agentImage?: string;
   agentApiUrl?: string;
   driftInterval?: string;
+  chartMirror?: string;
 }
 
 export function resolveControllerConfig(groups: string[], flags: ControllerFlags, env: NodeJS.ProcessEnv = process.env): ControllerConfig {
@@ -83,6 +87,7 @@ export function resolveControllerConfig(groups: string[], flags: ControllerFlags
   }
   const agentImage = flags.agentImage ?? env.THREEPORT_AGENT_IMAGE;
   const driftIntervalMs = driftIntervalOf(flags.driftInterval ?? env.THREEPORT_DRIFT_INTERVAL);
+  const chartMirror = chartMirrorOf({ THREEPORT_CHART_MIRROR: flags.chartMirror ?? env.THREEPORT_CHART_MIRROR });
   const encryptionKey = flags.encryptionKey ?? env.THREEPORT_ENCRYPTION_KEY ?? env.ENCRYPTION_KEY;
   // Refused at start, not at the first reconcile: every group reaches a cluster or a cloud with
   // credentials the API stores encrypted.
@@ -97,6 +102,7 @@ export function resolveControllerConfig(groups: string[], flags: ControllerFlags
     encryptionKey,
     ...(agentImage && { agentImage }),
     ...(driftIntervalMs !== undefined && { driftIntervalMs }),
+    ...(chartMirror && { chartMirror }),
     agentApiUrl,
     apiUrl,
     natsUrl,
@@ -127,7 +133,7 @@ export interface RunningControllers {
 export async function startControllers(config: ControllerConfig, logger: Logger): Promise<RunningControllers> {
   const { reconcilers, runnables } = partsOfGroups(config.groups, {
     apiUrl: config.agentApiUrl,
-    helm: helmProvider(),
+    helm: helmProvider(process.env, config.chartMirror),
     ...(config.agentImage && { agentImage: config.agentImage }),
     ...(config.driftIntervalMs !== undefined && { driftIntervalMs: config.driftIntervalMs }),
   });

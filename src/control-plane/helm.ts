@@ -4,29 +4,34 @@
  * is needed the first time). Found on first use, not at start; a failure is said on the
  * instances' Status and tried again. `THREEPORT_CHART_MIRROR` points every chart at one mirror.
  */
+import { execFile } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
+import { promisify } from 'node:util';
 import { delimiter, join } from 'node:path';
 import { cacheRoot, installTools } from '../local-runtime/index.ts';
 import { checkRepository, ChartSourceError, Helm, type ChartMirror } from '../platform/helm/index.ts';
 import { ConfigError } from './config.ts';
+
+const execFileAsync = promisify(execFile);
 
 /** THREEPORT_CHART_MIRROR checked before anything starts. */
 export function chartMirrorOf(env: NodeJS.ProcessEnv = process.env): ChartMirror | undefined {
   const url = env.THREEPORT_CHART_MIRROR?.trim();
   if (!url) return undefined;
   try {
-    return { url: checkRepository(url, 'chart mirror (THREEPORT_CHART_MIRROR)') };
+    return { url: checkRepository(url, 'chart mirror (--chart-mirror or THREEPORT_CHART_MIRROR)') };
   } catch (error) {
     throw error instanceof ChartSourceError ? new ConfigError(error.message) : error;
   }
 }
 
-export function helmProvider(env: NodeJS.ProcessEnv = process.env): () => Promise<Helm> {
-  const mirror = chartMirrorOf(env);
+/** `mirror`: the controllers' --chart-mirror, checked already; else THREEPORT_CHART_MIRROR. */
+export function helmProvider(env: NodeJS.ProcessEnv = process.env, mirror: ChartMirror | undefined = chartMirrorOf(env)): () => Promise<Helm> {
   let found: Promise<Helm> | undefined;
   const locate = async (): Promise<Helm> => {
     const binary = env.THREEPORT_HELM?.trim() || onPath('helm', env.PATH) || (await installTools(['helm'])).helm;
     if (!binary) throw new Error('no helm: set THREEPORT_HELM to a helm v3 binary, or put helm on the PATH');
+    await requireHelm3(binary);
     return new Helm({ binary, home: join(cacheRoot(), 'helm-home'), ...(mirror && { mirror }) });
   };
   return () =>
@@ -47,4 +52,13 @@ function onPath(name: string, path = ''): string | undefined {
     }
   }
   return undefined;
+}
+
+/** threeport drives helm 3 (its post-renderer flags changed in helm 4): another major is refused, saying which. */
+async function requireHelm3(binary: string): Promise<void> {
+  const { stdout } = await execFileAsync(binary, ['version', '--short'], { timeout: 30_000 }).catch((error: unknown) => {
+    throw new Error(`cannot run ${binary} version: ${(error as Error).message.split('\n')[0]}`);
+  });
+  const version = stdout.trim();
+  if (!/^v3\./.test(version)) throw new Error(`${binary} is helm ${version || '(unknown version)'}; threeport needs helm v3 (set THREEPORT_HELM to one)`);
 }

@@ -1,6 +1,10 @@
 /** `threeport controller` flags and environment, resolved and checked before anything starts. */
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { resolveControllerConfig } from '../../src/control-plane/controllers.ts';
+import { helmProvider } from '../../src/control-plane/helm.ts';
 import { ConfigError } from '../../src/control-plane/config.ts';
 
 const key = Buffer.alloc(32, 7).toString('base64');
@@ -32,5 +36,25 @@ describe('controller configuration', () => {
     expect(resolveControllerConfig(['workload'], nats, { THREEPORT_DRIFT_INTERVAL: '30' }).driftIntervalMs).toBe(30_000);
     expect(() => resolveControllerConfig(['workload'], { ...nats, driftInterval: '5m' }, {})).toThrow('invalid drift interval "5m": seconds from 10 to 86400');
     expect(() => resolveControllerConfig(['workload'], { ...nats, driftInterval: '1' }, {})).toThrow(ConfigError);
+  });
+
+  it('the chart mirror: from the flag or THREEPORT_CHART_MIRROR, and one helm could not fetch from refused at start', () => {
+    expect(resolveControllerConfig(['helm-workload'], nats, {}).chartMirror).toBeUndefined();
+    expect(resolveControllerConfig(['helm-workload'], { ...nats, chartMirror: 'oci://mirror.internal/charts/' }, {}).chartMirror).toEqual({ url: 'oci://mirror.internal/charts' });
+    expect(resolveControllerConfig(['helm-workload'], nats, { THREEPORT_CHART_MIRROR: 'http://127.0.0.1:8879' }).chartMirror).toEqual({ url: 'http://127.0.0.1:8879' });
+    expect(() => resolveControllerConfig(['helm-workload'], { ...nats, chartMirror: 'mirror.internal' }, {})).toThrow('invalid chart mirror (--chart-mirror or THREEPORT_CHART_MIRROR) "mirror.internal"');
+  });
+
+  it('helm: the one THREEPORT_HELM names, and a helm that is not v3 refused saying which', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'threeport-helm-version-'));
+    try {
+      const fake = join(dir, 'helm');
+      writeFileSync(fake, '#!/bin/sh\necho v4.0.0+g1234567\n', { mode: 0o755 });
+      await expect(helmProvider({ THREEPORT_HELM: fake })()).rejects.toThrow(`${fake} is helm v4.0.0+g1234567; threeport needs helm v3 (set THREEPORT_HELM to one)`);
+      writeFileSync(fake, '#!/bin/sh\necho v3.22.0+gabcdef0\n', { mode: 0o755 });
+      await expect(helmProvider({ THREEPORT_HELM: fake })()).resolves.toBeDefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
