@@ -15,11 +15,12 @@ import type { ObjectOf } from '../../src/model/object-types.ts';
 import { Helm } from '../../src/platform/helm/index.ts';
 import { readKubeconfig } from '../../src/platform/kubernetes/kubeconfig.ts';
 import { eventually } from '../support/eventually.ts';
-import { kubeconfig, serveChartRepository, toolPath } from '../support/peers.ts';
+import { kubeconfig, serveChartRepository, serveSharedCharts, toolPath } from '../support/peers.ts';
 import { uniqueName } from '../support/samples.ts';
 import { startWorkloadPlane } from '../workloads/support/workload-plane.ts';
 
 const LONG = { timeout: 240_000 };
+const BITNAMI = 'oci://registry-1.docker.io/bitnamicharts';
 type Instance = ObjectOf<'HelmWorkloadInstance'>;
 
 describe('helm workloads', async () => {
@@ -32,7 +33,10 @@ describe('helm workloads', async () => {
   const repository = await serveChartRepository([join(work, 'web'), join(work, 'broken')]);
   afterAll(() => repository.close());
 
-  const helm = new Helm({ binary: helmBinary, home: join(work, 'helm-home'), timeoutMs: 120_000 });
+  // The original's sample chart source (Bitnami's OCI registry), fetched from the real charts served on loopback.
+  const sharedCharts = await serveSharedCharts();
+  afterAll(() => sharedCharts.close());
+  const helm = new Helm({ binary: helmBinary, home: join(work, 'helm-home'), timeoutMs: 120_000, mirror: { mappings: { [BITNAMI]: sharedCharts.url } } });
   const plane = await startWorkloadPlane({ database: 'pglite', groups: ['workload', 'kubernetes-runtime', 'helm-workload'], settings: { helm: () => Promise.resolve(helm) } });
   const { client } = plane;
   const runtime = await plane.registerCluster('a');
@@ -83,6 +87,29 @@ describe('helm workloads', async () => {
       return live === undefined || Boolean(live.metadata.deletionTimestamp);
     }, 60_000);
     expect(await kube.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace, name: `${name}-web` })).toBeUndefined();
+  });
+
+  it('the original’s sample: Bitnami wordpress with its MariaDB, through the chart mirror, Healthy; then uninstalled', LONG, async () => {
+    const name = uniqueName('wordpress');
+    // As the original's sample (no version: the newest the repository has), with what a simulated cluster needs:
+    // no LoadBalancer address ever comes, and fixed passwords (random ones are read back with `lookup` on upgrade).
+    const definition = await client.kind('HelmWorkloadDefinition').create({ Name: name, Repo: BITNAMI, Chart: 'wordpress', ValuesDocument: 'replicaCount: 1\nservice:\n  type: ClusterIP\n' });
+    const instance = await client.kind('HelmWorkloadInstance').create({
+      Name: name,
+      HelmWorkloadDefinitionID: definition.ID,
+      KubernetesRuntimeInstanceID: runtime.ID,
+      ValuesDocument: 'commonLabels:\n  tier: dev\nwordpressPassword: wp-password\nmariadb:\n  auth:\n    rootPassword: root-password\n    password: db-password\n',
+    });
+    await waitFor(instance.ID, 'Healthy', 180_000);
+    const namespace = (await namespaceOf(instance))!;
+    const statefulSet = await kube.get({ apiVersion: 'apps/v1', kind: 'StatefulSet', namespace, name: `${name}-mariadb` });
+    // The MariaDB subchart's objects too carry threeport's label (commonLabels are the parent chart's only).
+    expect(statefulSet?.metadata.labels).toMatchObject({ [HELM_INSTANCE_LABEL]: String(instance.ID) });
+    const deployments = (await kube.list('apps/v1', 'Deployment', { namespace })).items;
+    expect(deployments.map((deployment) => deployment.metadata.labels)).toEqual([expect.objectContaining({ tier: 'dev', [HELM_INSTANCE_LABEL]: String(instance.ID) })]);
+    await client.kind('HelmWorkloadInstance').delete(instance.ID);
+    await eventually('the instance gone', async () => (await client.kind('HelmWorkloadInstance').findByName(name)) === undefined, 180_000);
+    expect(await kube.get({ apiVersion: 'apps/v1', kind: 'StatefulSet', namespace, name: `${name}-mariadb` })).toBeUndefined();
   });
 
   it('a chart that cannot install: helm’s reason in Status, rolled back, nothing of the release left', LONG, async () => {

@@ -8,10 +8,11 @@
  * stopped after it (afterAll): NATS servers from startNats(), the moto server behind cleanAws(),
  * chart repositories from serveChartRepository().
  */
-import { createReadStream, mkdirSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join, normalize, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, inject } from 'vitest';
 import { readDescriptionFile, type AwsDescription, type TestbedDescription } from '../../src/testbed/description.ts';
@@ -130,6 +131,27 @@ export async function serveChartRepository(chartDirs: string[]): Promise<{ url: 
   const env = helmEnv(root);
   for (const chartDir of chartDirs) await run(helm, ['package', resolve(chartDir), '--destination', root], { env });
   await run(helm, ['repo', 'index', root, '--url', url], { env });
+  return { url, close };
+}
+
+/**
+ * The real upstream charts the project keeps beside it (../shared/charts: a static chart
+ * repository, index.yaml and .tgz files), served on loopback as a chart mirror.
+ * THREEPORT_CHARTS_DIR points elsewhere.
+ */
+export async function serveSharedCharts(): Promise<{ url: string; close(): Promise<void> }> {
+  const candidates = [process.env.THREEPORT_CHARTS_DIR, resolve(fileURLToPath(new URL('../../../shared/charts', import.meta.url))), '/work/shared/charts'].filter((dir): dir is string => Boolean(dir));
+  const root = candidates.find((dir) => existsSync(join(dir, 'index.yaml')));
+  if (!root) throw new Error(`no chart repository with an index.yaml in ${candidates.join(', ')}: set THREEPORT_CHARTS_DIR to the shared charts`);
+  const server = createServer((request, response) => serveFile(resolve(root), request.url ?? '/', response));
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolveListen);
+  });
+  const address = server.address();
+  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const close = () => closeServer(server);
+  cleanups.push(close);
   return { url, close };
 }
 
