@@ -16,7 +16,7 @@ import type { EventRecorder } from './events.ts';
 import type { ControllerMetrics, ReconcileResultLabel } from './metrics.ts';
 import type { Lease, ObjectLocks } from './object-locks.ts';
 import type { CompiledRuntimeOptions } from './options.ts';
-import { DEFAULT_RECONCILE_TIMEOUT_MS, handlerFor, type Operation, type ReconcileContext, type ReconcileOutcome, type Reconciler } from './reconciler.ts';
+import { DEFAULT_RECONCILE_TIMEOUT_MS, handlerFor, type Operation, type ReconcileContext, type Reconciler } from './reconciler.ts';
 import { errorMessage, redact } from './redact.ts';
 import { updateWithVersion, type Patch } from './write-back.ts';
 
@@ -64,12 +64,10 @@ class Stopped extends Error {
  */
 export class DeliveryProcessor {
   readonly #o: DeliveryProcessorOptions;
-  readonly #kindClient: KindClient;
   readonly #timeoutMs: number;
 
   constructor(options: DeliveryProcessorOptions) {
     this.#o = options;
-    this.#kindClient = options.client.kind(options.kind.name);
     this.#timeoutMs = options.reconciler.timeoutMs ?? DEFAULT_RECONCILE_TIMEOUT_MS;
   }
 

@@ -5,17 +5,16 @@
  * upgrades the release; a chart that cannot install is a clear Status with nothing left behind;
  * deleting the instance uninstalls the release and removes the namespace threeport made.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HELM_INSTANCE_LABEL } from '../../src/controllers/helm-workload/helm-workload-instance.ts';
-import { run } from '../../src/local-runtime/run-command.ts';
 import type { ObjectOf } from '../../src/model/object-types.ts';
 import { Helm } from '../../src/platform/helm/index.ts';
 import { readKubeconfig } from '../../src/platform/kubernetes/kubeconfig.ts';
 import { eventually } from '../support/eventually.ts';
-import { kubeconfig, serveChartRepository, serveSharedCharts, toolPath } from '../support/peers.ts';
+import { kubeconfig, serveSharedCharts, serveTestCharts, toolPath } from '../support/peers.ts';
 import { uniqueName } from '../support/samples.ts';
 import { startWorkloadPlane } from '../workloads/support/workload-plane.ts';
 
@@ -27,10 +26,7 @@ describe('helm workloads', async () => {
   const work = mkdtempSync(join(tmpdir(), 'threeport-helm-workloads-'));
   afterAll(() => rmSync(work, { recursive: true, force: true }));
   const helmBinary = toolPath('helm');
-  await run(helmBinary, ['create', 'web'], { cwd: work });
-  await run(helmBinary, ['create', 'broken'], { cwd: work });
-  writeFileSync(join(work, 'broken', 'templates', 'bad.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Not_A_Valid_Name\n');
-  const repository = await serveChartRepository([join(work, 'web'), join(work, 'broken')]);
+  const repository = await serveTestCharts(work);
   afterAll(() => repository.close());
 
   // The original's sample chart source (Bitnami's OCI registry), fetched from the real charts served on loopback.

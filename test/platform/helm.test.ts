@@ -3,18 +3,17 @@
  * charts from a repository served on loopback, reached through a mirror, values layered, every
  * object labelled, upgrades, a failing install rolled back, uninstall.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { run } from '../../src/local-runtime/run-command.ts';
 import { chartArguments, Helm, HelmError, layered, mirrored, parseValues, ValuesError } from '../../src/platform/helm/index.ts';
 import type { ClusterConnection } from '../../src/platform/kubernetes/connections.ts';
 import { readKubeconfig } from '../../src/platform/kubernetes/kubeconfig.ts';
 import { KubernetesClient } from '../../src/platform/kubernetes/client.ts';
 import { KubernetesTransport } from '../../src/platform/kubernetes/transport.ts';
 import { withLabels } from '../../src/platform/helm/post-render.ts';
-import { freshNamespace, kubeconfig, serveChartRepository, toolPath } from '../support/peers.ts';
+import { freshNamespace, kubeconfig, serveTestCharts, toolPath } from '../support/peers.ts';
 
 const LONG = { timeout: 240_000 };
 const work = mkdtempSync(join(tmpdir(), 'threeport-helm-layer-'));
@@ -62,11 +61,7 @@ describe('the post-renderer', () => {
 
 describe('helm against the test bed', async () => {
   const helmBinary = toolPath('helm');
-  await run(helmBinary, ['create', 'web'], { cwd: work });
-  // A chart that cannot install: besides its Deployment, an object the API server refuses.
-  await run(helmBinary, ['create', 'broken'], { cwd: work });
-  writeFileSync(join(work, 'broken', 'templates', 'bad.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Not_A_Valid_Name\ndata: {}\n');
-  const repository = await serveChartRepository([join(work, 'web'), join(work, 'broken')]);
+  const repository = await serveTestCharts(work);
   afterAll(() => repository.close());
 
   const { path, context } = kubeconfig('a');

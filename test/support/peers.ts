@@ -8,7 +8,7 @@
  * stopped after it (afterAll): NATS servers from startNats(), the moto server behind cleanAws(),
  * chart repositories from serveChartRepository().
  */
-import { createReadStream, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join, normalize, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -118,15 +118,7 @@ let moto: AwsDescription | undefined;
 export async function serveChartRepository(chartDirs: string[]): Promise<{ url: string; close(): Promise<void> }> {
   const root = join(privateRegistry().instanceDir, `charts-${randomBytes(4).toString('hex')}`);
   mkdirSync(root, { recursive: true });
-  const server = createServer((request, response) => serveFile(root, request.url ?? '/', response));
-  await new Promise<void>((resolveListen, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolveListen);
-  });
-  const address = server.address();
-  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  const close = () => closeServer(server);
-  cleanups.push(close);
+  const { url, close } = await serveDirectory(root);
   const helm = toolPath('helm');
   const env = helmEnv(root);
   for (const chartDir of chartDirs) await run(helm, ['package', resolve(chartDir), '--destination', root], { env });
@@ -143,7 +135,12 @@ export async function serveSharedCharts(): Promise<{ url: string; close(): Promi
   const candidates = [process.env.THREEPORT_CHARTS_DIR, resolve(fileURLToPath(new URL('../../../shared/charts', import.meta.url))), '/work/shared/charts'].filter((dir): dir is string => Boolean(dir));
   const root = candidates.find((dir) => existsSync(join(dir, 'index.yaml')));
   if (!root) throw new Error(`no chart repository with an index.yaml in ${candidates.join(', ')}: set THREEPORT_CHARTS_DIR to the shared charts`);
-  const server = createServer((request, response) => serveFile(resolve(root), request.url ?? '/', response));
+  return serveDirectory(resolve(root));
+}
+
+/** The files of `root` over HTTP on loopback; closed after the test file, or by close(). */
+async function serveDirectory(root: string): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((request, response) => serveFile(root, request.url ?? '/', response));
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', resolveListen);
@@ -153,6 +150,19 @@ export async function serveSharedCharts(): Promise<{ url: string; close(): Promi
   const close = () => closeServer(server);
   cleanups.push(close);
   return { url, close };
+}
+
+/**
+ * Two charts of `helm create` served as a repository: `web` (a Deployment, its Service and
+ * ServiceAccount) and `broken`, the same plus a ConfigMap the API server refuses (an invalid
+ * name), so it can never install.
+ */
+export async function serveTestCharts(workDir: string): Promise<{ url: string; close(): Promise<void> }> {
+  const helm = toolPath('helm');
+  await run(helm, ['create', 'web'], { cwd: workDir });
+  await run(helm, ['create', 'broken'], { cwd: workDir });
+  writeFileSync(join(workDir, 'broken', 'templates', 'bad.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Not_A_Valid_Name\ndata: {}\n');
+  return serveChartRepository([join(workDir, 'web'), join(workDir, 'broken')]);
 }
 
 /** Keeps `helm package` away from the user's helm configuration and cache. */

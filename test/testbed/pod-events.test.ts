@@ -43,20 +43,18 @@ async function runningPod(namespace: string, name: string): Promise<V1Pod> {
   return pod!;
 }
 
+/** A Deployment `web` of `replicas` Pods with these containers. */
+async function createWeb(namespace: string, replicas: number, containers: { name: string; image: string }[]): Promise<void> {
+  await apps.createNamespacedDeployment({
+    namespace,
+    body: { metadata: { name: 'web' }, spec: { replicas, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers } } } },
+  });
+}
+
 describe('Pod events on the kwok clusters', () => {
   it("a Deployment's Pod reports Scheduled, Pulled, Created, Started as a kubelet would, and Killing when deleted", async () => {
     const namespace = await freshNamespace('a');
-    await apps.createNamespacedDeployment({
-      namespace,
-      body: {
-        metadata: { name: 'web' },
-        spec: {
-          replicas: 1,
-          selector: { matchLabels: { app: 'web' } },
-          template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx:1.27' }] } },
-        },
-      },
-    });
+    await createWeb(namespace, 1, [{ name: 'web', image: 'nginx:1.27' }]);
     let pod: V1Pod | undefined;
     await eventually('the Deployment to make its Pod', async () => {
       pod = (await core.listNamespacedPod({ namespace, labelSelector: 'app=web' })).items[0];
@@ -159,17 +157,7 @@ describe('Pod events on the kwok clusters', () => {
 
   it('a namespace deleted with running Pods goes, though the events about stopping them are refused then', { timeout: 120_000 }, async () => {
     const namespace = await freshNamespace('a');
-    await apps.createNamespacedDeployment({
-      namespace,
-      body: {
-        metadata: { name: 'web' },
-        spec: {
-          replicas: 2,
-          selector: { matchLabels: { app: 'web' } },
-          template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx:1.27' }, { name: 'logs', image: 'busybox:1.36' }] } },
-        },
-      },
-    });
+    await createWeb(namespace, 2, [{ name: 'web', image: 'nginx:1.27' }, { name: 'logs', image: 'busybox:1.36' }]);
     await eventually('two Pods Ready', async () => {
       const pods = (await core.listNamespacedPod({ namespace })).items;
       return (pods.length === 2 && pods.every((pod) => pod.status?.conditions?.some((condition) => condition.type === 'Ready' && condition.status === 'True'))) || `${pods.length} pod(s)`;

@@ -3,52 +3,13 @@
  * error that recovers by itself (its workloads with it), deleting one with workloads needs
  * ForceDelete, and then takes them along.
  */
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { isConflict, isNotFound } from '../../src/client/api-client.ts';
 import { eventually } from '../support/eventually.ts';
-import { cleanUp } from '../support/control-plane.ts';
 import { uniqueName } from '../support/samples.ts';
 import { web } from './support/manifests.ts';
+import { tcpProxy } from './support/tcp-proxy.ts';
 import { namespaceOf, startWorkloadPlane } from './support/workload-plane.ts';
-
-/** A TCP proxy in front of a cluster's API server, to cut it off and bring it back. */
-async function tcpProxy(target: URL): Promise<{ url: string; cut(): Promise<void>; restore(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  let server: Server | undefined;
-  let port = 0;
-  const listen = () =>
-    new Promise<void>((resolve, reject) => {
-      server = createServer((client) => {
-        const upstream = connect(Number(target.port), target.hostname);
-        sockets.add(client).add(upstream);
-        client.pipe(upstream).pipe(client);
-        const close = () => {
-          client.destroy();
-          upstream.destroy();
-          sockets.delete(client);
-          sockets.delete(upstream);
-        };
-        client.on('error', close).on('close', close);
-        upstream.on('error', close).on('close', close);
-      });
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => {
-        const address = server!.address();
-        port = typeof address === 'object' && address ? address.port : port;
-        resolve();
-      });
-    });
-  await listen();
-  const cut = async () => {
-    for (const socket of sockets) socket.destroy();
-    sockets.clear();
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-    server = undefined;
-  };
-  cleanUp(cut);
-  return { url: `https://127.0.0.1:${port}`, cut, restore: listen };
-}
 
 describe('kubernetes runtimes', async () => {
   const plane = await startWorkloadPlane();
