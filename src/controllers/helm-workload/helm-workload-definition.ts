@@ -4,6 +4,7 @@
  */
 import { TerminalError } from '../../controller/errors.ts';
 import type { Reconciler } from '../../controller/reconciler.ts';
+import type { Manifest } from '../../model/manifest.ts';
 import type { ObjectOf } from '../../model/object-types.ts';
 import { chartArguments, ChartSourceError, parseValues, ValuesError } from '../../platform/helm/index.ts';
 
@@ -30,8 +31,29 @@ export function checkDefinition(definition: HelmWorkloadDefinition): void {
   try {
     chartArguments({ repository: definition.Repo, chart: definition.Chart, ...(definition.ChartVersion && { version: definition.ChartVersion }) });
     parseValues(definition.ValuesDocument, 'its ValuesDocument');
+    additionalResourcesOf(definition.AdditionalResources, undefined);
   } catch (error) {
     if (error instanceof ChartSourceError || error instanceof ValuesError) throw new TerminalError(error.message);
     throw error;
   }
+}
+
+/**
+ * The objects deployed with the chart: the definition's, then the instance's (which replaces one
+ * of the definition's of the same kind and name).
+ */
+export function additionalResourcesOf(definitionResources: unknown, instanceResources: unknown): Manifest[] {
+  const byIdentity = new Map<string, Manifest>();
+  for (const [resources, whose] of [[definitionResources, "the definition's"], [instanceResources, "the instance's"]] as const) {
+    if (resources === undefined || resources === null) continue;
+    if (!Array.isArray(resources)) throw new TerminalError(`${whose} AdditionalResources must be a list of Kubernetes objects`);
+    for (const [index, resource] of resources.entries()) {
+      const manifest = resource as Partial<Manifest> | null;
+      if (typeof manifest?.apiVersion !== 'string' || typeof manifest.kind !== 'string' || typeof manifest.metadata?.name !== 'string') {
+        throw new TerminalError(`${whose} AdditionalResources[${index}] is not a Kubernetes object: it needs apiVersion, kind and metadata.name`);
+      }
+      byIdentity.set(`${manifest.apiVersion}/${manifest.kind}/${manifest.metadata.namespace ?? ''}/${manifest.metadata.name}`, manifest as Manifest);
+    }
+  }
+  return [...byIdentity.values()];
 }

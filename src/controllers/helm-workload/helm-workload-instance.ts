@@ -17,7 +17,7 @@ import { ChartSourceError, HelmError, layered, parseValues, ValuesError, type He
 import { isKubernetesNotFound, labels, type ClusterConnection, type KubernetesClient } from '../../platform/kubernetes/index.ts';
 import { clusterOf, connectionOf, controlPlaneIdOf, readyRuntime } from '../shared/runtime-cluster.ts';
 import { stopTellingAgent, tellAgent } from '../shared/watch-list.ts';
-import { checkDefinition } from './helm-workload-definition.ts';
+import { additionalResourcesOf, checkDefinition } from './helm-workload-definition.ts';
 
 export type HelmWorkloadInstance = ObjectOf<'HelmWorkloadInstance'>;
 
@@ -59,6 +59,7 @@ async function install(context: ReconcileContext<HelmWorkloadInstance>, helm: He
   checkDefinition(definition);
   const release = releaseName(instance);
   const values = valuesOf(definition.ValuesDocument, instance.ValuesDocument);
+  const additional = additionalResourcesOf(definition.AdditionalResources, instance.AdditionalResources);
   const target = await readyRuntime(api, instance.KubernetesRuntimeInstanceID, (value) => context.decrypt(value));
   if ('waiting' in target) return target;
   const { cluster, connection } = target;
@@ -71,7 +72,7 @@ async function install(context: ReconcileContext<HelmWorkloadInstance>, helm: He
   try {
     await helm.apply(
       connection,
-      { name: release, namespace, source: { repository: definition.Repo, chart: definition.Chart, ...(definition.ChartVersion && { version: definition.ChartVersion }) }, values, labels: releaseLabels },
+      { name: release, namespace, source: { repository: definition.Repo, chart: definition.Chart, ...(definition.ChartVersion && { version: definition.ChartVersion }) }, values, labels: releaseLabels, additional },
       { signal, timeoutMs },
     );
   } catch (error) {
@@ -179,3 +180,4 @@ function valuesOf(definitionValues: string | undefined, instanceValues: string |
     throw error;
   }
 }
+

@@ -45,6 +45,8 @@ export interface ReleaseSpec {
   values: Values;
   /** Put on every object the release makes (by helm's post-renderer). */
   labels: Record<string, string>;
+  /** Objects the release makes beside the chart's (added by the post-renderer: installed, upgraded and uninstalled with it). */
+  additional?: readonly Manifest[];
 }
 
 export interface RunControl {
@@ -94,13 +96,19 @@ export class Helm {
       const valuesFile = join(scratch, 'values.yaml');
       writeFileSync(valuesFile, stringify(spec.values), { mode: 0o600 });
       const labels = Object.entries(spec.labels).flatMap(([key, value]) => ['--post-renderer-args', '--label', '--post-renderer-args', `${key}=${value}`]);
+      const additional: string[] = [];
+      if (spec.additional?.length) {
+        const additionalFile = join(scratch, 'additional.yaml');
+        writeFileSync(additionalFile, spec.additional.map((manifest) => stringify(asAdditional(manifest))).join('---\n'), { mode: 0o600 });
+        additional.push('--post-renderer-args', '--append', '--post-renderer-args', additionalFile);
+      }
       // helm waits up to --timeout for the release, then as long again for its rollback: it is
       // killed only after both (a kill mid-rollback would leave the release pending).
       await this.#run(cluster, [
         'upgrade', spec.name, ...chartArguments(source),
         '--install', '--namespace', spec.namespace, '--values', valuesFile,
         '--atomic', '--wait', '--timeout', seconds(timeoutMs),
-        '--post-renderer', process.execPath, '--post-renderer-args', POST_RENDERER, ...labels,
+        '--post-renderer', process.execPath, '--post-renderer-args', POST_RENDERER, ...additional, ...labels,
       ], { ...control, timeoutMs: timeoutMs * 2 + KILL_MARGIN_MS });
       const state = await this.release(cluster, spec.name, spec.namespace, control);
       if (!state) throw new HelmError(`helm reported release ${spec.name} installed, but it is not there`);
@@ -110,11 +118,15 @@ export class Helm {
     }
   }
 
-  /** Whether the deployed release is `spec`'s chart, version and values. */
+  /** Whether the deployed release is `spec`'s chart, version, values and additional resources. */
   async #isAt(cluster: ClusterConnection, release: ReleaseState, spec: ReleaseSpec, control: RunControl): Promise<boolean> {
     if (!spec.source.version || release.chart !== `${spec.source.chart}-${spec.source.version}`) return false;
     const applied = JSON.parse((await this.#run(cluster, ['get', 'values', release.name, '--namespace', release.namespace, '--output', 'json'], control)) || 'null') as unknown;
-    return isDeepStrictEqual(applied ?? {}, JSON.parse(JSON.stringify(spec.values)) as unknown);
+    if (!isDeepStrictEqual(applied ?? {}, JSON.parse(JSON.stringify(spec.values)) as unknown)) return false;
+    const made = await this.manifests(cluster, release.name, release.namespace, control);
+    const madeAdditional = made.filter((manifest) => manifest.metadata.annotations?.[ADDITIONAL_ANNOTATION] !== undefined).map(withoutLabels);
+    const wanted = (spec.additional ?? []).map((manifest) => withoutLabels(asAdditional(manifest)));
+    return isDeepStrictEqual(sortedByIdentity(madeAdditional), sortedByIdentity(JSON.parse(JSON.stringify(wanted)) as Manifest[]));
   }
 
   async #recover(cluster: ClusterConnection, release: ReleaseState, control: RunControl & { timeoutMs: number }): Promise<void> {
@@ -176,6 +188,21 @@ export class Helm {
     }
   }
 }
+
+/** Marks an object as one of the release's additional resources, so a later apply can tell them from the chart's. */
+const ADDITIONAL_ANNOTATION = 'control-plane.threeport.io/additional-resource';
+
+function asAdditional(manifest: Manifest): Manifest {
+  return { ...manifest, metadata: { ...manifest.metadata, annotations: { ...manifest.metadata.annotations, [ADDITIONAL_ANNOTATION]: 'true' } } };
+}
+
+function withoutLabels(manifest: Manifest): Manifest {
+  const { labels: _labels, ...metadata } = manifest.metadata;
+  return { ...manifest, metadata };
+}
+
+const identityOf = (manifest: Manifest): string => `${manifest.apiVersion}/${manifest.kind}/${manifest.metadata.namespace ?? ''}/${manifest.metadata.name}`;
+const sortedByIdentity = (manifests: Manifest[]): Manifest[] => [...manifests].sort((a, b) => identityOf(a).localeCompare(identityOf(b)));
 
 /** A kubeconfig for helm from a runtime's connection (credentials in the file, the file 0600). */
 function writeKubeconfig(dir: string, cluster: ClusterConnection): string {

@@ -1,10 +1,13 @@
 /**
  * helm's post-renderer for threeport's releases: run by helm with the rendered manifests on stdin,
- * it writes them back with threeport's labels on every object, so the agent finds what a release
- * made and threeport tells its objects from others'. (helm itself then sets
+ * it writes them back, with the release's additional resources after them, and threeport's labels
+ * on every object, so the agent finds what a release made and threeport tells its objects from
+ * others'. (helm itself then sets
  * `app.kubernetes.io/managed-by: Helm`, which it relies on to recognise its objects.) Run as
- * `node post-render.ts --label key=value …` (helm --post-renderer / --post-renderer-args).
+ * `node post-render.ts [--append FILE] --label key=value …` (helm --post-renderer /
+ * --post-renderer-args), FILE holding the additional resources as YAML documents.
  */
+import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { isMap, parseAllDocuments, type YAMLMap } from 'yaml';
 
@@ -32,22 +35,35 @@ export function withLabels(rendered: string, labels: Record<string, string>): st
   return out.join('');
 }
 
-export function labelArguments(argv: readonly string[]): Record<string, string> {
-  const labels: Record<string, string> = {};
+export interface PostRenderArguments {
+  labels: Record<string, string>;
+  /** A file of YAML documents to add to what the chart rendered. */
+  append?: string;
+}
+
+export function postRenderArguments(argv: readonly string[]): PostRenderArguments {
+  const parsed: PostRenderArguments = { labels: {} };
   for (let index = 0; index < argv.length; index++) {
+    if (argv[index] === '--append') {
+      parsed.append = argv[++index] ?? '';
+      continue;
+    }
     if (argv[index] !== '--label') continue;
     const pair = argv[++index] ?? '';
     const at = pair.indexOf('=');
     if (at <= 0) throw new Error(`--label wants key=value, got "${pair}"`);
-    labels[pair.slice(0, at)] = pair.slice(at + 1);
+    parsed.labels[pair.slice(0, at)] = pair.slice(at + 1);
   }
-  return labels;
+  return parsed;
 }
 
 async function main(): Promise<void> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  process.stdout.write(withLabels(Buffer.concat(chunks).toString('utf8'), labelArguments(process.argv.slice(2))));
+  const { labels, append } = postRenderArguments(process.argv.slice(2));
+  const rendered = Buffer.concat(chunks).toString('utf8');
+  const additional = append ? `\n---\n${readFileSync(append, 'utf8')}` : '';
+  process.stdout.write(withLabels(rendered + additional, labels));
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
