@@ -1,0 +1,34 @@
+/**
+ * The AWS account a runtime's cloud resources (DNS zones, secrets…) belong to: the one its
+ * definition names in InfraProviderAccountName, else the default account.
+ */
+import type { ApiClient } from '../../client/api-client.ts';
+import type { ObjectOf } from '../../model/object-types.ts';
+import type { AwsAccountAccess } from '../../platform/aws/index.ts';
+import type { RuntimeInstance } from './runtime-cluster.ts';
+
+export type AwsAccount = ObjectOf<'AwsAccount'>;
+
+export async function awsAccountOfRuntime(api: ApiClient, runtime: RuntimeInstance): Promise<AwsAccount | { waiting: string }> {
+  const definition = await api.kind('KubernetesRuntimeDefinition').get(runtime.KubernetesRuntimeDefinitionID);
+  const named = definition.InfraProviderAccountName ? String(definition.InfraProviderAccountName) : undefined;
+  const account = named ? await api.kind('AwsAccount').findByName(named) : (await api.kind('AwsAccount').list({ defaultaccount: true }, { size: 1 })).objects[0];
+  if (account) return account;
+  return {
+    waiting: named
+      ? `AWS account ${named} (the InfraProviderAccountName of runtime definition ${definition.Name}) does not exist: create it`
+      : `no AWS account to use for runtime ${runtime.Name}: create an AwsAccount with DefaultAccount true, or name one in its definition's InfraProviderAccountName`,
+  };
+}
+
+/** How threeport reaches the account: its keys decrypted, or its role. */
+export function accessOf(account: AwsAccount, decrypt: (value: unknown) => unknown): AwsAccountAccess {
+  return {
+    name: account.Name,
+    region: account.DefaultRegion,
+    ...(account.AccessKeyID && { accessKeyId: String(decrypt(account.AccessKeyID)) }),
+    ...(account.SecretAccessKey && { secretAccessKey: String(decrypt(account.SecretAccessKey)) }),
+    ...(account.RoleArn && { roleArn: account.RoleArn }),
+    ...(account.ExternalId && { externalId: account.ExternalId }),
+  };
+}
