@@ -4,7 +4,7 @@ import { ControllerManager } from '../controller/manager.ts';
 import { groupNames, partsOfGroups } from '../controllers/catalog.ts';
 import type { Logger } from '../log.ts';
 import { startApiServer, type RunningApiServer } from './api-server.ts';
-import { driftIntervalOf } from './controllers.ts';
+import { certificateIssuerOf, driftIntervalOf } from './controllers.ts';
 import { helmProvider } from './helm.ts';
 import type { ServerConfig } from './config.ts';
 
@@ -15,6 +15,7 @@ import type { ServerConfig } from './config.ts';
 export async function startAllInOne(config: ServerConfig, logger: Logger): Promise<RunningApiServer> {
   // Refused before anything starts.
   const driftIntervalMs = driftIntervalOf(process.env.THREEPORT_DRIFT_INTERVAL);
+  const certificateIssuer = certificateIssuerOf(process.env.THREEPORT_CERTIFICATE_ISSUER);
   const helm = helmProvider();
   const server = await startApiServer(config, logger);
   const settings = {
@@ -22,6 +23,7 @@ export async function startAllInOne(config: ServerConfig, logger: Logger): Promi
     helm,
     ...(process.env.THREEPORT_AGENT_IMAGE && { agentImage: process.env.THREEPORT_AGENT_IMAGE }),
     ...(driftIntervalMs !== undefined && { driftIntervalMs }),
+    ...(certificateIssuer && { gateway: { issuer: certificateIssuer } }),
   };
   const { reconcilers, runnables } = partsOfGroups(groupNames, settings);
   const manager = new ControllerManager({

@@ -6,6 +6,8 @@ import { FieldCipher } from '../crypto/field-cipher.ts';
 import { ControllerManager } from '../controller/manager.ts';
 import { OptionsError } from '../controller/options.ts';
 import { groupNames, isGroupName, partsOfGroups } from '../controllers/catalog.ts';
+import { LETS_ENCRYPT, LETS_ENCRYPT_STAGING } from '../controllers/gateway/gateway-instance.ts';
+import type { CertificateIssuer } from '../controllers/gateway/gateway-resources.ts';
 import { logLevels, type LogLevel, type Logger } from '../log.ts';
 import type { ControllerGroupName } from '../model/controller-groups.ts';
 import { registry } from '../model/registry.ts';
@@ -33,6 +35,8 @@ export interface ControllerConfig {
   driftIntervalMs?: number;
   /** Where every chart is fetched from instead of its own repository. */
   chartMirror?: ChartMirror;
+  /** Where gateways' TLS certificates come from. */
+  certificateIssuer?: CertificateIssuer;
 }
 
 export interface ControllerFlags {
@@ -47,6 +51,8 @@ export interface ControllerFlags {
   agentApiUrl?: string;
   driftInterval?: string;
   chartMirror?: string;
+  chartMirrorMap?: string;
+  certificateIssuer?: string;
 }
 
 export function resolveControllerConfig(groups: string[], flags: ControllerFlags, env: NodeJS.ProcessEnv = process.env): ControllerConfig {
@@ -87,7 +93,8 @@ export function resolveControllerConfig(groups: string[], flags: ControllerFlags
   }
   const agentImage = flags.agentImage ?? env.THREEPORT_AGENT_IMAGE;
   const driftIntervalMs = driftIntervalOf(flags.driftInterval ?? env.THREEPORT_DRIFT_INTERVAL);
-  const chartMirror = chartMirrorOf({ THREEPORT_CHART_MIRROR: flags.chartMirror ?? env.THREEPORT_CHART_MIRROR });
+  const chartMirror = chartMirrorOf({ THREEPORT_CHART_MIRROR: flags.chartMirror ?? env.THREEPORT_CHART_MIRROR, THREEPORT_CHART_MIRROR_MAP: flags.chartMirrorMap ?? env.THREEPORT_CHART_MIRROR_MAP });
+  const certificateIssuer = certificateIssuerOf(flags.certificateIssuer ?? env.THREEPORT_CERTIFICATE_ISSUER);
   const encryptionKey = flags.encryptionKey ?? env.THREEPORT_ENCRYPTION_KEY ?? env.ENCRYPTION_KEY;
   // Refused at start, not at the first reconcile: every group reaches a cluster or a cloud with
   // credentials the API stores encrypted.
@@ -103,6 +110,7 @@ export function resolveControllerConfig(groups: string[], flags: ControllerFlags
     ...(agentImage && { agentImage }),
     ...(driftIntervalMs !== undefined && { driftIntervalMs }),
     ...(chartMirror && { chartMirror }),
+    ...(certificateIssuer && { certificateIssuer }),
     agentApiUrl,
     apiUrl,
     natsUrl,
@@ -121,6 +129,25 @@ export function driftIntervalOf(raw: string | undefined): number | undefined {
   return ms;
 }
 
+/**
+ * --certificate-issuer / THREEPORT_CERTIFICATE_ISSUER: `letsencrypt` (the default),
+ * `letsencrypt-staging`, `self-signed` (clusters no ACME server can reach), or the https:// URL of
+ * any ACME directory (a private CA's, say).
+ */
+export function certificateIssuerOf(raw: string | undefined): CertificateIssuer | undefined {
+  const value = raw?.trim();
+  if (!value) return undefined;
+  if (value === 'letsencrypt') return { kind: 'acme', server: LETS_ENCRYPT };
+  if (value === 'letsencrypt-staging') return { kind: 'acme', server: LETS_ENCRYPT_STAGING };
+  if (value === 'self-signed') return { kind: 'self-signed' };
+  try {
+    if (new URL(value).protocol === 'https:') return { kind: 'acme', server: value };
+  } catch {
+    // reported below
+  }
+  throw new ConfigError(`invalid certificate issuer "${value}": use letsencrypt, letsencrypt-staging, self-signed, or the https:// URL of an ACME directory`);
+}
+
 /** "30", "30s" → 30; anything else NaN. */
 const seconds = (text: string): number => (/^\d+(\.\d+)?s?$/.test(text.trim()) ? Number(text.trim().replace(/s$/, '')) : Number.NaN);
 
@@ -136,6 +163,7 @@ export async function startControllers(config: ControllerConfig, logger: Logger)
     helm: helmProvider(process.env, config.chartMirror),
     ...(config.agentImage && { agentImage: config.agentImage }),
     ...(config.driftIntervalMs !== undefined && { driftIntervalMs: config.driftIntervalMs }),
+    ...(config.certificateIssuer && { gateway: { issuer: config.certificateIssuer } }),
   });
   if (reconcilers.length === 0) logger.warn({ groups: config.groups }, 'these controller groups have no reconcilers yet; only metrics are served');
   const bus = new NatsBus({ url: config.natsUrl, logger, streams: streamConfigs(registry) });

@@ -2,7 +2,8 @@
  * Where the controllers' helm comes from: `THREEPORT_HELM` (a path), else `helm` on the PATH,
  * else the one threeport builds into its cache (as the local runtime's tools are: a Go toolchain
  * is needed the first time). Found on first use, not at start; a failure is said on the
- * instances' Status and tried again. `THREEPORT_CHART_MIRROR` points every chart at one mirror.
+ * instances' Status and tried again. `THREEPORT_CHART_MIRROR` points every chart at one mirror,
+ * `THREEPORT_CHART_MIRROR_MAP` some repositories at others.
  */
 import { execFile } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
@@ -14,12 +15,26 @@ import { ConfigError } from './config.ts';
 
 const execFileAsync = promisify(execFile);
 
-/** THREEPORT_CHART_MIRROR checked before anything starts. */
+/**
+ * THREEPORT_CHART_MIRROR (one repository or registry for every chart) and
+ * THREEPORT_CHART_MIRROR_MAP (`from=to,…`: a repository's charts fetched from another place
+ * instead), checked before anything starts.
+ */
 export function chartMirrorOf(env: NodeJS.ProcessEnv = process.env): ChartMirror | undefined {
   const url = env.THREEPORT_CHART_MIRROR?.trim();
-  if (!url) return undefined;
+  const map = env.THREEPORT_CHART_MIRROR_MAP?.trim();
+  if (!url && !map) return undefined;
   try {
-    return { url: checkRepository(url, 'chart mirror (--chart-mirror or THREEPORT_CHART_MIRROR)') };
+    const mappings: Record<string, string> = {};
+    for (const entry of (map ?? '').split(',').map((part) => part.trim()).filter(Boolean)) {
+      const at = entry.indexOf('=');
+      if (at <= 0) throw new ConfigError(`invalid chart mirror mapping "${entry}" (--chart-mirror-map or THREEPORT_CHART_MIRROR_MAP): expected repository=mirror, e.g. https://charts.jetstack.io=https://mirror.example.com/jetstack`);
+      mappings[checkRepository(entry.slice(0, at), 'repository in the chart mirror map')] = checkRepository(entry.slice(at + 1), 'mirror in the chart mirror map');
+    }
+    return {
+      ...(url && { url: checkRepository(url, 'chart mirror (--chart-mirror or THREEPORT_CHART_MIRROR)') }),
+      ...(Object.keys(mappings).length > 0 && { mappings }),
+    };
   } catch (error) {
     throw error instanceof ChartSourceError ? new ConfigError(error.message) : error;
   }

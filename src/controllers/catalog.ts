@@ -2,6 +2,9 @@ import type { Reconciler } from '../controller/reconciler.ts';
 import type { Runnable } from '../controller/runnable.ts';
 import { controllerGroups, type ControllerGroupName } from '../model/controller-groups.ts';
 import type { Helm } from '../platform/helm/index.ts';
+import { domainNameInstanceReconciler } from './gateway/domain-name-instance.ts';
+import { gatewayDefinitionReconciler } from './gateway/gateway-definition.ts';
+import { gatewayInstanceReconciler, type GatewaySettings } from './gateway/gateway-instance.ts';
 import { helmWorkloadDefinitionReconciler } from './helm-workload/helm-workload-definition.ts';
 import { helmWorkloadInstanceReconciler } from './helm-workload/helm-workload-instance.ts';
 import { agentSupervisor } from './kubernetes-runtime/agent-supervisor.ts';
@@ -24,6 +27,8 @@ export interface ControllerSettings {
   agentFlushIntervalMs?: number;
   /** The helm the Helm workload controllers run (found or installed on first use). */
   helm?: () => Promise<Helm>;
+  /** Where gateways' certificates come from, how often their live state is looked at. */
+  gateway?: GatewaySettings;
 }
 
 export interface ControllerGroupParts {
@@ -56,6 +61,8 @@ function partsOf(group: ControllerGroupName, settings: ControllerSettings): Cont
       const helm = settings.helm ?? (() => Promise.reject(new Error('this controller process was started without helm')));
       return { reconcilers: [helmWorkloadDefinitionReconciler(), helmWorkloadInstanceReconciler({ helm })] as Reconciler[], runnables: [] };
     }
+    case 'gateway':
+      return { reconcilers: [gatewayDefinitionReconciler(), gatewayInstanceReconciler(settings.gateway), domainNameInstanceReconciler()] as Reconciler[], runnables: [] };
     default:
       return { reconcilers: [], runnables: [] };
   }

@@ -189,7 +189,8 @@ describe.each(backends)('tptctl against $name', (backend) => {
     const args = ['apply', '-f', join(edited, 'workload.yaml'), '-f', join(edited, 'aws-account.yaml'), '-f', join(edited, 'helm.yaml')];
     const dryRun = await tptctl.ok([...args, '--dry-run']);
     expect(dryRun).toContain('gateway definition blog-gateway updated (SubDomain) (dry run)');
-    expect((await client.kind('GatewayDefinition').findByName('blog-gateway'))?.SubDomain).toBe('blog');
+    const before = await client.kind('GatewayDefinition').findByName('blog-gateway');
+    expect(before?.SubDomain).toBe('blog');
 
     const applied = await tptctl.ok(args);
     expect(applied).toContain('gateway definition blog-gateway updated (SubDomain)');
@@ -198,7 +199,8 @@ describe.each(backends)('tptctl against $name', (backend) => {
     expect(applied).toContain('workload definition blog unchanged');
     const gateway = await client.kind('GatewayDefinition').findByName('blog-gateway');
     expect(gateway?.SubDomain).toBe('www');
-    expect(gateway?.Reconciled).toBe(false);
+    // A new generation for the gateway controller (which, running here, may have reconciled it already).
+    expect(gateway?.Generation).toBe(Number(before?.Generation) + 1);
     expect((await tptctl.ok(['describe', 'aws-account', '-n', 'default-account', '-f', 'SecretAccessKey'])).trim()).toBe('rotated-key');
     expect(await tptctl.ok(args)).not.toContain('updated');
   });

@@ -45,6 +45,24 @@ describe('controller configuration', () => {
     expect(() => resolveControllerConfig(['helm-workload'], { ...nats, chartMirror: 'mirror.internal' }, {})).toThrow('invalid chart mirror (--chart-mirror or THREEPORT_CHART_MIRROR) "mirror.internal"');
   });
 
+  it('per-repository mirrors: from the flag or THREEPORT_CHART_MIRROR_MAP, beside the one mirror; a malformed entry refused', () => {
+    const map = 'https://charts.jetstack.io=http://127.0.0.1:8879/jetstack, oci://docker.io/envoyproxy/=oci://mirror.internal/envoy';
+    expect(resolveControllerConfig(['helm-workload'], { ...nats, chartMirrorMap: map }, { THREEPORT_CHART_MIRROR: 'http://127.0.0.1:8879' }).chartMirror).toEqual({
+      url: 'http://127.0.0.1:8879',
+      mappings: { 'https://charts.jetstack.io': 'http://127.0.0.1:8879/jetstack', 'oci://docker.io/envoyproxy': 'oci://mirror.internal/envoy' },
+    });
+    expect(resolveControllerConfig(['helm-workload'], nats, { THREEPORT_CHART_MIRROR_MAP: map }).chartMirror?.url).toBeUndefined();
+    expect(() => resolveControllerConfig(['helm-workload'], { ...nats, chartMirrorMap: 'https://charts.jetstack.io' }, {})).toThrow('invalid chart mirror mapping "https://charts.jetstack.io"');
+  });
+
+  it('the certificate issuer: Let’s Encrypt by name, self-signed, or an ACME directory URL; anything else refused', () => {
+    expect(resolveControllerConfig(['gateway'], nats, {}).certificateIssuer).toBeUndefined();
+    expect(resolveControllerConfig(['gateway'], { ...nats, certificateIssuer: 'letsencrypt-staging' }, {}).certificateIssuer).toEqual({ kind: 'acme', server: 'https://acme-staging-v02.api.letsencrypt.org/directory' });
+    expect(resolveControllerConfig(['gateway'], nats, { THREEPORT_CERTIFICATE_ISSUER: 'self-signed' }).certificateIssuer).toEqual({ kind: 'self-signed' });
+    expect(resolveControllerConfig(['gateway'], nats, { THREEPORT_CERTIFICATE_ISSUER: 'https://ca.internal/acme/directory' }).certificateIssuer).toEqual({ kind: 'acme', server: 'https://ca.internal/acme/directory' });
+    expect(() => resolveControllerConfig(['gateway'], { ...nats, certificateIssuer: 'vault' }, {})).toThrow('invalid certificate issuer "vault"');
+  });
+
   it('helm: the one THREEPORT_HELM names, and a helm that is not v3 refused saying which', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'threeport-helm-version-'));
     try {

@@ -8,13 +8,12 @@
  * stopped after it (afterAll): NATS servers from startNats(), the moto server behind cleanAws(),
  * chart repositories from serveChartRepository().
  */
-import { createReadStream, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { join, normalize, resolve, sep } from 'node:path';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, inject } from 'vitest';
+import { serveDirectory, sharedChartsDir } from '../../src/testbed/chart-server.ts';
 import { readDescriptionFile, type AwsDescription, type TestbedDescription } from '../../src/testbed/description.ts';
 import { resetMoto, startMoto } from '../../src/testbed/peers/moto.ts';
 import { startNatsServer, type NatsServer } from '../../src/testbed/peers/nats.ts';
@@ -118,7 +117,7 @@ let moto: AwsDescription | undefined;
 export async function serveChartRepository(chartDirs: string[]): Promise<{ url: string; close(): Promise<void> }> {
   const root = join(privateRegistry().instanceDir, `charts-${randomBytes(4).toString('hex')}`);
   mkdirSync(root, { recursive: true });
-  const { url, close } = await serveDirectory(root);
+  const { url, close } = await serveClosedAfterFile(root);
   const helm = toolPath('helm');
   const env = helmEnv(root);
   for (const chartDir of chartDirs) await run(helm, ['package', resolve(chartDir), '--destination', root], { env });
@@ -126,30 +125,15 @@ export async function serveChartRepository(chartDirs: string[]): Promise<{ url: 
   return { url, close };
 }
 
-/**
- * The real upstream charts the project keeps beside it (../shared/charts: a static chart
- * repository, index.yaml and .tgz files), served on loopback as a chart mirror.
- * THREEPORT_CHARTS_DIR points elsewhere.
- */
+/** The real upstream charts the project keeps beside it (../shared/charts), served on loopback as a chart mirror; closed after the test file. */
 export async function serveSharedCharts(): Promise<{ url: string; close(): Promise<void> }> {
-  const candidates = [process.env.THREEPORT_CHARTS_DIR, resolve(fileURLToPath(new URL('../../../shared/charts', import.meta.url))), '/work/shared/charts'].filter((dir): dir is string => Boolean(dir));
-  const root = candidates.find((dir) => existsSync(join(dir, 'index.yaml')));
-  if (!root) throw new Error(`no chart repository with an index.yaml in ${candidates.join(', ')}: set THREEPORT_CHARTS_DIR to the shared charts`);
-  return serveDirectory(resolve(root));
+  return serveClosedAfterFile(sharedChartsDir());
 }
 
-/** The files of `root` over HTTP on loopback; closed after the test file, or by close(). */
-async function serveDirectory(root: string): Promise<{ url: string; close(): Promise<void> }> {
-  const server = createServer((request, response) => serveFile(root, request.url ?? '/', response));
-  await new Promise<void>((resolveListen, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolveListen);
-  });
-  const address = server.address();
-  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  const close = () => closeServer(server);
-  cleanups.push(close);
-  return { url, close };
+async function serveClosedAfterFile(root: string): Promise<{ url: string; close(): Promise<void> }> {
+  const server = await serveDirectory(root);
+  cleanups.push(server.close);
+  return server;
 }
 
 /**
@@ -169,29 +153,6 @@ export async function serveTestCharts(workDir: string): Promise<{ url: string; c
 function helmEnv(root: string): NodeJS.ProcessEnv {
   const home = join(root, '.helm');
   return { ...process.env, HELM_CONFIG_HOME: join(home, 'config'), HELM_CACHE_HOME: join(home, 'cache'), HELM_DATA_HOME: join(home, 'data') };
-}
-
-function serveFile(root: string, url: string, response: import('node:http').ServerResponse): void {
-  const path = normalize(join(root, decodeURIComponent(new URL(url, 'http://x').pathname)));
-  if (!path.startsWith(root + sep) || path.includes(`${sep}.helm`)) {
-    response.writeHead(404).end();
-    return;
-  }
-  try {
-    if (!statSync(path).isFile()) throw new Error('not a file');
-  } catch {
-    response.writeHead(404).end();
-    return;
-  }
-  const type = path.endsWith('.yaml') ? 'application/x-yaml' : 'application/gzip';
-  response.writeHead(200, { 'content-type': type });
-  createReadStream(path).pipe(response);
-}
-
-function closeServer(server: Server): Promise<void> {
-  if (!server.listening) return Promise.resolve();
-  server.closeAllConnections();
-  return new Promise((resolveClose) => server.close(() => resolveClose()));
 }
 
 type ToolPathName = 'nats-server' | 'helm' | 'kubectl' | 'kwokctl' | 'etcd' | 'kube-apiserver' | 'moto_server';

@@ -16,7 +16,8 @@ import { abstractionColumns, defaultColumns, kindColumns } from '../output/colum
 import { describeText, gatherDescription } from '../output/describe.ts';
 import { fetchRelated, tableRows } from '../output/get-table.ts';
 import { parseOutputFormat, redact, renderData } from '../output/render.ts';
-import { renderTable } from '../output/table.ts';
+import { supportServiceRows } from '../output/support-services.ts';
+import { formatAge, renderTable } from '../output/table.ts';
 import { createAll } from '../operations/create.ts';
 import { deleteAll, deletionError, type DeleteTarget } from '../operations/delete.ts';
 import { parseDuration, waitFor } from '../operations/wait.ts';
@@ -300,4 +301,37 @@ export function registerObjectCommands(program: Command, withSubcommands = true)
       .addHelpText('after', examples([`tptctl delete ${single} --config ${sampleFile(target.typeName)}`, `tptctl delete ${single} --name my-${single} --wait`]))
       .action(action<NameOrConfig & WaitOptions>((options, context) => remove(target, options, context)));
   }
+  if (withSubcommands) registerSupportServices(getCommand);
+}
+
+function registerSupportServices(getCommand: Command): void {
+  getCommand
+    .command('support-services')
+    .alias('support-service')
+    .description('List the support services threeport installed on runtimes (Gateway API and Envoy Gateway, cert-manager, external-dns)')
+    .option('-r, --runtime <name>', 'only those of this Kubernetes runtime instance')
+    .addOption(outputOption())
+    .addHelpText('after', `\nThey are installed as Helm workload instances when a gateway or domain name first needs\nthem; tptctl describe kubernetes-runtime-instance shows a runtime's.\n${examples(['tptctl get support-services', 'tptctl get support-services --runtime my-runtime -o yaml'])}`)
+    .action(
+      action<{ runtime?: string; output?: string }>(async (options, context) => {
+        const format = parseOutputFormat(options.output);
+        const client = context.client();
+        let runtimeId: number | undefined;
+        if (options.runtime) {
+          const runtime = await client.kind('KubernetesRuntimeInstance').findByName(options.runtime);
+          if (!runtime) throw new CliError(`no Kubernetes runtime instance named ${options.runtime}`);
+          runtimeId = Number(runtime.ID);
+        }
+        const rows = await supportServiceRows(client, runtimeId);
+        if (format !== 'table') {
+          context.terminal.print(renderData(rows, format));
+          return;
+        }
+        if (rows.length === 0) {
+          context.terminal.info(`No support services installed${options.runtime ? ` on runtime ${options.runtime}` : ''}: they are installed when a gateway or domain name first needs them`);
+          return;
+        }
+        context.terminal.print(renderTable(['RUNTIME', 'SERVICE', 'CHART', 'NAMESPACE', 'STATUS', 'AGE'], rows.map((row) => [row.runtime, row.service, row.chart, row.namespace, row.status, formatAge(row.createdAt)])));
+      }),
+    );
 }

@@ -7,10 +7,18 @@
 import type { ApiClient } from '../../client/api-client.ts';
 import type { ApiObject, Kind } from '../../model/kind.ts';
 import { registry } from '../../model/registry.ts';
+import { gatewayUrls, hostOf, httpPortOf } from '../../model/gateway-addresses.ts';
 import { objectStatus } from './get-table.ts';
+import { supportServiceRows, type SupportServiceRow } from './support-services.ts';
 import { formatAge, renderTable } from './table.ts';
 import { warningEvents, type WarningDigest } from './warning-events.ts';
 import { workloadResources, type ResourceRow } from './workload-resources.ts';
+
+export interface GatewayRow {
+  name: string;
+  urls: string[];
+  status: string;
+}
 
 export interface Description {
   kind: Kind;
@@ -21,6 +29,10 @@ export interface Description {
   derived?: { kind: string; names: string[] };
   /** For workload instances: their resources in the cluster. */
   resources?: ResourceRow[];
+  /** For workload instances: the gateways that make them reachable, and where. */
+  gateways?: GatewayRow[];
+  /** For runtimes: the support services threeport installed there. */
+  supportServices?: SupportServiceRow[];
   warnings: WarningDigest;
 }
 
@@ -56,6 +68,14 @@ export function describeText(description: Description, now = new Date()): string
     const rows = description.resources;
     if (rows.length === 0) lines.push('* No resources deployed yet.');
     else lines.push(`* Resources (${rows.length}):`, renderTable(['KIND', 'NAMESPACE/NAME', 'READY', 'LAST OPERATION'], rows.map((row) => [row.kind, row.name, row.ready, row.lastOperation])));
+  }
+  if (description.gateways?.length) {
+    lines.push('* Gateways:', renderTable(['NAME', 'URL', 'STATUS'], description.gateways.map((gateway) => [gateway.name, gateway.urls.join(' ') || '-', gateway.status])));
+  }
+  if (description.supportServices) {
+    const rows = description.supportServices;
+    if (rows.length === 0) lines.push('* No support services installed (they are installed when a gateway or domain name first needs them).');
+    else lines.push('* Support Services:', renderTable(['SERVICE', 'CHART', 'NAMESPACE', 'STATUS', 'AGE'], rows.map((row) => [row.service, row.chart, row.namespace, row.status, formatAge(row.createdAt, now)])));
   }
   const { events, omitted } = description.warnings;
   if (events.length > 0) {
@@ -94,5 +114,29 @@ export async function gatherDescription(client: ApiClient, kind: Kind, object: A
     ? { kind: derivation.child.name, names: (await client.kind(derivation.child.name).listAll({ [derivation.field.toLowerCase()]: id })).map((child) => String(child.Name)) }
     : undefined;
   const resources = kind.name === 'WorkloadInstance' ? await workloadResources(client, id) : undefined;
-  return { kind, object, associated, ...(derived && { derived }), ...(resources && { resources }), warnings: await warningEvents(client, kind.name, id) };
+  const gateways = kind.name === 'WorkloadInstance' ? await gatewaysOf(client, id) : undefined;
+  const supportServices = kind.name === 'KubernetesRuntimeInstance' ? await supportServiceRows(client, id) : undefined;
+  return {
+    kind,
+    object,
+    associated,
+    ...(derived && { derived }),
+    ...(resources && { resources }),
+    ...(gateways && { gateways }),
+    ...(supportServices && { supportServices }),
+    warnings: await warningEvents(client, kind.name, id),
+  };
+}
+
+/** A workload instance's gateways: their URLs from the definition's ports and domain (its address when there is no domain is in the status). */
+async function gatewaysOf(client: ApiClient, workloadInstanceId: number): Promise<GatewayRow[]> {
+  const rows: GatewayRow[] = [];
+  for (const gateway of await client.kind('GatewayInstance').listAll({ workloadinstanceid: workloadInstanceId })) {
+    const definition = await client.kind('GatewayDefinition').get(Number(gateway.GatewayDefinitionID)).catch(() => undefined);
+    const domain = definition?.DomainNameDefinitionID ? await client.kind('DomainNameDefinition').get(Number(definition.DomainNameDefinitionID)).catch(() => undefined) : undefined;
+    const ports = definition ? (await client.kind('GatewayHttpPort').listAll({ gatewaydefinitionid: definition.ID })).map(httpPortOf).sort((a, b) => a.port - b.port) : [];
+    const urls = domain ? gatewayUrls(hostOf(definition?.SubDomain ? String(definition.SubDomain) : undefined, String(domain.Domain)), ports) : [];
+    rows.push({ name: String(gateway.Name), urls, status: objectStatus(gateway) });
+  }
+  return rows;
 }

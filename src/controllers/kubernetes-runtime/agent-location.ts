@@ -6,12 +6,9 @@
  */
 import { TerminalError } from '../../controller/errors.ts';
 import type { Manifest } from '../../model/manifest.ts';
-import type { RuntimeInstance } from '../shared/runtime-cluster.ts';
+import { isSimulatedNode as isSimulated, type RuntimeInstance } from '../shared/runtime-cluster.ts';
 
 export type AgentLocation = 'Cluster' | 'ControlPlane' | 'External';
-
-const isSimulated = (node: Manifest): boolean =>
-  node.metadata.annotations?.['kwok.x-k8s.io/node'] === 'fake' || node.metadata.labels?.type === 'kwok';
 
 function isLoopback(url: string): boolean {
   try {

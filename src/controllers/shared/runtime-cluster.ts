@@ -8,6 +8,7 @@ import { SharedLoads } from '../../concurrency.ts';
 import { RetryableError, TerminalError } from '../../controller/errors.ts';
 import { conditionsOf, findCondition } from '../../model/conditions.ts';
 import type { ApiObject } from '../../model/kind.ts';
+import type { Manifest } from '../../model/manifest.ts';
 import type { ObjectOf } from '../../model/object-types.ts';
 import { ClusterClients, type ClusterConnection, type KubernetesClient } from '../../platform/kubernetes/index.ts';
 
@@ -76,4 +77,20 @@ export async function readyRuntime(api: ApiClient, runtimeId: number, decrypt: (
   const connection = connectionOf(runtime, decrypt);
   if (!connection) return { waiting: `Kubernetes runtime ${runtime.Name} has no connection details` };
   return { runtime, connection, cluster: await clients.get(Number(runtime.ID), connection) };
+}
+
+/** A node that only looks like one (kwok: pods report Running, but nothing runs). */
+export const isSimulatedNode = (node: Manifest): boolean => node.metadata.annotations?.['kwok.x-k8s.io/node'] === 'fake' || node.metadata.labels?.type === 'kwok';
+
+/** Whether every node of the cluster is simulated: nothing there serves a webhook or answers a request. */
+export async function isSimulatedCluster(cluster: KubernetesClient, signal: AbortSignal): Promise<boolean> {
+  const { items } = await cluster.list('v1', 'Node', { signal });
+  return items.length > 0 && items.every(isSimulatedNode);
+}
+
+/** The cluster's identity, the same whichever runtime or control plane looks at it: its kube-system namespace's UID. */
+export async function clusterIdentityOf(cluster: KubernetesClient, signal: AbortSignal): Promise<string> {
+  const uid = (await cluster.get({ apiVersion: 'v1', kind: 'Namespace', name: 'kube-system' }, signal))?.metadata.uid;
+  if (!uid) throw new RetryableError('the cluster has no kube-system namespace to tell it by');
+  return uid;
 }

@@ -1,0 +1,106 @@
+/**
+ * What threeport sets in each support service's chart, and why it differs from the chart's
+ * defaults. The common values (the same on every runtime) are the definition's ValuesDocument, kept
+ * as written here, comments included, so `tptctl describe helm-workload-definition` shows the why;
+ * what depends on the runtime is the instance's.
+ */
+import type { Manifest } from '../../model/manifest.ts';
+import { GATEWAY_CLASS, supportServices, type SupportServiceName } from '../../model/support-services.ts';
+import type { Values } from '../../platform/helm/index.ts';
+
+export const commonValues: Record<SupportServiceName, string> = {
+  gateway: `# Envoy Gateway with the chart's defaults: its CRDs (Envoy Gateway's and the Gateway API's
+# experimental channel, which has TCPRoute) come in the chart's crds/ folder.
+# threeport's GatewayClass and its EnvoyProxy are the release's additional resources.
+{}
+`,
+  'cert-manager': `crds:
+  # The chart leaves its CRDs out by default; threeport installs them with the release.
+  enabled: true
+  # Kept when the release is uninstalled, so the workloads' certificates survive a reinstall.
+  keep: true
+config:
+  apiVersion: controller.config.cert-manager.io/v1alpha1
+  kind: ControllerConfiguration
+  # ACME HTTP-01 challenges are answered through the gateways' HTTPRoutes (gatewayHTTPRoute solvers).
+  enableGatewayAPI: true
+`,
+  'external-dns': `provider:
+  name: aws
+# The hostnames threeport's gateways serve: their HTTPRoutes and TCPRoutes (the chart's default
+# watches Services and Ingresses only).
+sources:
+  - gateway-httproute
+  - gateway-tcproute
+# Records of routes that go away are removed too (the chart's default only adds). Only records
+# this runtime's external-dns made are touched: they carry its TXT owner id.
+policy: sync
+registry: txt
+`,
+};
+
+/** The objects the release brings beside the chart's. */
+export function additionalResourcesOf(service: SupportServiceName): Manifest[] {
+  if (service !== 'gateway') return [];
+  const namespace = supportServices.gateway.namespace;
+  return [
+    {
+      apiVersion: 'gateway.envoyproxy.io/v1alpha1',
+      kind: 'EnvoyProxy',
+      metadata: { name: GATEWAY_CLASS, namespace },
+      // Every Gateway of the class on one Envoy proxy: one load balancer per cluster, not one per workload.
+      spec: { mergeGateways: true },
+    },
+    {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'GatewayClass',
+      metadata: { name: GATEWAY_CLASS },
+      spec: {
+        controllerName: 'gateway.envoyproxy.io/gatewayclass-controller',
+        parametersRef: { group: 'gateway.envoyproxy.io', kind: 'EnvoyProxy', name: GATEWAY_CLASS, namespace },
+      },
+    },
+  ];
+}
+
+/** A namespace selector no namespace matches: the webhook is never called. */
+const NO_NAMESPACE = { matchExpressions: [{ key: 'control-plane.threeport.io/simulated-cluster-no-webhook', operator: 'Exists' }] };
+
+/**
+ * On a simulated cluster nothing serves an admission webhook, and one with failurePolicy Fail
+ * rejects every object of its kinds: cert-manager's webhooks are pointed at no namespace there.
+ * (Never on a real cluster: those webhooks validate what users write.)
+ */
+export function simulatedClusterValues(service: SupportServiceName): Values {
+  if (service !== 'cert-manager') return {};
+  return { webhook: { validatingWebhookConfiguration: { namespaceSelector: NO_NAMESPACE }, mutatingWebhookConfiguration: { namespaceSelector: NO_NAMESPACE } } };
+}
+
+/** The Secret external-dns reads the AWS account's keys from, on runtimes without a workload identity for it. */
+export const EXTERNAL_DNS_CREDENTIALS_SECRET = 'threeport-external-dns-aws';
+
+export interface DnsSettings {
+  /** Every domain the runtime's gateways are published under. */
+  domains: readonly string[];
+  zoneType?: 'public' | 'private';
+  /** Whose records these are: external-dns touches only records with this owner. */
+  ownerId: string;
+  region: string;
+  /** The Route53 endpoint when it is not AWS's own (the control plane's AWS_ENDPOINT_URL). */
+  endpoint?: string;
+}
+
+export function externalDnsValues(settings: DnsSettings): Values {
+  const fromSecret = (name: string, key: string): Values => ({ name, valueFrom: { secretKeyRef: { name: EXTERNAL_DNS_CREDENTIALS_SECRET, key } } });
+  return {
+    domainFilters: [...settings.domains].sort(),
+    txtOwnerId: settings.ownerId,
+    env: [
+      fromSecret('AWS_ACCESS_KEY_ID', 'accessKeyId'),
+      fromSecret('AWS_SECRET_ACCESS_KEY', 'secretAccessKey'),
+      { name: 'AWS_DEFAULT_REGION', value: settings.region },
+      ...(settings.endpoint ? [{ name: 'AWS_ENDPOINT_URL', value: settings.endpoint }] : []),
+    ],
+    ...(settings.zoneType && { extraArgs: [`--aws-zone-type=${settings.zoneType}`] }),
+  };
+}
