@@ -79,8 +79,11 @@ describe('helm against the test bed', async () => {
     const values = layered(parseValues('replicaCount: 1\nservice:\n  port: 80\n', 'definition'), parseValues('service:\n  port: 8080\n', 'instance'));
     const installed = await helm.apply(cluster, { name: 'site', namespace, source, values, labels });
     expect(installed).toMatchObject({ name: 'site', namespace, revision: 1, status: 'deployed', chart: 'web-0.1.0', changed: true });
+    expect(installed.manifests.map((object) => object.kind).sort()).toEqual(['Deployment', 'Service', 'ServiceAccount']);
     // The same again: nothing to do, no new revision.
     expect(await helm.apply(cluster, { name: 'site', namespace, source, values, labels })).toMatchObject({ revision: 1, changed: false });
+    // Nor when the spec names no version (the newest was taken at install).
+    expect(await helm.apply(cluster, { name: 'site', namespace, source: { repository: source.repository, chart: source.chart }, values, labels })).toMatchObject({ revision: 1, changed: false });
 
     const made = await helm.manifests(cluster, 'site', namespace);
     expect(made.map((object) => object.kind).sort()).toEqual(['Deployment', 'Service', 'ServiceAccount']);
@@ -94,8 +97,21 @@ describe('helm against the test bed', async () => {
     const deployment = await kube.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace, name: 'site-web' });
     expect((deployment?.status as { readyReplicas?: number }).readyReplicas).toBe(2);
 
+    // Additional resources come with the release; a change of them alone is an upgrade; an existing release is shown to accept first.
+    const settings = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'site-extra' }, data: { mode: 'a' } };
+    const withExtra = await helm.apply(cluster, { name: 'site', namespace, source, values: layered(values, { replicaCount: 2 }), labels, additional: [settings] });
+    expect(withExtra).toMatchObject({ revision: 3, changed: true });
+    expect((await kube.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace, name: 'site-extra' }))?.metadata.labels).toMatchObject(labels);
+    const seen: string[] = [];
+    const again = await helm.apply(cluster, { name: 'site', namespace, source, values: layered(values, { replicaCount: 2 }), labels, additional: [settings] }, { accept: (made) => void seen.push(...made.map((object) => object.kind)) });
+    expect(again).toMatchObject({ revision: 3, changed: false });
+    expect(seen.sort()).toEqual(['ConfigMap', 'Deployment', 'Service', 'ServiceAccount']);
+    expect(await helm.apply(cluster, { name: 'site', namespace, source, values: layered(values, { replicaCount: 2 }), labels, additional: [{ ...settings, data: { mode: 'b' } }] })).toMatchObject({ revision: 4 });
+    await expect(helm.apply(cluster, { name: 'site', namespace, source, values, labels }, { accept: () => { throw new Error('not ours'); } })).rejects.toThrow('not ours');
+
     expect(await helm.uninstall(cluster, 'site', namespace)).toBe('uninstalled');
     expect(await helm.release(cluster, 'site', namespace)).toBeUndefined();
+    expect(await kube.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace, name: 'site-extra' })).toBeUndefined();
     expect(await kube.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace, name: 'site-web' })).toBeUndefined();
     expect(await helm.uninstall(cluster, 'site', namespace)).toBe('absent');
   });

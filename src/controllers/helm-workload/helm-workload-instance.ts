@@ -14,7 +14,7 @@ import type { Manifest } from '../../model/manifest.ts';
 import type { ObjectOf } from '../../model/object-types.ts';
 import { CONTROL_PLANE_LABEL, watchedResource } from '../../model/threeport-workload.ts';
 import { ChartSourceError, HelmError, layered, parseValues, ValuesError, type Helm } from '../../platform/helm/index.ts';
-import { isKubernetesNotFound, labels, type ClusterConnection, type KubernetesClient } from '../../platform/kubernetes/index.ts';
+import { isKubernetesNotFound, labels, type KubernetesClient } from '../../platform/kubernetes/index.ts';
 import { clusterOf, connectionOf, controlPlaneIdOf, readyRuntime } from '../shared/runtime-cluster.ts';
 import { stopTellingAgent, tellAgent } from '../shared/watch-list.ts';
 import { additionalResourcesOf, checkDefinition } from './helm-workload-definition.ts';
@@ -68,19 +68,18 @@ async function install(context: ReconcileContext<HelmWorkloadInstance>, helm: He
 
   const namespace = releaseNamespace(instance, controlPlaneId);
   await ensureNamespace(cluster, namespace, releaseLabels, signal);
-  await refuseForeignRelease(helm, connection, release, namespace, instance, signal);
+  let made: Manifest[];
   try {
-    await helm.apply(
+    ({ manifests: made } = await helm.apply(
       connection,
       { name: release, namespace, source: { repository: definition.Repo, chart: definition.Chart, ...(definition.ChartVersion && { version: definition.ChartVersion }) }, values, labels: releaseLabels, additional },
-      { signal, timeoutMs },
-    );
+      { signal, timeoutMs, accept: (current) => refuseForeignRelease(current, release, namespace, instance) },
+    ));
   } catch (error) {
     if (error instanceof ChartSourceError) throw new TerminalError(error.message);
     if (error instanceof HelmError) throw new RetryableError(`helm could not install or upgrade release ${release}: ${error.message}`);
     throw error;
   }
-  const made = await helm.manifests(connection, release, namespace, { signal });
   const watched = await Promise.all(made.map(async (manifest) => watchedResource(await placed(cluster, manifest, namespace, signal), 0)));
   await tellAgent(cluster, { workloadType: 'HelmWorkloadInstance', workloadInstanceId: instance.ID, workloadResourceInstances: watched }, controlPlaneId, instance.Generation, signal);
   return undefined;
@@ -127,9 +126,7 @@ const isReleaseName = (name: string): boolean => /^[a-z0-9]([-a-z0-9]*[a-z0-9])?
  * A release of that name already in the namespace that this instance did not install (a user's
  * own, another control plane's) is refused, never taken over.
  */
-async function refuseForeignRelease(helm: Helm, connection: ClusterConnection, release: string, namespace: string, instance: HelmWorkloadInstance, signal: AbortSignal): Promise<void> {
-  if (!(await helm.release(connection, release, namespace, { signal }))) return;
-  const made = await helm.manifests(connection, release, namespace, { signal });
+function refuseForeignRelease(made: readonly Manifest[], release: string, namespace: string, instance: HelmWorkloadInstance): void {
   const foreign = made.find((object) => object.metadata.labels?.[HELM_INSTANCE_LABEL] !== String(instance.ID));
   if (foreign) throw new TerminalError(`namespace ${namespace} already has a Helm release ${release} that this instance did not install (its ${foreign.kind} ${foreign.metadata.name} is not labelled ${HELM_INSTANCE_LABEL}=${instance.ID}): choose another name or ReleaseNamespace`);
 }

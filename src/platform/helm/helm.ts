@@ -54,6 +54,11 @@ export interface RunControl {
   timeoutMs?: number;
 }
 
+export interface ApplyControl extends RunControl {
+  /** Shown what an existing release of that name made, before anything changes; throws to refuse it (a release someone else installed). */
+  accept?: (made: readonly Manifest[]) => void;
+}
+
 export interface ReleaseState {
   name: string;
   namespace: string;
@@ -62,6 +67,18 @@ export interface ReleaseState {
   status: string;
   chart: string;
 }
+
+export interface AppliedRelease extends ReleaseState {
+  /** Whether this apply made a new revision. */
+  changed: boolean;
+  /** What the release's current revision made (as rendered, labels included). */
+  manifests: Manifest[];
+}
+
+const manifestsIn = (yaml: string): Manifest[] =>
+  parseAllDocuments(yaml)
+    .map((document) => document.toJS() as unknown)
+    .filter((object): object is Manifest => typeof object === 'object' && object !== null && typeof (object as Manifest).kind === 'string');
 
 const POST_RENDERER = fileURLToPath(new URL('./post-render.ts', import.meta.url));
 const DEFAULT_TIMEOUT_MS = 300_000;
@@ -81,16 +98,20 @@ export class Helm {
   /**
    * Installs the release, or upgrades it to `spec`; waits until its resources are ready, and on
    * failure rolls back (an install is uninstalled). A release already at `spec` (same chart and
-   * version, same values) is left as it is: no new revision for a reconcile that changes nothing.
+   * version, same values; any version of the chart when the spec names none) is left as it is: no
+   * new revision for a reconcile that changes nothing.
    * A release left pending by a helm run that died (a crash, a kill) is recovered first: an
    * install uninstalled, an upgrade or rollback rolled back to the last good revision.
    */
-  async apply(cluster: ClusterConnection, spec: ReleaseSpec, control: RunControl = {}): Promise<ReleaseState & { changed: boolean }> {
+  async apply(cluster: ClusterConnection, spec: ReleaseSpec, control: ApplyControl = {}): Promise<AppliedRelease> {
     const source = mirrored(spec.source, this.#o.mirror);
     const timeoutMs = control.timeoutMs ?? this.#o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const before = await this.release(cluster, spec.name, spec.namespace, control);
+    // Read once: what `accept` looks at, what tells whether the release is at `spec`, and what it made.
+    const made = before ? await this.manifests(cluster, spec.name, spec.namespace, control) : [];
+    if (before) control.accept?.(made);
     if (before?.status.startsWith('pending-')) await this.#recover(cluster, before, { ...control, timeoutMs });
-    else if (before?.status === 'deployed' && (await this.#isAt(cluster, before, spec, control))) return { ...before, changed: false };
+    else if (before?.status === 'deployed' && (await this.#isAt(cluster, before, made, spec, control))) return { ...before, changed: false, manifests: made };
     const scratch = mkdtempSync(join(tmpdir(), 'threeport-helm-'));
     try {
       const valuesFile = join(scratch, 'values.yaml');
@@ -104,26 +125,37 @@ export class Helm {
       }
       // helm waits up to --timeout for the release, then as long again for its rollback: it is
       // killed only after both (a kill mid-rollback would leave the release pending).
-      await this.#run(cluster, [
+      const out = await this.#run(cluster, [
         'upgrade', spec.name, ...chartArguments(source),
         '--install', '--namespace', spec.namespace, '--values', valuesFile,
         '--atomic', '--wait', '--timeout', seconds(timeoutMs),
         '--post-renderer', process.execPath, '--post-renderer-args', POST_RENDERER, ...additional, ...labels,
+        '--output', 'json',
       ], { ...control, timeoutMs: timeoutMs * 2 + KILL_MARGIN_MS });
-      const state = await this.release(cluster, spec.name, spec.namespace, control);
-      if (!state) throw new HelmError(`helm reported release ${spec.name} installed, but it is not there`);
-      return { ...state, changed: true };
+      // The release as helm just recorded it, manifest included: no second run to read it back.
+      const release = JSON.parse(out) as { name: string; namespace: string; version: number; info?: { status?: string }; chart?: { metadata?: { name?: string; version?: string } }; manifest?: string };
+      return {
+        name: release.name,
+        namespace: release.namespace,
+        revision: Number(release.version),
+        status: String(release.info?.status ?? 'deployed'),
+        chart: `${release.chart?.metadata?.name ?? spec.source.chart}-${release.chart?.metadata?.version ?? ''}`,
+        changed: true,
+        manifests: manifestsIn(release.manifest ?? ''),
+      };
     } finally {
       rmSync(scratch, { recursive: true, force: true });
     }
   }
 
   /** Whether the deployed release is `spec`'s chart, version, values and additional resources. */
-  async #isAt(cluster: ClusterConnection, release: ReleaseState, spec: ReleaseSpec, control: RunControl): Promise<boolean> {
-    if (!spec.source.version || release.chart !== `${spec.source.chart}-${spec.source.version}`) return false;
+  async #isAt(cluster: ClusterConnection, release: ReleaseState, made: readonly Manifest[], spec: ReleaseSpec, control: RunControl): Promise<boolean> {
+    // Without a version the newest was taken when it was installed or last changed: a reconcile that
+    // changes nothing does not upgrade to a newer one (pin ChartVersion to choose when).
+    const chartMatches = spec.source.version ? release.chart === `${spec.source.chart}-${spec.source.version}` : release.chart.startsWith(`${spec.source.chart}-`);
+    if (!chartMatches) return false;
     const applied = JSON.parse((await this.#run(cluster, ['get', 'values', release.name, '--namespace', release.namespace, '--output', 'json'], control)) || 'null') as unknown;
     if (!isDeepStrictEqual(applied ?? {}, JSON.parse(JSON.stringify(spec.values)) as unknown)) return false;
-    const made = await this.manifests(cluster, release.name, release.namespace, control);
     const madeAdditional = made.filter((manifest) => manifest.metadata.annotations?.[ADDITIONAL_ANNOTATION] !== undefined).map(withoutLabels);
     const wanted = (spec.additional ?? []).map((manifest) => withoutLabels(asAdditional(manifest)));
     return isDeepStrictEqual(sortedByIdentity(madeAdditional), sortedByIdentity(JSON.parse(JSON.stringify(wanted)) as Manifest[]));
@@ -146,10 +178,7 @@ export class Helm {
 
   /** The objects the release's current revision made (as rendered, labels included). */
   async manifests(cluster: ClusterConnection, name: string, namespace: string, control: RunControl = {}): Promise<Manifest[]> {
-    const out = await this.#run(cluster, ['get', 'manifest', name, '--namespace', namespace], control);
-    return parseAllDocuments(out)
-      .map((document) => document.toJS() as unknown)
-      .filter((object): object is Manifest => typeof object === 'object' && object !== null && typeof (object as Manifest).kind === 'string');
+    return manifestsIn(await this.#run(cluster, ['get', 'manifest', name, '--namespace', namespace], control));
   }
 
   /** Uninstalls the release and waits for its resources to go; a release already gone is no error. */
