@@ -17,6 +17,9 @@ import { BoundedMap } from './bounded-map.ts';
 import { HEALTHY } from './instance-health.ts';
 import type { InstanceKey } from './watch-plan.ts';
 
+/** How long the first change after a quiet spell waits for others before it is sent. */
+const IDLE_GATHER_MS = 150;
+
 export interface ReporterOptions {
   api: ApiClient;
   logger: Logger;
@@ -108,6 +111,7 @@ export class Reporter {
   readonly #reportedVersions = new BoundedMap<number, string>(MAX_REPORTED_VERSIONS);
   /** The wait before the next batch while the API keeps failing; 0 when it answers. */
   #retryDelayMs = 0;
+  #lastSentAt = 0;
   /** Refusals already warned about (by what and status): later ones are logged at debug. */
   readonly #warnedRefusals = new Set<string>();
   /** Events older than this may have been reported by an agent before this one. */
@@ -173,8 +177,10 @@ export class Reporter {
         // While the API keeps failing, what arrives waits for the retry.
         this.#wake = backoff > 0 ? undefined : () => {
           clearTimeout(timer);
-          // Gather what else arrives for a moment before sending.
-          setTimeout(done, interval);
+          // Gather what else arrives for a moment before sending: a whole interval while changes
+          // keep coming, briefly for the first one after a quiet spell (someone waits to see it).
+          const quiet = Date.now() - this.#lastSentAt > interval;
+          setTimeout(done, quiet ? Math.min(interval, IDLE_GATHER_MS) : interval);
         };
         signal.addEventListener('abort', done, { once: true });
         function done(): void {
@@ -214,6 +220,7 @@ export class Reporter {
   }
 
   #afterBatch(outcome: BatchOutcome): void {
+    if (outcome.sent > 0) this.#lastSentAt = Date.now();
     if (outcome.unavailable === 0 || outcome.sent > 0) {
       if (this.#retryDelayMs > 0 && outcome.sent > 0) this.#o.logger.info('the API takes reports again');
       this.#retryDelayMs = 0;
