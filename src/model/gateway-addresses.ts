@@ -23,3 +23,17 @@ export function gatewayUrls(host: string, httpPorts: readonly HttpPort[]): strin
 
 /** A GatewayHttpPort row as the API returns it. */
 export const httpPortOf = (row: Record<string, unknown>): HttpPort => ({ port: Number(row.Port), path: String(row.Path ?? '/'), tls: row.TLSEnabled === true, httpsRedirect: row.HTTPSRedirect === true });
+
+export interface TcpPort {
+  port: number;
+  tls: boolean;
+}
+
+/** Every address a gateway serves: its HTTP ports' URLs, then `tcp://` / `tls://` host:port of its TCP ports. */
+export const gatewayAddresses = (host: string, httpPorts: readonly HttpPort[], tcpPorts: readonly TcpPort[]): string[] => [
+  ...gatewayUrls(host, httpPorts),
+  ...tcpPorts.map((port) => `${port.tls ? 'tls' : 'tcp'}://${host}:${port.port}`),
+];
+
+/** A GatewayTcpPort row as the API returns it. */
+export const tcpPortOf = (row: Record<string, unknown>): TcpPort => ({ port: Number(row.Port), tls: row.TLSEnabled === true });

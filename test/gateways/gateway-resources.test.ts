@@ -34,6 +34,7 @@ describe('gateway resources', () => {
     expect(objects[1]!.spec).toMatchObject({ rules: [{ filters: [{ requestRedirect: { scheme: 'https', port: 8443 } }] }] });
     expect(objects[2]!.spec).toMatchObject({ rules: [{ backendRefs: [{ name: 'web', port: 80 }] }] });
     expect(objects[3]!.spec).toMatchObject({ parentRefs: [{ sectionName: 'tcp-9090' }], rules: [{ backendRefs: [{ port: 9090 }] }] });
+    expect(objects[3]!.metadata.annotations).toEqual({ 'external-dns.alpha.kubernetes.io/hostname': 'www.example.com' });
   });
 
   it('a self-signed issuer needs no HTTP port; ACME does, and says how to add one', () => {
@@ -50,8 +51,10 @@ describe('gateway resources', () => {
   });
 
   it('names objects from any instance name, and shows URLs without default ports', () => {
-    expect(gatewayObjectName('My_Gateway.For.Shop')).toBe('my-gateway-for-shop');
-    expect(gatewayObjectName('___')).toBe('gateway');
+    expect(gatewayObjectName({ id: 7, name: 'My_Gateway.For.Shop' })).toMatch(/^my-gateway-for-shop-[0-9a-f]{6}$/);
+    expect(gatewayObjectName({ id: 7, name: '___' })).toMatch(/^gateway-[0-9a-f]{6}$/);
+    // Names that differ only in punctuation stay apart.
+    expect(gatewayObjectName({ id: 8, name: 'web_gw' })).not.toBe(gatewayObjectName({ id: 9, name: 'web-gw' }));
     expect(gatewayUrls('shop.example.com', plan().httpPorts)).toEqual(['https://shop.example.com/']);
     expect(gatewayUrls('shop.example.com', [{ port: 8080, path: '/api', tls: false, httpsRedirect: false }])).toEqual(['http://shop.example.com:8080/api']);
   });

@@ -7,7 +7,7 @@
 import type { ApiClient } from '../../client/api-client.ts';
 import type { ApiObject, Kind } from '../../model/kind.ts';
 import { registry } from '../../model/registry.ts';
-import { gatewayUrls, hostOf, httpPortOf } from '../../model/gateway-addresses.ts';
+import { gatewayAddresses, hostOf, httpPortOf, tcpPortOf } from '../../model/gateway-addresses.ts';
 import { objectStatus } from './get-table.ts';
 import { supportServiceRows, type SupportServiceRow } from './support-services.ts';
 import { formatAge, renderTable } from './table.ts';
@@ -128,14 +128,16 @@ export async function gatherDescription(client: ApiClient, kind: Kind, object: A
   };
 }
 
-/** A workload instance's gateways: their URLs from the definition's ports and domain (its address when there is no domain is in the status). */
+/** A workload instance's gateways: their URLs from the definition's ports and domain (without a domain, the address is the gateway's, in its status). */
 async function gatewaysOf(client: ApiClient, workloadInstanceId: number): Promise<GatewayRow[]> {
   const rows: GatewayRow[] = [];
   for (const gateway of await client.kind('GatewayInstance').listAll({ workloadinstanceid: workloadInstanceId })) {
     const definition = await client.kind('GatewayDefinition').get(Number(gateway.GatewayDefinitionID)).catch(() => undefined);
     const domain = definition?.DomainNameDefinitionID ? await client.kind('DomainNameDefinition').get(Number(definition.DomainNameDefinitionID)).catch(() => undefined) : undefined;
-    const ports = definition ? (await client.kind('GatewayHttpPort').listAll({ gatewaydefinitionid: definition.ID })).map(httpPortOf).sort((a, b) => a.port - b.port) : [];
-    const urls = domain ? gatewayUrls(hostOf(definition?.SubDomain ? String(definition.SubDomain) : undefined, String(domain.Domain)), ports) : [];
+    const byPort = <T extends { port: number }>(ports: T[]): T[] => ports.sort((a, b) => a.port - b.port);
+    const httpPorts = definition ? byPort((await client.kind('GatewayHttpPort').listAll({ gatewaydefinitionid: definition.ID })).map(httpPortOf)) : [];
+    const tcpPorts = definition ? byPort((await client.kind('GatewayTcpPort').listAll({ gatewaydefinitionid: definition.ID })).map(tcpPortOf)) : [];
+    const urls = domain ? gatewayAddresses(hostOf(definition?.SubDomain ? String(definition.SubDomain) : undefined, String(domain.Domain)), httpPorts, tcpPorts) : [];
     rows.push({ name: String(gateway.Name), urls, status: objectStatus(gateway) });
   }
   return rows;

@@ -9,12 +9,14 @@
 import { TerminalError, RetryableError } from '../../controller/errors.ts';
 import type { ReconcileContext, ReconcileOutcome, Reconciler } from '../../controller/reconciler.ts';
 import type { ObjectOf } from '../../model/object-types.ts';
+import { CONTROL_PLANE_LABEL } from '../../model/threeport-workload.ts';
 import { supportServices } from '../../model/support-services.ts';
 import { AwsProblem, ensureHostedZone, route53Endpoint, route53Of, type AwsAccountAccess } from '../../platform/aws/index.ts';
+import { labels } from '../../platform/kubernetes/index.ts';
 import { accessOf, awsAccountOfRuntime } from '../shared/aws-account.ts';
 import { controlPlaneIdOf, readyRuntime, type ReadyRuntime } from '../shared/runtime-cluster.ts';
 import { EXTERNAL_DNS_CREDENTIALS_SECRET, externalDnsValues } from '../support-services/service-values.ts';
-import { ensureSupportService } from '../support-services/support-services.ts';
+import { ensureSupportService, removeSupportService, SUPPORT_SERVICE_POLL_MS } from '../support-services/support-services.ts';
 
 export type DomainNameInstance = ObjectOf<'DomainNameInstance'>;
 const READY = 'Ready';
@@ -24,6 +26,9 @@ export function domainNameInstanceReconciler(): Reconciler<DomainNameInstance> {
     kind: 'DomainNameInstance',
     statusCondition: READY,
     maxRetryDelayMs: 60_000,
+    // The domain definition has no controller of its own: an edit of it (or new account keys) is
+    // seen here, at the latest this long after.
+    resyncIntervalMs: 60_000,
     async reconcile(context) {
       return context.operation === 'Deleted' ? unpublish(context) : publish(context);
     },
@@ -38,7 +43,7 @@ async function publish(context: ReconcileContext<DomainNameInstance>): Promise<R
   if (workload.KubernetesRuntimeInstanceID !== instance.KubernetesRuntimeInstanceID) {
     throw new TerminalError(`its workload instance ${workload.Name} runs on runtime ${workload.KubernetesRuntimeInstanceID}, not on this domain name's runtime ${instance.KubernetesRuntimeInstanceID}`);
   }
-  const zoneType = String(domain.Zone).toLowerCase() === 'private' ? 'Private' : 'Public';
+  const zoneType = zoneTypeOf(domain.Zone);
   const target = await readyRuntime(api, instance.KubernetesRuntimeInstanceID, (value) => context.decrypt(value));
   if ('waiting' in target) return target;
   const account = await awsAccountOfRuntime(api, target.runtime);
@@ -46,7 +51,7 @@ async function publish(context: ReconcileContext<DomainNameInstance>): Promise<R
   const access = accessOf(account, (value) => context.decrypt(value));
   const controlPlaneId = await controlPlaneIdOf(api);
 
-  const zone = await ensureHostedZone(route53Of(access), account.Name, { domain: domain.Domain, type: zoneType, reference: `threeport-${controlPlaneId.slice(0, 8)}-${domain.ID}` }, signal).catch(asReconcileError);
+  const zone = await ensureHostedZone(route53Of(access), account.Name, { domain: domain.Domain, type: zoneType, reference: zoneReference(controlPlaneId, domain.ID) }, signal).catch(asReconcileError);
   if (zone.created) {
     await context.recordEvent({ reason: 'HostedZoneCreated', note: `made the ${zoneType.toLowerCase()} hosted zone ${zone.name} (${zone.id}) in AWS account ${account.Name}${zone.nameServers.length ? `; delegate ${domain.Domain} to ${zone.nameServers.join(', ')}` : ''}` });
   }
@@ -55,6 +60,8 @@ async function publish(context: ReconcileContext<DomainNameInstance>): Promise<R
   await context.setCondition({ Type: READY, Status: 'True', Reason: 'Published', Message: `records for ${domain.Domain} go into hosted zone ${zone.name} (${zone.id}) in AWS account ${account.Name}, made by the runtime's external-dns` });
   return undefined;
 }
+
+const zoneReference = (controlPlaneId: string, domainDefinitionId: number): string => `threeport-${controlPlaneId.slice(0, 8)}-${domainDefinitionId}`;
 
 async function unpublish(context: ReconcileContext<DomainNameInstance>): Promise<ReconcileOutcome> {
   const { client: api } = context;
@@ -76,41 +83,68 @@ async function unpublish(context: ReconcileContext<DomainNameInstance>): Promise
  */
 async function updateExternalDns(context: ReconcileContext<DomainNameInstance>, target: ReadyRuntime, access: AwsAccountAccess, controlPlaneId: string): Promise<ReconcileOutcome> {
   const domains = await domainsOfRuntime(context, target.runtime.ID);
-  if (domains.length === 0) return undefined; // the last one gone: external-dns stays, publishing nothing new (its records went with the routes)
-  await applyCredentials(context, target, access);
+  if (domains.length === 0) {
+    // The last one gone: external-dns is uninstalled, its namespace and the account's keys with it.
+    const gone = await removeSupportService(context, target, 'external-dns');
+    return gone ? undefined : { waiting: 'external-dns is being uninstalled from the runtime', requeueAfterMs: SUPPORT_SERVICE_POLL_MS };
+  }
+  if (!access.accessKeyId || !access.secretAccessKey) {
+    throw new TerminalError(`AWS account ${access.name} has no access keys for external-dns to use on runtime ${target.runtime.Name}: give the account an AccessKeyID and SecretAccessKey (with a RoleArn, external-dns assumes the role from them)`);
+  }
+  const route53 = route53Of(access);
+  const zones = [];
+  for (const { domain, type, definitionId } of domains) {
+    const zone = await ensureHostedZone(route53, access.name, { domain, type, reference: zoneReference(controlPlaneId, definitionId) }, context.signal).catch(asReconcileError);
+    zones.push({ domain, zoneId: zone.id });
+  }
   const endpoint = route53Endpoint();
-  const values = externalDnsValues({ domains, ownerId: `threeport-${controlPlaneId.slice(0, 8)}-${target.runtime.ID}`, region: access.region, ...(endpoint && { endpoint }) });
-  const state = await ensureSupportService(context, target, 'external-dns', values);
+  const values = externalDnsValues({
+    zones,
+    ownerId: `threeport-${controlPlaneId.slice(0, 8)}-${target.runtime.ID}`,
+    region: access.region,
+    ...(access.roleArn && { role: { arn: access.roleArn, ...(access.externalId && { externalId: access.externalId }) } }),
+    ...(endpoint && { endpoint }),
+  });
+  const state = await ensureSupportService(context, target, 'external-dns', values, (instance) => applyCredentials(context, target, access, instance, controlPlaneId));
   if (!('installed' in state)) return state;
   const now = await domainsOfRuntime(context, target.runtime.ID);
-  if (now.join(',') !== domains.join(',')) throw new RetryableError('the domains of the runtime changed while external-dns was updated: updating it again');
+  if (JSON.stringify(now) !== JSON.stringify(domains)) throw new RetryableError('the domains of the runtime changed while external-dns was updated: updating it again');
   return undefined;
 }
 
-async function domainsOfRuntime(context: ReconcileContext<DomainNameInstance>, runtimeId: number): Promise<string[]> {
+interface RuntimeDomain {
+  domain: string;
+  type: 'Public' | 'Private';
+  definitionId: number;
+}
+
+async function domainsOfRuntime(context: ReconcileContext<DomainNameInstance>, runtimeId: number): Promise<RuntimeDomain[]> {
   const instances = await context.client.kind('DomainNameInstance').listAll({ kubernetesruntimeinstanceid: runtimeId });
   const live = instances.filter((instance) => !instance.DeletionScheduled);
   const definitionIds = [...new Set(live.map((instance) => instance.DomainNameDefinitionID))];
   const definitions = await Promise.all(definitionIds.map((id) => context.client.kind('DomainNameDefinition').get(id)));
-  return [...new Set(definitions.map((definition) => definition.Domain.toLowerCase().replace(/\.$/, '')))].sort();
+  const byDomain = new Map<string, RuntimeDomain>();
+  for (const definition of definitions.sort((a, b) => a.ID - b.ID)) {
+    const domain = definition.Domain.toLowerCase().replace(/\.$/, '');
+    if (!byDomain.has(domain)) byDomain.set(domain, { domain, type: zoneTypeOf(definition.Zone), definitionId: definition.ID });
+  }
+  return [...byDomain.values()].sort((a, b) => a.domain.localeCompare(b.domain));
 }
+
+const zoneTypeOf = (zone: unknown): 'Public' | 'Private' => (String(zone).toLowerCase() === 'private' ? 'Private' : 'Public');
 
 /**
  * The account's keys, as the Secret external-dns reads them from: written straight into the
- * cluster (never into an API object, where a read would return them).
+ * cluster (never into an API object, where a read would return them), in the release's namespace
+ * labelled as the Helm workload instance's own, so uninstalling it removes them.
  */
-async function applyCredentials(context: ReconcileContext<DomainNameInstance>, target: ReadyRuntime, access: AwsAccountAccess): Promise<void> {
-  if (!access.accessKeyId || !access.secretAccessKey) {
-    throw new TerminalError(`AWS account ${access.name} has no access keys for external-dns to use on runtime ${target.runtime.Name}: give the account an AccessKeyID and SecretAccessKey (a role needs a workload identity in the cluster, which EKS runtimes get)`);
-  }
+async function applyCredentials(context: ReconcileContext<DomainNameInstance>, target: ReadyRuntime, access: AwsAccountAccess, instance: { ID: number }, controlPlaneId: string): Promise<void> {
   const { namespace } = supportServices['external-dns'];
   const { signal } = context;
-  const labels = { 'app.kubernetes.io/managed-by': 'threeport' };
-  if (!(await target.cluster.get({ apiVersion: 'v1', kind: 'Namespace', name: namespace }, signal))) {
-    await target.cluster.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels } }, { signal });
-  }
+  const owner = { 'app.kubernetes.io/managed-by': 'threeport', [labels.HELM_WORKLOAD_INSTANCE]: String(instance.ID), [CONTROL_PLANE_LABEL]: controlPlaneId };
+  await target.cluster.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: owner } }, { signal, force: true });
   await target.cluster.apply(
-    { apiVersion: 'v1', kind: 'Secret', metadata: { name: EXTERNAL_DNS_CREDENTIALS_SECRET, namespace, labels }, type: 'Opaque', stringData: { accessKeyId: access.accessKeyId, secretAccessKey: access.secretAccessKey } },
+    { apiVersion: 'v1', kind: 'Secret', metadata: { name: EXTERNAL_DNS_CREDENTIALS_SECRET, namespace, labels: owner }, type: 'Opaque', stringData: { accessKeyId: String(access.accessKeyId), secretAccessKey: String(access.secretAccessKey) } },
     { signal, force: true },
   );
 }

@@ -6,7 +6,7 @@
 import type { ApiClient } from '../../client/api-client.ts';
 import { TerminalError } from '../../controller/errors.ts';
 import type { Reconciler } from '../../controller/reconciler.ts';
-import { httpPortOf } from '../../model/gateway-addresses.ts';
+import { httpPortOf, tcpPortOf } from '../../model/gateway-addresses.ts';
 import type { ObjectOf } from '../../model/object-types.ts';
 import type { HttpPort, TcpPort } from './gateway-resources.ts';
 
@@ -32,11 +32,11 @@ export async function gatewayPortsOf(api: ApiClient, definitionId: number): Prom
   const byPort = <T extends { port: number }>(ports: T[]): T[] => ports.sort((a, b) => a.port - b.port);
   return {
     httpPorts: byPort(http.map(httpPortOf)),
-    tcpPorts: byPort(tcp.map((port) => ({ port: Number(port.Port), tls: port.TLSEnabled === true }))),
+    tcpPorts: byPort(tcp.map(tcpPortOf)),
   };
 }
 
-function checkPorts(definition: GatewayDefinition, { httpPorts, tcpPorts }: { httpPorts: HttpPort[]; tcpPorts: TcpPort[] }): void {
+export function checkPorts(definition: GatewayDefinition, { httpPorts, tcpPorts }: { httpPorts: HttpPort[]; tcpPorts: TcpPort[] }): void {
   const problems: string[] = [];
   const all = [...httpPorts, ...tcpPorts];
   if (all.length === 0) problems.push('it has no ports: give it HttpPorts or TcpPorts');

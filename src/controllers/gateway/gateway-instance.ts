@@ -9,13 +9,13 @@
 import { isNotFound } from '../../client/api-client.ts';
 import { TerminalError } from '../../controller/errors.ts';
 import type { ReconcileContext, ReconcileOutcome, Reconciler } from '../../controller/reconciler.ts';
-import { gatewayUrls, hostOf } from '../../model/gateway-addresses.ts';
+import { gatewayAddresses, hostOf } from '../../model/gateway-addresses.ts';
 import type { Manifest } from '../../model/manifest.ts';
 import type { ObjectOf } from '../../model/object-types.ts';
 import { type Adder, addResources, removeAddedResources, type ResourceRecord } from '../shared/added-resources.ts';
 import { readyRuntime } from '../shared/runtime-cluster.ts';
 import { ensureSupportServices, SUPPORT_SERVICE_POLL_MS } from '../support-services/support-services.ts';
-import { gatewayPortsOf } from './gateway-definition.ts';
+import { checkPorts, gatewayPortsOf } from './gateway-definition.ts';
 import { type CertificateIssuer, gatewayObjectName, GatewayProblem, gatewayResources, type ServicePort } from './gateway-resources.ts';
 
 export type GatewayInstance = ObjectOf<'GatewayInstance'>;
@@ -64,7 +64,9 @@ async function serve(context: ReconcileContext<GatewayInstance>, issuer: Certifi
   const target = await readyRuntime(api, instance.KubernetesRuntimeInstanceID, (value) => context.decrypt(value));
   if ('waiting' in target) return target;
 
+  // Checked here too: a port row edited directly is seen by the instance's check, not the definition's.
   const { httpPorts, tcpPorts } = await gatewayPortsOf(api, definition.ID);
+  checkPorts(definition, { httpPorts, tcpPorts });
   const domain = definition.DomainNameDefinitionID ? await api.kind('DomainNameDefinition').get(definition.DomainNameDefinitionID) : undefined;
   const host = domain ? hostOf(definition.SubDomain, domain.Domain) : undefined;
   const tls = httpPorts.some((port) => port.tls) || tcpPorts.some((port) => port.tls);
@@ -75,7 +77,7 @@ async function serve(context: ReconcileContext<GatewayInstance>, issuer: Certifi
   const service = serviceOf(records, definition.ServiceName, adderOf(instance));
   // Soon while the workload has not been deployed once (its records come then), else less often.
   if ('waiting' in service) return { ...service, requeueAfterMs: workload.ObservedGeneration === undefined ? SUPPORT_SERVICE_POLL_MS : 15_000 };
-  const name = gatewayObjectName(String(instance.Name));
+  const name = gatewayObjectName({ id: instance.ID, name: String(instance.Name) });
   let manifests: Manifest[];
   try {
     manifests = gatewayResources({
@@ -100,16 +102,23 @@ async function serve(context: ReconcileContext<GatewayInstance>, issuer: Certifi
   }
 
   const live = (kind: string): Manifest | undefined => [...added.records.values()].find((record) => (record.JSONDefinition as Manifest).kind === kind)?.RuntimeDefinition as Manifest | undefined;
-  const address = gatewayAddress(live('Gateway'));
-  const urls = gatewayUrls(host ?? address ?? '<gateway address>', httpPorts);
-  const served = [...urls, ...tcpPorts.map((port) => `${port.tls ? 'tls' : 'tcp'}://${host ?? address ?? '<gateway address>'}:${port.port}`)].join(', ');
+  const gateway = live('Gateway');
+  const address = gatewayAddress(gateway);
+  const served = gatewayAddresses(host ?? address ?? '<gateway address>', httpPorts, tcpPorts).join(', ');
   const certificate = tls ? readiness(live('Certificate')) : undefined;
-  if (certificate && !certificate.ready) {
-    await context.setCondition({ Type: READY, Status: 'False', Reason: 'CertificateNotReady', Message: `certificate for ${host} is not issued yet (${certificate.message}); will serve ${served}` });
+  const programmed = readiness(gateway, 'Programmed');
+  const conflicts = listenerProblems(gateway);
+  const dns = host && domain ? await dnsNote(context, domain.ID, workload.ID) : '';
+  if (conflicts) {
+    await context.setCondition({ Type: READY, Status: 'False', Reason: 'ListenerConflict', Message: `${conflicts}: another gateway on this cluster serves the same port${host ? ' and host' : ''}; change the port or the host` });
+  } else if (certificate && !certificate.ready) {
+    await context.setCondition({ Type: READY, Status: 'False', Reason: 'CertificateNotReady', Message: `certificate for ${host} is not issued yet (${certificate.message}); will serve ${served}${dns}` });
+  } else if (!programmed.ready) {
+    await context.setCondition({ Type: READY, Status: 'False', Reason: 'GatewayNotProgrammed', Message: `Envoy Gateway has not programmed the gateway yet (${programmed.message}); will serve ${served}${dns}` });
   } else if (!address && !host) {
-    await context.setCondition({ Type: READY, Status: 'False', Reason: 'AddressPending', Message: `the gateway has no address yet (${readiness(live('Gateway'), 'Programmed').message})` });
+    await context.setCondition({ Type: READY, Status: 'False', Reason: 'AddressPending', Message: 'the gateway has no address yet' });
   } else {
-    await context.setCondition({ Type: READY, Status: 'True', Reason: 'Serving', Message: served });
+    await context.setCondition({ Type: READY, Status: 'True', Reason: 'Serving', Message: `${served}${dns}` });
   }
   return undefined;
 }
@@ -136,6 +145,19 @@ function serviceOf(records: readonly ResourceRecord[], serviceName: string | und
   if (!service.metadata.namespace) return { waiting: `Service ${service.metadata.name} has not been placed in a namespace yet` };
   const ports = ((service.spec as { ports?: { port: number; name?: string }[] } | undefined)?.ports ?? []).map((port) => ({ port: Number(port.port), ...(port.name && { name: port.name }) }));
   return { name: service.metadata.name, namespace: service.metadata.namespace, ports };
+}
+
+/** Listeners the Gateway API implementation reports in conflict (with another gateway's on the merged proxy). */
+function listenerProblems(gateway: Manifest | undefined): string | undefined {
+  const listeners = (gateway?.status as { listeners?: { name: string; conditions?: { type: string; status: string; message?: string }[] }[] } | undefined)?.listeners ?? [];
+  const conflicted = listeners.filter((listener) => listener.conditions?.some((condition) => condition.type === 'Conflicted' && condition.status === 'True'));
+  return conflicted.length > 0 ? `listener${conflicted.length > 1 ? 's' : ''} ${conflicted.map((listener) => listener.name).join(', ')} in conflict` : undefined;
+}
+
+/** Says so when no domain name instance publishes the gateway's domain for its workload (the records are then the user's to make). */
+async function dnsNote(context: ReconcileContext<GatewayInstance>, domainDefinitionId: number, workloadInstanceId: number): Promise<string> {
+  const published = await context.client.kind('DomainNameInstance').list({ domainnamedefinitionid: domainDefinitionId, workloadinstanceid: workloadInstanceId }, { size: 1 });
+  return published.objects.length > 0 ? '' : ' (no domain name instance publishes its DNS records: create one, or make them yourself)';
 }
 
 function gatewayAddress(gateway: Manifest | undefined): string | undefined {

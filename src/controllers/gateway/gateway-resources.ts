@@ -4,16 +4,12 @@
  * per HTTP port (or a redirect to HTTPS), a TCPRoute per TCP port, and for TLS an Issuer and the
  * Certificate its listeners serve. Pure: the same gateway gives the same objects.
  */
-import type { HttpPort } from '../../model/gateway-addresses.ts';
+import { createHash } from 'node:crypto';
+import type { HttpPort, TcpPort } from '../../model/gateway-addresses.ts';
 import type { Manifest } from '../../model/manifest.ts';
 import { GATEWAY_CLASS } from '../../model/support-services.ts';
 
-export type { HttpPort };
-
-export interface TcpPort {
-  port: number;
-  tls: boolean;
-}
+export type { HttpPort, TcpPort };
 
 export interface ServicePort {
   port: number;
@@ -88,7 +84,8 @@ export function gatewayResources(plan: GatewayPlan): Manifest[] {
   const tcpRoutes = plan.tcpPorts.map((port): Manifest => ({
     apiVersion: `${GATEWAY_API}/v1alpha2`,
     kind: 'TCPRoute',
-    metadata: meta(`${plan.name}-${port.port}`),
+    // A TCPRoute has no hostnames: external-dns takes the name from this annotation.
+    metadata: { ...meta(`${plan.name}-${port.port}`), ...(plan.host && { annotations: { 'external-dns.alpha.kubernetes.io/hostname': plan.host } }) },
     spec: { parentRefs: [parent(listenerName(port, 'tcp'))], rules: [{ backendRefs: [{ name: plan.service.name, port: backendPort(plan.service, port.port, false) }] }] },
   }));
 
@@ -136,8 +133,12 @@ export function backendPort(service: GatewayPlan['service'], gatewayPort: number
   );
 }
 
-/** A Kubernetes name for a gateway's objects, from the instance's name (room left for `-<port>` and `-acme-account`). */
-export function gatewayObjectName(instanceName: string): string {
-  const name = instanceName.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40).replace(/-+$/, '');
-  return name || 'gateway';
+/**
+ * A Kubernetes name for a gateway's objects: the instance's name made valid, with a suffix from its
+ * ID (two instances whose names differ only in punctuation or past the cut never share objects).
+ * Room is left for `-<port>` and `-acme-account`.
+ */
+export function gatewayObjectName(instance: { id: number; name: string }): string {
+  const base = instance.name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 33).replace(/-+$/, '') || 'gateway';
+  return `${base}-${createHash('sha256').update(String(instance.id)).digest('hex').slice(0, 6)}`;
 }

@@ -19,6 +19,9 @@ export const commonValues: Record<SupportServiceName, string> = {
   enabled: true
   # Kept when the release is uninstalled, so the workloads' certificates survive a reinstall.
   keep: true
+# A certificate's Secret (its private key) goes when the certificate does: deleting a gateway
+# leaves no key behind (the chart's default keeps them).
+enableCertificateOwnerRef: true
 config:
   apiVersion: controller.config.cert-manager.io/v1alpha1
   kind: ControllerConfiguration
@@ -80,20 +83,22 @@ export function simulatedClusterValues(service: SupportServiceName): Values {
 export const EXTERNAL_DNS_CREDENTIALS_SECRET = 'threeport-external-dns-aws';
 
 export interface DnsSettings {
-  /** Every domain the runtime's gateways are published under. */
-  domains: readonly string[];
-  zoneType?: 'public' | 'private';
+  /** Every domain the runtime's gateways are published under, with its hosted zone. */
+  zones: ReadonlyArray<{ domain: string; zoneId: string }>;
   /** Whose records these are: external-dns touches only records with this owner. */
   ownerId: string;
   region: string;
+  /** A role external-dns assumes from the account's keys (the account's RoleArn and ExternalId). */
+  role?: { arn: string; externalId?: string };
   /** The Route53 endpoint when it is not AWS's own (the control plane's AWS_ENDPOINT_URL). */
   endpoint?: string;
 }
 
 export function externalDnsValues(settings: DnsSettings): Values {
   const fromSecret = (name: string, key: string): Values => ({ name, valueFrom: { secretKeyRef: { name: EXTERNAL_DNS_CREDENTIALS_SECRET, key } } });
+  const zones = [...settings.zones].sort((a, b) => a.domain.localeCompare(b.domain));
   return {
-    domainFilters: [...settings.domains].sort(),
+    domainFilters: zones.map((zone) => zone.domain),
     txtOwnerId: settings.ownerId,
     env: [
       fromSecret('AWS_ACCESS_KEY_ID', 'accessKeyId'),
@@ -101,6 +106,10 @@ export function externalDnsValues(settings: DnsSettings): Values {
       { name: 'AWS_DEFAULT_REGION', value: settings.region },
       ...(settings.endpoint ? [{ name: 'AWS_ENDPOINT_URL', value: settings.endpoint }] : []),
     ],
-    ...(settings.zoneType && { extraArgs: [`--aws-zone-type=${settings.zoneType}`] }),
+    extraArgs: [
+      // Exactly the zones threeport found or made: never a public and a private zone of one name both.
+      ...zones.map((zone) => `--zone-id-filter=${zone.zoneId}`),
+      ...(settings.role ? [`--aws-assume-role=${settings.role.arn}`, ...(settings.role.externalId ? [`--aws-assume-role-external-id=${settings.role.externalId}`] : [])] : []),
+    ],
   };
 }

@@ -27,7 +27,14 @@ type Waiting = Required<Pick<ReconcileResult, 'waiting' | 'requeueAfterMs'>>;
 export type SupportServiceState = { installed: HelmWorkloadInstance } | Waiting;
 
 /** The HelmWorkloadInstance of `service` on the runtime's cluster, as it should be (its values for this runtime on top of the common ones). */
-export async function ensureSupportService(context: ReconcileContext, target: ReadyRuntime, service: SupportServiceName, runtimeValues: Values = {}): Promise<SupportServiceState> {
+export async function ensureSupportService(
+  context: ReconcileContext,
+  target: ReadyRuntime,
+  service: SupportServiceName,
+  runtimeValues: Values = {},
+  /** Run once the instance exists, before its install is waited for (what the release needs in its namespace: a Secret). */
+  prepare?: (instance: HelmWorkloadInstance) => Promise<void>,
+): Promise<SupportServiceState> {
   const { client: api, signal } = context;
   const pinned = supportServices[service];
   const { object: definition } = await api.kind('HelmWorkloadDefinition').apply(
@@ -57,10 +64,20 @@ export async function ensureSupportService(context: ReconcileContext, target: Re
       ValuesDocument: stringify(values),
     },
   );
+  if (!instance.DeletionScheduled) await prepare?.(instance);
   if (instance.DeletionScheduled) return { waiting: `support service ${service} on runtime ${target.runtime.Name} is being removed; it is installed again after`, requeueAfterMs: SUPPORT_SERVICE_POLL_MS };
   if (instance.Reconciled === true && instance.ObservedGeneration === instance.Generation && definition.Reconciled === true && definition.ObservedGeneration === definition.Generation) return { installed: instance };
   const status = instance.Status ? ` (${String(instance.Status)})` : '';
   return { waiting: `support service ${service} is being installed on runtime ${target.runtime.Name}${status}`, requeueAfterMs: SUPPORT_SERVICE_POLL_MS };
+}
+
+/** Uninstalls `service` from the runtime's cluster (its Helm workload instance deleted); true once it is gone. */
+export async function removeSupportService(context: ReconcileContext, target: ReadyRuntime, service: SupportServiceName): Promise<boolean> {
+  const instances = context.client.kind('HelmWorkloadInstance');
+  const instance = await instances.findByName(await instanceName(target, service, context.signal));
+  if (!instance || instance.KubernetesRuntimeInstanceID !== target.runtime.ID) return true;
+  if (!instance.DeletionScheduled) await instances.delete(instance.ID);
+  return false;
 }
 
 /** Waits for every service in turn (each may need the one before: cert-manager's gateway solver the Gateway API). */
