@@ -13,6 +13,7 @@ describe('kubernetes transport', async () => {
   const stalled: ServerResponse[] = [];
   const answered = new WeakSet<Socket>();
   let closedOnReuse = 0;
+  const busyTries = new Map<string, number>();
   const server: Server = createServer((request, response) => {
     if (request.url?.startsWith('/never')) return void stalled.push(response);
     if (request.url?.startsWith('/fresh-only')) {
@@ -22,6 +23,15 @@ describe('kubernetes transport', async () => {
         return void request.socket.destroy();
       }
       answered.add(request.socket);
+    }
+    if (request.url?.startsWith('/busy')) {
+      // As an API server whose storage for a new CRD is still being set up: busy for the first tries.
+      const tries = (busyTries.get(request.url) ?? 0) + 1;
+      busyTries.set(request.url, tries);
+      if (tries <= 2) {
+        response.writeHead(503, { 'content-type': 'application/json' });
+        return void response.end(JSON.stringify({ kind: 'Status', status: 'Failure', message: 'storage is (re)initializing', code: 503 }));
+      }
     }
     if (request.url?.startsWith('/half')) {
       response.writeHead(200, { 'content-type': 'application/json' });
@@ -34,6 +44,13 @@ describe('kubernetes transport', async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
   const transport = KubernetesTransport.fromCredentials({ server: `http://127.0.0.1:${port}`, token: 'secret-token' });
+  it('asks a read again while the server is busy for a moment (503); a write it refuses is an error at once', async () => {
+    expect(await transport.request('GET', '/busy/read')).toMatchObject({ kind: 'Status' });
+    expect(busyTries.get('/busy/read')).toBe(3);
+    await expect(transport.request('POST', '/busy/write', { body: {} })).rejects.toMatchObject({ status: 503, message: 'storage is (re)initializing' });
+    expect(busyTries.get('/busy/write')).toBe(1);
+  });
+
   afterAll(async () => {
     transport.close();
     for (const response of stalled) response.destroy();

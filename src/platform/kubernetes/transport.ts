@@ -8,7 +8,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { unlessAborted, withTimeLimit } from '../../concurrency.ts';
+import { pause, unlessAborted, withTimeLimit } from '../../concurrency.ts';
 import { KubernetesApiError, statusMessage, type KubernetesStatus } from './errors.ts';
 
 export interface RequestOptions {
@@ -36,6 +36,9 @@ const HEADER_REFRESH_MS = 60_000;
 
 /** The request headers that authenticate, fetched again after HEADER_REFRESH_MS when they can change. */
 type HeaderSource = () => Promise<Record<string, string>>;
+
+/** How often a GET answered 503 or 429 is tried in all. */
+const READ_ATTEMPTS = 4;
 
 export class KubernetesTransport {
   readonly server: string;
@@ -100,10 +103,15 @@ export class KubernetesTransport {
 
   /** One request; resolves with the parsed JSON body (undefined when empty). */
   async request<T = unknown>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
-    const { status, text } = await this.#exchange(method, path, options);
-    const parsed = parseJson(text);
-    if (status >= 200 && status < 300) return parsed as T;
-    throw apiError(status, parsed, text, method, path);
+    for (let attempt = 1; ; attempt++) {
+      const { status, text } = await this.#exchange(method, path, options);
+      const parsed = parseJson(text);
+      if (status >= 200 && status < 300) return parsed as T;
+      // A read the server cannot answer for a moment (a CRD's storage being set up, overload) is
+      // asked again a few times before it is an error.
+      const momentary = method === 'GET' && (status === 503 || status === 429) && attempt < READ_ATTEMPTS;
+      if (!momentary || !(await pause(200 * 2 ** (attempt - 1), options.signal))) throw apiError(status, parsed, text, method, path);
+    }
   }
 
   /** One request whose answer is text (e.g. /metrics). */
