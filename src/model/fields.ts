@@ -66,6 +66,11 @@ export interface NestedField extends FieldBase<Record<string, unknown>[]> {
   readonly kind: 'nested';
   readonly childKind: string;
   readonly foreignKey: string;
+  /**
+   * The children are part of the parent's desired state (a gateway's ports): a child written on
+   * its own gives the parent a new generation. Not so for what controllers report (events).
+   */
+  readonly desiredState?: boolean;
 }
 
 /**
@@ -166,7 +171,7 @@ const collection = {
   immutable: false,
 } as const;
 
-export function nested(childKind: string, foreignKey: string, options: { json?: string; description?: string } = {}): NestedField {
+export function nested(childKind: string, foreignKey: string, options: { json?: string; description?: string; desiredState?: boolean } = {}): NestedField {
   return { kind: 'nested', ...collection, childKind, foreignKey, ...options };
 }
 

@@ -1,4 +1,4 @@
-import { badRequest, conflict, notFound, staleVersion } from '../errors.ts';
+import { ApiError, badRequest, conflict, notFound, staleVersion } from '../errors.ts';
 import type { FieldCipher } from '../crypto/field-cipher.ts';
 import type { ApiObject, Kind } from '../model/kind.ts';
 import { requestNotification, writeNotification, type Notification, type NotificationOperation } from '../model/notification.ts';
@@ -80,6 +80,8 @@ export class ObjectStore {
   readonly #cipher: FieldCipher;
   readonly #ids: IdAllocator;
   readonly #tables = new Map<string, KindTable>();
+  /** Child kind → the kind whose desired state it is part of (a nested field), and the child's field pointing back. */
+  readonly #nestedParents = new Map<string, { parent: Kind; foreignKey: string }>();
   readonly #onOutboxWrite: () => void;
   readonly #now: () => Date;
   readonly #cache: ObjectCache | undefined;
@@ -92,7 +94,10 @@ export class ObjectStore {
     this.#ids = new IdAllocator(options.db);
     this.#onOutboxWrite = options.onOutboxWrite ?? (() => {});
     this.#now = options.now ?? (() => new Date());
-    for (const kind of options.registry.kinds) this.#tables.set(kind.name, kindTable(kind));
+    for (const kind of options.registry.kinds) {
+      this.#tables.set(kind.name, kindTable(kind));
+      for (const field of Object.values(kind.fields)) if (field.kind === 'nested' && field.desiredState) this.#nestedParents.set(field.childKind, { parent: kind, foreignKey: field.foreignKey });
+    }
   }
 
   table(kind: Kind): KindTable {
@@ -158,6 +163,7 @@ export class ObjectStore {
     input = await this.#withFlaggedDefaults(kind, input);
     const created = await this.#insert(kind, input, undefined, await this.#ids.reserve(idsNeeded(this.registry, kind, input)));
     if (created.notified) this.#onOutboxWrite();
+    await this.#touchParent(kind, created.object);
     return created.object;
   }
 
@@ -239,13 +245,17 @@ export class ObjectStore {
   /** PATCH: merges `patch` (null clears an optional field) into the stored object. */
   async update(kind: Kind, id: number, patch: ApiObject, options: WriteOptions = {}): Promise<ApiObject> {
     const table = this.table(kind);
-    return this.#rewrite(kind, id, options, 'Updated', patch, (existing) => mergedObject(table, existing, patch));
+    const updated = await this.#rewrite(kind, id, options, 'Updated', patch, (existing) => mergedObject(table, existing, patch));
+    await this.#touchParent(kind, updated);
+    return updated;
   }
 
   /** PUT: the body replaces every field a client may write (see replacementPatch). */
   async replace(kind: Kind, id: number, body: ApiObject, options: WriteOptions = {}): Promise<ApiObject> {
     const table = this.table(kind);
-    return this.#rewrite(kind, id, options, 'Replaced', body, (existing) => mergedObject(table, existing, replacementPatch(table, existing, body)));
+    const replaced = await this.#rewrite(kind, id, options, 'Replaced', body, (existing) => mergedObject(table, existing, replacementPatch(table, existing, body)));
+    await this.#touchParent(kind, replaced);
+    return replaced;
   }
 
   /**
@@ -280,7 +290,23 @@ export class ObjectStore {
     if (result.outcome === 'scheduled') this.#onOutboxWrite();
     this.#remember(kind, result.object, result.outcome === 'deleted');
     this.#forgetRemoved(result.removed);
+    await this.#touchParent(kind, result.object);
     return { object: result.object, outcome: result.outcome };
+  }
+
+  /**
+   * A nested child written on its own (a GatewayHttpPort edited, added or deleted through its own
+   * path) changes its parent's desired state: the parent gets a new generation, and its controller
+   * a notification. A second write, after the child's: should the process die in between, the
+   * parent's controller sees the change at its next resync instead.
+   */
+  async #touchParent(kind: Kind, child: ApiObject): Promise<void> {
+    const owner = this.#nestedParents.get(kind.name);
+    const parentId = owner && child[kind.jsonKey(owner.foreignKey)];
+    if (!owner || typeof parentId !== 'number') return;
+    await this.#rewrite(owner.parent, parentId, {}, 'Updated', {}, (existing) => existing, true).catch((error: unknown) => {
+      if (!(error instanceof ApiError && error.status === 404)) throw error; // the parent went first: nothing to tell
+    });
   }
 
   async revisions(kind: Kind, id: number, page: number, size: number): Promise<{ revisions: Revision[]; total: number }> {
@@ -379,6 +405,8 @@ export class ObjectStore {
     operation: 'Updated' | 'Replaced',
     request: ApiObject,
     change: (existing: ApiObject) => ApiObject,
+    /** A nested child of it changed: a change of desired state even though its own fields did not. */
+    childChanged = false,
   ): Promise<ApiObject> {
     const table = this.table(kind);
     const children = nestedChildren(kind, request);
@@ -390,7 +418,7 @@ export class ObjectStore {
       }
       const merged = change(existing);
       checkAndDerive(kind, table, merged, existing);
-      const { object, notify } = rewrittenState(kind, table, this.#cipher, existing, merged, request, children.length > 0);
+      const { object, notify } = rewrittenState(kind, table, this.#cipher, existing, merged, request, children.length > 0 || childChanged);
       const stored = protectedObject(table, this.#cipher, object, existing);
       const now = this.#now().toISOString();
       const wire: ApiObject = { ID: id, CreatedAt: existing.CreatedAt, UpdatedAt: now, ...stored, Version: version + 1 };

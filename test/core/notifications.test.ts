@@ -63,6 +63,24 @@ describe('when the API notifies (in-process bus)', () => {
     expect(forObject(id).map((n) => n.Object.Version)).toEqual([1, 2, 5, 7, 8]);
   });
 
+  it('a gateway port written on its own path gives its definition a new generation and a notification; reported events give their instance none', async () => {
+    const definition = await api.client.kind('GatewayDefinition').create({ Name: uniqueName('gw'), HttpPorts: [{ Port: 80 }] });
+    await api.client.kind('GatewayDefinition').update(definition.ID, { Reconciled: true });
+    const before = forObject(definition.ID).length;
+    const [port] = await api.client.kind('GatewayHttpPort').listAll({ gatewaydefinitionid: definition.ID });
+    await api.client.kind('GatewayHttpPort').update(port!.ID, { Port: 8080 });
+    const touched = await api.client.kind('GatewayDefinition').get(definition.ID);
+    expect(touched).toMatchObject({ Generation: definition.Generation + 1, Reconciled: false });
+    await eventually('the definition notified', () => forObject(definition.ID).length === before + 1);
+    await api.client.kind('GatewayTcpPort').create({ GatewayDefinitionID: definition.ID, Port: 5432 });
+    expect((await api.client.kind('GatewayDefinition').get(definition.ID)).Generation).toBe(definition.Generation + 2);
+
+    const workload = await createSample(api.client, registry.get('WorkloadInstance'));
+    const generation = (await api.client.kind('WorkloadInstance').get(Number(workload.ID))).Generation;
+    await api.client.kind('WorkloadEvent').create({ RuntimeEventUID: uniqueName('uid'), Type: 'Normal', Reason: 'Pulled', Message: 'pulled', Timestamp: new Date().toISOString(), WorkloadInstanceID: workload.ID });
+    expect((await api.client.kind('WorkloadInstance').get(Number(workload.ID))).Generation).toBe(generation);
+  });
+
   it('objects registered as already reconciled, and kinds without a controller, notify nobody', async () => {
     const registered = await api.client.kind('WorkloadDefinition').create({ Name: uniqueName('wd'), YAMLDocument: 'x', Reconciled: true });
     const tier = await api.client.kind('Tier').create({ Name: uniqueName('tier'), Criticality: 1 });

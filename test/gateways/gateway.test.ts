@@ -70,7 +70,7 @@ describe('gateways and domain names', async () => {
   const plane = await startWorkloadPlane({
     database: 'pglite',
     groups: ['workload', 'kubernetes-runtime', 'helm-workload', 'gateway'],
-    settings: { helm: () => Promise.resolve(helm), gateway: { issuer: { kind: 'acme', server: ACME }, checkIntervalMs: 3000 } },
+    settings: { helm: () => Promise.resolve(helm), gateway: { issuer: { kind: 'acme', server: ACME } } },
   });
   const { client } = plane;
   const runtime = await plane.registerCluster('b');
@@ -173,7 +173,7 @@ describe('gateways and domain names', async () => {
     first = { workloadId: workload.ID, gateway, namespace };
   });
 
-  it('a second workload on the cluster reuses the support services; a definition edit updates the live objects, a port row edit at the next check', LONG, async () => {
+  it('a second workload on the cluster reuses the support services; a port change and a definition edit update the live objects', LONG, async () => {
     const before = await supportServiceInstances();
     const revisions = await Promise.all(before.map(async (service) => (await helm.release(connection, String(service.Name), String(service.ReleaseNamespace)))?.revision));
     const name = uniqueName('api');

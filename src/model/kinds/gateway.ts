@@ -8,8 +8,8 @@ export const GatewayDefinition = defineKind({
   shape: 'definition',
   controller: 'gateway',
   fields: {
-    HttpPorts: nested('GatewayHttpPort', 'GatewayDefinitionID'),
-    TcpPorts: nested('GatewayTcpPort', 'GatewayDefinitionID'),
+    HttpPorts: nested('GatewayHttpPort', 'GatewayDefinitionID', { desiredState: true }),
+    TcpPorts: nested('GatewayTcpPort', 'GatewayDefinitionID', { desiredState: true }),
     DomainNameDefinitionID: ref('DomainNameDefinition'),
     SubDomain: string(),
     ServiceName: string({ description: 'Kubernetes Service to route to.' }),
