@@ -4,7 +4,7 @@ import { ControllerManager } from '../controller/manager.ts';
 import { groupNames, partsOfGroups } from '../controllers/catalog.ts';
 import type { Logger } from '../log.ts';
 import { startApiServer, type RunningApiServer } from './api-server.ts';
-import { certificateIssuerOf, driftIntervalOf } from './controllers.ts';
+import { certificateIssuerOf, dnsProviderOf, driftIntervalOf } from './controllers.ts';
 import { helmProvider } from './helm.ts';
 import type { ServerConfig } from './config.ts';
 
@@ -16,6 +16,7 @@ export async function startAllInOne(config: ServerConfig, logger: Logger): Promi
   // Refused before anything starts.
   const driftIntervalMs = driftIntervalOf(process.env.THREEPORT_DRIFT_INTERVAL);
   const certificateIssuer = certificateIssuerOf(process.env.THREEPORT_CERTIFICATE_ISSUER);
+  const dnsProvider = dnsProviderOf(process.env.THREEPORT_DNS_PROVIDER, process.env.THREEPORT_DNS_PROVIDER_VALUES);
   const helm = helmProvider();
   const server = await startApiServer(config, logger);
   const settings = {
@@ -24,6 +25,7 @@ export async function startAllInOne(config: ServerConfig, logger: Logger): Promi
     ...(process.env.THREEPORT_AGENT_IMAGE && { agentImage: process.env.THREEPORT_AGENT_IMAGE }),
     ...(driftIntervalMs !== undefined && { driftIntervalMs }),
     ...(certificateIssuer && { gateway: { issuer: certificateIssuer } }),
+    ...(dnsProvider && { dnsProvider }),
   };
   const { reconcilers, runnables } = partsOfGroups(groupNames, settings);
   const manager = new ControllerManager({

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { NatsBus } from '../bus/nats.ts';
 import { parseNatsUrl } from '../bus/nats-url.ts';
 import { streamConfigs } from '../bus/streams.ts';
@@ -11,7 +12,8 @@ import type { CertificateIssuer } from '../controllers/gateway/gateway-resources
 import { logLevels, type LogLevel, type Logger } from '../log.ts';
 import type { ControllerGroupName } from '../model/controller-groups.ts';
 import { registry } from '../model/registry.ts';
-import type { ChartMirror } from '../platform/helm/index.ts';
+import { parseValues, ValuesError, type ChartMirror } from '../platform/helm/index.ts';
+import type { DnsProvider } from '../controllers/gateway/domain-name-instance.ts';
 import { chartMirrorOf, helmProvider } from './helm.ts';
 import { ConfigError, parseHostPort, redactUrl } from './config.ts';
 
@@ -37,6 +39,8 @@ export interface ControllerConfig {
   chartMirror?: ChartMirror;
   /** Where gateways' TLS certificates come from. */
   certificateIssuer?: CertificateIssuer;
+  /** external-dns's provider, when not Route53. */
+  dnsProvider?: DnsProvider;
 }
 
 export interface ControllerFlags {
@@ -53,6 +57,8 @@ export interface ControllerFlags {
   chartMirror?: string;
   chartMirrorMap?: string;
   certificateIssuer?: string;
+  dnsProvider?: string;
+  dnsProviderValues?: string;
 }
 
 export function resolveControllerConfig(groups: string[], flags: ControllerFlags, env: NodeJS.ProcessEnv = process.env): ControllerConfig {
@@ -95,6 +101,7 @@ export function resolveControllerConfig(groups: string[], flags: ControllerFlags
   const driftIntervalMs = driftIntervalOf(flags.driftInterval ?? env.THREEPORT_DRIFT_INTERVAL);
   const chartMirror = chartMirrorOf({ THREEPORT_CHART_MIRROR: flags.chartMirror ?? env.THREEPORT_CHART_MIRROR, THREEPORT_CHART_MIRROR_MAP: flags.chartMirrorMap ?? env.THREEPORT_CHART_MIRROR_MAP });
   const certificateIssuer = certificateIssuerOf(flags.certificateIssuer ?? env.THREEPORT_CERTIFICATE_ISSUER);
+  const dnsProvider = dnsProviderOf(flags.dnsProvider ?? env.THREEPORT_DNS_PROVIDER, flags.dnsProviderValues ?? env.THREEPORT_DNS_PROVIDER_VALUES);
   const encryptionKey = flags.encryptionKey ?? env.THREEPORT_ENCRYPTION_KEY ?? env.ENCRYPTION_KEY;
   // Refused at start, not at the first reconcile: every group reaches a cluster or a cloud with
   // credentials the API stores encrypted.
@@ -111,6 +118,7 @@ export function resolveControllerConfig(groups: string[], flags: ControllerFlags
     ...(driftIntervalMs !== undefined && { driftIntervalMs }),
     ...(chartMirror && { chartMirror }),
     ...(certificateIssuer && { certificateIssuer }),
+    ...(dnsProvider && { dnsProvider }),
     agentApiUrl,
     apiUrl,
     natsUrl,
@@ -148,6 +156,32 @@ export function certificateIssuerOf(raw: string | undefined): CertificateIssuer 
   throw new ConfigError(`invalid certificate issuer "${value}": use letsencrypt, letsencrypt-staging, self-signed, or the https:// URL of an ACME directory`);
 }
 
+/**
+ * --dns-provider / THREEPORT_DNS_PROVIDER: external-dns's provider for domain names; `aws` (the
+ * default) is Route53 with the runtime's AWS account. Another needs its settings and credentials
+ * as external-dns Helm values: --dns-provider-values / THREEPORT_DNS_PROVIDER_VALUES, a YAML file.
+ */
+export function dnsProviderOf(name: string | undefined, valuesFile: string | undefined): DnsProvider | undefined {
+  const provider = name?.trim();
+  if (!provider) {
+    if (valuesFile?.trim()) throw new ConfigError('--dns-provider-values (THREEPORT_DNS_PROVIDER_VALUES) is for a DNS provider other than Route53: set --dns-provider too');
+    return undefined;
+  }
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(provider)) throw new ConfigError(`invalid DNS provider "${provider}": an external-dns provider name such as aws, cloudflare, google or azure`);
+  if (provider === 'aws' || !valuesFile?.trim()) return { name: provider };
+  let text: string;
+  try {
+    text = readFileSync(valuesFile.trim(), 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read the DNS provider values ${valuesFile.trim()}: ${(error as Error).message}`);
+  }
+  try {
+    return { name: provider, values: parseValues(text, `the DNS provider values ${valuesFile.trim()}`) };
+  } catch (error) {
+    throw error instanceof ValuesError ? new ConfigError(error.message) : error;
+  }
+}
+
 /** "30", "30s" → 30; anything else NaN. */
 const seconds = (text: string): number => (/^\d+(\.\d+)?s?$/.test(text.trim()) ? Number(text.trim().replace(/s$/, '')) : Number.NaN);
 
@@ -164,6 +198,7 @@ export async function startControllers(config: ControllerConfig, logger: Logger)
     ...(config.agentImage && { agentImage: config.agentImage }),
     ...(config.driftIntervalMs !== undefined && { driftIntervalMs: config.driftIntervalMs }),
     ...(config.certificateIssuer && { gateway: { issuer: config.certificateIssuer } }),
+    ...(config.dnsProvider && { dnsProvider: config.dnsProvider }),
   });
   if (reconcilers.length === 0) logger.warn({ groups: config.groups }, 'these controller groups have no reconcilers yet; only metrics are served');
   const bus = new NatsBus({ url: config.natsUrl, logger, streams: streamConfigs(registry) });

@@ -105,6 +105,8 @@ program
   .addOption(new Option('--chart-mirror <url>', 'fetch every chart (support services\' and users\') from this http(s):// chart repository or oci:// registry instead of its own repository [env THREEPORT_CHART_MIRROR]'))
   .addOption(new Option('--chart-mirror-map <from=to,...>', 'fetch the charts of these repositories from other places (before --chart-mirror), e.g. https://charts.jetstack.io=https://mirror.example.com/jetstack [env THREEPORT_CHART_MIRROR_MAP]'))
   .addOption(new Option('--certificate-issuer <issuer>', 'where gateways\' TLS certificates come from: letsencrypt, letsencrypt-staging, self-signed, or an https:// ACME directory URL [env THREEPORT_CERTIFICATE_ISSUER] (default: "letsencrypt")'))
+  .addOption(new Option('--dns-provider <name>', 'external-dns provider for domain names: aws (Route53 with the runtime\'s AWS account) or another external-dns provider [env THREEPORT_DNS_PROVIDER] (default: "aws")'))
+  .addOption(new Option('--dns-provider-values <file>', 'external-dns Helm values (YAML) for a provider other than aws: its settings and credentials [env THREEPORT_DNS_PROVIDER_VALUES]'))
   .addOption(new Option('--drift-interval <seconds>', 'how often every workload instance is re-verified against its cluster, drift corrected [env THREEPORT_DRIFT_INTERVAL] (default: 60)'))
   .addHelpText('after', '\nHelm workloads run the real helm v3: THREEPORT_HELM (its path; else helm on the PATH, else built into the cache on first use).\n\nExamples:\n  threeport controller all --api-url http://threeport-api:1323 --nats-url nats://nats:4222\n  threeport controller workload gateway --concurrency 16')
   .action((groups: string[], flags: ControllerFlags) => runControllers(groups, flags).catch(fail));

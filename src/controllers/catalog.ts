@@ -2,7 +2,7 @@ import type { Reconciler } from '../controller/reconciler.ts';
 import type { Runnable } from '../controller/runnable.ts';
 import { controllerGroups, type ControllerGroupName } from '../model/controller-groups.ts';
 import type { Helm } from '../platform/helm/index.ts';
-import { domainNameInstanceReconciler } from './gateway/domain-name-instance.ts';
+import { domainNameInstanceReconciler, type DnsProvider } from './gateway/domain-name-instance.ts';
 import { gatewayDefinitionReconciler } from './gateway/gateway-definition.ts';
 import { gatewayInstanceReconciler, type GatewaySettings } from './gateway/gateway-instance.ts';
 import { helmWorkloadDefinitionReconciler } from './helm-workload/helm-workload-definition.ts';
@@ -29,6 +29,8 @@ export interface ControllerSettings {
   helm?: () => Promise<Helm>;
   /** Where gateways' certificates come from, how often their live state is looked at. */
   gateway?: GatewaySettings;
+  /** external-dns's provider for domain names (Route53 with the runtime's AWS account unless set). */
+  dnsProvider?: DnsProvider;
 }
 
 export interface ControllerGroupParts {
@@ -62,7 +64,7 @@ function partsOf(group: ControllerGroupName, settings: ControllerSettings): Cont
       return { reconcilers: [helmWorkloadDefinitionReconciler(), helmWorkloadInstanceReconciler({ helm })] as Reconciler[], runnables: [] };
     }
     case 'gateway':
-      return { reconcilers: [gatewayDefinitionReconciler(), gatewayInstanceReconciler(settings.gateway), domainNameInstanceReconciler()] as Reconciler[], runnables: [] };
+      return { reconcilers: [gatewayDefinitionReconciler(), gatewayInstanceReconciler(settings.gateway), domainNameInstanceReconciler(settings.dnsProvider)] as Reconciler[], runnables: [] };
     default:
       return { reconcilers: [], runnables: [] };
   }

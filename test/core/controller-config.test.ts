@@ -63,6 +63,25 @@ describe('controller configuration', () => {
     expect(() => resolveControllerConfig(['gateway'], { ...nats, certificateIssuer: 'vault' }, {})).toThrow('invalid certificate issuer "vault"');
   });
 
+  it('the DNS provider: Route53 unless named; another with its external-dns values from a YAML file; mistakes refused at start', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'threeport-dns-values-'));
+    try {
+      expect(resolveControllerConfig(['gateway'], nats, {}).dnsProvider).toBeUndefined();
+      const file = join(dir, 'cloudflare.yaml');
+      writeFileSync(file, 'env:\n  - name: CF_API_TOKEN\n    valueFrom: {secretKeyRef: {name: cf, key: token}}\n');
+      expect(resolveControllerConfig(['gateway'], { ...nats, dnsProvider: 'cloudflare', dnsProviderValues: file }, {}).dnsProvider).toEqual({
+        name: 'cloudflare',
+        values: { env: [{ name: 'CF_API_TOKEN', valueFrom: { secretKeyRef: { name: 'cf', key: 'token' } } }] },
+      });
+      expect(resolveControllerConfig(['gateway'], nats, { THREEPORT_DNS_PROVIDER: 'google' }).dnsProvider).toEqual({ name: 'google' });
+      expect(() => resolveControllerConfig(['gateway'], { ...nats, dnsProviderValues: file }, {})).toThrow('set --dns-provider too');
+      expect(() => resolveControllerConfig(['gateway'], { ...nats, dnsProvider: 'Cloud Flare' }, {})).toThrow('invalid DNS provider "Cloud Flare"');
+      expect(() => resolveControllerConfig(['gateway'], { ...nats, dnsProvider: 'cloudflare', dnsProviderValues: join(dir, 'missing.yaml') }, {})).toThrow('cannot read the DNS provider values');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('helm: the one THREEPORT_HELM names, and a helm that is not v3 refused saying which', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'threeport-helm-version-'));
     try {

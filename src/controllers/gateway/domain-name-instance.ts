@@ -12,16 +12,25 @@ import type { ObjectOf } from '../../model/object-types.ts';
 import { CONTROL_PLANE_LABEL } from '../../model/threeport-workload.ts';
 import { supportServices } from '../../model/support-services.ts';
 import { AwsProblem, ensureHostedZone, route53Endpoint, route53Of, type AwsAccountAccess } from '../../platform/aws/index.ts';
+import { layered, type Values } from '../../platform/helm/index.ts';
 import { labels } from '../../platform/kubernetes/index.ts';
 import { accessOf, awsAccountOfRuntime } from '../shared/aws-account.ts';
 import { controlPlaneIdOf, readyRuntime, type ReadyRuntime } from '../shared/runtime-cluster.ts';
-import { EXTERNAL_DNS_CREDENTIALS_SECRET, externalDnsValues } from '../support-services/service-values.ts';
+import { EXTERNAL_DNS_CREDENTIALS_SECRET, externalDnsValues, otherProviderValues } from '../support-services/service-values.ts';
 import { ensureSupportService, removeSupportService, SUPPORT_SERVICE_POLL_MS } from '../support-services/support-services.ts';
 
 export type DomainNameInstance = ObjectOf<'DomainNameInstance'>;
 const READY = 'Ready';
 
-export function domainNameInstanceReconciler(): Reconciler<DomainNameInstance> {
+/** external-dns's provider: Route53 with the runtime's AWS account (threeport finds or makes the zones), or another, configured by the operator. */
+export interface DnsProvider {
+  /** An external-dns provider name (aws, cloudflare, google, azure, …). @default aws */
+  name: string;
+  /** Helm values for external-dns with that provider (its credentials from a Secret the operator put in the cluster). */
+  values?: Values;
+}
+
+export function domainNameInstanceReconciler(provider: DnsProvider = { name: 'aws' }): Reconciler<DomainNameInstance> {
   return {
     kind: 'DomainNameInstance',
     statusCondition: READY,
@@ -30,12 +39,12 @@ export function domainNameInstanceReconciler(): Reconciler<DomainNameInstance> {
     // seen here, at the latest this long after.
     resyncIntervalMs: 60_000,
     async reconcile(context) {
-      return context.operation === 'Deleted' ? unpublish(context) : publish(context);
+      return context.operation === 'Deleted' ? unpublish(context, provider) : publish(context, provider);
     },
   };
 }
 
-async function publish(context: ReconcileContext<DomainNameInstance>): Promise<ReconcileOutcome> {
+async function publish(context: ReconcileContext<DomainNameInstance>, provider: DnsProvider): Promise<ReconcileOutcome> {
   const { client: api, signal } = context;
   const instance = context.object;
   const domain = await api.kind('DomainNameDefinition').get(instance.DomainNameDefinitionID);
@@ -46,16 +55,22 @@ async function publish(context: ReconcileContext<DomainNameInstance>): Promise<R
   const zoneType = zoneTypeOf(domain.Zone);
   const target = await readyRuntime(api, instance.KubernetesRuntimeInstanceID, (value) => context.decrypt(value));
   if ('waiting' in target) return target;
+  const controlPlaneId = await controlPlaneIdOf(api);
+  if (provider.name !== 'aws') {
+    const installed = await updateExternalDns(context, target, controlPlaneId, { provider });
+    if (installed) return installed;
+    await context.setCondition({ Type: READY, Status: 'True', Reason: 'Published', Message: `records for ${domain.Domain} are made by the runtime's external-dns with provider ${provider.name} (its zone is the provider account's, not threeport's to make)` });
+    return undefined;
+  }
   const account = await awsAccountOfRuntime(api, target.runtime);
   if ('waiting' in account) return account;
   const access = accessOf(account, (value) => context.decrypt(value));
-  const controlPlaneId = await controlPlaneIdOf(api);
 
   const zone = await ensureHostedZone(route53Of(access), account.Name, { domain: domain.Domain, type: zoneType, reference: zoneReference(controlPlaneId, domain.ID) }, signal).catch(asReconcileError);
   if (zone.created) {
     await context.recordEvent({ reason: 'HostedZoneCreated', note: `made the ${zoneType.toLowerCase()} hosted zone ${zone.name} (${zone.id}) in AWS account ${account.Name}${zone.nameServers.length ? `; delegate ${domain.Domain} to ${zone.nameServers.join(', ')}` : ''}` });
   }
-  const installed = await updateExternalDns(context, target, access, controlPlaneId);
+  const installed = await updateExternalDns(context, target, controlPlaneId, { provider, access });
   if (installed) return installed;
   await context.setCondition({ Type: READY, Status: 'True', Reason: 'Published', Message: `records for ${domain.Domain} go into hosted zone ${zone.name} (${zone.id}) in AWS account ${account.Name}, made by the runtime's external-dns` });
   return undefined;
@@ -63,7 +78,7 @@ async function publish(context: ReconcileContext<DomainNameInstance>): Promise<R
 
 const zoneReference = (controlPlaneId: string, domainDefinitionId: number): string => `threeport-${controlPlaneId.slice(0, 8)}-${domainDefinitionId}`;
 
-async function unpublish(context: ReconcileContext<DomainNameInstance>): Promise<ReconcileOutcome> {
+async function unpublish(context: ReconcileContext<DomainNameInstance>, provider: DnsProvider): Promise<ReconcileOutcome> {
   const { client: api } = context;
   const instance = context.object;
   const target = await readyRuntime(api, instance.KubernetesRuntimeInstanceID, (value) => context.decrypt(value)).catch((error: unknown) => {
@@ -71,9 +86,11 @@ async function unpublish(context: ReconcileContext<DomainNameInstance>): Promise
     throw error;
   });
   if ('waiting' in target) return undefined;
+  const controlPlaneId = await controlPlaneIdOf(api);
+  if (provider.name !== 'aws') return updateExternalDns(context, target, controlPlaneId, { provider });
   const account = await awsAccountOfRuntime(api, target.runtime);
   if ('waiting' in account) return undefined; // no account: external-dns cannot have been installed for it
-  return updateExternalDns(context, target, accessOf(account, (value) => context.decrypt(value)), await controlPlaneIdOf(api));
+  return updateExternalDns(context, target, controlPlaneId, { provider, access: accessOf(account, (value) => context.decrypt(value)) });
 }
 
 /**
@@ -81,31 +98,38 @@ async function unpublish(context: ReconcileContext<DomainNameInstance>): Promise
  * re-checked after the write: two instances reconciled at once each write what they saw, and the
  * later one must see the other.
  */
-async function updateExternalDns(context: ReconcileContext<DomainNameInstance>, target: ReadyRuntime, access: AwsAccountAccess, controlPlaneId: string): Promise<ReconcileOutcome> {
+async function updateExternalDns(context: ReconcileContext<DomainNameInstance>, target: ReadyRuntime, controlPlaneId: string, dns: { provider: DnsProvider; access?: AwsAccountAccess }): Promise<ReconcileOutcome> {
   const domains = await domainsOfRuntime(context, target.runtime.ID);
   if (domains.length === 0) {
     // The last one gone: external-dns is uninstalled, its namespace and the account's keys with it.
     const gone = await removeSupportService(context, target, 'external-dns');
     return gone ? undefined : { waiting: 'external-dns is being uninstalled from the runtime', requeueAfterMs: SUPPORT_SERVICE_POLL_MS };
   }
-  if (!access.accessKeyId || !access.secretAccessKey) {
-    throw new TerminalError(`AWS account ${access.name} has no access keys for external-dns to use on runtime ${target.runtime.Name}: give the account an AccessKeyID and SecretAccessKey (with a RoleArn, external-dns assumes the role from them)`);
+  const ownerId = `threeport-${controlPlaneId.slice(0, 8)}-${target.runtime.ID}`;
+  const { access } = dns;
+  let state;
+  if (!access) {
+    state = await ensureSupportService(context, target, 'external-dns', layered(otherProviderValues({ provider: dns.provider.name, domains: domains.map(({ domain }) => domain), ownerId }), dns.provider.values ?? {}));
+  } else {
+    if (!access.accessKeyId || !access.secretAccessKey) {
+      throw new TerminalError(`AWS account ${access.name} has no access keys for external-dns to use on runtime ${target.runtime.Name}: give the account an AccessKeyID and SecretAccessKey (with a RoleArn, external-dns assumes the role from them)`);
+    }
+    const route53 = route53Of(access);
+    const zones = [];
+    for (const { domain, type, definitionId } of domains) {
+      const zone = await ensureHostedZone(route53, access.name, { domain, type, reference: zoneReference(controlPlaneId, definitionId) }, context.signal).catch(asReconcileError);
+      zones.push({ domain, zoneId: zone.id });
+    }
+    const endpoint = route53Endpoint();
+    const values = externalDnsValues({
+      zones,
+      ownerId,
+      region: access.region,
+      ...(access.roleArn && { role: { arn: access.roleArn, ...(access.externalId && { externalId: access.externalId }) } }),
+      ...(endpoint && { endpoint }),
+    });
+    state = await ensureSupportService(context, target, 'external-dns', values, (instance) => applyCredentials(context, target, access, instance, controlPlaneId));
   }
-  const route53 = route53Of(access);
-  const zones = [];
-  for (const { domain, type, definitionId } of domains) {
-    const zone = await ensureHostedZone(route53, access.name, { domain, type, reference: zoneReference(controlPlaneId, definitionId) }, context.signal).catch(asReconcileError);
-    zones.push({ domain, zoneId: zone.id });
-  }
-  const endpoint = route53Endpoint();
-  const values = externalDnsValues({
-    zones,
-    ownerId: `threeport-${controlPlaneId.slice(0, 8)}-${target.runtime.ID}`,
-    region: access.region,
-    ...(access.roleArn && { role: { arn: access.roleArn, ...(access.externalId && { externalId: access.externalId }) } }),
-    ...(endpoint && { endpoint }),
-  });
-  const state = await ensureSupportService(context, target, 'external-dns', values, (instance) => applyCredentials(context, target, access, instance, controlPlaneId));
   if (!('installed' in state)) return state;
   const now = await domainsOfRuntime(context, target.runtime.ID);
   if (JSON.stringify(now) !== JSON.stringify(domains)) throw new RetryableError('the domains of the runtime changed while external-dns was updated: updating it again');

@@ -113,3 +113,8 @@ export function externalDnsValues(settings: DnsSettings): Values {
     ],
   };
 }
+
+/** external-dns with another provider than Route53: the domains and the owner; the operator's values add the provider's credentials and settings. */
+export function otherProviderValues(settings: { provider: string; domains: readonly string[]; ownerId: string }): Values {
+  return { provider: { name: settings.provider }, domainFilters: [...settings.domains].sort(), txtOwnerId: settings.ownerId };
+}
