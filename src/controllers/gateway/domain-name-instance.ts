@@ -11,7 +11,7 @@ import type { ReconcileContext, ReconcileOutcome, Reconciler } from '../../contr
 import type { ObjectOf } from '../../model/object-types.ts';
 import { CONTROL_PLANE_LABEL } from '../../model/threeport-workload.ts';
 import { supportServices } from '../../model/support-services.ts';
-import { AwsProblem, ensureHostedZone, route53Endpoint, route53Of, type AwsAccountAccess } from '../../platform/aws/index.ts';
+import { AwsProblem, ensureHostedZone, route53Endpoint, route53Of, type AwsAccountAccess, type HostedZone } from '../../platform/aws/index.ts';
 import { layered, type Values } from '../../platform/helm/index.ts';
 import { labels } from '../../platform/kubernetes/index.ts';
 import { accessOf, awsAccountOfRuntime } from '../shared/aws-account.ts';
@@ -45,14 +45,13 @@ export function domainNameInstanceReconciler(provider: DnsProvider = { name: 'aw
 }
 
 async function publish(context: ReconcileContext<DomainNameInstance>, provider: DnsProvider): Promise<ReconcileOutcome> {
-  const { client: api, signal } = context;
+  const { client: api } = context;
   const instance = context.object;
   const domain = await api.kind('DomainNameDefinition').get(instance.DomainNameDefinitionID);
   const workload = await api.kind('WorkloadInstance').get(instance.WorkloadInstanceID);
   if (workload.KubernetesRuntimeInstanceID !== instance.KubernetesRuntimeInstanceID) {
     throw new TerminalError(`its workload instance ${workload.Name} runs on runtime ${workload.KubernetesRuntimeInstanceID}, not on this domain name's runtime ${instance.KubernetesRuntimeInstanceID}`);
   }
-  const zoneType = zoneTypeOf(domain.Zone);
   const target = await readyRuntime(api, instance.KubernetesRuntimeInstanceID, (value) => context.decrypt(value));
   if ('waiting' in target) return target;
   const controlPlaneId = await controlPlaneIdOf(api);
@@ -65,13 +64,12 @@ async function publish(context: ReconcileContext<DomainNameInstance>, provider: 
   const account = await awsAccountOfRuntime(api, target.runtime);
   if ('waiting' in account) return account;
   const access = accessOf(account, (value) => context.decrypt(value));
-
-  const zone = await ensureHostedZone(route53Of(access), account.Name, { domain: domain.Domain, type: zoneType, reference: zoneReference(controlPlaneId, domain.ID) }, signal).catch(asReconcileError);
-  if (zone.created) {
-    await context.recordEvent({ reason: 'HostedZoneCreated', note: `made the ${zoneType.toLowerCase()} hosted zone ${zone.name} (${zone.id}) in AWS account ${account.Name}${zone.nameServers.length ? `; delegate ${domain.Domain} to ${zone.nameServers.join(', ')}` : ''}` });
-  }
-  const installed = await updateExternalDns(context, target, controlPlaneId, { provider, access });
+  // Found or made with every other domain of the runtime, as external-dns is told of them.
+  const zones = new Map<string, HostedZone>();
+  const installed = await updateExternalDns(context, target, controlPlaneId, { provider, access, zones });
   if (installed) return installed;
+  const zone = zones.get(normalizedDomain(domain.Domain));
+  if (!zone) throw new RetryableError(`the hosted zone of ${domain.Domain} was not looked up: trying again`);
   await context.setCondition({ Type: READY, Status: 'True', Reason: 'Published', Message: `records for ${domain.Domain} go into hosted zone ${zone.name} (${zone.id}) in AWS account ${account.Name}, made by the runtime's external-dns` });
   return undefined;
 }
@@ -98,7 +96,7 @@ async function unpublish(context: ReconcileContext<DomainNameInstance>, provider
  * re-checked after the write: two instances reconciled at once each write what they saw, and the
  * later one must see the other.
  */
-async function updateExternalDns(context: ReconcileContext<DomainNameInstance>, target: ReadyRuntime, controlPlaneId: string, dns: { provider: DnsProvider; access?: AwsAccountAccess }): Promise<ReconcileOutcome> {
+async function updateExternalDns(context: ReconcileContext<DomainNameInstance>, target: ReadyRuntime, controlPlaneId: string, dns: { provider: DnsProvider; access?: AwsAccountAccess; zones?: Map<string, HostedZone> }): Promise<ReconcileOutcome> {
   const domains = await domainsOfRuntime(context, target.runtime.ID);
   if (domains.length === 0) {
     // The last one gone: external-dns is uninstalled, its namespace and the account's keys with it.
@@ -118,6 +116,11 @@ async function updateExternalDns(context: ReconcileContext<DomainNameInstance>, 
     const zones = [];
     for (const { domain, type, definitionId } of domains) {
       const zone = await ensureHostedZone(route53, access.name, { domain, type, reference: zoneReference(controlPlaneId, definitionId) }, context.signal).catch(asReconcileError);
+      if (zone.created) {
+        const delegation = zone.nameServers.length ? `; delegate ${domain} to ${zone.nameServers.join(', ')}` : '';
+        await context.recordEvent({ reason: 'HostedZoneCreated', note: `made the ${type.toLowerCase()} hosted zone ${zone.name} (${zone.id}) in AWS account ${access.name}${delegation}` });
+      }
+      dns.zones?.set(domain, zone);
       zones.push({ domain, zoneId: zone.id });
     }
     const endpoint = route53Endpoint();
@@ -149,11 +152,13 @@ async function domainsOfRuntime(context: ReconcileContext<DomainNameInstance>, r
   const definitions = await Promise.all(definitionIds.map((id) => context.client.kind('DomainNameDefinition').get(id)));
   const byDomain = new Map<string, RuntimeDomain>();
   for (const definition of definitions.sort((a, b) => a.ID - b.ID)) {
-    const domain = definition.Domain.toLowerCase().replace(/\.$/, '');
+    const domain = normalizedDomain(definition.Domain);
     if (!byDomain.has(domain)) byDomain.set(domain, { domain, type: zoneTypeOf(definition.Zone), definitionId: definition.ID });
   }
   return [...byDomain.values()].sort((a, b) => a.domain.localeCompare(b.domain));
 }
+
+const normalizedDomain = (domain: string): string => domain.toLowerCase().replace(/\.$/, '');
 
 const zoneTypeOf = (zone: unknown): 'Public' | 'Private' => (String(zone).toLowerCase() === 'private' ? 'Private' : 'Public');
 

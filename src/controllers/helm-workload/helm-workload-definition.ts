@@ -6,6 +6,7 @@ import { TerminalError } from '../../controller/errors.ts';
 import type { Reconciler } from '../../controller/reconciler.ts';
 import type { Manifest } from '../../model/manifest.ts';
 import type { ObjectOf } from '../../model/object-types.ts';
+import { resourceKeyOf } from '../../model/resource-key.ts';
 import { chartArguments, ChartSourceError, parseValues, ValuesError } from '../../platform/helm/index.ts';
 
 export type HelmWorkloadDefinition = ObjectOf<'HelmWorkloadDefinition'>;
@@ -48,11 +49,9 @@ export function additionalResourcesOf(definitionResources: unknown, instanceReso
     if (resources === undefined || resources === null) continue;
     if (!Array.isArray(resources)) throw new TerminalError(`${whose} AdditionalResources must be a list of Kubernetes objects`);
     for (const [index, resource] of resources.entries()) {
-      const manifest = resource as Partial<Manifest> | null;
-      if (typeof manifest?.apiVersion !== 'string' || typeof manifest.kind !== 'string' || typeof manifest.metadata?.name !== 'string') {
-        throw new TerminalError(`${whose} AdditionalResources[${index}] is not a Kubernetes object: it needs apiVersion, kind and metadata.name`);
-      }
-      byIdentity.set(`${manifest.apiVersion}/${manifest.kind}/${manifest.metadata.namespace ?? ''}/${manifest.metadata.name}`, manifest as Manifest);
+      const key = resourceKeyOf(resource);
+      if (typeof key !== 'string') throw new TerminalError(`${whose} AdditionalResources[${index}] ${key.problem}: it needs apiVersion, kind and metadata.name`);
+      byIdentity.set(key, resource as Manifest);
     }
   }
   return [...byIdentity.values()];

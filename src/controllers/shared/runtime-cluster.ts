@@ -82,15 +82,25 @@ export async function readyRuntime(api: ApiClient, runtimeId: number, decrypt: (
 /** A node that only looks like one (kwok: pods report Running, but nothing runs). */
 export const isSimulatedNode = (node: Manifest): boolean => node.metadata.annotations?.['kwok.x-k8s.io/node'] === 'fake' || node.metadata.labels?.type === 'kwok';
 
+/** What does not change while a cluster is the same one, asked once per API server (kept: a few entries per runtime). */
+const simulatedClusters = new SharedLoads<boolean>({ keep: true });
+const clusterIdentities = new SharedLoads<string>({ keep: true });
+
 /** Whether every node of the cluster is simulated: nothing there serves a webhook or answers a request. */
-export async function isSimulatedCluster(cluster: KubernetesClient, signal: AbortSignal): Promise<boolean> {
-  const { items } = await cluster.list('v1', 'Node', { signal });
-  return items.length > 0 && items.every(isSimulatedNode);
+export function isSimulatedCluster(cluster: KubernetesClient, signal: AbortSignal): Promise<boolean> {
+  const ask = async (): Promise<boolean> => {
+    const { items } = await cluster.list('v1', 'Node');
+    return items.length > 0 && items.every(isSimulatedNode);
+  };
+  return simulatedClusters.get(cluster.transport.server, ask, signal);
 }
 
 /** The cluster's identity, the same whichever runtime or control plane looks at it: its kube-system namespace's UID. */
-export async function clusterIdentityOf(cluster: KubernetesClient, signal: AbortSignal): Promise<string> {
-  const uid = (await cluster.get({ apiVersion: 'v1', kind: 'Namespace', name: 'kube-system' }, signal))?.metadata.uid;
-  if (!uid) throw new RetryableError('the cluster has no kube-system namespace to tell it by');
-  return uid;
+export function clusterIdentityOf(cluster: KubernetesClient, signal: AbortSignal): Promise<string> {
+  const ask = async (): Promise<string> => {
+    const uid = (await cluster.get({ apiVersion: 'v1', kind: 'Namespace', name: 'kube-system' }))?.metadata.uid;
+    if (!uid) throw new RetryableError('the cluster has no kube-system namespace to tell it by');
+    return uid;
+  };
+  return clusterIdentities.get(cluster.transport.server, ask, signal);
 }

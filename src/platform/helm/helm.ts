@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { parseAllDocuments, stringify } from 'yaml';
 import type { Manifest } from '../../model/manifest.ts';
+import { resourceKeyOf } from '../../model/resource-key.ts';
 import type { ClusterConnection } from '../kubernetes/connections.ts';
 import { chartArguments, mirrored, type ChartMirror, type ChartSource } from './chart-source.ts';
 import type { Values } from './values.ts';
@@ -230,7 +231,7 @@ function withoutLabels(manifest: Manifest): Manifest {
   return { ...manifest, metadata };
 }
 
-const identityOf = (manifest: Manifest): string => `${manifest.apiVersion}/${manifest.kind}/${manifest.metadata.namespace ?? ''}/${manifest.metadata.name}`;
+const identityOf = (manifest: Manifest): string => String(resourceKeyOf(manifest));
 const sortedByIdentity = (manifests: Manifest[]): Manifest[] => [...manifests].sort((a, b) => identityOf(a).localeCompare(identityOf(b)));
 
 /** A kubeconfig for helm from a runtime's connection (credentials in the file, the file 0600). */
