@@ -1,36 +1,69 @@
 /**
  * AWS errors as a user can act on them: what AWS refused, and what to change (the permission, the
- * key, the quota). Whether to retry is the caller's to decide with `isPermanentAwsError`.
+ * key, the quota, the region). Whether to retry is the caller's to decide with `permanent`.
  */
 
 interface AwsServiceError {
   name?: string;
+  Code?: string;
   message?: string;
+  code?: string;
   $metadata?: { httpStatusCode?: number };
 }
 
-const PERMISSION = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation']);
-const CREDENTIALS = new Set(['InvalidClientTokenId', 'SignatureDoesNotMatch', 'UnrecognizedClientException', 'ExpiredToken', 'InvalidAccessKeyId']);
-const QUOTA = new Set(['LimitExceededException', 'TooManyHostedZones', 'ServiceQuotaExceededException']);
+const PERMISSION = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'AuthorizationError', 'UnauthorizedException']);
+const CREDENTIALS = new Set(['InvalidClientTokenId', 'SignatureDoesNotMatch', 'UnrecognizedClientException', 'ExpiredToken', 'ExpiredTokenException', 'InvalidAccessKeyId', 'AuthFailure', 'IncompleteSignature', 'MissingAuthenticationToken']);
+const QUOTA = new Set(['LimitExceededException', 'LimitExceeded', 'TooManyHostedZones', 'ServiceQuotaExceededException', 'InstanceQuotaExceeded', 'StorageQuotaExceeded']);
+const REGION = new Set(['OptInRequired', 'InvalidRegion', 'UnsupportedAvailabilityZoneException']);
+/** Network errors reaching an endpoint: a region that does not exist has no endpoint. */
+const UNREACHABLE = new Set(['ENOTFOUND', 'EAI_AGAIN']);
 
 export class AwsProblem extends Error {
   override name = 'AwsProblem';
   /** Retrying will not help until someone changes something (permissions, keys, input). */
   readonly permanent: boolean;
+  /** The AWS error code, when AWS answered. */
+  readonly code: string | undefined;
 
-  constructor(message: string, permanent: boolean) {
+  constructor(message: string, permanent: boolean, code?: string) {
     super(message);
     this.permanent = permanent;
+    this.code = code;
   }
 }
 
+/** The AWS error code of `error` (its name, as the SDK gives it), if it is one. */
+export const awsErrorCode = (error: unknown): string | undefined => {
+  const { name, Code } = (error ?? {}) as AwsServiceError;
+  return Code ?? (name && name !== 'Error' ? name : undefined);
+};
+
 /** Says what `action` (e.g. "route53:CreateHostedZone") failed with, in the account named. */
 export function awsProblem(error: unknown, action: string, account: string): AwsProblem {
-  const { name = 'Error', message = String(error), $metadata } = (error ?? {}) as AwsServiceError;
-  if (PERMISSION.has(name)) return new AwsProblem(`AWS account ${account} may not ${action}: give its credentials that permission (${message})`, true);
-  if (CREDENTIALS.has(name)) return new AwsProblem(`AWS rejected the credentials of account ${account} (${name}): check its access key or role (${message})`, true);
-  if (QUOTA.has(name)) return new AwsProblem(`AWS account ${account} reached a quota doing ${action}: raise it or free some (${message})`, true);
+  if (error instanceof AwsProblem) return error;
+  const { message = String(error), $metadata, code: networkCode } = (error ?? {}) as AwsServiceError;
+  const name = awsErrorCode(error) ?? 'Error';
+  if (PERMISSION.has(name)) return new AwsProblem(`AWS account ${account} may not ${action}: give its credentials that permission (${message})`, true, name);
+  if (CREDENTIALS.has(name)) return new AwsProblem(`AWS rejected the credentials of account ${account} (${name}): check its access key or role (${message})`, true, name);
+  if (QUOTA.has(name) || /LimitExceeded$|QuotaExceeded$/.test(name)) return new AwsProblem(`AWS account ${account} reached a quota doing ${action}: raise it or free some (${message})`, true, name);
+  if (REGION.has(name)) return new AwsProblem(`AWS ${action} is not available to account ${account} in that region (${name}): enable the region for the account or choose another (${message})`, true, name);
+  if (networkCode && UNREACHABLE.has(networkCode)) return new AwsProblem(`AWS ${action}: no endpoint answers for account ${account}'s region (${message}): check the region's name`, true, networkCode);
   const status = $metadata?.httpStatusCode;
-  const permanent = status !== undefined && status >= 400 && status < 500 && status !== 429 && !/Throttl|Conflict|PriorRequestNotComplete/.test(name);
-  return new AwsProblem(`AWS ${action} failed in account ${account}: ${name}: ${message}`, permanent);
+  const permanent = status !== undefined && status >= 400 && status < 500 && status !== 429 && !/Throttl|Conflict|PriorRequestNotComplete|InUse|DependencyViolation|InvalidState|Incorrect.*State/.test(name);
+  return new AwsProblem(`AWS ${action} failed in account ${account}: ${name}: ${message}`, permanent, name);
+}
+
+/** Runs one AWS call, its failure said as `awsProblem` says it. */
+export async function awsCall<T>(action: string, account: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw awsProblem(error, action, account);
+  }
+}
+
+/** Whether `error` is AWS saying the thing is not there (so a delete has nothing left to do). */
+export function isAwsNotFound(error: unknown): boolean {
+  const code = error instanceof AwsProblem ? error.code : awsErrorCode(error);
+  return code !== undefined && /NotFound|NoSuch|\.NotFound$|DoesNotExist|NotFoundFault$/.test(code);
 }

@@ -15,7 +15,8 @@ export async function startMoto(registry: ProcessRegistry, binary: string, name 
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
     const server = registry.start(name, binary, ['-H', '127.0.0.1', '-p', String(port)], {
-      env: { AWS_ACCESS_KEY_ID: motoCredentials.accessKeyId, AWS_SECRET_ACCESS_KEY: motoCredentials.secretAccessKey },
+      // AWS's managed policies (AmazonEKSClusterPolicy…) exist in every real account; moto loads them only when asked.
+      env: { AWS_ACCESS_KEY_ID: motoCredentials.accessKeyId, AWS_SECRET_ACCESS_KEY: motoCredentials.secretAccessKey, MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' },
     });
     const endpoint = `http://127.0.0.1:${port}`;
     try {

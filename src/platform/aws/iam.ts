@@ -1,0 +1,221 @@
+/**
+ * IAM resources as stack steps: roles (their trust, managed policies and inline policy), customer
+ * managed policies, and a cluster's OIDC provider (so service accounts can assume roles). IAM names
+ * are the account's alone, so a role or policy of the name that is not tagged as the owner's is
+ * someone else's: refused, never adopted or deleted.
+ */
+import {
+  AttachRolePolicyCommand,
+  CreateOpenIDConnectProviderCommand,
+  CreatePolicyCommand,
+  CreateRoleCommand,
+  DeleteOpenIDConnectProviderCommand,
+  DeletePolicyCommand,
+  DeletePolicyVersionCommand,
+  DeleteRoleCommand,
+  DeleteRolePolicyCommand,
+  DetachRolePolicyCommand,
+  GetOpenIDConnectProviderCommand,
+  GetPolicyCommand,
+  GetRoleCommand,
+  ListAttachedRolePoliciesCommand,
+  ListOpenIDConnectProvidersCommand,
+  ListPolicyVersionsCommand,
+  ListRolePoliciesCommand,
+  PutRolePolicyCommand,
+  UpdateAssumeRolePolicyCommand,
+  type IAMClient,
+} from '@aws-sdk/client-iam';
+import { awsCall, AwsProblem, isAwsNotFound } from './errors.ts';
+import type { MadeResource, StackRun, StackStep } from './stack.ts';
+import { isOwnedBy, tagsFor, type Owner } from './tags.ts';
+
+export interface PolicyDocument {
+  Version: '2012-10-17';
+  Statement: Record<string, unknown>[];
+}
+
+export const policy = (...statements: Record<string, unknown>[]): PolicyDocument => ({ Version: '2012-10-17', Statement: statements });
+
+/** A trust policy for an AWS service (eks.amazonaws.com, ec2.amazonaws.com). */
+export const serviceTrust = (service: string): PolicyDocument => policy({ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' });
+
+/** A trust policy letting one Kubernetes service account assume the role through the cluster's OIDC provider. */
+export function serviceAccountTrust(provider: { arn: string; url: string }, namespace: string, serviceAccount: string): PolicyDocument {
+  const issuer = provider.url.replace(/^https:\/\//, '');
+  return policy({
+    Effect: 'Allow',
+    Principal: { Federated: provider.arn },
+    Action: 'sts:AssumeRoleWithWebIdentity',
+    Condition: { StringEquals: { [`${issuer}:sub`]: `system:serviceaccount:${namespace}:${serviceAccount}`, [`${issuer}:aud`]: 'sts.amazonaws.com' } },
+  });
+}
+
+export const awsManagedPolicy = (name: string): string => `arn:aws:iam::aws:policy/${name}`;
+
+export interface RolePlan {
+  key: string;
+  name: string;
+  what: string;
+  /** Its trust policy, from what earlier steps made (the OIDC provider). */
+  trust(run: StackRun): PolicyDocument;
+  /** ARNs of managed policies to attach, from earlier steps or AWS's own. */
+  managedPolicies?(run: StackRun): string[];
+  /** Its own inline policy (named `threeport`). */
+  inlinePolicy?: PolicyDocument;
+}
+
+const INLINE_POLICY = 'threeport';
+
+export function roleStep(iam: IAMClient, account: string, owner: Owner, plan: RolePlan): StackStep {
+  const call = <T>(action: string, run: StackRun, send: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> => awsCall(`iam:${action}`, account, () => send(run.signal));
+  const notFoundAsUndefined = (error: unknown): undefined => {
+    if (isAwsNotFound(error)) return undefined;
+    throw error;
+  };
+  return {
+    key: plan.key,
+    what: plan.what,
+    async find(run) {
+      const answer = await call('GetRole', run, (signal) => iam.send(new GetRoleCommand({ RoleName: plan.name }), { abortSignal: signal })).catch(notFoundAsUndefined);
+      const role = answer?.Role;
+      if (!role) return undefined;
+      if (!isOwnedBy(role.Tags, owner)) throw new AwsProblem(`IAM role ${plan.name} exists in AWS account ${account} and threeport did not make it for ${owner.object}: delete or rename it, or name the runtime differently`, true, 'ForeignResource');
+      return { id: plan.name, arn: String(role.Arn) };
+    },
+    async create(run) {
+      try {
+        const answer = await call('CreateRole', run, (signal) =>
+          iam.send(new CreateRoleCommand({ RoleName: plan.name, AssumeRolePolicyDocument: JSON.stringify(plan.trust(run)), Description: `threeport: ${plan.what}`, Tags: tagsFor(owner, plan.key) }), { abortSignal: signal }),
+        );
+        return { id: plan.name, arn: String(answer.Role?.Arn) };
+      } catch (error) {
+        // Made meanwhile by another try: it is ours if its tags say so (find checks).
+        if (error instanceof AwsProblem && error.code === 'EntityAlreadyExists') {
+          const found = await this.find(run);
+          if (found) return found;
+        }
+        throw error;
+      }
+    },
+    async configure(run, made) {
+      await call('UpdateAssumeRolePolicy', run, (signal) => iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: made.id, PolicyDocument: JSON.stringify(plan.trust(run)) }), { abortSignal: signal }));
+      for (const arn of plan.managedPolicies?.(run) ?? []) {
+        await call('AttachRolePolicy', run, (signal) => iam.send(new AttachRolePolicyCommand({ RoleName: made.id, PolicyArn: arn }), { abortSignal: signal }));
+      }
+      if (plan.inlinePolicy) {
+        await call('PutRolePolicy', run, (signal) => iam.send(new PutRolePolicyCommand({ RoleName: made.id, PolicyName: INLINE_POLICY, PolicyDocument: JSON.stringify(plan.inlinePolicy) }), { abortSignal: signal }));
+      }
+    },
+    async remove(run, made) {
+      const attached = await call('ListAttachedRolePolicies', run, (signal) => iam.send(new ListAttachedRolePoliciesCommand({ RoleName: made.id }), { abortSignal: signal })).catch(notFoundAsUndefined);
+      if (!attached) return;
+      for (const { PolicyArn } of attached.AttachedPolicies ?? []) {
+        await call('DetachRolePolicy', run, (signal) => iam.send(new DetachRolePolicyCommand({ RoleName: made.id, PolicyArn }), { abortSignal: signal })).catch(notFoundAsUndefined);
+      }
+      const inline = await call('ListRolePolicies', run, (signal) => iam.send(new ListRolePoliciesCommand({ RoleName: made.id }), { abortSignal: signal })).catch(notFoundAsUndefined);
+      for (const name of inline?.PolicyNames ?? []) {
+        await call('DeleteRolePolicy', run, (signal) => iam.send(new DeleteRolePolicyCommand({ RoleName: made.id, PolicyName: name }), { abortSignal: signal })).catch(notFoundAsUndefined);
+      }
+      await call('DeleteRole', run, (signal) => iam.send(new DeleteRoleCommand({ RoleName: made.id }), { abortSignal: signal })).catch(notFoundAsUndefined);
+    },
+  };
+}
+
+export interface ManagedPolicyPlan {
+  key: string;
+  name: string;
+  what: string;
+  /** The account number, for the policy's ARN. */
+  accountId: string;
+  document(run: StackRun): PolicyDocument;
+}
+
+/** A customer managed policy (one a role attaches). */
+export function managedPolicyStep(iam: IAMClient, account: string, owner: Owner, plan: ManagedPolicyPlan): StackStep {
+  const arn = `arn:aws:iam::${plan.accountId}:policy/${plan.name}`;
+  const call = <T>(action: string, run: StackRun, send: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> => awsCall(`iam:${action}`, account, () => send(run.signal));
+  return {
+    key: plan.key,
+    what: plan.what,
+    async find(run) {
+      const answer = await call('GetPolicy', run, (signal) => iam.send(new GetPolicyCommand({ PolicyArn: arn }), { abortSignal: signal })).catch((error: unknown) => {
+        if (isAwsNotFound(error)) return undefined;
+        throw error;
+      });
+      if (!answer?.Policy) return undefined;
+      if (!isOwnedBy(answer.Policy.Tags, owner)) throw new AwsProblem(`IAM policy ${plan.name} exists in AWS account ${account} and threeport did not make it for ${owner.object}: delete or rename it`, true, 'ForeignResource');
+      return { id: arn };
+    },
+    async create(run) {
+      await call('CreatePolicy', run, (signal) =>
+        iam.send(new CreatePolicyCommand({ PolicyName: plan.name, PolicyDocument: JSON.stringify(plan.document(run)), Description: `threeport: ${plan.what}`, Tags: tagsFor(owner, plan.key) }), { abortSignal: signal }),
+      );
+      return { id: arn };
+    },
+    async remove(run, made) {
+      const versions = await call('ListPolicyVersions', run, (signal) => iam.send(new ListPolicyVersionsCommand({ PolicyArn: made.id }), { abortSignal: signal })).catch((error: unknown) => {
+        if (isAwsNotFound(error)) return undefined;
+        throw error;
+      });
+      if (!versions) return;
+      for (const version of versions.Versions ?? []) {
+        if (version.IsDefaultVersion) continue;
+        await call('DeletePolicyVersion', run, (signal) => iam.send(new DeletePolicyVersionCommand({ PolicyArn: made.id, VersionId: version.VersionId }), { abortSignal: signal }));
+      }
+      await call('DeletePolicy', run, (signal) => iam.send(new DeletePolicyCommand({ PolicyArn: made.id }), { abortSignal: signal })).catch((error: unknown) => {
+        if (!isAwsNotFound(error)) throw error;
+      });
+    },
+  };
+}
+
+/**
+ * The OIDC provider of a cluster's issuer. An issuer URL has one provider per account: one that
+ * someone else made for this cluster (eksctl, say) is used, and left in place on teardown. Without
+ * the issuer (the cluster is gone), the owner's provider is found by its tags.
+ */
+export function oidcProviderStep(iam: IAMClient, account: string, owner: Owner, plan: { key: string; issuer(run: StackRun): Promise<string | undefined> }): StackStep {
+  const call = <T>(action: string, run: StackRun, send: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> => awsCall(`iam:${action}`, account, () => send(run.signal));
+  const hostPath = (url: string) => url.replace(/^https:\/\//, '').replace(/\/$/, '');
+  const describe = (run: StackRun, arn: string) => call('GetOpenIDConnectProvider', run, (signal) => iam.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn }), { abortSignal: signal }));
+  return {
+    key: plan.key,
+    what: 'OIDC provider for service account roles',
+    async find(run) {
+      const issuer = await plan.issuer(run);
+      const providers = await call('ListOpenIDConnectProviders', run, (signal) => iam.send(new ListOpenIDConnectProvidersCommand({}), { abortSignal: signal }));
+      const arns = (providers.OpenIDConnectProviderList ?? []).map((provider) => String(provider.Arn));
+      if (issuer) {
+        const arn = arns.find((candidate) => candidate.endsWith(`oidc-provider/${hostPath(issuer)}`));
+        if (!arn) return undefined;
+        const provider = await describe(run, arn);
+        return { id: arn, url: issuer, ...(!isOwnedBy(provider.Tags, owner) && { shared: 'true' }) };
+      }
+      for (const arn of arns) {
+        const provider = await describe(run, arn);
+        if (isOwnedBy(provider.Tags, owner, plan.key)) return { id: arn, url: `https://${hostPath(String(provider.Url))}` };
+      }
+      return undefined;
+    },
+    async create(run): Promise<MadeResource | { waiting: string }> {
+      const issuer = await plan.issuer(run);
+      if (!issuer) return { waiting: 'the cluster has no OIDC issuer yet' };
+      const answer = await call('CreateOpenIDConnectProvider', run, (signal) =>
+        iam.send(new CreateOpenIDConnectProviderCommand({ Url: issuer, ClientIDList: ['sts.amazonaws.com'], Tags: tagsFor(owner, plan.key) }), { abortSignal: signal }),
+      );
+      return { id: String(answer.OpenIDConnectProviderArn), url: issuer };
+    },
+    async remove(run, made: MadeResource) {
+      if (made.shared) return;
+      await call('DeleteOpenIDConnectProvider', run, (signal) => iam.send(new DeleteOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: made.id }), { abortSignal: signal })).catch((error: unknown) => {
+        if (!isAwsNotFound(error)) throw error;
+      });
+    },
+    async removing(run, made) {
+      if (made.shared) return undefined;
+      const arns = await call('ListOpenIDConnectProviders', run, (signal) => iam.send(new ListOpenIDConnectProvidersCommand({}), { abortSignal: signal }));
+      return (arns.OpenIDConnectProviderList ?? []).some((provider) => provider.Arn === made.id) ? 'the OIDC provider is being removed' : undefined;
+    },
+  };
+}
