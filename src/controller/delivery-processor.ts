@@ -315,6 +315,11 @@ export class DeliveryProcessor {
         const from = `${kind.name} ${String(get().ID)}`;
         parts.requests.push(requestNotification(target, id, `${reason} (from ${from})`, new Date(), `${reason}|${from}|${String(get().Version)}`));
       },
+      encrypt(plaintext) {
+        if (!cipher) throw new Error('this controller process has no encryption key: start it with --encryption-key or THREEPORT_ENCRYPTION_KEY');
+        secrets.add(plaintext);
+        return cipher.encrypt(plaintext);
+      },
       decrypt(value) {
         if (!cipher) throw new Error('this controller process has no encryption key: start it with --encryption-key or THREEPORT_ENCRYPTION_KEY');
         const plain = cipher.decryptValue(value);

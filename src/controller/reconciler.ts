@@ -72,6 +72,8 @@ export interface ReconcileContext<T extends ApiObject = ApiObject> {
   acknowledgeCreation(): Promise<void>;
   /** Decrypts a field the API encrypted (runtime credentials, account keys); the plaintext is kept out of every message the runtime writes. */
   decrypt(value: unknown): unknown;
+  /** Encrypts a value the controller makes and must keep secret (a generated password kept in an inventory), in the API's format. */
+  encrypt(plaintext: string): string;
 }
 
 export type ReconcileOutcome = ReconcileResult | void;

@@ -2,6 +2,7 @@ import type { Reconciler } from '../controller/reconciler.ts';
 import type { Runnable } from '../controller/runnable.ts';
 import { controllerGroups, type ControllerGroupName } from '../model/controller-groups.ts';
 import type { Helm } from '../platform/helm/index.ts';
+import { awsReconcilers, type AwsSettings } from './aws/index.ts';
 import { domainNameInstanceReconciler, type DnsProvider } from './gateway/domain-name-instance.ts';
 import { gatewayDefinitionReconciler } from './gateway/gateway-definition.ts';
 import { gatewayInstanceReconciler, type GatewaySettings } from './gateway/gateway-instance.ts';
@@ -31,6 +32,8 @@ export interface ControllerSettings {
   gateway?: GatewaySettings;
   /** external-dns's provider for domain names (Route53 with the runtime's AWS account unless set). */
   dnsProvider?: DnsProvider;
+  /** How often AWS work in progress and finished work is looked at. */
+  aws?: AwsSettings;
 }
 
 export interface ControllerGroupParts {
@@ -63,6 +66,8 @@ function partsOf(group: ControllerGroupName, settings: ControllerSettings): Cont
       const helm = settings.helm ?? (() => Promise.reject(new Error('this controller process was started without helm')));
       return { reconcilers: [helmWorkloadDefinitionReconciler(), helmWorkloadInstanceReconciler({ helm })] as Reconciler[], runnables: [] };
     }
+    case 'aws':
+      return { reconcilers: awsReconcilers(settings.aws), runnables: [] };
     case 'gateway':
       return { reconcilers: [gatewayDefinitionReconciler(), gatewayInstanceReconciler(settings.gateway), domainNameInstanceReconciler(settings.dnsProvider)] as Reconciler[], runnables: [] };
     default:

@@ -11,10 +11,10 @@ import type { ReconcileContext, ReconcileOutcome, Reconciler } from '../../contr
 import type { ObjectOf } from '../../model/object-types.ts';
 import { CONTROL_PLANE_LABEL } from '../../model/threeport-workload.ts';
 import { supportServices } from '../../model/support-services.ts';
-import { AwsProblem, ensureHostedZone, route53Endpoint, route53Of, type AwsAccountAccess, type HostedZone } from '../../platform/aws/index.ts';
+import { ensureHostedZone, route53Endpoint, route53Of, type AwsAccountAccess, type HostedZone } from '../../platform/aws/index.ts';
 import { layered, type Values } from '../../platform/helm/index.ts';
 import { labels } from '../../platform/kubernetes/index.ts';
-import { accessOf, awsAccountOfRuntime } from '../shared/aws-account.ts';
+import { accessOf, asReconcileError, awsAccountOfRuntime } from '../shared/aws-account.ts';
 import { controlPlaneIdOf, readyRuntime, type ReadyRuntime } from '../shared/runtime-cluster.ts';
 import { EXTERNAL_DNS_CREDENTIALS_SECRET, externalDnsValues, otherProviderValues } from '../support-services/service-values.ts';
 import { ensureSupportService, removeSupportService, SUPPORT_SERVICE_POLL_MS } from '../support-services/support-services.ts';
@@ -176,9 +176,4 @@ async function applyCredentials(context: ReconcileContext<DomainNameInstance>, t
     { apiVersion: 'v1', kind: 'Secret', metadata: { name: EXTERNAL_DNS_CREDENTIALS_SECRET, namespace, labels: owner }, type: 'Opaque', stringData: { accessKeyId: String(access.accessKeyId), secretAccessKey: String(access.secretAccessKey) } },
     { signal, force: true },
   );
-}
-
-function asReconcileError(error: unknown): never {
-  if (error instanceof AwsProblem) throw error.permanent ? new TerminalError(error.message) : new RetryableError(error.message);
-  throw error;
 }

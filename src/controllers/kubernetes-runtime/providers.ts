@@ -1,24 +1,42 @@
 /**
  * Infrastructure providers: who makes a runtime's cluster exist. `kind` clusters (and any cluster
- * registered with its connection details) already exist; providers that provision clusters (EKS)
- * plug in here and fill in the runtime's connection details when the cluster is up.
+ * registered with its connection details) already exist; EKS clusters are made by the AWS
+ * controller, asked for here (an AwsEksKubernetesRuntimeDefinition and Instance beside the
+ * runtime's own), which fills in the runtime's connection details once the cluster is up.
  */
-import { TerminalError } from '../../controller/errors.ts';
+import type { ApiClient } from '../../client/api-client.ts';
+import { SharedLoads } from '../../concurrency.ts';
 import type { ReconcileContext, ReconcileOutcome } from '../../controller/reconciler.ts';
 import type { ObjectOf } from '../../model/object-types.ts';
+import type { RuntimeInstance } from '../shared/runtime-cluster.ts';
+import { eksProvider } from './eks-provider.ts';
 
 export type RuntimeDefinition = ObjectOf<'KubernetesRuntimeDefinition'>;
 
 export interface RuntimeProvider {
-  /** Makes what the definition describes exist (node pools, accounts…); undefined when there is nothing to do. */
+  /** Makes what the definition describes exist (the provider's own settings); undefined when there is nothing to do. */
   definition?(context: ReconcileContext<RuntimeDefinition>): Promise<ReconcileOutcome>;
+  /** Deleting the definition: removes what `definition` made; undefined once done. */
+  removeDefinition?(context: ReconcileContext<RuntimeDefinition>): Promise<ReconcileOutcome>;
+  /** The runtime has no connection details yet: has its cluster made (undefined: nothing makes it, it is registered by hand). */
+  provision?(context: ReconcileContext<RuntimeInstance>, definition: RuntimeDefinition): Promise<ReconcileOutcome>;
+  /** The runtime has connection details: keeps them fresh (a token about to expire). */
+  refresh?(context: ReconcileContext<RuntimeInstance>): Promise<void>;
+  /** Deleting the runtime, once its workloads and agent are gone: removes its cluster; undefined once done. */
+  deprovision?(context: ReconcileContext<RuntimeInstance>): Promise<ReconcileOutcome>;
 }
 
 export const providers: Readonly<Record<string, RuntimeProvider>> = {
   kind: {},
-  eks: {
-    async definition() {
-      throw new TerminalError('EKS runtimes are provisioned by the AWS controller, which this control plane does not have yet; register an existing cluster with InfraProvider kind and its connection details');
-    },
-  },
+  eks: eksProvider,
 };
+
+/** A definition's provider never changes (InfraProvider is immutable): asked once per definition. */
+const definitionProviders = new SharedLoads<RuntimeDefinition>({ keep: true, maxKept: 10_000 });
+
+/** The runtime's definition (its provider's name is what matters, and that is kept) and provider. */
+export async function providerOf(api: ApiClient, runtime: RuntimeInstance): Promise<{ definition: RuntimeDefinition; provider: RuntimeProvider }> {
+  const load = () => api.unbound().kind('KubernetesRuntimeDefinition').get(runtime.KubernetesRuntimeDefinitionID);
+  const definition = await definitionProviders.get(`${api.baseUrl}|${runtime.KubernetesRuntimeDefinitionID}`, load, api.signal);
+  return { definition, provider: providers[definition.InfraProvider] ?? {} };
+}

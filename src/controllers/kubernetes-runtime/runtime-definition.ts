@@ -7,8 +7,8 @@ export function runtimeDefinitionReconciler(): Reconciler<RuntimeDefinition> {
   return {
     kind: 'KubernetesRuntimeDefinition',
     async reconcile(context) {
-      if (context.operation === 'Deleted') return undefined;
       const provider = providers[context.object.InfraProvider];
+      if (context.operation === 'Deleted') return provider?.removeDefinition?.(context);
       if (!provider) throw new TerminalError(`unknown InfraProvider ${context.object.InfraProvider}`);
       return provider.definition?.(context);
     },

@@ -3,8 +3,9 @@
  * or change, the cluster is checked (Status says what is wrong while it cannot be reached, and
  * recovers when it can — the check repeats every half minute) and threeport's components are
  * installed into it, idempotently. Workloads on it are asked to reconcile whenever it becomes
- * ready or stops being so. Deleting it removes those components; with ForceDelete its workloads
- * are deleted first.
+ * ready or stops being so. A runtime whose provider makes clusters (EKS) and that has no connection
+ * details yet has its cluster made. Deleting it removes those components, then the cluster its
+ * provider made; with ForceDelete its workloads are deleted first.
  */
 import { RetryableError } from '../../controller/errors.ts';
 import type { ReconcileContext, ReconcileOutcome, Reconciler } from '../../controller/reconciler.ts';
@@ -14,6 +15,7 @@ import { errorMessage } from '../../controller/redact.ts';
 import { applyAll, type KubernetesClient, type ResourceRef } from '../../platform/kubernetes/index.ts';
 import { clusterOf, controlPlaneIdOf, forgetCluster, type RuntimeInstance } from '../shared/runtime-cluster.ts';
 import { agentLocationOf, type AgentLocation } from './agent-location.ts';
+import { providerOf } from './providers.ts';
 import { agentDeploymentName, computeSpace } from './compute-space.ts';
 import { COMPUTE_SPACE_NAMESPACE } from '../../model/threeport-workload.ts';
 
@@ -49,10 +51,14 @@ export function runtimeInstanceReconciler(settings: RuntimeSettings): Reconciler
 async function checkAndInstall(context: ReconcileContext<RuntimeInstance>, settings: RuntimeSettings): Promise<ReconcileOutcome> {
   const runtime = context.object;
   const wasReady = findCondition(conditionsOf(runtime), READY)?.Status === 'True';
+  const { definition, provider } = await providerOf(context.client, runtime);
   const cluster = await clusterOf(runtime, (value) => context.decrypt(value));
   if (!cluster) {
+    const provisioning = await provider.provision?.(context, definition);
+    if (provisioning) return provisioning;
     return { waiting: 'no connection details yet: set APIEndpoint, CACertificate and Certificate/CertificateKey or ConnectionToken (its provider fills them in for provisioned clusters)', requeueAfterMs: 60_000 };
   }
+  await provider.refresh?.(context);
   let version: string;
   let nodes: Awaited<ReturnType<KubernetesClient['list']>>['items'];
   try {
@@ -137,5 +143,6 @@ async function removeRuntime(context: ReconcileContext<RuntimeInstance>): Promis
     }
   }
   forgetCluster(runtime.ID);
-  return undefined;
+  const { provider } = await providerOf(context.client, runtime);
+  return provider.deprovision?.(context);
 }

@@ -1,10 +1,12 @@
 /**
- * The AWS account a runtime's cloud resources (DNS zones, secrets…) belong to: the one its
- * definition names in InfraProviderAccountName, else the default account.
+ * The AWS account a runtime's cloud resources (DNS zones, secrets…) belong to — the one its
+ * definition names in InfraProviderAccountName, else the default account — and the clients that
+ * act in an account.
  */
 import type { ApiClient } from '../../client/api-client.ts';
 import type { ObjectOf } from '../../model/object-types.ts';
-import type { AwsAccountAccess } from '../../platform/aws/index.ts';
+import { RetryableError, TerminalError } from '../../controller/errors.ts';
+import { AwsClientCache, AwsProblem, type AwsAccountAccess, type AwsClients } from '../../platform/aws/index.ts';
 import type { RuntimeInstance } from './runtime-cluster.ts';
 
 export type AwsAccount = ObjectOf<'AwsAccount'>;
@@ -31,4 +33,21 @@ export function accessOf(account: AwsAccount, decrypt: (value: unknown) => unkno
     ...(account.RoleArn && { roleArn: account.RoleArn }),
     ...(account.ExternalId && { externalId: account.ExternalId }),
   };
+}
+
+const clientCache = new AwsClientCache();
+
+/** The account's SDK clients (one per service and region, kept until its keys, role or region change). */
+export function awsClientsOf(account: AwsAccount, decrypt: (value: unknown) => unknown): AwsClients {
+  return clientCache.get(String(account.ID), accessOf(account, decrypt));
+}
+
+export function forgetAwsClients(accountId: number): void {
+  clientCache.forget(String(accountId));
+}
+
+/** An AWS failure as the runtime should treat it: terminal when only a change (permission, key, input) can fix it. */
+export function asReconcileError(error: unknown): never {
+  if (error instanceof AwsProblem) throw error.permanent ? new TerminalError(error.message, { cause: error }) : new RetryableError(error.message, { cause: error });
+  throw error;
 }

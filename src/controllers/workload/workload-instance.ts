@@ -6,7 +6,8 @@
  * is new or changed in dependency order with server-side apply, tells the agent what to watch
  * (the ThreeportWorkload), and — when everything applied — prunes what the definition no longer
  * has. Resources other controllers add to the instance's inventory are applied with it, and
- * removed when they schedule them for deletion. A new generation of the instance applies
+ * removed when they schedule them for deletion; what they contribute to the instance's own resources
+ * (an environment variable, an annotation) is applied with them. A new generation of the instance applies
  * everything; otherwise what is unchanged in the inventory is only looked at: what nobody touched
  * since threeport last saw it is left alone, what was changed or deleted is restored
  * (DriftCorrected) — or, with DriftPolicy DetectOnly, reported (DriftDetected) and left as it is.
@@ -39,6 +40,7 @@ import {
   type Ownership,
   type ResourceRef,
 } from '../../platform/kubernetes/index.ts';
+import { applyContributions, contributionsOf } from '../shared/contributions.ts';
 import { clusterOf, controlPlaneIdOf, readyRuntime } from '../shared/runtime-cluster.ts';
 import { stopTellingAgent, tellAgent } from '../shared/watch-list.ts';
 import { desiredResources, type DesiredResource } from './desired-resources.ts';
@@ -97,7 +99,7 @@ async function deploy(context: ReconcileContext<WorkloadInstance>, memory: Memor
 
   const records = await api.kind('WorkloadResourceInstance').listAll({ workloadinstanceid: instance.ID });
   const resourceDefinitions = await resourceDefinitionsOf(api, definition, memory.resourceDefinitions);
-  const desired = await desiredResources(
+  const rendered = await desiredResources(
     cluster,
     { id: instance.ID, name: instance.Name, definitionName: definition.Name, controlPlaneId, ...recordedNamespace(records) },
     [
@@ -106,6 +108,9 @@ async function deploy(context: ReconcileContext<WorkloadInstance>, memory: Memor
     ],
     signal,
   ).catch(retryUnlessTerminal);
+  // What other controllers add (a bucket's env var, a role annotation) goes into the definition's resources as they are applied.
+  const contributions = contributionsOf(instance);
+  const desired = rendered.map((resource) => (resource.addedByOthers ? resource : { ...resource, manifest: applyContributions(resource.manifest, contributions) }));
   await checkNamespaces(cluster, desired, instance, controlPlaneId, signal);
 
   const inventory = await recordInventory(api, instance, desired, records);

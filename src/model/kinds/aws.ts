@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { association, boolean, integer, json, ref, string } from '../fields.ts';
 import { defineKind } from '../kind.ts';
+import { databaseInstanceClasses } from '../machine-sizes.ts';
 
 /** RDS engines and the versions accepted for each. */
 export const relationalDatabaseEngines: Readonly<Record<string, readonly string[]>> = {
@@ -18,8 +19,9 @@ export const relationalDatabaseEngines: Readonly<Record<string, readonly string[
 export const AwsAccount = defineKind({
   name: 'AwsAccount',
   domain: 'aws',
-  description: 'An AWS account and the credentials or role threeport uses in it.',
+  description: 'An AWS account and the credentials or role threeport uses in it (checked when they are set or changed, and every few minutes: Status says whether they work and as whom).',
   shape: 'plain',
+  controller: 'aws',
   exclusiveFlags: ['DefaultAccount'],
   fields: {
     Name: string({ required: true }),
@@ -87,7 +89,7 @@ export const AwsRelationalDatabaseDefinition = defineKind({
     DatabaseName: string({ required: true }),
     DatabasePort: integer({ required: true }),
     BackupDays: integer({ default: 0, queryAliases: ['BackupDays'] }),
-    MachineSize: string({ required: true }),
+    MachineSize: string({ required: true, oneOf: Object.keys(databaseInstanceClasses), description: 'XSmall (db.t3.micro) … 4XLarge (db.m5.8xlarge).' }),
     StorageGb: integer({ required: true }),
     WorkloadSecretName: string({ required: true, queryAliases: ['WorkloadSecretName'], description: 'Kubernetes Secret the workload reads connection details from.' }),
     AwsAccountID: ref('AwsAccount', { required: true, blocksDelete: true }),

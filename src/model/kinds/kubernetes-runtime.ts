@@ -1,5 +1,6 @@
 import { association, boolean, integer, ref, string, time } from '../fields.ts';
 import { defineKind } from '../kind.ts';
+import { nodeInstanceTypes } from '../machine-sizes.ts';
 
 /** Threeport locations and the AWS region each maps to ("Local" has none). */
 export const locations: Readonly<Record<string, string | undefined>> = {
@@ -52,6 +53,15 @@ export const KubernetesRuntimeDefinition = defineKind({
     NodeProfile: string({ default: 'Balanced' }),
     NodeMaximum: integer({ default: 250 }),
     KubernetesRuntimeInstances: association('KubernetesRuntimeInstance'),
+  },
+  rules: {
+    validate(definition) {
+      if (definition.InfraProvider !== 'eks') return undefined;
+      const sizes = nodeInstanceTypes[String(definition.NodeProfile)];
+      if (!sizes) return `NodeProfile ${String(definition.NodeProfile)} is not one of ${Object.keys(nodeInstanceTypes).join(', ')}`;
+      if (!sizes[String(definition.NodeSize)]) return `NodeSize ${String(definition.NodeSize)} is not available with NodeProfile ${String(definition.NodeProfile)}: use one of ${Object.keys(sizes).join(', ')}`;
+      return undefined;
+    },
   },
 });
 

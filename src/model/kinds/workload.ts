@@ -57,6 +57,11 @@ export const WorkloadInstance = defineKind({
     WorkloadDefinitionID: ref('WorkloadDefinition', { required: true, blocksDelete: true }),
     WorkloadResourceInstances: association('WorkloadResourceInstance'),
     Events: nested('WorkloadEvent', 'WorkloadInstanceID'),
+    Contributions: json({
+      owner: 'controller',
+      description:
+        "What other controllers add to this instance's own resources, by contributor (e.g. a bucket instance): environment variables on every container, pod template annotations, service account annotations. Applied with the definition's resources, restored by drift correction, removed when the contributor goes.",
+    }),
     DriftPolicy: string({
       default: 'Correct',
       oneOf: ['Correct', 'DetectOnly'],

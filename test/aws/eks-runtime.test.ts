@@ -1,0 +1,120 @@
+/**
+ * EKS runtimes end to end against moto: a runtime definition and instance with InfraProvider eks
+ * become an EKS definition and instance, the AWS controller makes the whole stack (VPC, subnets,
+ * gateways, routes, IAM roles, the cluster, its node group, the OIDC provider, the support services'
+ * roles), every resource tagged and in the inventory, and connects the runtime with an EKS token.
+ * moto's clusters have no reachable endpoint, so the test then points the runtime at test-bed
+ * cluster b (the AWS controller leaves an endpoint it did not report alone) and checks the runtime
+ * controller takes over; the token is made again when due; deleting the runtime removes everything.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { FieldCipher } from '../../src/crypto/field-cipher.ts';
+import { presignedUrlOf } from '../../src/platform/aws/index.ts';
+import type { ObjectOf } from '../../src/model/object-types.ts';
+import { readClusterConnection } from '../../src/cli/providers/local-runtime.ts';
+import { eventually } from '../support/eventually.ts';
+import { cleanAws, kubeconfig } from '../support/peers.ts';
+import { uniqueName } from '../support/samples.ts';
+import { startWorkloadPlane } from '../workloads/support/workload-plane.ts';
+import { taggedResources } from './support/aws-inventory.ts';
+
+const LONG = { timeout: 180_000 };
+const fastAws = { eks: { pollIntervalMs: 200, checkIntervalMs: 1000, tokenRefreshMarginMs: 300_000 }, services: { pollIntervalMs: 200, checkIntervalMs: 2000 }, account: { checkIntervalMs: 60_000 } };
+
+describe('EKS runtimes', async () => {
+  const aws = await cleanAws();
+  process.env.AWS_ENDPOINT_URL = aws.endpoint;
+  afterAll(() => {
+    delete process.env.AWS_ENDPOINT_URL;
+  });
+  const plane = await startWorkloadPlane({ database: 'pglite', groups: ['workload', 'kubernetes-runtime', 'aws'], settings: { aws: fastAws } });
+  const { client } = plane;
+  const controlPlaneId = String((await client.unbound().info()).controlPlaneId);
+  const account = await client.kind('AwsAccount').create({ Name: uniqueName('account'), AccountID: '123456789012', DefaultAccount: true, DefaultRegion: aws.region, AccessKeyID: aws.credentials.accessKeyId, SecretAccessKey: aws.credentials.secretAccessKey });
+
+  const statusOf = async (kind: string, id: number) => String((await client.kind(kind).get(id)).Status ?? '');
+  let runtime: ObjectOf<'KubernetesRuntimeInstance'>;
+  let eks: ObjectOf<'AwsEksKubernetesRuntimeInstance'>;
+
+  it('checks the account’s credentials and says whom they act as', async () => {
+    await eventually('account verified', async () => (await statusOf('AwsAccount', account.ID)).startsWith('Verified') || statusOf('AwsAccount', account.ID));
+    expect(await statusOf('AwsAccount', account.ID)).toMatch(/^Verified: its access key acts as arn:aws:(iam|sts)::123456789012:/);
+  });
+
+  it('makes the whole stack for a runtime with InfraProvider eks, tagged and in the inventory, and connects the runtime', LONG, async () => {
+    const definition = await client.kind('KubernetesRuntimeDefinition').create({ Name: uniqueName('eks'), InfraProvider: 'eks', NodeSize: 'Large', NodeProfile: 'MemoryOptimized', NodeMaximum: 6 });
+    await eventually('EKS definition made', async () => (await client.kind('AwsEksKubernetesRuntimeDefinition').listAll({ kubernetesruntimedefinitionid: definition.ID })).length === 1);
+    const [eksDefinition] = await client.kind('AwsEksKubernetesRuntimeDefinition').listAll({ kubernetesruntimedefinitionid: definition.ID });
+    expect(eksDefinition).toMatchObject({ AWSAccountID: account.ID, ZoneCount: 2, DefaultNodeGroupInstanceType: 'r6i.xlarge', DefaultNodeGroupMaximumSize: 6 });
+
+    runtime = await client.kind('KubernetesRuntimeInstance').create({ Name: uniqueName('eks'), Location: 'NorthAmerica:Chicago', KubernetesRuntimeDefinitionID: definition.ID });
+    await eventually('EKS instance made', async () => (await client.kind('AwsEksKubernetesRuntimeInstance').listAll({ kubernetesruntimeinstanceid: runtime.ID })).length === 1);
+    eks = (await client.kind('AwsEksKubernetesRuntimeInstance').listAll({ kubernetesruntimeinstanceid: runtime.ID }))[0]!;
+    expect(eks).toMatchObject({ Name: runtime.Name, Region: 'us-east-2', AwsEksKubernetesRuntimeDefinitionID: eksDefinition!.ID });
+    await eventually('EKS instance Ready', async () => (await statusOf('AwsEksKubernetesRuntimeInstance', eks.ID)).startsWith('Ready') || statusOf('AwsEksKubernetesRuntimeInstance', eks.ID), 120_000, 200);
+
+    eks = await client.kind('AwsEksKubernetesRuntimeInstance').get(eks.ID);
+    expect(eks.CreationConfirmed).toBeTruthy();
+    const inventory = eks.ResourceInventory as { Zones: string[]; Region: string; Resources: Record<string, { id: string }> };
+    expect(inventory.Region).toBe('us-east-2');
+    expect(inventory.Zones).toEqual(['us-east-2a', 'us-east-2b']);
+    const keys = Object.keys(inventory.Resources).sort();
+    expect(keys).toEqual(
+      [
+        'vpc', 'internet-gateway', 'route-table/public',
+        ...inventory.Zones.flatMap((zone) => [`subnet/public/${zone}`, `subnet/private/${zone}`, `address/${zone}`, `nat-gateway/${zone}`, `route-table/private/${zone}`]),
+        'role/cluster', 'role/nodes', 'eks-cluster', 'node-group', 'oidc-provider',
+        'role/external-dns', 'role/cert-manager', 'role/external-secrets', 'role/cluster-autoscaler', 'role/ebs-csi',
+      ].sort(),
+    );
+    // Everything made is tagged as this control plane's, once each, and nothing else is.
+    const tagged = await taggedResources(aws, controlPlaneId, 'us-east-2');
+    const taggedKeys = tagged.map((line) => line.split(' ')[2]).sort();
+    expect(taggedKeys).toEqual(keys);
+
+    runtime = await client.kind('KubernetesRuntimeInstance').get(runtime.ID);
+    expect(runtime.APIEndpoint).toMatch(/eks\.amazonaws\.com/);
+    expect(runtime.ConnectionToken).toBeTruthy();
+    expect(Date.parse(String(runtime.ConnectionTokenExpiration)) - Date.now()).toBeGreaterThan(10 * 60_000);
+  });
+
+  it('gives the runtime a bearer token in EKS’s format: a presigned STS GetCallerIdentity naming the cluster', () => {
+    const token = FieldCipher.fromBase64(plane.api.encryptionKey).decrypt(String(runtime.ConnectionToken));
+    expect(token).toMatch(/^k8s-aws-v1\.[A-Za-z0-9_-]+$/);
+    const url = presignedUrlOf(token);
+    expect(url.origin).toBe(aws.endpoint);
+    expect(url.searchParams.get('Action')).toBe('GetCallerIdentity');
+    expect(url.searchParams.get('X-Amz-Expires')).toBe('60');
+    expect(url.searchParams.get('X-Amz-SignedHeaders')).toBe('host;x-k8s-aws-id');
+    expect(url.searchParams.get('X-Amz-Credential')).toMatch(new RegExp(`^${aws.credentials.accessKeyId}/\\d{8}/us-east-2/sts/aws4_request$`));
+    expect(url.searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('hands over to the runtime controller, and makes the token again when it is due, leaving an endpoint it did not report alone', LONG, async () => {
+    const { path, context } = kubeconfig('b');
+    const { context: _context, ...testbedCluster } = readClusterConnection(path, context);
+    runtime = await client.kind('KubernetesRuntimeInstance').update(runtime.ID, testbedCluster);
+    await eventually('runtime Ready on the test-bed cluster', async () => (await statusOf('KubernetesRuntimeInstance', runtime.ID)).startsWith('Ready') || statusOf('KubernetesRuntimeInstance', runtime.ID));
+
+    const before = await client.kind('KubernetesRuntimeInstance').get(runtime.ID);
+    await client.kind('KubernetesRuntimeInstance').update(runtime.ID, { ConnectionTokenExpiration: new Date(Date.now() + 60_000).toISOString() });
+    await eventually('a new token', async () => {
+      const now = await client.kind('KubernetesRuntimeInstance').get(runtime.ID);
+      return Date.parse(String(now.ConnectionTokenExpiration)) - Date.now() > 10 * 60_000 || `expires ${String(now.ConnectionTokenExpiration)}`;
+    });
+    const after = await client.kind('KubernetesRuntimeInstance').get(runtime.ID);
+    expect(after.ConnectionToken).not.toBe(before.ConnectionToken);
+    expect(after.APIEndpoint).toBe(testbedCluster.APIEndpoint);
+    expect(String(after.Status)).toMatch(/^Ready/);
+  });
+
+  it('deleting the runtime removes the cluster and everything made for it, last made first', LONG, async () => {
+    await client.kind('KubernetesRuntimeInstance').delete(runtime.ID);
+    await eventually('runtime gone', async () => {
+      const left = await client.kind('KubernetesRuntimeInstance').get(runtime.ID).then((object) => String(object.Status), () => undefined);
+      return left === undefined || `runtime: ${left}`;
+    }, 120_000, 200);
+    await eventually('EKS instance gone', async () => (await client.kind('AwsEksKubernetesRuntimeInstance').listAll({ kubernetesruntimeinstanceid: runtime.ID })).length === 0);
+    expect(await taggedResources(aws, controlPlaneId, 'us-east-2')).toEqual([]);
+  });
+});
