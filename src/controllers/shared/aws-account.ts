@@ -46,8 +46,13 @@ export function forgetAwsClients(accountId: number): void {
   clientCache.forget(String(accountId));
 }
 
-/** An AWS failure as the runtime should treat it: terminal when only a change (permission, key, input) can fix it. */
+/**
+ * An AWS failure as the runtime should treat it: terminal when only a change to the object can fix
+ * it (bad input, a name taken), retried with backoff otherwise — also when the fix is made in AWS
+ * (a permission, a quota, a key), which changes nothing threeport would see.
+ */
 export function asReconcileError(error: unknown): never {
-  if (error instanceof AwsProblem) throw error.permanent ? new TerminalError(error.message, { cause: error }) : new RetryableError(error.message, { cause: error });
-  throw error;
+  if (!(error instanceof AwsProblem)) throw error;
+  if (error.fixedElsewhere) throw new RetryableError(error.message, { cause: error });
+  throw error.permanent ? new TerminalError(error.message, { cause: error }) : new RetryableError(error.message, { cause: error });
 }

@@ -24,11 +24,17 @@ export class AwsProblem extends Error {
   readonly permanent: boolean;
   /** The AWS error code, when AWS answered. */
   readonly code: string | undefined;
+  /**
+   * What must change is outside threeport's objects (a permission, a quota, a key someone
+   * rotates in IAM): worth trying again now and then, since nothing here will change to say so.
+   */
+  readonly fixedElsewhere: boolean;
 
-  constructor(message: string, permanent: boolean, code?: string) {
+  constructor(message: string, permanent: boolean, code?: string, fixedElsewhere = false) {
     super(message);
     this.permanent = permanent;
     this.code = code;
+    this.fixedElsewhere = fixedElsewhere;
   }
 }
 
@@ -43,12 +49,16 @@ export function awsProblem(error: unknown, action: string, account: string): Aws
   if (error instanceof AwsProblem) return error;
   const { message = String(error), $metadata, code: networkCode } = (error ?? {}) as AwsServiceError;
   const name = awsErrorCode(error) ?? 'Error';
-  if (PERMISSION.has(name)) return new AwsProblem(`AWS account ${account} may not ${action}: give its credentials that permission (${message})`, true, name);
-  if (CREDENTIALS.has(name)) return new AwsProblem(`AWS rejected the credentials of account ${account} (${name}): check its access key or role (${message})`, true, name);
-  if (QUOTA.has(name) || /LimitExceeded$|QuotaExceeded$/.test(name)) return new AwsProblem(`AWS account ${account} reached a quota doing ${action}: raise it or free some (${message})`, true, name);
-  if (REGION.has(name)) return new AwsProblem(`AWS ${action} is not available to account ${account} in that region (${name}): enable the region for the account or choose another (${message})`, true, name);
+  if (PERMISSION.has(name)) return new AwsProblem(`AWS account ${account} may not ${action}: give its credentials that permission (${message})`, true, name, true);
+  if (CREDENTIALS.has(name)) return new AwsProblem(`AWS rejected the credentials of account ${account} (${name}): check its access key or role (${message})`, true, name, true);
+  if (QUOTA.has(name) || /LimitExceeded$|QuotaExceeded$/.test(name)) return new AwsProblem(`AWS account ${account} reached a quota doing ${action}: raise it or free some (${message})`, true, name, true);
+  if (REGION.has(name)) return new AwsProblem(`AWS ${action} is not available to account ${account} in that region (${name}): enable the region for the account or choose another (${message})`, true, name, true);
   if (networkCode && UNREACHABLE.has(networkCode)) return new AwsProblem(`AWS ${action}: no endpoint answers for account ${account}'s region (${message}): check the region's name`, true, networkCode);
-  const status = $metadata?.httpStatusCode;
+  const status = $metadata?.httpStatusCode ?? (error as { $response?: { statusCode?: number } } | undefined)?.$response?.statusCode;
+  // A 403 whose body the SDK could not read (an XML error from a JSON API, a proxy's page) is still AWS saying no.
+  if (status === 403 && /Deserialization error|not valid JSON|Unexpected token/.test(message)) {
+    return new AwsProblem(`AWS account ${account} may not ${action}: give its credentials that permission (AWS answered 403 Forbidden)`, true, 'AccessDenied', true);
+  }
   const permanent = status !== undefined && status >= 400 && status < 500 && status !== 429 && !/Throttl|Conflict|PriorRequestNotComplete|InUse|DependencyViolation|InvalidState|Incorrect.*State/.test(name);
   return new AwsProblem(`AWS ${action} failed in account ${account}: ${name}: ${message}`, permanent, name);
 }

@@ -39,11 +39,11 @@ async function spawnThreeport(args: string[], env: NodeJS.ProcessEnv, readyWhen:
   return spawned;
 }
 
-/** `threeport controller workload kubernetes-runtime` on NATS, with short lock TTLs and backoff. */
-export function spawnController(options: { apiUrl: string; natsUrl: string; encryptionKey: string; lockTtlSeconds?: number }): Promise<Spawned> {
+/** `threeport controller workload kubernetes-runtime` (or the groups given) on NATS, with short lock TTLs and backoff. */
+export function spawnController(options: { apiUrl: string; natsUrl: string; encryptionKey: string; lockTtlSeconds?: number; groups?: string[]; env?: NodeJS.ProcessEnv }): Promise<Spawned> {
   return spawnThreeport(
-    ['controller', 'workload', 'kubernetes-runtime', '--api-url', options.apiUrl, '--nats-url', options.natsUrl, '--metrics-listen', 'off', '--lock-ttl', String(options.lockTtlSeconds ?? 3), '--log-level', process.env.THREEPORT_TEST_LOG ? 'debug' : 'info'],
-    { THREEPORT_ENCRYPTION_KEY: options.encryptionKey },
+    ['controller', ...(options.groups ?? ['workload', 'kubernetes-runtime']), '--api-url', options.apiUrl, '--nats-url', options.natsUrl, '--metrics-listen', 'off', '--lock-ttl', String(options.lockTtlSeconds ?? 3), '--log-level', process.env.THREEPORT_TEST_LOG ? 'debug' : 'info'],
+    { ...options.env, THREEPORT_ENCRYPTION_KEY: options.encryptionKey },
     /"controllers running"/,
     'threeport controller',
   );

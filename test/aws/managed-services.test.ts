@@ -1,0 +1,162 @@
+/**
+ * A database and a bucket as dependencies of a workload on an EKS runtime (made in moto, its
+ * workloads on test-bed cluster a): RDS in the cluster's private subnets with its connection as a
+ * Secret in the workload's namespace; S3 with a role for the workload's service account, the
+ * role's annotation and the bucket's name on every container through the workload's own
+ * resources (drift correction keeps them); a second controller replica makes nothing twice;
+ * deleting each takes its wiring out of the workload and its resources out of AWS.
+ */
+import { DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
+import { GetBucketEncryptionCommand, GetPublicAccessBlockCommand, S3Client } from '@aws-sdk/client-s3';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Manifest } from '../../src/model/manifest.ts';
+import { eventually } from '../support/eventually.ts';
+import { cleanAws } from '../support/peers.ts';
+import { uniqueName } from '../support/samples.ts';
+import { namespaceOf, startWorkloadPlane } from '../workloads/support/workload-plane.ts';
+import { taggedResources } from './support/aws-inventory.ts';
+import { defaultAccount, eksRuntimeOn, fastAws, statusOf, waitForStatus } from './support/eks-runtime.ts';
+
+const LONG = { timeout: 180_000 };
+
+const app = (name: string, serviceAccount: string | undefined): string => `
+${serviceAccount ? `apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: ${serviceAccount}\n---\n` : ''}apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ${name}
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: ${name}}
+  template:
+    metadata:
+      labels: {app: ${name}}
+    spec:
+      serviceAccountName: ${serviceAccount ?? 'uploader'}
+      initContainers:
+        - name: migrate
+          image: busybox:1.36
+      containers:
+        - name: web
+          image: nginx:1.27
+          env: [{name: MODE, value: web}]
+        - name: worker
+          image: busybox:1.36
+`;
+
+describe('databases and buckets of workloads', async () => {
+  const aws = await cleanAws();
+  process.env.AWS_ENDPOINT_URL = aws.endpoint;
+  afterAll(() => {
+    delete process.env.AWS_ENDPOINT_URL;
+  });
+  const config = { region: aws.region, endpoint: aws.endpoint, credentials: aws.credentials };
+  const plane = await startWorkloadPlane({ database: 'pglite', groups: ['workload', 'kubernetes-runtime', 'aws'], settings: { aws: fastAws } });
+  const { client } = plane;
+  const controlPlaneId = String((await client.unbound().info()).controlPlaneId);
+  const account = await defaultAccount(client, aws);
+  const { runtime, eks } = await eksRuntimeOn(client, 'a');
+  const kube = await plane.kube('a');
+  const eksInventory = eks.ResourceInventory as { Zones: string[]; Resources: Record<string, { id: string; cidr?: string }> };
+  const privateSubnets = eksInventory.Zones.map((zone) => eksInventory.Resources[`subnet/private/${zone}`]!);
+
+  const name = uniqueName('shop');
+  const { instance: workload } = await plane.deploy(name, app(name, 'uploader'), runtime.ID);
+  await plane.waitForStatus(workload.ID, 'Healthy');
+  const namespace = await namespaceOf(client, workload.ID);
+  const deployment = () => kube.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace, name });
+  const serviceAccount = () => kube.get({ apiVersion: 'v1', kind: 'ServiceAccount', namespace, name: 'uploader' });
+  const secret = (secretName: string) => kube.get({ apiVersion: 'v1', kind: 'Secret', namespace, name: secretName });
+  const envOf = (live: Manifest | undefined) => {
+    const spec = (live?.spec as { template: { spec: { containers: { name: string; env?: { name: string; value?: string }[] }[]; initContainers: { name: string; env?: { name: string; value?: string }[] }[] } } }).template.spec;
+    return Object.fromEntries([...spec.initContainers, ...spec.containers].map((container) => [container.name, Object.fromEntries((container.env ?? []).map((entry) => [entry.name, entry.value]))]));
+  };
+
+  let database: { ID: number; Name: string };
+  let bucket: { ID: number; Name: string };
+  let bucketName: string;
+
+  it('a database in the cluster’s private subnets, reachable from them only, its connection as a Secret in the workload’s namespace', LONG, async () => {
+    const definition = await client.kind('AwsRelationalDatabaseDefinition').create({
+      Name: uniqueName('db'), Engine: 'mariadb', EngineVersion: '10.6', DatabaseName: 'shop', DatabasePort: 3306, BackupDays: 7, MachineSize: 'Small', StorageGb: 20, WorkloadSecretName: 'shop-db', AwsAccountID: account.ID,
+    });
+    database = await client.kind('AwsRelationalDatabaseInstance').create({ Name: uniqueName('db'), AwsRelationalDatabaseDefinitionID: definition.ID, WorkloadInstanceID: workload.ID });
+    await waitForStatus(client, 'AwsRelationalDatabaseInstance', database.ID, 'Available');
+    expect(await statusOf(client, 'AwsRelationalDatabaseInstance', database.ID)).toContain(`Secret ${namespace}/shop-db`);
+
+    const stored = await client.kind('AwsRelationalDatabaseInstance').get(database.ID);
+    const inventory = stored.ResourceInventory as { Identifier: string; Username: string; Password: string };
+    const rds = new RDSClient(config);
+    const [made] = (await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: inventory.Identifier }))).DBInstances ?? [];
+    rds.destroy();
+    expect(made).toMatchObject({ Engine: 'mariadb', EngineVersion: '10.6', DBInstanceClass: 'db.t3.small', AllocatedStorage: 20, BackupRetentionPeriod: 7, DBName: 'shop', StorageEncrypted: true, PubliclyAccessible: false, MasterUsername: inventory.Username });
+    expect(made?.DBSubnetGroup?.Subnets?.map((subnet) => subnet.SubnetIdentifier).sort()).toEqual(privateSubnets.map((subnet) => subnet.id).sort());
+    const ec2 = new EC2Client(config);
+    const [group] = (await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [String(made?.VpcSecurityGroups?.[0]?.VpcSecurityGroupId)] }))).SecurityGroups ?? [];
+    ec2.destroy();
+    expect(group?.IpPermissions).toEqual([expect.objectContaining({ IpProtocol: 'tcp', FromPort: 3306, ToPort: 3306, IpRanges: privateSubnets.map((subnet) => expect.objectContaining({ CidrIp: subnet.cidr })) })]);
+
+    const live = await secret('shop-db');
+    const data = Object.fromEntries(Object.entries((live?.data ?? {}) as Record<string, string>).map(([key, value]) => [key, Buffer.from(value, 'base64').toString()]));
+    expect(data).toEqual({ 'db-endpoint': made?.Endpoint?.Address, 'db-port': '3306', 'db-name': 'shop', 'db-user': inventory.Username, 'db-password': expect.stringMatching(/^[A-Za-z0-9_-]{32}$/) });
+    // Kept encrypted: the password never appears in the API's answers.
+    expect(JSON.stringify(stored)).not.toContain(data['db-password']);
+  });
+
+  it('a bucket, its role for the workload’s service account, the annotation and the env var on every container; drift correction keeps them', LONG, async () => {
+    const definition = await client.kind('AwsObjectStorageBucketDefinition').create({ Name: uniqueName('files'), WorkloadServiceAccountName: 'uploader', WorkloadBucketEnvVar: 'S3_BUCKET', AwsAccountID: account.ID });
+    bucket = await client.kind('AwsObjectStorageBucketInstance').create({ Name: uniqueName('files'), AwsObjectStorageBucketDefinitionID: definition.ID, WorkloadInstanceID: workload.ID });
+    await waitForStatus(client, 'AwsObjectStorageBucketInstance', bucket.ID, 'Available');
+    const inventory = (await client.kind('AwsObjectStorageBucketInstance').get(bucket.ID)).ResourceInventory as { BucketName: string; Resources: Record<string, { id: string; arn?: string }> };
+    bucketName = inventory.BucketName;
+    const roleArn = inventory.Resources['role/workload']!.arn;
+
+    const s3 = new S3Client({ ...config, forcePathStyle: true });
+    expect((await s3.send(new GetPublicAccessBlockCommand({ Bucket: bucketName }))).PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true });
+    expect((await s3.send(new GetBucketEncryptionCommand({ Bucket: bucketName }))).ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault?.SSEAlgorithm).toBe('AES256');
+    s3.destroy();
+    const iam = new IAMClient(config);
+    const trust = JSON.parse(decodeURIComponent(String((await iam.send(new GetRoleCommand({ RoleName: inventory.Resources['role/workload']!.id }))).Role?.AssumeRolePolicyDocument)));
+    iam.destroy();
+    expect(JSON.stringify(trust)).toContain(`system:serviceaccount:${namespace}:uploader`);
+
+    expect(envOf(await deployment())).toEqual({ migrate: { S3_BUCKET: bucketName }, web: { MODE: 'web', S3_BUCKET: bucketName }, worker: { S3_BUCKET: bucketName } });
+    expect((await serviceAccount())?.metadata.annotations?.['eks.amazonaws.com/role-arn']).toBe(roleArn);
+
+    // Someone takes the variable out of the live Deployment: the workload's drift correction puts it back.
+    const live = (await deployment())!;
+    const spec = (live.spec as { template: { spec: { containers: { env?: unknown[] }[] } } }).template.spec;
+    spec.containers[1]!.env = [];
+    await kube.transport.request('PUT', `/apis/apps/v1/namespaces/${namespace}/deployments/${name}`, { body: live });
+    await eventually('env var restored', async () => envOf(await deployment()).worker?.S3_BUCKET === bucketName, 60_000, 200);
+  });
+
+  it('a second controller replica and every re-check make nothing twice', LONG, async () => {
+    const before = await taggedResources(aws, controlPlaneId);
+    await plane.startControllers();
+    // Both replicas look at every instance again (every 1.5 s): give them a few rounds.
+    const start = Date.now();
+    await eventually('several re-checks', async () => Date.now() - start > 6000 && (await statusOf(client, 'AwsObjectStorageBucketInstance', bucket.ID)).startsWith('Available'), 30_000, 500);
+    expect(await taggedResources(aws, controlPlaneId)).toEqual(before);
+    expect(before.filter((line) => line.startsWith('db-instance') || line.startsWith('bucket')).length).toBe(2);
+  });
+
+  it('deleting the bucket takes its variable and annotation out of the workload, and its bucket, role and policy out of AWS', LONG, async () => {
+    await client.kind('AwsObjectStorageBucketInstance').delete(bucket.ID);
+    await eventually('bucket instance gone', async () => client.kind('AwsObjectStorageBucketInstance').get(bucket.ID).then(() => false, () => true), 60_000, 200);
+    expect(envOf(await deployment())).toEqual({ migrate: {}, web: { MODE: 'web' }, worker: {} });
+    expect((await serviceAccount())?.metadata.annotations?.['eks.amazonaws.com/role-arn']).toBeUndefined();
+    expect((await taggedResources(aws, controlPlaneId)).filter((line) => / (bucket|policy\/access|role\/workload)$/.test(line))).toEqual([]);
+    expect(await plane.waitForStatus(workload.ID, 'Healthy')).toBeTruthy();
+  });
+
+  it('deleting the database removes its Secret, then the database, its subnet group and security group', LONG, async () => {
+    await client.kind('AwsRelationalDatabaseInstance').delete(database.ID);
+    await eventually('database instance gone', async () => client.kind('AwsRelationalDatabaseInstance').get(database.ID).then(() => false, () => true), 60_000, 200);
+    expect(await secret('shop-db')).toBeUndefined();
+    const left = await taggedResources(aws, controlPlaneId);
+    expect(left.filter((line) => /^(db-instance|db-subnet-group|security-group) /.test(line))).toEqual([]);
+  });
+});
