@@ -17,6 +17,7 @@ import { readDescription } from '../../src/testbed/description.ts';
 import { TestbedError } from '../../src/testbed/errors.ts';
 import { abandonStart, down, up } from '../../src/testbed/testbed.ts';
 import { allToolGroups, installTools } from '../../src/local-runtime/tools/install.ts';
+import { installTerraformFixture } from '../../src/testbed/terraform-fixture.ts';
 
 /** Whether this process holds the instance's lock, i.e. is starting its peers right now. */
 function isStartingNow(dir: string): boolean {
@@ -117,7 +118,8 @@ program
   .option('--no-aws', 'skip moto')
   .action(async (options: { aws: boolean }) => {
     const paths = await installTools(allToolGroups.filter((group) => options.aws || group !== 'aws'));
-    for (const [name, path] of Object.entries(paths)) process.stdout.write(`${name.padEnd(24)} ${path}\n`);
+    const { providerMirror } = await installTerraformFixture();
+    for (const [name, path] of Object.entries({ ...paths, 'terraform providers': providerMirror })) process.stdout.write(`${name.padEnd(24)} ${path}\n`);
   });
 
 try {

@@ -6,6 +6,7 @@ import type { Logger } from '../log.ts';
 import { startApiServer, type RunningApiServer } from './api-server.ts';
 import { certificateIssuerOf, dnsProviderOf, driftIntervalOf } from './controllers.ts';
 import { helmProvider } from './helm.ts';
+import { terraformProvider } from './terraform.ts';
 import type { ServerConfig } from './config.ts';
 
 /**
@@ -18,10 +19,12 @@ export async function startAllInOne(config: ServerConfig, logger: Logger): Promi
   const certificateIssuer = certificateIssuerOf(process.env.THREEPORT_CERTIFICATE_ISSUER);
   const dnsProvider = dnsProviderOf(process.env.THREEPORT_DNS_PROVIDER, process.env.THREEPORT_DNS_PROVIDER_VALUES);
   const helm = helmProvider();
+  const terraform = terraformProvider();
   const server = await startApiServer(config, logger);
   const settings = {
     apiUrl: process.env.THREEPORT_AGENT_API_URL || server.url,
     helm,
+    terraform,
     ...(process.env.THREEPORT_AGENT_IMAGE && { agentImage: process.env.THREEPORT_AGENT_IMAGE }),
     ...(driftIntervalMs !== undefined && { driftIntervalMs }),
     ...(certificateIssuer && { gateway: { issuer: certificateIssuer } }),

@@ -15,6 +15,7 @@ import { registry } from '../model/registry.ts';
 import { parseValues, ValuesError, type ChartMirror } from '../platform/helm/index.ts';
 import type { DnsProvider } from '../controllers/gateway/domain-name-instance.ts';
 import { chartMirrorOf, helmProvider } from './helm.ts';
+import { terraformProvider, terraformProviderMirrorOf } from './terraform.ts';
 import { ConfigError, parseHostPort, redactUrl } from './config.ts';
 
 /** What `threeport controller` runs, after flags and environment are resolved and checked. */
@@ -41,6 +42,8 @@ export interface ControllerConfig {
   certificateIssuer?: CertificateIssuer;
   /** external-dns's provider, when not Route53. */
   dnsProvider?: DnsProvider;
+  /** Where terraform's providers come from, when not their registries. */
+  terraformProviderMirror?: string;
 }
 
 export interface ControllerFlags {
@@ -59,6 +62,7 @@ export interface ControllerFlags {
   certificateIssuer?: string;
   dnsProvider?: string;
   dnsProviderValues?: string;
+  terraformProviderMirror?: string;
 }
 
 export function resolveControllerConfig(groups: string[], flags: ControllerFlags, env: NodeJS.ProcessEnv = process.env): ControllerConfig {
@@ -102,6 +106,7 @@ export function resolveControllerConfig(groups: string[], flags: ControllerFlags
   const chartMirror = chartMirrorOf({ THREEPORT_CHART_MIRROR: flags.chartMirror ?? env.THREEPORT_CHART_MIRROR, THREEPORT_CHART_MIRROR_MAP: flags.chartMirrorMap ?? env.THREEPORT_CHART_MIRROR_MAP });
   const certificateIssuer = certificateIssuerOf(flags.certificateIssuer ?? env.THREEPORT_CERTIFICATE_ISSUER);
   const dnsProvider = dnsProviderOf(flags.dnsProvider ?? env.THREEPORT_DNS_PROVIDER, flags.dnsProviderValues ?? env.THREEPORT_DNS_PROVIDER_VALUES);
+  const terraformProviderMirror = terraformProviderMirrorOf(flags.terraformProviderMirror ?? env.THREEPORT_TERRAFORM_PROVIDER_MIRROR);
   const encryptionKey = flags.encryptionKey ?? env.THREEPORT_ENCRYPTION_KEY ?? env.ENCRYPTION_KEY;
   // Refused at start, not at the first reconcile: every group reaches a cluster or a cloud with
   // credentials the API stores encrypted.
@@ -119,6 +124,7 @@ export function resolveControllerConfig(groups: string[], flags: ControllerFlags
     ...(chartMirror && { chartMirror }),
     ...(certificateIssuer && { certificateIssuer }),
     ...(dnsProvider && { dnsProvider }),
+    ...(terraformProviderMirror && { terraformProviderMirror }),
     agentApiUrl,
     apiUrl,
     natsUrl,
@@ -195,6 +201,7 @@ export async function startControllers(config: ControllerConfig, logger: Logger)
   const { reconcilers, runnables } = partsOfGroups(config.groups, {
     apiUrl: config.agentApiUrl,
     helm: helmProvider(process.env, config.chartMirror),
+    terraform: terraformProvider(process.env, config.terraformProviderMirror),
     ...(config.agentImage && { agentImage: config.agentImage }),
     ...(config.driftIntervalMs !== undefined && { driftIntervalMs: config.driftIntervalMs }),
     ...(config.certificateIssuer && { gateway: { issuer: config.certificateIssuer } }),

@@ -6,12 +6,12 @@
  * `THREEPORT_CHART_MIRROR_MAP` some repositories at others.
  */
 import { execFile } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
 import { promisify } from 'node:util';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { cacheRoot, installTools } from '../local-runtime/index.ts';
 import { checkRepository, ChartSourceError, Helm, type ChartMirror } from '../platform/helm/index.ts';
 import { ConfigError } from './config.ts';
+import { onPath } from './terraform.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -54,19 +54,6 @@ export function helmProvider(env: NodeJS.ProcessEnv = process.env, mirror: Chart
       found = undefined; // looked for again on the next reconcile
       throw error;
     }));
-}
-
-function onPath(name: string, path = ''): string | undefined {
-  for (const dir of path.split(delimiter).filter(Boolean)) {
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
 }
 
 /** threeport drives helm 3 (its post-renderer flags changed in helm 4): another major is refused, saying which. */

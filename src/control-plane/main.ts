@@ -108,7 +108,8 @@ program
   .addOption(new Option('--dns-provider <name>', 'external-dns provider for domain names: aws (Route53 with the runtime\'s AWS account) or another external-dns provider [env THREEPORT_DNS_PROVIDER] (default: "aws")'))
   .addOption(new Option('--dns-provider-values <file>', 'external-dns Helm values (YAML) for a provider other than aws: its settings and credentials [env THREEPORT_DNS_PROVIDER_VALUES]'))
   .addOption(new Option('--drift-interval <seconds>', 'how often every workload instance is re-verified against its cluster, drift corrected [env THREEPORT_DRIFT_INTERVAL] (default: 60)'))
-  .addHelpText('after', '\nHelm workloads run the real helm v3: THREEPORT_HELM (its path; else helm on the PATH, else built into the cache on first use).\n\nExamples:\n  threeport controller all --api-url http://threeport-api:1323 --nats-url nats://nats:4222\n  threeport controller workload gateway --concurrency 16')
+  .addOption(new Option('--terraform-provider-mirror <dir|url>', 'take terraform providers only from this filesystem mirror folder or https:// network mirror, not their registries [env THREEPORT_TERRAFORM_PROVIDER_MIRROR]'))
+  .addHelpText('after', '\nHelm workloads run the real helm v3: THREEPORT_HELM (its path; else helm on the PATH, else built into the cache on first use). Terraform instances run the real terraform: THREEPORT_TERRAFORM, likewise. AWS endpoints come from the SDK\'s standard settings (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>).\n\nExamples:\n  threeport controller all --api-url http://threeport-api:1323 --nats-url nats://nats:4222\n  threeport controller workload gateway --concurrency 16')
   .action((groups: string[], flags: ControllerFlags) => runControllers(groups, flags).catch(fail));
 
 program

@@ -2,6 +2,7 @@ import type { Reconciler } from '../controller/reconciler.ts';
 import type { Runnable } from '../controller/runnable.ts';
 import { controllerGroups, type ControllerGroupName } from '../model/controller-groups.ts';
 import type { Helm } from '../platform/helm/index.ts';
+import type { Terraform } from '../platform/terraform/index.ts';
 import { awsReconcilers, type AwsSettings } from './aws/index.ts';
 import { domainNameInstanceReconciler, type DnsProvider } from './gateway/domain-name-instance.ts';
 import { gatewayDefinitionReconciler } from './gateway/gateway-definition.ts';
@@ -11,6 +12,8 @@ import { helmWorkloadInstanceReconciler } from './helm-workload/helm-workload-in
 import { agentSupervisor } from './kubernetes-runtime/agent-supervisor.ts';
 import { runtimeDefinitionReconciler } from './kubernetes-runtime/runtime-definition.ts';
 import { runtimeInstanceReconciler } from './kubernetes-runtime/runtime-instance.ts';
+import { terraformDefinitionReconciler } from './terraform/terraform-definition.ts';
+import { terraformInstanceReconciler } from './terraform/terraform-instance.ts';
 import { workloadDefinitionReconciler } from './workload/workload-definition.ts';
 import { workloadInstanceReconciler } from './workload/workload-instance.ts';
 
@@ -34,6 +37,8 @@ export interface ControllerSettings {
   dnsProvider?: DnsProvider;
   /** How often AWS work in progress and finished work is looked at. */
   aws?: AwsSettings;
+  /** The terraform the Terraform controller runs (found or installed on first use). */
+  terraform?: () => Promise<Terraform>;
 }
 
 export interface ControllerGroupParts {
@@ -68,6 +73,10 @@ function partsOf(group: ControllerGroupName, settings: ControllerSettings): Cont
     }
     case 'aws':
       return { reconcilers: awsReconcilers(settings.aws), runnables: [] };
+    case 'terraform': {
+      const terraform = settings.terraform ?? (() => Promise.reject(new Error('this controller process was started without terraform')));
+      return { reconcilers: [terraformDefinitionReconciler(), terraformInstanceReconciler({ terraform })] as Reconciler[], runnables: [] };
+    }
     case 'gateway':
       return { reconcilers: [gatewayDefinitionReconciler(), gatewayInstanceReconciler(settings.gateway), domainNameInstanceReconciler(settings.dnsProvider)] as Reconciler[], runnables: [] };
     default:

@@ -5,7 +5,9 @@
  * lazily (startLocalCluster / stopLocalCluster).
  */
 export { startLocalCluster, stopLocalCluster, type LocalCluster, type LocalClusterOptions } from './cluster.ts';
-export { installTools, allToolGroups, type ToolName, type ToolPaths, type ToolGroup } from './tools/install.ts';
+export { installOne as installTool, installTools, allToolGroups, type ToolName, type ToolPaths, type ToolGroup } from './tools/install.ts';
+export type { ToolRecipe } from './tools/recipe.ts';
+export { go } from './tools/go.ts';
 export { LocalRuntimeError, MissingPrerequisite } from './errors.ts';
 export { setProgressLabel } from './progress.ts';
 export { cacheRoot } from './cache.ts';

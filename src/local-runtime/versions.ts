@@ -6,4 +6,7 @@ export const versions = {
   helm: 'v3.22.0',
   natsServer: 'v2.15.2',
   moto: '5.2.5',
+  terraform: 'v1.11.4',
+  /** What the test bed's fixture Terraform provider is built with. */
+  terraformPluginFramework: 'v1.19.0',
 } as const;

@@ -13,6 +13,7 @@ import { haltNewProcesses, ProcessRegistry } from '../local-runtime/processes.ts
 import { report, seconds, step } from '../local-runtime/progress.ts';
 import { checkHealth } from './health.ts';
 import { installTools, type ToolGroup, type ToolName, type ToolPaths } from '../local-runtime/tools/install.ts';
+import { installTerraformFixture } from './terraform-fixture.ts';
 
 export interface UpOptions {
   /** Instance directory; default `.testbed/default` of the repository. */
@@ -31,7 +32,7 @@ export function clusterName(index: number): string {
 }
 
 function toolGroups(options: Required<UpOptions>): ToolGroup[] {
-  const groups: ToolGroup[] = ['nats', 'helm'];
+  const groups: ToolGroup[] = ['nats', 'helm', 'terraform'];
   if (options.clusters > 0) groups.push('kubernetes');
   if (options.aws) groups.push('aws');
   return groups;
@@ -51,6 +52,7 @@ export async function up(requested: UpOptions = {}): Promise<TestbedDescription>
   };
   const started = Date.now();
   const tools = await installTools(toolGroups(options));
+  await installTerraformFixture();
   return withFileLock(join(options.dir, '.lock'), `starting the test bed in ${options.dir}`, async () => {
     const registry = new ProcessRegistry(options.dir);
     const existing = readDescription(options.dir);

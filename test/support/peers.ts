@@ -18,6 +18,7 @@ import { readDescriptionFile, type AwsDescription, type TestbedDescription } fro
 import { resetMoto, startMoto } from '../../src/testbed/peers/moto.ts';
 import { startNatsServer, type NatsServer } from '../../src/testbed/peers/nats.ts';
 import { createDatabase } from '../../src/testbed/peers/postgres.ts';
+import { installTerraformFixture, type TerraformFixture } from '../../src/testbed/terraform-fixture.ts';
 import { ProcessRegistry } from '../../src/local-runtime/processes.ts';
 import { run } from '../../src/local-runtime/run-command.ts';
 
@@ -153,6 +154,11 @@ export async function serveTestCharts(workDir: string): Promise<{ url: string; c
 function helmEnv(root: string): NodeJS.ProcessEnv {
   const home = join(root, '.helm');
   return { ...process.env, HELM_CONFIG_HOME: join(home, 'config'), HELM_CACHE_HOME: join(home, 'cache'), HELM_DATA_HOME: join(home, 'data') };
+}
+
+/** The test bed's terraform and a filesystem mirror with its fixture provider (`threeport/fixture`: fixture_file writes a file). */
+export function terraformFixture(): Promise<TerraformFixture> {
+  return installTerraformFixture();
 }
 
 type ToolPathName = 'nats-server' | 'helm' | 'kubectl' | 'kwokctl' | 'etcd' | 'kube-apiserver' | 'moto_server';

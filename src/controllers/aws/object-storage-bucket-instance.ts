@@ -29,10 +29,11 @@ import {
 import { addResources, removeAddedResources, type Adder } from '../shared/added-resources.ts';
 import { asReconcileError, awsClientsOf } from '../shared/aws-account.ts';
 import { contribute, type Contribution } from '../shared/contributions.ts';
+import { workloadNamespaceOf } from '../shared/workload-namespace.ts';
 import { controlPlaneIdOf } from '../shared/runtime-cluster.ts';
 import { decideOnce, inventoryOf, progressLine, recordingProgress } from './inventory.ts';
 import type { ManagedServiceSettings } from './relational-database-instance.ts';
-import { attachToWorkload, eksPlacementOf, workloadNamespaceOf } from './workload-placement.ts';
+import { attachToWorkload, eksPlacementOf } from './workload-placement.ts';
 
 export type BucketInstance = ObjectOf<'AwsObjectStorageBucketInstance'>;
 type BucketDefinition = ObjectOf<'AwsObjectStorageBucketDefinition'>;

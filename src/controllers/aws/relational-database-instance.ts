@@ -15,9 +15,10 @@ import type { ObjectOf } from '../../model/object-types.ts';
 import { awsName, databaseSteps, describeDatabase, provision, teardown, type DatabasePlan, type Owner } from '../../platform/aws/index.ts';
 import { asReconcileError, awsClientsOf } from '../shared/aws-account.ts';
 import { deliverSecret, withdrawSecret } from '../shared/delivered-secret.ts';
+import { workloadNamespaceOf } from '../shared/workload-namespace.ts';
 import { controlPlaneIdOf, readyRuntime } from '../shared/runtime-cluster.ts';
 import { decideOnce, inventoryOf, progressLine, recordingProgress } from './inventory.ts';
-import { attachToWorkload, eksPlacementOf, workloadNamespaceOf } from './workload-placement.ts';
+import { attachToWorkload, eksPlacementOf } from './workload-placement.ts';
 
 export type DatabaseInstance = ObjectOf<'AwsRelationalDatabaseInstance'>;
 type DatabaseDefinition = ObjectOf<'AwsRelationalDatabaseDefinition'>;

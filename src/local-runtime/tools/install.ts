@@ -9,6 +9,7 @@ import { etcdRecipe } from './etcd.ts';
 import { helmRecipe, kwokRecipe, natsServerRecipe } from './go-installs.ts';
 import { kubernetesRecipe } from './kubernetes.ts';
 import { motoRecipe } from './moto.ts';
+import { terraformRecipe } from './terraform.ts';
 import type { ToolRecipe } from './recipe.ts';
 
 export type ToolName =
@@ -21,20 +22,22 @@ export type ToolName =
   | 'kwokctl'
   | 'helm'
   | 'nats-server'
-  | 'moto_server';
+  | 'moto_server'
+  | 'terraform';
 
 export type ToolPaths = Partial<Record<ToolName, string>>;
 
-export type ToolGroup = 'kubernetes' | 'helm' | 'nats' | 'aws';
+export type ToolGroup = 'kubernetes' | 'helm' | 'nats' | 'aws' | 'terraform';
 
 const recipesByGroup: Record<ToolGroup, ToolRecipe[]> = {
   nats: [natsServerRecipe],
   kubernetes: [etcdRecipe, kwokRecipe, kubernetesRecipe],
   helm: [helmRecipe],
   aws: [motoRecipe],
+  terraform: [terraformRecipe],
 };
 
-export const allToolGroups: ToolGroup[] = ['nats', 'kubernetes', 'helm', 'aws'];
+export const allToolGroups: ToolGroup[] = ['nats', 'kubernetes', 'helm', 'aws', 'terraform'];
 
 function toolDir(recipe: ToolRecipe): string {
   return join(cacheRoot(), 'tools', `${recipe.name}-${recipe.version}-r${recipe.revision}-${process.platform}-${process.arch}`);
@@ -49,7 +52,7 @@ function isInstalled(recipe: ToolRecipe): boolean {
  * so a folder without one is an interrupted build: it is wiped and built again, quickly, because
  * Go's module and build caches kept what was already done.
  */
-async function installOne(recipe: ToolRecipe): Promise<string> {
+export async function installOne(recipe: ToolRecipe): Promise<string> {
   const dir = toolDir(recipe);
   const binDir = join(dir, 'bin');
   if (isInstalled(recipe)) return binDir;

@@ -1,4 +1,4 @@
-import { association, ref, string } from '../fields.ts';
+import { association, json, ref, string } from '../fields.ts';
 import { defineKind } from '../kind.ts';
 
 export const TerraformDefinition = defineKind({
@@ -8,7 +8,7 @@ export const TerraformDefinition = defineKind({
   shape: 'definition',
   controller: 'terraform',
   fields: {
-    ConfigDir: string({ required: true, query: false, description: 'The Terraform configuration.' }),
+    ConfigDir: string({ required: true, query: false, description: 'The Terraform configuration (the contents of one .tf file).' }),
     TerraformInstances: association('TerraformInstance'),
   },
 });
@@ -21,9 +21,19 @@ export const TerraformInstance = defineKind({
   controller: 'terraform',
   fields: {
     AwsAccountID: ref('AwsAccount', { required: true, blocksDelete: true }),
-    VarsDocument: string({ encrypted: true }),
+    VarsDocument: string({ encrypted: true, description: 'The variables (terraform.tfvars contents); a change applies the configuration again.' }),
     StateDocument: string({ encrypted: true, owner: 'controller' }),
-    Outputs: string({ encrypted: true, owner: 'controller' }),
+    Outputs: string({ encrypted: true, owner: 'controller', description: 'The outputs, as `terraform output -json` prints them.' }),
     TerraformDefinitionID: ref('TerraformDefinition', { required: true, blocksDelete: true, queryAliases: ['workloaddefinitionid'] }),
+    WorkloadInstanceID: ref('WorkloadInstance', { description: 'A workload instance that gets the outputs as a Secret (WorkloadSecretName) in its namespace, one key per output.' }),
+    WorkloadSecretName: string({ description: 'The Secret the outputs are delivered in.' }),
+    OutputsSecret: json({ owner: 'controller', description: 'Where the outputs were delivered: {KubernetesRuntimeInstanceID, Namespace, Name}.' }),
+  },
+  rules: {
+    validate(instance) {
+      if ((instance.WorkloadInstanceID == null) !== (instance.WorkloadSecretName == null)) return 'WorkloadInstanceID and WorkloadSecretName go together: set both to deliver the outputs to a workload, or neither';
+      if (instance.WorkloadSecretName != null && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(String(instance.WorkloadSecretName))) return `WorkloadSecretName ${String(instance.WorkloadSecretName)} is not a valid Kubernetes name (lower-case letters, digits, - and .)`;
+      return undefined;
+    },
   },
 });

@@ -5,7 +5,6 @@
  * the user's ~/.config/helm), a time limit and the caller's signal; a failure is helm's own
  * message, not a stack.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +14,7 @@ import { parseAllDocuments, stringify } from 'yaml';
 import type { Manifest } from '../../model/manifest.ts';
 import { resourceKeyOf } from '../../model/resource-key.ts';
 import type { ClusterConnection } from '../kubernetes/connections.ts';
+import { BinaryRunError, runBinary } from '../run-binary.ts';
 import { chartArguments, mirrored, type ChartMirror, type ChartSource } from './chart-source.ts';
 import type { Values } from './values.ts';
 
@@ -260,38 +260,18 @@ function writeKubeconfig(dir: string, cluster: ClusterConnection): string {
 const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** Runs helm; its stdout, or a HelmError with its reason (the `Error:` lines it printed). */
-function runHelm(binary: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number, signal: AbortSignal | undefined): Promise<string> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new HelmError(`helm ${args[0]} stopped: ${reasonOf(signal)}`));
-    const child = spawn(binary, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let stopped: string | undefined;
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-16_384)));
-    const stop = (why: string): void => {
-      stopped ??= why;
-      child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), 5000).unref();
-    };
-    const timer = setTimeout(() => stop(`did not finish within ${Math.round(timeoutMs / 1000)}s`), timeoutMs);
-    const onAbort = (): void => stop(`stopped: ${reasonOf(signal!)}`);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    const done = (): void => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-    };
-    child.on('error', (error: NodeJS.ErrnoException) => {
-      done();
-      reject(new HelmError(error.code === 'ENOENT' ? `helm not found at ${binary}` : `cannot run helm: ${error.message}`));
-    });
-    child.on('close', (code) => {
-      done();
-      if (code === 0 && !stopped) return resolve(stdout);
-      const reason = helmReason(stderr);
-      reject(new HelmError(stopped ? `helm ${args[0]} ${stopped}${reason ? ` (${reason})` : ''}` : reason || `helm ${args[0]} exited with ${String(code)}`, stderr));
-    });
-  });
+async function runHelm(binary: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number, signal: AbortSignal | undefined): Promise<string> {
+  try {
+    return (await runBinary(binary, args, { env, timeoutMs, signal })).stdout;
+  } catch (error) {
+    if (!(error instanceof BinaryRunError)) throw error;
+    const { failure } = error;
+    if (failure.kind === 'missing') throw new HelmError(`helm not found at ${binary}`);
+    if (failure.kind === 'unstartable') throw new HelmError(`cannot run helm: ${failure.message}`);
+    const reason = helmReason(failure.output.stderr);
+    if (failure.kind === 'stopped') throw new HelmError(`helm ${args[0]} ${failure.why}${reason ? ` (${reason})` : ''}`, failure.output.stderr);
+    throw new HelmError(reason || `helm ${args[0]} exited with ${String(failure.code)}`, failure.output.stderr);
+  }
 }
 
 /**
@@ -309,4 +289,3 @@ export function helmReason(stderr: string): string {
     .slice(0, 2000);
 }
 
-const reasonOf = (signal: AbortSignal): string => (signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? 'aborted'));
