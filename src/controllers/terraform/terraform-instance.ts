@@ -119,7 +119,7 @@ async function deliverOutputs(context: ReconcileContext<TerraformInstance>, outp
     const data = Object.fromEntries(Object.entries(outputs).map(([name, output]) => [name, typeof output.value === 'string' ? output.value : JSON.stringify(output.value)]));
     await deliverSecret(runtime.cluster, { namespace: target.Namespace, name: target.Name, data, owner: ownerOf(instance), controlPlaneId }, context.signal);
   }
-  if (JSON.stringify(previous) !== JSON.stringify(target)) await context.update({ OutputsSecret: target ?? null } as never);
+  if (JSON.stringify(previous) !== JSON.stringify(target)) await context.update({ OutputsSecret: target ?? null });
   return target;
 }
 
