@@ -175,7 +175,7 @@ export const abstractions: readonly Abstraction[] = [
     ['Region']),
   definitionAndInstance('Secret', 'SecretDefinition', 'SecretInstance', ['AwsAccountName', 'Data'], ['WorkloadInstance', 'HelmWorkloadInstance', 'KubernetesRuntimeInstance']),
   definitionAndInstance('ObservabilityStack', 'ObservabilityStackDefinition', 'ObservabilityStackInstance', observabilityValues, ['KubernetesRuntimeInstance', 'MetricsEnabled', 'LoggingEnabled']),
-  definitionAndInstance('Terraform', 'TerraformDefinition', 'TerraformInstance', ['ConfigDir'], ['VarsDocument', 'AwsAccount']),
+  definitionAndInstance('Terraform', 'TerraformDefinition', 'TerraformInstance', ['ConfigDir'], ['VarsDocument', 'AwsAccount', 'WorkloadInstance', 'WorkloadSecretName']),
   definitionAndInstance('ControlPlane', 'ControlPlaneDefinition', 'ControlPlaneInstance', ['AuthEnabled', 'OnboardParent'], ['Namespace', 'KubernetesRuntimeInstance', 'CustomComponentInfo']),
 ];
 
@@ -207,7 +207,8 @@ function kindSteps(step: Step): Step[] {
         InfraProvider: { value: 'eks' },
         InfraProviderAccountName: { value: values.AwsAccountName, at: [...step.path, 'AwsAccountName'] },
       });
-      return [runtime, { ...step, values: { ...values, KubernetesRuntimeDefinition: { Name: values.Name } } }];
+      // Reconciled, as the original makes it: its EKS settings are this document's, not ones the runtime controller would derive.
+      return [{ ...runtime, fixed: { Reconciled: true } }, { ...step, values: { ...values, KubernetesRuntimeDefinition: { Name: values.Name } } }];
     }
     case 'AwsEksKubernetesRuntimeInstance': {
       if (values.KubernetesRuntimeInstance !== undefined || values.KubernetesRuntimeInstanceName !== undefined) return [step];
@@ -219,7 +220,8 @@ function kindSteps(step: Step): Step[] {
         Location: { value: location, at: [...step.path, 'Region'] },
         DefaultRuntime: { value: false },
       });
-      return [runtime, { ...step, values: { ...values, KubernetesRuntimeInstance: { Name: values.Name } } }];
+      // Reconciled, as the original makes it: the EKS instance is this document's; the AWS controller connects the runtime when the cluster is up.
+      return [{ ...runtime, fixed: { Reconciled: true } }, { ...step, values: { ...values, KubernetesRuntimeInstance: { Name: values.Name } } }];
     }
     default:
       return [step];

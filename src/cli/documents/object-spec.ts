@@ -37,6 +37,8 @@ export interface Step {
   origin: (key: string) => YamlPath;
   path: YamlPath;
   source: SourceDocument;
+  /** Values the expansion itself sets (never written in a document), e.g. Reconciled on an object registered as made. */
+  fixed?: ApiObject;
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -180,5 +182,6 @@ export function toObjectSpec(step: Step): ObjectSpec {
   }
   const name = payload.Name;
   if (typeof name !== 'string' || !name) throw fileError(source, step.path, 'missing required field Name');
+  Object.assign(payload, step.fixed);
   return { kind, name, payload, references, ...(defaultRuntimeKey && { defaultRuntimeKey }), source, path: step.path };
 }

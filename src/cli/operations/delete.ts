@@ -48,14 +48,18 @@ export interface DeleteOptions {
 /** Deletes the targets in the given order; returns the problems (empty when all went well). */
 export async function deleteAll(client: ApiClient, targets: DeleteTarget[], options: DeleteOptions): Promise<string[]> {
   const problems: string[] = [];
+  let deletedAny = false;
   for (const [index, target] of targets.entries()) {
     const label = `${humanName(target.kind)} ${target.name}`;
     try {
       const { outcome, object } = await deleteOne(client, target);
       if (outcome === 'missing') {
-        problems.push(`${label} not found`);
+        // Deleting an earlier part may take this one with it (an EKS runtime instance its runtime instance).
+        if (deletedAny && options.announce) options.terminal.info(`${options.prefix ?? ''}${label} already gone`);
+        else problems.push(`${label} not found`);
         continue;
       }
+      deletedAny = true;
       // Later objects (a definition) can only go once this one (its instance) is gone.
       const mustWait = outcome === 'scheduled' && (options.wait || index < targets.length - 1);
       if (mustWait) await waitFor(client, [{ kind: target.kind, id: object!.ID as number, name: target.name }], { until: 'gone', timeoutMs: options.timeoutMs, terminal: options.terminal });

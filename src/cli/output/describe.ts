@@ -33,7 +33,30 @@ export interface Description {
   gateways?: GatewayRow[];
   /** For runtimes: the support services threeport installed there. */
   supportServices?: SupportServiceRow[];
+  /** For objects built in a cloud (EKS runtimes, databases, buckets): what was made so far, and what was decided once. */
+  inventory?: InventoryDescription;
   warnings: WarningDigest;
+}
+
+export interface InventoryDescription {
+  /** What the object decided once and keeps (names, region, zones), secrets left out. */
+  settings: [string, string][];
+  resources: { key: string; id: string; state: string }[];
+}
+
+/** The object's ResourceInventory as `describe` shows it; undefined for kinds without one. */
+export function inventoryDescription(object: ApiObject): InventoryDescription | undefined {
+  const inventory = object.ResourceInventory;
+  if (!inventory || typeof inventory !== 'object' || Array.isArray(inventory)) return undefined;
+  const { Resources: resources = {}, ...rest } = inventory as Record<string, unknown>;
+  const settings = Object.entries(rest)
+    .filter(([key, value]) => !/password|secret|token|key/i.test(key) && (typeof value === 'string' || (Array.isArray(value) && value.every((entry) => typeof entry === 'string'))))
+    .map(([key, value]): [string, string] => [key, Array.isArray(value) ? value.join(' ') : String(value)])
+    .sort(([a], [b]) => a.localeCompare(b));
+  const rows = Object.entries(resources as Record<string, Record<string, string>>)
+    .map(([key, made]) => ({ key, id: String(made.id ?? ''), state: made.removing ? 'being removed' : 'made' }))
+    .sort((a, b) => a.key.localeCompare(b.key));
+  return { settings, resources: rows };
 }
 
 /** The status word and its reason: from the Status line its conditions give, else the original's words. */
@@ -77,6 +100,12 @@ export function describeText(description: Description, now = new Date()): string
     if (rows.length === 0) lines.push('* No support services installed (they are installed when a gateway or domain name first needs them).');
     else lines.push('* Support Services:', renderTable(['SERVICE', 'CHART', 'NAMESPACE', 'STATUS', 'AGE'], rows.map((row) => [row.service, row.chart, row.namespace, row.status, formatAge(row.createdAt, now)])));
   }
+  if (description.inventory) {
+    const { settings, resources } = description.inventory;
+    if (settings.length > 0) lines.push(`* Cloud Settings: ${settings.map(([key, value]) => `${key}=${value}`).join(', ')}`);
+    if (resources.length === 0) lines.push('* No cloud resources made yet.');
+    else lines.push(`* Cloud Resources (${resources.length}):`, renderTable(['RESOURCE', 'ID', 'STATE'], resources.map((row) => [row.key, row.id, row.state])));
+  }
   const { events, omitted } = description.warnings;
   if (events.length > 0) {
     lines.push(
@@ -116,6 +145,7 @@ export async function gatherDescription(client: ApiClient, kind: Kind, object: A
   const resources = kind.name === 'WorkloadInstance' ? await workloadResources(client, id) : undefined;
   const gateways = kind.name === 'WorkloadInstance' ? await gatewaysOf(client, id) : undefined;
   const supportServices = kind.name === 'KubernetesRuntimeInstance' ? await supportServiceRows(client, id) : undefined;
+  const inventory = 'ResourceInventory' in kind.fields ? (inventoryDescription(object) ?? { settings: [], resources: [] }) : undefined;
   return {
     kind,
     object,
@@ -124,6 +154,7 @@ export async function gatherDescription(client: ApiClient, kind: Kind, object: A
     ...(resources && { resources }),
     ...(gateways && { gateways }),
     ...(supportServices && { supportServices }),
+    ...(inventory && { inventory }),
     warnings: await warningEvents(client, kind.name, id),
   };
 }

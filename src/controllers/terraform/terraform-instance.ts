@@ -4,8 +4,8 @@
  * state and outputs are kept in the instance, encrypted by the API — never on a disk the runs
  * share — including the state of an apply that failed half-way, so nothing it made is forgotten.
  * A change of the variables or of the configuration applies again (the original ignored both).
- * With a workload instance and a Secret name, the outputs go to the workload as that Secret, one
- * key per output (the original left users to copy them by hand). Deleting destroys what the
+ * With a workload instance, the outputs go to the workload as a Secret (WorkloadSecretName, else
+ * named after the instance), one key per output (the original left users to copy them by hand). Deleting destroys what the
  * state holds and removes the Secret.
  */
 import { isNotFound } from '../../client/api-client.ts';
@@ -105,11 +105,11 @@ async function deliverOutputs(context: ReconcileContext<TerraformInstance>, outp
   const instance = context.object;
   const previous = instance.OutputsSecret as DeliveredTo | undefined;
   let target: DeliveredTo | undefined;
-  if (instance.WorkloadInstanceID !== undefined && instance.WorkloadSecretName) {
+  if (instance.WorkloadInstanceID !== undefined) {
     const workload = await context.client.kind('WorkloadInstance').get(instance.WorkloadInstanceID);
     const namespace = await workloadNamespaceOf(context.client, workload);
     if (!namespace) throw new RetryableError(`workload instance ${workload.Name} is not deployed yet: the outputs go into its namespace`);
-    target = { KubernetesRuntimeInstanceID: workload.KubernetesRuntimeInstanceID, Namespace: namespace, Name: instance.WorkloadSecretName };
+    target = { KubernetesRuntimeInstanceID: workload.KubernetesRuntimeInstanceID, Namespace: namespace, Name: instance.WorkloadSecretName || secretNameOf(instance.Name) };
   }
   const controlPlaneId = await controlPlaneIdOf(context.client);
   if (previous && JSON.stringify(previous) !== JSON.stringify(target)) await withdraw(context, previous, controlPlaneId);
@@ -122,6 +122,9 @@ async function deliverOutputs(context: ReconcileContext<TerraformInstance>, outp
   if (JSON.stringify(previous) !== JSON.stringify(target)) await context.update({ OutputsSecret: target ?? null });
   return target;
 }
+
+/** The instance's name as a Secret's: lower case, only letters, digits, - and . */
+const secretNameOf = (name: string): string => name.toLowerCase().replace(/[^a-z0-9.-]+/g, '-').replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '').slice(0, 253) || 'terraform-outputs';
 
 const ownerOf = (instance: TerraformInstance) => ({ label: TERRAFORM_LABEL, value: String(instance.ID), description: `terraform instance ${instance.Name}` });
 

@@ -25,13 +25,12 @@ export const TerraformInstance = defineKind({
     StateDocument: string({ encrypted: true, owner: 'controller' }),
     Outputs: string({ encrypted: true, owner: 'controller', description: 'The outputs, as `terraform output -json` prints them.' }),
     TerraformDefinitionID: ref('TerraformDefinition', { required: true, blocksDelete: true, queryAliases: ['workloaddefinitionid'] }),
-    WorkloadInstanceID: ref('WorkloadInstance', { description: 'A workload instance that gets the outputs as a Secret (WorkloadSecretName) in its namespace, one key per output.' }),
-    WorkloadSecretName: string({ description: 'The Secret the outputs are delivered in.' }),
+    WorkloadInstanceID: ref('WorkloadInstance', { description: 'A workload instance that gets the outputs as a Secret in its namespace, one key per output.' }),
+    WorkloadSecretName: string({ description: "The name of the outputs' Secret (default: the instance's name)." }),
     OutputsSecret: json({ owner: 'controller', description: 'Where the outputs were delivered: {KubernetesRuntimeInstanceID, Namespace, Name}.' }),
   },
   rules: {
     validate(instance) {
-      if ((instance.WorkloadInstanceID == null) !== (instance.WorkloadSecretName == null)) return 'WorkloadInstanceID and WorkloadSecretName go together: set both to deliver the outputs to a workload, or neither';
       if (instance.WorkloadSecretName != null && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(String(instance.WorkloadSecretName))) return `WorkloadSecretName ${String(instance.WorkloadSecretName)} is not a valid Kubernetes name (lower-case letters, digits, - and .)`;
       return undefined;
     },
