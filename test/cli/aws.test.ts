@@ -74,7 +74,7 @@ describe('AWS through tptctl', async () => {
     const workload = (await client.kind('WorkloadInstance').findByName('s3-client'))!;
     const namespace = await namespaceOf(client, workload.ID);
     const kube = await kubeOf('a');
-    const secretKeys = async (name: string) => Object.keys(((await kube.get({ apiVersion: 'v1', kind: 'Secret', namespace, name }))?.data ?? {}) as Record<string, string>).sort();
+    const secretKeys = async (name: string) => Object.keys(((await kube.get({ apiVersion: 'v1', kind: 'Secret', namespace, name }))?.data ?? {})).sort();
     expect(await secretKeys('s3-client-db')).toEqual(['db-endpoint', 'db-name', 'db-password', 'db-port', 'db-user']);
     expect(await secretKeys('notes')).toEqual(['note_digest']);
     const deployment = await kube.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace, name: 's3-client' });
