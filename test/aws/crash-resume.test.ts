@@ -6,6 +6,7 @@
  * nothing with the control plane's tag.
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import { awsProxy } from '../../src/testbed/aws-proxy.ts';
 import { startApi } from '../support/control-plane.ts';
 import { eventually } from '../support/eventually.ts';
 import { cleanAws, startNats } from '../support/peers.ts';
@@ -13,13 +14,14 @@ import { uniqueName } from '../support/samples.ts';
 import { spawnController, type Spawned } from '../workloads/support/processes.ts';
 import { taggedResources } from './support/aws-inventory.ts';
 import { defaultAccount, waitForStatus } from './support/eks-runtime.ts';
-import { holdingProxy } from './support/holding-proxy.ts';
+
 
 const LONG = { timeout: 180_000 };
 
 describe('an EKS runtime whose controller crashes half-way', async () => {
   const aws = await cleanAws();
-  const proxy = await holdingProxy(aws.endpoint);
+  const proxy = await awsProxy(aws.endpoint);
+  afterAll(() => proxy.close());
   const nats = await startNats();
   const api = await startApi({ natsUrl: nats.url });
   const { client } = api;

@@ -7,7 +7,7 @@
  * deleting each takes its wiring out of the workload and its resources out of AWS.
  */
 import { DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { GetRoleCommand, IAMClient, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
 import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { GetBucketEncryptionCommand, GetPublicAccessBlockCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -133,6 +133,26 @@ describe('databases and buckets of workloads', async () => {
     await eventually('env var restored', async () => envOf(await deployment()).worker?.S3_BUCKET === bucketName, 60_000, 200);
   });
 
+  it('a second bucket of the workload shares its service account’s role (one role per service account), each with its own policy', LONG, async () => {
+    const definition = await client.kind('AwsObjectStorageBucketDefinition').create({ Name: uniqueName('media'), WorkloadServiceAccountName: 'uploader', WorkloadBucketEnvVar: 'MEDIA_BUCKET', AwsAccountID: account.ID });
+    const media = await client.kind('AwsObjectStorageBucketInstance').create({ Name: uniqueName('media'), AwsObjectStorageBucketDefinitionID: definition.ID, WorkloadInstanceID: workload.ID });
+    await waitForStatus(client, 'AwsObjectStorageBucketInstance', media.ID, 'Available');
+    const mediaInventory = (await client.kind('AwsObjectStorageBucketInstance').get(media.ID)).ResourceInventory as { BucketName: string; Resources: Record<string, { id: string; arn?: string }> };
+    const filesInventory = (await client.kind('AwsObjectStorageBucketInstance').get(bucket.ID)).ResourceInventory as { Resources: Record<string, { id: string; arn?: string }> };
+    expect(mediaInventory.Resources['role/workload']).toEqual(filesInventory.Resources['role/workload']);
+    const iam = new IAMClient(config);
+    const policies = async () => (await iam.send(new ListRolePoliciesCommand({ RoleName: filesInventory.Resources['role/workload']!.id }))).PolicyNames?.sort();
+    expect(await policies()).toEqual([bucketName, mediaInventory.BucketName].sort());
+    await eventually('both variables', async () => envOf(await deployment()).web?.MEDIA_BUCKET === mediaInventory.BucketName && envOf(await deployment()).web?.S3_BUCKET === bucketName, 30_000, 200);
+
+    await client.kind('AwsObjectStorageBucketInstance').delete(media.ID);
+    await eventually('media bucket instance gone', async () => client.kind('AwsObjectStorageBucketInstance').get(media.ID).then(() => false, () => true), 60_000, 200);
+    expect(await policies()).toEqual([bucketName]);
+    iam.destroy();
+    expect(envOf(await deployment()).web).toEqual({ MODE: 'web', S3_BUCKET: bucketName });
+    expect((await serviceAccount())?.metadata.annotations?.['eks.amazonaws.com/role-arn']).toBe(filesInventory.Resources['role/workload']!.arn);
+  });
+
   it('a second controller replica and every re-check make nothing twice', LONG, async () => {
     const before = await taggedResources(aws, controlPlaneId);
     await plane.startControllers();
@@ -143,12 +163,12 @@ describe('databases and buckets of workloads', async () => {
     expect(before.filter((line) => line.startsWith('db-instance') || line.startsWith('bucket')).length).toBe(2);
   });
 
-  it('deleting the bucket takes its variable and annotation out of the workload, and its bucket, role and policy out of AWS', LONG, async () => {
+  it('deleting the last bucket takes its variable and the annotation out of the workload, and its bucket and the role out of AWS', LONG, async () => {
     await client.kind('AwsObjectStorageBucketInstance').delete(bucket.ID);
     await eventually('bucket instance gone', async () => client.kind('AwsObjectStorageBucketInstance').get(bucket.ID).then(() => false, () => true), 60_000, 200);
     expect(envOf(await deployment())).toEqual({ migrate: {}, web: { MODE: 'web' }, worker: {} });
     expect((await serviceAccount())?.metadata.annotations?.['eks.amazonaws.com/role-arn']).toBeUndefined();
-    expect((await taggedResources(aws, controlPlaneId)).filter((line) => / (bucket|policy\/access|role\/workload)$/.test(line))).toEqual([]);
+    expect((await taggedResources(aws, controlPlaneId)).filter((line) => / (bucket|role\/workload)$/.test(line))).toEqual([]);
     expect(await plane.waitForStatus(workload.ID, 'Healthy')).toBeTruthy();
   });
 

@@ -1,12 +1,14 @@
 /**
  * AwsObjectStorageBucketInstance: an S3 bucket for a workload, and the workload wired to it. The
- * bucket is encrypted and closed to the public unless the definition asks for public read; an IAM
- * policy gives access to it alone, and a role with that policy trusts the workload's service
- * account through its EKS cluster's OIDC provider. The workload's service account gets the role's
+ * bucket is encrypted and closed to the public unless the definition asks for public read; the role
+ * the workload's service account assumes through its EKS cluster's OIDC provider gets a policy for
+ * it alone (one role per service account, shared by the workload's buckets: a service account
+ * names one role). The workload's service account gets the role's
  * annotation, and every container of the workload the bucket's name in the definition's variable —
  * both through the workload's own resources, so drift correction keeps them and a definition edit
  * keeps them. (A workload without that service account gets one.) Deleting takes the wiring out of
- * the workload, then removes the role, the policy and the bucket with what is in it.
+ * the workload, then the bucket's policy from the role (the role with its last policy), and the
+ * bucket with what is in it.
  */
 import type { ReconcileContext, ReconcileOutcome, Reconciler } from '../../controller/reconciler.ts';
 import type { Manifest } from '../../model/manifest.ts';
@@ -15,11 +17,10 @@ import {
   awsName,
   bucketStep,
   configureBucket,
-  managedPolicyStep,
   policy,
   provision,
-  roleStep,
   serviceAccountTrust,
+  sharedRoleStep,
   teardown,
   type AwsClients,
   type BucketPlan,
@@ -39,18 +40,20 @@ export type BucketInstance = ObjectOf<'AwsObjectStorageBucketInstance'>;
 type BucketDefinition = ObjectOf<'AwsObjectStorageBucketDefinition'>;
 
 export const READY = 'Ready';
-export const BUCKET_LABEL = 'control-plane.threeport.io/aws-object-storage-bucket-instance';
+/** On a service account threeport added for a workload's buckets: its name (the buckets using it share it). */
+export const BUCKET_SERVICE_ACCOUNT_LABEL = 'control-plane.threeport.io/bucket-service-account';
 /** The annotation EKS's pod identity webhook reads: the role the service account's pods assume. */
 export const ROLE_ANNOTATION = 'eks.amazonaws.com/role-arn';
 
-const keys = { bucket: 'bucket', policy: 'policy/access', role: 'role/workload' };
+const keys = { bucket: 'bucket', role: 'role/workload' };
 
 /** What the instance decided once and keeps. */
 interface Decided {
   bucket: string;
   region: string;
-  /** The workload namespace the role trusts. */
+  /** The workload namespace and service account the role trusts. */
   namespace: string;
+  serviceAccount: string;
 }
 
 export function objectStorageBucketInstanceReconciler(settings: ManagedServiceSettings = {}): Reconciler<BucketInstance> {
@@ -66,28 +69,27 @@ export function objectStorageBucketInstanceReconciler(settings: ManagedServiceSe
   };
 }
 
-function stackOf(clients: AwsClients, accountName: string, accountId: string, owner: Owner, decided: Decided, definition: BucketDefinition, provider: () => { arn: string; url: string }): StackStep[] {
-  const bucket: BucketPlan = { key: keys.bucket, name: decided.bucket, region: decided.region, publicRead: definition.PublicReadAccess };
-  const iam = clients.iam();
+/**
+ * The bucket, and its access on the role the workload's service account assumes — one role per
+ * service account (it can be annotated with one), shared by every bucket of the workload, each
+ * adding its own policy.
+ */
+function stackOf(clients: AwsClients, accountName: string, owner: Owner, workloadInstanceId: number, decided: Decided, publicRead: boolean, provider: () => { arn: string; url: string }): StackStep[] {
+  const bucket: BucketPlan = { key: keys.bucket, name: decided.bucket, region: decided.region, publicRead };
+  const serviceAccountOwner: Owner = { controlPlaneId: owner.controlPlaneId, object: `WorkloadInstance/${workloadInstanceId}/ServiceAccount/${decided.serviceAccount}` };
   return [
     bucketStep(clients.s3(decided.region), accountName, owner, bucket),
-    managedPolicyStep(iam, accountName, owner, {
-      key: keys.policy,
-      name: awsName([decided.bucket, 'access'], { max: 128 }),
-      what: `IAM policy for bucket ${decided.bucket}`,
-      accountId,
-      document: () =>
+    sharedRoleStep(clients.iam(), accountName, serviceAccountOwner, {
+      key: keys.role,
+      name: awsName(['threeport', owner.controlPlaneId.slice(0, 8), 'workload', workloadInstanceId, decided.serviceAccount], { max: 64 }),
+      what: `IAM role of service account ${decided.serviceAccount} of workload instance ${workloadInstanceId}`,
+      trust: () => serviceAccountTrust(provider(), decided.namespace, decided.serviceAccount),
+      policyName: awsName([decided.bucket], { max: 128 }),
+      policy: () =>
         policy(
           { Effect: 'Allow', Action: ['s3:ListBucket', 's3:GetBucketLocation'], Resource: [`arn:aws:s3:::${decided.bucket}`] },
           { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'], Resource: [`arn:aws:s3:::${decided.bucket}/*`] },
         ),
-    }),
-    roleStep(iam, accountName, owner, {
-      key: keys.role,
-      name: awsName([decided.bucket], { max: 64 }),
-      what: `IAM role of service account ${definition.WorkloadServiceAccountName} for bucket ${decided.bucket}`,
-      trust: () => serviceAccountTrust(provider(), decided.namespace, definition.WorkloadServiceAccountName),
-      managedPolicies: (run) => [run.made(keys.policy).id],
     }),
   ];
 }
@@ -108,8 +110,9 @@ async function make(context: ReconcileContext<BucketInstance>, pollMs: number): 
     bucket: await decideOnce(context, 'BucketName', async () => awsName(['threeport', owner.controlPlaneId.slice(0, 8), instance.Name, instance.ID], { max: 63, lower: true })),
     region: await decideOnce(context, 'Region', async () => placement.region),
     namespace: await decideOnce(context, 'Namespace', async () => namespace),
+    serviceAccount: await decideOnce(context, 'ServiceAccount', async () => definition.WorkloadServiceAccountName),
   };
-  const steps = stackOf(clients, account.Name, account.AccountID, owner, decided, definition, () => placement.oidcProvider);
+  const steps = stackOf(clients, account.Name, owner, instance.WorkloadInstanceID, decided, definition.PublicReadAccess, () => placement.oidcProvider);
   if (!instance.CreationConfirmed) await context.acknowledgeCreation();
   const outcome = await provision(steps, inventoryOf(context.object).Resources, recordingProgress(context, 'bucket'), context.signal).catch(asReconcileError);
   if (!outcome.done) return { waiting: progressLine(outcome), requeueAfterMs: pollMs };
@@ -130,7 +133,7 @@ async function make(context: ReconcileContext<BucketInstance>, pollMs: number): 
 
 /** The bucket's part of the workload: its env var everywhere and the role on the service account (added when the workload has none). */
 async function wire(context: ReconcileContext<BucketInstance>, workload: ObjectOf<'WorkloadInstance'>, definition: BucketDefinition, decided: Decided, roleArn: string): Promise<{ waiting: string } | undefined> {
-  const account = definition.WorkloadServiceAccountName;
+  const account = decided.serviceAccount;
   const records = await context.client.kind('WorkloadResourceInstance').listAll({ workloadinstanceid: workload.ID });
   const ownAccount = records.some((record) => record.WorkloadResourceDefinitionID !== undefined && isServiceAccount(record.JSONDefinition as Manifest, account));
   const annotations = { [ROLE_ANNOTATION]: roleArn };
@@ -140,7 +143,7 @@ async function wire(context: ReconcileContext<BucketInstance>, workload: ObjectO
     ...(ownAccount && { serviceAccountAnnotations: { [account]: annotations } }),
   };
   const contributed = await contribute(context, workload.ID, contributorKey(context.object), contribution);
-  const added = await addResources(context, workload.ID, adderOf(context.object), ownAccount ? [] : [{ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: account, namespace: decided.namespace, annotations } }]);
+  const added = await addResources(context, workload.ID, adderOf(account), ownAccount ? [] : [{ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: account, namespace: decided.namespace, annotations } }]);
   if (!contributed.settled || !added.settled) return { waiting: `wiring bucket ${decided.bucket} into workload instance ${workload.Name} (${definition.WorkloadBucketEnvVar} on its containers, the role on service account ${account})` };
   const runsAs = records.some((record) => serviceAccountOfPods(record.JSONDefinition as Manifest) === account);
   if (!runsAs) {
@@ -160,28 +163,37 @@ function serviceAccountOfPods(manifest: Manifest): string | undefined {
 }
 
 const contributorKey = (instance: BucketInstance): string => `AwsObjectStorageBucketInstance/${instance.ID}`;
-const adderOf = (instance: BucketInstance): Adder => ({ label: BUCKET_LABEL, value: String(instance.ID), description: `S3 bucket instance ${instance.Name}` });
+const adderOf = (serviceAccount: string): Adder => ({ label: BUCKET_SERVICE_ACCOUNT_LABEL, value: serviceAccount, description: `the S3 buckets using service account ${serviceAccount}` });
 
 async function ownerOf(context: ReconcileContext<BucketInstance>): Promise<Owner> {
   return { controlPlaneId: await controlPlaneIdOf(context.client), object: `AwsObjectStorageBucketInstance/${context.object.ID}` };
+}
+
+/** How many other buckets of the workload use the service account. */
+async function othersUsing(context: ReconcileContext<BucketInstance>, workloadInstanceId: number, serviceAccount: string): Promise<number> {
+  const buckets = await context.client.kind('AwsObjectStorageBucketInstance').listAll({ workloadinstanceid: workloadInstanceId });
+  return buckets.filter((bucket) => bucket.ID !== context.object.ID && !bucket.DeletionScheduled && inventoryOf(bucket).ServiceAccount === serviceAccount).length;
 }
 
 async function remove(context: ReconcileContext<BucketInstance>, pollMs: number): Promise<ReconcileOutcome> {
   const api = context.client;
   const instance = context.object;
   const workload = await api.kind('WorkloadInstance').get(instance.WorkloadInstanceID).catch(() => undefined);
+  const inventory = inventoryOf(instance);
+  const [bucket, region, namespace, serviceAccount] = [inventory.BucketName, inventory.Region, inventory.Namespace, inventory.ServiceAccount] as (string | undefined)[];
   if (workload && !workload.DeletionScheduled) {
     const { settled } = await contribute(context, workload.ID, contributorKey(instance), undefined);
-    const removed = await removeAddedResources(context, workload.ID, adderOf(instance));
+    // A service account threeport added goes with the last bucket that uses it.
+    const sharing = serviceAccount ? await othersUsing(context, workload.ID, serviceAccount) : 0;
+    const removed = !serviceAccount || sharing > 0 || (await removeAddedResources(context, workload.ID, adderOf(serviceAccount)));
     if (!settled || !removed) return { waiting: `taking the bucket out of workload instance ${workload.Name}`, requeueAfterMs: pollMs };
   }
-  const inventory = inventoryOf(instance);
-  const [bucket, region, namespace] = [inventory.BucketName, inventory.Region, inventory.Namespace] as (string | undefined)[];
   if (!bucket || !region) return undefined;
   const definition = await api.kind('AwsObjectStorageBucketDefinition').get(instance.AwsObjectStorageBucketDefinitionID);
   const account = await api.kind('AwsAccount').get(definition.AwsAccountID);
   const clients = awsClientsOf(account, (value) => context.decrypt(value));
-  const steps = stackOf(clients, account.Name, account.AccountID, await ownerOf(context), { bucket, region, namespace: namespace ?? '' }, definition, () => ({ arn: '', url: '' }));
+  const decided = { bucket, region, namespace: namespace ?? '', serviceAccount: serviceAccount ?? definition.WorkloadServiceAccountName };
+  const steps = stackOf(clients, account.Name, await ownerOf(context), instance.WorkloadInstanceID, decided, definition.PublicReadAccess, () => ({ arn: '', url: '' }));
   const outcome = await teardown(steps, inventory.Resources, recordingProgress(context, 'bucket'), context.signal).catch(asReconcileError);
   return outcome.done ? undefined : { waiting: `removing: ${outcome.waiting}`, requeueAfterMs: pollMs };
 }

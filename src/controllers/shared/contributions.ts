@@ -56,12 +56,18 @@ export function applyContributions(manifest: Manifest, contributions: Contributi
   for (const part of parts) {
     if (template?.spec) {
       for (const field of ['initContainers', 'containers']) {
-        const containers = template.spec[field];
+        const containers: unknown = template.spec[field];
         if (!Array.isArray(containers)) continue;
         for (const container of containers as { env?: { name: string }[] }[]) {
           if (!part.env?.length) continue;
-          const names = new Set(part.env.map((variable) => variable.name));
-          container.env = [...(container.env ?? []).filter((variable) => !names.has(variable.name)), ...part.env];
+          // A variable of the same name is replaced where it is, so applying a part twice changes nothing.
+          const env: { name: string }[] = [...(container.env ?? [])];
+          for (const variable of part.env) {
+            const at = env.findIndex((existing) => existing.name === variable.name);
+            if (at >= 0) env[at] = { ...variable };
+            else env.push({ ...variable });
+          }
+          container.env = env;
         }
       }
       if (part.podAnnotations) template.metadata = { ...template.metadata, annotations: { ...template.metadata?.annotations, ...part.podAnnotations } };

@@ -219,3 +219,62 @@ export function oidcProviderStep(iam: IAMClient, account: string, owner: Owner, 
     },
   };
 }
+
+export interface SharedRolePlan {
+  key: string;
+  name: string;
+  what: string;
+  trust(run: StackRun): PolicyDocument;
+  /** This user's part of the role: an inline policy of its own name. */
+  policyName: string;
+  policy(run: StackRun): PolicyDocument;
+}
+
+/**
+ * A role several owners use (one service account can assume one role: every bucket of a workload
+ * shares it), owned by `owner` — what they share (e.g. the workload's service account) — each user
+ * adding its own inline policy. Each pass makes sure the role and this user's policy are there (a
+ * user that went away may have removed the role meanwhile); removing takes this user's policy out,
+ * and the role with it once no other user's policy is left.
+ */
+export function sharedRoleStep(iam: IAMClient, account: string, owner: Owner, plan: SharedRolePlan): StackStep {
+  const call = <T>(action: string, run: StackRun, send: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> => awsCall(`iam:${action}`, account, () => send(run.signal));
+  const notFoundAsUndefined = (error: unknown): undefined => {
+    if (isAwsNotFound(error)) return undefined;
+    throw error;
+  };
+  const role = roleStep(iam, account, owner, { key: plan.key, name: plan.name, what: plan.what, trust: plan.trust });
+  const putPolicy = (run: StackRun) =>
+    call('PutRolePolicy', run, (signal) => iam.send(new PutRolePolicyCommand({ RoleName: plan.name, PolicyName: plan.policyName, PolicyDocument: JSON.stringify(plan.policy(run)) }), { abortSignal: signal }));
+  return {
+    key: plan.key,
+    what: plan.what,
+    find: (run) => role.find(run),
+    create: (run) => role.create(run),
+    async pending(run) {
+      try {
+        await putPolicy(run);
+      } catch (error) {
+        if (!isAwsNotFound(error)) throw error;
+        // Removed meanwhile by its last other user: made again.
+        await role.create(run);
+        await putPolicy(run);
+      }
+      return undefined;
+    },
+    async remove(run) {
+      await call('DeleteRolePolicy', run, (signal) => iam.send(new DeleteRolePolicyCommand({ RoleName: plan.name, PolicyName: plan.policyName }), { abortSignal: signal })).catch(notFoundAsUndefined);
+      const left = await call('ListRolePolicies', run, (signal) => iam.send(new ListRolePoliciesCommand({ RoleName: plan.name }), { abortSignal: signal })).catch(notFoundAsUndefined);
+      if (!left || (left.PolicyNames ?? []).length > 0) return;
+      await call('DeleteRole', run, (signal) => iam.send(new DeleteRoleCommand({ RoleName: plan.name }), { abortSignal: signal })).catch((error: unknown) => {
+        // Another user put its policy in meanwhile: the role is still in use.
+        if (isAwsNotFound(error) || (error instanceof AwsProblem && error.code === 'DeleteConflict')) return undefined;
+        throw error;
+      });
+    },
+    async removing(run) {
+      const answer = await call('ListRolePolicies', run, (signal) => iam.send(new ListRolePoliciesCommand({ RoleName: plan.name }), { abortSignal: signal })).catch(notFoundAsUndefined);
+      return answer?.PolicyNames?.includes(plan.policyName) ? `${plan.what}: its policy ${plan.policyName} is being removed` : undefined;
+    },
+  };
+}

@@ -3,7 +3,7 @@ export { credentialsOf, type AwsAccountAccess, type AwsCredentials } from './cre
 export { awsCall, awsErrorCode, awsProblem, AwsProblem, isAwsNotFound } from './errors.ts';
 export { clusterConnection, clusterStep, describeCluster, nodeGroupStep, type ClusterConnection } from './eks.ts';
 export { EKS_TOKEN_LIFETIME_MS, eksToken, presignedUrlOf, stsEndpoint, type EksToken } from './eks-token.ts';
-export { awsManagedPolicy, managedPolicyStep, oidcProviderStep, policy, roleStep, serviceAccountTrust, serviceTrust, type PolicyDocument } from './iam.ts';
+export { awsManagedPolicy, managedPolicyStep, oidcProviderStep, policy, roleStep, serviceAccountTrust, serviceTrust, sharedRoleStep, type PolicyDocument } from './iam.ts';
 export { verifyIdentity, type CallerIdentity } from './identity.ts';
 export { availableZones, networkKeys, networkSteps, subnetIds, VPC_CIDR } from './network.ts';
 export { databaseKeys, databaseSteps, describeDatabase, type DatabasePlan } from './rds.ts';
