@@ -3,7 +3,7 @@
  * (SIGKILL) the moment AWS has made a NAT gateway whose answer it never got — made, not recorded.
  * A new controller process resumes from the inventory, finds that gateway by its tags instead of
  * making a second, and finishes; every resource exists once. Deleting the runtime then leaves
- * nothing with the control plane's tag.
+ * nothing with the control plane's tag, and takes the runtime instance with it.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { awsProxy } from '../../src/testbed/aws-proxy.ts';
@@ -36,7 +36,7 @@ describe('an EKS runtime whose controller crashes half-way', async () => {
 
   it('resumes after kill -9 with a resource made but not recorded, and makes nothing twice', LONG, async () => {
     const definition = await client.kind('KubernetesRuntimeDefinition').create({ Name: uniqueName('eks'), InfraProvider: 'eks' });
-    const runtime = await client.kind('KubernetesRuntimeInstance').create({ Name: uniqueName('eks'), Location: 'NorthAmerica:NewYork', KubernetesRuntimeDefinitionID: definition.ID, ForceDelete: true });
+    const runtime = await client.kind('KubernetesRuntimeInstance').create({ Name: uniqueName('eks'), Location: 'NorthAmerica:NewYork', KubernetesRuntimeDefinitionID: definition.ID });
     const held = proxy.hold((body) => body.includes('Action=CreateNatGateway') && body.includes('us-east-1b'));
     controller = await spawnAwsController();
     await held;
@@ -61,7 +61,9 @@ describe('an EKS runtime whose controller crashes half-way', async () => {
     expect(after.find((line) => line.endsWith('nat-gateway/us-east-1b'))).toBe(inAws.find((line) => line.endsWith('nat-gateway/us-east-1b')));
     expect(inventory.Resources['nat-gateway/us-east-1b']?.id).toBe(inAws.find((line) => line.endsWith('nat-gateway/us-east-1b'))?.split(' ')[1]);
 
-    await client.kind('KubernetesRuntimeInstance').delete(runtime.ID);
+    // Deleted as `tptctl delete aws-eks-kubernetes-runtime` does, the EKS instance first: its runtime
+    // goes with it, though the cluster it points at (moto's) can never be reached.
+    await client.kind('AwsEksKubernetesRuntimeInstance').delete(eks!.ID);
     await eventually('runtime and EKS instance gone', async () => (await client.kind('AwsEksKubernetesRuntimeInstance').listAll({})).length === 0 && (await client.kind('KubernetesRuntimeInstance').listAll({})).length === 0, 120_000, 200);
     expect(await taggedResources(aws, controlPlaneId)).toEqual([]);
   });

@@ -54,6 +54,8 @@ describe('databases and buckets of workloads', async () => {
   });
   const config = { region: aws.region, endpoint: aws.endpoint, credentials: aws.credentials };
   const plane = await startWorkloadPlane({ database: 'pglite', groups: ['workload', 'kubernetes-runtime', 'aws'], settings: { aws: fastAws } });
+  // Two controller replicas from the start: every create below may run on either, or both at once.
+  await plane.startControllers();
   const { client } = plane;
   const controlPlaneId = String((await client.unbound().info()).controlPlaneId);
   const account = await defaultAccount(client, aws);
@@ -69,7 +71,7 @@ describe('databases and buckets of workloads', async () => {
   const deployment = () => kube.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace, name });
   const serviceAccount = () => kube.get({ apiVersion: 'v1', kind: 'ServiceAccount', namespace, name: 'uploader' });
   const secret = (secretName: string) => kube.get({ apiVersion: 'v1', kind: 'Secret', namespace, name: secretName });
-  const envOf = (live: Manifest | undefined) => {
+  const envOf = (live: Manifest | undefined): Record<string, Record<string, string | undefined>> => {
     const spec = (live?.spec as { template: { spec: { containers: { name: string; env?: { name: string; value?: string }[] }[]; initContainers: { name: string; env?: { name: string; value?: string }[] }[] } } }).template.spec;
     return Object.fromEntries([...spec.initContainers, ...spec.containers].map((container) => [container.name, Object.fromEntries((container.env ?? []).map((entry) => [entry.name, entry.value]))]));
   };
@@ -153,14 +155,31 @@ describe('databases and buckets of workloads', async () => {
     expect((await serviceAccount())?.metadata.annotations?.['eks.amazonaws.com/role-arn']).toBe(filesInventory.Resources['role/workload']!.arn);
   });
 
-  it('a second controller replica and every re-check make nothing twice', LONG, async () => {
+  it('with two replicas and a re-check every 1.5 s, everything exists once', LONG, async () => {
     const before = await taggedResources(aws, controlPlaneId);
-    await plane.startControllers();
-    // Both replicas look at every instance again (every 1.5 s): give them a few rounds.
+    // The EKS runtime's own resources aside: the database's three, the bucket, the role of the workload's service account.
+    const services = ['bucket', 'db-instance', 'db-subnet-group', 'role/workload', 'security-group'];
+    expect(before.map((line) => line.split(' ')[2] ?? '').filter((key) => services.includes(key)).sort()).toEqual(services);
     const start = Date.now();
     await eventually('several re-checks', async () => Date.now() - start > 6000 && (await statusOf(client, 'AwsObjectStorageBucketInstance', bucket.ID)).startsWith('Available'), 30_000, 500);
     expect(await taggedResources(aws, controlPlaneId)).toEqual(before);
-    expect(before.filter((line) => line.startsWith('db-instance') || line.startsWith('bucket')).length).toBe(2);
+  });
+
+  it('a workload without the service account gets one, with the role, and loses it with its last bucket', LONG, async () => {
+    const other = uniqueName('worker');
+    // Its pods run as a service account it does not have: Down until the bucket brings it.
+    const { instance: bare } = await plane.deploy(other, app(other, undefined), runtime.ID);
+    await plane.waitForStatus(bare.ID, 'Down');
+    const bareNamespace = await namespaceOf(client, bare.ID);
+    const definition = await client.kind('AwsObjectStorageBucketDefinition').create({ Name: uniqueName('scratch'), WorkloadServiceAccountName: 'uploader', WorkloadBucketEnvVar: 'SCRATCH', AwsAccountID: account.ID });
+    const scratch = await client.kind('AwsObjectStorageBucketInstance').create({ Name: uniqueName('scratch'), AwsObjectStorageBucketDefinitionID: definition.ID, WorkloadInstanceID: bare.ID });
+    await waitForStatus(client, 'AwsObjectStorageBucketInstance', scratch.ID, 'Available');
+    const added = await kube.get({ apiVersion: 'v1', kind: 'ServiceAccount', namespace: bareNamespace, name: 'uploader' });
+    expect(added?.metadata.annotations?.['eks.amazonaws.com/role-arn']).toMatch(/^arn:aws:iam::123456789012:role\/threeport-/);
+    await plane.waitForStatus(bare.ID, 'Healthy');
+    await client.kind('AwsObjectStorageBucketInstance').delete(scratch.ID);
+    await eventually('scratch bucket gone', async () => client.kind('AwsObjectStorageBucketInstance').get(scratch.ID).then(() => false, () => true), 60_000, 200);
+    await eventually('its service account removed', async () => (await kube.get({ apiVersion: 'v1', kind: 'ServiceAccount', namespace: bareNamespace, name: 'uploader' })) === undefined, 30_000, 200);
   });
 
   it('deleting the last bucket takes its variable and the annotation out of the workload, and its bucket and the role out of AWS', LONG, async () => {

@@ -13,6 +13,7 @@ export const uniqueName = (prefix: string): string => `${prefix}-${randomBytes(4
 /** Values some domain rules insist on. */
 const knownGood: Record<string, ApiObject> = {
   AwsRelationalDatabaseDefinition: { Engine: 'postgres', EngineVersion: '15.4' },
+  AwsEksKubernetesRuntimeDefinition: { ZoneCount: 2 },
   KubernetesRuntimeDefinition: { InfraProvider: 'kind' },
   KubernetesRuntimeInstance: { Location: 'Local' },
   SecretDefinition: { Data: { password: 's3cr3t' } },

@@ -1,6 +1,6 @@
 /** What other controllers add to a workload's own resources, as the workload controller renders it. */
 import { describe, expect, it } from 'vitest';
-import { applyContributions, includesContribution, type Contribution } from '../../src/controllers/shared/contributions.ts';
+import { applyContributions, conflictingContributor, includesContribution, type Contribution } from '../../src/controllers/shared/contributions.ts';
 import type { Manifest } from '../../src/model/manifest.ts';
 
 const deployment = (): Manifest => ({
@@ -24,7 +24,7 @@ const cronJob = (): Manifest => ({ apiVersion: 'batch/v1', kind: 'CronJob', meta
 const account = (): Manifest => ({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'uploader' } });
 
 const bucket: Contribution = { description: 'bucket a', env: [{ name: 'BUCKET', value: 'a' }], serviceAccountAnnotations: { uploader: { 'eks.amazonaws.com/role-arn': 'arn:role' } } };
-const media: Contribution = { description: 'bucket b', env: [{ name: 'MEDIA', value: 'b' }], podAnnotations: { restartedAt: '1' } };
+const media: Contribution = { description: 'bucket b', env: [{ name: 'MEDIA', value: 'b' }] };
 
 const envOf = (manifest: Manifest, container: number) => (manifest.spec as { template: { spec: { containers: { env?: unknown[] }[] } } }).template.spec.containers[container]!.env;
 
@@ -43,7 +43,6 @@ describe('contributions to a workload’s resources', () => {
     expect(includesContribution(one, bucket)).toBe(true);
     expect(includesContribution(one, media)).toBe(true);
     expect(includesContribution(deployment(), media)).toBe(false);
-    expect((one.spec as { template: { metadata: { annotations: unknown } } }).template.metadata.annotations).toEqual({ restartedAt: '1' });
   });
 
   it('annotates only the service account named; leaves resources a part has nothing for as they are (the same object)', () => {
@@ -52,6 +51,12 @@ describe('contributions to a workload’s resources', () => {
     expect(applyContributions(other, { a: bucket })).toBe(other);
     const config: Manifest = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: {} };
     expect(applyContributions(config, { a: bucket, b: media })).toBe(config);
+  });
+
+  it('names the contributor that already sets a variable: a container has one value per name', () => {
+    expect(conflictingContributor({ a: bucket }, 'b', { description: 'another', env: [{ name: 'BUCKET', value: 'x' }] })).toEqual({ key: 'a', name: 'BUCKET' });
+    expect(conflictingContributor({ a: bucket }, 'a', bucket)).toBeUndefined();
+    expect(conflictingContributor({ a: bucket }, 'b', media)).toBeUndefined();
   });
 
   it('reaches pod templates of every workload kind, CronJobs’ included', () => {

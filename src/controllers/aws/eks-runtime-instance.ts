@@ -18,7 +18,7 @@ import type { ObjectOf } from '../../model/object-types.ts';
 import { availableZones, awsName, clusterConnection, eksToken, provision, teardown, type AwsClients, type ClusterConnection, type Owner } from '../../platform/aws/index.ts';
 import { asReconcileError, awsClientsOf } from '../shared/aws-account.ts';
 import { controlPlaneIdOf } from '../shared/runtime-cluster.ts';
-import { eksSteps, type EksPlan } from './eks-stack.ts';
+import { eksKeys, eksSteps, type EksPlan } from './eks-stack.ts';
 import { decideOnce, inventoryOf, progressLine, recordingProgress, resourcesOf } from './inventory.ts';
 
 export type EksRuntimeInstance = ObjectOf<'AwsEksKubernetesRuntimeInstance'>;
@@ -87,12 +87,13 @@ async function make(context: ReconcileContext<EksRuntimeInstance>, pollMs: numbe
   const layout = { clusterName, region, zones };
   const steps = eksSteps(clients, account.Name, owner, planOf(layout, definition));
   if (!instance.CreationConfirmed) await context.acknowledgeCreation();
+  // A cluster that serves its API keeps its runtime connected whatever the rest of the stack is doing.
+  const connected = resourcesOf(context.object)[eksKeys.cluster] ? await connectIfServing(context, clients, layout, tokenMarginMs) : undefined;
   const outcome = await provision(steps, resourcesOf(context.object), recordingProgress(context, 'EKS runtime'), context.signal).catch(asReconcileError);
   if (!outcome.done) return { waiting: progressLine(outcome), requeueAfterMs: pollMs };
-
-  const connection = await clusterConnection(clients.eks(region), account.Name, clusterName, context.signal).catch(asReconcileError);
-  if ('waiting' in connection) return { waiting: connection.waiting, requeueAfterMs: pollMs };
-  const runtime = await connect(context, clients, layout, connection, tokenMarginMs);
+  const served = connected ?? (await connectIfServing(context, clients, layout, tokenMarginMs));
+  if ('waiting' in served) return { waiting: served.waiting, requeueAfterMs: pollMs };
+  const { runtime, connection } = served;
   await context.setCondition({
     Type: READY,
     Status: 'True',
@@ -100,6 +101,13 @@ async function make(context: ReconcileContext<EksRuntimeInstance>, pollMs: numbe
     Message: `EKS cluster ${clusterName} in ${region} (${zones.join(', ')}; nodes ${definition.DefaultNodeGroupInstanceType}, ${definition.DefaultNodeGroupMinimumSize}–${definition.DefaultNodeGroupMaximumSize}) at ${connection.endpoint}, serving Kubernetes runtime ${runtime.Name}`,
   });
   return undefined;
+}
+
+/** Connects the runtime when the cluster serves its API (ACTIVE, or UPDATING). */
+async function connectIfServing(context: ReconcileContext<EksRuntimeInstance>, clients: AwsClients, layout: Layout, tokenMarginMs: number): Promise<{ runtime: RuntimeInstance; connection: ClusterConnection } | { waiting: string }> {
+  const connection = await clusterConnection(clients.eks(layout.region), clients.access.name, layout.clusterName, context.signal).catch(asReconcileError);
+  if ('waiting' in connection) return connection;
+  return { runtime: await connect(context, clients, layout, connection, tokenMarginMs), connection };
 }
 
 /**
@@ -139,6 +147,9 @@ async function remove(context: ReconcileContext<EksRuntimeInstance>, pollMs: num
       };
     }
   }
+  // Databases live in the cluster's VPC: it goes after them (they go with their workloads).
+  const databases = (await api.kind('AwsRelationalDatabaseInstance').listAll()).filter((database) => inventoryOf(database).KubernetesRuntimeInstanceID === String(context.object.KubernetesRuntimeInstanceID));
+  if (databases.length > 0) return { waiting: `database instance(s) ${databases.map((database) => database.Name).join(', ')} are still in the cluster's VPC`, requeueAfterMs: pollMs };
   const inventory = inventoryOf(context.object);
   const { ClusterName: clusterName, Region: region, Zones: zones } = inventory as { ClusterName?: string; Region?: string; Zones?: string[] };
   if (clusterName && region && zones) {

@@ -16,6 +16,7 @@ import {
   oidcProviderStep,
   policy,
   roleStep,
+  serviceAccountTrust,
   serviceTrust,
   type AwsClients,
   type Owner,
@@ -40,8 +41,12 @@ export const eksKeys = {
   serviceRole: (service: string) => `role/${service}`,
 };
 
-/** The roles support services assume through the cluster's OIDC provider: any service account of their namespace. */
-const serviceRoles: readonly { service: string; namespace: string; permissions: PolicyDocument | { managed: string } }[] = [
+/**
+ * The roles support services assume through the cluster's OIDC provider: any service account of
+ * the namespace threeport gives the service alone, or the one service account it runs as in
+ * kube-system (where others run too).
+ */
+const serviceRoles: readonly { service: string; namespace: string; serviceAccount?: string; permissions: PolicyDocument | { managed: string } }[] = [
   {
     service: 'external-dns',
     namespace: supportServices['external-dns'].namespace,
@@ -71,6 +76,7 @@ const serviceRoles: readonly { service: string; namespace: string; permissions: 
   {
     service: 'cluster-autoscaler',
     namespace: 'kube-system',
+    serviceAccount: 'cluster-autoscaler',
     permissions: policy({
       Effect: 'Allow',
       Action: [
@@ -90,11 +96,8 @@ const serviceRoles: readonly { service: string; namespace: string; permissions: 
       Resource: ['*'],
     }),
   },
-  { service: 'ebs-csi', namespace: 'kube-system', permissions: { managed: 'service-role/AmazonEBSCSIDriverPolicy' } },
+  { service: 'ebs-csi', namespace: 'kube-system', serviceAccount: 'ebs-csi-controller-sa', permissions: { managed: 'service-role/AmazonEBSCSIDriverPolicy' } },
 ];
-
-/** The IAM role name of a support service on this cluster (what its service account is annotated with). */
-export const serviceRoleName = (clusterName: string, service: string): string => awsName([clusterName, service], { max: 64 });
 
 export function eksSteps(clients: AwsClients, account: string, owner: Owner, plan: EksPlan): StackStep[] {
   const { clusterName, region, zones } = plan;
@@ -138,28 +141,17 @@ export function eksSteps(clients: AwsClients, account: string, owner: Owner, pla
       subnetIds: privateSubnets,
     }),
     oidcProviderStep(iam, account, owner, { key: eksKeys.oidcProvider, issuer }),
-    ...serviceRoles.map(({ service, namespace, permissions }) =>
+    ...serviceRoles.map(({ service, namespace, serviceAccount, permissions }) =>
       roleStep(iam, account, owner, {
         key: eksKeys.serviceRole(service),
-        name: serviceRoleName(clusterName, service),
-        what: `IAM role of ${service} (any service account in ${namespace})`,
+        name: awsName([clusterName, service], { max: 64 }),
+        what: `IAM role of ${service} (${serviceAccount ? `service account ${namespace}/${serviceAccount}` : `any service account in ${namespace}`})`,
         trust: (run) => {
           const provider = run.made(eksKeys.oidcProvider);
-          return serviceAccountsTrust({ arn: provider.id, url: String(provider.url) }, namespace);
+          return serviceAccountTrust({ arn: provider.id, url: String(provider.url) }, namespace, serviceAccount ?? '*');
         },
         ...('managed' in permissions ? { managedPolicies: () => [awsManagedPolicy(permissions.managed)] } : { inlinePolicy: permissions }),
       }),
     ),
   ];
-}
-
-/** Trust for every service account of a namespace (the support service's own), through the cluster's OIDC provider. */
-function serviceAccountsTrust(provider: { arn: string; url: string }, namespace: string): PolicyDocument {
-  const issuer = provider.url.replace(/^https:\/\//, '');
-  return policy({
-    Effect: 'Allow',
-    Principal: { Federated: provider.arn },
-    Action: 'sts:AssumeRoleWithWebIdentity',
-    Condition: { StringEquals: { [`${issuer}:aud`]: 'sts.amazonaws.com' }, StringLike: { [`${issuer}:sub`]: `system:serviceaccount:${namespace}:*` } },
-  });
 }

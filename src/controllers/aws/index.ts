@@ -3,7 +3,8 @@ import type { Reconciler } from '../../controller/reconciler.ts';
 import { awsAccountReconciler, type AwsAccountSettings } from './aws-account.ts';
 import { eksRuntimeInstanceReconciler, type EksSettings } from './eks-runtime-instance.ts';
 import { objectStorageBucketInstanceReconciler } from './object-storage-bucket-instance.ts';
-import { relationalDatabaseInstanceReconciler, type ManagedServiceSettings } from './relational-database-instance.ts';
+import type { ManagedServiceSettings } from './managed-services.ts';
+import { relationalDatabaseInstanceReconciler } from './relational-database-instance.ts';
 
 export interface AwsSettings {
   account?: AwsAccountSettings;

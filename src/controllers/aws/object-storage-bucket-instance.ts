@@ -10,6 +10,7 @@
  * the workload, then the bucket's policy from the role (the role with its last policy), and the
  * bucket with what is in it.
  */
+import { TerminalError } from '../../controller/errors.ts';
 import type { ReconcileContext, ReconcileOutcome, Reconciler } from '../../controller/reconciler.ts';
 import type { Manifest } from '../../model/manifest.ts';
 import type { ObjectOf } from '../../model/object-types.ts';
@@ -29,11 +30,11 @@ import {
 } from '../../platform/aws/index.ts';
 import { addResources, removeAddedResources, type Adder } from '../shared/added-resources.ts';
 import { asReconcileError, awsClientsOf } from '../shared/aws-account.ts';
-import { contribute, type Contribution } from '../shared/contributions.ts';
+import { conflictingContributor, contribute, contributionsOf, podSpecOf, withdrawContribution, type Contribution } from '../shared/contributions.ts';
 import { workloadNamespaceOf } from '../shared/workload-namespace.ts';
 import { controlPlaneIdOf } from '../shared/runtime-cluster.ts';
 import { decideOnce, inventoryOf, progressLine, recordingProgress } from './inventory.ts';
-import type { ManagedServiceSettings } from './relational-database-instance.ts';
+import { workloadOrGone, type ManagedServiceSettings } from './managed-services.ts';
 import { attachToWorkload, eksPlacementOf } from './workload-placement.ts';
 
 export type BucketInstance = ObjectOf<'AwsObjectStorageBucketInstance'>;
@@ -46,6 +47,8 @@ export const BUCKET_SERVICE_ACCOUNT_LABEL = 'control-plane.threeport.io/bucket-s
 export const ROLE_ANNOTATION = 'eks.amazonaws.com/role-arn';
 
 const keys = { bucket: 'bucket', role: 'role/workload' };
+/** Wiring is the workload controller's, done in seconds: looked at this often while it is under way. */
+const WIRING_POLL_MS = 2000;
 
 /** What the instance decided once and keeps. */
 interface Decided {
@@ -121,7 +124,8 @@ async function make(context: ReconcileContext<BucketInstance>, pollMs: number): 
 
   const roleArn = String(inventoryOf(context.object).Resources[keys.role]?.arn);
   const wiring = await wire(context, placement.workload, definition, decided, roleArn);
-  if (wiring) return { ...wiring, requeueAfterMs: pollMs };
+  // The workload controller asks again once it applied the wiring; this is in case that ask is lost.
+  if (wiring) return { ...wiring, requeueAfterMs: Math.min(pollMs, WIRING_POLL_MS) };
   await context.setCondition({
     Type: READY,
     Status: 'True',
@@ -137,11 +141,9 @@ async function wire(context: ReconcileContext<BucketInstance>, workload: ObjectO
   const records = await context.client.kind('WorkloadResourceInstance').listAll({ workloadinstanceid: workload.ID });
   const ownAccount = records.some((record) => record.WorkloadResourceDefinitionID !== undefined && isServiceAccount(record.JSONDefinition as Manifest, account));
   const annotations = { [ROLE_ANNOTATION]: roleArn };
-  const contribution: Contribution = {
-    description: `S3 bucket instance ${context.object.Name}`,
-    env: [{ name: definition.WorkloadBucketEnvVar, value: decided.bucket }],
-    ...(ownAccount && { serviceAccountAnnotations: { [account]: annotations } }),
-  };
+  const contribution = partOf(context.object, definition.WorkloadBucketEnvVar, decided, ownAccount ? roleArn : undefined);
+  const conflict = conflictingContributor(contributionsOf(workload), contributorKey(context.object), contribution);
+  if (conflict) throw new TerminalError(`workload instance ${workload.Name} already gets ${conflict.name} from ${conflict.key}: give this bucket's definition another WorkloadBucketEnvVar`);
   const contributed = await contribute(context, workload.ID, contributorKey(context.object), contribution);
   const added = await addResources(context, workload.ID, adderOf(account), ownAccount ? [] : [{ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: account, namespace: decided.namespace, annotations } }]);
   if (!contributed.settled || !added.settled) return { waiting: `wiring bucket ${decided.bucket} into workload instance ${workload.Name} (${definition.WorkloadBucketEnvVar} on its containers, the role on service account ${account})` };
@@ -154,12 +156,15 @@ async function wire(context: ReconcileContext<BucketInstance>, workload: ObjectO
 
 const isServiceAccount = (manifest: Manifest, name: string): boolean => manifest.apiVersion === 'v1' && manifest.kind === 'ServiceAccount' && manifest.metadata.name === name;
 
-function serviceAccountOfPods(manifest: Manifest): string | undefined {
-  const spec = manifest.spec as Record<string, unknown> | undefined;
-  const podSpec = (manifest.kind === 'Pod' ? spec : manifest.kind === 'CronJob' ? (((spec?.jobTemplate as Record<string, unknown>)?.spec as Record<string, unknown>)?.template as Record<string, unknown>)?.spec : (spec?.template as Record<string, unknown>)?.spec) as
-    | { serviceAccountName?: string }
-    | undefined;
-  return podSpec?.serviceAccountName;
+const serviceAccountOfPods = (manifest: Manifest): string | undefined => (podSpecOf(manifest) as { serviceAccountName?: string } | undefined)?.serviceAccountName;
+
+/** What the bucket adds to the workload: its name in the variable everywhere, and (when the service account is the workload's own) the role's annotation on it. */
+function partOf(instance: BucketInstance, variable: string, decided: Decided, roleArn: string | undefined): Contribution {
+  return {
+    description: `S3 bucket instance ${instance.Name}`,
+    env: [{ name: variable, value: decided.bucket }],
+    ...(roleArn && { serviceAccountAnnotations: { [decided.serviceAccount]: { [ROLE_ANNOTATION]: roleArn } } }),
+  };
 }
 
 const contributorKey = (instance: BucketInstance): string => `AwsObjectStorageBucketInstance/${instance.ID}`;
@@ -178,18 +183,20 @@ async function othersUsing(context: ReconcileContext<BucketInstance>, workloadIn
 async function remove(context: ReconcileContext<BucketInstance>, pollMs: number): Promise<ReconcileOutcome> {
   const api = context.client;
   const instance = context.object;
-  const workload = await api.kind('WorkloadInstance').get(instance.WorkloadInstanceID).catch(() => undefined);
+  const workload = await workloadOrGone(api, instance.WorkloadInstanceID);
   const inventory = inventoryOf(instance);
   const [bucket, region, namespace, serviceAccount] = [inventory.BucketName, inventory.Region, inventory.Namespace, inventory.ServiceAccount] as (string | undefined)[];
-  if (workload && !workload.DeletionScheduled) {
-    const { settled } = await contribute(context, workload.ID, contributorKey(instance), undefined);
+  const definition = await api.kind('AwsObjectStorageBucketDefinition').get(instance.AwsObjectStorageBucketDefinitionID);
+  if (workload && !workload.DeletionScheduled && bucket && serviceAccount) {
+    const role = inventory.Resources[keys.role]?.arn;
+    const part = partOf(instance, definition.WorkloadBucketEnvVar, { bucket, region: String(region), namespace: String(namespace), serviceAccount }, role);
+    const { settled } = await withdrawContribution(context, workload.ID, contributorKey(instance), part);
     // A service account threeport added goes with the last bucket that uses it.
     const sharing = serviceAccount ? await othersUsing(context, workload.ID, serviceAccount) : 0;
     const removed = !serviceAccount || sharing > 0 || (await removeAddedResources(context, workload.ID, adderOf(serviceAccount)));
-    if (!settled || !removed) return { waiting: `taking the bucket out of workload instance ${workload.Name}`, requeueAfterMs: pollMs };
+    if (!settled || !removed) return { waiting: `taking the bucket out of workload instance ${workload.Name}`, requeueAfterMs: Math.min(pollMs, WIRING_POLL_MS) };
   }
   if (!bucket || !region) return undefined;
-  const definition = await api.kind('AwsObjectStorageBucketDefinition').get(instance.AwsObjectStorageBucketDefinitionID);
   const account = await api.kind('AwsAccount').get(definition.AwsAccountID);
   const clients = awsClientsOf(account, (value) => context.decrypt(value));
   const decided = { bucket, region, namespace: namespace ?? '', serviceAccount: serviceAccount ?? definition.WorkloadServiceAccountName };

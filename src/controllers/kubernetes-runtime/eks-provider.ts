@@ -6,7 +6,7 @@
  * runtime to. Deleting a runtime deletes its EKS instance and waits until the cluster is gone.
  * Only the API is used here: the AWS controller is the one that talks to AWS.
  */
-import { isBeingDeleted, isNotFound } from '../../client/api-client.ts';
+import { isBeingDeleted, isConflict, isNotFound } from '../../client/api-client.ts';
 import { TerminalError } from '../../controller/errors.ts';
 import type { ReconcileContext } from '../../controller/reconciler.ts';
 import { locations } from '../../model/kinds/kubernetes-runtime.ts';
@@ -48,6 +48,10 @@ export const eksProvider: RuntimeProvider = {
         KubernetesRuntimeDefinitionID: definition.ID,
       },
     );
+    // Its runtime instances may be waiting for these settings to make their clusters.
+    for (const runtime of await api.referrers('KubernetesRuntimeDefinition', definition.ID, 'KubernetesRuntimeInstance')) {
+      await context.requestReconcile('KubernetesRuntimeInstance', Number(runtime.ID), `runtime definition ${definition.Name} has its EKS settings`);
+    }
     return undefined;
   },
 
@@ -58,7 +62,8 @@ export const eksProvider: RuntimeProvider = {
       } catch (error) {
         if (isNotFound(error)) continue;
         // Its instances (clusters being torn down) still refer to it.
-        return { waiting: `its EKS definition ${eks.Name} still has clusters being removed`, requeueAfterMs: 10_000 };
+        if (isConflict(error)) return { waiting: `its EKS definition ${eks.Name} still has clusters being removed`, requeueAfterMs: 10_000 };
+        throw error;
       }
     }
     return undefined;
@@ -75,6 +80,11 @@ export const eksProvider: RuntimeProvider = {
     if (!Number.isFinite(expiresAt) || expiresAt - Date.now() > TOKEN_DUE_MS) return;
     const eks = await eksInstanceOf(context);
     if (eks) await context.requestReconcile('AwsEksKubernetesRuntimeInstance', eks.ID, 'the runtime’s token expires soon');
+  },
+
+  async clusterGoing(context) {
+    const eks = await eksInstanceOf(context);
+    return !eks || Boolean(eks.DeletionScheduled);
   },
 
   async deprovision(context) {

@@ -22,6 +22,8 @@ export interface RuntimeProvider {
   provision?(context: ReconcileContext<RuntimeInstance>, definition: RuntimeDefinition): Promise<ReconcileOutcome>;
   /** The runtime has connection details: keeps them fresh (a token about to expire). */
   refresh?(context: ReconcileContext<RuntimeInstance>): Promise<void>;
+  /** Whether the runtime's cluster is being removed already (nothing left in it to clean up). */
+  clusterGoing?(context: ReconcileContext<RuntimeInstance>): Promise<boolean>;
   /** Deleting the runtime, once its workloads and agent are gone: removes its cluster; undefined once done. */
   deprovision?(context: ReconcileContext<RuntimeInstance>): Promise<ReconcileOutcome>;
 }

@@ -133,7 +133,9 @@ async function removeRuntime(context: ReconcileContext<RuntimeInstance>): Promis
   }
 
   // Only this control plane's agent goes: the namespace, CRD and RBAC may serve other control planes.
-  const cluster = await clusterOf(runtime, (value) => context.decrypt(value)).catch(() => undefined);
+  // Nothing to clean up in a cluster its provider is removing already.
+  const { provider } = await providerOf(context.client, runtime);
+  const cluster = (await provider.clusterGoing?.(context)) ? undefined : await clusterOf(runtime, (value) => context.decrypt(value)).catch(() => undefined);
   if (cluster) {
     try {
       await cluster.delete(agentDeploymentRef(await controlPlaneIdOf(context.client)), context.signal);
@@ -143,6 +145,5 @@ async function removeRuntime(context: ReconcileContext<RuntimeInstance>): Promis
     }
   }
   forgetCluster(runtime.ID);
-  const { provider } = await providerOf(context.client, runtime);
   return provider.deprovision?.(context);
 }

@@ -98,7 +98,7 @@ async function apply(context: ReconcileContext<TerraformInstance>, settings: Ter
 
 /** Mistakes in the configuration or the variables: applying again without a change cannot help. */
 const isConfigurationError = (message: string): boolean =>
-  /Unsupported (argument|block type|attribute)|Missing required (argument|provider)|Invalid (reference|expression|value for (input )?variable)|Reference to undeclared|No value for required variable|Argument or block definition required|Unclosed configuration block|Failed to query available provider packages|Incompatible provider version/.test(message);
+  /Unsupported (argument|block type|attribute)|Missing required (argument|provider)|Invalid (reference|expression|value for (input )?variable)|Reference to undeclared|No value for required variable|Argument or block definition required|Unclosed configuration block|Incompatible provider version/.test(message);
 
 /** The outputs as a Secret of the workload's, where the instance says; the one delivered before elsewhere is removed. */
 async function deliverOutputs(context: ReconcileContext<TerraformInstance>, outputs: Record<string, TerraformOutput>): Promise<DeliveredTo | undefined> {

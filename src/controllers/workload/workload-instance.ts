@@ -40,7 +40,7 @@ import {
   type Ownership,
   type ResourceRef,
 } from '../../platform/kubernetes/index.ts';
-import { applyContributions, contributionsOf } from '../shared/contributions.ts';
+import { applyContributions, contributionsOf, type Contributions } from '../shared/contributions.ts';
 import { clusterOf, controlPlaneIdOf, readyRuntime } from '../shared/runtime-cluster.ts';
 import { stopTellingAgent, tellAgent } from '../shared/watch-list.ts';
 import { desiredResources, type DesiredResource } from './desired-resources.ts';
@@ -138,7 +138,17 @@ async function deploy(context: ReconcileContext<WorkloadInstance>, memory: Memor
   if (failures.length > 0) throw applyFailure(failures);
   // Only once everything applied: what replaces a removed resource may not be there yet.
   await prune(context, cluster, inventory.stale, records, isOurs);
+  if (toApply.length > 0) await tellContributors(context, contributions);
   return undefined;
+}
+
+/** Whoever contributed to the resources just applied (`<Kind>/<ID>` keys) is told, so it need not poll to see its part is in. */
+async function tellContributors(context: ReconcileContext<WorkloadInstance>, contributions: Contributions): Promise<void> {
+  for (const key of Object.keys(contributions)) {
+    const [kind, id] = key.split('/');
+    if (!kind || !context.client.registry.find(kind)?.controller || !Number.isSafeInteger(Number(id))) continue;
+    await context.requestReconcile(kind, Number(id), `workload instance ${context.object.Name} applied what it contributes`);
+  }
 }
 
 /** An object threeport made for this instance: it carries the instance's and this control plane's labels. */

@@ -62,6 +62,17 @@ export const AwsEksKubernetesRuntimeDefinition = defineKind({
     KubernetesRuntimeDefinitionID: ref('KubernetesRuntimeDefinition', { required: true }),
     AwsEksKubernetesRuntimeInstances: association('AwsEksKubernetesRuntimeInstance'),
   },
+  rules: {
+    validate(definition) {
+      const zones = Number(definition.ZoneCount);
+      if (!(zones >= 2 && zones <= 4)) return `ZoneCount ${String(definition.ZoneCount)} is not from 2 to 4 (EKS needs subnets in at least two zones; threeport lays out up to four)`;
+      const [initial, minimum, maximum] = [definition.DefaultNodeGroupInitialSize, definition.DefaultNodeGroupMinimumSize, definition.DefaultNodeGroupMaximumSize].map(Number) as [number, number, number];
+      if (!(minimum >= 0 && maximum >= 1 && minimum <= initial && initial <= maximum)) {
+        return `the default node group's sizes must satisfy 0 ≤ minimum (${minimum}) ≤ initial (${initial}) ≤ maximum (${maximum}), with a maximum of at least 1`;
+      }
+      return undefined;
+    },
+  },
 });
 
 export const AwsEksKubernetesRuntimeInstance = defineKind({
@@ -116,6 +127,7 @@ export const AwsRelationalDatabaseInstance = defineKind({
     AwsRelationalDatabaseDefinitionID: ref('AwsRelationalDatabaseDefinition', { required: true, blocksDelete: true }),
     ResourceInventory: json({ owner: 'controller' }),
     WorkloadInstanceID: ref('WorkloadInstance', { required: true }),
+    DatabasePassword: string({ encrypted: true, owner: 'controller', description: "The database's master password: made once by the controller, kept encrypted, delivered to the workload's Secret." }),
   },
 });
 

@@ -14,8 +14,8 @@ import {
   type EKSClient,
   type Nodegroup,
 } from '@aws-sdk/client-eks';
-import { awsCall, AwsProblem, isAwsNotFound } from './errors.ts';
-import type { StackRun, StackStep } from './stack.ts';
+import { absentAsUndefined, awsCall, AwsProblem, clientToken, isAwsNotFound } from './errors.ts';
+import { FOREIGN, type StackRun, type StackStep } from './stack.ts';
 import { isOwnedBy, tagMap, tagsFor, type Owner } from './tags.ts';
 
 export interface ClusterPlan {
@@ -46,13 +46,11 @@ export interface ClusterConnection {
   oidcIssuer: string | undefined;
 }
 
-const notFoundAsUndefined = (error: unknown): undefined => {
-  if (isAwsNotFound(error)) return undefined;
-  throw error;
-};
+/** A cluster being updated (a version upgrade takes half an hour) still serves its API. */
+const USABLE = new Set(['ACTIVE', 'UPDATING']);
 
 export async function describeCluster(eks: EKSClient, account: string, name: string, signal?: AbortSignal): Promise<Cluster | undefined> {
-  const answer = await awsCall('eks:DescribeCluster', account, () => eks.send(new DescribeClusterCommand({ name }), { abortSignal: signal })).catch(notFoundAsUndefined);
+  const answer = await awsCall('eks:DescribeCluster', account, () => eks.send(new DescribeClusterCommand({ name }), { abortSignal: signal })).catch(absentAsUndefined);
   return answer?.cluster;
 }
 
@@ -60,7 +58,7 @@ export async function describeCluster(eks: EKSClient, account: string, name: str
 export async function clusterConnection(eks: EKSClient, account: string, name: string, signal?: AbortSignal): Promise<ClusterConnection | { waiting: string }> {
   const cluster = await describeCluster(eks, account, name, signal);
   if (!cluster) return { waiting: `EKS cluster ${name} does not exist` };
-  if (cluster.status !== 'ACTIVE' || !cluster.endpoint) return { waiting: `EKS cluster ${name} is ${cluster.status ?? 'not ready'}` };
+  if (!USABLE.has(String(cluster.status)) || !cluster.endpoint) return { waiting: `EKS cluster ${name} is ${cluster.status ?? 'not ready'}` };
   const data = cluster.certificateAuthority?.data ?? '';
   const decoded = Buffer.from(data, 'base64').toString('utf8');
   return { endpoint: cluster.endpoint, caCertificate: decoded.includes('BEGIN CERTIFICATE') ? decoded : data, oidcIssuer: cluster.identity?.oidc?.issuer };
@@ -73,7 +71,7 @@ export function clusterStep(eks: EKSClient, account: string, owner: Owner, plan:
     async find(run) {
       const cluster = await describeCluster(eks, account, plan.name, run.signal);
       if (!cluster) return undefined;
-      if (!isOwnedBy(cluster.tags, owner)) throw new AwsProblem(`an EKS cluster named ${plan.name} exists in this region of AWS account ${account} and threeport did not make it for ${owner.object}: name the runtime differently`, true, 'ForeignResource');
+      if (!isOwnedBy(cluster.tags, owner)) throw new AwsProblem(`an EKS cluster named ${plan.name} exists in this region of AWS account ${account} and threeport did not make it for ${owner.object}: name the runtime differently`, true, FOREIGN);
       return { id: plan.name, arn: String(cluster.arn) };
     },
     async create(run) {
@@ -86,7 +84,7 @@ export function clusterStep(eks: EKSClient, account: string, owner: Owner, plan:
             resourcesVpcConfig: { subnetIds: plan.subnetIds(run), endpointPublicAccess: true, endpointPrivateAccess: true },
             accessConfig: { authenticationMode: 'API_AND_CONFIG_MAP', bootstrapClusterCreatorAdminPermissions: true },
             tags: tagMap(tagsFor(owner, plan.key)),
-            clientRequestToken: `${owner.controlPlaneId}/${owner.object}`.slice(0, 64),
+            clientRequestToken: clientToken(owner.controlPlaneId, owner.object, plan.key),
           }),
           { abortSignal: run.signal },
         ),
@@ -98,9 +96,13 @@ export function clusterStep(eks: EKSClient, account: string, owner: Owner, plan:
       return clusterWaiting(plan.name, cluster);
     },
     async remove(run) {
-      await awsCall('eks:DeleteCluster', account, () => eks.send(new DeleteClusterCommand({ name: plan.name }), { abortSignal: run.signal })).catch((error: unknown) => {
-        if (isAwsNotFound(error) || (error instanceof AwsProblem && error.code === 'ResourceInUseException')) return undefined;
-        throw error;
+      await awsCall('eks:DeleteCluster', account, () => eks.send(new DeleteClusterCommand({ name: plan.name }), { abortSignal: run.signal })).catch(async (error: unknown) => {
+        if (isAwsNotFound(error)) return undefined;
+        if (!(error instanceof AwsProblem && error.code === 'ResourceInUseException')) throw error;
+        // Already going, or busy (being made, updated): asked again once that is done.
+        const status = (await describeCluster(eks, account, plan.name, run.signal))?.status;
+        if (status === 'DELETING' || status === undefined) return undefined;
+        throw new AwsProblem(`EKS cluster ${plan.name} is ${status}: it is deleted once that is done`, false, 'ResourceInUseException');
       });
     },
     async removing(run) {
@@ -112,7 +114,7 @@ export function clusterStep(eks: EKSClient, account: string, owner: Owner, plan:
 
 function clusterWaiting(name: string, cluster: Cluster | undefined): string | undefined {
   if (!cluster) return `EKS cluster ${name} is not visible yet`;
-  if (cluster.status === 'ACTIVE') return undefined;
+  if (USABLE.has(String(cluster.status))) return undefined;
   if (cluster.status === 'FAILED') throw new AwsProblem(`EKS cluster ${name} FAILED to create: ${cluster.health?.issues?.map((issue) => issue.message).join('; ') || 'EKS gives no reason'}`, true, 'ClusterFailed');
   return `EKS cluster ${name} is ${cluster.status ?? 'being made'} (this takes about 10 minutes)`;
 }
@@ -120,7 +122,7 @@ function clusterWaiting(name: string, cluster: Cluster | undefined): string | un
 export function nodeGroupStep(eks: EKSClient, account: string, owner: Owner, plan: NodeGroupPlan): StackStep {
   const describe = async (run: StackRun): Promise<Nodegroup | undefined> => {
     const answer = await awsCall('eks:DescribeNodegroup', account, () => eks.send(new DescribeNodegroupCommand({ clusterName: plan.clusterName, nodegroupName: plan.name }), { abortSignal: run.signal })).catch(
-      notFoundAsUndefined,
+      absentAsUndefined,
     );
     return answer?.nodegroup;
   };
@@ -142,7 +144,7 @@ export function nodeGroupStep(eks: EKSClient, account: string, owner: Owner, pla
             scalingConfig: { minSize: plan.minimumSize, maxSize: plan.maximumSize, desiredSize: plan.initialSize },
             nodeRole: plan.roleArn(run),
             tags: tagMap(tagsFor(owner, plan.key)),
-            clientRequestToken: `${owner.controlPlaneId}/${owner.object}/nodes`.slice(0, 64),
+            clientRequestToken: clientToken(owner.controlPlaneId, owner.object, plan.key),
           }),
           { abortSignal: run.signal },
         ),
@@ -152,16 +154,21 @@ export function nodeGroupStep(eks: EKSClient, account: string, owner: Owner, pla
     async pending(run) {
       const group = await describe(run);
       if (!group) return `node group ${plan.name} is not visible yet`;
-      if (group.status === 'ACTIVE') return undefined;
-      if (group.status === 'CREATE_FAILED' || group.status === 'DEGRADED') {
+      if (group.status === 'ACTIVE' || group.status === 'UPDATING') return undefined;
+      // DEGRADED is often passing (an instance replaced): it is said, not given up on.
+      if (group.status === 'DEGRADED') return `node group ${plan.name} is DEGRADED: ${group.health?.issues?.map((issue) => `${issue.code}: ${issue.message}`).join('; ') || 'EKS gives no reason'}`;
+      if (group.status === 'CREATE_FAILED') {
         throw new AwsProblem(`node group ${plan.name} is ${group.status}: ${group.health?.issues?.map((issue) => `${issue.code}: ${issue.message}`).join('; ') || 'EKS gives no reason'}`, true, 'NodegroupFailed');
       }
       return `node group ${plan.name} is ${group.status ?? 'being made'}`;
     },
     async remove(run) {
-      await awsCall('eks:DeleteNodegroup', account, () => eks.send(new DeleteNodegroupCommand({ clusterName: plan.clusterName, nodegroupName: plan.name }), { abortSignal: run.signal })).catch((error: unknown) => {
-        if (isAwsNotFound(error) || (error instanceof AwsProblem && error.code === 'ResourceInUseException')) return undefined;
-        throw error;
+      await awsCall('eks:DeleteNodegroup', account, () => eks.send(new DeleteNodegroupCommand({ clusterName: plan.clusterName, nodegroupName: plan.name }), { abortSignal: run.signal })).catch(async (error: unknown) => {
+        if (isAwsNotFound(error)) return undefined;
+        if (!(error instanceof AwsProblem && error.code === 'ResourceInUseException')) throw error;
+        const status = (await describe(run))?.status;
+        if (status === 'DELETING' || status === undefined) return undefined;
+        throw new AwsProblem(`node group ${plan.name} is ${status}: it is deleted once that is done`, false, 'ResourceInUseException');
       });
     },
     async removing(run) {

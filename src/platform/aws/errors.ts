@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * AWS errors as a user can act on them: what AWS refused, and what to change (the permission, the
  * key, the quota, the region). Whether to retry is the caller's to decide with `permanent`.
@@ -77,3 +79,18 @@ export function isAwsNotFound(error: unknown): boolean {
   const code = error instanceof AwsProblem ? error.code : awsErrorCode(error);
   return code !== undefined && /NotFound|NoSuch|\.NotFound$|DoesNotExist|NotFoundFault$/.test(code);
 }
+
+/** For `.catch`: AWS saying the thing is not there gives undefined; any other failure goes on. */
+export function absentAsUndefined(error: unknown): undefined {
+  if (isAwsNotFound(error)) return undefined;
+  throw error;
+}
+
+/** The calls of one service in one account, each failure said as `awsProblem` says it: `call('DescribeVpcs', run, (signal) => …)`. */
+export const serviceCaller =
+  (service: string, account: string) =>
+  <T>(action: string, run: { readonly signal: AbortSignal | undefined }, send: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> =>
+    awsCall(`${service}:${action}`, account, () => send(run.signal));
+
+/** An idempotency token (client request token) AWS accepts: the same parts give the same token, at most 64 characters. */
+export const clientToken = (...parts: readonly (string | number)[]): string => createHash('sha256').update(parts.join('\u0000')).digest('hex');

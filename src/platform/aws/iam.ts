@@ -1,33 +1,28 @@
 /**
- * IAM resources as stack steps: roles (their trust, managed policies and inline policy), customer
- * managed policies, and a cluster's OIDC provider (so service accounts can assume roles). IAM names
- * are the account's alone, so a role or policy of the name that is not tagged as the owner's is
+ * IAM resources as stack steps: roles (their trust, managed policies and inline policy), roles
+ * several owners share, and a cluster's OIDC provider (so service accounts can assume roles). IAM names
+ * are the account's alone, so a role of the name that is not tagged as the owner's is
  * someone else's: refused, never adopted or deleted.
  */
 import {
   AttachRolePolicyCommand,
   CreateOpenIDConnectProviderCommand,
-  CreatePolicyCommand,
   CreateRoleCommand,
   DeleteOpenIDConnectProviderCommand,
-  DeletePolicyCommand,
-  DeletePolicyVersionCommand,
   DeleteRoleCommand,
   DeleteRolePolicyCommand,
   DetachRolePolicyCommand,
   GetOpenIDConnectProviderCommand,
-  GetPolicyCommand,
   GetRoleCommand,
   ListAttachedRolePoliciesCommand,
   ListOpenIDConnectProvidersCommand,
-  ListPolicyVersionsCommand,
   ListRolePoliciesCommand,
   PutRolePolicyCommand,
   UpdateAssumeRolePolicyCommand,
   type IAMClient,
 } from '@aws-sdk/client-iam';
-import { awsCall, AwsProblem, isAwsNotFound } from './errors.ts';
-import type { MadeResource, StackRun, StackStep } from './stack.ts';
+import { absentAsUndefined, AwsProblem, isAwsNotFound, serviceCaller } from './errors.ts';
+import { FOREIGN, type MadeResource, type StackRun, type StackStep } from './stack.ts';
 import { isOwnedBy, tagsFor, type Owner } from './tags.ts';
 
 export interface PolicyDocument {
@@ -40,14 +35,18 @@ export const policy = (...statements: Record<string, unknown>[]): PolicyDocument
 /** A trust policy for an AWS service (eks.amazonaws.com, ec2.amazonaws.com). */
 export const serviceTrust = (service: string): PolicyDocument => policy({ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' });
 
-/** A trust policy letting one Kubernetes service account assume the role through the cluster's OIDC provider. */
+/**
+ * A trust policy letting a Kubernetes service account (`*`: any of the namespace's) assume the role
+ * through the cluster's OIDC provider.
+ */
 export function serviceAccountTrust(provider: { arn: string; url: string }, namespace: string, serviceAccount: string): PolicyDocument {
   const issuer = provider.url.replace(/^https:\/\//, '');
+  const subject = { [`${issuer}:sub`]: `system:serviceaccount:${namespace}:${serviceAccount}` };
   return policy({
     Effect: 'Allow',
     Principal: { Federated: provider.arn },
     Action: 'sts:AssumeRoleWithWebIdentity',
-    Condition: { StringEquals: { [`${issuer}:sub`]: `system:serviceaccount:${namespace}:${serviceAccount}`, [`${issuer}:aud`]: 'sts.amazonaws.com' } },
+    Condition: serviceAccount === '*' ? { StringEquals: { [`${issuer}:aud`]: 'sts.amazonaws.com' }, StringLike: subject } : { StringEquals: { ...subject, [`${issuer}:aud`]: 'sts.amazonaws.com' } },
   });
 }
 
@@ -68,19 +67,15 @@ export interface RolePlan {
 const INLINE_POLICY = 'threeport';
 
 export function roleStep(iam: IAMClient, account: string, owner: Owner, plan: RolePlan): StackStep {
-  const call = <T>(action: string, run: StackRun, send: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> => awsCall(`iam:${action}`, account, () => send(run.signal));
-  const notFoundAsUndefined = (error: unknown): undefined => {
-    if (isAwsNotFound(error)) return undefined;
-    throw error;
-  };
+  const call = serviceCaller('iam', account);
   return {
     key: plan.key,
     what: plan.what,
     async find(run) {
-      const answer = await call('GetRole', run, (signal) => iam.send(new GetRoleCommand({ RoleName: plan.name }), { abortSignal: signal })).catch(notFoundAsUndefined);
+      const answer = await call('GetRole', run, (signal) => iam.send(new GetRoleCommand({ RoleName: plan.name }), { abortSignal: signal })).catch(absentAsUndefined);
       const role = answer?.Role;
       if (!role) return undefined;
-      if (!isOwnedBy(role.Tags, owner)) throw new AwsProblem(`IAM role ${plan.name} exists in AWS account ${account} and threeport did not make it for ${owner.object}: delete or rename it, or name the runtime differently`, true, 'ForeignResource');
+      if (!isOwnedBy(role.Tags, owner)) throw new AwsProblem(`IAM role ${plan.name} exists in AWS account ${account} and threeport did not make it for ${owner.object}: delete or rename it, or name the runtime differently`, true, FOREIGN);
       return { id: plan.name, arn: String(role.Arn) };
     },
     async create(run) {
@@ -108,64 +103,16 @@ export function roleStep(iam: IAMClient, account: string, owner: Owner, plan: Ro
       }
     },
     async remove(run, made) {
-      const attached = await call('ListAttachedRolePolicies', run, (signal) => iam.send(new ListAttachedRolePoliciesCommand({ RoleName: made.id }), { abortSignal: signal })).catch(notFoundAsUndefined);
+      const attached = await call('ListAttachedRolePolicies', run, (signal) => iam.send(new ListAttachedRolePoliciesCommand({ RoleName: made.id }), { abortSignal: signal })).catch(absentAsUndefined);
       if (!attached) return;
       for (const { PolicyArn } of attached.AttachedPolicies ?? []) {
-        await call('DetachRolePolicy', run, (signal) => iam.send(new DetachRolePolicyCommand({ RoleName: made.id, PolicyArn }), { abortSignal: signal })).catch(notFoundAsUndefined);
+        await call('DetachRolePolicy', run, (signal) => iam.send(new DetachRolePolicyCommand({ RoleName: made.id, PolicyArn }), { abortSignal: signal })).catch(absentAsUndefined);
       }
-      const inline = await call('ListRolePolicies', run, (signal) => iam.send(new ListRolePoliciesCommand({ RoleName: made.id }), { abortSignal: signal })).catch(notFoundAsUndefined);
+      const inline = await call('ListRolePolicies', run, (signal) => iam.send(new ListRolePoliciesCommand({ RoleName: made.id }), { abortSignal: signal })).catch(absentAsUndefined);
       for (const name of inline?.PolicyNames ?? []) {
-        await call('DeleteRolePolicy', run, (signal) => iam.send(new DeleteRolePolicyCommand({ RoleName: made.id, PolicyName: name }), { abortSignal: signal })).catch(notFoundAsUndefined);
+        await call('DeleteRolePolicy', run, (signal) => iam.send(new DeleteRolePolicyCommand({ RoleName: made.id, PolicyName: name }), { abortSignal: signal })).catch(absentAsUndefined);
       }
-      await call('DeleteRole', run, (signal) => iam.send(new DeleteRoleCommand({ RoleName: made.id }), { abortSignal: signal })).catch(notFoundAsUndefined);
-    },
-  };
-}
-
-export interface ManagedPolicyPlan {
-  key: string;
-  name: string;
-  what: string;
-  /** The account number, for the policy's ARN. */
-  accountId: string;
-  document(run: StackRun): PolicyDocument;
-}
-
-/** A customer managed policy (one a role attaches). */
-export function managedPolicyStep(iam: IAMClient, account: string, owner: Owner, plan: ManagedPolicyPlan): StackStep {
-  const arn = `arn:aws:iam::${plan.accountId}:policy/${plan.name}`;
-  const call = <T>(action: string, run: StackRun, send: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> => awsCall(`iam:${action}`, account, () => send(run.signal));
-  return {
-    key: plan.key,
-    what: plan.what,
-    async find(run) {
-      const answer = await call('GetPolicy', run, (signal) => iam.send(new GetPolicyCommand({ PolicyArn: arn }), { abortSignal: signal })).catch((error: unknown) => {
-        if (isAwsNotFound(error)) return undefined;
-        throw error;
-      });
-      if (!answer?.Policy) return undefined;
-      if (!isOwnedBy(answer.Policy.Tags, owner)) throw new AwsProblem(`IAM policy ${plan.name} exists in AWS account ${account} and threeport did not make it for ${owner.object}: delete or rename it`, true, 'ForeignResource');
-      return { id: arn };
-    },
-    async create(run) {
-      await call('CreatePolicy', run, (signal) =>
-        iam.send(new CreatePolicyCommand({ PolicyName: plan.name, PolicyDocument: JSON.stringify(plan.document(run)), Description: `threeport: ${plan.what}`, Tags: tagsFor(owner, plan.key) }), { abortSignal: signal }),
-      );
-      return { id: arn };
-    },
-    async remove(run, made) {
-      const versions = await call('ListPolicyVersions', run, (signal) => iam.send(new ListPolicyVersionsCommand({ PolicyArn: made.id }), { abortSignal: signal })).catch((error: unknown) => {
-        if (isAwsNotFound(error)) return undefined;
-        throw error;
-      });
-      if (!versions) return;
-      for (const version of versions.Versions ?? []) {
-        if (version.IsDefaultVersion) continue;
-        await call('DeletePolicyVersion', run, (signal) => iam.send(new DeletePolicyVersionCommand({ PolicyArn: made.id, VersionId: version.VersionId }), { abortSignal: signal }));
-      }
-      await call('DeletePolicy', run, (signal) => iam.send(new DeletePolicyCommand({ PolicyArn: made.id }), { abortSignal: signal })).catch((error: unknown) => {
-        if (!isAwsNotFound(error)) throw error;
-      });
+      await call('DeleteRole', run, (signal) => iam.send(new DeleteRoleCommand({ RoleName: made.id }), { abortSignal: signal })).catch(absentAsUndefined);
     },
   };
 }
@@ -176,7 +123,7 @@ export function managedPolicyStep(iam: IAMClient, account: string, owner: Owner,
  * the issuer (the cluster is gone), the owner's provider is found by its tags.
  */
 export function oidcProviderStep(iam: IAMClient, account: string, owner: Owner, plan: { key: string; issuer(run: StackRun): Promise<string | undefined> }): StackStep {
-  const call = <T>(action: string, run: StackRun, send: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> => awsCall(`iam:${action}`, account, () => send(run.signal));
+  const call = serviceCaller('iam', account);
   const hostPath = (url: string) => url.replace(/^https:\/\//, '').replace(/\/$/, '');
   const describe = (run: StackRun, arn: string) => call('GetOpenIDConnectProvider', run, (signal) => iam.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn }), { abortSignal: signal }));
   return {
@@ -238,11 +185,7 @@ export interface SharedRolePlan {
  * and the role with it once no other user's policy is left.
  */
 export function sharedRoleStep(iam: IAMClient, account: string, owner: Owner, plan: SharedRolePlan): StackStep {
-  const call = <T>(action: string, run: StackRun, send: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> => awsCall(`iam:${action}`, account, () => send(run.signal));
-  const notFoundAsUndefined = (error: unknown): undefined => {
-    if (isAwsNotFound(error)) return undefined;
-    throw error;
-  };
+  const call = serviceCaller('iam', account);
   const role = roleStep(iam, account, owner, { key: plan.key, name: plan.name, what: plan.what, trust: plan.trust });
   const putPolicy = (run: StackRun) =>
     call('PutRolePolicy', run, (signal) => iam.send(new PutRolePolicyCommand({ RoleName: plan.name, PolicyName: plan.policyName, PolicyDocument: JSON.stringify(plan.policy(run)) }), { abortSignal: signal }));
@@ -263,8 +206,8 @@ export function sharedRoleStep(iam: IAMClient, account: string, owner: Owner, pl
       return undefined;
     },
     async remove(run) {
-      await call('DeleteRolePolicy', run, (signal) => iam.send(new DeleteRolePolicyCommand({ RoleName: plan.name, PolicyName: plan.policyName }), { abortSignal: signal })).catch(notFoundAsUndefined);
-      const left = await call('ListRolePolicies', run, (signal) => iam.send(new ListRolePoliciesCommand({ RoleName: plan.name }), { abortSignal: signal })).catch(notFoundAsUndefined);
+      await call('DeleteRolePolicy', run, (signal) => iam.send(new DeleteRolePolicyCommand({ RoleName: plan.name, PolicyName: plan.policyName }), { abortSignal: signal })).catch(absentAsUndefined);
+      const left = await call('ListRolePolicies', run, (signal) => iam.send(new ListRolePoliciesCommand({ RoleName: plan.name }), { abortSignal: signal })).catch(absentAsUndefined);
       if (!left || (left.PolicyNames ?? []).length > 0) return;
       await call('DeleteRole', run, (signal) => iam.send(new DeleteRoleCommand({ RoleName: plan.name }), { abortSignal: signal })).catch((error: unknown) => {
         // Another user put its policy in meanwhile: the role is still in use.
@@ -273,7 +216,7 @@ export function sharedRoleStep(iam: IAMClient, account: string, owner: Owner, pl
       });
     },
     async removing(run) {
-      const answer = await call('ListRolePolicies', run, (signal) => iam.send(new ListRolePoliciesCommand({ RoleName: plan.name }), { abortSignal: signal })).catch(notFoundAsUndefined);
+      const answer = await call('ListRolePolicies', run, (signal) => iam.send(new ListRolePoliciesCommand({ RoleName: plan.name }), { abortSignal: signal })).catch(absentAsUndefined);
       return answer?.PolicyNames?.includes(plan.policyName) ? `${plan.what}: its policy ${plan.policyName} is being removed` : undefined;
     },
   };

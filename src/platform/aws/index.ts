@@ -1,12 +1,12 @@
 export { AwsClientCache, AwsClients } from './clients.ts';
 export { credentialsOf, type AwsAccountAccess, type AwsCredentials } from './credentials.ts';
-export { awsCall, awsErrorCode, awsProblem, AwsProblem, isAwsNotFound } from './errors.ts';
+export { absentAsUndefined, awsCall, awsErrorCode, awsProblem, AwsProblem, clientToken, isAwsNotFound, serviceCaller } from './errors.ts';
 export { clusterConnection, clusterStep, describeCluster, nodeGroupStep, type ClusterConnection } from './eks.ts';
 export { EKS_TOKEN_LIFETIME_MS, eksToken, presignedUrlOf, stsEndpoint, type EksToken } from './eks-token.ts';
-export { awsManagedPolicy, managedPolicyStep, oidcProviderStep, policy, roleStep, serviceAccountTrust, serviceTrust, sharedRoleStep, type PolicyDocument } from './iam.ts';
+export { awsManagedPolicy, oidcProviderStep, policy, roleStep, serviceAccountTrust, serviceTrust, sharedRoleStep, type PolicyDocument } from './iam.ts';
 export { verifyIdentity, type CallerIdentity } from './identity.ts';
-export { availableZones, networkKeys, networkSteps, subnetIds, VPC_CIDR } from './network.ts';
-export { databaseKeys, databaseSteps, describeDatabase, type DatabasePlan } from './rds.ts';
+export { availableZones, networkKeys, networkSteps, VPC_CIDR } from './network.ts';
+export { databaseKeys, databaseSteps, describeDatabase, type DatabasePlan, type DatabaseSettings } from './rds.ts';
 export { ensureHostedZone, route53Endpoint, route53Of, type HostedZone, type ZoneType } from './route53.ts';
 export { bucketStep, configureBucket, type BucketPlan } from './s3.ts';
 export { provision, teardown, type Inventory, type MadeResource, type StackOutcome, type StackProgress, type StackRun, type StackStep } from './stack.ts';

@@ -34,8 +34,8 @@ import {
   type Filter,
   type ResourceType,
 } from '@aws-sdk/client-ec2';
-import { awsCall, awsErrorCode, AwsProblem, isAwsNotFound } from './errors.ts';
-import type { MadeResource, StackRun, StackStep } from './stack.ts';
+import { absentAsUndefined, awsCall, awsErrorCode, AwsProblem, clientToken, serviceCaller } from './errors.ts';
+import type { StackRun, StackStep } from './stack.ts';
 import { isOwnedBy, ownerFilters, tagsFor, type Owner, type Tag } from './tags.ts';
 
 export interface NetworkPlan {
@@ -74,7 +74,7 @@ export async function availableZones(ec2: EC2Client, account: string, count: num
 /** The network's steps, in the order they are made. */
 export function networkSteps(ec2: EC2Client, account: string, owner: Owner, plan: NetworkPlan): StackStep[] {
   const tagged = (type: ResourceType, key: string, extra: Tag[] = []) => [{ ResourceType: type, Tags: [...tagsFor(owner, key, `${plan.name}-${key.replaceAll('/', '-')}`), ...extra] }];
-  const call = <T>(action: string, run: StackRun, send: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> => awsCall(`ec2:${action}`, account, () => send(run.signal));
+  const call = serviceCaller('ec2', account);
   const ignoring = (codes: RegExp) => (error: unknown) => {
     if (codes.test(awsErrorCode(error instanceof AwsProblem ? { name: error.code } : error) ?? '')) return undefined;
     throw error;
@@ -101,7 +101,7 @@ export function networkSteps(ec2: EC2Client, account: string, owner: Owner, plan
       await call('ModifyVpcAttribute', run, (signal) => ec2.send(new ModifyVpcAttributeCommand({ VpcId: made.id, EnableDnsHostnames: { Value: true } }), { abortSignal: signal }));
     },
     async remove(run, made) {
-      await call('DeleteVpc', run, (signal) => ec2.send(new DeleteVpcCommand({ VpcId: made.id }), { abortSignal: signal })).catch(ignoreNotFound);
+      await call('DeleteVpc', run, (signal) => ec2.send(new DeleteVpcCommand({ VpcId: made.id }), { abortSignal: signal })).catch(absentAsUndefined);
     },
   };
 
@@ -126,7 +126,7 @@ export function networkSteps(ec2: EC2Client, account: string, owner: Owner, plan
       await call('DetachInternetGateway', run, (signal) => ec2.send(new DetachInternetGatewayCommand({ InternetGatewayId: made.id, VpcId: run.made(networkKeys.vpc).id }), { abortSignal: signal })).catch(
         ignoring(/NotFound|Gateway\.NotAttached/),
       );
-      await call('DeleteInternetGateway', run, (signal) => ec2.send(new DeleteInternetGatewayCommand({ InternetGatewayId: made.id }), { abortSignal: signal })).catch(ignoreNotFound);
+      await call('DeleteInternetGateway', run, (signal) => ec2.send(new DeleteInternetGatewayCommand({ InternetGatewayId: made.id }), { abortSignal: signal })).catch(absentAsUndefined);
     },
   };
 
@@ -151,7 +151,7 @@ export function networkSteps(ec2: EC2Client, account: string, owner: Owner, plan
       await call('ModifySubnetAttribute', run, (signal) => ec2.send(new ModifySubnetAttributeCommand({ SubnetId: made.id, MapPublicIpOnLaunch: { Value: true } }), { abortSignal: signal }));
     },
     async remove(run, made) {
-      await call('DeleteSubnet', run, (signal) => ec2.send(new DeleteSubnetCommand({ SubnetId: made.id }), { abortSignal: signal })).catch(ignoreNotFound);
+      await call('DeleteSubnet', run, (signal) => ec2.send(new DeleteSubnetCommand({ SubnetId: made.id }), { abortSignal: signal })).catch(absentAsUndefined);
     },
   });
 
@@ -178,12 +178,12 @@ export function networkSteps(ec2: EC2Client, account: string, owner: Owner, plan
       }
     },
     async remove(run, made) {
-      const answer = await call('DescribeRouteTables', run, (signal) => ec2.send(new DescribeRouteTablesCommand({ RouteTableIds: [made.id] }), { abortSignal: signal })).catch(ignoreNotFound);
+      const answer = await call('DescribeRouteTables', run, (signal) => ec2.send(new DescribeRouteTablesCommand({ RouteTableIds: [made.id] }), { abortSignal: signal })).catch(absentAsUndefined);
       for (const association of answer?.RouteTables?.[0]?.Associations ?? []) {
         if (association.Main || !association.RouteTableAssociationId) continue;
-        await call('DisassociateRouteTable', run, (signal) => ec2.send(new DisassociateRouteTableCommand({ AssociationId: association.RouteTableAssociationId }), { abortSignal: signal })).catch(ignoreNotFound);
+        await call('DisassociateRouteTable', run, (signal) => ec2.send(new DisassociateRouteTableCommand({ AssociationId: association.RouteTableAssociationId }), { abortSignal: signal })).catch(absentAsUndefined);
       }
-      await call('DeleteRouteTable', run, (signal) => ec2.send(new DeleteRouteTableCommand({ RouteTableId: made.id }), { abortSignal: signal })).catch(ignoreNotFound);
+      await call('DeleteRouteTable', run, (signal) => ec2.send(new DeleteRouteTableCommand({ RouteTableId: made.id }), { abortSignal: signal })).catch(absentAsUndefined);
     },
   });
 
@@ -222,7 +222,7 @@ export function networkSteps(ec2: EC2Client, account: string, owner: Owner, plan
               SubnetId: run.made(networkKeys.subnet('public', zone)).id,
               AllocationId: run.made(networkKeys.address(zone)).id,
               // The same token on a retry returns the gateway the first try made.
-              ClientToken: `${owner.object}/${this.key}`.slice(0, 64),
+              ClientToken: clientToken(owner.controlPlaneId, owner.object, this.key),
               TagSpecifications: tagged('natgateway', this.key),
             }),
             { abortSignal: signal },
@@ -231,7 +231,7 @@ export function networkSteps(ec2: EC2Client, account: string, owner: Owner, plan
         return { id: String(answer.NatGateway?.NatGatewayId) };
       },
       async remove(run, made) {
-        await call('DeleteNatGateway', run, (signal) => ec2.send(new DeleteNatGatewayCommand({ NatGatewayId: made.id }), { abortSignal: signal })).catch(ignoreNotFound);
+        await call('DeleteNatGateway', run, (signal) => ec2.send(new DeleteNatGatewayCommand({ NatGatewayId: made.id }), { abortSignal: signal })).catch(absentAsUndefined);
       },
       async removing(run, made) {
         const [gateway] = await describe(run, [{ Name: 'nat-gateway-id', Values: [made.id] }]);
@@ -259,14 +259,4 @@ export function networkSteps(ec2: EC2Client, account: string, owner: Owner, plan
     ...plan.zones.map(natGateway),
     ...plan.zones.map((zone) => routeTable(networkKeys.privateRoutes(zone), `private route table in ${zone}`, (run) => [run.made(networkKeys.subnet('private', zone)).id], natRoute(zone))),
   ];
-}
-
-/** The network's subnet IDs of one tier, from the inventory. */
-export function subnetIds(inventory: Readonly<Record<string, MadeResource>>, zones: readonly string[], tier: 'public' | 'private'): string[] {
-  return zones.map((zone) => inventory[networkKeys.subnet(tier, zone)]?.id).filter((id): id is string => Boolean(id));
-}
-
-function ignoreNotFound(error: unknown): undefined {
-  if (isAwsNotFound(error)) return undefined;
-  throw error;
 }

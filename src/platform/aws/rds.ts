@@ -20,13 +20,18 @@ import {
   type DBInstance,
   type RDSClient,
 } from '@aws-sdk/client-rds';
-import { awsCall, AwsProblem, isAwsNotFound } from './errors.ts';
-import type { StackRun, StackStep } from './stack.ts';
+import { absentAsUndefined, awsCall, AwsProblem, isAwsNotFound } from './errors.ts';
+import { FOREIGN, type StackRun, type StackStep } from './stack.ts';
 import { isOwnedBy, ownerFilters, tagsFor, type Owner } from './tags.ts';
 
 export interface DatabasePlan {
   /** Names the database, its subnet group and security group. */
   identifier: string;
+  /** What the database is made with: asked for only when something is made (a teardown needs none). */
+  settings(): DatabaseSettings;
+}
+
+export interface DatabaseSettings {
   vpcId: string;
   subnetIds: string[];
   /** Who may connect: the cluster's private subnets. */
@@ -39,19 +44,13 @@ export interface DatabasePlan {
   databaseName: string;
   port: number;
   username: string;
-  /** Read when the database is made (it is kept encrypted by the caller, made once). */
-  password(): string;
+  password: string;
 }
 
 export const databaseKeys = { securityGroup: 'security-group', subnetGroup: 'db-subnet-group', instance: 'db-instance' };
 
-const notFoundAsUndefined = (error: unknown): undefined => {
-  if (isAwsNotFound(error)) return undefined;
-  throw error;
-};
-
 export async function describeDatabase(rds: RDSClient, account: string, identifier: string, signal?: AbortSignal): Promise<DBInstance | undefined> {
-  const answer = await awsCall('rds:DescribeDBInstances', account, () => rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: identifier }), { abortSignal: signal })).catch(notFoundAsUndefined);
+  const answer = await awsCall('rds:DescribeDBInstances', account, () => rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: identifier }), { abortSignal: signal })).catch(absentAsUndefined);
   return answer?.DBInstances?.[0];
 }
 
@@ -70,7 +69,7 @@ export function databaseSteps(ec2: EC2Client, rds: RDSClient, account: string, o
           new CreateSecurityGroupCommand({
             GroupName: plan.identifier,
             Description: `threeport: database ${plan.identifier}, open to its cluster`,
-            VpcId: plan.vpcId,
+            VpcId: plan.settings().vpcId,
             TagSpecifications: [{ ResourceType: 'security-group', Tags: tagsFor(owner, this.key, plan.identifier) }],
           }),
           { abortSignal: run.signal },
@@ -79,11 +78,12 @@ export function databaseSteps(ec2: EC2Client, rds: RDSClient, account: string, o
       return { id: String(answer.GroupId) };
     },
     async configure(run, made) {
+      const { port, clientCidrs } = plan.settings();
       await awsCall('ec2:AuthorizeSecurityGroupIngress', account, () =>
         ec2.send(
           new AuthorizeSecurityGroupIngressCommand({
             GroupId: made.id,
-            IpPermissions: [{ IpProtocol: 'tcp', FromPort: plan.port, ToPort: plan.port, IpRanges: plan.clientCidrs.map((cidr) => ({ CidrIp: cidr, Description: 'the cluster’s private subnets' })) }],
+            IpPermissions: [{ IpProtocol: 'tcp', FromPort: port, ToPort: port, IpRanges: clientCidrs.map((cidr) => ({ CidrIp: cidr, Description: 'the cluster’s private subnets' })) }],
           }),
           { abortSignal: run.signal },
         ),
@@ -93,7 +93,7 @@ export function databaseSteps(ec2: EC2Client, rds: RDSClient, account: string, o
       });
     },
     async remove(run, made) {
-      await awsCall('ec2:DeleteSecurityGroup', account, () => ec2.send(new DeleteSecurityGroupCommand({ GroupId: made.id }), { abortSignal: run.signal })).catch(notFoundAsUndefined);
+      await awsCall('ec2:DeleteSecurityGroup', account, () => ec2.send(new DeleteSecurityGroupCommand({ GroupId: made.id }), { abortSignal: run.signal })).catch(absentAsUndefined);
     },
   };
 
@@ -101,17 +101,17 @@ export function databaseSteps(ec2: EC2Client, rds: RDSClient, account: string, o
     key: databaseKeys.subnetGroup,
     what: `DB subnet group ${plan.identifier}`,
     async find(run) {
-      const answer = await awsCall('rds:DescribeDBSubnetGroups', account, () => rds.send(new DescribeDBSubnetGroupsCommand({ DBSubnetGroupName: plan.identifier }), { abortSignal: run.signal })).catch(notFoundAsUndefined);
+      const answer = await awsCall('rds:DescribeDBSubnetGroups', account, () => rds.send(new DescribeDBSubnetGroupsCommand({ DBSubnetGroupName: plan.identifier }), { abortSignal: run.signal })).catch(absentAsUndefined);
       return answer?.DBSubnetGroups?.[0] ? { id: plan.identifier } : undefined;
     },
     async create(run) {
       await awsCall('rds:CreateDBSubnetGroup', account, () =>
-        rds.send(new CreateDBSubnetGroupCommand({ DBSubnetGroupName: plan.identifier, DBSubnetGroupDescription: `threeport: database ${plan.identifier}`, SubnetIds: plan.subnetIds, Tags: tagsFor(owner, this.key) }), { abortSignal: run.signal }),
+        rds.send(new CreateDBSubnetGroupCommand({ DBSubnetGroupName: plan.identifier, DBSubnetGroupDescription: `threeport: database ${plan.identifier}`, SubnetIds: plan.settings().subnetIds, Tags: tagsFor(owner, this.key) }), { abortSignal: run.signal }),
       );
       return { id: plan.identifier };
     },
     async remove(run) {
-      await awsCall('rds:DeleteDBSubnetGroup', account, () => rds.send(new DeleteDBSubnetGroupCommand({ DBSubnetGroupName: plan.identifier }), { abortSignal: run.signal })).catch(notFoundAsUndefined);
+      await awsCall('rds:DeleteDBSubnetGroup', account, () => rds.send(new DeleteDBSubnetGroupCommand({ DBSubnetGroupName: plan.identifier }), { abortSignal: run.signal })).catch(absentAsUndefined);
     },
   };
 
@@ -121,25 +121,26 @@ export function databaseSteps(ec2: EC2Client, rds: RDSClient, account: string, o
     async find(run) {
       const found = await describeDatabase(rds, account, plan.identifier, run.signal);
       if (!found) return undefined;
-      if (!isOwnedBy(found.TagList, owner)) throw new AwsProblem(`an RDS database named ${plan.identifier} exists in AWS account ${account} and threeport did not make it for ${owner.object}`, true, 'ForeignResource');
+      if (!isOwnedBy(found.TagList, owner)) throw new AwsProblem(`an RDS database named ${plan.identifier} exists in AWS account ${account} and threeport did not make it for ${owner.object}`, true, FOREIGN);
       return { id: plan.identifier, arn: String(found.DBInstanceArn) };
     },
     async create(run: StackRun) {
+      const settings = plan.settings();
       const answer = await awsCall('rds:CreateDBInstance', account, () =>
         rds.send(
           new CreateDBInstanceCommand({
             DBInstanceIdentifier: plan.identifier,
-            DBInstanceClass: plan.instanceClass,
-            Engine: plan.engine,
-            EngineVersion: plan.engineVersion,
-            AllocatedStorage: plan.storageGb,
-            DBName: plan.databaseName,
-            Port: plan.port,
-            MasterUsername: plan.username,
-            MasterUserPassword: plan.password(),
+            DBInstanceClass: settings.instanceClass,
+            Engine: settings.engine,
+            EngineVersion: settings.engineVersion,
+            AllocatedStorage: settings.storageGb,
+            DBName: settings.databaseName,
+            Port: settings.port,
+            MasterUsername: settings.username,
+            MasterUserPassword: settings.password,
             VpcSecurityGroupIds: [run.made(databaseKeys.securityGroup).id],
             DBSubnetGroupName: run.made(databaseKeys.subnetGroup).id,
-            BackupRetentionPeriod: plan.backupDays,
+            BackupRetentionPeriod: settings.backupDays,
             StorageEncrypted: true,
             PubliclyAccessible: false,
             CopyTagsToSnapshot: true,
@@ -162,9 +163,13 @@ export function databaseSteps(ec2: EC2Client, rds: RDSClient, account: string, o
     async remove(run) {
       await awsCall('rds:DeleteDBInstance', account, () =>
         rds.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: plan.identifier, SkipFinalSnapshot: true, DeleteAutomatedBackups: true }), { abortSignal: run.signal }),
-      ).catch((error: unknown) => {
-        if (isAwsNotFound(error) || (error instanceof AwsProblem && error.code === 'InvalidDBInstanceState')) return undefined;
-        throw error;
+      ).catch(async (error: unknown) => {
+        if (isAwsNotFound(error)) return undefined;
+        if (!(error instanceof AwsProblem && error.code === 'InvalidDBInstanceState')) throw error;
+        // Already going, or busy (being made, backed up, modified): asked again once that is done.
+        const status = (await describeDatabase(rds, account, plan.identifier, run.signal))?.DBInstanceStatus;
+        if (status === 'deleting' || status === undefined) return undefined;
+        throw new AwsProblem(`database ${plan.identifier} is ${status}: it is deleted once that is done`, false, 'InvalidDBInstanceState');
       });
     },
     async removing(run) {

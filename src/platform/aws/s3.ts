@@ -17,8 +17,8 @@ import {
   PutPublicAccessBlockCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { awsCall, awsErrorCode, AwsProblem, isAwsNotFound } from './errors.ts';
-import type { StackRun, StackStep } from './stack.ts';
+import { awsCall, awsErrorCode, AwsProblem, isAwsNotFound, serviceCaller } from './errors.ts';
+import { FOREIGN, type StackRun, type StackStep } from './stack.ts';
 import { isOwnedBy, tagsFor, type Owner } from './tags.ts';
 
 export interface BucketPlan {
@@ -36,13 +36,13 @@ async function bucketExists(s3: S3Client, account: string, name: string, signal:
   } catch (error) {
     const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
     if (status === 404 || isAwsNotFound(error)) return false;
-    if (status === 403) throw new AwsProblem(`the S3 bucket name ${name} belongs to another AWS account (bucket names are global): name the bucket instance differently`, true, 'BucketAlreadyExists');
+    if (status === 403) throw new AwsProblem(`S3 answers 403 for bucket ${name}: either account ${account} may not s3:ListBucket on it (give its credentials that permission), or the name belongs to another AWS account (bucket names are global: name the bucket instance differently)`, true, 'AccessDenied', true);
     throw new AwsProblem(`AWS s3:HeadBucket failed in account ${account}: ${awsErrorCode(error) ?? 'Error'}: ${(error as Error).message}`, false, awsErrorCode(error));
   }
 }
 
 export function bucketStep(s3: S3Client, account: string, owner: Owner, plan: BucketPlan): StackStep {
-  const call = <T>(action: string, run: StackRun, send: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> => awsCall(`s3:${action}`, account, () => send(run.signal));
+  const call = serviceCaller('s3', account);
   return {
     key: plan.key,
     what: `S3 bucket ${plan.name}`,
@@ -54,7 +54,7 @@ export function bucketStep(s3: S3Client, account: string, owner: Owner, plan: Bu
       });
       // A bucket of this name with no tags is one a crash left before tagging it: the name is this owner's alone.
       if ((tagging.TagSet ?? []).length > 0 && !isOwnedBy(tagging.TagSet, owner)) {
-        throw new AwsProblem(`an S3 bucket named ${plan.name} exists in AWS account ${account} and threeport did not make it for ${owner.object}`, true, 'ForeignResource');
+        throw new AwsProblem(`an S3 bucket named ${plan.name} exists in AWS account ${account} and threeport did not make it for ${owner.object}`, true, FOREIGN);
       }
       return { id: plan.name };
     },

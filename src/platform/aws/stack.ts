@@ -10,6 +10,11 @@
  * takes minutes.
  */
 
+import { AwsProblem } from './errors.ts';
+
+/** The code of the problem a step's `find` reports for a resource of its name that is not the owner's. */
+export const FOREIGN = 'ForeignResource';
+
 /** What the inventory keeps of a resource: its ID and whatever later steps or teardown need. */
 export type MadeResource = { readonly id: string } & Readonly<Record<string, string>>;
 
@@ -109,7 +114,11 @@ export async function teardown(steps: readonly StackStep[], inventory: Inventory
   const run = new Run(inventory, signal);
   for (const step of steps) {
     if (run.inventory[step.key]) continue;
-    const found = await step.find(run);
+    // Someone else's resource under a name this stack would have used is theirs to keep: not removed, not in the way.
+    const found = await step.find(run).catch((error: unknown) => {
+      if (error instanceof AwsProblem && error.code === FOREIGN) return undefined;
+      throw error;
+    });
     if (!found) continue;
     run.inventory[step.key] = found;
     await progress.record(step.key, found);

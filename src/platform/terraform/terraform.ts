@@ -6,7 +6,7 @@
  * half-way, since what was made must not be forgotten. Providers come from their registries
  * through a shared plugin cache, or only from a mirror when one is set.
  */
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BinaryRunError, runBinary } from '../run-binary.ts';
 
@@ -56,19 +56,48 @@ export class TerraformError extends Error {
   }
 }
 
+const DEFAULT_TIMEOUT_MS = 1_800_000;
+
 /** Environment variables of the controller's own that terraform and its providers may need (proxies, endpoints, CAs). */
 const PASSED_ENV = /^(PATH|TMPDIR|TZ|LANG|LC_ALL|SSL_CERT_FILE|SSL_CERT_DIR|HTTPS?_PROXY|NO_PROXY|https?_proxy|no_proxy|AWS_ENDPOINT_URL(_[A-Z0-9_]+)?|AWS_CA_BUNDLE)$/;
 
 export class Terraform {
   readonly #o: TerraformOptions;
+  /** Runs of `init` one at a time: they share the plugin cache, which terraform does not lock. */
+  #initializing: Promise<unknown> = Promise.resolve();
+  #swept = false;
 
   constructor(options: TerraformOptions) {
     this.#o = options;
   }
 
+  /**
+   * Work folders a killed process left (they hold a state and variables): removed once they are
+   * older than any run can be.
+   */
+  #sweep(runs: string): void {
+    if (this.#swept) return;
+    this.#swept = true;
+    const oldest = Date.now() - 2 * (this.#o.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    for (const entry of readdirSync(runs)) {
+      const path = join(runs, entry);
+      try {
+        if (statSync(path).mtimeMs < oldest) rmSync(path, { recursive: true, force: true });
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
+
+  #init(exec: (args: string[]) => Promise<string>): Promise<string> {
+    const run = this.#initializing.then(() => exec(['init', '-input=false', '-no-color']));
+    this.#initializing = run.catch(() => undefined);
+    return run;
+  }
+
   async apply(run: TerraformRun): Promise<ApplyResult> {
     return this.#inWorkspace(run, async (exec, dir) => {
-      await exec(['init', '-input=false', '-no-color']);
+      await this.#init(exec);
       try {
         await exec(['apply', '-auto-approve', '-input=false', '-no-color']);
       } catch (error) {
@@ -83,7 +112,7 @@ export class Terraform {
   /** Destroys what the state holds; the state left (empty when all went). */
   async destroy(run: TerraformRun): Promise<string | undefined> {
     return this.#inWorkspace(run, async (exec, dir) => {
-      await exec(['init', '-input=false', '-no-color']);
+      await this.#init(exec);
       try {
         await exec(['destroy', '-auto-approve', '-input=false', '-no-color']);
       } catch (error) {
@@ -98,6 +127,7 @@ export class Terraform {
     const pluginCache = join(home, 'plugin-cache');
     mkdirSync(pluginCache, { recursive: true });
     mkdirSync(join(home, 'runs'), { recursive: true, mode: 0o700 });
+    this.#sweep(join(home, 'runs'));
     const dir = mkdtempSync(join(home, 'runs', 'run-'));
     chmodSync(dir, 0o700);
     try {
@@ -118,7 +148,7 @@ export class Terraform {
       };
       const exec = async (args: string[]): Promise<string> => {
         try {
-          return (await runBinary(this.#o.binary, args, { env, cwd: dir, timeoutMs: this.#o.timeoutMs ?? 1_800_000, signal: run.signal })).stdout;
+          return (await runBinary(this.#o.binary, args, { env, cwd: dir, timeoutMs: this.#o.timeoutMs ?? DEFAULT_TIMEOUT_MS, signal: run.signal })).stdout;
         } catch (error) {
           throw error instanceof BinaryRunError ? new TerraformError(describeFailure(args[0]!, error)) : error;
         }
@@ -164,7 +194,8 @@ export function terraformReason(stderr: string): string {
     }
     const line = raw.replace(/^[│╷]\s?/, '').trim();
     if (line.startsWith('Error: ')) blocks.push((open = [line.slice('Error: '.length)]));
-    else if (open && line) open.push(line);
+    // Not the configuration's own lines it quotes (`  3:   password = "…"`): they may hold values the Status must not.
+    else if (open && line && !/^\d+:/.test(line)) open.push(line);
   }
   const reason = blocks.length > 0 ? blocks.map((block) => block.join(' ')).join('; ') : stderr.trim().split('\n').slice(-3).join(' ');
   return reason.slice(0, 2000);
