@@ -14,6 +14,7 @@ import { Terraform } from '../../src/platform/terraform/index.ts';
 import { eventually } from '../support/eventually.ts';
 import { terraformFixture } from '../support/peers.ts';
 import { uniqueName } from '../support/samples.ts';
+import { web } from '../workloads/support/manifests.ts';
 import { namespaceOf, startWorkloadPlane } from '../workloads/support/workload-plane.ts';
 
 const LONG = { timeout: 120_000 };
@@ -39,21 +40,6 @@ output "settings" {
 ${extra}
 `;
 
-const webApp = (name: string) => `
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: ${name}
-spec:
-  replicas: 1
-  selector:
-    matchLabels: {app: ${name}}
-  template:
-    metadata:
-      labels: {app: ${name}}
-    spec:
-      containers: [{name: web, image: nginx:1.27}]
-`;
 
 describe('terraform instances', async () => {
   const fixture = await terraformFixture();
@@ -68,7 +54,7 @@ describe('terraform instances', async () => {
   const kube = await plane.kube('a');
   const account = await client.kind('AwsAccount').create({ Name: uniqueName('account'), AccountID: '123456789012', DefaultRegion: 'us-east-1', AccessKeyID: 'testing', SecretAccessKey: 'testing' });
   const name = uniqueName('app');
-  const { instance: workload } = await plane.deploy(name, webApp(name), runtime.ID);
+  const { instance: workload } = await plane.deploy(name, web({ name }), runtime.ID);
   await plane.waitForStatus(workload.ID, 'Healthy');
   const namespace = await namespaceOf(client, workload.ID);
 

@@ -96,13 +96,7 @@ export class Terraform {
   }
 
   async apply(run: TerraformRun): Promise<ApplyResult> {
-    return this.#inWorkspace(run, async (exec, dir) => {
-      await this.#init(exec);
-      try {
-        await exec(['apply', '-auto-approve', '-input=false', '-no-color']);
-      } catch (error) {
-        throw new TerraformError((error as Error).message, readState(dir));
-      }
+    return this.#change(run, 'apply', async (exec, dir) => {
       const state = readState(dir) ?? '';
       const outputs = JSON.parse((await exec(['output', '-json', '-no-color'])) || '{}') as Record<string, TerraformOutput>;
       return { state, outputs, resources: countResources(state) };
@@ -111,14 +105,19 @@ export class Terraform {
 
   /** Destroys what the state holds; the state left (empty when all went). */
   async destroy(run: TerraformRun): Promise<string | undefined> {
+    return this.#change(run, 'destroy', async (_exec, dir) => readState(dir));
+  }
+
+  /** init, then apply or destroy; a failure carries the state as terraform left it. */
+  #change<T>(run: TerraformRun, command: 'apply' | 'destroy', then: (exec: (args: string[]) => Promise<string>, dir: string) => Promise<T>): Promise<T> {
     return this.#inWorkspace(run, async (exec, dir) => {
       await this.#init(exec);
       try {
-        await exec(['destroy', '-auto-approve', '-input=false', '-no-color']);
+        await exec([command, '-auto-approve', '-input=false', '-no-color']);
       } catch (error) {
         throw new TerraformError((error as Error).message, readState(dir));
       }
-      return readState(dir);
+      return then(exec, dir);
     });
   }
 
