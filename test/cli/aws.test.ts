@@ -82,7 +82,7 @@ describe('AWS through tptctl', async () => {
     expect(env.map((entry) => entry.name)).toEqual(['S3_BUCKET_NAME']);
     const account = (await kube.get({ apiVersion: 'v1', kind: 'ServiceAccount', namespace, name: 's3-client' })) as Manifest;
     expect(account.metadata.annotations?.['eks.amazonaws.com/role-arn']).toMatch(/^arn:aws:iam::123456789012:role\//);
-    expect(await describeText('aws-relational-database-instance', 's3-client-db')).toMatch(/\* Cloud Resources \(3\):[\s\S]*db-instance\s+threeport-s3-client-db-\d+\s+made/);
+    expect(await describeText('aws-relational-database-instance', 's3-client-db')).toMatch(/\* Cloud Resources \(3\):[\s\S]*db-instance\s+threeport-[0-9a-f]{8}-s3-client-db-\d+\s+made/);
   });
 
   it('deleting them through tptctl removes everything from the cluster and from AWS', LONG, async () => {

@@ -9,5 +9,5 @@ export { availableZones, networkKeys, networkSteps, VPC_CIDR } from './network.t
 export { databaseKeys, databaseSteps, describeDatabase, type DatabasePlan, type DatabaseSettings } from './rds.ts';
 export { ensureHostedZone, route53Endpoint, route53Of, type HostedZone, type ZoneType } from './route53.ts';
 export { bucketStep, configureBucket, type BucketPlan } from './s3.ts';
-export { provision, teardown, type Inventory, type MadeResource, type StackOutcome, type StackProgress, type StackRun, type StackStep } from './stack.ts';
+export { FOREIGN, provision, teardown, type Inventory, type MadeResource, type StackOutcome, type StackProgress, type StackRun, type StackStep } from './stack.ts';
 export { awsName, isOwnedBy, ownerFilters, TAG_KEYS, tagsFor, type Owner, type Tag } from './tags.ts';
