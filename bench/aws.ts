@@ -154,9 +154,12 @@ async function main(): Promise<void> {
     await client.kind('KubernetesRuntimeInstance').delete(runtime.ID);
     await waitUntil('EKS runtime removed', async () => (await client.kind('AwsEksKubernetesRuntimeInstance').listAll()).length === 0);
     results.push(['EKS runtime removed (everything, last made first)', `${((Date.now() - started) / 1000).toFixed(1)} s, ${callSummary(proxy.calls, from)}`]);
-    for (const [what, during] of [['EKS provisioning', provisioning], ['10 services provisioning', servicesRate], ['10 services removal', removal]] as const) {
-      results.push([`workload re-verifications during ${what}`, `${during.perSecond.toFixed(1)}/s over ${during.seconds.toFixed(1)} s`]);
-    }
+    const windows = [['EKS provisioning', provisioning], ['10 services provisioning', servicesRate], ['10 services removal', removal]] as const;
+    for (const [what, during] of windows) results.push([`workload re-verifications during ${what}`, `${during.perSecond.toFixed(1)}/s over ${during.seconds.toFixed(1)} s`]);
+    // Short windows catch the spread-out passes unevenly: all the AWS work together is the fair figure.
+    const seconds = windows.reduce((sum, [, during]) => sum + during.seconds, 0);
+    const reconciles = windows.reduce((sum, [, during]) => sum + during.perSecond * during.seconds, 0);
+    results.push(['workload re-verifications during all of it', `${(reconciles / seconds).toFixed(1)}/s over ${seconds.toFixed(1)} s (idle: ${idle.perSecond.toFixed(1)}/s)`]);
   } finally {
     await manager.stop();
     await server.close();

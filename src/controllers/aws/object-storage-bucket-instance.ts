@@ -119,8 +119,8 @@ async function make(context: ReconcileContext<BucketInstance>, pollMs: number): 
   if (!instance.CreationConfirmed) await context.acknowledgeCreation();
   const outcome = await provision(steps, inventoryOf(context.object).Resources, recordingProgress(context, 'bucket'), context.signal).catch(asReconcileError);
   if (!outcome.done) return { waiting: progressLine(outcome), requeueAfterMs: pollMs };
-  // The definition's public read setting, kept as it is now (a definition edit is seen at the next check).
-  await configureBucket(clients.s3(decided.region), account.Name, { key: keys.bucket, name: decided.bucket, region: decided.region, publicRead: definition.PublicReadAccess }, context.signal).catch(asReconcileError);
+  // Made with its settings; on each later check they are set again, as the definition says now.
+  if (instance.Reconciled) await configureBucket(clients.s3(decided.region), account.Name, { key: keys.bucket, name: decided.bucket, region: decided.region, publicRead: definition.PublicReadAccess }, context.signal).catch(asReconcileError);
 
   const roleArn = String(inventoryOf(context.object).Resources[keys.role]?.arn);
   const wiring = await wire(context, placement.workload, definition, decided, roleArn);
