@@ -133,9 +133,10 @@ async function removeRuntime(context: ReconcileContext<RuntimeInstance>): Promis
   }
 
   // Only this control plane's agent goes: the namespace, CRD and RBAC may serve other control planes.
-  // Nothing to clean up in a cluster its provider is removing already.
+  // Nothing to clean up in a cluster threeport never installed into, or one its provider is removing already.
   const { provider } = await providerOf(context.client, runtime);
-  const cluster = (await provider.clusterGoing?.(context)) ? undefined : await clusterOf(runtime, (value) => context.decrypt(value)).catch(() => undefined);
+  const installed = findCondition(conditionsOf(runtime), AGENT) !== undefined;
+  const cluster = !installed || (await provider.clusterGoing?.(context)) ? undefined : await clusterOf(runtime, (value) => context.decrypt(value)).catch(() => undefined);
   if (cluster) {
     try {
       await cluster.delete(agentDeploymentRef(await controlPlaneIdOf(context.client)), context.signal);
