@@ -7,6 +7,9 @@
  * cluster b (the AWS controller leaves an endpoint it did not report alone) and checks the runtime
  * controller takes over; the token is made again when due; deleting the runtime removes everything.
  */
+import { CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand, DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { CreateLoadBalancerCommand as CreateClassicCommand, DescribeLoadBalancersCommand as DescribeClassicCommand, ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
+import { CreateLoadBalancerCommand as CreateLoadBalancerV2Command, DescribeLoadBalancersCommand as DescribeLoadBalancersV2Command, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FieldCipher } from '../../src/crypto/field-cipher.ts';
 import { presignedUrlOf } from '../../src/platform/aws/index.ts';
@@ -110,7 +113,21 @@ describe('EKS runtimes', async () => {
     await eventually('runtime Ready with the new token', async () => (await statusOf('KubernetesRuntimeInstance', runtime.ID)).startsWith('Ready') || statusOf('KubernetesRuntimeInstance', runtime.ID));
   });
 
-  it('deleting the runtime removes the cluster and everything made for it, last made first', LONG, async () => {
+  it('deleting the runtime removes the cluster and everything made for it, last made first, and the load balancers its Services made', LONG, async () => {
+    // What the cluster's cloud provider and load balancer controller would have made for Services of type LoadBalancer.
+    const inventory = (await client.kind('AwsEksKubernetesRuntimeInstance').get(eks.ID)).ResourceInventory as { ClusterName: string; Zones: string[]; Resources: Record<string, { id: string }> };
+    const config = { region: 'us-east-2', endpoint: aws.endpoint, credentials: aws.credentials };
+    const [elb, elbv2, ec2] = [new ElasticLoadBalancingClient(config), new ElasticLoadBalancingV2Client(config), new EC2Client(config)];
+    const subnets = inventory.Zones.map((zone) => inventory.Resources[`subnet/public/${zone}`]!.id);
+    const clusterTag = { Key: `kubernetes.io/cluster/${inventory.ClusterName}`, Value: 'owned' };
+    await elbv2.send(new CreateLoadBalancerV2Command({ Name: 'k8s-gateway-nlb', Type: 'network', Subnets: subnets, Tags: [clusterTag] }));
+    await elb.send(new CreateClassicCommand({ LoadBalancerName: 'a1b2c3-classic', Subnets: subnets, Listeners: [{ Protocol: 'TCP', LoadBalancerPort: 80, InstancePort: 30080 }], Tags: [clusterTag] }));
+    await ec2.send(new CreateSecurityGroupCommand({ GroupName: 'k8s-elb-a1b2c3', Description: 'made by the cluster', VpcId: inventory.Resources.vpc!.id, TagSpecifications: [{ ResourceType: 'security-group', Tags: [clusterTag] }] }));
+    // Someone else's, in another VPC: left alone.
+    const otherVpc = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.9.0.0/16' }))).Vpc!.VpcId!;
+    const otherSubnet = (await ec2.send(new CreateSubnetCommand({ VpcId: otherVpc, CidrBlock: '10.9.0.0/24', AvailabilityZone: 'us-east-2a' }))).Subnet!.SubnetId!;
+    await elbv2.send(new CreateLoadBalancerV2Command({ Name: 'someone-else', Type: 'network', Subnets: [otherSubnet], Tags: [clusterTag] }));
+
     await client.kind('KubernetesRuntimeInstance').delete(runtime.ID);
     await eventually('runtime gone', async () => {
       const left = await client.kind('KubernetesRuntimeInstance').get(runtime.ID).then((object) => String(object.Status), () => undefined);
@@ -118,5 +135,9 @@ describe('EKS runtimes', async () => {
     }, 120_000, 200);
     await eventually('EKS instance gone', async () => (await client.kind('AwsEksKubernetesRuntimeInstance').listAll({ kubernetesruntimeinstanceid: runtime.ID })).length === 0);
     expect(await taggedResources(aws, controlPlaneId, 'us-east-2')).toEqual([]);
+    expect(((await elbv2.send(new DescribeLoadBalancersV2Command({}))).LoadBalancers ?? []).map((balancer) => balancer.LoadBalancerName)).toEqual(['someone-else']);
+    expect((await elb.send(new DescribeClassicCommand({}))).LoadBalancerDescriptions ?? []).toEqual([]);
+    expect(((await ec2.send(new DescribeSecurityGroupsCommand({}))).SecurityGroups ?? []).filter((group) => group.GroupName === 'k8s-elb-a1b2c3')).toEqual([]);
+    for (const sdk of [elb, elbv2, ec2]) sdk.destroy();
   });
 });

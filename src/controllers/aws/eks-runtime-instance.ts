@@ -9,13 +9,14 @@
  * go to the instance's KubernetesRuntimeInstance, from where the runtime controller takes over;
  * the token is made again before it expires. Endpoint and CA are written when EKS reports them
  * first or reports new ones, never otherwise. Deleting removes everything, last made first — once
- * no workload runs on the cluster.
+ * no workload runs on the cluster — and, once the cluster is gone, what it made in the VPC on its
+ * own (its Services' load balancers), before the network goes.
  */
 import { isBeingDeleted, isNotFound } from '../../client/api-client.ts';
 import type { ReconcileContext, ReconcileOutcome, Reconciler } from '../../controller/reconciler.ts';
 import { updateWithVersion } from '../../controller/write-back.ts';
 import type { ObjectOf } from '../../model/object-types.ts';
-import { availableZones, awsName, clusterConnection, eksToken, provision, teardown, type AwsClients, type ClusterConnection, type Owner } from '../../platform/aws/index.ts';
+import { availableZones, awsName, clusterConnection, eksToken, networkKeys, provision, removeClusterLeftovers, teardown, type AwsClients, type ClusterConnection, type Owner } from '../../platform/aws/index.ts';
 import { asReconcileError, awsClientsOf } from '../shared/aws-account.ts';
 import { controlPlaneIdOf } from '../shared/runtime-cluster.ts';
 import { eksKeys, eksSteps, type EksPlan } from './eks-stack.ts';
@@ -85,7 +86,8 @@ async function make(context: ReconcileContext<EksRuntimeInstance>, pollMs: numbe
   const clusterName = await decideOnce(context, 'ClusterName', async () => awsName([instance.Name], { max: 100 }));
   const zones = await decideOnce(context, 'Zones', () => availableZones(clients.ec2(region), account.Name, definition.ZoneCount, context.signal).catch(asReconcileError));
   const layout = { clusterName, region, zones };
-  const steps = eksSteps(clients, account.Name, owner, planOf(layout, definition));
+  const stack = eksSteps(clients, account.Name, owner, planOf(layout, definition));
+  const steps = [...stack.foundation, ...stack.cluster];
   if (!instance.CreationConfirmed) await context.acknowledgeCreation();
   // A cluster that serves its API keeps its runtime connected whatever the rest of the stack is doing.
   const connected = resourcesOf(context.object)[eksKeys.cluster] ? await connectIfServing(context, clients, layout, tokenMarginMs) : undefined;
@@ -154,9 +156,18 @@ async function remove(context: ReconcileContext<EksRuntimeInstance>, pollMs: num
   const { ClusterName: clusterName, Region: region, Zones: zones } = inventory as { ClusterName?: string; Region?: string; Zones?: string[] };
   if (clusterName && region && zones) {
     const { definition, account, owner, clients } = await prerequisites(context);
-    const steps = eksSteps(clients, account.Name, owner, planOf({ clusterName, region, zones }, definition));
-    const outcome = await teardown(steps, inventory.Resources, recordingProgress(context, 'EKS runtime'), context.signal).catch(asReconcileError);
-    if (!outcome.done) return { waiting: `removing: ${outcome.waiting} (${outcome.total - outcome.ready} of ${outcome.total} left)`, requeueAfterMs: pollMs };
+    const stack = eksSteps(clients, account.Name, owner, planOf({ clusterName, region, zones }, definition));
+    const progress = recordingProgress(context, 'EKS runtime');
+    const total = stack.foundation.length + stack.cluster.length;
+    const cluster = await teardown(stack.cluster, inventory.Resources, progress, context.signal).catch(asReconcileError);
+    if (!cluster.done) return { waiting: `removing: ${cluster.waiting} (${total - cluster.ready} of ${total} left)`, requeueAfterMs: pollMs };
+    const vpc = inventoryOf(context.object).Resources[networkKeys.vpc];
+    if (vpc) {
+      const leftovers = await removeClusterLeftovers({ elb: clients.elb(region), elbv2: clients.elbv2(region), ec2: clients.ec2(region), account: account.Name, clusterName, vpcId: vpc.id, owner }, context.signal).catch(asReconcileError);
+      if (leftovers) return { waiting: leftovers, requeueAfterMs: pollMs };
+    }
+    const foundation = await teardown(stack.foundation, inventoryOf(context.object).Resources, progress, context.signal).catch(asReconcileError);
+    if (!foundation.done) return { waiting: `removing: ${foundation.waiting} (${stack.foundation.length - foundation.ready} of ${total} left)`, requeueAfterMs: pollMs };
   }
   // The cluster is gone, and so is what the runtime instance stood for.
   if (runtime && !runtime.DeletionScheduled) {

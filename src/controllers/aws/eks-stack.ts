@@ -99,7 +99,17 @@ const serviceRoles: readonly { service: string; namespace: string; serviceAccoun
   { service: 'ebs-csi', namespace: 'kube-system', serviceAccount: 'ebs-csi-controller-sa', permissions: { managed: 'service-role/AmazonEBSCSIDriverPolicy' } },
 ];
 
-export function eksSteps(clients: AwsClients, account: string, owner: Owner, plan: EksPlan): StackStep[] {
+/**
+ * The stack in two parts, made in this order and removed in the other: the foundation (the network
+ * and the cluster's and nodes' roles) and the cluster on it. Between removing the one and the other,
+ * what the cluster made in the VPC on its own (its Services' load balancers) goes too.
+ */
+export interface EksStack {
+  foundation: StackStep[];
+  cluster: StackStep[];
+}
+
+export function eksSteps(clients: AwsClients, account: string, owner: Owner, plan: EksPlan): EksStack {
   const { clusterName, region, zones } = plan;
   const iam = clients.iam();
   const eks = clients.eks(region);
@@ -110,7 +120,7 @@ export function eksSteps(clients: AwsClients, account: string, owner: Owner, pla
     const connection = await clusterConnection(eks, account, clusterName, run.signal);
     return 'waiting' in connection ? undefined : connection.oidcIssuer;
   };
-  return [
+  const foundation = [
     ...networkSteps(clients.ec2(region), account, owner, { name: clusterName, zones, clusterName }),
     roleStep(iam, account, owner, {
       key: eksKeys.clusterRole,
@@ -126,6 +136,8 @@ export function eksSteps(clients: AwsClients, account: string, owner: Owner, pla
       trust: () => serviceTrust('ec2.amazonaws.com'),
       managedPolicies: () => ['AmazonEKSWorkerNodePolicy', 'AmazonEKS_CNI_Policy', 'AmazonEC2ContainerRegistryReadOnly'].map(awsManagedPolicy),
     }),
+  ];
+  const cluster = [
     clusterStep(eks, account, owner, {
       key: eksKeys.cluster,
       name: clusterName,
@@ -154,4 +166,5 @@ export function eksSteps(clients: AwsClients, account: string, owner: Owner, pla
       }),
     ),
   ];
+  return { foundation, cluster };
 }

@@ -7,6 +7,8 @@
 import { createHash } from 'node:crypto';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EKSClient } from '@aws-sdk/client-eks';
+import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -32,6 +34,16 @@ export class AwsClients {
 
   eks(region = this.access.region): EKSClient {
     return this.#client(`eks/${region}`, () => new EKSClient(this.#config(region)));
+  }
+
+  /** Classic load balancers. */
+  elb(region = this.access.region): ElasticLoadBalancingClient {
+    return this.#client(`elb/${region}`, () => new ElasticLoadBalancingClient(this.#config(region)));
+  }
+
+  /** Network and application load balancers. */
+  elbv2(region = this.access.region): ElasticLoadBalancingV2Client {
+    return this.#client(`elbv2/${region}`, () => new ElasticLoadBalancingV2Client(this.#config(region)));
   }
 
   rds(region = this.access.region): RDSClient {

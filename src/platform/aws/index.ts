@@ -1,4 +1,5 @@
 export { AwsClientCache, AwsClients } from './clients.ts';
+export { removeClusterLeftovers, type ClusterLeftovers } from './cluster-leftovers.ts';
 export { credentialsOf, type AwsAccountAccess, type AwsCredentials } from './credentials.ts';
 export { absentAsUndefined, awsCall, awsErrorCode, awsProblem, AwsProblem, clientToken, isAwsNotFound, serviceCaller } from './errors.ts';
 export { clusterConnection, clusterStep, describeCluster, nodeGroupStep, type ClusterConnection } from './eks.ts';
