@@ -15,6 +15,8 @@ export const SERVICE_CLUSTER_IP_RANGE = '10.96.0.0/16';
  * another, so it is not taken for one that behaves as this code expects.
  */
 export function clusterRecipe(): string {
-  const recipe = JSON.stringify({ versions, nodeCapacity, nodeAllocatable, stages: kwokStages(), serviceRange: SERVICE_CLUSTER_IP_RANGE });
+  // Only the versions of what a cluster is made of: a new helm or terraform leaves running clusters as good as they were.
+  const { kubernetes, etcd, kwok } = versions;
+  const recipe = JSON.stringify({ versions: { kubernetes, etcd, kwok }, nodeCapacity, nodeAllocatable, stages: kwokStages(), serviceRange: SERVICE_CLUSTER_IP_RANGE });
   return createHash('sha256').update(recipe).digest('hex').slice(0, 16);
 }

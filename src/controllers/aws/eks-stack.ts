@@ -38,6 +38,7 @@ export const eksKeys = {
   cluster: 'eks-cluster',
   nodeGroup: 'node-group',
   oidcProvider: 'oidc-provider',
+  /** What supportServiceRoleOf (controllers/shared/aws-account.ts) reads back for the support services. */
   serviceRole: (service: string) => `role/${service}`,
 };
 

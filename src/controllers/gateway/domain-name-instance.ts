@@ -14,7 +14,7 @@ import { supportServices } from '../../model/support-services.ts';
 import { ensureHostedZone, route53Endpoint, route53Of, type AwsAccountAccess, type HostedZone } from '../../platform/aws/index.ts';
 import { layered, type Values } from '../../platform/helm/index.ts';
 import { labels } from '../../platform/kubernetes/index.ts';
-import { accessOf, asReconcileError, awsAccountOfRuntime } from '../shared/aws-account.ts';
+import { accessOf, asReconcileError, awsAccountOfRuntime, supportServiceRoleOf } from '../shared/aws-account.ts';
 import { controlPlaneIdOf, readyRuntime, type ReadyRuntime } from '../shared/runtime-cluster.ts';
 import { EXTERNAL_DNS_CREDENTIALS_SECRET, externalDnsValues, otherProviderValues } from '../support-services/service-values.ts';
 import { ensureSupportService, removeSupportService, SUPPORT_SERVICE_POLL_MS } from '../support-services/support-services.ts';
@@ -109,7 +109,9 @@ async function updateExternalDns(context: ReconcileContext<DomainNameInstance>, 
   if (!access) {
     state = await ensureSupportService(context, target, 'external-dns', layered(otherProviderValues({ provider: dns.provider.name, domains: domains.map(({ domain }) => domain), ownerId }), dns.provider.values ?? {}));
   } else {
-    if (!access.accessKeyId || !access.secretAccessKey) {
+    // On an EKS cluster threeport made, external-dns assumes the role made for it: no keys go into the cluster.
+    const workloadRole = await supportServiceRoleOf(context.client, target.runtime.ID, 'external-dns');
+    if (!workloadRole && (!access.accessKeyId || !access.secretAccessKey)) {
       throw new TerminalError(`AWS account ${access.name} has no access keys for external-dns to use on runtime ${target.runtime.Name}: give the account an AccessKeyID and SecretAccessKey (with a RoleArn, external-dns assumes the role from them)`);
     }
     const route53 = route53Of(access);
@@ -129,9 +131,10 @@ async function updateExternalDns(context: ReconcileContext<DomainNameInstance>, 
       ownerId,
       region: access.region,
       ...(access.roleArn && { role: { arn: access.roleArn, ...(access.externalId && { externalId: access.externalId }) } }),
+      ...(workloadRole && { workloadRole }),
       ...(endpoint && { endpoint }),
     });
-    state = await ensureSupportService(context, target, 'external-dns', values, (instance) => applyCredentials(context, target, access, instance, controlPlaneId));
+    state = await ensureSupportService(context, target, 'external-dns', values, workloadRole ? undefined : (instance) => applyCredentials(context, target, access, instance, controlPlaneId));
   }
   if (!('installed' in state)) return state;
   const now = await domainsOfRuntime(context, target.runtime.ID);

@@ -56,3 +56,14 @@ export function asReconcileError(error: unknown): never {
   if (error.fixedElsewhere) throw new RetryableError(error.message, { cause: error });
   throw error.permanent ? new TerminalError(error.message, { cause: error }) : new RetryableError(error.message, { cause: error });
 }
+
+/**
+ * The IAM role threeport made for a support service (external-dns, cert-manager…) when it made the
+ * runtime's EKS cluster (its inventory's `role/<service>`): the service's pods assume it through
+ * the cluster's OIDC provider, so no keys need go into the cluster. Undefined for other clusters.
+ */
+export async function supportServiceRoleOf(api: ApiClient, runtimeId: number, service: string): Promise<string | undefined> {
+  const [eks] = await api.kind('AwsEksKubernetesRuntimeInstance').listAll({ kubernetesruntimeinstanceid: runtimeId });
+  const resources = (eks?.ResourceInventory as { Resources?: Record<string, { arn?: string }> } | undefined)?.Resources;
+  return resources?.[`role/${service}`]?.arn;
+}

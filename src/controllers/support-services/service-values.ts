@@ -90,6 +90,8 @@ export interface DnsSettings {
   region: string;
   /** A role external-dns assumes from the account's keys (the account's RoleArn and ExternalId). */
   role?: { arn: string; externalId?: string };
+  /** The role its service account assumes through the cluster's OIDC provider (an EKS cluster threeport made): no keys then. */
+  workloadRole?: string;
   /** The Route53 endpoint when it is not AWS's own (the control plane's AWS_ENDPOINT_URL). */
   endpoint?: string;
 }
@@ -100,16 +102,16 @@ export function externalDnsValues(settings: DnsSettings): Values {
   return {
     domainFilters: zones.map((zone) => zone.domain),
     txtOwnerId: settings.ownerId,
+    ...(settings.workloadRole && { serviceAccount: { create: true, annotations: { 'eks.amazonaws.com/role-arn': settings.workloadRole } } }),
     env: [
-      fromSecret('AWS_ACCESS_KEY_ID', 'accessKeyId'),
-      fromSecret('AWS_SECRET_ACCESS_KEY', 'secretAccessKey'),
+      ...(settings.workloadRole ? [] : [fromSecret('AWS_ACCESS_KEY_ID', 'accessKeyId'), fromSecret('AWS_SECRET_ACCESS_KEY', 'secretAccessKey')]),
       { name: 'AWS_DEFAULT_REGION', value: settings.region },
       ...(settings.endpoint ? [{ name: 'AWS_ENDPOINT_URL', value: settings.endpoint }] : []),
     ],
     extraArgs: [
       // Exactly the zones threeport found or made: never a public and a private zone of one name both.
       ...zones.map((zone) => `--zone-id-filter=${zone.zoneId}`),
-      ...(settings.role ? [`--aws-assume-role=${settings.role.arn}`, ...(settings.role.externalId ? [`--aws-assume-role-external-id=${settings.role.externalId}`] : [])] : []),
+      ...(settings.role && !settings.workloadRole ? [`--aws-assume-role=${settings.role.arn}`, ...(settings.role.externalId ? [`--aws-assume-role-external-id=${settings.role.externalId}`] : [])] : []),
     ],
   };
 }
