@@ -107,6 +107,19 @@ describe('databases and buckets of workloads', async () => {
     expect(JSON.stringify(stored)).not.toContain(data['db-password']);
   });
 
+  it('an edited definition (size class, storage, backups) is followed by the database at its next check', LONG, async () => {
+    const stored = await client.kind('AwsRelationalDatabaseInstance').get(database.ID);
+    const identifier = (stored.ResourceInventory as { Identifier: string }).Identifier;
+    await client.kind('AwsRelationalDatabaseDefinition').update(stored.AwsRelationalDatabaseDefinitionID, { MachineSize: 'Medium', StorageGb: 30, BackupDays: 3 });
+    const rds = new RDSClient(config);
+    await eventually('database resized', async () => {
+      const [made] = (await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: identifier }))).DBInstances ?? [];
+      return (made?.DBInstanceClass === 'db.t3.medium' && made.AllocatedStorage === 30 && made.BackupRetentionPeriod === 3) || `${made?.DBInstanceClass} ${made?.AllocatedStorage} GB ${made?.BackupRetentionPeriod} days`;
+    }, 60_000, 250);
+    rds.destroy();
+    await waitForStatus(client, 'AwsRelationalDatabaseInstance', database.ID, 'Available: mariadb 10.6 (db.t3.medium, 30 GB, backups 3 days)');
+  });
+
   it('a bucket, its role for the workload’s service account, the annotation and the env var on every container; drift correction keeps them', LONG, async () => {
     const definition = await client.kind('AwsObjectStorageBucketDefinition').create({ Name: uniqueName('files'), WorkloadServiceAccountName: 'uploader', WorkloadBucketEnvVar: 'S3_BUCKET', AwsAccountID: account.ID });
     bucket = await client.kind('AwsObjectStorageBucketInstance').create({ Name: uniqueName('files'), AwsObjectStorageBucketDefinitionID: definition.ID, WorkloadInstanceID: workload.ID });

@@ -5,15 +5,16 @@
  * DatabasePassword (the original made a new password on every retry). When the database is
  * available its connection — db-endpoint, db-port, db-name, db-user, db-password — goes to the
  * workload as a Secret named by the definition, in the workload's namespace, written straight into
- * the cluster and checked again every few minutes. Deleting removes the Secret, then the database
- * and what it needed.
+ * the cluster and checked again every few minutes, when an edited definition's size class, storage
+ * (more only) and backups are applied too. Deleting removes the Secret, then the database and
+ * what it needed.
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import { RetryableError, TerminalError } from '../../controller/errors.ts';
 import type { ReconcileContext, ReconcileOutcome, Reconciler } from '../../controller/reconciler.ts';
 import { databaseInstanceClasses } from '../../model/machine-sizes.ts';
 import type { ObjectOf } from '../../model/object-types.ts';
-import { awsName, databaseSteps, describeDatabase, provision, teardown, type AwsClients, type DatabaseSettings, type Owner, type StackStep } from '../../platform/aws/index.ts';
+import { awsName, databaseSteps, describeDatabase, provision, resizeDatabase, teardown, type AwsClients, type DatabaseSettings, type Owner, type StackStep } from '../../platform/aws/index.ts';
 import { asReconcileError, awsClientsOf } from '../shared/aws-account.ts';
 import { deliverSecret, withdrawSecret } from '../shared/delivered-secret.ts';
 import { controlPlaneIdOf, readyRuntime } from '../shared/runtime-cluster.ts';
@@ -95,7 +96,13 @@ async function make(context: ReconcileContext<DatabaseInstance>, pollMs: number)
 
   const database = await describeDatabase(clients.rds(region), account.Name, identifier, context.signal).catch(asReconcileError);
   const endpoint = database?.Endpoint;
-  if (!endpoint?.Address) return { waiting: `database ${identifier} has no endpoint yet`, requeueAfterMs: pollMs };
+  if (!database || !endpoint?.Address) return { waiting: `database ${identifier} has no endpoint yet`, requeueAfterMs: pollMs };
+  // An edited definition (size, storage, backups) is followed, at the next look.
+  const resized = await resizeDatabase(clients.rds(region), account.Name, database, { instanceClass, storageGb: definition.StorageGb, backupDays: definition.BackupDays }, context.signal).catch(asReconcileError);
+  if (resized.length > 0) {
+    await context.recordEvent({ reason: 'Resized', note: `database ${identifier} follows its definition: ${resized.join(', ')}` });
+    return { waiting: `database ${identifier} is being changed (${resized.join(', ')})`, requeueAfterMs: pollMs };
+  }
 
   const namespace = await workloadNamespaceOf(api, placement.workload);
   if (!namespace) return { waiting: `workload instance ${placement.workload.Name} is not deployed yet: its connection Secret goes into its namespace`, requeueAfterMs: pollMs };

@@ -7,7 +7,7 @@ export { EKS_TOKEN_LIFETIME_MS, eksToken, presignedUrlOf, stsEndpoint, type EksT
 export { awsManagedPolicy, oidcProviderStep, policy, roleStep, serviceAccountTrust, serviceTrust, sharedRoleStep, type PolicyDocument } from './iam.ts';
 export { verifyIdentity, type CallerIdentity } from './identity.ts';
 export { availableZones, networkKeys, networkSteps, VPC_CIDR } from './network.ts';
-export { databaseKeys, databaseSteps, describeDatabase, type DatabasePlan, type DatabaseSettings } from './rds.ts';
+export { databaseKeys, databaseSteps, describeDatabase, resizeDatabase, type DatabasePlan, type DatabaseResize, type DatabaseSettings } from './rds.ts';
 export { ensureHostedZone, route53Endpoint, route53Of, type HostedZone, type ZoneType } from './route53.ts';
 export { bucketStep, configureBucket, type BucketPlan } from './s3.ts';
 export { FOREIGN, provision, teardown, type Inventory, type MadeResource, type StackOutcome, type StackProgress, type StackRun, type StackStep } from './stack.ts';

@@ -17,6 +17,7 @@ import {
   DeleteDBSubnetGroupCommand,
   DescribeDBInstancesCommand,
   DescribeDBSubnetGroupsCommand,
+  ModifyDBInstanceCommand,
   type DBInstance,
   type RDSClient,
 } from '@aws-sdk/client-rds';
@@ -179,4 +180,31 @@ export function databaseSteps(ec2: EC2Client, rds: RDSClient, account: string, o
   };
 
   return [securityGroup, subnetGroup, instance];
+}
+
+/** What of a database can follow its definition once made: its size class, more storage, its backups. */
+export interface DatabaseResize {
+  instanceClass: string;
+  storageGb: number;
+  backupDays: number;
+}
+
+/**
+ * Brings an available database to its definition's size, storage and backups (applied at once,
+ * as RDS does: a class change restarts it). Storage only grows. Returns what it changed (none:
+ * already so), or says why it cannot.
+ */
+export async function resizeDatabase(rds: RDSClient, account: string, database: DBInstance, wanted: DatabaseResize, signal?: AbortSignal): Promise<string[]> {
+  const identifier = String(database.DBInstanceIdentifier);
+  const storage = Number(database.AllocatedStorage ?? 0);
+  if (wanted.storageGb < storage) throw new AwsProblem(`database ${identifier} has ${storage} GB: RDS storage cannot shrink, so StorageGb ${wanted.storageGb} is not applied (make it ${storage} or more)`, true, 'StorageCannotShrink', true);
+  const changes = {
+    ...(database.DBInstanceClass !== wanted.instanceClass && { DBInstanceClass: wanted.instanceClass }),
+    ...(wanted.storageGb > storage && { AllocatedStorage: wanted.storageGb }),
+    ...(Number(database.BackupRetentionPeriod ?? 0) !== wanted.backupDays && { BackupRetentionPeriod: wanted.backupDays }),
+  };
+  const changed = Object.entries(changes).map(([field, value]) => `${field} ${String(value)}`);
+  if (changed.length === 0) return [];
+  await awsCall('rds:ModifyDBInstance', account, () => rds.send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: identifier, ApplyImmediately: true, ...changes }), { abortSignal: signal }));
+  return changed;
 }
