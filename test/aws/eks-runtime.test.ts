@@ -10,6 +10,7 @@
 import { CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand, DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { CreateLoadBalancerCommand as CreateClassicCommand, DescribeLoadBalancersCommand as DescribeClassicCommand, ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
 import { CreateLoadBalancerCommand as CreateLoadBalancerV2Command, DescribeLoadBalancersCommand as DescribeLoadBalancersV2Command, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeNodegroupCommand, EKSClient } from '@aws-sdk/client-eks';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FieldCipher } from '../../src/crypto/field-cipher.ts';
 import { presignedUrlOf } from '../../src/platform/aws/index.ts';
@@ -81,6 +82,20 @@ describe('EKS runtimes', async () => {
     expect(runtime.APIEndpoint).toMatch(/eks\.amazonaws\.com/);
     expect(runtime.ConnectionToken).toBeTruthy();
     expect(Date.parse(String(runtime.ConnectionTokenExpiration)) - Date.now()).toBeGreaterThan(10 * 60_000);
+  });
+
+  it('follows its definition’s edited node group bounds, keeping the desired size inside them', LONG, async () => {
+    const eksDefinitionId = eks.AwsEksKubernetesRuntimeDefinitionID;
+    await client.kind('AwsEksKubernetesRuntimeDefinition').update(eksDefinitionId, { DefaultNodeGroupInitialSize: 3, DefaultNodeGroupMinimumSize: 3, DefaultNodeGroupMaximumSize: 8 });
+    // Definitions are looked at with their instances' checks (every minute); asked for at once here.
+    await client.kind('AwsEksKubernetesRuntimeInstance').requestReconcile(eks.ID, 'the test edited its definition');
+    const inventory = eks.ResourceInventory as { ClusterName: string; Resources: Record<string, { id: string }> };
+    const sdk = new EKSClient({ region: 'us-east-2', endpoint: aws.endpoint, credentials: aws.credentials });
+    await eventually('node group resized', async () => {
+      const group = (await sdk.send(new DescribeNodegroupCommand({ clusterName: inventory.ClusterName, nodegroupName: inventory.Resources['node-group']!.id }))).nodegroup;
+      return JSON.stringify(group?.scalingConfig) === JSON.stringify({ minSize: 3, maxSize: 8, desiredSize: 3 }) || JSON.stringify(group?.scalingConfig);
+    }, 30_000, 200);
+    sdk.destroy();
   });
 
   it('gives the runtime a bearer token in EKS’s format: a presigned STS GetCallerIdentity naming the cluster', () => {

@@ -16,7 +16,7 @@ import { isBeingDeleted, isNotFound } from '../../client/api-client.ts';
 import type { ReconcileContext, ReconcileOutcome, Reconciler } from '../../controller/reconciler.ts';
 import { updateWithVersion } from '../../controller/write-back.ts';
 import type { ObjectOf } from '../../model/object-types.ts';
-import { availableZones, awsName, clusterConnection, eksToken, networkKeys, provision, removeClusterLeftovers, teardown, type AwsClients, type ClusterConnection, type Owner } from '../../platform/aws/index.ts';
+import { availableZones, awsName, clusterConnection, eksToken, networkKeys, provision, removeClusterLeftovers, resizeNodeGroup, teardown, type AwsClients, type ClusterConnection, type Owner } from '../../platform/aws/index.ts';
 import { asReconcileError, awsClientsOf } from '../shared/aws-account.ts';
 import { controlPlaneIdOf } from '../shared/runtime-cluster.ts';
 import { eksKeys, eksSteps, type EksPlan } from './eks-stack.ts';
@@ -96,6 +96,10 @@ async function make(context: ReconcileContext<EksRuntimeInstance>, pollMs: numbe
   const served = connected ?? (await connectIfServing(context, clients, layout, tokenMarginMs));
   if ('waiting' in served) return { waiting: served.waiting, requeueAfterMs: pollMs };
   const { runtime, connection } = served;
+  // An edited definition's node group bounds are followed (its instance type would need a new node group).
+  const nodes = { clusterName, name: String(resourcesOf(context.object)[eksKeys.nodeGroup]?.id), minimumSize: definition.DefaultNodeGroupMinimumSize, maximumSize: definition.DefaultNodeGroupMaximumSize };
+  const resized = await resizeNodeGroup(clients.eks(region), account.Name, nodes, context.signal).catch(asReconcileError);
+  if (resized.length > 0) await context.recordEvent({ reason: 'Resized', note: `node group ${nodes.name} follows its definition: ${resized.join(', ')}` });
   await context.setCondition({
     Type: READY,
     Status: 'True',

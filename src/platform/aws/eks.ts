@@ -10,6 +10,7 @@ import {
   DeleteNodegroupCommand,
   DescribeClusterCommand,
   DescribeNodegroupCommand,
+  UpdateNodegroupConfigCommand,
   type Cluster,
   type EKSClient,
   type Nodegroup,
@@ -176,4 +177,27 @@ export function nodeGroupStep(eks: EKSClient, account: string, owner: Owner, pla
       return group ? `node group ${plan.name} is ${group.status ?? 'being deleted'}` : undefined;
     },
   };
+}
+
+/**
+ * Keeps an active node group's bounds those asked for: minimum and maximum as given, the desired
+ * size moved inside them only when it is outside (within them it is the autoscaler's). Returns
+ * what it changed (none: already so).
+ */
+export async function resizeNodeGroup(eks: EKSClient, account: string, plan: { clusterName: string; name: string; minimumSize: number; maximumSize: number }, signal?: AbortSignal): Promise<string[]> {
+  const answer = await awsCall('eks:DescribeNodegroup', account, () => eks.send(new DescribeNodegroupCommand({ clusterName: plan.clusterName, nodegroupName: plan.name }), { abortSignal: signal }));
+  const group = answer.nodegroup;
+  if (!group || group.status !== 'ACTIVE') return [];
+  const current = group.scalingConfig ?? {};
+  const desired = Math.min(plan.maximumSize, Math.max(plan.minimumSize, current.desiredSize ?? plan.minimumSize));
+  const changed = [
+    ...(current.minSize !== plan.minimumSize ? [`minimum ${plan.minimumSize}`] : []),
+    ...(current.maxSize !== plan.maximumSize ? [`maximum ${plan.maximumSize}`] : []),
+    ...(current.desiredSize !== desired ? [`desired ${desired}`] : []),
+  ];
+  if (changed.length === 0) return [];
+  await awsCall('eks:UpdateNodegroupConfig', account, () =>
+    eks.send(new UpdateNodegroupConfigCommand({ clusterName: plan.clusterName, nodegroupName: plan.name, scalingConfig: { minSize: plan.minimumSize, maxSize: plan.maximumSize, desiredSize: desired } }), { abortSignal: signal }),
+  );
+  return changed;
 }

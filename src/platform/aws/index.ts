@@ -2,7 +2,7 @@ export { AwsClientCache, AwsClients } from './clients.ts';
 export { removeClusterLeftovers, type ClusterLeftovers } from './cluster-leftovers.ts';
 export { credentialsOf, type AwsAccountAccess, type AwsCredentials } from './credentials.ts';
 export { absentAsUndefined, awsCall, awsErrorCode, awsProblem, AwsProblem, clientToken, isAwsNotFound, serviceCaller } from './errors.ts';
-export { clusterConnection, clusterStep, describeCluster, nodeGroupStep, type ClusterConnection } from './eks.ts';
+export { clusterConnection, clusterStep, describeCluster, nodeGroupStep, resizeNodeGroup, type ClusterConnection } from './eks.ts';
 export { EKS_TOKEN_LIFETIME_MS, eksToken, presignedUrlOf, stsEndpoint, type EksToken } from './eks-token.ts';
 export { awsManagedPolicy, oidcProviderStep, policy, roleStep, serviceAccountTrust, serviceTrust, sharedRoleStep, type PolicyDocument } from './iam.ts';
 export { verifyIdentity, type CallerIdentity } from './identity.ts';
