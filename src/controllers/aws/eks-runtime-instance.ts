@@ -13,28 +13,21 @@
  * own (its Services' load balancers), before the network goes.
  */
 import { isBeingDeleted, isNotFound } from '../../client/api-client.ts';
-import type { ReconcileContext, ReconcileOutcome, Reconciler } from '../../controller/reconciler.ts';
+import type { ReconcileContext, ReconcileOutcome } from '../../controller/reconciler.ts';
 import { updateWithVersion } from '../../controller/write-back.ts';
 import type { ObjectOf } from '../../model/object-types.ts';
 import { availableZones, awsName, clusterConnection, eksToken, networkKeys, provision, removeClusterLeftovers, resizeNodeGroup, teardown, type AwsClients, type ClusterConnection, type Owner } from '../../platform/aws/index.ts';
-import { asReconcileError, awsClientsOf } from '../shared/aws-account.ts';
+import { awsClientsOf } from './account-clients.ts';
+import { asReconcileError } from '../shared/aws-account.ts';
 import { controlPlaneIdOf } from '../shared/runtime-cluster.ts';
 import { eksKeys, eksSteps, type EksPlan } from './eks-stack.ts';
+import { READY } from './names.ts';
+import type { EksSettings } from './settings.ts';
 import { decideOnce, inventoryOf, progressLine, recordingProgress, resourcesOf } from './inventory.ts';
 
 export type EksRuntimeInstance = ObjectOf<'AwsEksKubernetesRuntimeInstance'>;
 type RuntimeInstance = ObjectOf<'KubernetesRuntimeInstance'>;
 
-export const READY = 'Ready';
-
-export interface EksSettings {
-  /** How soon a stack being made or removed is looked at again. @default 15000 */
-  pollIntervalMs?: number;
-  /** How often a ready runtime is checked, and its token made again when due. @default 60000 */
-  checkIntervalMs?: number;
-  /** A token with less than this left is made again. @default 300000 */
-  tokenRefreshMarginMs?: number;
-}
 
 /** What the instance decided once and keeps: the cluster's name, region and zones. */
 interface Layout {
@@ -43,18 +36,9 @@ interface Layout {
   zones: string[];
 }
 
-export function eksRuntimeInstanceReconciler(settings: EksSettings = {}): Reconciler<EksRuntimeInstance> {
+export function reconcileEksRuntime(context: ReconcileContext<EksRuntimeInstance>, settings: EksSettings): Promise<ReconcileOutcome> {
   const pollMs = settings.pollIntervalMs ?? 15_000;
-  return {
-    kind: 'AwsEksKubernetesRuntimeInstance',
-    statusCondition: READY,
-    resyncIntervalMs: settings.checkIntervalMs ?? 60_000,
-    maxRetryDelayMs: 120_000,
-    timeoutMs: 240_000,
-    async reconcile(context) {
-      return context.operation === 'Deleted' ? remove(context, pollMs) : make(context, pollMs, settings.tokenRefreshMarginMs ?? 300_000);
-    },
-  };
+  return context.operation === 'Deleted' ? remove(context, pollMs) : make(context, pollMs, settings.tokenRefreshMarginMs ?? 300_000);
 }
 
 async function prerequisites(context: ReconcileContext<EksRuntimeInstance>) {

@@ -11,7 +11,7 @@
  * bucket with what is in it.
  */
 import { TerminalError } from '../../controller/errors.ts';
-import type { ReconcileContext, ReconcileOutcome, Reconciler } from '../../controller/reconciler.ts';
+import type { ReconcileContext, ReconcileOutcome } from '../../controller/reconciler.ts';
 import type { Manifest } from '../../model/manifest.ts';
 import type { ObjectOf } from '../../model/object-types.ts';
 import {
@@ -29,22 +29,20 @@ import {
   type StackStep,
 } from '../../platform/aws/index.ts';
 import { addResources, removeAddedResources, type Adder } from '../shared/added-resources.ts';
-import { asReconcileError, awsClientsOf } from '../shared/aws-account.ts';
+import { awsClientsOf } from './account-clients.ts';
+import { asReconcileError } from '../shared/aws-account.ts';
 import { conflictingContributor, contribute, contributionsOf, podSpecOf, withdrawContribution, type Contribution } from '../shared/contributions.ts';
 import { workloadNamespaceOf } from '../shared/workload-namespace.ts';
 import { controlPlaneIdOf } from '../shared/runtime-cluster.ts';
 import { decideOnce, inventoryOf, progressLine, recordingProgress } from './inventory.ts';
-import { workloadOrGone, type ManagedServiceSettings } from './managed-services.ts';
+import { workloadOrGone } from './managed-services.ts';
+import { BUCKET_SERVICE_ACCOUNT_LABEL, READY, ROLE_ANNOTATION } from './names.ts';
+import type { ManagedServiceSettings } from './settings.ts';
 import { attachToWorkload, eksPlacementOf } from './workload-placement.ts';
 
 export type BucketInstance = ObjectOf<'AwsObjectStorageBucketInstance'>;
 type BucketDefinition = ObjectOf<'AwsObjectStorageBucketDefinition'>;
 
-export const READY = 'Ready';
-/** On a service account threeport added for a workload's buckets: its name (the buckets using it share it). */
-export const BUCKET_SERVICE_ACCOUNT_LABEL = 'control-plane.threeport.io/bucket-service-account';
-/** The annotation EKS's pod identity webhook reads: the role the service account's pods assume. */
-export const ROLE_ANNOTATION = 'eks.amazonaws.com/role-arn';
 
 const keys = { bucket: 'bucket', role: 'role/workload' };
 /** Wiring is the workload controller's, done in seconds: looked at this often while it is under way. */
@@ -59,17 +57,9 @@ interface Decided {
   serviceAccount: string;
 }
 
-export function objectStorageBucketInstanceReconciler(settings: ManagedServiceSettings = {}): Reconciler<BucketInstance> {
+export function reconcileBucket(context: ReconcileContext<BucketInstance>, settings: ManagedServiceSettings): Promise<ReconcileOutcome> {
   const pollMs = settings.pollIntervalMs ?? 15_000;
-  return {
-    kind: 'AwsObjectStorageBucketInstance',
-    statusCondition: READY,
-    resyncIntervalMs: settings.checkIntervalMs ?? 300_000,
-    maxRetryDelayMs: 120_000,
-    async reconcile(context) {
-      return context.operation === 'Deleted' ? remove(context, pollMs) : make(context, pollMs);
-    },
-  };
+  return context.operation === 'Deleted' ? remove(context, pollMs) : make(context, pollMs);
 }
 
 /**

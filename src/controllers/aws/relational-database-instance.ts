@@ -11,35 +11,27 @@
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import { RetryableError, TerminalError } from '../../controller/errors.ts';
-import type { ReconcileContext, ReconcileOutcome, Reconciler } from '../../controller/reconciler.ts';
+import type { ReconcileContext, ReconcileOutcome } from '../../controller/reconciler.ts';
 import { databaseInstanceClasses } from '../../model/machine-sizes.ts';
 import type { ObjectOf } from '../../model/object-types.ts';
 import { awsName, databaseSteps, describeDatabase, provision, resizeDatabase, teardown, type AwsClients, type DatabaseSettings, type Owner, type StackStep } from '../../platform/aws/index.ts';
-import { asReconcileError, awsClientsOf } from '../shared/aws-account.ts';
+import { awsClientsOf } from './account-clients.ts';
+import { asReconcileError } from '../shared/aws-account.ts';
 import { deliverSecret, withdrawSecret } from '../shared/delivered-secret.ts';
 import { controlPlaneIdOf, readyRuntime } from '../shared/runtime-cluster.ts';
 import { workloadNamespaceOf } from '../shared/workload-namespace.ts';
 import { decideOnce, inventoryOf, progressLine, recordingProgress } from './inventory.ts';
-import { workloadOrGone, type ManagedServiceSettings } from './managed-services.ts';
+import { workloadOrGone } from './managed-services.ts';
+import { DATABASE_LABEL, READY } from './names.ts';
+import type { ManagedServiceSettings } from './settings.ts';
 import { attachToWorkload, eksPlacementOf } from './workload-placement.ts';
 
 export type DatabaseInstance = ObjectOf<'AwsRelationalDatabaseInstance'>;
 type DatabaseDefinition = ObjectOf<'AwsRelationalDatabaseDefinition'>;
 
-export const READY = 'Ready';
-export const DATABASE_LABEL = 'control-plane.threeport.io/aws-relational-database-instance';
-
-export function relationalDatabaseInstanceReconciler(settings: ManagedServiceSettings = {}): Reconciler<DatabaseInstance> {
+export function reconcileDatabase(context: ReconcileContext<DatabaseInstance>, settings: ManagedServiceSettings): Promise<ReconcileOutcome> {
   const pollMs = settings.pollIntervalMs ?? 15_000;
-  return {
-    kind: 'AwsRelationalDatabaseInstance',
-    statusCondition: READY,
-    resyncIntervalMs: settings.checkIntervalMs ?? 300_000,
-    maxRetryDelayMs: 120_000,
-    async reconcile(context) {
-      return context.operation === 'Deleted' ? remove(context, pollMs) : make(context, pollMs);
-    },
-  };
+  return context.operation === 'Deleted' ? remove(context, pollMs) : make(context, pollMs);
 }
 
 const letters = (count: number): string => Array.from({ length: count }, () => String.fromCharCode(97 + randomInt(26))).join('');

@@ -11,7 +11,8 @@ import type { ReconcileContext, ReconcileOutcome, Reconciler } from '../../contr
 import type { ObjectOf } from '../../model/object-types.ts';
 import { CONTROL_PLANE_LABEL } from '../../model/threeport-workload.ts';
 import { supportServices } from '../../model/support-services.ts';
-import { ensureHostedZone, route53Endpoint, route53Of, type AwsAccountAccess, type HostedZone } from '../../platform/aws/index.ts';
+import type { AwsAccountAccess } from '../../platform/aws/credentials.ts';
+import { ensureHostedZone, route53Endpoint, route53Of, type HostedZone } from '../../platform/aws/route53.ts';
 import { layered, type Values } from '../../platform/helm/index.ts';
 import { labels } from '../../platform/kubernetes/index.ts';
 import { accessOf, asReconcileError, awsAccountOfRuntime, supportServiceRoleOf } from '../shared/aws-account.ts';

@@ -6,7 +6,8 @@
 import type { ApiClient } from '../../client/api-client.ts';
 import type { ObjectOf } from '../../model/object-types.ts';
 import { RetryableError, TerminalError } from '../../controller/errors.ts';
-import { AwsClientCache, AwsProblem, type AwsAccountAccess, type AwsClients } from '../../platform/aws/index.ts';
+import type { AwsAccountAccess } from '../../platform/aws/credentials.ts';
+import { AwsProblem } from '../../platform/aws/errors.ts';
 import type { RuntimeInstance } from './runtime-cluster.ts';
 
 export type AwsAccount = ObjectOf<'AwsAccount'>;
@@ -33,17 +34,6 @@ export function accessOf(account: AwsAccount, decrypt: (value: unknown) => unkno
     ...(account.RoleArn && { roleArn: account.RoleArn }),
     ...(account.ExternalId && { externalId: account.ExternalId }),
   };
-}
-
-const clientCache = new AwsClientCache();
-
-/** The account's SDK clients (one per service and region, kept until its keys, role or region change). */
-export function awsClientsOf(account: AwsAccount, decrypt: (value: unknown) => unknown): AwsClients {
-  return clientCache.get(String(account.ID), accessOf(account, decrypt));
-}
-
-export function forgetAwsClients(accountId: number): void {
-  clientCache.forget(String(accountId));
 }
 
 /**

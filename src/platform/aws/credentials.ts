@@ -40,3 +40,16 @@ export function credentialsOf(access: AwsAccountAccess): AwsCredentials | undefi
     return identity;
   };
 }
+
+/** The keys the access acts with right now (assumed, or from the default chain), for tools that take them as environment variables. */
+export async function resolveCredentials(access: AwsAccountAccess): Promise<AwsCredentialIdentity> {
+  const given = credentialsOf(access);
+  if (typeof given === 'function') return given();
+  if (given) return given;
+  const sts = new STSClient({ region: access.region });
+  try {
+    return await sts.config.credentials();
+  } finally {
+    sts.destroy();
+  }
+}
