@@ -29,42 +29,44 @@ interface Found {
   networkInterfaces: string[];
 }
 
-const batches = <T>(items: readonly T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, index) => items.slice(index * size, (index + 1) * size));
+type Tags = { Key?: string | undefined; Value?: string | undefined }[] | undefined;
 
 /** The cluster's marks on what it makes: the cloud provider's, and the AWS Load Balancer Controller's. */
-function madeByCluster(tags: Record<string, string | undefined>, clusterName: string): boolean {
-  return tags[`kubernetes.io/cluster/${clusterName}`] !== undefined || tags['elbv2.k8s.aws/cluster'] === clusterName;
+function madeByCluster(tags: Tags, clusterName: string): boolean {
+  const map = Object.fromEntries((tags ?? []).map((tag) => [String(tag.Key), tag.Value]));
+  return map[`kubernetes.io/cluster/${clusterName}`] !== undefined || map['elbv2.k8s.aws/cluster'] === clusterName;
+}
+
+/** Of `ids`, those the cluster made, their tags asked for 20 at a time (as the load balancer APIs take them). */
+async function madeByClusterOf(ids: readonly string[], clusterName: string, tagsOf: (batch: string[]) => Promise<{ id: string; tags: Tags }[]>): Promise<string[]> {
+  const made: string[] = [];
+  for (let start = 0; start < ids.length; start += 20) {
+    for (const { id, tags } of await tagsOf(ids.slice(start, start + 20))) if (madeByCluster(tags, clusterName)) made.push(id);
+  }
+  return made;
 }
 
 async function find(leftovers: ClusterLeftovers, signal: AbortSignal | undefined): Promise<Found> {
   const { clusterName, vpcId, account } = leftovers;
   const run = { signal };
-  const elbv2 = serviceCaller('elasticloadbalancing', account);
-  const inVpc = ((await elbv2('DescribeLoadBalancers', run, (abortSignal) => leftovers.elbv2.send(new DescribeLoadBalancersCommand({}), { abortSignal }))).LoadBalancers ?? []).filter(
-    (balancer) => balancer.VpcId === vpcId,
+  const elb = serviceCaller('elasticloadbalancing', account);
+  const balancers = (await elb('DescribeLoadBalancers', run, (abortSignal) => leftovers.elbv2.send(new DescribeLoadBalancersCommand({}), { abortSignal }))).LoadBalancers ?? [];
+  const loadBalancers = await madeByClusterOf(
+    balancers.filter((balancer) => balancer.VpcId === vpcId).map((balancer) => String(balancer.LoadBalancerArn)),
+    clusterName,
+    async (batch) =>
+      ((await elb('DescribeTags', run, (abortSignal) => leftovers.elbv2.send(new DescribeTagsCommand({ ResourceArns: batch }), { abortSignal }))).TagDescriptions ?? []).map((entry) => ({ id: String(entry.ResourceArn), tags: entry.Tags })),
   );
-  const loadBalancers: string[] = [];
-  for (const batch of batches(inVpc.map((balancer) => String(balancer.LoadBalancerArn)), 20)) {
-    const described = await elbv2('DescribeTags', run, (abortSignal) => leftovers.elbv2.send(new DescribeTagsCommand({ ResourceArns: batch }), { abortSignal }));
-    for (const entry of described.TagDescriptions ?? []) {
-      if (madeByCluster(Object.fromEntries((entry.Tags ?? []).map((tag) => [String(tag.Key), tag.Value])), clusterName)) loadBalancers.push(String(entry.ResourceArn));
-    }
-  }
-  const classic = ((await elbv2('DescribeLoadBalancers', run, (abortSignal) => leftovers.elb.send(new DescribeClassicCommand({}), { abortSignal }))).LoadBalancerDescriptions ?? []).filter(
-    (balancer) => balancer.VPCId === vpcId,
+  const classic = (await elb('DescribeLoadBalancers', run, (abortSignal) => leftovers.elb.send(new DescribeClassicCommand({}), { abortSignal }))).LoadBalancerDescriptions ?? [];
+  const classicLoadBalancers = await madeByClusterOf(
+    classic.filter((balancer) => balancer.VPCId === vpcId).map((balancer) => String(balancer.LoadBalancerName)),
+    clusterName,
+    async (batch) =>
+      ((await elb('DescribeTags', run, (abortSignal) => leftovers.elb.send(new DescribeClassicTagsCommand({ LoadBalancerNames: batch }), { abortSignal }))).TagDescriptions ?? []).map((entry) => ({ id: String(entry.LoadBalancerName), tags: entry.Tags })),
   );
-  const classicLoadBalancers: string[] = [];
-  for (const batch of batches(classic.map((balancer) => String(balancer.LoadBalancerName)), 20)) {
-    const described = await elbv2('DescribeTags', run, (abortSignal) => leftovers.elb.send(new DescribeClassicTagsCommand({ LoadBalancerNames: batch }), { abortSignal }));
-    for (const entry of described.TagDescriptions ?? []) {
-      if (madeByCluster(Object.fromEntries((entry.Tags ?? []).map((tag) => [String(tag.Key), tag.Value])), clusterName)) classicLoadBalancers.push(String(entry.LoadBalancerName));
-    }
-  }
   const ec2 = serviceCaller('ec2', account);
   const groups = (await ec2('DescribeSecurityGroups', run, (abortSignal) => leftovers.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }), { abortSignal }))).SecurityGroups ?? [];
-  const securityGroups = groups
-    .filter((group) => group.GroupName !== 'default' && !isOwnedBy(group.Tags, leftovers.owner) && madeByCluster(Object.fromEntries((group.Tags ?? []).map((tag) => [String(tag.Key), tag.Value])), clusterName))
-    .map((group) => String(group.GroupId));
+  const securityGroups = groups.filter((group) => group.GroupName !== 'default' && !isOwnedBy(group.Tags, leftovers.owner) && madeByCluster(group.Tags, clusterName)).map((group) => String(group.GroupId));
   const interfaces = (await ec2('DescribeNetworkInterfaces', run, (abortSignal) =>
     leftovers.ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }, { Name: 'status', Values: ['available'] }] }), { abortSignal }),
   )).NetworkInterfaces ?? [];

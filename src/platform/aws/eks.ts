@@ -15,7 +15,7 @@ import {
   type EKSClient,
   type Nodegroup,
 } from '@aws-sdk/client-eks';
-import { absentAsUndefined, awsCall, AwsProblem, clientToken, isAwsNotFound } from './errors.ts';
+import { absentAsUndefined, awsCall, AwsProblem, clientToken, deletedUnlessBusy } from './errors.ts';
 import { FOREIGN, type StackRun, type StackStep } from './stack.ts';
 import { isOwnedBy, tagMap, tagsFor, type Owner } from './tags.ts';
 
@@ -97,14 +97,9 @@ export function clusterStep(eks: EKSClient, account: string, owner: Owner, plan:
       return clusterWaiting(plan.name, cluster);
     },
     async remove(run) {
-      await awsCall('eks:DeleteCluster', account, () => eks.send(new DeleteClusterCommand({ name: plan.name }), { abortSignal: run.signal })).catch(async (error: unknown) => {
-        if (isAwsNotFound(error)) return undefined;
-        if (!(error instanceof AwsProblem && error.code === 'ResourceInUseException')) throw error;
-        // Already going, or busy (being made, updated): asked again once that is done.
-        const status = (await describeCluster(eks, account, plan.name, run.signal))?.status;
-        if (status === 'DELETING' || status === undefined) return undefined;
-        throw new AwsProblem(`EKS cluster ${plan.name} is ${status}: it is deleted once that is done`, false, 'ResourceInUseException');
-      });
+      await awsCall('eks:DeleteCluster', account, () => eks.send(new DeleteClusterCommand({ name: plan.name }), { abortSignal: run.signal })).catch(
+        deletedUnlessBusy(`EKS cluster ${plan.name}`, 'ResourceInUseException', 'DELETING', async () => (await describeCluster(eks, account, plan.name, run.signal))?.status),
+      );
     },
     async removing(run) {
       const cluster = await describeCluster(eks, account, plan.name, run.signal);
@@ -156,21 +151,16 @@ export function nodeGroupStep(eks: EKSClient, account: string, owner: Owner, pla
       const group = await describe(run);
       if (!group) return `node group ${plan.name} is not visible yet`;
       if (group.status === 'ACTIVE' || group.status === 'UPDATING') return undefined;
+      const issues = group.health?.issues?.map((issue) => `${issue.code}: ${issue.message}`).join('; ') || 'EKS gives no reason';
       // DEGRADED is often passing (an instance replaced): it is said, not given up on.
-      if (group.status === 'DEGRADED') return `node group ${plan.name} is DEGRADED: ${group.health?.issues?.map((issue) => `${issue.code}: ${issue.message}`).join('; ') || 'EKS gives no reason'}`;
-      if (group.status === 'CREATE_FAILED') {
-        throw new AwsProblem(`node group ${plan.name} is ${group.status}: ${group.health?.issues?.map((issue) => `${issue.code}: ${issue.message}`).join('; ') || 'EKS gives no reason'}`, true, 'NodegroupFailed');
-      }
+      if (group.status === 'DEGRADED') return `node group ${plan.name} is DEGRADED: ${issues}`;
+      if (group.status === 'CREATE_FAILED') throw new AwsProblem(`node group ${plan.name} is CREATE_FAILED: ${issues}`, true, 'NodegroupFailed');
       return `node group ${plan.name} is ${group.status ?? 'being made'}`;
     },
     async remove(run) {
-      await awsCall('eks:DeleteNodegroup', account, () => eks.send(new DeleteNodegroupCommand({ clusterName: plan.clusterName, nodegroupName: plan.name }), { abortSignal: run.signal })).catch(async (error: unknown) => {
-        if (isAwsNotFound(error)) return undefined;
-        if (!(error instanceof AwsProblem && error.code === 'ResourceInUseException')) throw error;
-        const status = (await describe(run))?.status;
-        if (status === 'DELETING' || status === undefined) return undefined;
-        throw new AwsProblem(`node group ${plan.name} is ${status}: it is deleted once that is done`, false, 'ResourceInUseException');
-      });
+      await awsCall('eks:DeleteNodegroup', account, () => eks.send(new DeleteNodegroupCommand({ clusterName: plan.clusterName, nodegroupName: plan.name }), { abortSignal: run.signal })).catch(
+        deletedUnlessBusy(`node group ${plan.name}`, 'ResourceInUseException', 'DELETING', async () => (await describe(run))?.status),
+      );
     },
     async removing(run) {
       const group = await describe(run);

@@ -86,6 +86,21 @@ export function absentAsUndefined(error: unknown): undefined {
   throw error;
 }
 
+/**
+ * For `.catch` on a delete AWS refuses while the resource is busy (being made, updated, backed
+ * up: `busyCode`): gone already, or going (`deleting` is its status), is what was asked; busy is
+ * said, and asked again on a later look.
+ */
+export const deletedUnlessBusy =
+  (what: string, busyCode: string, deleting: string, statusOf: () => Promise<string | undefined>) =>
+  async (error: unknown): Promise<undefined> => {
+    if (isAwsNotFound(error)) return undefined;
+    if (!(error instanceof AwsProblem && error.code === busyCode)) throw error;
+    const status = await statusOf();
+    if (status === undefined || status === deleting) return undefined;
+    throw new AwsProblem(`${what} is ${status}: it is deleted once that is done`, false, busyCode);
+  };
+
 /** The calls of one service in one account, each failure said as `awsProblem` says it: `call('DescribeVpcs', run, (signal) => …)`. */
 export const serviceCaller =
   (service: string, account: string) =>

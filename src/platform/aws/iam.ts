@@ -155,9 +155,7 @@ export function oidcProviderStep(iam: IAMClient, account: string, owner: Owner, 
     },
     async remove(run, made: MadeResource) {
       if (made.shared) return;
-      await call('DeleteOpenIDConnectProvider', run, (signal) => iam.send(new DeleteOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: made.id }), { abortSignal: signal })).catch((error: unknown) => {
-        if (!isAwsNotFound(error)) throw error;
-      });
+      await call('DeleteOpenIDConnectProvider', run, (signal) => iam.send(new DeleteOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: made.id }), { abortSignal: signal })).catch(absentAsUndefined);
     },
     async removing(run, made) {
       if (made.shared) return undefined;

@@ -34,7 +34,7 @@ import {
   type Filter,
   type ResourceType,
 } from '@aws-sdk/client-ec2';
-import { absentAsUndefined, awsCall, awsErrorCode, AwsProblem, clientToken, serviceCaller } from './errors.ts';
+import { absentAsUndefined, awsCall, AwsProblem, clientToken, serviceCaller } from './errors.ts';
 import type { StackRun, StackStep } from './stack.ts';
 import { isOwnedBy, ownerFilters, tagsFor, type Owner, type Tag } from './tags.ts';
 
@@ -76,7 +76,7 @@ export function networkSteps(ec2: EC2Client, account: string, owner: Owner, plan
   const tagged = (type: ResourceType, key: string, extra: Tag[] = []) => [{ ResourceType: type, Tags: [...tagsFor(owner, key, `${plan.name}-${key.replaceAll('/', '-')}`), ...extra] }];
   const call = serviceCaller('ec2', account);
   const ignoring = (codes: RegExp) => (error: unknown) => {
-    if (codes.test(awsErrorCode(error instanceof AwsProblem ? { name: error.code } : error) ?? '')) return undefined;
+    if (error instanceof AwsProblem && codes.test(error.code ?? '')) return undefined;
     throw error;
   };
   // The filters narrow the search; the tags decide (not every EC2 API, or every AWS look-alike, filters by tag).

@@ -21,7 +21,7 @@ import {
   type DBInstance,
   type RDSClient,
 } from '@aws-sdk/client-rds';
-import { absentAsUndefined, awsCall, AwsProblem, isAwsNotFound } from './errors.ts';
+import { absentAsUndefined, awsCall, AwsProblem, deletedUnlessBusy } from './errors.ts';
 import { FOREIGN, type StackRun, type StackStep } from './stack.ts';
 import { isOwnedBy, ownerFilters, tagsFor, type Owner } from './tags.ts';
 
@@ -164,14 +164,7 @@ export function databaseSteps(ec2: EC2Client, rds: RDSClient, account: string, o
     async remove(run) {
       await awsCall('rds:DeleteDBInstance', account, () =>
         rds.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: plan.identifier, SkipFinalSnapshot: true, DeleteAutomatedBackups: true }), { abortSignal: run.signal }),
-      ).catch(async (error: unknown) => {
-        if (isAwsNotFound(error)) return undefined;
-        if (!(error instanceof AwsProblem && error.code === 'InvalidDBInstanceState')) throw error;
-        // Already going, or busy (being made, backed up, modified): asked again once that is done.
-        const status = (await describeDatabase(rds, account, plan.identifier, run.signal))?.DBInstanceStatus;
-        if (status === 'deleting' || status === undefined) return undefined;
-        throw new AwsProblem(`database ${plan.identifier} is ${status}: it is deleted once that is done`, false, 'InvalidDBInstanceState');
-      });
+      ).catch(deletedUnlessBusy(`database ${plan.identifier}`, 'InvalidDBInstanceState', 'deleting', async () => (await describeDatabase(rds, account, plan.identifier, run.signal))?.DBInstanceStatus));
     },
     async removing(run) {
       const found = await describeDatabase(rds, account, plan.identifier, run.signal);

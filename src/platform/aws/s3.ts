@@ -17,7 +17,7 @@ import {
   PutPublicAccessBlockCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { awsCall, awsErrorCode, AwsProblem, isAwsNotFound, serviceCaller } from './errors.ts';
+import { absentAsUndefined, awsCall, awsProblem, AwsProblem, isAwsNotFound, serviceCaller } from './errors.ts';
 import { FOREIGN, type StackRun, type StackStep } from './stack.ts';
 import { isOwnedBy, tagsFor, type Owner } from './tags.ts';
 
@@ -37,7 +37,7 @@ async function bucketExists(s3: S3Client, account: string, name: string, signal:
     const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
     if (status === 404 || isAwsNotFound(error)) return false;
     if (status === 403) throw new AwsProblem(`S3 answers 403 for bucket ${name}: either account ${account} may not s3:ListBucket on it (give its credentials that permission), or the name belongs to another AWS account (bucket names are global: name the bucket instance differently)`, true, 'AccessDenied', true);
-    throw new AwsProblem(`AWS s3:HeadBucket failed in account ${account}: ${awsErrorCode(error) ?? 'Error'}: ${(error as Error).message}`, false, awsErrorCode(error));
+    throw awsProblem(error, 's3:HeadBucket', account);
   }
 }
 
@@ -75,9 +75,7 @@ export function bucketStep(s3: S3Client, account: string, owner: Owner, plan: Bu
     async remove(run) {
       if (!(await bucketExists(s3, account, plan.name, run.signal))) return;
       await emptyBucket(s3, account, plan.name, run.signal);
-      await call('DeleteBucket', run, (signal) => s3.send(new DeleteBucketCommand({ Bucket: plan.name }), { abortSignal: signal })).catch((error: unknown) => {
-        if (!isAwsNotFound(error)) throw error;
-      });
+      await call('DeleteBucket', run, (signal) => s3.send(new DeleteBucketCommand({ Bucket: plan.name }), { abortSignal: signal })).catch(absentAsUndefined);
     },
     async removing(run) {
       return (await bucketExists(s3, account, plan.name, run.signal)) ? `S3 bucket ${plan.name} is being removed` : undefined;
@@ -99,9 +97,7 @@ export async function configureBucket(s3: S3Client, account: string, plan: Bucke
     const document = { Version: '2012-10-17', Statement: [{ Sid: 'PublicRead', Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${plan.name}/*` }] };
     await call('PutBucketPolicy', () => s3.send(new PutBucketPolicyCommand({ Bucket: plan.name, Policy: JSON.stringify(document) }), { abortSignal: signal }));
   } else {
-    await call('DeleteBucketPolicy', () => s3.send(new DeleteBucketPolicyCommand({ Bucket: plan.name }), { abortSignal: signal })).catch((error: unknown) => {
-      if (!isAwsNotFound(error)) throw error;
-    });
+    await call('DeleteBucketPolicy', () => s3.send(new DeleteBucketPolicyCommand({ Bucket: plan.name }), { abortSignal: signal })).catch(absentAsUndefined);
   }
 }
 
