@@ -8,10 +8,9 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
-import { cacheRoot, installTools } from '../local-runtime/index.ts';
+import { cacheRoot, installTools, onPath } from '../local-runtime/index.ts';
 import { checkRepository, ChartSourceError, Helm, type ChartMirror } from '../platform/helm/index.ts';
 import { ConfigError } from './config.ts';
-import { onPath } from './terraform.ts';
 
 const execFileAsync = promisify(execFile);
 

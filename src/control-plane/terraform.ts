@@ -7,9 +7,9 @@
  * (a filesystem mirror folder, or the https:// URL of a network mirror) for control planes that
  * cannot reach the registries.
  */
-import { accessSync, constants, statSync } from 'node:fs';
-import { delimiter, join, resolve } from 'node:path';
-import { cacheRoot, installTools } from '../local-runtime/index.ts';
+import { statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { cacheRoot, installTools, onPath } from '../local-runtime/index.ts';
 import { Terraform } from '../platform/terraform/index.ts';
 import { ConfigError } from './config.ts';
 
@@ -40,17 +40,4 @@ export function terraformProvider(env: NodeJS.ProcessEnv = process.env, provider
       found = undefined; // looked for again on the next reconcile
       throw error;
     }));
-}
-
-export function onPath(name: string, path = ''): string | undefined {
-  for (const dir of path.split(delimiter).filter(Boolean)) {
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
 }

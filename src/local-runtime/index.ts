@@ -8,6 +8,7 @@ export { startLocalCluster, stopLocalCluster, type LocalCluster, type LocalClust
 export { installOne as installTool, installTools, allToolGroups, type ToolName, type ToolPaths, type ToolGroup } from './tools/install.ts';
 export type { ToolRecipe } from './tools/recipe.ts';
 export { go } from './tools/go.ts';
+export { onPath } from './tools/on-path.ts';
 export { LocalRuntimeError, MissingPrerequisite } from './errors.ts';
 export { setProgressLabel } from './progress.ts';
 export { cacheRoot } from './cache.ts';

@@ -120,7 +120,7 @@ async function make(context: ReconcileContext<BucketInstance>, pollMs: number): 
     Type: READY,
     Status: 'True',
     Reason: 'Available',
-    Message: `S3 bucket ${decided.bucket} in ${decided.region} (${definition.PublicReadAccess ? 'public read' : 'private'}, encrypted); workload instance ${placement.workload.Name} has it in ${definition.WorkloadBucketEnvVar} and service account ${definition.WorkloadServiceAccountName} assumes ${roleArn}`,
+    Message: `S3 bucket ${decided.bucket} in ${decided.region} (${definition.PublicReadAccess ? 'public read' : 'private'}, encrypted); workload instance ${placement.workload.Name} has it in ${definition.WorkloadBucketEnvVar} and service account ${decided.serviceAccount} assumes ${roleArn}`,
   });
   return undefined;
 }

@@ -13,7 +13,7 @@ import { locations } from '../../model/kinds/kubernetes-runtime.ts';
 import { nodeInstanceTypes } from '../../model/machine-sizes.ts';
 import type { ObjectOf } from '../../model/object-types.ts';
 import type { RuntimeInstance } from '../shared/runtime-cluster.ts';
-import type { RuntimeDefinition, RuntimeProvider } from './providers.ts';
+import type { RuntimeProvider } from './providers.ts';
 
 type EksInstance = ObjectOf<'AwsEksKubernetesRuntimeInstance'>;
 
@@ -69,8 +69,8 @@ export const eksProvider: RuntimeProvider = {
     return undefined;
   },
 
-  async provision(context, definition) {
-    const eks = (await eksInstanceOf(context)) ?? (await makeEksInstance(context, definition));
+  async provision(context) {
+    const eks = (await eksInstanceOf(context)) ?? (await makeEksInstance(context));
     if ('waiting' in eks) return eks;
     return { waiting: `its EKS cluster is being made by the AWS controller (AwsEksKubernetesRuntimeInstance ${eks.Name}: ${eks.Status ?? 'not started yet'})`, requeueAfterMs: PROVISIONING_CHECK_MS };
   },
@@ -105,12 +105,16 @@ async function eksInstanceOf(context: ReconcileContext<RuntimeInstance>): Promis
   return found[0];
 }
 
-async function makeEksInstance(context: ReconcileContext<RuntimeInstance>, definition: RuntimeDefinition): Promise<EksInstance | { waiting: string; requeueAfterMs?: number }> {
+async function makeEksInstance(context: ReconcileContext<RuntimeInstance>): Promise<EksInstance | { waiting: string; requeueAfterMs?: number }> {
   const runtime = context.object;
   const region = locations[runtime.Location];
   if (!region) throw new TerminalError(`an EKS runtime needs a Location in an AWS region, not ${runtime.Location}: use e.g. NorthAmerica:NewYork (us-east-1)`);
-  const [eksDefinition] = await context.client.kind('AwsEksKubernetesRuntimeDefinition').listAll({ kubernetesruntimedefinitionid: definition.ID });
-  if (!eksDefinition) return { waiting: `runtime definition ${definition.Name} is getting its EKS settings (${definition.Status ?? 'not reconciled yet'})`, requeueAfterMs: 5_000 };
+  const definitionId = runtime.KubernetesRuntimeDefinitionID;
+  const [eksDefinition] = await context.client.kind('AwsEksKubernetesRuntimeDefinition').listAll({ kubernetesruntimedefinitionid: definitionId });
+  if (!eksDefinition) {
+    const definition = await context.client.kind('KubernetesRuntimeDefinition').get(definitionId);
+    return { waiting: `runtime definition ${definition.Name} is getting its EKS settings (${definition.Status ?? 'not reconciled yet'})`, requeueAfterMs: 5_000 };
+  }
   const { object } = await context.client.kind('AwsEksKubernetesRuntimeInstance').apply(
     { kubernetesruntimeinstanceid: runtime.ID },
     { Name: runtime.Name, Region: region, AwsEksKubernetesRuntimeDefinitionID: eksDefinition.ID, KubernetesRuntimeInstanceID: runtime.ID },

@@ -19,7 +19,7 @@ export interface RuntimeProvider {
   /** Deleting the definition: removes what `definition` made; undefined once done. */
   removeDefinition?(context: ReconcileContext<RuntimeDefinition>): Promise<ReconcileOutcome>;
   /** The runtime has no connection details yet: has its cluster made (undefined: nothing makes it, it is registered by hand). */
-  provision?(context: ReconcileContext<RuntimeInstance>, definition: RuntimeDefinition): Promise<ReconcileOutcome>;
+  provision?(context: ReconcileContext<RuntimeInstance>): Promise<ReconcileOutcome>;
   /** The runtime has connection details: keeps them fresh (a token about to expire). */
   refresh?(context: ReconcileContext<RuntimeInstance>): Promise<void>;
   /** Whether the runtime's cluster is being removed already (nothing left in it to clean up). */
@@ -34,11 +34,11 @@ export const providers: Readonly<Record<string, RuntimeProvider>> = {
 };
 
 /** A definition's provider never changes (InfraProvider is immutable): asked once per definition. */
-const definitionProviders = new SharedLoads<RuntimeDefinition>({ keep: true, maxKept: 10_000 });
+const providerNames = new SharedLoads<string>({ keep: true, maxKept: 10_000 });
 
-/** The runtime's definition (its provider's name is what matters, and that is kept) and provider. */
-export async function providerOf(api: ApiClient, runtime: RuntimeInstance): Promise<{ definition: RuntimeDefinition; provider: RuntimeProvider }> {
-  const load = () => api.unbound().kind('KubernetesRuntimeDefinition').get(runtime.KubernetesRuntimeDefinitionID);
-  const definition = await definitionProviders.get(`${api.baseUrl}|${runtime.KubernetesRuntimeDefinitionID}`, load, api.signal);
-  return { definition, provider: providers[definition.InfraProvider] ?? {} };
+/** The provider of the runtime's definition. */
+export async function providerOf(api: ApiClient, runtime: RuntimeInstance): Promise<RuntimeProvider> {
+  const definitionId = runtime.KubernetesRuntimeDefinitionID;
+  const load = async () => (await api.unbound().kind('KubernetesRuntimeDefinition').get(definitionId)).InfraProvider;
+  return providers[await providerNames.get(`${api.baseUrl}|${definitionId}`, load, api.signal)] ?? {};
 }

@@ -51,10 +51,10 @@ export function runtimeInstanceReconciler(settings: RuntimeSettings): Reconciler
 async function checkAndInstall(context: ReconcileContext<RuntimeInstance>, settings: RuntimeSettings): Promise<ReconcileOutcome> {
   const runtime = context.object;
   const wasReady = findCondition(conditionsOf(runtime), READY)?.Status === 'True';
-  const { definition, provider } = await providerOf(context.client, runtime);
+  const provider = await providerOf(context.client, runtime);
   const cluster = await clusterOf(runtime, (value) => context.decrypt(value));
   if (!cluster) {
-    const provisioning = await provider.provision?.(context, definition);
+    const provisioning = await provider.provision?.(context);
     if (provisioning) return provisioning;
     return { waiting: 'no connection details yet: set APIEndpoint, CACertificate and Certificate/CertificateKey or ConnectionToken (its provider fills them in for provisioned clusters)', requeueAfterMs: 60_000 };
   }
@@ -134,7 +134,7 @@ async function removeRuntime(context: ReconcileContext<RuntimeInstance>): Promis
 
   // Only this control plane's agent goes: the namespace, CRD and RBAC may serve other control planes.
   // Nothing to clean up in a cluster threeport never installed into, or one its provider is removing already.
-  const { provider } = await providerOf(context.client, runtime);
+  const provider = await providerOf(context.client, runtime);
   const installed = findCondition(conditionsOf(runtime), AGENT) !== undefined;
   const cluster = !installed || (await provider.clusterGoing?.(context)) ? undefined : await clusterOf(runtime, (value) => context.decrypt(value)).catch(() => undefined);
   if (cluster) {

@@ -1,9 +1,9 @@
 /**
  * What other controllers add to a workload instance's own resources: a bucket's name as an
- * environment variable on every container, the role a service account assumes. Each contributor writes its part into the instance's Contributions under its own
- * key; the workload controller applies every part to the definition's manifests as it deploys them,
- * so drift correction keeps them and a definition edit keeps them, and removing the part removes
- * exactly what it added.
+ * environment variable on every container, the role a service account assumes. Each contributor
+ * writes its part into the instance's Contributions under its own key; the workload controller
+ * applies every part to the definition's manifests as it deploys them, so drift correction keeps
+ * them and a definition edit keeps them, and removing the part removes exactly what it added.
  */
 import { isDeepStrictEqual as sameJson } from 'node:util';
 import type { ReconcileContext } from '../../controller/reconciler.ts';

@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
-import { accessSync, constants, symlinkSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { versions } from '../versions.ts';
 import { goInstall } from './go.ts';
+import { onPath } from './on-path.ts';
 import type { ToolRecipe } from './recipe.ts';
 
 const execFileAsync = promisify(execFile);
@@ -31,16 +32,9 @@ export const terraformRecipe: ToolRecipe = {
 
 /** `terraform` on the PATH, if it is the pinned version. */
 async function installedTerraform(): Promise<string | undefined> {
-  for (const dir of (process.env.PATH ?? '').split(delimiter).filter(Boolean)) {
-    const candidate = join(dir, 'terraform');
-    try {
-      accessSync(candidate, constants.X_OK);
-    } catch {
-      continue;
-    }
-    const { stdout } = await execFileAsync(candidate, ['version', '-json'], { timeout: 30_000, env: { ...process.env, CHECKPOINT_DISABLE: '1' } }).catch(() => ({ stdout: '{}' }));
-    const version = (JSON.parse(stdout) as { terraform_version?: string }).terraform_version;
-    return version && `v${version}` === versions.terraform ? candidate : undefined;
-  }
-  return undefined;
+  const candidate = onPath('terraform', process.env.PATH);
+  if (!candidate) return undefined;
+  const { stdout } = await execFileAsync(candidate, ['version', '-json'], { timeout: 30_000, env: { ...process.env, CHECKPOINT_DISABLE: '1' } }).catch(() => ({ stdout: '{}' }));
+  const version = (JSON.parse(stdout) as { terraform_version?: string }).terraform_version;
+  return version && `v${version}` === versions.terraform ? candidate : undefined;
 }
