@@ -237,6 +237,9 @@ async function remove(target: Target, options: NameOrConfig & WaitOptions, conte
 
 const outputOption = () => new Option('-o, --output <format>', 'output format: table, json or yaml (plain = table)').default('table');
 
+/** "an aws account", "a workload": spoken as written, so a vowel decides. */
+const withArticle = (noun: string): string => `${/^[aeiou]/i.test(noun) ? 'an' : 'a'} ${noun}`;
+
 export function registerObjectCommands(program: Command, withSubcommands = true): void {
   const createCommand = program.command('create').description('Create threeport objects from a config file');
   const getCommand = program.command('get').description('List threeport objects');
@@ -251,8 +254,8 @@ export function registerObjectCommands(program: Command, withSubcommands = true)
     const plural = pluralCommandName(target.typeName);
     const human = humanName(target.typeName);
     const what = target.abstraction
-      ? `a ${human}: its ${humanName(target.abstraction.definition)} and ${humanName(target.abstraction.instance)} (and what it nests) in one config`
-      : `a ${human}`;
+      ? `${withArticle(human)}: its ${humanName(target.abstraction.definition)} and ${humanName(target.abstraction.instance)} (and what it nests) in one config`
+      : withArticle(human);
 
     waitOptions(
       createCommand
@@ -279,7 +282,7 @@ export function registerObjectCommands(program: Command, withSubcommands = true)
       describeCommand
         .command(single)
         .alias(plural)
-        .description(target.abstraction ? `Describe a ${human}: its ${humanName(described.name)} (status, resources, warning events)` : `Describe ${what}: ${describedParts(described)}`)
+        .description(target.abstraction ? `Describe ${withArticle(human)}: its ${humanName(described.name)} (status, resources, warning events)` : `Describe ${what}: ${describedParts(described)}`)
         .argument('[name]', `name of the ${human} (or use --name)`)
         .option('-n, --name <name>', `name of the ${human}`)
         .option('-c, --config <file>', `path to the ${target.typeName} config file`)
