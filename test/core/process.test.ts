@@ -86,7 +86,7 @@ describe('threeport server at work', () => {
   it('embedded mode keeps its data and generated key across restarts', async () => {
     const dataDir = tempDir('embedded');
     const first = await spawnApi({ dataDir, encryptionKey: '' });
-    const created = await first.client.kind('AwsAccount').create({ Name: 'kept', AccountID: '1', DefaultRegion: 'us-east-1', AccessKeyID: 'a', SecretAccessKey: 'b' });
+    const created = await first.client.kind('AwsAccount').create({ Name: 'kept', AccountID: '123456789012', DefaultRegion: 'us-east-1', AccessKeyID: 'a', SecretAccessKey: 'b' });
     expect(await first.stop()).toBe(0);
     const second = await spawnApi({ dataDir, encryptionKey: '' });
     expect(await second.client.kind('AwsAccount').get(Number(created.ID))).toEqual(created);

@@ -31,5 +31,9 @@ describe('aws platform', async () => {
     expect(awsProblem({ name: 'TooManyHostedZones', message: 'x' }, 'a', 'prod').message).toContain('reached a quota');
     expect(awsProblem({ name: 'Throttling', message: 'slow down', $metadata: { httpStatusCode: 400 } }, 'a', 'prod').permanent).toBe(false);
     expect(awsProblem({ name: 'InvalidInput', message: 'bad', $metadata: { httpStatusCode: 400 } }, 'a', 'prod').permanent).toBe(true);
+    // A region without endpoints and a control plane without DNS look the same: tried again now and then.
+    const unresolved = awsProblem(Object.assign(new Error('getaddrinfo ENOTFOUND sts.us-east-1.amazonaws.com'), { code: 'ENOTFOUND' }), 'sts:GetCallerIdentity', 'prod');
+    expect(unresolved).toMatchObject({ code: 'ENOTFOUND', fixedElsewhere: true });
+    expect(unresolved.message).toContain("check the region's name");
   });
 });

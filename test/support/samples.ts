@@ -12,6 +12,7 @@ export const uniqueName = (prefix: string): string => `${prefix}-${randomBytes(4
 
 /** Values some domain rules insist on. */
 const knownGood: Record<string, ApiObject> = {
+  AwsAccount: { AccountID: '123456789012', DefaultRegion: 'us-east-1' },
   AwsRelationalDatabaseDefinition: { Engine: 'postgres', EngineVersion: '15.4' },
   AwsEksKubernetesRuntimeDefinition: { ZoneCount: 2 },
   KubernetesRuntimeDefinition: { InfraProvider: 'kind' },

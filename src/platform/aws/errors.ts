@@ -17,7 +17,7 @@ const PERMISSION = new Set(['AccessDenied', 'AccessDeniedException', 'Unauthoriz
 const CREDENTIALS = new Set(['InvalidClientTokenId', 'SignatureDoesNotMatch', 'UnrecognizedClientException', 'ExpiredToken', 'ExpiredTokenException', 'InvalidAccessKeyId', 'AuthFailure', 'IncompleteSignature', 'MissingAuthenticationToken']);
 const QUOTA = new Set(['LimitExceededException', 'LimitExceeded', 'TooManyHostedZones', 'ServiceQuotaExceededException', 'InstanceQuotaExceeded', 'StorageQuotaExceeded']);
 const REGION = new Set(['OptInRequired', 'InvalidRegion', 'UnsupportedAvailabilityZoneException']);
-/** Network errors reaching an endpoint: a region that does not exist has no endpoint. */
+/** Network errors finding an endpoint: a region that does not exist has none, and neither has any region while DNS is down. */
 const UNREACHABLE = new Set(['ENOTFOUND', 'EAI_AGAIN']);
 
 export class AwsProblem extends Error {
@@ -55,7 +55,9 @@ export function awsProblem(error: unknown, action: string, account: string): Aws
   if (CREDENTIALS.has(name)) return new AwsProblem(`AWS rejected the credentials of account ${account} (${name}): check its access key or role (${message})`, true, name, true);
   if (QUOTA.has(name) || /LimitExceeded$|QuotaExceeded$/.test(name)) return new AwsProblem(`AWS account ${account} reached a quota doing ${action}: raise it or free some (${message})`, true, name, true);
   if (REGION.has(name)) return new AwsProblem(`AWS ${action} is not available to account ${account} in that region (${name}): enable the region for the account or choose another (${message})`, true, name, true);
-  if (networkCode && UNREACHABLE.has(networkCode)) return new AwsProblem(`AWS ${action}: no endpoint answers for account ${account}'s region (${message}): check the region's name`, true, networkCode);
+  if (networkCode && UNREACHABLE.has(networkCode)) {
+    return new AwsProblem(`AWS ${action}: no endpoint answers for account ${account}'s region (${message}): check the region's name, and that the control plane can resolve AWS's names`, true, networkCode, true);
+  }
   const status = $metadata?.httpStatusCode ?? (error as { $response?: { statusCode?: number } } | undefined)?.$response?.statusCode;
   // A 403 whose body the SDK could not read (an XML error from a JSON API, a proxy's page) is still AWS saying no.
   if (status === 403 && /Deserialization error|not valid JSON|Unexpected token/.test(message)) {
