@@ -19,6 +19,7 @@ type EksInstance = ObjectOf<'AwsEksKubernetesRuntimeInstance'>;
 
 /** How soon a runtime whose cluster is being made looks again (the AWS controller's writes wake it sooner). */
 const PROVISIONING_CHECK_MS = 60_000;
+const FIRST_CHECK_MS = 10_000;
 /** A token with less than this left has the AWS controller make a new one now. */
 const TOKEN_DUE_MS = 120_000;
 
@@ -72,7 +73,8 @@ export const eksProvider: RuntimeProvider = {
   async provision(context) {
     const eks = (await eksInstanceOf(context)) ?? (await makeEksInstance(context));
     if ('waiting' in eks) return eks;
-    return { waiting: `its EKS cluster is being made by the AWS controller (AwsEksKubernetesRuntimeInstance ${eks.Name}: ${eks.Status ?? 'not started yet'})`, requeueAfterMs: PROVISIONING_CHECK_MS };
+    // Its first outcome (often a problem with the account) comes within seconds: say it soon.
+    return { waiting: `its EKS cluster is being made by the AWS controller (AwsEksKubernetesRuntimeInstance ${eks.Name}: ${eks.Status ?? 'not started yet'})`, requeueAfterMs: eks.Status ? PROVISIONING_CHECK_MS : FIRST_CHECK_MS };
   },
 
   async refresh(context) {
