@@ -84,7 +84,18 @@ Examples:
   .action((flags: ServerFlags) => runServer(flags, async (config, logger) => (await import('./api-server.ts')).startApiServer(config, logger)).catch(fail));
 
 serverOptions(program.command('all-in-one').description('Run the API, the relay and every controller in one process (what `tptctl up` starts)'))
-  .addHelpText('after', '\nExample:\n  threeport all-in-one --data-dir ~/.threeport/control-planes/dev/data')
+  .addHelpText(
+    'after',
+    `
+Its controllers take the settings \`threeport controller --help\` explains from the environment:
+THREEPORT_AGENT_IMAGE, THREEPORT_AGENT_API_URL, THREEPORT_DRIFT_INTERVAL, THREEPORT_CHART_MIRROR,
+THREEPORT_CHART_MIRROR_MAP, THREEPORT_CERTIFICATE_ISSUER, THREEPORT_DNS_PROVIDER,
+THREEPORT_DNS_PROVIDER_VALUES, THREEPORT_TERRAFORM_PROVIDER_MIRROR, THREEPORT_HELM,
+THREEPORT_TERRAFORM, and the AWS SDK's AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>.
+
+Example:
+  threeport all-in-one --data-dir ~/.threeport/control-planes/dev/data`,
+  )
   .action((flags: ServerFlags) =>
     runServer({ ...flags, workers: '1' }, async (config, logger) => (await import('./all-in-one.ts')).startAllInOne(config, logger)).catch(fail),
   );
