@@ -93,6 +93,7 @@ describe('bad requests get a clear 4xx and change nothing', () => {
     );
     await expectRefused(send('POST', '/v0/aws-accounts', { Name: uniqueName('a'), AccountID: '12345', DefaultRegion: 'us-east-1' }), 400, 'AccountID must be the 12-digit AWS account number');
     await expectRefused(send('POST', '/v0/aws-accounts', { Name: uniqueName('a'), AccountID: '123456789012', DefaultRegion: 'Virginia' }), 400, 'DefaultRegion must be an AWS region name');
+    await expectRefused(send('PATCH', `/v0/aws-accounts/${account.ID}`, { DefaultRegion: 'eu west 1' }), 400, 'DefaultRegion must be an AWS region name');
     const runtime = await createSample(api.client, registry.get('KubernetesRuntimeInstance'));
     await expectRefused(send('PATCH', `/v0/kubernetes-runtime-instances/${runtime.ID}`, { Location: 'Europe:Paris' }), 400, 'Location cannot be changed');
     await expectRefused(send('POST', '/v0/kubernetes-runtime-instances', { ...runtime, ID: undefined, Name: uniqueName('r'), Location: 'Mars' }), 400, /Location "Mars" is not supported|GORM/);

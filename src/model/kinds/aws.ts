@@ -35,12 +35,18 @@ export const AwsAccount = defineKind({
     AwsEksKubernetesRuntimeDefinitions: association('AwsEksKubernetesRuntimeDefinition'),
   },
   rules: {
-    validate(account) {
+    validate(account, previous) {
       if ((account.AccessKeyID == null) !== (account.SecretAccessKey == null)) {
         return 'both access key id and secret access key must be set if one of them is provided';
       }
-      if (!/^\d{12}$/.test(String(account.AccountID))) return `AccountID must be the 12-digit AWS account number, not ${JSON.stringify(account.AccountID)}`;
-      if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(String(account.DefaultRegion))) return `DefaultRegion must be an AWS region name such as us-east-1, not ${JSON.stringify(account.DefaultRegion)}`;
+      // Checked when set, so an account stored before these checks can still be written to (its Status, its deletion).
+      const changed = (field: string) => previous?.[field] !== account[field];
+      if (changed('AccountID') && !/^\d{12}$/.test(String(account.AccountID))) {
+        return `AccountID must be the 12-digit AWS account number (quoted in YAML, so leading zeros stay), not ${JSON.stringify(account.AccountID)}`;
+      }
+      if (changed('DefaultRegion') && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(String(account.DefaultRegion))) {
+        return `DefaultRegion must be an AWS region name such as us-east-1, not ${JSON.stringify(account.DefaultRegion)}`;
+      }
       return undefined;
     },
     onCreate(account) {

@@ -17,7 +17,7 @@ import {
   PutPublicAccessBlockCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { absentAsUndefined, awsCall, awsProblem, AwsProblem, isAwsNotFound, serviceCaller } from './errors.ts';
+import { absentAsUndefined, awsCall, awsErrorCode, AwsProblem, isAwsNotFound, serviceCaller } from './errors.ts';
 import { FOREIGN, type StackRun, type StackStep } from './stack.ts';
 import { isOwnedBy, tagsFor, type Owner } from './tags.ts';
 
@@ -37,7 +37,8 @@ async function bucketExists(s3: S3Client, account: string, name: string, signal:
     const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
     if (status === 404 || isAwsNotFound(error)) return false;
     if (status === 403) throw new AwsProblem(`S3 answers 403 for bucket ${name}: either account ${account} may not s3:ListBucket on it (give its credentials that permission), or the name belongs to another AWS account (bucket names are global: name the bucket instance differently)`, true, 'AccessDenied', true);
-    throw awsProblem(error, 's3:HeadBucket', account);
+    // A HEAD answer has no body to say what failed: worth another try.
+    throw new AwsProblem(`AWS s3:HeadBucket failed in account ${account}: ${awsErrorCode(error) ?? 'Error'}: ${(error as Error).message}`, false, awsErrorCode(error));
   }
 }
 
