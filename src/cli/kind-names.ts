@@ -4,3 +4,5 @@ import { kebabCase } from '../model/naming.ts';
 export const commandName = (typeName: string): string => kebabCase(typeName);
 export const pluralCommandName = (typeName: string): string => `${kebabCase(typeName)}s`;
 export const humanName = (typeName: string): string => kebabCase(typeName).replaceAll('-', ' ');
+/** "an aws account", "a workload", "an AwsAccount": spoken as written, so a vowel decides. */
+export const withArticle = (noun: string): string => `${/^[aeiou]/i.test(noun) ? 'an' : 'a'} ${noun}`;

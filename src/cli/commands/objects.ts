@@ -11,7 +11,7 @@ import type { CliContext } from '../context.ts';
 import { abstractions, isDocumentKind, type Abstraction } from '../documents/expand.ts';
 import { loadConfigFiles } from '../documents/load.ts';
 import { CliError } from '../errors.ts';
-import { commandName, humanName, pluralCommandName } from '../kind-names.ts';
+import { commandName, humanName, pluralCommandName, withArticle } from '../kind-names.ts';
 import { abstractionColumns, defaultColumns, kindColumns } from '../output/columns.ts';
 import { describeText, gatherDescription } from '../output/describe.ts';
 import { fetchRelated, tableRows } from '../output/get-table.ts';
@@ -236,9 +236,6 @@ async function remove(target: Target, options: NameOrConfig & WaitOptions, conte
 // ---- registration ----------------------------------------------------------------------------
 
 const outputOption = () => new Option('-o, --output <format>', 'output format: table, json or yaml (plain = table)').default('table');
-
-/** "an aws account", "a workload": spoken as written, so a vowel decides. */
-const withArticle = (noun: string): string => `${/^[aeiou]/i.test(noun) ? 'an' : 'a'} ${noun}`;
 
 export function registerObjectCommands(program: Command, withSubcommands = true): void {
   const createCommand = program.command('create').description('Create threeport objects from a config file');

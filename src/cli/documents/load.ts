@@ -1,4 +1,5 @@
 /** Config files → object specs, in order, with the warnings the expansion produced. */
+import { withArticle } from '../kind-names.ts';
 import { expandDocument, type ExpandedDocument } from './expand.ts';
 import { toObjectSpec, type ObjectSpec } from './object-spec.ts';
 import { fileError, readDocuments } from './source.ts';
@@ -17,7 +18,7 @@ export function loadConfigFiles(files: string[], options: { only?: string; build
       if (options.only) {
         for (const key of Object.keys(source.value)) {
           if (key !== options.only) {
-            throw fileError(source, [key], `this command takes a ${options.only} config, but the file has ${key}; use the matching command or tptctl apply -f ${file}`);
+            throw fileError(source, [key], `this command takes ${withArticle(options.only)} config, but the file has ${key}; use the matching command or tptctl apply -f ${file}`);
           }
         }
       }

@@ -6,6 +6,7 @@
 import type { ScalarField } from '../../model/fields.ts';
 import type { ApiObject, Kind } from '../../model/kind.ts';
 import { registry } from '../../model/registry.ts';
+import { withArticle } from '../kind-names.ts';
 import { nestedSchema, yamlSchema, type YamlKey } from './schema.ts';
 import { readSideFile, readTerraformDir, SideFileError } from './side-files.ts';
 import { fileError, type SourceDocument, type YamlPath } from './source.ts';
@@ -75,7 +76,7 @@ function scalarValue(spec: ScalarField, value: unknown, fail: (message: string) 
 
 function referenceName(key: YamlKey & { target: string }, value: unknown, fail: (message: string) => never, failAt: (sub: string, message: string) => never): string {
   if (key.form === 'referenceName') {
-    if (typeof value !== 'string' || !value) fail(`must be the name of a ${key.target}`);
+    if (typeof value !== 'string' || !value) fail(`must be the name of ${withArticle(key.target)}`);
     return value;
   }
   if (!isRecord(value)) fail(`must be a mapping naming the ${key.target}, e.g. {Name: my-object}`);
