@@ -19,6 +19,10 @@ export type ErrorReason =
   | 'StillReferenced'
   | 'Conflict'
   | 'Unavailable'
+  /** No credentials, or credentials this control plane does not accept. */
+  | 'Unauthenticated'
+  /** The caller's roles do not allow this; the message names the permission. */
+  | 'Forbidden'
   | 'Internal';
 
 export class ApiError extends Error {
@@ -38,6 +42,8 @@ export const notFound = (message = 'record not found'): ApiError => new ApiError
 export const conflict = (message: string, reason: ErrorReason = 'Conflict'): ApiError => new ApiError(409, reason, message);
 export const staleVersion = (id: number, expected: number, actual: number): ApiError =>
   new ApiError(409, 'StaleVersion', `object with ID ${id} is at version ${actual}, not ${expected}: re-read it and retry`);
+export const unauthenticated = (message: string): ApiError => new ApiError(401, 'Unauthenticated', message);
+export const forbidden = (message: string): ApiError => new ApiError(403, 'Forbidden', message);
 export const unavailable = (message: string): ApiError => new ApiError(503, 'Unavailable', message);
 
 export const isApiError = (error: unknown): error is ApiError => error instanceof ApiError;

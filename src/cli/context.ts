@@ -2,6 +2,7 @@
 import { ApiClient } from '../client/api-client.ts';
 import { FieldCipher } from '../crypto/field-cipher.ts';
 import { apiBaseUrl, readConfig, resolveConfigPath, selectControlPlane, type ControlPlaneEntry, type ThreeportConfig } from './config/threeport-config.ts';
+import { credentialsOf } from './config/credentials.ts';
 import { CliError } from './errors.ts';
 import type { Terminal } from './output/terminal.ts';
 
@@ -34,12 +35,9 @@ export class CliContext {
   }
 
   client(entry: ControlPlaneEntry = this.controlPlane()): ApiClient {
-    if (entry.AuthEnabled) {
-      throw new CliError(`control plane "${entry.Name}" has AuthEnabled: true, but this tptctl does not support mTLS client certificates yet`, {
-        hint: 'use a control plane with AuthEnabled: false (tptctl up starts one)',
-      });
-    }
-    return new ApiClient({ baseUrl: apiBaseUrl(entry), timeoutMs: 30_000 });
+    const baseUrl = apiBaseUrl(entry);
+    if (!entry.AuthEnabled) return new ApiClient({ baseUrl, timeoutMs: 30_000 });
+    return new ApiClient({ baseUrl, timeoutMs: 30_000, ...credentialsOf(entry, this.configPath, this.env.THREEPORT_API_TOKEN) });
   }
 
   /** The control plane's field cipher, when the config holds its key (to compare and show secrets locally). */

@@ -9,12 +9,12 @@ import type { Terminal } from './output/terminal.ts';
  * GET /version with node:http rather than the API client: the first fetch() of a process loads
  * undici, which alone costs more than the whole cold-start budget of `tptctl version`.
  */
-function serverVersion(baseUrl: string): Promise<string> {
+function serverVersion(baseUrl: string, ca: string | undefined): Promise<string> {
   // require(), not import: the ESM facade of node:http evaluates its lazy undici getters too.
   const require = createRequire(import.meta.url);
   const { get } = (baseUrl.startsWith('https:') ? require('node:https') : require('node:http')) as typeof import('node:http');
   return new Promise((resolve, reject) => {
-    const request = get(`${baseUrl}/version`, { timeout: 10_000 }, (response) => {
+    const request = get(`${baseUrl}/version`, { timeout: 10_000, ...(ca && { ca }) }, (response) => {
       let body = '';
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => (body += chunk));
@@ -34,7 +34,9 @@ function serverVersion(baseUrl: string): Promise<string> {
 
 export async function printServerVersion(terminal: Terminal, entry: ControlPlaneEntry): Promise<void> {
   try {
-    terminal.print(`Server: ${await serverVersion(apiBaseUrl(entry))} (control plane ${entry.Name})`);
+    // /version is open to all: the CA is enough (with auth on), no client certificate.
+    const ca = entry.AuthEnabled && entry.CACert ? Buffer.from(entry.CACert, 'base64').toString('utf8') : undefined;
+    terminal.print(`Server: ${await serverVersion(apiBaseUrl(entry), ca)} (control plane ${entry.Name})`);
   } catch (error) {
     throw new CliError(`cannot get the version of control plane ${entry.Name}: ${(error as Error).message}`, { cause: error });
   }

@@ -3,7 +3,9 @@ import { API_VERSION, type ApiObject, type Kind } from '../model/kind.ts';
 import type { InputOf, KindName, ObjectOf } from '../model/object-types.ts';
 import { registry as defaultRegistry, type Registry } from '../model/registry.ts';
 import { ApiRequestError, isDuplicate, isStaleVersion, parseRetryAfter } from './errors.ts';
-import { send, type HttpAnswer } from './http-transport.ts';
+import { send, type HttpAnswer, type TlsCredentials } from './http-transport.ts';
+
+export type { TlsCredentials };
 
 export { ApiRequestError, isAborted, isBeingDeleted, isConflict, isDuplicate, isNotFound, isRetryableApiError, isStaleVersion } from './errors.ts';
 
@@ -16,6 +18,10 @@ export interface ApiClientOptions {
   headers?: Record<string, string>;
   /** Ends every request of this client when it aborts (see `withSignal`). */
   signal?: AbortSignal;
+  /** HTTPS: the control plane's CA and a client certificate of it. */
+  tls?: TlsCredentials;
+  /** A bearer token (sent as Authorization). */
+  token?: string;
 }
 
 export interface ListOptions {
@@ -43,6 +49,19 @@ interface EnvelopeBody {
   Data?: ApiObject[] | null;
   Status?: { code?: number; error?: string; reason?: string };
 }
+
+/** Connection failures as a person can act on them. */
+const connectionProblems: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'the connection was closed (an API with auth on drops a client certificate that is expired or not of its CA)',
+  EPIPE: 'the connection was closed (an API with auth on drops a client certificate that is expired or not of its CA)',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: "its certificate is not signed by the CA this client trusts (the config's CACert is of another control plane?)",
+  SELF_SIGNED_CERT_IN_CHAIN: "its certificate is not signed by the CA this client trusts (the config's CACert is of another control plane?)",
+  DEPTH_ZERO_SELF_SIGNED_CERT: "its certificate is not signed by the CA this client trusts (the config's CACert is of another control plane?)",
+  ERR_TLS_CERT_ALTNAME_INVALID: 'its certificate does not name this address (start the API with --tls-names <this name>)',
+  ERR_SSL_WRONG_VERSION_NUMBER: 'it does not speak TLS here (AuthEnabled is true in the config, but the API runs without auth?)',
+  EPROTO: 'TLS failed (AuthEnabled does not match how the API runs?)',
+};
 
 const PAGE = 1000;
 /** listAll refuses to gather more than this; page through with pages() instead. */
@@ -305,6 +324,7 @@ export class ApiClient {
 
   async #send(method: string, path: string, body?: unknown, ifMatch?: number): Promise<HttpAnswer> {
     const headers: Record<string, string> = { accept: 'application/json', ...this.#options.headers };
+    if (this.#options.token) headers.authorization = `Bearer ${this.#options.token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (ifMatch !== undefined) headers['if-match'] = `"${ifMatch}"`;
     const timeout = AbortSignal.timeout(this.#timeoutMs);
@@ -314,6 +334,7 @@ export class ApiClient {
         headers,
         ...(body !== undefined && { body: JSON.stringify(body) }),
         signal: this.#options.signal ? AbortSignal.any([this.#options.signal, timeout]) : timeout,
+        ...(this.#options.tls && { tls: this.#options.tls }),
       });
     } catch (error) {
       throw this.#unreachable(method, path, error, timeout);
@@ -327,7 +348,7 @@ export class ApiClient {
       return new ApiRequestError(0, `request to the threeport API stopped: ${why}`, { method, url: path, aborted: true });
     }
     const code = (error as NodeJS.ErrnoException).code ?? (error as { cause?: { code?: string } }).cause?.code;
-    const reason = timeout.aborted ? `no answer within ${this.#timeoutMs} ms` : code === 'ECONNREFUSED' ? 'connection refused' : String(code ?? (error as Error).message ?? error);
+    const reason = timeout.aborted ? `no answer within ${this.#timeoutMs} ms` : (connectionProblems[String(code)] ?? String(code ?? (error as Error).message ?? error));
     return new ApiRequestError(0, `cannot reach the threeport API at ${this.baseUrl}: ${reason}`, { method, url: path });
   }
 }

@@ -12,21 +12,34 @@ export interface HttpAnswer {
   text: string;
 }
 
+/** For HTTPS: the CA to trust (PEM; else the system's), and a client certificate to present. */
+export interface TlsCredentials {
+  ca?: string;
+  certificate?: string;
+  key?: string;
+}
+
 export interface HttpRequest {
   method: string;
   headers: Record<string, string>;
   body?: string;
   signal: AbortSignal;
+  tls?: TlsCredentials;
 }
 
 const agents = new Map<string, http.Agent>();
 
-function agentFor(url: URL): http.Agent {
-  let agent = agents.get(url.origin);
+/** One keep-alive agent per origin and credentials: TLS sessions are resumed and connections reused. */
+function agentFor(url: URL, tls: TlsCredentials | undefined): http.Agent {
+  const key = `${url.origin}|${tls?.ca ?? ''}|${tls?.certificate ?? ''}`;
+  let agent = agents.get(key);
   if (!agent) {
     const options = { keepAlive: true, maxSockets: 64, maxFreeSockets: 16 };
-    agent = url.protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
-    agents.set(url.origin, agent);
+    agent =
+      url.protocol === 'https:'
+        ? new https.Agent({ ...options, ...(tls?.ca && { ca: tls.ca }), ...(tls?.certificate && tls.key && { cert: tls.certificate, key: tls.key }) })
+        : new http.Agent(options);
+    agents.set(key, agent);
   }
   return agent;
 }
@@ -37,7 +50,7 @@ export function send(target: string, request: HttpRequest): Promise<HttpAnswer> 
   const transport = url.protocol === 'https:' ? https : http;
   const headers = request.body === undefined ? request.headers : { ...request.headers, 'content-length': String(Buffer.byteLength(request.body)) };
   return new Promise((resolve, reject) => {
-    const outgoing = transport.request(url, { method: request.method, headers, agent: agentFor(url), signal: request.signal }, (incoming) => {
+    const outgoing = transport.request(url, { method: request.method, headers, agent: agentFor(url, request.tls), signal: request.signal }, (incoming) => {
       const chunks: Buffer[] = [];
       incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
       incoming.on('error', reject);

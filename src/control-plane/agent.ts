@@ -6,12 +6,13 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Agent } from '../agent/agent.ts';
 import { ApiClient } from '../client/api-client.ts';
+import { resolveApiCredentials, type ApiCredentialFlags, type ApiCredentials } from './api-credentials.ts';
 import { logLevels, type LogLevel, type Logger } from '../log.ts';
 import { connect, KubernetesClient } from '../platform/kubernetes/index.ts';
 import { KubernetesTransport } from '../platform/kubernetes/transport.ts';
 import { ConfigError } from './config.ts';
 
-export interface AgentFlags {
+export interface AgentFlags extends ApiCredentialFlags {
   apiUrl?: string;
   kubeconfig?: string;
   context?: string;
@@ -21,6 +22,7 @@ export interface AgentFlags {
 
 export interface AgentConfig {
   apiUrl: string;
+  apiCredentials: ApiCredentials;
   /** Absent: the pod's service account (in a cluster). */
   kubeconfig?: { path: string; context?: string };
   controlPlaneId?: string;
@@ -42,6 +44,7 @@ export function resolveAgentConfig(flags: AgentFlags, env: NodeJS.ProcessEnv = p
   const controlPlaneId = flags.controlPlaneId ?? env.THREEPORT_CONTROL_PLANE_ID;
   return {
     apiUrl,
+    apiCredentials: resolveApiCredentials(flags, env),
     ...(!inCluster && { kubeconfig: { path, ...(flags.context && { context: flags.context }) } }),
     ...(controlPlaneId && { controlPlaneId }),
     logLevel,
@@ -62,7 +65,7 @@ async function clusterOf(config: AgentConfig): Promise<KubernetesClient> {
 }
 
 export async function startAgent(config: AgentConfig, logger: Logger): Promise<{ close(): Promise<void> }> {
-  const api = new ApiClient({ baseUrl: config.apiUrl });
+  const api = new ApiClient({ baseUrl: config.apiUrl, ...config.apiCredentials });
   const controlPlaneId = config.controlPlaneId ?? (await api.info().catch((error: unknown) => {
     throw new ConfigError(`cannot ask the API at ${config.apiUrl} which control plane it is: ${(error as Error).message}`);
   })).controlPlaneId;

@@ -31,9 +31,13 @@ export async function startAllInOne(config: ServerConfig, logger: Logger): Promi
     ...(dnsProvider && { dnsProvider }),
   };
   const { reconcilers, runnables } = partsOfGroups(groupNames, settings);
+  // With auth on, the controllers in this process call the API as one identity of their own, never stored.
+  const client = server.auth
+    ? new ApiClient({ baseUrl: server.url, tls: { ca: server.auth.caCertificate }, token: server.auth.resolver.internalToken({ name: 'controllers', roles: ['controller'] }) })
+    : new ApiClient({ baseUrl: server.url });
   const manager = new ControllerManager({
     bus: server.bus,
-    client: new ApiClient({ baseUrl: server.url }),
+    client,
     reconcilers,
     runnables,
     logger: logger.child({ component: 'controllers' }),

@@ -10,7 +10,10 @@ import { FieldCipher } from '../crypto/field-cipher.ts';
 import { controlPlaneId, migrate, MigrationError } from '../store/migrations.ts';
 import { ObjectStore } from '../store/object-store.ts';
 import { Outbox } from '../store/outbox.ts';
-import { ConfigError, redactUrl, type ServerConfig } from './config.ts';
+import { loadAuthority } from '../auth/authority.ts';
+import { writeBootstrapCredentials } from '../auth/bootstrap.ts';
+import { IdentityResolver } from '../auth/identities.ts';
+import { ConfigError, redactUrl, type AuthConfig, type ServerConfig } from './config.ts';
 import { VERSION } from './version.ts';
 
 export interface RunningApiServer {
@@ -21,6 +24,8 @@ export interface RunningApiServer {
   bus: ControllerBus;
   relay: OutboxRelay;
   url: string;
+  /** With auth on: the CA's certificate (PEM) clients trust, and who the API takes callers for. */
+  auth?: { caCertificate: string; resolver: IdentityResolver };
   close(): Promise<void>;
 }
 
@@ -62,10 +67,11 @@ export async function startApiServer(config: ServerConfig, logger: Logger): Prom
     closers.unshift(() => bus.close());
     const outbox = new Outbox(db);
     const relay = new OutboxRelay({ outbox, publisher: bus, logger });
+    const cipher = FieldCipher.fromBase64(config.encryptionKey);
     const store = new ObjectStore({
       db,
       registry,
-      cipher: FieldCipher.fromBase64(config.encryptionKey),
+      cipher,
       onOutboxWrite: () => relay.wake(),
       // The embedded database is this process's alone, so every write passes through this store.
       cacheObjects: db.engine === 'pglite',
@@ -73,19 +79,23 @@ export async function startApiServer(config: ServerConfig, logger: Logger): Prom
     relay.start();
     closers.unshift(() => relay.stop());
 
+    const id = await controlPlaneId(db);
+    const auth = config.auth?.enabled ? await authentication(config.auth, { db, store, cipher, id }) : undefined;
+    if (!auth) logger.warn({ listen: `${config.host}:${config.port}` }, 'auth is disabled: whoever reaches the API may do anything (start it with --auth-enabled=true to require client certificates or tokens)');
     const app = await buildApp({
       store,
       logger,
       version: VERSION,
-      controlPlaneId: await controlPlaneId(db),
+      controlPlaneId: id,
       bodyLimit: config.bodyLimit,
       readiness: { database: () => db.query('SELECT 1') },
+      ...(auth && { auth }),
     });
     closers.unshift(() => app.close());
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
-    const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    const url = `${auth ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
     logger.info({ url, database: config.databaseUrl ? redactUrl(config.databaseUrl) : 'embedded', bus: config.natsUrl ? redactUrl(config.natsUrl) : 'in-process' }, 'threeport API listening');
 
     let closing: Promise<void> | undefined;
@@ -96,6 +106,7 @@ export async function startApiServer(config: ServerConfig, logger: Logger): Prom
       bus,
       relay,
       url,
+      ...(auth && { auth: { caCertificate: auth.authority.pem, resolver: auth.resolver } }),
       close: () => (closing ??= runClosers(closers)),
     };
   } catch (error) {
@@ -105,6 +116,14 @@ export async function startApiServer(config: ServerConfig, logger: Logger): Prom
     }
     throw error;
   }
+}
+
+/** The CA (made on first start), this process's serving certificate, and the first admin's credentials when asked for. */
+async function authentication(config: AuthConfig, parts: { db: Database; store: ObjectStore; cipher: FieldCipher; id: string }) {
+  const authority = await loadAuthority(parts.db, parts.cipher, parts.id);
+  const resolver = new IdentityResolver(parts.store);
+  if (config.bootstrapCredentials) await writeBootstrapCredentials(config.bootstrapCredentials, parts.store, authority, config.certificateLifetimeMs);
+  return { authority, resolver, serving: authority.serverCertificate(config.tlsNames), certificateLifetimeMs: config.certificateLifetimeMs };
 }
 
 async function runClosers(closers: (() => Promise<unknown>)[]): Promise<void> {

@@ -19,6 +19,19 @@ export interface ServerConfig {
   bodyLimit: number;
   /** API processes sharing the listening socket (PostgreSQL only). */
   workers: number;
+  /** Absent: auth off (programmatic callers; the CLI always resolves it). */
+  auth?: AuthConfig;
+}
+
+/** Authentication and TLS of the API (auth/). */
+export interface AuthConfig {
+  enabled: boolean;
+  /** Names and addresses the serving certificate carries beyond loopback and the in-cluster Service names. */
+  tlsNames: string[];
+  /** Longest life of a client certificate the API issues. */
+  certificateLifetimeMs: number;
+  /** Write the first admin's credentials here at start. */
+  bootstrapCredentials?: string;
 }
 
 export interface ServerFlags {
@@ -30,6 +43,11 @@ export interface ServerFlags {
   logLevel?: string;
   bodyLimit?: string;
   workers?: string;
+  authEnabled?: string;
+  allowUnauthenticated?: boolean;
+  tlsNames?: string;
+  certificateLifetime?: string;
+  bootstrapCredentials?: string;
 }
 
 export class ConfigError extends Error {}
@@ -61,6 +79,47 @@ function resolveEncryptionKey(given: string | undefined, databaseUrl: string | u
   return readFileSync(keyFile, 'utf8').trim();
 }
 
+const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || /^127\./.test(host);
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+function parseBoolean(value: string, what: string): boolean {
+  if (/^(true|1|yes)$/i.test(value)) return true;
+  if (/^(false|0|no)$/i.test(value)) return false;
+  throw new ConfigError(`invalid ${what} "${value}": use true or false`);
+}
+
+/** Lifetimes as a number of hours (h) or days (d), e.g. 90d. */
+function parseLifetime(value: string): number {
+  const match = /^(\d+)(h|d)$/.exec(value.trim());
+  const amount = Number(match?.[1]);
+  if (!match || amount < 1) throw new ConfigError(`invalid certificate lifetime "${value}": a number of hours or days, e.g. 720h or 90d`);
+  return amount * (match[2] === 'd' ? DAY_MS : DAY_MS / 24);
+}
+
+/**
+ * Auth is on unless the API listens on loopback only; off anywhere else must be asked for twice
+ * (--auth-enabled=false and --allow-unauthenticated), since anyone who reaches the port then has
+ * every permission.
+ */
+function resolveAuth(flags: ServerFlags, env: NodeJS.ProcessEnv, host: string): AuthConfig {
+  const given = flags.authEnabled ?? env.THREEPORT_AUTH_ENABLED;
+  const enabled = given ? parseBoolean(given, 'auth-enabled') : !isLoopback(host);
+  const allowUnauthenticated = flags.allowUnauthenticated ?? parseBoolean(env.THREEPORT_ALLOW_UNAUTHENTICATED ?? 'false', 'THREEPORT_ALLOW_UNAUTHENTICATED');
+  if (!enabled && !isLoopback(host) && !allowUnauthenticated) {
+    throw new ConfigError(`refusing to listen on ${host} without auth: anyone who reaches it could change every cluster. Keep auth on, listen on 127.0.0.1, or add --allow-unauthenticated`);
+  }
+  const tlsNames = (flags.tlsNames ?? env.THREEPORT_TLS_NAMES ?? '').split(',').map((name) => name.trim()).filter(Boolean);
+  if (!['0.0.0.0', '::', ''].includes(host)) tlsNames.push(host);
+  const bootstrapCredentials = flags.bootstrapCredentials ?? env.THREEPORT_BOOTSTRAP_CREDENTIALS ?? undefined;
+  return {
+    enabled,
+    tlsNames,
+    certificateLifetimeMs: parseLifetime(flags.certificateLifetime ?? env.THREEPORT_CERTIFICATE_LIFETIME ?? '90d'),
+    ...(bootstrapCredentials && { bootstrapCredentials }),
+  };
+}
+
 export function resolveServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const { host, port } = parseHostPort(flags.listen ?? env.THREEPORT_LISTEN ?? '127.0.0.1:1323', 'listen address', '127.0.0.1', '127.0.0.1:1323');
   const databaseUrl = flags.databaseUrl ?? env.THREEPORT_DATABASE_URL ?? undefined;
@@ -90,7 +149,8 @@ export function resolveServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv =
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }
-  return { host, port, ...(databaseUrl && { databaseUrl }), dataDir, ...(natsUrl && { natsUrl }), encryptionKey, logLevel, bodyLimit, workers };
+  const auth = resolveAuth(flags, env, host);
+  return { host, port, ...(databaseUrl && { databaseUrl }), dataDir, ...(natsUrl && { natsUrl }), encryptionKey, logLevel, bodyLimit, workers, auth };
 }
 
 export { redactUrl };

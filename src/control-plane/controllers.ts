@@ -3,6 +3,7 @@ import { NatsBus } from '../bus/nats.ts';
 import { parseNatsUrl } from '../bus/nats-url.ts';
 import { streamConfigs } from '../bus/streams.ts';
 import { ApiClient } from '../client/api-client.ts';
+import { resolveApiCredentials, type ApiCredentialFlags, type ApiCredentials } from './api-credentials.ts';
 import { FieldCipher } from '../crypto/field-cipher.ts';
 import { ControllerManager } from '../controller/manager.ts';
 import { OptionsError } from '../controller/options.ts';
@@ -22,6 +23,7 @@ import { ConfigError, parseHostPort, redactUrl } from './config.ts';
 export interface ControllerConfig {
   groups: ControllerGroupName[];
   apiUrl: string;
+  apiCredentials: ApiCredentials;
   natsUrl: string;
   concurrency?: number;
   /** How long a crashed replica's locks hold off the others. */
@@ -46,7 +48,7 @@ export interface ControllerConfig {
   terraformProviderMirror?: string;
 }
 
-export interface ControllerFlags {
+export interface ControllerFlags extends ApiCredentialFlags {
   apiUrl?: string;
   natsUrl?: string;
   concurrency?: string;
@@ -127,6 +129,7 @@ export function resolveControllerConfig(groups: string[], flags: ControllerFlags
     ...(terraformProviderMirror && { terraformProviderMirror }),
     agentApiUrl,
     apiUrl,
+    apiCredentials: resolveApiCredentials(flags, env),
     natsUrl,
     ...(concurrency !== undefined && { concurrency }),
     ...(lockTtlMs !== undefined && { lockTtlMs }),
@@ -212,7 +215,7 @@ export async function startControllers(config: ControllerConfig, logger: Logger)
   try {
     const manager = new ControllerManager({
       bus,
-      client: new ApiClient({ baseUrl: config.apiUrl }),
+      client: new ApiClient({ baseUrl: config.apiUrl, ...config.apiCredentials }),
       reconcilers,
       runnables,
       logger,

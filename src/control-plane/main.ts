@@ -6,6 +6,7 @@ import type { AgentFlags } from './agent.ts';
 import type { ControllerFlags } from './controllers.ts';
 import { groupNames } from '../controllers/catalog.ts';
 import { VERSION } from './version.ts';
+import { apiCredentialOptions } from './api-credentials.ts';
 import { isSupervisor, reportWorkerReady, superviseWorkers } from './workers.ts';
 
 /** Fails the process with a message a person can act on, and no stack trace. */
@@ -63,7 +64,17 @@ function serverOptions(command: Command): Command {
     .addOption(new Option('--nats-url <url>', 'NATS JetStream URL; without it, an in-process bus [env THREEPORT_NATS_URL]'))
     .addOption(new Option('--encryption-key <base64>', 'AES-256 key for encrypted fields, 32 bytes base64 [env THREEPORT_ENCRYPTION_KEY or ENCRYPTION_KEY]; generated into --data-dir in embedded mode'))
     .addOption(new Option('--log-level <level>', 'trace, debug, info, warn, error [env THREEPORT_LOG_LEVEL] (default: "info")'))
-    .addOption(new Option('--body-limit <bytes>', 'largest request body accepted [env THREEPORT_BODY_LIMIT] (default: 4 MiB)'));
+    .addOption(new Option('--body-limit <bytes>', 'largest request body accepted [env THREEPORT_BODY_LIMIT] (default: 4 MiB)'))
+    .addOption(new Option('--auth-enabled <true|false>', 'HTTPS with client certificates and bearer tokens, roles enforced [env THREEPORT_AUTH_ENABLED] (default: true, false when listening on loopback only)'))
+    .addOption(new Option('--allow-unauthenticated', 'allow --auth-enabled=false on an address other than loopback [env THREEPORT_ALLOW_UNAUTHENTICATED]'))
+    .addOption(new Option('--tls-names <names>', 'comma-separated DNS names and addresses clients reach the API by, for its certificate [env THREEPORT_TLS_NAMES] (loopback and threeport-api-server.* always)'))
+    .addOption(new Option('--certificate-lifetime <duration>', 'longest life of a client certificate the API issues, e.g. 720h or 90d [env THREEPORT_CERTIFICATE_LIFETIME] (default: 90d)'))
+    .addOption(new Option('--bootstrap-credentials <file>', 'at start, issue a certificate to the user admin and write it with the CA to this file, mode 0600 [env THREEPORT_BOOTSTRAP_CREDENTIALS]'));
+}
+
+function apiCredentialFlags(command: Command): Command {
+  for (const [flags, description] of apiCredentialOptions) command.addOption(new Option(flags, description));
+  return command;
 }
 
 const program = new Command('threeport')
@@ -100,8 +111,7 @@ Example:
     runServer({ ...flags, workers: '1' }, async (config, logger) => (await import('./all-in-one.ts')).startAllInOne(config, logger)).catch(fail),
   );
 
-program
-  .command('controller')
+apiCredentialFlags(program.command('controller'))
   .description('Run controller groups as one process, on NATS, against the API')
   .argument('<groups...>', `controller groups to run: ${groupNames.join(', ')}, or all`)
   .addOption(new Option('--api-url <url>', 'threeport API [env THREEPORT_API_URL] (default: "http://127.0.0.1:1323")'))
@@ -123,8 +133,7 @@ program
   .addHelpText('after', '\nHelm workloads run the real helm v3: THREEPORT_HELM (its path; else helm on the PATH, else built into the cache on first use). Terraform instances run the real terraform: THREEPORT_TERRAFORM, likewise. AWS endpoints come from the SDK\'s standard settings (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>).\n\nExamples:\n  threeport controller all --api-url http://threeport-api:1323 --nats-url nats://nats:4222\n  threeport controller workload gateway --concurrency 16')
   .action((groups: string[], flags: ControllerFlags) => runControllers(groups, flags).catch(fail));
 
-program
-  .command('agent')
+apiCredentialFlags(program.command('agent'))
   .description('Report what happens in a cluster to the API (the agent, run by threeport in the cluster or by the control plane; run it yourself for runtimes with AgentLocation External)')
   .addOption(new Option('--api-url <url>', 'threeport API [env THREEPORT_API_URL]'))
   .addOption(new Option('--kubeconfig <path>', 'kubeconfig of the cluster [env KUBECONFIG] (default: the pod\'s service account in a cluster, else ~/.kube/config)'))

@@ -10,6 +10,11 @@ export interface ControllerGroup {
   readonly lockBucket: string;
   /** `ReportingController` on the events the group records. */
   readonly reportingController: string;
+  /**
+   * Kinds of other groups its reconcilers write (beyond its own and what controllers report): what
+   * its identity is allowed to write once auth is on.
+   */
+  readonly alsoWrites: readonly string[];
 }
 
 export type ControllerGroupName =
@@ -23,16 +28,25 @@ export type ControllerGroupName =
   | 'secret'
   | 'control-plane';
 
-function group(name: ControllerGroupName, lockBucket: string, reportingController: string): ControllerGroup {
-  return { name, stream: `${name}Stream`, lockBucket, reportingController };
+function group(name: ControllerGroupName, lockBucket: string, reportingController: string, alsoWrites: readonly string[] = []): ControllerGroup {
+  return { name, stream: `${name}Stream`, lockBucket, reportingController, alsoWrites };
 }
 
 export const controllerGroups: Readonly<Record<ControllerGroupName, ControllerGroup>> = {
-  workload: group('workload', 'workloadLock', 'WorkloadController'),
+  // Removes the managed services a workload instance's dependencies made when it goes.
+  workload: group('workload', 'workloadLock', 'WorkloadController', ['AwsRelationalDatabaseInstance', 'AwsObjectStorageBucketInstance']),
   'helm-workload': group('helm-workload', 'helmWorkloadLock', 'HelmWorkloadController'),
-  'kubernetes-runtime': group('kubernetes-runtime', 'kubernetesRuntimeLock', 'KubernetesRuntimeController'),
-  aws: group('aws', 'awsLock', 'AwsController'),
-  gateway: group('gateway', 'gatewayLock', 'GatewayController'),
+  // Provider objects of EKS runtimes; forced deletes of what runs on a runtime; the agents it runs report health.
+  'kubernetes-runtime': group('kubernetes-runtime', 'kubernetesRuntimeLock', 'KubernetesRuntimeController', [
+    'AwsEksKubernetesRuntimeDefinition',
+    'AwsEksKubernetesRuntimeInstance',
+    'WorkloadInstance',
+    'HelmWorkloadInstance',
+  ]),
+  // An EKS cluster's connection into its runtime; contributions (a bucket's role) into workload instances.
+  aws: group('aws', 'awsLock', 'AwsController', ['KubernetesRuntimeInstance', 'WorkloadInstance']),
+  // Support services are Helm workloads.
+  gateway: group('gateway', 'gatewayLock', 'GatewayController', ['HelmWorkloadDefinition', 'HelmWorkloadInstance']),
   terraform: group('terraform', 'terraformLock', 'TerraformController'),
   observability: group('observability', 'observabilityLock', 'ObservabilityController'),
   secret: group('secret', 'secretLock', 'SecretController'),

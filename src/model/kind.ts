@@ -20,11 +20,22 @@ export interface KindRules {
   derive?(object: ApiObject): string | undefined;
 }
 
+/**
+ * Who owns the objects of a kind, which the roles are granted on (auth/roles.ts). `platform`: what
+ * a platform team provides (runtimes, accounts, managed-service offerings, support services);
+ * `developer`: what application teams deploy (workloads, their gateways, secrets, databases);
+ * `report`: what controllers and agents record (events, resources found in clusters);
+ * `access`: users, their certificates, role bindings and tokens; `delivery`: image builds CI reports.
+ */
+export type OwnerFamily = 'platform' | 'developer' | 'report' | 'access' | 'delivery';
+
 export interface KindDefinition<F extends Fields = Fields> {
   /** The original's Go type name, e.g. "WorkloadInstance" (also the envelope's Type). */
   name: string;
   /** The model file it belongs to (workload, aws, gateway…). */
   domain: string;
+  /** The role family that owns its objects. */
+  owners: OwnerFamily;
   description: string;
   /** `definition` adds Name/ProfileID/TierID; `instance` adds Name/Status; `plain` adds nothing. */
   shape: 'definition' | 'instance' | 'plain';
@@ -34,6 +45,8 @@ export interface KindDefinition<F extends Fields = Fields> {
   reconciliationFields?: boolean;
   /** `false` for kinds reachable only nested in another (ControlPlaneComponent). */
   routed?: boolean;
+  /** Objects are created only by this route (the generic create is refused), e.g. certificates the CA signs. */
+  issuedBy?: string;
   /** Names must be unique among live objects of the kind (default: true when it has a Name). */
   uniqueName?: boolean;
   /** Field sets whose values must be unique together among live objects. */
@@ -49,6 +62,7 @@ export interface Kind {
   readonly name: string;
   readonly domain: string;
   readonly description: string;
+  readonly owners: OwnerFamily;
   readonly shape: KindDefinition['shape'];
   /** Every field, mixins included, in wire order. */
   readonly fields: Readonly<Record<string, Field>>;
@@ -62,6 +76,7 @@ export interface Kind {
   /** `workloadDefinition` — NATS subjects are `<subjectPrefix>.create|update|delete`. */
   readonly subjectPrefix: string;
   readonly routed: boolean;
+  readonly issuedBy?: string;
   readonly uniqueName: boolean;
   readonly uniqueTogether: readonly (readonly string[])[];
   readonly exclusiveFlags: readonly string[];
@@ -160,6 +175,7 @@ export function compileKind(definition: KindDefinition): Kind {
     name: definition.name,
     domain: definition.domain,
     description: definition.description,
+    owners: definition.owners,
     shape: definition.shape,
     fields,
     rules: definition.rules ?? {},
@@ -168,6 +184,7 @@ export function compileKind(definition: KindDefinition): Kind {
     table: `${API_VERSION}_${snakeCase(definition.name)}s`,
     subjectPrefix: lowerCamelCase(definition.name),
     routed: definition.routed ?? true,
+    ...(definition.issuedBy && { issuedBy: definition.issuedBy }),
     uniqueName: definition.uniqueName ?? 'Name' in fields,
     uniqueTogether: definition.uniqueTogether ?? [],
     exclusiveFlags: definition.exclusiveFlags ?? [],

@@ -2,6 +2,7 @@ import { compileKind, type Kind, type KindDefinition } from './kind.ts';
 import * as access from './kinds/access.ts';
 import * as aws from './kinds/aws.ts';
 import * as controlPlane from './kinds/control-plane.ts';
+import * as delivery from './kinds/delivery.ts';
 import * as events from './kinds/events.ts';
 import * as gateway from './kinds/gateway.ts';
 import * as helmWorkload from './kinds/helm-workload.ts';
@@ -11,7 +12,7 @@ import * as secret from './kinds/secret.ts';
 import * as terraform from './kinds/terraform.ts';
 import * as workload from './kinds/workload.ts';
 
-const domains = [workload, helmWorkload, kubernetesRuntime, aws, gateway, terraform, observability, secret, controlPlane, events, access];
+const domains = [workload, helmWorkload, kubernetesRuntime, aws, gateway, terraform, observability, secret, controlPlane, events, access, delivery];
 
 function isKindDefinition(value: unknown): value is KindDefinition {
   return typeof value === 'object' && value !== null && 'shape' in value && 'fields' in value && 'name' in value;

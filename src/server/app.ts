@@ -1,4 +1,9 @@
+import type { TLSSocket } from 'node:tls';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { registerCertificateRoutes } from '../auth/certificate-routes.ts';
+import type { CertificateAuthority } from '../auth/authority.ts';
+import { registerGuard } from '../auth/guard.ts';
+import type { IdentityResolver } from '../auth/identities.ts';
 import { isApiError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { isDatabaseError, type DatabaseError } from '../store/database.ts';
@@ -23,6 +28,15 @@ export interface AppOptions {
   bodyLimit?: number;
   /** Extra readiness checks (database, bus); each throws when not ready. */
   readiness?: Record<string, () => Promise<unknown>>;
+  /** Auth on: HTTPS with this authority's certificates, callers known by certificate or token. */
+  auth?: {
+    authority: CertificateAuthority;
+    resolver: IdentityResolver;
+    /** This server's certificate and key (PEM). */
+    serving: { certificate: string; key: string };
+    /** How long client certificates issued through the API last. */
+    certificateLifetimeMs: number;
+  };
 }
 
 const fastifyMessages: Record<string, (options: AppOptions) => string> = {
@@ -64,7 +78,11 @@ function loggableError(error: Error): Record<string, unknown> {
 /** The REST API: generic v0 routes for every kind, the original's custom routes, health and docs. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { store, logger } = options;
+  const auth = options.auth;
   const app = Fastify({
+    // Client certificates are asked for, not required: CI and agents may come with a bearer token
+    // instead. One that is presented must be valid (see the secureConnection handler below).
+    ...(auth && { https: { key: auth.serving.key, cert: auth.serving.certificate, ca: auth.authority.pem, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' as const } }),
     // Fastify infers its logger type from this value; pino's own type is narrower than its interface.
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
     loggerInstance: logger as FastifyBaseLogger,
@@ -74,6 +92,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     ajv: validatorOptions,
   });
+  if (auth) {
+    // A certificate of another CA, expired or otherwise invalid ends the connection at once.
+    app.server.on('secureConnection', (socket: TLSSocket) => {
+      if (!socket.authorized && socket.getPeerCertificate()?.serialNumber) socket.destroy();
+    });
+  }
+  registerGuard(app, { store, ...(auth && { resolver: auth.resolver }) });
   registerJsonBodies(app);
   const schemas = registerKindSchemas(app, store.registry);
   reportUnreadableValuesTo((value) => logger.warn(value, 'a stored value cannot be read; responses leave it out'));
@@ -98,9 +123,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     reply.code(404).send(errorEnvelope(typeOf(request.url, { store }), 404, `no route for ${request.method} ${request.url.split('?')[0]}`)),
   );
 
-  app.get('/version', async () => ({ Version: options.version, ...(options.controlPlaneId && { ControlPlaneID: options.controlPlaneId }) }));
-  app.get('/livez', async () => 'OK');
-  app.get('/readyz', async (_request, reply) => {
+  const open = { config: { access: 'public' as const } };
+  app.get('/version', open, async () => ({ Version: options.version, ...(options.controlPlaneId && { ControlPlaneID: options.controlPlaneId }) }));
+  app.get('/livez', open, async () => 'OK');
+  app.get('/readyz', open, async (_request, reply) => {
     const failures: Record<string, string> = {};
     for (const [name, check] of Object.entries(options.readiness ?? {})) {
       await check().catch((error: unknown) => (failures[name] = error instanceof Error ? error.message : String(error)));
@@ -110,10 +136,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   const document = openApiDocument(store.registry, options.version, schemas);
-  app.get('/openapi.json', async () => document);
+  app.get('/openapi.json', open, async () => document);
 
   registerCustomRoutes(app, store);
   registerControllerRoutes(app, store);
   registerKindRoutes(app, store);
+  if (auth) registerCertificateRoutes(app, { store, authority: auth.authority, lifetimeMs: auth.certificateLifetimeMs });
   return app;
 }

@@ -3,6 +3,7 @@
  * them): ask for a reconcile, page through what still needs a controller, record an Event.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { writerOf } from '../auth/guard.ts';
 import { badRequest } from '../errors.ts';
 import { API_VERSION } from '../model/kind.ts';
 import type { Registry } from '../model/registry.ts';
@@ -34,7 +35,7 @@ export function registerControllerRoutes(app: FastifyInstance, store: ObjectStor
   const { registry } = store;
   for (const kind of registry.reconcilable) {
     // An agent that saw drift, or a controller whose object changed something this one depends on.
-    app.post(`${kind.path}/:id/reconcile`, async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
+    app.post(`${kind.path}/:id/reconcile`, { config: { access: { kind: kind.name, verb: 'update', one: true } } }, async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
       const id = parseId(request.params.id);
       const reason = text(bodyOf(request), 'Reason', { required: false, max: 200 });
       await store.requestReconcile(kind, id, reason);
@@ -42,7 +43,7 @@ export function registerControllerRoutes(app: FastifyInstance, store: ObjectStor
     });
 
     // What resync walks: not reconciled, or deleted by the controller but not yet removed.
-    app.get(`${kind.path}/pending`, async (request, reply) => {
+    app.get(`${kind.path}/pending`, { config: { access: { kind: kind.name, verb: 'read' } } }, async (request, reply) => {
       const query = request.query as Query;
       const after = query.after === undefined ? 0 : Number(query.after);
       const size = query.size === undefined ? 500 : Number(query.size);
@@ -54,7 +55,7 @@ export function registerControllerRoutes(app: FastifyInstance, store: ObjectStor
   }
 
   // A controller Event on an object, counted when it repeats (atomic; see store/event-log.ts).
-  app.post('/v0/events/record', async (request, reply) => {
+  app.post('/v0/events/record', { config: { access: { kind: 'Event', verb: 'create' } } }, async (request, reply) => {
     const body = bodyOf(request);
     const objectType = text(body, 'ObjectType', { max: 200 });
     const kind = registry.find(objectType.startsWith(`${API_VERSION}.`) ? objectType.slice(API_VERSION.length + 1) : objectType);
@@ -70,6 +71,7 @@ export function registerControllerRoutes(app: FastifyInstance, store: ObjectStor
       type,
       note: text(body, 'Note', { required: false }),
       reportingController: text(body, 'ReportingController', { max: 128 }),
+      ...writerOf(request),
     });
     const code = created ? 201 : 200;
     return reply.code(code).send(envelope('Event', [event], undefined, code));

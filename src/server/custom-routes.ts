@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { writerOf } from '../auth/guard.ts';
 import { badRequest } from '../errors.ts';
 import type { ScalarField } from '../model/fields.ts';
 import type { ObjectStore } from '../store/object-store.ts';
@@ -20,16 +21,17 @@ export function registerCustomRoutes(app: FastifyInstance, store: ObjectStore): 
     if (!Array.isArray(body) || body.length === 0) throw badRequest('JSON payload must be a non-empty array of WorkloadResourceDefinition objects');
     return body.map((item) => canonicalPayload(registry, resourceDefinition, item, 'POST'));
   };
-  app.post('/v0/workload-resource-definition-sets', bodyRoute(registry, resourceDefinition, 'POST', set, canonicalSet), async (request, reply) => {
+  const createsDefinitions = { config: { access: { kind: resourceDefinition.name, verb: 'create' as const } } };
+  app.post('/v0/workload-resource-definition-sets', { ...bodyRoute(registry, resourceDefinition, 'POST', set, canonicalSet), ...createsDefinitions }, async (request, reply) => {
     const inputs = (request.body as Record<string, unknown>[]).map((item) => checkedPayload(registry, resourceDefinition, item).object);
-    const created = await store.createAll(resourceDefinition, inputs);
+    const created = await store.createAll(resourceDefinition, inputs, writerOf(request));
     return reply.code(201).send(envelope(resourceDefinition.name, created, { Page: 1, Size: created.length, TotalCount: created.length }, 201));
   });
 
   // Removes the events of one workload instance (or helm workload instance).
   const workloadEvent = registry.get('WorkloadEvent');
   const eventOwners: Record<string, string> = { workloadinstanceid: 'WorkloadInstanceID', helmworkloadinstanceid: 'HelmWorkloadInstanceID' };
-  app.delete('/v0/workload-events', async (request, reply) => {
+  app.delete('/v0/workload-events', { config: { access: { kind: workloadEvent.name, verb: 'delete' } } }, async (request, reply) => {
     const keys = Object.keys(request.query as Query);
     const key = keys[0];
     if (keys.length !== 1 || !key || !eventOwners[key]) {
@@ -37,13 +39,13 @@ export function registerCustomRoutes(app: FastifyInstance, store: ObjectStore): 
     }
     const field = eventOwners[key];
     const value = parseFilterValue(key, workloadEvent.fields[field] as ScalarField, String((request.query as Query)[key]));
-    const deleted = await store.deleteWhere(workloadEvent, field, value);
+    const deleted = await store.deleteWhere(workloadEvent, field, value, writerOf(request));
     return reply.send(envelope(workloadEvent.name, deleted, { Page: 1, Size: deleted.length, TotalCount: deleted.length }));
   });
 
   // Events attached to one object, with Event field filters.
   const event = registry.get('Event');
-  app.get('/v0/events-join-attached-object-references', async (request, reply) => {
+  app.get('/v0/events-join-attached-object-references', { config: { access: { kind: event.name, verb: 'read' } } }, async (request, reply) => {
     const query = request.query as Query;
     if (typeof query.objectid !== 'string') throw badRequest('query parameter objectid is required');
     const objectId = parseFilterValue('objectid', { valueType: 'integer' } as ScalarField, query.objectid) as number;

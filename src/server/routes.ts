@@ -1,4 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { writerOf, type RouteAccess } from '../auth/guard.ts';
+import type { Verb } from '../auth/permissions.ts';
 import { API_VERSION, type ApiObject, type Kind } from '../model/kind.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import { envelope } from './envelope.ts';
@@ -33,42 +35,43 @@ export function registerKindRoutes(app: FastifyInstance, store: ObjectStore): vo
       reply.code(code).header('etag', `"${String(object.Version)}"`).send(envelope(kind.name, [shown(object)], undefined, code));
     const payload = (request: FastifyRequest): CheckedPayload => checkedPayload(registry, kind, request.body as Record<string, unknown>);
     const input = validatorRef(inputSchemaName(kind));
+    const on = (verb: Verb, one = false): { config: { access: RouteAccess } } => ({ config: { access: { kind: kind.name, verb, ...(one && { one }) } } });
 
-    app.get(`/${kind.plural}/versions`, async () => ({ API: kind.name, Versions: [API_VERSION] }));
+    app.get(`/${kind.plural}/versions`, { config: { access: 'public' } }, async () => ({ API: kind.name, Versions: [API_VERSION] }));
 
-    app.get(kind.path, async (request, reply) => {
+    app.get(kind.path, on('read'), async (request, reply) => {
       const query = parseListQuery(kind, request.query as Query);
       const { objects, total } = await store.list(kind, query);
       return reply.send(envelope(kind.name, objects.map(shown), { Page: query.page, Size: query.size, TotalCount: total }));
     });
 
-    app.post(kind.path, bodyRoute(registry, kind, 'POST', input), async (request, reply) => {
-      return sendOne(reply, await store.create(kind, payload(request).object), 201);
+    app.post(kind.path, { ...bodyRoute(registry, kind, 'POST', input), ...on('create') }, async (request, reply) => {
+      return sendOne(reply, await store.create(kind, payload(request).object, writerOf(request)), 201);
     });
 
-    app.get(`${kind.path}/:id`, async (request: IdRequest, reply) => {
+    app.get(`${kind.path}/:id`, on('read', true), async (request: IdRequest, reply) => {
       return sendOne(reply, await store.mustGet(kind, parseId(request.params.id)));
     });
 
-    app.patch(`${kind.path}/:id`, bodyRoute(registry, kind, 'PATCH', validatorRef(patchSchemaName(kind))), async (request, reply) => {
+    app.patch(`${kind.path}/:id`, { ...bodyRoute(registry, kind, 'PATCH', validatorRef(patchSchemaName(kind))), ...on('update', true) }, async (request, reply) => {
       const id = parseId((request as IdRequest).params.id);
       const { object, expectedVersion: fromBody } = payload(request);
-      return sendOne(reply, await store.update(kind, id, object, expectedVersion(request, fromBody)));
+      return sendOne(reply, await store.update(kind, id, object, { ...expectedVersion(request, fromBody), ...writerOf(request) }));
     });
 
-    app.put(`${kind.path}/:id`, bodyRoute(registry, kind, 'PUT', input), async (request, reply) => {
+    app.put(`${kind.path}/:id`, { ...bodyRoute(registry, kind, 'PUT', input), ...on('update', true) }, async (request, reply) => {
       const id = parseId((request as IdRequest).params.id);
       const { object, expectedVersion: fromBody } = payload(request);
-      return sendOne(reply, await store.replace(kind, id, object, expectedVersion(request, fromBody)));
+      return sendOne(reply, await store.replace(kind, id, object, { ...expectedVersion(request, fromBody), ...writerOf(request) }));
     });
 
-    app.delete(`${kind.path}/:id`, async (request: IdRequest, reply) => {
+    app.delete(`${kind.path}/:id`, on('delete', true), async (request: IdRequest, reply) => {
       const id = parseId(request.params.id);
-      const { object } = await store.delete(kind, id, expectedVersion(request));
+      const { object } = await store.delete(kind, id, { ...expectedVersion(request), ...writerOf(request) });
       return sendOne(reply, object);
     });
 
-    app.get(`${kind.path}/:id/revisions`, async (request: IdRequest, reply) => {
+    app.get(`${kind.path}/:id/revisions`, on('read', true), async (request: IdRequest, reply) => {
       const id = parseId(request.params.id);
       const { page, size } = parsePaging(request.query as Query);
       const { revisions, total } = await store.revisions(kind, id, page, size);

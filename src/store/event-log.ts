@@ -19,6 +19,8 @@ export interface EventRecord {
   type: string;
   note: string;
   reportingController: string;
+  /** Who recorded it (its revision's writer). */
+  actor?: string;
 }
 
 export interface EventTables {
@@ -46,7 +48,7 @@ export async function recordEvent(tx: Queryable, tables: EventTables, record: Ev
     const version = Number(existing.Version);
     const event = { ...existing, Count: Number(existing.Count ?? 0) + 1, LastObservedTime: now, UpdatedAt: now, Version: version + 1 };
     // The object's lock serialises recorders, so the version cannot have moved.
-    if (!(await updateRow(tx, events, event, version, 'Updated', now, undefined))) throw new Error('event changed while its object was locked');
+    if (!(await updateRow(tx, events, event, version, 'Updated', now, undefined, record.actor))) throw new Error('event changed while its object was locked');
     return { event, created: false };
   }
   const [eventId, referenceId] = ids;
@@ -74,7 +76,7 @@ export async function recordEvent(tx: Queryable, tables: EventTables, record: Ev
     ReportingController: record.reportingController,
     Version: 1,
   };
-  await insertRow(tx, references, reference, now, undefined);
-  await insertRow(tx, events, event, now, undefined);
+  await insertRow(tx, references, reference, now, undefined, record.actor);
+  await insertRow(tx, events, event, now, undefined, record.actor);
   return { event, created: true };
 }

@@ -203,20 +203,22 @@ function kindStatements(kind: Kind, columns: readonly Column[], selectList: stri
   const updateParams = columns.length + 7;
   const insert = (notify: boolean, targets: readonly string[] = []): string => {
     const guards = guardCtes(targets, insertParams + (notify ? 3 : 0) + 1);
+    const actor = insertParams + (notify ? 3 : 0) + targets.length + 1;
     const values = `$1, 1, $2, $2${columns.map((_, index) => `, $${index + 5}`).join('')}`;
     const source = targets.length > 0 ? `SELECT ${values} WHERE true${guards.condition}` : `VALUES (${values})`;
     return `WITH ${guards.ctes}o AS (INSERT INTO ${kind.table} (id, version, created_at, updated_at${columns.map((c) => `, ${c.column}`).join('')})
                 ${source} RETURNING id),
-          r AS (INSERT INTO threeport_revisions (object_id, version, kind, operation, recorded_at, snapshot)
-                SELECT id, 1, $3, 'Created', $2, $4 FROM o)${notify ? outboxCte(insertParams + 1, 2) : ''}
+          r AS (INSERT INTO threeport_revisions (object_id, version, kind, operation, recorded_at, snapshot, actor)
+                SELECT id, 1, $3, 'Created', $2, $4, $${actor}::text FROM o)${notify ? outboxCte(insertParams + 1, 2) : ''}
      SELECT id FROM o`;
   };
   const update = (notify: boolean, targets: readonly string[] = []): string => {
     const guards = guardCtes(targets, updateParams + (notify ? 3 : 0) + 1);
+    const actor = updateParams + (notify ? 3 : 0) + targets.length + 1;
     return `WITH ${guards.ctes}o AS (UPDATE ${kind.table} SET version = $3, updated_at = $4${columns.map((c, index) => `, ${c.column} = $${index + 8}`).join('')}
                 WHERE id = $1 AND version = $2 AND deleted_at IS NULL${guards.condition} RETURNING id),
-          r AS (INSERT INTO threeport_revisions (object_id, version, kind, operation, recorded_at, snapshot)
-                SELECT id, $3, $5, $6, $4, $7 FROM o)${notify ? outboxCte(updateParams + 1, 4) : ''}
+          r AS (INSERT INTO threeport_revisions (object_id, version, kind, operation, recorded_at, snapshot, actor)
+                SELECT id, $3, $5, $6, $4, $7, $${actor}::text FROM o)${notify ? outboxCte(updateParams + 1, 4) : ''}
      SELECT id FROM o`;
   };
   const guarded = new Map<string, string>();
@@ -227,8 +229,8 @@ function kindStatements(kind: Kind, columns: readonly Column[], selectList: stri
     insert: { plain: insert(false), notify: insert(true) },
     update: { plain: update(false), notify: update(true) },
     softDelete: `WITH o AS (UPDATE ${kind.table} SET version = $2, updated_at = $3, deleted_at = $3 WHERE id = $1 AND deleted_at IS NULL RETURNING id)
-     INSERT INTO threeport_revisions (object_id, version, kind, operation, recorded_at, snapshot)
-     SELECT id, $2, $4, 'Deleted', $3, $5 FROM o`,
+     INSERT INTO threeport_revisions (object_id, version, kind, operation, recorded_at, snapshot, actor)
+     SELECT id, $2, $4, 'Deleted', $3, $5, $6::text FROM o`,
     guarded(write, notify, targets) {
       const key = `${write}|${notify}|${targets.join(',')}`;
       let statement = guarded.get(key);

@@ -43,6 +43,16 @@ const migrations: readonly Migration[] = [
       await tx.query('INSERT INTO threeport_installation (singleton, id, created_at) VALUES (true, $1, $2) ON CONFLICT (singleton) DO NOTHING', [randomUUID(), new Date()]);
     },
   },
+  {
+    version: 4,
+    name: 'who wrote each revision; the control plane’s certificate authority',
+    // The CA's key is kept here, encrypted with the control plane's key, and never leaves the API.
+    async up(tx) {
+      await tx.query('ALTER TABLE threeport_revisions ADD COLUMN IF NOT EXISTS actor TEXT');
+      await tx.query(`CREATE TABLE IF NOT EXISTS threeport_certificate_authority (
+        singleton BOOLEAN PRIMARY KEY, certificate TEXT NOT NULL, private_key TEXT NOT NULL, subject JSONB NOT NULL, created_at TIMESTAMPTZ NOT NULL)`);
+    },
+  },
 ];
 
 /** The control plane's identity (one per database). */

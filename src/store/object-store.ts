@@ -24,6 +24,8 @@ export interface Revision {
   Version: number;
   Operation: RevisionOperation;
   RecordedAt: string;
+  /** Who made the change; absent for changes made before writers were recorded, or without auth. */
+  Actor?: string;
   Object: ApiObject;
 }
 
@@ -37,6 +39,8 @@ export interface ListQuery {
 export interface WriteOptions {
   /** The version the client last saw; a different stored version is a 409. */
   expectedVersion?: number;
+  /** Who writes (`user:alice`, `token:ci`, …), recorded with the revision. */
+  actor?: string;
 }
 
 export interface DeleteResult {
@@ -159,22 +163,22 @@ export class ObjectStore {
     return rows.map((row) => table.toObject(row));
   }
 
-  async create(kind: Kind, input: ApiObject): Promise<ApiObject> {
+  async create(kind: Kind, input: ApiObject, options: WriteOptions = {}): Promise<ApiObject> {
     input = await this.#withFlaggedDefaults(kind, input);
-    const created = await this.#insert(kind, input, undefined, await this.#ids.reserve(idsNeeded(this.registry, kind, input)));
+    const created = await this.#insert(kind, input, undefined, await this.#ids.reserve(idsNeeded(this.registry, kind, input)), options.actor);
     if (created.notified) this.#onOutboxWrite();
-    await this.#touchParent(kind, created.object);
+    await this.#touchParent(kind, created.object, options.actor);
     return created.object;
   }
 
   /** Creates every object or none (the original's batch was not atomic). */
-  async createAll(kind: Kind, given: readonly ApiObject[]): Promise<ApiObject[]> {
+  async createAll(kind: Kind, given: readonly ApiObject[], options: WriteOptions = {}): Promise<ApiObject[]> {
     const inputs = await Promise.all(given.map((input) => this.#withFlaggedDefaults(kind, input)));
     const ids = await this.#ids.reserve(inputs.reduce((sum, input) => sum + idsNeeded(this.registry, kind, input), 0));
     const results = await this.#translate(kind, () =>
       this.#db.transaction(async (tx) => {
         const created = [];
-        for (const input of inputs) created.push(await this.#insert(kind, input, tx, ids));
+        for (const input of inputs) created.push(await this.#insert(kind, input, tx, ids, options.actor));
         return created;
       }),
     );
@@ -183,7 +187,7 @@ export class ObjectStore {
   }
 
   /** Deletes every live object of a non-reconcilable kind whose `key` equals `value` (and what belongs to them); returns them. */
-  async deleteWhere(kind: Kind, key: string, value: unknown): Promise<ApiObject[]> {
+  async deleteWhere(kind: Kind, key: string, value: unknown, options: WriteOptions = {}): Promise<ApiObject[]> {
     const table = this.table(kind);
     const column = table.byKey.get(key);
     if (!column || kind.controller) throw new Error(`cannot bulk-delete ${kind.name} by ${key}`);
@@ -197,10 +201,10 @@ export class ObjectStore {
       for (const row of rows) {
         const existing = table.toObject(row);
         const object = { ...existing, UpdatedAt: now, Version: Number(existing.Version) + 1 };
-        await softDeleteRow(tx, table, object, now);
+        await softDeleteRow(tx, table, object, now, options.actor);
         deleted.push(object);
       }
-      const dependents = await removeDependents(tx, this.registry, kind, deleted.map((object) => Number(object.ID)), now);
+      const dependents = await removeDependents(tx, this.registry, kind, deleted.map((object) => Number(object.ID)), now, options.actor);
       return { deleted, dependents };
     });
     for (const object of deleted) this.#remember(kind, object, true);
@@ -246,7 +250,7 @@ export class ObjectStore {
   async update(kind: Kind, id: number, patch: ApiObject, options: WriteOptions = {}): Promise<ApiObject> {
     const table = this.table(kind);
     const updated = await this.#rewrite(kind, id, options, 'Updated', patch, (existing) => mergedObject(table, existing, patch));
-    await this.#touchParent(kind, updated);
+    await this.#touchParent(kind, updated, options.actor);
     return updated;
   }
 
@@ -254,7 +258,7 @@ export class ObjectStore {
   async replace(kind: Kind, id: number, body: ApiObject, options: WriteOptions = {}): Promise<ApiObject> {
     const table = this.table(kind);
     const replaced = await this.#rewrite(kind, id, options, 'Replaced', body, (existing) => mergedObject(table, existing, replacementPatch(table, existing, body)));
-    await this.#touchParent(kind, replaced);
+    await this.#touchParent(kind, replaced, options.actor);
     return replaced;
   }
 
@@ -278,19 +282,19 @@ export class ObjectStore {
         if (deleteStep(kind, existing) === 'schedule') {
           if (existing.ForceDelete !== true) await refuseIfReferenced(tx, this.registry, kind, id, "; delete them first, or set ForceDelete and delete again");
           const scheduled = { ...existing, DeletionScheduled: now, Reconciled: false, UpdatedAt: now, Version: version + 1 };
-          await updateRow(tx, table, scheduled, version, 'DeletionScheduled', now, writeNotification(kind, 'Deleted', scheduled, this.#now()));
+          await updateRow(tx, table, scheduled, version, 'DeletionScheduled', now, writeNotification(kind, 'Deleted', scheduled, this.#now()), options.actor);
           return { object: scheduled, outcome: 'scheduled' as const, removed: [] };
         }
         await refuseIfReferenced(tx, this.registry, kind, id);
         const deleted = { ...existing, UpdatedAt: now, Version: version + 1 };
-        await softDeleteRow(tx, table, deleted, now);
-        return { object: deleted, outcome: 'deleted' as const, removed: await removeDependents(tx, this.registry, kind, [id], now) };
+        await softDeleteRow(tx, table, deleted, now, options.actor);
+        return { object: deleted, outcome: 'deleted' as const, removed: await removeDependents(tx, this.registry, kind, [id], now, options.actor) };
       }),
     );
     if (result.outcome === 'scheduled') this.#onOutboxWrite();
     this.#remember(kind, result.object, result.outcome === 'deleted');
     this.#forgetRemoved(result.removed);
-    await this.#touchParent(kind, result.object);
+    await this.#touchParent(kind, result.object, options.actor);
     return { object: result.object, outcome: result.outcome };
   }
 
@@ -300,19 +304,19 @@ export class ObjectStore {
    * a notification. A second write, after the child's: should the process die in between, the
    * parent's controller sees the change at its next resync instead.
    */
-  async #touchParent(kind: Kind, child: ApiObject): Promise<void> {
+  async #touchParent(kind: Kind, child: ApiObject, actor: string | undefined): Promise<void> {
     const owner = this.#nestedParents.get(kind.name);
     const parentId = owner && child[kind.jsonKey(owner.foreignKey)];
     if (!owner || typeof parentId !== 'number') return;
-    await this.#rewrite(owner.parent, parentId, {}, 'Updated', {}, (existing) => existing, true).catch((error: unknown) => {
+    await this.#rewrite(owner.parent, parentId, { ...(actor && { actor }) }, 'Updated', {}, (existing) => existing, true).catch((error: unknown) => {
       if (!(error instanceof ApiError && error.status === 404)) throw error; // the parent went first: nothing to tell
     });
   }
 
   async revisions(kind: Kind, id: number, page: number, size: number): Promise<{ revisions: Revision[]; total: number }> {
     const [rows, counted] = await Promise.all([
-      this.#db.query<{ version: number; operation: RevisionOperation; recorded_at: Date; snapshot: ApiObject }>(
-        `SELECT version, operation, recorded_at, snapshot FROM threeport_revisions WHERE object_id = $1 AND kind = $2
+      this.#db.query<{ version: number; operation: RevisionOperation; recorded_at: Date; snapshot: ApiObject; actor: string | null }>(
+        `SELECT version, operation, recorded_at, snapshot, actor FROM threeport_revisions WHERE object_id = $1 AND kind = $2
          ORDER BY version LIMIT ${size} OFFSET ${(page - 1) * size}`,
         [id, kind.name],
       ),
@@ -326,6 +330,7 @@ export class ObjectStore {
         Version: Number(row.version),
         Operation: row.operation,
         RecordedAt: new Date(row.recorded_at).toISOString(),
+        ...(row.actor && { Actor: row.actor }),
         Object: row.snapshot,
       })),
     };
@@ -356,7 +361,7 @@ export class ObjectStore {
   }
 
   /** `ids`: reserved beforehand (see idsNeeded); this object takes the first, its children the next. */
-  async #insert(kind: Kind, input: ApiObject, tx: Queryable | undefined, ids: number[]): Promise<{ object: ApiObject; notified: boolean }> {
+  async #insert(kind: Kind, input: ApiObject, tx: Queryable | undefined, ids: number[], actor: string | undefined): Promise<{ object: ApiObject; notified: boolean }> {
     const table = this.table(kind);
     const initial = initialObject(kind, table, input);
     checkAndDerive(kind, table, initial, undefined);
@@ -373,14 +378,14 @@ export class ObjectStore {
 
     const write = async (q: Queryable): Promise<void> => {
       for (const reference of references) await requireLive(q, this.table(reference.target), reference);
-      await insertRow(q, table, wire, now, entry);
-      await this.#insertChildren(q, id, children, ids);
+      await insertRow(q, table, wire, now, entry, actor);
+      await this.#insertChildren(q, id, children, ids, actor);
     };
     if (tx) await write(tx);
     else if (children.length > 0) await this.#translate(kind, () => this.#db.transaction(write));
     else {
       // One statement: the references are checked and held in it (no transaction round trips).
-      const written = await this.#translate(kind, () => insertRow(this.#db, table, wire, now, entry, this.#guards(references)));
+      const written = await this.#translate(kind, () => insertRow(this.#db, table, wire, now, entry, actor, this.#guards(references)));
       if (!written) {
         await this.#refuseMissingReference(references);
         // Only a reference gone keeps a new row from being inserted, and a deleted object stays deleted.
@@ -391,10 +396,10 @@ export class ObjectStore {
     return { object: wire, notified: entry !== undefined };
   }
 
-  async #insertChildren(q: Queryable, parentId: number, children: NestedChildren[], ids: number[]): Promise<void> {
+  async #insertChildren(q: Queryable, parentId: number, children: NestedChildren[], ids: number[], actor: string | undefined): Promise<void> {
     for (const { field, values } of children) {
       const childKind = this.registry.get(field.childKind);
-      for (const child of values) await this.#insert(childKind, { ...child, [childKind.jsonKey(field.foreignKey)]: parentId }, q, ids);
+      for (const child of values) await this.#insert(childKind, { ...child, [childKind.jsonKey(field.foreignKey)]: parentId }, q, ids, actor);
     }
   }
 
@@ -428,12 +433,12 @@ export class ObjectStore {
 
       const write = async (q: Queryable): Promise<boolean> => {
         for (const reference of references) await requireLive(q, this.table(reference.target), reference);
-        const written = await updateRow(q, table, wire, version, operation, now, entry);
-        if (written) await this.#insertChildren(q, id, children, childIds);
+        const written = await updateRow(q, table, wire, version, operation, now, entry, options.actor);
+        if (written) await this.#insertChildren(q, id, children, childIds, options.actor);
         return written;
       };
       const written = await this.#translate(kind, () =>
-        children.length > 0 ? this.#db.transaction(write) : updateRow(this.#db, table, wire, version, operation, now, entry, this.#guards(references)),
+        children.length > 0 ? this.#db.transaction(write) : updateRow(this.#db, table, wire, version, operation, now, entry, options.actor, this.#guards(references)),
       );
       // Nothing written: a reference is gone (a 400 naming it), or else the version moved on
       // (retried below, like an unguarded write).

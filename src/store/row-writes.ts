@@ -18,8 +18,16 @@ export interface Guard {
 }
 
 /** Inserts the row; with `guards`, only if each referenced object is live — false when one is not. */
-export async function insertRow(q: Queryable, table: KindTable, wire: ApiObject, now: string, entry: Notification | undefined, guards: readonly Guard[] = []): Promise<boolean> {
-  const params = [wire.ID, now, table.kind.name, JSON.stringify(wire), ...columnParams(table, wire), ...outboxParams(entry), ...guards.map((guard) => guard.id)];
+export async function insertRow(
+  q: Queryable,
+  table: KindTable,
+  wire: ApiObject,
+  now: string,
+  entry: Notification | undefined,
+  actor: string | undefined,
+  guards: readonly Guard[] = [],
+): Promise<boolean> {
+  const params = [wire.ID, now, table.kind.name, JSON.stringify(wire), ...columnParams(table, wire), ...outboxParams(entry), ...guards.map((guard) => guard.id), actor ?? null];
   const notify = entry ? 'notify' : 'plain';
   const statement = guards.length > 0 ? table.statements.guarded('insert', Boolean(entry), guards.map((guard) => guard.table)) : table.statements.insert[notify];
   const rows = await q.query(statement, params, true);
@@ -35,17 +43,18 @@ export async function updateRow(
   operation: RevisionOperation,
   now: string,
   entry: Notification | undefined,
+  actor: string | undefined,
   guards: readonly Guard[] = [],
 ): Promise<boolean> {
-  const params = [wire.ID, version, version + 1, now, table.kind.name, operation, JSON.stringify(wire), ...columnParams(table, wire), ...outboxParams(entry), ...guards.map((guard) => guard.id)];
+  const params = [wire.ID, version, version + 1, now, table.kind.name, operation, JSON.stringify(wire), ...columnParams(table, wire), ...outboxParams(entry), ...guards.map((guard) => guard.id), actor ?? null];
   const statement = guards.length > 0 ? table.statements.guarded('update', Boolean(entry), guards.map((guard) => guard.table)) : table.statements.update[entry ? 'notify' : 'plain'];
   const rows = await q.query(statement, params, true);
   return rows.length === 1;
 }
 
 /** Marks the row deleted (soft delete, as the original) and records the final revision. */
-export async function softDeleteRow(q: Queryable, table: KindTable, deleted: ApiObject, now: string): Promise<void> {
-  await q.query(table.statements.softDelete, [deleted.ID, deleted.Version, now, table.kind.name, JSON.stringify(deleted)], true);
+export async function softDeleteRow(q: Queryable, table: KindTable, deleted: ApiObject, now: string, actor: string | undefined): Promise<void> {
+  await q.query(table.statements.softDelete, [deleted.ID, deleted.Version, now, table.kind.name, JSON.stringify(deleted), actor ?? null], true);
 }
 
 /** Queues a notification without changing any object, if the object `id` is live; false when it is not. */

@@ -33,6 +33,8 @@ export interface ApiOptions {
   dataDir?: string;
   natsUrl?: string;
   encryptionKey?: string;
+  /** HTTPS with client certificates and tokens; `client` is then an admin (a token of this process). */
+  auth?: boolean;
 }
 
 /**
@@ -77,13 +79,17 @@ export async function startApi(options: ApiOptions = {}): Promise<ApiHarness> {
       logLevel: 'silent',
       bodyLimit: 4 * 1024 * 1024,
       workers: 1,
+      ...(options.auth && { auth: { enabled: true, tlsNames: [], certificateLifetimeMs: 90 * 24 * 3600_000 } }),
     },
     testLogger(),
   );
   cleanUp(() => server.close());
+  const auth = server.auth;
   return {
     url: server.url,
-    client: new ApiClient({ baseUrl: server.url }),
+    client: auth
+      ? new ApiClient({ baseUrl: server.url, tls: { ca: auth.caCertificate }, token: auth.resolver.internalToken({ name: 'test-admin', roles: ['admin'] }) })
+      : new ApiClient({ baseUrl: server.url }),
     server,
     encryptionKey,
     ...(databaseUrl && { databaseUrl }),

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { ApiClient } from '../../client/api-client.ts';
 import { readConfig, removeControlPlane, type ControlPlaneEntry, upsertControlPlane, writeConfig } from '../config/threeport-config.ts';
-import { embeddedProvider } from '../providers/embedded.ts';
+import { embeddedProvider, isLoopbackListen } from '../providers/embedded.ts';
 import { readClusterConnection, registerRuntime } from '../providers/local-runtime.ts';
 import type { ControlPlaneProvider } from '../providers/provider.ts';
 import { NODES, prepareSimulatedRuntime, simulatedRuntimeDir, startSimulatedRuntime, stopSimulatedRuntime, type RuntimeTools } from '../providers/simulated-runtime.ts';
@@ -26,6 +26,15 @@ interface UpFlags {
   localRuntime?: boolean;
   logLevel: string;
   timeout: string;
+  authEnabled?: string | boolean;
+}
+
+/** `--auth-enabled`, `--auth-enabled=false`, or nothing: on unless the API listens on loopback only. */
+function authEnabledOf(given: string | boolean | undefined, listen: string): boolean {
+  if (given === undefined) return !isLoopbackListen(listen);
+  if (given === true || /^(true|1|yes)$/i.test(String(given))) return true;
+  if (/^(false|0|no)$/i.test(String(given))) return false;
+  throw new CliError(`invalid --auth-enabled "${String(given)}": use --auth-enabled or --auth-enabled=false`);
 }
 
 async function up(options: UpFlags, context: CliContext): Promise<void> {
@@ -49,6 +58,7 @@ async function up(options: UpFlags, context: CliContext): Promise<void> {
     throw new CliError('--local-runtime starts a simulated cluster; --kubeconfig/--context register a cluster you have: choose one');
   }
   const timeoutMs = parseDuration(options.timeout);
+  const authEnabled = authEnabledOf(options.authEnabled, options.listen);
   const connection = options.kubeconfig || kubeContext ? readClusterConnection(options.kubeconfig ?? `${process.env.HOME}/.kube/config`, kubeContext) : undefined;
   // Before the control plane starts: the first use builds for minutes, and a missing Go must fail with nothing running.
   const runtimeTools = options.localRuntime ? await prepareSimulatedRuntime() : undefined;
@@ -60,11 +70,13 @@ async function up(options: UpFlags, context: CliContext): Promise<void> {
     configDir: dirname(configPath),
     listen: options.listen,
     logLevel: options.logLevel,
+    authEnabled,
     foreground: Boolean(options.foreground),
     timeoutMs,
     onStarted: (started) => (child = started),
   });
-  terminal.info('Threeport API is running');
+  terminal.info(`Threeport API is running${authEnabled ? ' (auth on: your client certificate, user admin, is in the threeport config)' : ''}`);
+  if (!authEnabled) terminal.warning(`auth is disabled: anything that can reach ${options.listen} may change every cluster of this control plane`);
   if (runtimeTools) {
     if (!entry.Embedded) throw new CliError(`--local-runtime needs the embedded provider`);
     entry.Embedded.LocalRuntime = simulatedRuntimeDir(entry.Embedded.Directory);
@@ -168,6 +180,7 @@ export function registerUpDown(program: Command): void {
     .option('--context <context>', 'kubeconfig context of that cluster (default: its current context)')
     .option('--kube-context <context>', 'the same as --context')
     .option('--local-runtime', `no cluster? start a simulated one (kwok, ${NODES} nodes) as the default runtime: pods are scheduled, containers do not run`)
+    .option('--auth-enabled [true|false]', 'HTTPS with client certificates, roles enforced; tptctl up makes the CA and your admin certificate (default: on unless --listen is a loopback address)')
     .option('--log-level <level>', 'log level of the control plane', 'info')
     .option('--timeout <duration>', 'how long to wait for the API to answer, and then for the runtime to be Ready', '60s')
     .addHelpText(

@@ -9,6 +9,9 @@ import type { ControlPlaneEntry } from '../config/threeport-config.ts';
 import { CliError } from '../errors.ts';
 import { installRoot } from '../version.ts';
 import type { ControlPlaneProvider, UpOptions } from './provider.ts';
+import type { BootstrapCredentials } from '../../auth/bootstrap.ts';
+
+export const isLoopbackListen = (listen: string): boolean => /^(127\.|localhost:|\[::1\]:|::1:)/.test(listen);
 
 export const controlPlaneDir = (configDir: string, name: string): string => join(configDir, 'control-planes', name);
 const pidFile = (dir: string): string => join(dir, 'threeport.pid');
@@ -58,6 +61,28 @@ async function exitCode(exited: () => number | null, withinMs = 1000): Promise<n
   return exited();
 }
 
+/** The first admin's credentials, which the process writes before it listens (auth on). */
+const bootstrapFile = (dir: string): string => join(dir, 'bootstrap-credentials.json');
+
+function readBootstrap(dir: string): BootstrapCredentials | undefined {
+  try {
+    return JSON.parse(readFileSync(bootstrapFile(dir), 'utf8')) as BootstrapCredentials;
+  } catch {
+    return undefined;
+  }
+}
+
+/** /readyz answers; with auth on, over TLS with the CA the process wrote. */
+async function answersReady(url: string, dir: string): Promise<boolean> {
+  const tls = url.startsWith('https:') ? readBootstrap(dir) : undefined;
+  if (url.startsWith('https:') && !tls) return false;
+  const { send } = await import('../../client/http-transport.ts');
+  return send(`${url}/readyz`, { method: 'GET', headers: {}, signal: AbortSignal.timeout(1000), ...(tls && { tls: { ca: tls.CACert } }) }).then(
+    (answer) => answer.status === 200,
+    () => false,
+  );
+}
+
 async function waitUntilReady(url: string, dir: string, pid: number, timeoutMs: number, exited: () => number | null): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -65,8 +90,7 @@ async function waitUntilReady(url: string, dir: string, pid: number, timeoutMs: 
       const code = await exitCode(exited);
       throw new CliError(`the threeport control plane process exited${code !== null ? ` with code ${code}` : ''} before it was ready; its log (${logFile(dir)}) ends with:\n${logTail(dir)}`);
     }
-    const ready = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(1000) }).then((response) => response.ok, () => false);
-    if (ready) return;
+    if (await answersReady(url, dir)) return;
     if (Date.now() > deadline) throw new CliError(`the threeport control plane did not become ready within ${Math.round(timeoutMs / 1000)}s; see ${logFile(dir)}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -118,8 +142,11 @@ export const embeddedProvider: ControlPlaneProvider = {
     }
     const dataDir = join(dir, 'data');
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    rmSync(bootstrapFile(dir), { force: true });
     const args = [join(installRoot(), 'bin', 'threeport.js'), 'all-in-one', '--listen', options.listen, '--data-dir', dataDir, '--log-level', options.logLevel];
-    const url = `http://${options.listen}`;
+    args.push('--auth-enabled', String(options.authEnabled), ...(options.authEnabled ? ['--bootstrap-credentials', bootstrapFile(dir)] : []));
+    if (!options.authEnabled && !isLoopbackListen(options.listen)) args.push('--allow-unauthenticated');
+    const url = `${options.authEnabled ? 'https' : 'http'}://${options.listen}`;
 
     const { spawn } = await import('node:child_process');
     const log = openSync(logFile(dir), 'a', 0o600);
@@ -127,7 +154,7 @@ export const embeddedProvider: ControlPlaneProvider = {
       detached: !options.foreground,
       stdio: options.foreground ? 'inherit' : ['ignore', log, log],
       // The embedded process keeps its own key and database in its data directory, whatever the caller's environment says.
-      env: { ...process.env, THREEPORT_ENCRYPTION_KEY: '', ENCRYPTION_KEY: '', THREEPORT_DATABASE_URL: '', THREEPORT_NATS_URL: '' },
+      env: { ...process.env, THREEPORT_ENCRYPTION_KEY: '', ENCRYPTION_KEY: '', THREEPORT_DATABASE_URL: '', THREEPORT_NATS_URL: '', THREEPORT_AUTH_ENABLED: '', THREEPORT_BOOTSTRAP_CREDENTIALS: '' },
     });
     closeSync(log);
     let exitCode: number | null = null;
@@ -150,7 +177,17 @@ export const embeddedProvider: ControlPlaneProvider = {
     } catch {
       throw new CliError(`the control plane started but wrote no encryption key to ${dataDir}; see ${logFile(dir)}`);
     }
-    return { Name: options.name, Provider: 'embedded', Genesis: true, AuthEnabled: false, APIServer: options.listen, EncryptionKey: encryptionKey, Embedded: { Directory: dir } };
+    const entry: ControlPlaneEntry = { Name: options.name, Provider: 'embedded', Genesis: true, AuthEnabled: options.authEnabled, APIServer: options.listen, EncryptionKey: encryptionKey, Embedded: { Directory: dir } };
+    if (options.authEnabled) {
+      const credentials = readBootstrap(dir);
+      if (!credentials) throw new CliError(`the control plane started but wrote no admin credentials to ${bootstrapFile(dir)}; see ${logFile(dir)}`);
+      rmSync(bootstrapFile(dir), { force: true });
+      // The original's fields: base64 PEM, the credential named after the control plane.
+      const base64 = (pem: string): string => Buffer.from(pem).toString('base64');
+      entry.CACert = base64(credentials.CACert);
+      entry.Credentials = [{ Name: options.name, ClientCert: base64(credentials.ClientCert), ClientKey: base64(credentials.ClientKey) }];
+    }
+    return entry;
   },
 
   async down(entry, options): Promise<void> {

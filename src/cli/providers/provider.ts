@@ -9,6 +9,8 @@ export interface UpOptions {
   /** host:port of the API. */
   listen: string;
   logLevel: string;
+  /** HTTPS with client certificates; the first admin's go into the config entry. */
+  authEnabled: boolean;
   foreground: boolean;
   timeoutMs: number;
   onStarted?: (child: ChildProcess) => void;

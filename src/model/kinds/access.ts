@@ -1,9 +1,11 @@
-import { integer, string } from '../fields.ts';
-import { defineKind } from '../kind.ts';
+import { json, integer, ref, string, time } from '../fields.ts';
+import { defineKind, type ApiObject } from '../kind.ts';
+import { roleNames } from '../roles.ts';
 
 export const Profile = defineKind({
   name: 'Profile',
   domain: 'access',
+  owners: 'platform',
   description: 'A named standard configuration for definitions (reserved).',
   shape: 'plain',
   fields: { Name: string({ required: true }) },
@@ -12,10 +14,95 @@ export const Profile = defineKind({
 export const Tier = defineKind({
   name: 'Tier',
   domain: 'access',
+  owners: 'platform',
   description: 'A criticality level, e.g. dev 10, prod 100 (reserved for access control).',
   shape: 'plain',
   fields: {
     Name: string({ required: true }),
     Criticality: integer({ required: true }),
+  },
+});
+
+const NAME = /^[a-z0-9]([-a-z0-9._@:]{0,62}[a-z0-9])?$/;
+const nameProblem = (what: string, name: unknown): string | undefined =>
+  typeof name === 'string' && NAME.test(name) ? undefined : `${what} "${String(name)}" is not a valid name: 1 to 64 lowercase letters, digits, '-', '.', '_', '@' or ':', starting and ending with a letter or digit`;
+
+export const User = defineKind({
+  name: 'User',
+  domain: 'access',
+  owners: 'access',
+  description: 'A person (or a service outside the control plane) who holds client certificates of this control plane; named as the certificates’ CN.',
+  shape: 'plain',
+  fields: {
+    Name: string({ required: true, immutable: true, description: 'The CN of the user’s certificates; RoleBindings name it as user:<Name>.' }),
+    Groups: json({ description: 'Group names (the certificates’ O); RoleBindings name them as group:<name>.' }),
+  },
+  rules: {
+    validate(user) {
+      const groups = user.Groups ?? [];
+      if (!Array.isArray(groups)) return 'Groups must be a list of group names';
+      return nameProblem('user name', user.Name) ?? groups.map((group) => nameProblem('group', group)).find(Boolean);
+    },
+  },
+});
+
+export const UserCertificate = defineKind({
+  name: 'UserCertificate',
+  domain: 'access',
+  owners: 'access',
+  issuedBy: 'POST /v0/users/{id}/certificates',
+  description: 'A client certificate issued to a user. Only certificates recorded here are accepted: deleting one revokes it.',
+  shape: 'plain',
+  uniqueTogether: [['SerialNumber']],
+  fields: {
+    UserID: ref('User', { required: true, cascade: true }),
+    SerialNumber: string({ required: true, immutable: true, indexed: true, description: 'Upper-case hex.' }),
+    NotAfter: time({ required: true, immutable: true }),
+  },
+});
+
+const SUBJECT = /^(user|group):(.+)$/;
+
+export const RoleBinding = defineKind({
+  name: 'RoleBinding',
+  domain: 'access',
+  owners: 'access',
+  description: 'Gives a role to a user or to every member of a group.',
+  shape: 'plain',
+  fields: {
+    Name: string({ required: true }),
+    Role: string({ required: true, oneOf: roleNames }),
+    Subject: string({ required: true, description: 'user:<user name> or group:<group name>.' }),
+  },
+  rules: {
+    validate(binding) {
+      const match = SUBJECT.exec(String(binding.Subject));
+      if (!match) return `Subject "${String(binding.Subject)}" must be user:<name> or group:<name>`;
+      return nameProblem(match[1]!, match[2]);
+    },
+  },
+});
+
+const HASH = /^[0-9a-f]{64}$/;
+
+export const ApiToken = defineKind({
+  name: 'ApiToken',
+  domain: 'access',
+  owners: 'access',
+  description: 'A bearer token for CI and automation, with one role. Only its SHA-256 is kept: the client makes the token and sends the hash.',
+  shape: 'plain',
+  fields: {
+    Name: string({ required: true }),
+    Role: string({ required: true, oneOf: roleNames }),
+    TokenHash: string({ required: true, immutable: true, indexed: true, description: 'Hex SHA-256 of the token.' }),
+    ExpiresAt: time({ required: true }),
+  },
+  rules: {
+    validate(token: ApiObject, previous) {
+      if (!HASH.test(String(token.TokenHash))) return 'TokenHash must be the hex SHA-256 of the token (64 lowercase hex digits)';
+      const expires = Date.parse(String(token.ExpiresAt));
+      if (!previous && !(expires > Date.now())) return 'ExpiresAt must be in the future';
+      return nameProblem('token name', token.Name);
+    },
   },
 });

@@ -19,6 +19,7 @@ export const relationalDatabaseEngines: Readonly<Record<string, readonly string[
 export const AwsAccount = defineKind({
   name: 'AwsAccount',
   domain: 'aws',
+  owners: 'platform',
   description: 'An AWS account and the credentials or role threeport uses in it (checked when they are set or changed, and every few minutes: Status says whether they work and as whom).',
   shape: 'plain',
   controller: 'aws',
@@ -58,6 +59,7 @@ export const AwsAccount = defineKind({
 export const AwsEksKubernetesRuntimeDefinition = defineKind({
   name: 'AwsEksKubernetesRuntimeDefinition',
   domain: 'aws',
+  owners: 'platform',
   description: 'EKS specifics of a Kubernetes runtime definition; created by the kubernetes-runtime controller.',
   shape: 'definition',
   fields: {
@@ -86,6 +88,7 @@ export const AwsEksKubernetesRuntimeDefinition = defineKind({
 export const AwsEksKubernetesRuntimeInstance = defineKind({
   name: 'AwsEksKubernetesRuntimeInstance',
   domain: 'aws',
+  owners: 'platform',
   description: 'An EKS cluster and the AWS resources built for it.',
   shape: 'instance',
   controller: 'aws',
@@ -100,6 +103,7 @@ export const AwsEksKubernetesRuntimeInstance = defineKind({
 export const AwsRelationalDatabaseDefinition = defineKind({
   name: 'AwsRelationalDatabaseDefinition',
   domain: 'aws',
+  owners: 'platform',
   description: 'A managed relational database (RDS) for workloads.',
   shape: 'definition',
   fields: {
@@ -128,6 +132,7 @@ export const AwsRelationalDatabaseDefinition = defineKind({
 export const AwsRelationalDatabaseInstance = defineKind({
   name: 'AwsRelationalDatabaseInstance',
   domain: 'aws',
+  owners: 'developer',
   description: 'An RDS database attached to a workload instance.',
   shape: 'instance',
   controller: 'aws',
@@ -142,6 +147,7 @@ export const AwsRelationalDatabaseInstance = defineKind({
 export const AwsObjectStorageBucketDefinition = defineKind({
   name: 'AwsObjectStorageBucketDefinition',
   domain: 'aws',
+  owners: 'platform',
   description: 'An S3 bucket for workloads.',
   shape: 'definition',
   fields: {
@@ -156,6 +162,7 @@ export const AwsObjectStorageBucketDefinition = defineKind({
 export const AwsObjectStorageBucketInstance = defineKind({
   name: 'AwsObjectStorageBucketInstance',
   domain: 'aws',
+  owners: 'developer',
   description: 'An S3 bucket attached to a workload instance.',
   shape: 'instance',
   controller: 'aws',

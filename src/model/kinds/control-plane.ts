@@ -4,6 +4,7 @@ import { defineKind } from '../kind.ts';
 export const ControlPlaneDefinition = defineKind({
   name: 'ControlPlaneDefinition',
   domain: 'control-plane',
+  owners: 'platform',
   description: 'A threeport control plane to deploy as a child of this one.',
   shape: 'definition',
   controller: 'control-plane',
@@ -17,6 +18,7 @@ export const ControlPlaneDefinition = defineKind({
 export const ControlPlaneInstance = defineKind({
   name: 'ControlPlaneInstance',
   domain: 'control-plane',
+  owners: 'platform',
   description: 'A deployed threeport control plane (IsSelf marks the one serving this API).',
   shape: 'instance',
   controller: 'control-plane',
@@ -38,6 +40,7 @@ export const ControlPlaneInstance = defineKind({
 export const ControlPlaneComponent = defineKind({
   name: 'ControlPlaneComponent',
   domain: 'control-plane',
+  owners: 'platform',
   description: 'A custom component of a control plane instance (image, service account, volumes).',
   shape: 'plain',
   routed: false,

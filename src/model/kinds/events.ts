@@ -4,6 +4,7 @@ import { defineKind } from '../kind.ts';
 export const Event = defineKind({
   name: 'Event',
   domain: 'events',
+  owners: 'report',
   description: 'Something a controller did or failed to do to an object (Kubernetes-style event).',
   shape: 'plain',
   fields: {
@@ -21,6 +22,7 @@ export const Event = defineKind({
 export const AttachedObjectReference = defineKind({
   name: 'AttachedObjectReference',
   domain: 'events',
+  owners: 'report',
   description: 'An edge "object X has object Y attached", used for cascading deletes and events.',
   shape: 'plain',
   uniqueTogether: [['ObjectType', 'ObjectID', 'AttachedObjectType', 'AttachedObjectID']],

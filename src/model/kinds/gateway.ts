@@ -4,6 +4,7 @@ import { defineKind } from '../kind.ts';
 export const GatewayDefinition = defineKind({
   name: 'GatewayDefinition',
   domain: 'gateway',
+  owners: 'developer',
   description: 'Network ingress for a workload: ports, TLS, domain.',
   shape: 'definition',
   controller: 'gateway',
@@ -21,6 +22,7 @@ export const GatewayDefinition = defineKind({
 export const GatewayHttpPort = defineKind({
   name: 'GatewayHttpPort',
   domain: 'gateway',
+  owners: 'developer',
   description: 'An HTTP port exposed by a gateway.',
   shape: 'plain',
   fields: {
@@ -35,6 +37,7 @@ export const GatewayHttpPort = defineKind({
 export const GatewayTcpPort = defineKind({
   name: 'GatewayTcpPort',
   domain: 'gateway',
+  owners: 'developer',
   description: 'A TCP port exposed by a gateway.',
   shape: 'plain',
   fields: {
@@ -47,6 +50,7 @@ export const GatewayTcpPort = defineKind({
 export const GatewayInstance = defineKind({
   name: 'GatewayInstance',
   domain: 'gateway',
+  owners: 'developer',
   description: 'A gateway deployed for a workload instance.',
   shape: 'instance',
   controller: 'gateway',
@@ -60,6 +64,7 @@ export const GatewayInstance = defineKind({
 export const DomainNameDefinition = defineKind({
   name: 'DomainNameDefinition',
   domain: 'gateway',
+  owners: 'platform',
   description: 'A DNS domain and zone workloads can be published under.',
   shape: 'definition',
   reconciliationFields: true,
@@ -74,6 +79,7 @@ export const DomainNameDefinition = defineKind({
 export const DomainNameInstance = defineKind({
   name: 'DomainNameInstance',
   domain: 'gateway',
+  owners: 'developer',
   description: 'DNS records for a workload instance.',
   shape: 'instance',
   controller: 'gateway',

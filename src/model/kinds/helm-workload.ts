@@ -4,6 +4,7 @@ import { defineKind } from '../kind.ts';
 export const HelmWorkloadDefinition = defineKind({
   name: 'HelmWorkloadDefinition',
   domain: 'helm-workload',
+  owners: 'developer',
   description: 'A workload packaged as a Helm chart, with default values.',
   shape: 'definition',
   controller: 'helm-workload',
@@ -20,6 +21,7 @@ export const HelmWorkloadDefinition = defineKind({
 export const HelmWorkloadInstance = defineKind({
   name: 'HelmWorkloadInstance',
   domain: 'helm-workload',
+  owners: 'developer',
   description: 'A release of a Helm workload definition on a Kubernetes runtime.',
   shape: 'instance',
   controller: 'helm-workload',

@@ -42,6 +42,7 @@ export const agentLocations = ['Automatic', 'Cluster', 'ControlPlane', 'External
 export const KubernetesRuntimeDefinition = defineKind({
   name: 'KubernetesRuntimeDefinition',
   domain: 'kubernetes-runtime',
+  owners: 'platform',
   description: 'The kind of Kubernetes cluster to run workloads on: provider, node sizing, availability.',
   shape: 'definition',
   controller: 'kubernetes-runtime',
@@ -68,6 +69,7 @@ export const KubernetesRuntimeDefinition = defineKind({
 export const KubernetesRuntimeInstance = defineKind({
   name: 'KubernetesRuntimeInstance',
   domain: 'kubernetes-runtime',
+  owners: 'platform',
   description: 'A Kubernetes cluster, with the connection details controllers use to reach it.',
   shape: 'instance',
   controller: 'kubernetes-runtime',

@@ -9,6 +9,7 @@ const helmLink = (kind: 'HelmWorkloadDefinition' | 'HelmWorkloadInstance') => re
 export const ObservabilityStackDefinition = defineKind({
   name: 'ObservabilityStackDefinition',
   domain: 'observability',
+  owners: 'platform',
   description: 'Metrics, logging and dashboards for a cluster, as one stack.',
   shape: 'definition',
   controller: 'observability',
@@ -31,6 +32,7 @@ export const ObservabilityStackDefinition = defineKind({
 export const ObservabilityStackInstance = defineKind({
   name: 'ObservabilityStackInstance',
   domain: 'observability',
+  owners: 'platform',
   description: 'An observability stack deployed to a Kubernetes runtime.',
   shape: 'instance',
   controller: 'observability',
@@ -52,6 +54,7 @@ export const ObservabilityStackInstance = defineKind({
 export const ObservabilityDashboardDefinition = defineKind({
   name: 'ObservabilityDashboardDefinition',
   domain: 'observability',
+  owners: 'platform',
   description: 'Grafana dashboards.',
   shape: 'definition',
   controller: 'observability',
@@ -66,6 +69,7 @@ export const ObservabilityDashboardDefinition = defineKind({
 export const ObservabilityDashboardInstance = defineKind({
   name: 'ObservabilityDashboardInstance',
   domain: 'observability',
+  owners: 'platform',
   description: 'Grafana deployed to a Kubernetes runtime.',
   shape: 'instance',
   controller: 'observability',
@@ -80,6 +84,7 @@ export const ObservabilityDashboardInstance = defineKind({
 export const MetricsDefinition = defineKind({
   name: 'MetricsDefinition',
   domain: 'observability',
+  owners: 'platform',
   description: 'Metrics collection (kube-prometheus-stack).',
   shape: 'definition',
   controller: 'observability',
@@ -94,6 +99,7 @@ export const MetricsDefinition = defineKind({
 export const MetricsInstance = defineKind({
   name: 'MetricsInstance',
   domain: 'observability',
+  owners: 'platform',
   description: 'Metrics collection deployed to a Kubernetes runtime.',
   shape: 'instance',
   controller: 'observability',
@@ -108,6 +114,7 @@ export const MetricsInstance = defineKind({
 export const LoggingDefinition = defineKind({
   name: 'LoggingDefinition',
   domain: 'observability',
+  owners: 'platform',
   description: 'Log collection (Loki and Promtail).',
   shape: 'definition',
   controller: 'observability',
@@ -125,6 +132,7 @@ export const LoggingDefinition = defineKind({
 export const LoggingInstance = defineKind({
   name: 'LoggingInstance',
   domain: 'observability',
+  owners: 'platform',
   description: 'Log collection deployed to a Kubernetes runtime.',
   shape: 'instance',
   controller: 'observability',

@@ -4,6 +4,7 @@ import { defineKind } from '../kind.ts';
 export const SecretDefinition = defineKind({
   name: 'SecretDefinition',
   domain: 'secret',
+  owners: 'developer',
   description: 'A secret kept in a provider’s secret store (AWS Secrets Manager) and synced to workloads.',
   shape: 'definition',
   controller: 'secret',
@@ -22,6 +23,7 @@ export const SecretDefinition = defineKind({
 export const SecretInstance = defineKind({
   name: 'SecretInstance',
   domain: 'secret',
+  owners: 'developer',
   description: 'A secret made available to a workload on a Kubernetes runtime.',
   shape: 'instance',
   controller: 'secret',

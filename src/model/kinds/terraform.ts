@@ -4,6 +4,7 @@ import { defineKind } from '../kind.ts';
 export const TerraformDefinition = defineKind({
   name: 'TerraformDefinition',
   domain: 'terraform',
+  owners: 'platform',
   description: 'A Terraform configuration for infrastructure threeport has no abstraction for.',
   shape: 'definition',
   controller: 'terraform',
@@ -16,6 +17,7 @@ export const TerraformDefinition = defineKind({
 export const TerraformInstance = defineKind({
   name: 'TerraformInstance',
   domain: 'terraform',
+  owners: 'platform',
   description: 'An applied Terraform configuration, with its variables, state and outputs.',
   shape: 'instance',
   controller: 'terraform',

@@ -18,6 +18,7 @@ const resourceKey = string({
 export const WorkloadDefinition = defineKind({
   name: 'WorkloadDefinition',
   domain: 'workload',
+  owners: 'developer',
   description: 'A workload as Kubernetes manifests: the reusable configuration of an application.',
   shape: 'definition',
   controller: 'workload',
@@ -31,6 +32,7 @@ export const WorkloadDefinition = defineKind({
 export const WorkloadResourceDefinition = defineKind({
   name: 'WorkloadResourceDefinition',
   domain: 'workload',
+  owners: 'report',
   description: 'One Kubernetes manifest of a workload definition, split out by the workload controller.',
   shape: 'plain',
   uniqueTogether: [['WorkloadDefinitionID', 'ResourceKey']],
@@ -45,6 +47,7 @@ export const WorkloadResourceDefinition = defineKind({
 export const WorkloadInstance = defineKind({
   name: 'WorkloadInstance',
   domain: 'workload',
+  owners: 'developer',
   description: 'A deployment of a workload definition to a Kubernetes runtime.',
   shape: 'instance',
   controller: 'workload',
@@ -73,6 +76,7 @@ export const WorkloadInstance = defineKind({
 export const WorkloadResourceInstance = defineKind({
   name: 'WorkloadResourceInstance',
   domain: 'workload',
+  owners: 'report',
   description: 'One Kubernetes resource of a workload instance as deployed, with its live state.',
   shape: 'plain',
   uniqueTogether: [['WorkloadInstanceID', 'ResourceKey']],
@@ -95,6 +99,7 @@ export const WorkloadResourceInstance = defineKind({
 export const WorkloadEvent = defineKind({
   name: 'WorkloadEvent',
   domain: 'workload',
+  owners: 'report',
   description: 'A Kubernetes event concerning a workload, reported from the cluster.',
   shape: 'plain',
   uniqueTogether: [['RuntimeEventUID']],

@@ -1,0 +1,64 @@
+/**
+ * What each role may do, decided from the kinds' owner families and the controller groups alone:
+ * adding a kind or a group adds its permissions, with no list of routes to keep in step.
+ */
+import { controllerGroups, type ControllerGroupName } from '../model/controller-groups.ts';
+import type { Kind, OwnerFamily } from '../model/kind.ts';
+import type { RoleName } from '../model/roles.ts';
+
+export type Verb = 'read' | 'create' | 'update' | 'delete';
+
+interface Grant {
+  /** Families whose objects it reads (every verb needs read but delivery's create). */
+  reads: readonly OwnerFamily[];
+  /** Families it writes (create, update, delete). */
+  writes: readonly OwnerFamily[];
+  /** Families it may only create in. */
+  creates?: readonly OwnerFamily[];
+  /** Sees encrypted fields' ciphertext, not the redaction placeholder. */
+  secrets: boolean;
+  /** Writes what controllers own: Status, Conditions, Creation*, Deletion*, Reconciled=true. */
+  controllerFields: boolean;
+}
+
+const ALL_BUT_ACCESS: readonly OwnerFamily[] = ['platform', 'developer', 'report', 'delivery'];
+
+const grants: Record<Exclude<RoleName, `controller:${string}`>, Grant> = {
+  admin: { reads: [...ALL_BUT_ACCESS, 'access'], writes: [...ALL_BUT_ACCESS, 'access'], secrets: true, controllerFields: true },
+  platform: { reads: ALL_BUT_ACCESS, writes: ['platform', 'developer'], secrets: true, controllerFields: false },
+  developer: { reads: ALL_BUT_ACCESS, writes: ['developer'], secrets: false, controllerFields: false },
+  viewer: { reads: ALL_BUT_ACCESS, writes: [], secrets: false, controllerFields: false },
+  delivery: { reads: [], writes: [], creates: ['delivery'], secrets: false, controllerFields: false },
+  agent: { reads: ALL_BUT_ACCESS, writes: ['report'], secrets: false, controllerFields: true },
+  controller: { reads: ALL_BUT_ACCESS, writes: ['platform', 'developer', 'report'], secrets: true, controllerFields: true },
+};
+
+/** Beyond the report family, what the agents write: the health of the instances they watch. */
+const AGENT_WRITES = new Set(['WorkloadInstance', 'HelmWorkloadInstance']);
+
+/** A controller group's identity: the kinds it reconciles, what it writes of others', what controllers report. */
+function groupWrites(group: ControllerGroupName, kind: Kind): boolean {
+  return kind.owners === 'report' || kind.controller?.name === group || controllerGroups[group].alsoWrites.includes(kind.name);
+}
+
+function allowedByRole(role: RoleName, kind: Kind, verb: Verb): boolean {
+  if (role.startsWith('controller:')) {
+    const group = role.slice('controller:'.length) as ControllerGroupName;
+    return verb === 'read' ? kind.owners !== 'access' : groupWrites(group, kind);
+  }
+  const grant = grants[role as keyof typeof grants];
+  if (verb === 'read') return grant.reads.includes(kind.owners);
+  if (role === 'agent' && verb === 'update' && AGENT_WRITES.has(kind.name)) return true;
+  return grant.writes.includes(kind.owners) || (verb === 'create' && (grant.creates ?? []).includes(kind.owners));
+}
+
+const grantOf = (role: RoleName): Grant => grants[(role.startsWith('controller:') ? 'controller' : role) as keyof typeof grants];
+
+export const allows = (roles: readonly RoleName[], kind: Kind, verb: Verb): boolean => roles.some((role) => allowedByRole(role, kind, verb));
+export const seesSecrets = (roles: readonly RoleName[]): boolean => roles.some((role) => grantOf(role).secrets);
+export const writesControllerFields = (roles: readonly RoleName[]): boolean => roles.some((role) => grantOf(role).controllerFields);
+
+/** The person roles that would allow it, for the message of a 403. */
+export function rolesAllowing(kind: Kind, verb: Verb): RoleName[] {
+  return (['admin', 'platform', 'developer', 'viewer', 'delivery'] as const).filter((role) => allowedByRole(role, kind, verb));
+}
