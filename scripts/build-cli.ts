@@ -17,8 +17,8 @@ const { version } = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as {
  */
 const lazyBuiltins: Record<string, string[]> = {
   'node:child_process': ['spawn'],
-  'node:net': ['connect'],
-  'node:crypto': ['createCipheriv', 'createDecipheriv', 'randomBytes', 'randomUUID'],
+  'node:net': ['connect', 'isIP'],
+  'node:crypto': ['createCipheriv', 'createDecipheriv', 'randomBytes', 'randomUUID', 'createHash', 'createPrivateKey', 'createPublicKey', 'generateKeyPairSync', 'sign'],
 };
 
 function lazyModule(name: string, exports: string[]): string {

@@ -21,6 +21,37 @@ interface CertificateRequestBody {
 
 const HOUR_MS = 60 * 60 * 1000;
 
+type Schema = Record<string, unknown>;
+
+/** The OpenAPI description of these routes. */
+export function accessRoutePaths(envelopeOf: (type: string, description?: string) => Schema, error: (description: string) => Schema): Record<string, Schema> {
+  return {
+    '/v0/whoami': {
+      get: {
+        operationId: 'whoami',
+        tags: ['access'],
+        summary: 'Who the API takes the caller for: name (user:<name>, token:<name>), roles, and for users their ID and groups',
+        responses: { '200': { description: 'OK', content: { 'application/json': { schema: { type: 'object', properties: { Name: { type: 'string' }, Roles: { type: 'array', items: { type: 'string' } }, UserID: { type: 'integer' }, Groups: { type: 'array', items: { type: 'string' } } } } } } }, '401': error('Not authenticated.') },
+      },
+    },
+    '/v0/users/{id}/certificates': {
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } }],
+      post: {
+        operationId: 'issueUserCertificate',
+        tags: ['access'],
+        summary: "The CA signs a client certificate for the caller's public key (admins for anyone, users for themselves); the answer's UserCertificate carries Certificate and CACert (PEM)",
+        requestBody: { required: true, content: { 'application/json': { schema: bodySchema } } },
+        responses: {
+          '201': envelopeOf('UserCertificate', 'Issued'),
+          '400': error('No such user, or the public key is not ECDSA P-256/P-384 or RSA 2048+.'),
+          '403': error('Not an admin, and not the user.'),
+          '404': error('Auth is off: there is no CA.'),
+        },
+      },
+    },
+  };
+}
+
 const bodySchema = {
   type: 'object',
   required: ['PublicKey'],
@@ -32,10 +63,19 @@ const bodySchema = {
   },
 };
 
-export function registerCertificateRoutes(app: FastifyInstance, options: { store: ObjectStore; authority: CertificateAuthority; lifetimeMs: number }): void {
-  const { store, authority, lifetimeMs } = options;
+/** Without `issuing` (auth off), only whoami, which answers anonymous. */
+export function registerCertificateRoutes(app: FastifyInstance, store: ObjectStore, issuing?: { authority: CertificateAuthority; lifetimeMs: number }): void {
   const users = store.registry.get('User');
   const certificates = store.registry.get('UserCertificate');
+
+  // Who the caller is to this control plane: tptctl whoami, and a user's own ID to renew with.
+  app.get('/v0/whoami', { config: { access: 'authenticated' } }, async (request) => {
+    const { identity } = request;
+    const [user] = identity.user ? (await store.list(users, { filters: new Map([['Name', identity.user]]), page: 1, size: 1 })).objects : [];
+    return { Name: identity.name, Roles: identity.roles, ...(user && { UserID: user.ID, Groups: user.Groups ?? [] }) };
+  });
+  if (!issuing) return;
+  const { authority, lifetimeMs } = issuing;
 
   app.post(
     '/v0/users/:id/certificates',

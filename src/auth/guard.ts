@@ -17,6 +17,8 @@ import { allows, rolesAllowing, seesSecrets, writesControllerFields, type Verb }
 
 export type RouteAccess =
   | 'public'
+  /** Any caller the API knows (e.g. asking who they are). */
+  | 'authenticated'
   | {
       kind: string;
       verb: Verb;
@@ -65,7 +67,7 @@ async function authenticate(request: FastifyRequest, resolver: IdentityResolver)
   throw unauthenticated('authentication required: connect with a client certificate of this control plane (the tptctl config holds it), or send a bearer token (tptctl token create)');
 }
 
-function authorize(identity: Identity, kind: Kind, access: Exclude<RouteAccess, 'public'>): void {
+function authorize(identity: Identity, kind: Kind, access: Exclude<RouteAccess, string>): void {
   const { verb } = access;
   if (access.issuing) return;
   if (verb === 'create' && kind.issuedBy) throw forbidden(`${kind.name} objects are made by ${kind.issuedBy}, not created directly`);
@@ -73,7 +75,7 @@ function authorize(identity: Identity, kind: Kind, access: Exclude<RouteAccess, 
   // What the caller may not even read does not exist for them.
   if (access.one && !allows(identity.roles, kind, 'read')) throw notFound();
   const needed = rolesAllowing(kind, verb);
-  const hint = needed.length > 0 ? `: that needs the ${needed.join(' or ')} role` : '';
+  const hint = needed.length > 0 ? `: that needs the ${needed.length > 1 ? `${needed.slice(0, -1).join(', ')} or ${needed.at(-1)}` : needed[0]} role` : '';
   throw forbidden(`${identity.name} (${identity.roles.join(', ') || 'no roles'}) may not ${verb} ${kind.name} objects${hint}`);
 }
 
@@ -127,19 +129,19 @@ export function registerGuard(app: FastifyInstance, options: GuardOptions): void
     if (request.is404 || access === 'public') return;
     if (!access) throw forbidden('this route is not open to anyone');
     request.identity = resolver ? await authenticate(request, resolver) : ANONYMOUS_ADMIN;
-    authorize(request.identity, registry.get(access.kind), access);
+    if (access !== 'authenticated') authorize(request.identity, registry.get(access.kind), access);
   });
 
   app.addHook('preHandler', async (request) => {
     const access = request.routeOptions.config.access;
-    if (!access || access === 'public' || access.verb === 'read' || access.verb === 'delete') return;
+    if (typeof access !== 'object' || access.verb === 'read' || access.verb === 'delete') return;
     if (writesControllerFields(request.identity.roles)) return;
     await refuseControllerFields(request, registry.get(access.kind), store);
   });
 
   app.addHook('preSerialization', async (request, _reply, payload: unknown) => {
     const access = request.routeOptions.config.access;
-    if (!access || access === 'public' || !request.identity || seesSecrets(request.identity.roles)) return payload;
+    if (typeof access !== 'object' || !request.identity || seesSecrets(request.identity.roles)) return payload;
     const redact = redactors.get(access.kind);
     const envelope = payload as { Data?: unknown };
     if (!redact || !Array.isArray(envelope?.Data)) return payload;
@@ -150,7 +152,7 @@ export function registerGuard(app: FastifyInstance, options: GuardOptions): void
   // This replica forgets what it knew of users, certificates, bindings and tokens once they change.
   app.addHook('onResponse', async (request, reply) => {
     const access = request.routeOptions.config.access;
-    if (!resolver || !access || access === 'public' || access.verb === 'read' || reply.statusCode >= 400) return;
+    if (!resolver || typeof access !== 'object' || access.verb === 'read' || reply.statusCode >= 400) return;
     if (registry.get(access.kind).owners === 'access') resolver.forget();
   });
 }

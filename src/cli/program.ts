@@ -1,5 +1,6 @@
 /** tptctl's command tree (commander), loaded by src/cli/main.ts for every command but the quick `version`. */
 import { Command, Option } from 'commander';
+import { registerAccess } from './commands/access.ts';
 import { registerApply } from './commands/apply.ts';
 import { completions, registerCompletion } from './commands/completion.ts';
 import { registerConfig } from './commands/config.ts';
@@ -10,7 +11,7 @@ import { registerVersion } from './commands/version.ts';
 import { createTerminal } from './output/terminal.ts';
 
 /** Commands that never need the ~150 generated object commands; building those is most of a start. */
-const standalone = new Set(['version', 'up', 'down', 'config', 'apply', 'completion']);
+const standalone = new Set(['version', 'up', 'down', 'config', 'apply', 'completion', 'user', 'credentials', 'token', 'role', 'whoami']);
 
 /** The command tree; with `argv`, only as much of it as that invocation can reach. */
 export function buildProgram(argv?: readonly string[]): Command {
@@ -27,6 +28,7 @@ export function buildProgram(argv?: readonly string[]): Command {
   registerUpDown(program);
   registerConfig(program);
   registerApply(program);
+  registerAccess(program);
   registerObjectCommands(program, objectCommands);
   registerVersion(program);
   registerCompletion(program);

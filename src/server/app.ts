@@ -141,6 +141,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerCustomRoutes(app, store);
   registerControllerRoutes(app, store);
   registerKindRoutes(app, store);
-  if (auth) registerCertificateRoutes(app, { store, authority: auth.authority, lifetimeMs: auth.certificateLifetimeMs });
+  registerCertificateRoutes(app, store, auth && { authority: auth.authority, lifetimeMs: auth.certificateLifetimeMs });
   return app;
 }

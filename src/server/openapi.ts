@@ -1,6 +1,7 @@
 import type { ScalarField } from '../model/fields.ts';
 import type { Kind } from '../model/kind.ts';
 import type { Registry } from '../model/registry.ts';
+import { accessRoutePaths } from '../auth/certificate-routes.ts';
 import { controllerRoutePaths } from './controller-routes.ts';
 import { INTEGER_MAX, TEXT_PATTERN, TIME_PATTERN } from '../store/storable-values.ts';
 import { componentRef, inputSchemaName, kindSchemas, patchSchemaName, type Schema } from './kind-schemas.ts';
@@ -188,12 +189,28 @@ export function openApiDocument(registry: Registry, version: string, schemas: Re
       },
     };
   }
-  Object.assign(paths, controllerRoutePaths(registry, envelopeOf, error));
+  Object.assign(paths, controllerRoutePaths(registry, envelopeOf, error), accessRoutePaths(envelopeOf, error));
+  for (const open of ['/version', '/livez', '/readyz', '/openapi.json']) paths[open] = { get: { summary: 'Open to all, with auth on too', security: [], responses: { '200': { description: 'OK' } } } };
   return {
     openapi: '3.1.0',
-    info: { title: 'threeport API', version, description: 'Application orchestration control plane, wire-compatible with Threeport v0.' },
+    info: {
+      title: 'threeport API',
+      version,
+      description: `Application orchestration control plane, wire-compatible with Threeport v0.
+
+With auth on (the default off loopback), every route but health and this description needs a client
+certificate of the control plane's CA (mutual TLS, as the original) or a bearer token. A caller the
+API does not know gets 401; one whose roles do not allow the request 403, naming the role it needs;
+objects of kinds the caller may not read are 404. Encrypted fields come as the redaction
+placeholder to roles that may not see secrets.`,
+    },
     paths,
+    security: [{ mutualTLS: [] }, { bearerToken: [] }],
     components: {
+      securitySchemes: {
+        mutualTLS: { type: 'mutualTLS', description: "A client certificate signed by the control plane's CA (tptctl keeps it in its config: CACert, Credentials)." },
+        bearerToken: { type: 'http', scheme: 'bearer', description: 'A token made with tptctl token create (only its SHA-256 is stored).' },
+      },
       schemas: {
         ...schemas,
         Meta: { type: 'object', properties: { Page: { type: 'integer' }, Size: { type: 'integer' }, TotalCount: { type: 'integer' } } },
@@ -205,6 +222,7 @@ export function openApiDocument(registry: Registry, version: string, schemas: Re
             Version: { type: 'integer' },
             Operation: { type: 'string', description: 'Created, Updated, Replaced, DeletionScheduled or Deleted.' },
             RecordedAt: { type: 'string', format: 'date-time' },
+            Actor: { type: 'string', description: 'Who made the change: user:<name>, token:<name>, controllers, anonymous (auth off).' },
             Object: { type: 'object', description: 'The object as it was after the change.' },
           },
         },

@@ -10,8 +10,11 @@ import { registry } from '../../src/model/registry.ts';
 
 export const uniqueName = (prefix: string): string => `${prefix}-${randomBytes(4).toString('hex')}`;
 
-/** Values some domain rules insist on. */
-const knownGood: Record<string, ApiObject> = {
+/** Values some domain rules insist on (made afresh where they must be unique). */
+const knownGood: Record<string, ApiObject | (() => ApiObject)> = {
+  ApiToken: () => ({ TokenHash: randomBytes(32).toString('hex'), ExpiresAt: new Date(Date.now() + 3_600_000).toISOString() }),
+  RoleBinding: { Role: 'viewer', Subject: 'user:someone' },
+  User: { Groups: [] },
   AwsAccount: { AccountID: '123456789012', DefaultRegion: 'us-east-1' },
   AwsRelationalDatabaseDefinition: { Engine: 'postgres', EngineVersion: '15.4' },
   AwsEksKubernetesRuntimeDefinition: { ZoneCount: 2 },
@@ -47,7 +50,8 @@ export async function samplePayload(client: ApiClient, kind: Kind, overrides: Ap
     if (key in overrides) continue;
     payload[key] = field.references ? (await createSample(client, registry.get(field.references))).ID : sampleValue(field, name);
   }
-  return { ...payload, ...knownGood[kind.name], ...overrides };
+  const good = knownGood[kind.name];
+  return { ...payload, ...(typeof good === 'function' ? good() : good), ...overrides };
 }
 
 /** Creates a valid object of `kind` (and whatever it references). */

@@ -91,6 +91,7 @@ export const ApiToken = defineKind({
   owners: 'access',
   description: 'A bearer token for CI and automation, with one role. Only its SHA-256 is kept: the client makes the token and sends the hash.',
   shape: 'plain',
+  uniqueTogether: [['TokenHash']],
   fields: {
     Name: string({ required: true }),
     Role: string({ required: true, oneOf: roleNames }),

@@ -1,0 +1,296 @@
+/**
+ * Auth on, against the API in this process on PostgreSQL: who gets in (client certificates of
+ * this control plane's CA that it still records, unexpired; bearer tokens it knows), and what each
+ * role may do — a matrix of every routed kind × verb × role, generated from the registry, with the
+ * expected outcome written out here from the roles' definitions (not computed by the code under
+ * test). Also: a delivery token does nothing but report image builds, a viewer never sees a
+ * secret, only controllers write what controllers own, revisions name their writer.
+ */
+import { X509Certificate } from 'node:crypto';
+import { request as httpsRequest } from 'node:https';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadAuthority, type CertificateAuthority } from '../../src/auth/authority.ts';
+import { newToken } from '../../src/auth/identities.ts';
+import { generateKeyPair, issueCertificate, privateKeyPem, publicKeyPem } from '../../src/auth/x509.ts';
+import { ApiClient, ApiRequestError } from '../../src/client/api-client.ts';
+import { ConfigError, resolveServerConfig } from '../../src/control-plane/config.ts';
+import { FieldCipher, REDACTED_PLACEHOLDER } from '../../src/crypto/field-cipher.ts';
+import type { Kind, OwnerFamily } from '../../src/model/kind.ts';
+import { registry } from '../../src/model/registry.ts';
+import { controlPlaneId } from '../../src/store/migrations.ts';
+import { startApi, type ApiHarness } from '../support/control-plane.ts';
+import { createSample, uniqueName } from '../support/samples.ts';
+
+let api: ApiHarness;
+let authority: CertificateAuthority;
+let ca: string;
+
+/** What each person role may do, by owner family (the issue's definition of the roles). */
+const expected: Record<string, { reads: OwnerFamily[]; writes: OwnerFamily[]; creates?: OwnerFamily[] }> = {
+  admin: { reads: ['platform', 'developer', 'report', 'delivery', 'access'], writes: ['platform', 'developer', 'report', 'delivery', 'access'] },
+  platform: { reads: ['platform', 'developer', 'report', 'delivery'], writes: ['platform', 'developer'] },
+  developer: { reads: ['platform', 'developer', 'report', 'delivery'], writes: ['developer'] },
+  viewer: { reads: ['platform', 'developer', 'report', 'delivery'], writes: [] },
+  delivery: { reads: [], writes: [], creates: ['delivery'] },
+};
+
+/** A client holding a new token of `role`. */
+async function tokenClient(role: string, ttlMs = 3_600_000): Promise<{ client: ApiClient; name: string }> {
+  const { token, hash } = newToken();
+  const name = uniqueName(role.replace(/:/g, '-'));
+  await api.client.kind('ApiToken').create({ Name: name, Role: role, TokenHash: hash, ExpiresAt: new Date(Date.now() + ttlMs).toISOString() });
+  return { client: new ApiClient({ baseUrl: api.url, tls: { ca }, token }), name };
+}
+
+/** A user with a certificate issued through the API (their key made here), and a client presenting it. */
+async function userClient(name: string, groups: string[] = []): Promise<{ client: ApiClient; userId: number; certificateId: number; pem: string; key: string }> {
+  const user = await api.client.kind('User').create({ Name: name, Groups: groups });
+  const keys = generateKeyPair();
+  const body = await api.client.request('POST', `/v0/users/${user.ID}/certificates`, { PublicKey: publicKeyPem(keys.publicKey) });
+  const issued = body.Data![0]!;
+  const key = privateKeyPem(keys.privateKey);
+  return { client: new ApiClient({ baseUrl: api.url, tls: { ca, certificate: String(issued.Certificate), key } }), userId: Number(user.ID), certificateId: Number(issued.ID), pem: String(issued.Certificate), key };
+}
+
+/** The status a request gets (0 when the connection fails), and its error message. */
+async function attempt(client: ApiClient, method: string, path: string, body?: unknown): Promise<{ status: number; message: string; reason?: string }> {
+  try {
+    await client.request(method, path, body);
+    return { status: 200, message: '' };
+  } catch (error) {
+    if (!(error instanceof ApiRequestError)) throw error;
+    return { status: error.status, message: error.message, ...(error.reason && { reason: error.reason }) };
+  }
+}
+
+beforeAll(async () => {
+  api = await startApi({ database: 'postgres', auth: true });
+  ca = api.server.auth!.caCertificate;
+  authority = await loadAuthority(api.server.db, FieldCipher.fromBase64(api.encryptionKey), await controlPlaneId(api.server.db));
+});
+
+describe('who gets in', () => {
+  it('a client certificate issued through the API names its holder and groups, and gets the roles bound to the user and to the groups', async () => {
+    const name = uniqueName('carol');
+    const group = uniqueName('team');
+    await api.client.kind('RoleBinding').create({ Name: uniqueName('b'), Role: 'platform', Subject: `group:${group}` });
+    const carol = await userClient(name, [group]);
+    const certificate = new X509Certificate(carol.pem);
+    expect(certificate.subject).toBe(`O=${group}\nCN=${name}`);
+    expect(certificate.checkIssued(new X509Certificate(ca))).toBe(true);
+    expect(new Date(certificate.validTo).getTime()).toBeGreaterThan(Date.now() + 80 * 24 * 3600_000);
+    expect(await carol.client.request('GET', '/v0/whoami')).toMatchObject({ Name: `user:${name}`, Roles: ['platform'], Groups: [group] });
+  });
+
+  it('without a certificate or token: 401 saying how to authenticate; over plain HTTP: no answer', async () => {
+    const anonymous = new ApiClient({ baseUrl: api.url, tls: { ca } });
+    const refused = await attempt(anonymous, 'GET', '/v0/workload-definitions');
+    expect(refused).toMatchObject({ status: 401, reason: 'Unauthenticated' });
+    expect(refused.message).toContain('client certificate of this control plane');
+    // Health and the API description stay open.
+    expect((await anonymous.request('GET', '/version')) as unknown).toHaveProperty('Version');
+    const plain = await attempt(new ApiClient({ baseUrl: api.url.replace('https:', 'http:') }), 'GET', '/livez');
+    expect(plain.status).toBe(0);
+  });
+
+  it('a certificate of another CA, or an expired one of this CA, ends the connection at the TLS handshake', async () => {
+    const otherKeys = generateKeyPair();
+    const otherCa = issueCertificate({ subject: { commonName: 'another CA' }, publicKey: otherKeys.publicKey, selfSigningKey: otherKeys.privateKey, use: 'authority', notAfter: new Date(Date.now() + 3_600_000) });
+    const keys = generateKeyPair();
+    const foreign = issueCertificate({ subject: { commonName: 'admin', organizations: ['threeport:admins'] }, publicKey: keys.publicKey, use: 'client', notAfter: new Date(Date.now() + 3_600_000), issuer: { certificate: otherCa, privateKey: otherKeys.privateKey } });
+    const expired = authority.clientCertificate({ commonName: 'admin', organizations: ['threeport:admins'] }, keys.publicKey, -60_000);
+    for (const certificate of [foreign.pem, expired.certificate]) {
+      // A raw request: the server drops the connection right after the handshake.
+      const outcome = await new Promise<string>((resolve) => {
+        const outgoing = httpsRequest(`${api.url}/v0/tiers`, { ca, cert: certificate, key: privateKeyPem(keys.privateKey), agent: false }, (response) => resolve(`answered ${response.statusCode}`));
+        outgoing.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+        outgoing.end();
+      });
+      expect(outcome).toMatch(/ECONNRESET|EPIPE|socket hang up/);
+    }
+    const client = new ApiClient({ baseUrl: api.url, tls: { ca, certificate: expired.certificate, key: privateKeyPem(keys.privateKey) } });
+    expect((await attempt(client, 'GET', '/v0/tiers')).message).toContain('drops a client certificate that is expired or not of its CA');
+  });
+
+  it('a revoked certificate (deleted, or its user removed) and a deleted or expired token are refused with 401', async () => {
+    const dave = await userClient(uniqueName('dave'));
+    await api.client.kind('RoleBinding').create({ Name: uniqueName('b'), Role: 'viewer', Subject: `user:${(await api.client.kind('User').get(dave.userId)).Name}` });
+    expect((await attempt(dave.client, 'GET', '/v0/tiers')).status).toBe(200);
+    await api.client.kind('UserCertificate').delete(dave.certificateId);
+    expect(await attempt(dave.client, 'GET', '/v0/tiers')).toMatchObject({ status: 401, message: expect.stringContaining('revoked') });
+
+    const erin = await userClient(uniqueName('erin'), ['threeport:admins']);
+    expect((await attempt(erin.client, 'GET', '/v0/users')).status).toBe(200);
+    await api.client.kind('User').delete(erin.userId);
+    expect((await attempt(erin.client, 'GET', '/v0/users')).status).toBe(401);
+
+    const { client, name } = await tokenClient('viewer');
+    expect((await attempt(client, 'GET', '/v0/tiers')).status).toBe(200);
+    const [token] = await api.client.kind('ApiToken').listAll({ name });
+    await api.client.kind('ApiToken').delete(Number(token!.ID));
+    expect((await attempt(client, 'GET', '/v0/tiers')).status).toBe(401);
+    const { client: expiring } = await tokenClient('viewer', 1500);
+    await new Promise((resolve) => setTimeout(resolve, 1600));
+    expect(await attempt(expiring, 'GET', '/v0/tiers')).toMatchObject({ status: 401, message: expect.stringContaining('has expired') });
+  });
+
+  it('a user renews their own certificate (revoking the others), but may not get one for anyone else', async () => {
+    const frank = await userClient(uniqueName('frank'));
+    const other = await api.client.kind('User').create({ Name: uniqueName('grace') });
+    const keys = generateKeyPair();
+    expect((await attempt(frank.client, 'POST', `/v0/users/${other.ID}/certificates`, { PublicKey: publicKeyPem(keys.publicKey) })).status).toBe(403);
+    const renewed = await frank.client.request('POST', `/v0/users/${frank.userId}/certificates`, { PublicKey: publicKeyPem(keys.publicKey), RevokeOthers: true });
+    const fresh = new ApiClient({ baseUrl: api.url, tls: { ca, certificate: String(renewed.Data![0]!.Certificate), key: privateKeyPem(keys.privateKey) } });
+    expect(await fresh.request('GET', '/v0/whoami')).toMatchObject({ UserID: frank.userId });
+    expect((await attempt(frank.client, 'GET', '/v0/whoami')).status).toBe(401);
+    expect((await attempt(fresh, 'POST', `/v0/users/${frank.userId}/certificates`, { PublicKey: 'not a key' })).status).toBe(400);
+  });
+
+  it('tokens, bindings and users with bad values are refused with 400 and change nothing', async () => {
+    const tokens = api.client.kind('ApiToken');
+    const before = (await tokens.list()).total;
+    expect((await attempt(api.client, 'POST', '/v0/api-tokens', { Name: 'x', Role: 'viewer', TokenHash: 'plain-token', ExpiresAt: new Date(Date.now() + 60_000).toISOString() })).message).toContain('hex SHA-256');
+    expect((await attempt(api.client, 'POST', '/v0/api-tokens', { Name: 'x', Role: 'superuser', TokenHash: newToken().hash, ExpiresAt: new Date(Date.now() + 60_000).toISOString() })).status).toBe(400);
+    expect((await attempt(api.client, 'POST', '/v0/api-tokens', { Name: 'x', Role: 'viewer', TokenHash: newToken().hash, ExpiresAt: '2020-01-01T00:00:00Z' })).message).toContain('in the future');
+    expect((await tokens.list()).total).toBe(before);
+    expect((await attempt(api.client, 'POST', '/v0/role-bindings', { Name: 'x', Role: 'viewer', Subject: 'alice' })).message).toContain('user:<name> or group:<name>');
+    expect((await attempt(api.client, 'POST', '/v0/users', { Name: 'Not Valid' })).status).toBe(400);
+    // Certificates come only from the CA.
+    expect(await attempt(api.client, 'POST', '/v0/user-certificates', { UserID: 1, SerialNumber: 'AB', NotAfter: new Date().toISOString() })).toMatchObject({ status: 403, message: expect.stringContaining('/v0/users/{id}/certificates') });
+  });
+});
+
+describe('what each role may do', () => {
+  const kinds = registry.routed.filter((kind) => !kind.issuedBy);
+
+  it.each(Object.keys(expected))('%s: every kind × list, get, create, update, delete as the role allows, and nothing else', async (role) => {
+    const { client } = await tokenClient(role);
+    const may = expected[role]!;
+    const problems: string[] = [];
+    const check = (kind: Kind, verb: string, got: { status: number; message: string }, allowed: boolean, invisible = false): void => {
+      // Allowed: anything but the guard's 403 (the body may still be refused: 400). Denied: 403, or 404 for what the caller may not see.
+      const denied = got.status === 403 || (invisible && got.status === 404);
+      if (allowed === denied) problems.push(`${kind.name} ${verb}: ${allowed ? 'allowed' : 'denied'} expected, got ${got.status} ${got.message}`);
+    };
+    for (const kind of kinds) {
+      const reads = may.reads.includes(kind.owners);
+      const writes = may.writes.includes(kind.owners);
+      const sample = await createSample(api.client, kind);
+      check(kind, 'list', await attempt(client, 'GET', kind.path), reads);
+      const one = await attempt(client, 'GET', `${kind.path}/${sample.ID}`);
+      check(kind, 'get', one, reads, true);
+      if (!reads) expect(one.status, `${kind.name} get`).toBe(404);
+      check(kind, 'create', await attempt(client, 'POST', kind.path, {}), writes || (may.creates ?? []).includes(kind.owners));
+      check(kind, 'update', await attempt(client, 'PATCH', `${kind.path}/${sample.ID}`, {}), writes, !reads);
+      check(kind, 'delete', await attempt(client, 'DELETE', `${kind.path}/${sample.ID}`), writes, !reads);
+    }
+    expect(problems).toEqual([]);
+  }, 120_000);
+
+  it('a denial says which permission is missing', async () => {
+    const { client, name } = await tokenClient('developer');
+    const denied = await attempt(client, 'POST', '/v0/kubernetes-runtime-definitions', { Name: 'x', InfraProvider: 'kind' });
+    expect(denied).toEqual({ status: 403, reason: 'Forbidden', message: `token:${name} (developer) may not create KubernetesRuntimeDefinition objects: that needs the admin or platform role` });
+  });
+
+  it('a delivery token reports image builds and can do nothing else', async () => {
+    const { client } = await tokenClient('delivery');
+    const build = await client.kind('ImageBuild').create({ Repository: 'ghcr.io/acme/shop', Tag: 'v1.2.3', Digest: `sha256:${'a'.repeat(64)}` });
+    expect(build.ID).toEqual(expect.any(Number));
+    expect((await attempt(client, 'GET', `/v0/image-builds/${build.ID}`)).status).toBe(404);
+    expect((await attempt(client, 'GET', '/v0/image-builds')).status).toBe(403);
+    expect((await attempt(client, 'POST', '/v0/workload-definitions', { Name: 'x', YAMLDocument: 'kind: ConfigMap' })).status).toBe(403);
+    expect((await attempt(client, 'POST', '/v0/api-tokens', { Name: 'x', Role: 'admin', TokenHash: newToken().hash, ExpiresAt: new Date(Date.now() + 60_000).toISOString() })).status).toBe(403);
+  });
+
+  it('controller groups write their own kinds, what controllers report and the few kinds of others they must; agents report', async () => {
+    const { client: workload } = await tokenClient('controller:workload');
+    const instance = await createSample(api.client, registry.get('WorkloadInstance'));
+    const runtime = await createSample(api.client, registry.get('KubernetesRuntimeInstance'));
+    expect((await attempt(workload, 'PATCH', `/v0/workload-instances/${instance.ID}`, { Status: 'Healthy' })).status).toBe(200);
+    expect((await attempt(workload, 'PATCH', `/v0/kubernetes-runtime-instances/${runtime.ID}`, { Status: 'Ready' })).status).toBe(403);
+    expect((await attempt(workload, 'GET', `/v0/kubernetes-runtime-instances/${runtime.ID}`)).status).toBe(200);
+    expect((await attempt(workload, 'GET', '/v0/users')).status).toBe(403);
+    const { client: aws } = await tokenClient('controller:aws');
+    expect((await attempt(aws, 'PATCH', `/v0/kubernetes-runtime-instances/${runtime.ID}`, { APIEndpoint: 'https://eks.example.com' })).status).toBe(200);
+    const { client: agent } = await tokenClient('agent');
+    expect((await attempt(agent, 'PATCH', `/v0/workload-instances/${instance.ID}`, { Status: 'Healthy: 1 resource(s) ready' })).status).toBe(200);
+    expect((await attempt(agent, 'POST', `/v0/workload-instances/${instance.ID}/reconcile`, { Reason: 'drift' })).status).toBe(200);
+    expect((await attempt(agent, 'DELETE', `/v0/workload-instances/${instance.ID}`)).status).toBe(403);
+  });
+});
+
+describe('secrets, controller-owned fields and the audit trail', () => {
+  it('a viewer or developer gets the redaction placeholder for encrypted fields (objects, lists, revisions); admins and controllers the ciphertext', async () => {
+    const account = await createSample(api.client, registry.get('AwsAccount'), { AccessKeyID: 'AKIAEXAMPLEKEY123456', SecretAccessKey: 'secret-access-key-value' });
+    const cipher = FieldCipher.fromBase64(api.encryptionKey);
+    for (const role of ['viewer', 'developer']) {
+      const { client } = await tokenClient(role);
+      const one = await client.kind('AwsAccount').get(Number(account.ID));
+      expect(one.SecretAccessKey).toBe(REDACTED_PLACEHOLDER);
+      const listed = (await client.kind('AwsAccount').listAll()).find((item) => item.ID === account.ID);
+      expect(listed?.AccessKeyID).toBe(REDACTED_PLACEHOLDER);
+      const [revision] = await client.kind('AwsAccount').revisions(Number(account.ID));
+      expect(revision!.Object.SecretAccessKey).toBe(REDACTED_PLACEHOLDER);
+      expect(JSON.stringify(await client.request('GET', `/v0/aws-accounts/${account.ID}/revisions`))).not.toContain(String(account.SecretAccessKey));
+    }
+    for (const role of ['admin', 'platform', 'controller']) {
+      const { client } = await tokenClient(role);
+      expect(cipher.decrypt(String((await client.kind('AwsAccount').get(Number(account.ID))).SecretAccessKey))).toBe('secret-access-key-value');
+    }
+  });
+
+  it('only controllers (and admins) change Status, Conditions, Creation*/Deletion* or declare an object reconciled; unchanged values pass', async () => {
+    const { client } = await tokenClient('developer');
+    const definition = await createSample(api.client, registry.get('WorkloadDefinition'));
+    const path = `/v0/workload-definitions/${definition.ID}`;
+    expect(await attempt(client, 'PATCH', path, { Status: 'all good' })).toMatchObject({ status: 403, message: 'Status is written by controllers only; leave it out' });
+    expect((await attempt(client, 'PATCH', path, { Reconciled: true })).status).toBe(403);
+    expect((await attempt(client, 'PATCH', path, { DeletionConfirmed: new Date().toISOString() })).status).toBe(403);
+    expect((await attempt(client, 'POST', '/v0/workload-definitions', { Name: uniqueName('w'), YAMLDocument: 'kind: ConfigMap', CreationConfirmed: new Date().toISOString() })).status).toBe(403);
+    // Writing back what was read (the original's clients send whole objects) is fine.
+    const current = await client.kind('WorkloadDefinition').get(Number(definition.ID));
+    const writeBack = await attempt(client, 'PATCH', path, { Name: current.Name, Reconciled: false, CreationFailed: current.CreationFailed, Conditions: current.Conditions ?? null });
+    expect(writeBack, writeBack.message).toMatchObject({ status: 200 });
+    const { client: controller } = await tokenClient('controller:workload');
+    expect((await attempt(controller, 'PATCH', path, { Status: 'reconciled', Reconciled: true })).status).toBe(200);
+  });
+
+  it('each revision names its writer: the user or token, and controllers recording events', async () => {
+    const { client, name } = await tokenClient('platform');
+    const tier = await client.kind('Tier').create({ Name: uniqueName('tier'), Criticality: 5 });
+    const carol = await userClient(uniqueName('hank'), ['threeport:admins']);
+    await carol.client.kind('Tier').update(Number(tier.ID), { Criticality: 6 });
+    await carol.client.kind('Tier').delete(Number(tier.ID));
+    const revisions = await api.server.db.query<{ actor: string; operation: string }>('SELECT actor, operation FROM threeport_revisions WHERE object_id = $1 ORDER BY version', [tier.ID]);
+    const hank = (await api.client.kind('User').get(carol.userId)).Name;
+    expect(revisions).toEqual([
+      { actor: `token:${name}`, operation: 'Created' },
+      { actor: `user:${hank}`, operation: 'Updated' },
+      { actor: `user:${hank}`, operation: 'Deleted' },
+    ]);
+    const instance = await createSample(api.client, registry.get('WorkloadInstance'));
+    const { client: controller, name: controllerName } = await tokenClient('controller:workload');
+    await controller.recordEvent({ kind: 'WorkloadInstance', objectId: Number(instance.ID), reason: 'Applied', type: 'Normal', note: 'ok', reportingController: 'WorkloadController' });
+    const [event] = await api.client.eventsOf(Number(instance.ID));
+    const eventRevisions = await api.server.db.query<{ actor: string }>('SELECT actor FROM threeport_revisions WHERE object_id = $1', [event!.ID]);
+    expect(eventRevisions).toEqual([{ actor: `token:${controllerName}` }]);
+    // And through the API, for a revision a client reads.
+    const [first] = await api.client.kind('WorkloadInstance').revisions(Number(instance.ID));
+    expect((first as { Actor?: string }).Actor).toBe('test-admin');
+  });
+});
+
+describe('configuration', () => {
+  it('auth is on by default off loopback; off there needs --allow-unauthenticated; a bad value is a clear error', () => {
+    const env = { THREEPORT_ENCRYPTION_KEY: FieldCipher.generateKey(), THREEPORT_DATA_DIR: '/tmp/threeport-config-test' };
+    expect(resolveServerConfig({ listen: '0.0.0.0:1323' }, env).auth?.enabled).toBe(true);
+    expect(resolveServerConfig({ listen: '127.0.0.1:1323' }, env).auth?.enabled).toBe(false);
+    expect(() => resolveServerConfig({ listen: '0.0.0.0:1323', authEnabled: 'false' }, env)).toThrow(ConfigError);
+    expect(() => resolveServerConfig({ listen: '0.0.0.0:1323', authEnabled: 'false' }, env)).toThrow(/--allow-unauthenticated/);
+    expect(resolveServerConfig({ listen: '0.0.0.0:1323', authEnabled: 'false', allowUnauthenticated: true }, env).auth?.enabled).toBe(false);
+    expect(() => resolveServerConfig({ authEnabled: 'maybe' }, env)).toThrow('invalid auth-enabled "maybe": use true or false');
+    expect(() => resolveServerConfig({ certificateLifetime: '3 weeks' }, env)).toThrow(/720h or 90d/);
+    expect(resolveServerConfig({ listen: '10.1.2.3:443', tlsNames: 'api.example.com' }, env).auth?.tlsNames).toEqual(['api.example.com', '10.1.2.3']);
+  });
+});
