@@ -4,13 +4,19 @@
  * on PostgreSQL (durable: fsync on, as production) and on embedded PGlite.
  *
  *   BENCH_DURATION=15 BENCH_ENGINES=postgres,postgres:2,pglite npm run bench:api
- *   (postgres:2 = `threeport server --workers 2`)
+ *   (postgres:2 = `threeport server --workers 2`; postgres+mtls = auth on, every request over
+ *   TLS with a client certificate, keep-alive connections)
+ *
+ *   npm run bench:api:mtls   plain HTTP and mTLS side by side, one load generator (autocannon: wrk
+ *                            cannot present client certificates), with the cost of mTLS in percent
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
+import type { BootstrapCredentials } from '../src/auth/bootstrap.ts';
+import { ApiClient } from '../src/client/api-client.ts';
 import { FieldCipher } from '../src/crypto/field-cipher.ts';
 import { startPostgres } from '../src/testbed/peers/postgres.ts';
 import { ProcessRegistry } from '../src/local-runtime/processes.ts';
@@ -28,6 +34,9 @@ interface Measure {
   p99: number;
   errors: number;
 }
+
+/** A client certificate for the load: auth on. */
+type Tls = { ca: string; cert: string; key: string };
 
 interface EngineResult {
   engine: string;
@@ -87,9 +96,9 @@ function runWrk(binary: string, url: string, connections: number, script?: strin
   };
 }
 
-async function load(options: autocannon.Options & { script?: string }): Promise<Measure> {
-  if (wrk) return runWrk(wrk, options.url, options.connections ?? 16, options.script);
-  const result = await autocannon({ duration: durationS, ...options });
+async function load(options: autocannon.Options & { script?: string }, tls?: Tls): Promise<Measure> {
+  if (wrk && !tls) return runWrk(wrk, options.url, options.connections ?? 16, options.script);
+  const result = await autocannon({ duration: durationS, ...options, ...(tls && { tlsOptions: tls }) });
   return {
     rps: Math.round(result.requests.average),
     p50: result.latency.p50,
@@ -98,15 +107,30 @@ async function load(options: autocannon.Options & { script?: string }): Promise<
   };
 }
 
-async function startServer(args: string[], encryptionKey: string): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
+async function startServer(args: string[], encryptionKey: string, credentials?: string): Promise<{ url: string; child: ChildProcess; client: ApiClient; tls?: Tls; stop(): Promise<void> }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [join(repoRoot, 'bin/threeport.js'), 'server', '--listen', `127.0.0.1:${port}`, ...args], {
+  const auth = credentials ? ['--auth-enabled', 'true', '--bootstrap-credentials', credentials] : [];
+  const child = spawn(process.execPath, [join(repoRoot, 'bin/threeport.js'), 'server', '--listen', `127.0.0.1:${port}`, ...auth, ...args], {
     env: { ...process.env, THREEPORT_ENCRYPTION_KEY: encryptionKey },
     stdio: ['ignore', 'ignore', 'ignore'],
   });
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${credentials ? 'https' : 'http'}://127.0.0.1:${port}`;
   const deadline = Date.now() + 120_000;
-  while (!(await fetch(`${url}/readyz`).then((r) => r.ok, () => false))) {
+  let tls: Tls | undefined;
+  let client: ApiClient | undefined;
+  for (;;) {
+    if (credentials && !tls) {
+      try {
+        const written = JSON.parse(readFileSync(credentials, 'utf8')) as BootstrapCredentials;
+        tls = { ca: written.CACert, cert: written.ClientCert, key: written.ClientKey };
+      } catch {
+        // Not written yet.
+      }
+    }
+    if (!credentials || tls) {
+      client = new ApiClient({ baseUrl: url, ...(tls && { tls: { ca: tls.ca, certificate: tls.cert, key: tls.key } }) });
+      if (await client.request('GET', '/readyz').then(() => true, () => false)) break;
+    }
     if (child.exitCode !== null || Date.now() > deadline) throw new Error('threeport server did not start');
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
@@ -114,6 +138,8 @@ async function startServer(args: string[], encryptionKey: string): Promise<{ url
   return {
     url,
     child,
+    client,
+    ...(tls && { tls }),
     async stop() {
       child.kill('SIGTERM');
       await exited;
@@ -131,7 +157,8 @@ function rssMb(pid: number): number {
   return Math.round(kilobytes / 1024);
 }
 
-async function measure(engine: string, url: string, child: ChildProcess, scriptPath: string): Promise<EngineResult> {
+async function measure(engine: string, server: { url: string; child: ChildProcess; client: ApiClient; tls?: Tls }, scriptPath: string): Promise<EngineResult> {
+  const { url, child, client, tls } = server;
   const base = `${url}/v0/workload-definitions`;
   const headers = { 'content-type': 'application/json' };
   let counter = 0;
@@ -146,21 +173,21 @@ async function measure(engine: string, url: string, child: ChildProcess, scriptP
   };
 
   log(`${engine}: creates, 16 connections, ${durationS} s`);
-  const creates = await load({ url: `${url}/v0/workload-definitions`, connections: 16, requests: [uniqueCreate], script: scriptPath });
+  const creates = await load({ url: `${url}/v0/workload-definitions`, connections: 16, requests: [uniqueCreate], script: scriptPath }, tls);
 
-  const rows = ((await (await fetch(`${base}?size=1`)).json()) as { Meta: { TotalCount: number } }).Meta.TotalCount;
+  const rows = (await client.kind('WorkloadDefinition').list({}, { size: 1 })).total;
   if (rows < TABLE_ROWS) {
     log(`${engine}: filling the table to ${TABLE_ROWS} rows`);
-    await autocannon({ url, connections: 32, amount: TABLE_ROWS - rows, requests: [uniqueCreate] });
+    await autocannon({ url, connections: 32, amount: TABLE_ROWS - rows, requests: [uniqueCreate], ...(tls && { tlsOptions: tls }) });
   }
-  const first = ((await (await fetch(`${base}?size=1`)).json()) as { Data: { ID: number; Name: string }[] }).Data[0];
+  const first = (await client.kind('WorkloadDefinition').list({}, { size: 1 })).objects[0];
   if (!first) throw new Error('the first created object is missing');
-  const id = first.ID;
+  const id = Number(first.ID);
 
   log(`${engine}: get by id, 32 connections, ${durationS} s`);
-  const getById = await load({ url: `${base}/${id}`, connections: 32 });
+  const getById = await load({ url: `${base}/${id}`, connections: 32 }, tls);
   log(`${engine}: filtered list, 32 connections, ${durationS} s`);
-  const filteredList = await load({ url: `${base}?name=${encodeURIComponent(first.Name)}`, connections: 32 });
+  const filteredList = await load({ url: `${base}?name=${encodeURIComponent(String(first.Name))}`, connections: 32 }, tls);
   return { engine, creates, getById, filteredList, rssMb: rssMb(child.pid!) };
 }
 
@@ -175,10 +202,26 @@ function cell(m: Measure): string {
   return `${m.rps.toLocaleString('en-US')}/s, p50 ${m.p50} ms, p99 ${m.p99} ms${m.errors ? `, ${m.errors} errors` : ''}`;
 }
 
+function columnName(engine: string): string {
+  const [database = '', mode] = engine.split('+');
+  const name = database === 'pglite' ? 'ours, PGlite' : database.includes(':') ? `ours, PostgreSQL, ${database.split(':')[1]} workers` : 'ours, PostgreSQL';
+  return mode === 'mtls' ? `${name}, mTLS` : name;
+}
+
+/** What mTLS costs against the same database without it, in percent of throughput. */
+function mtlsCost(results: EngineResult[]): string[] {
+  return results
+    .filter((r) => r.engine.endsWith('+mtls'))
+    .flatMap((secured) => {
+      const plain = results.find((r) => r.engine === secured.engine.replace('+mtls', ''));
+      if (!plain) return [];
+      const cost = (a: Measure, b: Measure) => `${Math.round((1 - b.rps / a.rps) * 100)}%`;
+      return [`mTLS cost on ${columnName(plain.engine).replace('ours, ', '')}: creates ${cost(plain.creates, secured.creates)}, get-by-id ${cost(plain.getById, secured.getById)}, filtered list ${cost(plain.filteredList, secured.filteredList)} fewer requests/s`];
+    });
+}
+
 function printTable(results: EngineResult[]): void {
-  const columns = results.map((r) =>
-    r.engine === 'pglite' ? 'ours, PGlite' : r.engine.includes(':') ? `ours, PostgreSQL, ${r.engine.split(':')[1]} workers` : 'ours, PostgreSQL',
-  );
+  const columns = results.map((r) => columnName(r.engine));
   const row = (name: string, how: string, values: string[], original: string) => `| ${name} | ${how} | ${values.join(' | ')} | ${original} |`;
   const lines = [
     `| measure | how | ${columns.join(' | ')} | original (baselines.md) |`,
@@ -188,7 +231,8 @@ function printTable(results: EngineResult[]): void {
     row('filtered list/s', `GET ?name=<one name> with ≥${TABLE_ROWS.toLocaleString('en-US')} rows, 32 connections, ${durationS} s`, results.map((r) => cell(r.filteredList)), baseline.filteredList),
     row('memory', 'API server RSS after the runs', results.map((r) => `${r.rssMb} MB`), baseline.rss),
   ];
-  process.stdout.write(`\n${lines.join('\n')}\n\nload generator: ${wrk ? 'wrk, 2 threads' : 'autocannon'}; server log level info; ${new Date().toISOString()}\n`);
+  const generator = wrk ? `wrk, 2 threads${results.some((r) => r.engine.endsWith('+mtls')) ? ' (autocannon for mTLS)' : ''}` : 'autocannon';
+  process.stdout.write(`\n${lines.join('\n')}\n\n${mtlsCost(results).map((line) => `${line}\n`).join('')}load generator: ${generator}; server log level info; ${new Date().toISOString()}\n`);
 }
 
 async function main(): Promise<void> {
@@ -204,13 +248,13 @@ async function main(): Promise<void> {
       if (engine.startsWith('postgres')) {
         log('starting PostgreSQL (fsync on)');
         const postgres = await startPostgres(registry, { durable: true });
-        args = ['--database-url', postgres.url, '--workers', engine.split(':')[1] ?? '1'];
+        args = ['--database-url', postgres.url, '--workers', engine.split('+')[0]!.split(':')[1] ?? '1'];
       } else {
         args = ['--data-dir', join(workDir, 'data')];
       }
-      const server = await startServer([...args, '--log-level', 'info'], encryptionKey);
+      const server = await startServer([...args, '--log-level', 'info'], encryptionKey, engine.endsWith('+mtls') ? join(workDir, 'credentials.json') : undefined);
       try {
-        results.push(await measure(engine, server.url, server.child, scriptPath));
+        results.push(await measure(engine, server, scriptPath));
       } finally {
         await server.stop();
       }
