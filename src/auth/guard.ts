@@ -34,6 +34,8 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     identity: Identity;
+    /** The write is allowed only on these runtimes (by name): the caller's role is bound for them only. */
+    runtimeScope?: readonly string[];
   }
 }
 
@@ -67,11 +69,25 @@ async function authenticate(request: FastifyRequest, resolver: IdentityResolver)
   throw unauthenticated('authentication required: connect with a client certificate of this control plane (the tptctl config holds it), or send a bearer token (tptctl token create)');
 }
 
-function authorize(identity: Identity, kind: Kind, access: Exclude<RouteAccess, string>): void {
+/** Undefined: allowed everywhere; else the runtimes the roles that allow `verb` are bound for. */
+function runtimeScopeOf(identity: Identity, kind: Kind, verb: Verb): readonly string[] | undefined {
+  const scopes = identity.runtimeScopes;
+  if (verb === 'read' || !scopes) return undefined;
+  const everywhere = identity.roles.filter((role) => !scopes[role]);
+  if (allows(everywhere, kind, verb)) return undefined;
+  return identity.roles.filter((role) => scopes[role] && allows([role], kind, verb)).flatMap((role) => scopes[role] ?? []);
+}
+
+function authorize(request: FastifyRequest, kind: Kind, access: Exclude<RouteAccess, string>): void {
+  const { identity } = request;
   const { verb } = access;
   if (access.issuing) return;
   if (verb === 'create' && kind.issuedBy) throw forbidden(`${kind.name} objects are made by ${kind.issuedBy}, not created directly`);
-  if (allows(identity.roles, kind, verb)) return;
+  if (allows(identity.roles, kind, verb)) {
+    const scope = runtimeScopeOf(identity, kind, verb);
+    if (scope) request.runtimeScope = scope;
+    return;
+  }
   // What the caller may not even read does not exist for them.
   if (access.one && !allows(identity.roles, kind, 'read')) throw notFound();
   const needed = rolesAllowing(kind, verb);
@@ -96,6 +112,38 @@ async function refuseControllerFields(request: FastifyRequest, kind: Kind, store
       if (existing && isDeepStrictEqual(existing[kind.jsonKey(name)], value)) continue;
       throw forbidden(`${kind.jsonKey(name)} is written by controllers only; leave it out`);
     }
+  }
+}
+
+const RUNTIME = 'KubernetesRuntimeInstance';
+
+/**
+ * A role bound for some runtimes only changes what runs on those: the object's runtime before and
+ * after the write (for a create without one, the default runtime the API would pick).
+ */
+async function refuseOtherRuntimes(request: FastifyRequest, kind: Kind, allowed: readonly string[], store: ObjectStore): Promise<void> {
+  const field = Object.keys(kind.fields).find((name) => {
+    const spec = kind.fields[name];
+    return spec?.kind === 'scalar' && spec.references === RUNTIME;
+  });
+  if (!field) return;
+  const runtimes = store.registry.get(RUNTIME);
+  const key = kind.jsonKey(field);
+  const ids = new Set<number>();
+  const body = request.body && typeof request.body === 'object' && !Array.isArray(request.body) ? (request.body as Record<string, unknown>) : {};
+  const sent = Object.entries(body).find(([name]) => kind.payloadKeys.get(name.toLowerCase()) === field)?.[1];
+  if (typeof sent === 'number') ids.add(sent);
+  const id = (request.params as { id?: string }).id;
+  if (id !== undefined && /^\d+$/.test(id)) {
+    const existing = await store.get(kind, Number(id));
+    if (typeof existing?.[key] === 'number') ids.add(existing[key]);
+  } else if (sent == null) {
+    const [fallback] = (await store.list(runtimes, { filters: new Map([['DefaultRuntime', true]]), page: 1, size: 1 })).objects;
+    if (fallback) ids.add(Number(fallback.ID));
+  }
+  for (const runtimeId of ids) {
+    const name = String((await store.get(runtimes, runtimeId))?.Name ?? `with ID ${runtimeId}`);
+    if (!allowed.includes(name)) throw forbidden(`${request.identity.name} may change ${kind.name} objects on the runtimes ${allowed.join(', ')} only, not on ${name}`);
   }
 }
 
@@ -129,14 +177,16 @@ export function registerGuard(app: FastifyInstance, options: GuardOptions): void
     if (request.is404 || access === 'public') return;
     if (!access) throw forbidden('this route is not open to anyone');
     request.identity = resolver ? await authenticate(request, resolver) : ANONYMOUS_ADMIN;
-    if (access !== 'authenticated') authorize(request.identity, registry.get(access.kind), access);
+    if (access !== 'authenticated') authorize(request, registry.get(access.kind), access);
   });
 
   app.addHook('preHandler', async (request) => {
     const access = request.routeOptions.config.access;
-    if (typeof access !== 'object' || access.verb === 'read' || access.verb === 'delete') return;
-    if (writesControllerFields(request.identity.roles)) return;
-    await refuseControllerFields(request, registry.get(access.kind), store);
+    if (typeof access !== 'object' || access.verb === 'read') return;
+    const kind = registry.get(access.kind);
+    if (request.runtimeScope) await refuseOtherRuntimes(request, kind, request.runtimeScope, store);
+    if (access.verb === 'delete' || writesControllerFields(request.identity.roles)) return;
+    await refuseControllerFields(request, kind, store);
   });
 
   app.addHook('preSerialization', async (request, _reply, payload: unknown) => {

@@ -14,6 +14,8 @@ export interface Identity {
   /** `user:alice`, `token:ci`, `controllers`, `anonymous`: what revisions record as the writer. */
   name: string;
   roles: readonly RoleName[];
+  /** Roles given only for some runtimes: the names of those runtimes (RoleBinding.Runtimes). */
+  runtimeScopes?: Partial<Record<RoleName, readonly string[]>>;
   /** The user's name, for their own certificate requests. */
   user?: string;
 }
@@ -73,9 +75,9 @@ export class IdentityResolver {
       if (!user) return 'the user of this client certificate was removed';
       const name = String(user.Name);
       const groups = Array.isArray(user.Groups) ? user.Groups.map(String) : [];
-      const roles = await this.#rolesOf([`user:${name}`, ...groups.map((group) => `group:${group}`)]);
+      const { roles, runtimeScopes } = await this.#rolesOf([`user:${name}`, ...groups.map((group) => `group:${group}`)]);
       if (groups.includes(ADMINS_GROUP) && !roles.includes('admin')) roles.push('admin');
-      return { name: `user:${name}`, roles, user: name };
+      return { name: `user:${name}`, roles, user: name, ...(Object.keys(runtimeScopes).length > 0 && { runtimeScopes }) };
     });
   }
 
@@ -103,7 +105,8 @@ export class IdentityResolver {
     return entry.identity;
   }
 
-  async #rolesOf(subjects: readonly string[]): Promise<RoleName[]> {
+  /** The roles bound to any of `subjects`; a role bound only with Runtimes is limited to those runtimes. */
+  async #rolesOf(subjects: readonly string[]): Promise<{ roles: RoleName[]; runtimeScopes: Partial<Record<RoleName, string[]>> }> {
     if (!this.#bindings || this.#bindings.until < Date.now()) {
       const kind = this.#store.registry.get('RoleBinding');
       const objects: ApiObject[] = [];
@@ -114,11 +117,17 @@ export class IdentityResolver {
       }
       this.#bindings = { objects, until: Date.now() + CACHE_MS };
     }
-    const roles = new Set<RoleName>();
+    const everywhere = new Set<RoleName>();
+    const scoped = new Map<RoleName, Set<string>>();
     for (const binding of this.#bindings.objects) {
       const role = String(binding.Role);
-      if (subjects.includes(String(binding.Subject)) && isRoleName(role)) roles.add(role);
+      if (!subjects.includes(String(binding.Subject)) || !isRoleName(role)) continue;
+      const runtimes = Array.isArray(binding.Runtimes) ? binding.Runtimes.map(String) : [];
+      if (runtimes.length === 0) everywhere.add(role);
+      else scoped.set(role, new Set([...(scoped.get(role) ?? []), ...runtimes]));
     }
-    return [...roles];
+    const runtimeScopes: Partial<Record<RoleName, string[]>> = {};
+    for (const [role, runtimes] of scoped) if (!everywhere.has(role)) runtimeScopes[role] = [...runtimes];
+    return { roles: [...new Set([...everywhere, ...scoped.keys()])], runtimeScopes };
   }
 }

@@ -9,6 +9,7 @@ import { gatewayDefinitionReconciler } from './gateway/gateway-definition.ts';
 import { gatewayInstanceReconciler, type GatewaySettings } from './gateway/gateway-instance.ts';
 import { helmWorkloadDefinitionReconciler } from './helm-workload/helm-workload-definition.ts';
 import { helmWorkloadInstanceReconciler } from './helm-workload/helm-workload-instance.ts';
+import type { AgentAccess } from './kubernetes-runtime/agent-location.ts';
 import { agentSupervisor } from './kubernetes-runtime/agent-supervisor.ts';
 import { runtimeDefinitionReconciler } from './kubernetes-runtime/runtime-definition.ts';
 import { runtimeInstanceReconciler } from './kubernetes-runtime/runtime-instance.ts';
@@ -39,6 +40,8 @@ export interface ControllerSettings {
   aws?: AwsSettings;
   /** The terraform the Terraform controller runs (found or installed on first use). */
   terraform?: () => Promise<Terraform>;
+  /** With auth on: what agents in clusters report with. */
+  agentAccess?: AgentAccess;
 }
 
 export interface ControllerGroupParts {
@@ -63,6 +66,7 @@ function partsOf(group: ControllerGroupName, settings: ControllerSettings): Cont
             apiUrl: settings.apiUrl,
             ...(settings.agentImage && { agentImage: settings.agentImage }),
             ...(settings.runtimeCheckIntervalMs !== undefined && { checkIntervalMs: settings.runtimeCheckIntervalMs }),
+            ...(settings.agentAccess && { agentAccess: settings.agentAccess }),
           }),
         ] as Reconciler[],
         runnables: [agentSupervisor({ ...(settings.agentFlushIntervalMs !== undefined && { flushIntervalMs: settings.agentFlushIntervalMs }) })],

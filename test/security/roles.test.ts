@@ -19,7 +19,7 @@ import type { Kind, OwnerFamily } from '../../src/model/kind.ts';
 import { registry } from '../../src/model/registry.ts';
 import { controlPlaneId } from '../../src/store/migrations.ts';
 import { startApi, type ApiHarness } from '../support/control-plane.ts';
-import { createSample, uniqueName } from '../support/samples.ts';
+import { createSample, samplePayload, uniqueName } from '../support/samples.ts';
 
 let api: ApiHarness;
 let authority: CertificateAuthority;
@@ -217,6 +217,29 @@ describe('what each role may do', () => {
     expect((await attempt(agent, 'PATCH', `/v0/workload-instances/${instance.ID}`, { Status: 'Healthy: 1 resource(s) ready' })).status).toBe(200);
     expect((await attempt(agent, 'POST', `/v0/workload-instances/${instance.ID}/reconcile`, { Reason: 'drift' })).status).toBe(200);
     expect((await attempt(agent, 'DELETE', `/v0/workload-instances/${instance.ID}`)).status).toBe(403);
+  });
+});
+
+describe('roles bound for some runtimes', () => {
+  it('a developer bound for one runtime changes what runs there, and reads but may not change what runs elsewhere', async () => {
+    const runtime = registry.get('KubernetesRuntimeInstance');
+    const [mine, theirs] = [await createSample(api.client, runtime), await createSample(api.client, runtime)];
+    const name = uniqueName('ivy');
+    const ivy = await userClient(name);
+    await api.client.kind('RoleBinding').create({ Name: uniqueName('b'), Role: 'developer', Subject: `user:${name}`, Runtimes: [String(mine.Name)] });
+    const instances = ivy.client.kind('WorkloadInstance');
+    const kind = registry.get('WorkloadInstance');
+
+    const placed = await instances.create(await samplePayload(api.client, kind, { KubernetesRuntimeInstanceID: mine.ID }));
+    expect((await attempt(ivy.client, 'PATCH', `/v0/workload-instances/${placed.ID}`, { Reconciled: false })).status).toBe(200);
+    const elsewhere = await attempt(ivy.client, 'POST', '/v0/workload-instances', await samplePayload(api.client, kind, { KubernetesRuntimeInstanceID: theirs.ID }));
+    expect(elsewhere).toEqual({ status: 403, reason: 'Forbidden', message: `user:${name} may change WorkloadInstance objects on the runtimes ${String(mine.Name)} only, not on ${String(theirs.Name)}` });
+    const others = await createSample(api.client, kind, { KubernetesRuntimeInstanceID: theirs.ID });
+    expect((await attempt(ivy.client, 'GET', `/v0/workload-instances/${others.ID}`)).status).toBe(200);
+    expect((await attempt(ivy.client, 'DELETE', `/v0/workload-instances/${others.ID}`)).status).toBe(403);
+    // What runs on no runtime (definitions) is not limited.
+    expect((await attempt(ivy.client, 'POST', '/v0/workload-definitions', await samplePayload(api.client, registry.get('WorkloadDefinition')))).status).toBe(200);
+    await expect(api.client.kind('RoleBinding').create({ Name: uniqueName('b'), Role: 'developer', Subject: 'user:x', Runtimes: 'dev' })).rejects.toThrow('Runtimes must be a list');
   });
 });
 

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { TerminalError } from '../../src/controller/errors.ts';
 import { agentLocationOf } from '../../src/controllers/kubernetes-runtime/agent-location.ts';
+import { computeSpace } from '../../src/controllers/kubernetes-runtime/compute-space.ts';
 import type { Manifest } from '../../src/model/manifest.ts';
 
 const realNode: Manifest = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-1' } };
@@ -22,5 +23,24 @@ describe('agent location', () => {
     expect(agentLocationOf({ AgentLocation: 'Cluster' }, [kwokNode], reachable)).toMatchObject({ runs: 'Cluster' });
     expect(agentLocationOf({ AgentLocation: 'External' }, [realNode], reachable)).toMatchObject({ runs: 'External' });
     expect(agentLocationOf({ AgentLocation: 'ControlPlane' }, [realNode], reachable).image).toBeUndefined();
+  });
+
+  it('with auth on, an agent goes into the cluster only with a token for it, which its Deployment reads from a Secret with the CA', () => {
+    const credentials = { token: 'tpt_agent-token', caCertificate: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n' };
+    expect(agentLocationOf({ AgentLocation: 'Automatic' }, [realNode], { ...reachable, authRequired: true })).toMatchObject({ runs: 'ControlPlane', why: expect.stringContaining('--agent-token') });
+    expect(() => agentLocationOf({ AgentLocation: 'Cluster' }, [realNode], { ...reachable, authRequired: true })).toThrow(/tptctl token create --role agent/);
+    expect(agentLocationOf({ AgentLocation: 'Automatic' }, [realNode], { ...reachable, authRequired: true, credentials })).toMatchObject({ runs: 'Cluster' });
+
+    const manifests = computeSpace({ controlPlaneId: '0123456789abcdef', agent: { ...reachable, credentials } });
+    const secret = manifests.find((manifest) => manifest.kind === 'Secret') as Manifest & { stringData: Record<string, string> };
+    expect(secret.stringData).toEqual({ token: credentials.token, 'ca.crt': credentials.caCertificate });
+    const deployment = JSON.stringify(manifests.find((manifest) => manifest.kind === 'Deployment'));
+    expect(deployment).toContain('"name":"THREEPORT_API_TOKEN","valueFrom":{"secretKeyRef":{"name":"threeport-agent-01234567-credentials","key":"token"}}');
+    expect(deployment).toContain('"name":"THREEPORT_API_CA","value":"/etc/threeport/api-ca/ca.crt"');
+    expect(deployment).not.toContain(credentials.token);
+    // A new token rolls the agent.
+    const rolled = JSON.stringify(computeSpace({ controlPlaneId: '0123456789abcdef', agent: { ...reachable, credentials: { ...credentials, token: 'tpt_other' } } }).find((manifest) => manifest.kind === 'Deployment'));
+    expect(rolled).not.toEqual(deployment);
+    expect(computeSpace({ controlPlaneId: '0123456789abcdef', agent: reachable }).some((manifest) => manifest.kind === 'Secret')).toBe(false);
   });
 });

@@ -53,9 +53,12 @@ async function certificateFor(client: ApiClient, userId: number, options: { life
 
 const credentialOf = (entry: ControlPlaneEntry, issued: IssuedCertificate, key: string) => ({ Name: entry.Name, ClientCert: toBase64(issued.Certificate), ClientKey: toBase64(key) });
 
+const listOf = (text: string | undefined): string[] => (text ?? '').split(',').map((item) => item.trim()).filter(Boolean);
+
 interface UserAddFlags {
   groups?: string;
   role?: string[];
+  runtimes?: string;
   output?: string;
   lifetime?: string;
 }
@@ -65,12 +68,13 @@ async function addUser(name: string, options: UserAddFlags, context: CliContext)
   const output = options.output ?? `${name}-${entry.Name}.yaml`;
   const lifetimeMs = options.lifetime ? parseLifetime(options.lifetime, '--lifetime') : undefined;
   const client = context.client(entry);
-  const groups = (options.groups ?? '').split(',').map((group) => group.trim()).filter(Boolean);
+  const groups = listOf(options.groups);
+  const runtimes = listOf(options.runtimes);
   const user = await client.kind('User').create({ Name: name, Groups: groups });
   context.terminal.info(`user ${name} created${groups.length > 0 ? ` (groups ${groups.join(', ')})` : ''}`);
   for (const role of options.role ?? []) {
-    await client.kind('RoleBinding').create({ Name: `${role}-user-${name}`.replace(/:/g, '-'), Role: role, Subject: `user:${name}` });
-    context.terminal.info(`role ${role} bound to user ${name}`);
+    await client.kind('RoleBinding').create({ Name: `${role}-user-${name}`.replace(/:/g, '-'), Role: role, Subject: `user:${name}`, ...(runtimes.length > 0 && { Runtimes: runtimes }) });
+    context.terminal.info(`role ${role} bound to user ${name}${runtimes.length > 0 ? ` on the runtimes ${runtimes.join(', ')}` : ''}`);
   }
   const { issued, key } = await certificateFor(client, Number(user.ID), { ...(lifetimeMs && { lifetimeMs }) });
   // Their own config: this control plane's entry with their certificate, nothing of ours.
@@ -145,10 +149,11 @@ function subjectOf(options: { user?: string; group?: string }): string {
   return options.user ? `user:${options.user}` : `group:${String(options.group)}`;
 }
 
-async function bind(role: string, options: { user?: string; group?: string }, context: CliContext): Promise<void> {
+async function bind(role: string, options: { user?: string; group?: string; runtimes?: string }, context: CliContext): Promise<void> {
   const subject = subjectOf(options);
-  await context.client(authEntry(context)).kind('RoleBinding').create({ Name: `${role}-${subject}`.replace(/:/g, '-'), Role: role, Subject: subject });
-  context.terminal.complete(`role ${role} bound to ${subject}`);
+  const runtimes = listOf(options.runtimes);
+  await context.client(authEntry(context)).kind('RoleBinding').create({ Name: `${role}-${subject}`.replace(/:/g, '-'), Role: role, Subject: subject, ...(runtimes.length > 0 && { Runtimes: runtimes }) });
+  context.terminal.complete(`role ${role} bound to ${subject}${runtimes.length > 0 ? ` on the runtimes ${runtimes.join(', ')}` : ''}`);
 }
 
 async function unbind(role: string, options: { user?: string; group?: string }, context: CliContext): Promise<void> {
@@ -162,7 +167,8 @@ async function unbind(role: string, options: { user?: string; group?: string }, 
 
 async function listBindings(context: CliContext): Promise<void> {
   const bindings = await context.client(authEntry(context)).kind('RoleBinding').listAll();
-  context.terminal.print(renderTable(['ROLE', 'SUBJECT', 'NAME'], bindings.map((binding) => [String(binding.Role), String(binding.Subject), String(binding.Name)])));
+  const runtimesOf = (binding: Record<string, unknown>) => (Array.isArray(binding.Runtimes) && binding.Runtimes.length > 0 ? binding.Runtimes.join(',') : 'all');
+  context.terminal.print(renderTable(['ROLE', 'SUBJECT', 'RUNTIMES', 'NAME'], bindings.map((binding) => [String(binding.Role), String(binding.Subject), runtimesOf(binding), String(binding.Name)])));
 }
 
 async function whoami(context: CliContext): Promise<void> {
@@ -184,6 +190,7 @@ export function registerAccess(program: Command): void {
     .argument('<name>', 'user name (the certificate’s CN)')
     .option('--groups <groups>', 'comma-separated groups (the certificate’s O); RoleBindings may name them as group:<name>')
     .addOption(roleOption('--role <role...>', `roles to bind to the user: ${personRoles.join(', ')}`))
+    .option('--runtimes <names>', 'comma-separated Kubernetes runtime instances the roles apply to when they change what runs on a runtime (default: all)')
     .option('--output <file>', 'where to write their threeport config (default: <name>-<control plane>.yaml)')
     .option('--lifetime <duration>', 'how long the certificate lasts, e.g. 720h or 30d (default and limit: the control plane’s)')
     .addHelpText(
@@ -257,14 +264,16 @@ developer (workloads and what they use), viewer (read, secrets redacted), delive
     ['bind', bind, 'Give a role to a user or to every member of a group'],
     ['unbind', unbind, 'Take a role back'],
   ] as const) {
-    role
+    const command = role
       .command(verb)
       .description(description)
       .argument('<role>', `one of ${roleNames.join(', ')}`)
       .option('--user <name>', 'a user')
-      .option('--group <name>', 'a group (the O of its members’ certificates)')
-      .addHelpText('after', examples([`tptctl role ${verb} developer --user alice`, `tptctl role ${verb} platform --group platform-team`]))
-      .action(action<{ user?: string; group?: string }>((options, context, args) => run(args[0]!, options, context)));
+      .option('--group <name>', 'a group (the O of its members’ certificates)');
+    if (verb === 'bind') command.option('--runtimes <names>', 'comma-separated Kubernetes runtime instances the role applies to for what runs on a runtime (default: all)');
+    command
+      .addHelpText('after', examples([`tptctl role ${verb} developer --user alice`, `tptctl role ${verb} platform --group platform-team`, ...(verb === 'bind' ? ['tptctl role bind developer --group team-a --runtimes dev,staging'] : [])]))
+      .action(action<{ user?: string; group?: string; runtimes?: string }>((options, context, args) => run(args[0]!, options, context)));
   }
   role
     .command('list')

@@ -14,7 +14,7 @@ import { healthOf } from '../../model/resource-health.ts';
 import { errorMessage } from '../../controller/redact.ts';
 import { applyAll, type KubernetesClient, type ResourceRef } from '../../platform/kubernetes/index.ts';
 import { clusterOf, controlPlaneIdOf, forgetCluster, type RuntimeInstance } from '../shared/runtime-cluster.ts';
-import { agentLocationOf, type AgentLocation } from './agent-location.ts';
+import { agentLocationOf, type AgentAccess, type AgentLocation } from './agent-location.ts';
 import { providerOf } from './providers.ts';
 import { agentDeploymentName, computeSpace } from './compute-space.ts';
 import { COMPUTE_SPACE_NAMESPACE } from '../../model/threeport-workload.ts';
@@ -29,6 +29,8 @@ export interface RuntimeSettings {
   agentImage?: string;
   /** How often a runtime is checked again. @default 30000 */
   checkIntervalMs?: number;
+  /** With auth on: what agents in clusters report with. */
+  agentAccess?: AgentAccess;
 }
 
 /** Kinds whose instances run on a runtime and must hear when it becomes ready or unreachable. */
@@ -72,8 +74,9 @@ async function checkAndInstall(context: ReconcileContext<RuntimeInstance>, setti
   }
 
   const controlPlaneId = await controlPlaneIdOf(context.client);
-  const location = agentLocationOf(runtime, nodes, { image: runtime.ThreeportAgentImage || settings.agentImage, apiUrl: settings.apiUrl });
-  const manifests = computeSpace({ controlPlaneId, ...(location.image && { agent: { image: location.image, apiUrl: settings.apiUrl } }) });
+  const location = agentLocationOf(runtime, nodes, { image: runtime.ThreeportAgentImage || settings.agentImage, apiUrl: settings.apiUrl, ...settings.agentAccess });
+  const credentials = settings.agentAccess?.credentials;
+  const manifests = computeSpace({ controlPlaneId, ...(location.image && { agent: { image: location.image, apiUrl: settings.apiUrl, ...(credentials && { credentials }) } }) });
   const results = await applyAll(cluster, manifests.map((manifest) => ({ key: `${manifest.kind}/${manifest.metadata.name}`, manifest, owned: true })), { signal: context.signal });
   const failed = results.filter((result) => result.outcome !== 'applied');
   if (failed.length > 0) {

@@ -73,11 +73,14 @@ export const RoleBinding = defineKind({
     Name: string({ required: true }),
     Role: string({ required: true, oneOf: roleNames }),
     Subject: string({ required: true, description: 'user:<user name> or group:<group name>.' }),
+    Runtimes: json({ description: 'Names of the Kubernetes runtime instances the role applies to when it changes objects that run on a runtime (absent: all).' }),
   },
   rules: {
     validate(binding) {
       const match = SUBJECT.exec(String(binding.Subject));
       if (!match) return `Subject "${String(binding.Subject)}" must be user:<name> or group:<name>`;
+      const runtimes = binding.Runtimes ?? [];
+      if (!Array.isArray(runtimes) || runtimes.some((name) => typeof name !== 'string' || !name)) return 'Runtimes must be a list of Kubernetes runtime instance names';
       return nameProblem(match[1]!, match[2]);
     },
   },
