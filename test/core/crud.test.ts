@@ -18,10 +18,17 @@ async function status(promise: Promise<unknown>): Promise<number> {
   }
 }
 
-describe.each(['pglite', 'postgres'] as const)('CRUD of every kind on %s', (database) => {
+// The last over HTTPS with auth on, as an admin (a token): the same answers.
+const setups = [
+  { on: 'pglite', database: 'pglite', auth: false },
+  { on: 'postgres', database: 'postgres', auth: false },
+  { on: 'postgres, auth on', database: 'postgres', auth: true },
+] as const;
+
+describe.each(setups)('CRUD of every kind on $on', ({ database, auth }) => {
   let api: ApiHarness;
   beforeAll(async () => {
-    api = await startApi({ database });
+    api = await startApi({ database, auth });
   });
 
   it.each(routedKinds)('%s: create, read, filter, update, replace, revisions, delete', async (name) => {
