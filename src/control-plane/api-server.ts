@@ -80,7 +80,7 @@ export async function startApiServer(config: ServerConfig, logger: Logger): Prom
     closers.unshift(() => relay.stop());
 
     const id = await controlPlaneId(db);
-    const auth = config.auth?.enabled ? await authentication(config.auth, { db, store, cipher, id }) : undefined;
+    const auth = config.auth?.enabled ? await authentication(config.auth, { db, store, cipher, id }, logger) : undefined;
     if (!auth) logger.warn({ listen: `${config.host}:${config.port}` }, 'auth is disabled: whoever reaches the API may do anything (start it with --auth-enabled=true to require client certificates or tokens)');
     const app = await buildApp({
       store,
@@ -119,10 +119,14 @@ export async function startApiServer(config: ServerConfig, logger: Logger): Prom
 }
 
 /** The CA (made on first start), this process's serving certificate, and the first admin's credentials when asked for. */
-async function authentication(config: AuthConfig, parts: { db: Database; store: ObjectStore; cipher: FieldCipher; id: string }) {
+async function authentication(config: AuthConfig, parts: { db: Database; store: ObjectStore; cipher: FieldCipher; id: string }, logger: Logger) {
   const authority = await loadAuthority(parts.db, parts.cipher, parts.id);
   const resolver = new IdentityResolver(parts.store);
-  if (config.bootstrapCredentials) await writeBootstrapCredentials(config.bootstrapCredentials, parts.store, authority, config.certificateLifetimeMs);
+  if (config.bootstrapCredentials) {
+    const file = config.bootstrapCredentials;
+    const outcome = await writeBootstrapCredentials(file, parts.store, authority, config.certificateLifetimeMs);
+    logger.info({ file }, outcome === 'written' ? "the first admin's credentials are written (user admin)" : 'the bootstrap credentials file exists: no new admin certificate');
+  }
   return { authority, resolver, serving: authority.serverCertificate(config.tlsNames), certificateLifetimeMs: config.certificateLifetimeMs };
 }
 
