@@ -16,6 +16,8 @@ if [[ ! -x "$node_dir/bin/node" ]]; then
   rm -rf "$tmp"
 fi
 export PATH="$node_dir/bin:$PATH"
+# Go builds the test bed's tools and the tests' Go client; its standard install may not be on PATH.
+if ! command -v go >/dev/null && [[ -x /usr/local/go/bin/go ]]; then export PATH="$PATH:/usr/local/go/bin"; fi
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 stamp="$repo_root/node_modules/.lock-hash"

@@ -1,19 +1,21 @@
 /**
  * Authentication and authorization for every route, in one place. Each route declares what it
- * touches (`config.access`: a kind and a verb, or public); a route that declares nothing is refused.
- * Who the caller is comes from the TLS connection (a client certificate of this control plane's CA)
- * or a bearer token; what they may do, from their roles and the kind's owner family.
+ * touches (`config.access`: a kind and a verb, or public); a route that declares nothing is refused
+ * at start. Who the caller is comes from the TLS connection or a bearer token (authenticate.ts);
+ * what they may do, from their roles and the kind's owner family (permissions.ts), for some roles
+ * on some runtimes only (runtime-scope.ts); which fields they may write, from the fields' owners
+ * (field-ownership.ts); what they see of encrypted fields, from their roles (redaction.ts).
  */
-import { isDeepStrictEqual } from 'node:util';
-import type { TLSSocket } from 'node:tls';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { REDACTED_PLACEHOLDER } from '../crypto/field-cipher.ts';
-import { forbidden, notFound, unauthenticated } from '../errors.ts';
+import { forbidden, notFound } from '../errors.ts';
 import type { ApiObject, Kind } from '../model/kind.ts';
-import type { Registry } from '../model/registry.ts';
 import type { ObjectStore } from '../store/object-store.ts';
+import { authenticate } from './authenticate.ts';
+import { nestedKindsIn, refuseAllButReports, refuseControllerFields } from './field-ownership.ts';
 import { ANONYMOUS_ADMIN, type Identity, type IdentityResolver } from './identities.ts';
-import { allows, rolesAllowing, seesSecrets, writesControllerFields, type Verb } from './permissions.ts';
+import { allows, reportsOnly, rolesAllowing, seesSecrets, writesControllerFields, type Verb } from './permissions.ts';
+import { redactEnvelope, redactorOf } from './redaction.ts';
+import { RuntimeScope, runtimeScopeOf } from './runtime-scope.ts';
 
 export type RouteAccess =
   | 'public'
@@ -23,9 +25,9 @@ export type RouteAccess =
       kind: string;
       verb: Verb;
       /** The route names one object (`:id`): objects the caller may not read are a 404. */
-      one?: boolean;
-      /** The route issues objects of the kind (certificates) and decides itself who may. */
-      issuing?: boolean;
+      namesOneObject?: boolean;
+      /** The route decides itself who may (issuing certificates: admins, and users for themselves). */
+      authorizesItself?: boolean;
     };
 
 declare module 'fastify' {
@@ -34,8 +36,6 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     identity: Identity;
-    /** The write is allowed only on these runtimes (by name): the caller's role is bound for them only. */
-    runtimeScope?: readonly string[];
   }
 }
 
@@ -45,125 +45,54 @@ export interface GuardOptions {
   resolver?: IdentityResolver;
 }
 
-const BEARER = /^Bearer\s+(\S+)$/i;
-
-/** The peer certificate's serial, read once per connection. */
-const serials = new WeakMap<object, string | undefined>();
-
-function certificateSerial(request: FastifyRequest): string | undefined {
-  const socket = request.raw.socket as TLSSocket;
-  if (typeof socket.getPeerCertificate !== 'function' || !socket.authorized) return undefined;
-  if (!serials.has(socket)) serials.set(socket, socket.getPeerCertificate().serialNumber || undefined);
-  return serials.get(socket);
-}
-
-async function authenticate(request: FastifyRequest, resolver: IdentityResolver): Promise<Identity> {
-  const header = request.headers.authorization;
-  if (header) {
-    const token = BEARER.exec(header)?.[1];
-    if (!token) throw unauthenticated('the Authorization header must be "Bearer <token>"');
-    return resolver.fromToken(token);
-  }
-  const serial = certificateSerial(request);
-  if (serial) return resolver.fromCertificate(serial);
-  throw unauthenticated('authentication required: connect with a client certificate of this control plane (the tptctl config holds it), or send a bearer token (tptctl token create)');
-}
-
-/** Undefined: allowed everywhere; else the runtimes the roles that allow `verb` are bound for. */
-function runtimeScopeOf(identity: Identity, kind: Kind, verb: Verb): readonly string[] | undefined {
-  const scopes = identity.runtimeScopes;
-  if (verb === 'read' || !scopes) return undefined;
-  const everywhere = identity.roles.filter((role) => !scopes[role]);
-  if (allows(everywhere, kind, verb)) return undefined;
-  return identity.roles.filter((role) => scopes[role] && allows([role], kind, verb)).flatMap((role) => scopes[role] ?? []);
-}
-
-function authorize(request: FastifyRequest, kind: Kind, access: Exclude<RouteAccess, string>): void {
-  const { identity } = request;
-  const { verb } = access;
-  if (access.issuing) return;
-  if (verb === 'create' && kind.issuedBy) throw forbidden(`${kind.name} objects are made by ${kind.issuedBy}, not created directly`);
-  if (allows(identity.roles, kind, verb)) {
-    const scope = runtimeScopeOf(identity, kind, verb);
-    if (scope) request.runtimeScope = scope;
-    return;
-  }
-  // What the caller may not even read does not exist for them.
-  if (access.one && !allows(identity.roles, kind, 'read')) throw notFound();
+function refusal(identity: Identity, kind: Kind, verb: Verb): Error {
   const needed = rolesAllowing(kind, verb);
-  const hint = needed.length > 0 ? `: that needs the ${needed.length > 1 ? `${needed.slice(0, -1).join(', ')} or ${needed.at(-1)}` : needed[0]} role` : '';
-  throw forbidden(`${identity.name} (${identity.roles.join(', ') || 'no roles'}) may not ${verb} ${kind.name} objects${hint}`);
+  const roles = needed.length > 1 ? `${needed.slice(0, -1).join(', ')} or ${needed.at(-1)}` : needed[0];
+  return forbidden(`${identity.name} (${identity.roles.join(', ') || 'no roles'}) may not ${verb} ${kind.name} objects${roles ? `: that needs the ${roles} role` : ''}`);
 }
 
-/** Fields only controllers (and admins) write: what they report, and declaring an object reconciled. */
-async function refuseControllerFields(request: FastifyRequest, kind: Kind, store: ObjectStore): Promise<void> {
+function authorize(identity: Identity, kind: Kind, access: Exclude<RouteAccess, string>): void {
+  const { verb } = access;
+  if (access.authorizesItself) return;
+  if (verb === 'create' && kind.issuedBy) throw forbidden(`${kind.name} objects are made by ${kind.issuedBy}, not created directly`);
+  if (allows(identity.roles, kind, verb)) return;
+  // What the caller may not even read does not exist for them.
+  if (access.namesOneObject && !allows(identity.roles, kind, 'read')) throw notFound();
+  throw refusal(identity, kind, verb);
+}
+
+const bodiesOf = (request: FastifyRequest): Record<string, unknown>[] => {
   const body = request.body;
-  if (!body || typeof body !== 'object') return;
-  const items = (Array.isArray(body) ? body : [body]) as Record<string, unknown>[];
+  if (!body || typeof body !== 'object') return [];
+  return (Array.isArray(body) ? body : [body]) as Record<string, unknown>[];
+};
+
+/** The object the route names, read once for the checks that compare with it. */
+async function namedObject(request: FastifyRequest, kind: Kind, store: ObjectStore): Promise<ApiObject | undefined> {
   const id = (request.params as { id?: string }).id;
-  const existing = id !== undefined && /^\d+$/.test(id) ? await store.get(kind, Number(id)) : undefined;
-  for (const item of items) {
-    for (const [key, value] of Object.entries(item)) {
-      const name = kind.payloadKeys.get(key.toLowerCase());
-      const field = name ? kind.fields[name] : undefined;
-      if (!name || field?.kind !== 'scalar') continue;
-      const reserved = field.owner === 'controller' || (name === 'Reconciled' && value === true);
-      if (!reserved || value === null || value === false || value === '') continue;
-      if (existing && isDeepStrictEqual(existing[kind.jsonKey(name)], value)) continue;
-      throw forbidden(`${kind.jsonKey(name)} is written by controllers only; leave it out`);
-    }
-  }
+  return id !== undefined && /^\d{1,15}$/.test(id) ? store.get(kind, Number(id)) : undefined;
 }
 
-const RUNTIME = 'KubernetesRuntimeInstance';
-
-/**
- * A role bound for some runtimes only changes what runs on those: the object's runtime before and
- * after the write (for a create without one, the default runtime the API would pick).
- */
-async function refuseOtherRuntimes(request: FastifyRequest, kind: Kind, allowed: readonly string[], store: ObjectStore): Promise<void> {
-  const field = Object.keys(kind.fields).find((name) => {
-    const spec = kind.fields[name];
-    return spec?.kind === 'scalar' && spec.references === RUNTIME;
-  });
-  if (!field) return;
-  const runtimes = store.registry.get(RUNTIME);
-  const key = kind.jsonKey(field);
-  const ids = new Set<number>();
-  const body = request.body && typeof request.body === 'object' && !Array.isArray(request.body) ? (request.body as Record<string, unknown>) : {};
-  const sent = Object.entries(body).find(([name]) => kind.payloadKeys.get(name.toLowerCase()) === field)?.[1];
-  if (typeof sent === 'number') ids.add(sent);
-  const id = (request.params as { id?: string }).id;
-  if (id !== undefined && /^\d+$/.test(id)) {
-    const existing = await store.get(kind, Number(id));
-    if (typeof existing?.[key] === 'number') ids.add(existing[key]);
-  } else if (sent == null) {
-    const [fallback] = (await store.list(runtimes, { filters: new Map([['DefaultRuntime', true]]), page: 1, size: 1 })).objects;
-    if (fallback) ids.add(Number(fallback.ID));
+/** What a write may not do though its verb is allowed: fields of others, other runtimes, children of kinds it may not create. */
+async function checkWrite(request: FastifyRequest, kind: Kind, verb: Verb, store: ObjectStore, scope: RuntimeScope): Promise<void> {
+  const { identity } = request;
+  const bodies = bodiesOf(request);
+  const existing = await namedObject(request, kind, store);
+  for (const body of bodies) {
+    for (const child of nestedKindsIn(kind, body)) if (!allows(identity.roles, store.registry.get(child), 'create')) throw refusal(identity, store.registry.get(child), 'create');
   }
-  for (const runtimeId of ids) {
-    const name = String((await store.get(runtimes, runtimeId))?.Name ?? `with ID ${runtimeId}`);
-    if (!allowed.includes(name)) throw forbidden(`${request.identity.name} may change ${kind.name} objects on the runtimes ${allowed.join(', ')} only, not on ${name}`);
-  }
-}
-
-/** Encrypted fields as the placeholder, for callers who may not see even their ciphertext. */
-function redactor(kind: Kind): ((object: ApiObject) => ApiObject) | undefined {
-  const keys = Object.entries(kind.fields)
-    .filter(([, field]) => field.kind === 'scalar' && field.encrypted && !field.transient)
-    .map(([name]) => kind.jsonKey(name));
-  if (keys.length === 0) return undefined;
-  return (object) => {
-    const shown = { ...object };
-    for (const key of keys) if (shown[key] != null) shown[key] = REDACTED_PLACEHOLDER;
-    return shown;
-  };
+  const runtimes = runtimeScopeOf(identity, kind, verb);
+  if (runtimes) for (const body of bodies.length > 0 ? bodies : [{}]) await scope.check(identity, kind, runtimes, existing, body);
+  if (verb === 'delete') return;
+  if (reportsOnly(identity.roles, kind, verb)) for (const body of bodies) refuseAllButReports(kind, body);
+  if (!writesControllerFields(identity.roles)) refuseControllerFields(kind, bodies, existing);
 }
 
 export function registerGuard(app: FastifyInstance, options: GuardOptions): void {
   const { store, resolver } = options;
-  const registry: Registry = store.registry;
-  const redactors = new Map(registry.kinds.map((kind) => [kind.name, redactor(kind)]));
+  const { registry } = store;
+  const redactors = new Map(registry.kinds.map((kind) => [kind.name, redactorOf(kind)]));
+  const scope = new RuntimeScope(store);
 
   // Set by onRequest on every route but the public ones (which have no use for it).
   app.decorateRequest('identity', null as unknown as Identity);
@@ -177,35 +106,30 @@ export function registerGuard(app: FastifyInstance, options: GuardOptions): void
     if (request.is404 || access === 'public') return;
     if (!access) throw forbidden('this route is not open to anyone');
     request.identity = resolver ? await authenticate(request, resolver) : ANONYMOUS_ADMIN;
-    if (access !== 'authenticated') authorize(request, registry.get(access.kind), access);
+    if (access !== 'authenticated') authorize(request.identity, registry.get(access.kind), access);
   });
 
   app.addHook('preHandler', async (request) => {
     const access = request.routeOptions.config.access;
-    if (typeof access !== 'object' || access.verb === 'read') return;
-    const kind = registry.get(access.kind);
-    if (request.runtimeScope) await refuseOtherRuntimes(request, kind, request.runtimeScope, store);
-    if (access.verb === 'delete' || writesControllerFields(request.identity.roles)) return;
-    await refuseControllerFields(request, kind, store);
+    if (typeof access !== 'object' || access.verb === 'read' || access.authorizesItself) return;
+    await checkWrite(request, registry.get(access.kind), access.verb, store, scope);
   });
 
   app.addHook('preSerialization', async (request, _reply, payload: unknown) => {
     const access = request.routeOptions.config.access;
     if (typeof access !== 'object' || !request.identity || seesSecrets(request.identity.roles)) return payload;
     const redact = redactors.get(access.kind);
-    const envelope = payload as { Data?: unknown };
-    if (!redact || !Array.isArray(envelope?.Data)) return payload;
-    const data = envelope.Data.map((item: ApiObject) => (item && typeof item.Object === 'object' && item.Object ? { ...item, Object: redact(item.Object as ApiObject) } : redact(item)));
-    return { ...envelope, Data: data };
+    return redact ? redactEnvelope(payload, redact) : payload;
   });
 
-  // This replica forgets what it knew of users, certificates, bindings and tokens once they change.
-  app.addHook('onResponse', async (request, reply) => {
+  // This replica forgets what it knew of users, certificates, bindings and tokens once they change,
+  // before the answer leaves: the caller's next request sees the change.
+  app.addHook('onSend', async (request, reply, payload) => {
     const access = request.routeOptions.config.access;
-    if (!resolver || typeof access !== 'object' || access.verb === 'read' || reply.statusCode >= 400) return;
-    if (registry.get(access.kind).owners === 'access') resolver.forget();
+    if (resolver && typeof access === 'object' && access.verb !== 'read' && reply.statusCode < 400 && registry.get(access.kind).owners === 'access') resolver.forget();
+    return payload;
   });
 }
 
-/** The writer a revision records. */
-export const writerOf = (request: FastifyRequest): { actor: string } => ({ actor: request.identity.name });
+/** Who writes, for the revision a write records. */
+export const actorOf = (request: FastifyRequest): { actor: string } => ({ actor: request.identity.name });

@@ -36,7 +36,12 @@ export function newToken(): { token: string; hash: string } {
 
 export const tokenHash = (token: string): string => createHash('sha256').update(token).digest('hex');
 
+/** What newToken makes; anything else is refused without a lookup. */
+const TOKEN_FORMAT = /^tpt_[A-Za-z0-9_-]{43}$/;
+
 const CACHE_MS = 5_000;
+/** Lookups remembered at most; the oldest go first. */
+const CACHE_ENTRIES = 10_000;
 
 interface Remembered {
   identity: Identity | string;
@@ -82,6 +87,7 @@ export class IdentityResolver {
   }
 
   async fromToken(token: string): Promise<Identity> {
+    if (!TOKEN_FORMAT.test(token)) throw unauthenticated('the bearer token is not a threeport token (tpt_…, from tptctl token create)');
     const hash = tokenHash(token);
     const internal = this.#internal.get(hash);
     if (internal) return internal;
@@ -98,7 +104,8 @@ export class IdentityResolver {
     let entry = this.#known.get(key);
     if (!entry || entry.until < Date.now()) {
       entry = { identity: await look(), until: Date.now() + CACHE_MS };
-      if (this.#known.size > 10_000) this.#known.clear();
+      this.#known.delete(key);
+      if (this.#known.size >= CACHE_ENTRIES) this.#known.delete(this.#known.keys().next().value!);
       this.#known.set(key, entry);
     }
     if (typeof entry.identity === 'string') throw unauthenticated(entry.identity);

@@ -4,7 +4,7 @@
  */
 import { controllerGroups, type ControllerGroupName } from '../model/controller-groups.ts';
 import type { Kind, OwnerFamily } from '../model/kind.ts';
-import type { RoleName } from '../model/roles.ts';
+import { personRoles, type RoleName } from '../model/roles.ts';
 
 export type Verb = 'read' | 'create' | 'update' | 'delete';
 
@@ -33,9 +33,6 @@ const grants: Record<Exclude<RoleName, `controller:${string}`>, Grant> = {
   controller: { reads: ALL_BUT_ACCESS, writes: ['platform', 'developer', 'report'], secrets: true, controllerFields: true },
 };
 
-/** Beyond the report family, what the agents write: the health of the instances they watch. */
-const AGENT_WRITES = new Set(['WorkloadInstance', 'HelmWorkloadInstance']);
-
 /** A controller group's identity: the kinds it reconciles, what it writes of others', what controllers report. */
 function groupWrites(group: ControllerGroupName, kind: Kind): boolean {
   return kind.owners === 'report' || kind.controller?.name === group || controllerGroups[group].alsoWrites.includes(kind.name);
@@ -48,17 +45,21 @@ function allowedByRole(role: RoleName, kind: Kind, verb: Verb): boolean {
   }
   const grant = grants[role as keyof typeof grants];
   if (verb === 'read') return grant.reads.includes(kind.owners);
-  if (role === 'agent' && verb === 'update' && AGENT_WRITES.has(kind.name)) return true;
+  if (role === 'agent' && verb === 'update' && kind.reportedByAgents) return true;
   return grant.writes.includes(kind.owners) || (verb === 'create' && (grant.creates ?? []).includes(kind.owners));
 }
 
 const grantOf = (role: RoleName): Grant => grants[(role.startsWith('controller:') ? 'controller' : role) as keyof typeof grants];
 
 export const allows = (roles: readonly RoleName[], kind: Kind, verb: Verb): boolean => roles.some((role) => allowedByRole(role, kind, verb));
+
+/** Allowed only as an agent reporting live state: the write may touch controller-owned fields only. */
+export const reportsOnly = (roles: readonly RoleName[], kind: Kind, verb: Verb): boolean =>
+  verb === 'update' && kind.reportedByAgents && roles.includes('agent') && !allows(roles.filter((role) => role !== 'agent'), kind, verb);
 export const seesSecrets = (roles: readonly RoleName[]): boolean => roles.some((role) => grantOf(role).secrets);
 export const writesControllerFields = (roles: readonly RoleName[]): boolean => roles.some((role) => grantOf(role).controllerFields);
 
 /** The person roles that would allow it, for the message of a 403. */
 export function rolesAllowing(kind: Kind, verb: Verb): RoleName[] {
-  return (['admin', 'platform', 'developer', 'viewer', 'delivery'] as const).filter((role) => allowedByRole(role, kind, verb));
+  return personRoles.filter((role) => allowedByRole(role, kind, verb));
 }

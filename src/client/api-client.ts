@@ -61,6 +61,7 @@ const connectionProblems: Record<string, string> = {
   ERR_TLS_CERT_ALTNAME_INVALID: 'its certificate does not name this address (start the API with --tls-names <this name>)',
   ERR_SSL_WRONG_VERSION_NUMBER: 'it does not speak TLS here (AuthEnabled is true in the config, but the API runs without auth?)',
   EPROTO: 'TLS failed (AuthEnabled does not match how the API runs?)',
+  ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED: "it requires a client certificate (the config's Credentials) and none was sent",
 };
 
 const PAGE = 1000;
@@ -209,6 +210,7 @@ export class ApiClient {
   #unbound: ApiClient = this;
 
   constructor(options: ApiClientOptions) {
+    if (options.token && !options.baseUrl.startsWith('https:')) throw new Error(`a bearer token is sent over HTTPS only, not to ${options.baseUrl}`);
     this.#options = options;
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.registry = options.registry ?? defaultRegistry;

@@ -13,7 +13,7 @@ import { Outbox } from '../store/outbox.ts';
 import { loadAuthority } from '../auth/authority.ts';
 import { writeBootstrapCredentials } from '../auth/bootstrap.ts';
 import { IdentityResolver } from '../auth/identities.ts';
-import { ConfigError, redactUrl, type AuthConfig, type ServerConfig } from './config.ts';
+import { ConfigError, isWildcard, redactUrl, type AuthConfig, type ServerConfig } from './config.ts';
 import { VERSION } from './version.ts';
 
 export interface RunningApiServer {
@@ -95,7 +95,9 @@ export async function startApiServer(config: ServerConfig, logger: Logger): Prom
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
-    const url = `${auth ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    // What this process's own clients (its controllers) call: loopback when listening everywhere.
+    const host = isWildcard(config.host) ? '127.0.0.1' : config.host;
+    const url = `${auth ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
     logger.info({ url, database: config.databaseUrl ? redactUrl(config.databaseUrl) : 'embedded', bus: config.natsUrl ? redactUrl(config.natsUrl) : 'in-process' }, 'threeport API listening');
 
     let closing: Promise<void> | undefined;
@@ -127,7 +129,13 @@ async function authentication(config: AuthConfig, parts: { db: Database; store: 
     const outcome = await writeBootstrapCredentials(file, parts.store, authority, config.certificateLifetimeMs);
     logger.info({ file }, outcome === 'written' ? "the first admin's credentials are written (user admin)" : 'the bootstrap credentials file exists: no new admin certificate');
   }
-  return { authority, resolver, serving: authority.serverCertificate(config.tlsNames), certificateLifetimeMs: config.certificateLifetimeMs };
+  return {
+    authority,
+    resolver,
+    serving: authority.serverCertificate(config.tlsNames),
+    certificateLifetimeMs: config.certificateLifetimeMs,
+    ...(config.requireClientCertificates && { requireClientCertificates: true }),
+  };
 }
 
 async function runClosers(closers: (() => Promise<unknown>)[]): Promise<void> {

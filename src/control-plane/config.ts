@@ -1,9 +1,10 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism, homedir } from 'node:os';
+import { availableParallelism, homedir, hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { parseNatsUrl, redactUrl } from '../bus/nats-url.ts';
 import { logLevels, type LogLevel } from '../log.ts';
 import { FieldCipher } from '../crypto/field-cipher.ts';
+import { parseLifetime } from '../auth/lifetime.ts';
 
 /** What `threeport server` runs on, after flags and environment are resolved and checked. */
 export interface ServerConfig {
@@ -32,6 +33,8 @@ export interface AuthConfig {
   certificateLifetimeMs: number;
   /** Write the first admin's credentials here at start. */
   bootstrapCredentials?: string;
+  /** Refuse connections without a client certificate at the handshake (bearer tokens then need one too). */
+  requireClientCertificates?: boolean;
 }
 
 export interface ServerFlags {
@@ -48,6 +51,7 @@ export interface ServerFlags {
   tlsNames?: string;
   certificateLifetime?: string;
   bootstrapCredentials?: string;
+  requireClientCertificates?: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -81,7 +85,15 @@ function resolveEncryptionKey(given: string | undefined, databaseUrl: string | u
 
 const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || /^127\./.test(host);
 
-const DAY_MS = 24 * 60 * 60 * 1000;
+/** Listening on every address (0.0.0.0, ::). */
+export const isWildcard = (host: string): boolean => ['0.0.0.0', '::', ''].includes(host);
+
+/** The names and addresses a client may reach an API listening on `host` by. */
+function servedNames(host: string): string[] {
+  if (!isWildcard(host)) return [host];
+  const addresses = Object.values(networkInterfaces()).flatMap((entries) => (entries ?? []).filter((entry) => !entry.internal).map((entry) => entry.address));
+  return [hostname(), ...addresses];
+}
 
 function parseBoolean(value: string, what: string): boolean {
   if (/^(true|1|yes)$/i.test(value)) return true;
@@ -89,12 +101,10 @@ function parseBoolean(value: string, what: string): boolean {
   throw new ConfigError(`invalid ${what} "${value}": use true or false`);
 }
 
-/** Lifetimes as a number of hours (h) or days (d), e.g. 90d. */
-function parseLifetime(value: string): number {
-  const match = /^(\d+)(h|d)$/.exec(value.trim());
-  const amount = Number(match?.[1]);
-  if (!match || amount < 1) throw new ConfigError(`invalid certificate lifetime "${value}": a number of hours or days, e.g. 720h or 90d`);
-  return amount * (match[2] === 'd' ? DAY_MS : DAY_MS / 24);
+function certificateLifetime(value: string): number {
+  const lifetime = parseLifetime(value);
+  if (lifetime === undefined) throw new ConfigError(`invalid certificate lifetime "${value}": a number of hours or days, e.g. 720h or 90d`);
+  return lifetime;
 }
 
 /**
@@ -109,13 +119,14 @@ function resolveAuth(flags: ServerFlags, env: NodeJS.ProcessEnv, host: string): 
   if (!enabled && !isLoopback(host) && !allowUnauthenticated) {
     throw new ConfigError(`refusing to listen on ${host} without auth: anyone who reaches it could change every cluster. Keep auth on, listen on 127.0.0.1, or add --allow-unauthenticated`);
   }
-  const tlsNames = (flags.tlsNames ?? env.THREEPORT_TLS_NAMES ?? '').split(',').map((name) => name.trim()).filter(Boolean);
-  if (!['0.0.0.0', '::', ''].includes(host)) tlsNames.push(host);
+  const tlsNames = [...(flags.tlsNames ?? env.THREEPORT_TLS_NAMES ?? '').split(',').map((name) => name.trim()).filter(Boolean), ...servedNames(host)];
   const bootstrapCredentials = flags.bootstrapCredentials ?? env.THREEPORT_BOOTSTRAP_CREDENTIALS ?? undefined;
+  const requireClientCertificates = flags.requireClientCertificates ?? parseBoolean(env.THREEPORT_REQUIRE_CLIENT_CERTIFICATES ?? 'false', 'THREEPORT_REQUIRE_CLIENT_CERTIFICATES');
   return {
     enabled,
     tlsNames,
-    certificateLifetimeMs: parseLifetime(flags.certificateLifetime ?? env.THREEPORT_CERTIFICATE_LIFETIME ?? '90d'),
+    ...(requireClientCertificates && { requireClientCertificates }),
+    certificateLifetimeMs: certificateLifetime(flags.certificateLifetime ?? env.THREEPORT_CERTIFICATE_LIFETIME ?? '90d'),
     ...(bootstrapCredentials && { bootstrapCredentials }),
   };
 }

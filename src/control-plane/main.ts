@@ -69,6 +69,7 @@ function serverOptions(command: Command): Command {
     .addOption(new Option('--allow-unauthenticated', 'allow --auth-enabled=false on an address other than loopback [env THREEPORT_ALLOW_UNAUTHENTICATED]'))
     .addOption(new Option('--tls-names <names>', 'comma-separated DNS names and addresses clients reach the API by, for its certificate [env THREEPORT_TLS_NAMES] (loopback and threeport-api-server.* always)'))
     .addOption(new Option('--certificate-lifetime <duration>', 'longest life of a client certificate the API issues, e.g. 720h or 90d [env THREEPORT_CERTIFICATE_LIFETIME] (default: 90d)'))
+    .addOption(new Option('--require-client-certificates', 'refuse connections without a client certificate at the TLS handshake; bearer tokens then work only beside one [env THREEPORT_REQUIRE_CLIENT_CERTIFICATES]'))
     .addOption(new Option('--bootstrap-credentials <file>', 'at start, issue a certificate to the user admin and write it with the CA to this file, mode 0600 [env THREEPORT_BOOTSTRAP_CREDENTIALS]'));
 }
 

@@ -33,8 +33,8 @@ function group(name: ControllerGroupName, lockBucket: string, reportingControlle
 }
 
 export const controllerGroups: Readonly<Record<ControllerGroupName, ControllerGroup>> = {
-  // Removes the managed services a workload instance's dependencies made when it goes.
-  workload: group('workload', 'workloadLock', 'WorkloadController', ['AwsRelationalDatabaseInstance', 'AwsObjectStorageBucketInstance']),
+  // The resources of definitions and instances; removes the managed services a workload instance's dependencies made when it goes.
+  workload: group('workload', 'workloadLock', 'WorkloadController', ['WorkloadResourceDefinition', 'WorkloadResourceInstance', 'AwsRelationalDatabaseInstance', 'AwsObjectStorageBucketInstance']),
   'helm-workload': group('helm-workload', 'helmWorkloadLock', 'HelmWorkloadController'),
   // Provider objects of EKS runtimes; forced deletes of what runs on a runtime; the agents it runs report health.
   'kubernetes-runtime': group('kubernetes-runtime', 'kubernetesRuntimeLock', 'KubernetesRuntimeController', [
@@ -42,11 +42,12 @@ export const controllerGroups: Readonly<Record<ControllerGroupName, ControllerGr
     'AwsEksKubernetesRuntimeInstance',
     'WorkloadInstance',
     'HelmWorkloadInstance',
+    'WorkloadResourceInstance',
   ]),
-  // An EKS cluster's connection into its runtime; contributions (a bucket's role) into workload instances.
-  aws: group('aws', 'awsLock', 'AwsController', ['KubernetesRuntimeInstance', 'WorkloadInstance']),
-  // Support services are Helm workloads.
-  gateway: group('gateway', 'gatewayLock', 'GatewayController', ['HelmWorkloadDefinition', 'HelmWorkloadInstance']),
+  // An EKS cluster's connection into its runtime; contributions (a bucket's role) and resources added to workload instances.
+  aws: group('aws', 'awsLock', 'AwsController', ['KubernetesRuntimeInstance', 'WorkloadInstance', 'WorkloadResourceInstance']),
+  // Support services are Helm workloads; routes are resources added to workload instances.
+  gateway: group('gateway', 'gatewayLock', 'GatewayController', ['HelmWorkloadDefinition', 'HelmWorkloadInstance', 'WorkloadResourceInstance']),
   terraform: group('terraform', 'terraformLock', 'TerraformController'),
   observability: group('observability', 'observabilityLock', 'ObservabilityController'),
   secret: group('secret', 'secretLock', 'SecretController'),

@@ -24,7 +24,7 @@ export interface KindRules {
  * Who owns the objects of a kind, which the roles are granted on (auth/roles.ts). `platform`: what
  * a platform team provides (runtimes, accounts, managed-service offerings, support services);
  * `developer`: what application teams deploy (workloads, their gateways, secrets, databases);
- * `report`: what controllers and agents record (events, resources found in clusters);
+ * `report`: what controllers and agents record (events and the references attaching them);
  * `access`: users, their certificates, role bindings and tokens; `delivery`: image builds CI reports.
  */
 export type OwnerFamily = 'platform' | 'developer' | 'report' | 'access' | 'delivery';
@@ -47,6 +47,8 @@ export interface KindDefinition<F extends Fields = Fields> {
   routed?: boolean;
   /** Objects are created only by this route (the generic create is refused), e.g. certificates the CA signs. */
   issuedBy?: string;
+  /** Agents report the live state of its objects: they may write its controller-owned fields, nothing else. */
+  reportedByAgents?: boolean;
   /** Names must be unique among live objects of the kind (default: true when it has a Name). */
   uniqueName?: boolean;
   /** Field sets whose values must be unique together among live objects. */
@@ -77,6 +79,7 @@ export interface Kind {
   readonly subjectPrefix: string;
   readonly routed: boolean;
   readonly issuedBy?: string;
+  readonly reportedByAgents: boolean;
   readonly uniqueName: boolean;
   readonly uniqueTogether: readonly (readonly string[])[];
   readonly exclusiveFlags: readonly string[];
@@ -185,6 +188,7 @@ export function compileKind(definition: KindDefinition): Kind {
     subjectPrefix: lowerCamelCase(definition.name),
     routed: definition.routed ?? true,
     ...(definition.issuedBy && { issuedBy: definition.issuedBy }),
+    reportedByAgents: definition.reportedByAgents ?? false,
     uniqueName: definition.uniqueName ?? 'Name' in fields,
     uniqueTogether: definition.uniqueTogether ?? [],
     exclusiveFlags: definition.exclusiveFlags ?? [],

@@ -1,6 +1,6 @@
 import type { TLSSocket } from 'node:tls';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { registerCertificateRoutes } from '../auth/certificate-routes.ts';
+import { registerAccessRoutes } from '../auth/access-routes.ts';
 import type { CertificateAuthority } from '../auth/authority.ts';
 import { registerGuard } from '../auth/guard.ts';
 import type { IdentityResolver } from '../auth/identities.ts';
@@ -36,6 +36,8 @@ export interface AppOptions {
     serving: { certificate: string; key: string };
     /** How long client certificates issued through the API last. */
     certificateLifetimeMs: number;
+    /** Connections without a client certificate are refused at the handshake. */
+    requireClientCertificates?: boolean;
   };
 }
 
@@ -80,9 +82,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { store, logger } = options;
   const auth = options.auth;
   const app = Fastify({
-    // Client certificates are asked for, not required: CI and agents may come with a bearer token
-    // instead. One that is presented must be valid (see the secureConnection handler below).
-    ...(auth && { https: { key: auth.serving.key, cert: auth.serving.certificate, ca: auth.authority.pem, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' as const } }),
+    // Client certificates are asked for, not required unless so configured: CI and agents may come
+    // with a bearer token instead. One that is presented must be valid (the secureConnection handler below).
+    ...(auth && {
+      https: { key: auth.serving.key, cert: auth.serving.certificate, ca: auth.authority.pem, requestCert: true, rejectUnauthorized: auth.requireClientCertificates === true, minVersion: 'TLSv1.2' as const },
+    }),
     // Fastify infers its logger type from this value; pino's own type is narrower than its interface.
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
     loggerInstance: logger as FastifyBaseLogger,
@@ -141,6 +145,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerCustomRoutes(app, store);
   registerControllerRoutes(app, store);
   registerKindRoutes(app, store);
-  registerCertificateRoutes(app, store, auth && { authority: auth.authority, lifetimeMs: auth.certificateLifetimeMs });
+  registerAccessRoutes(app, store, auth && { authority: auth.authority, lifetimeMs: auth.certificateLifetimeMs });
   return app;
 }

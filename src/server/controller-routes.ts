@@ -3,7 +3,7 @@
  * them): ask for a reconcile, page through what still needs a controller, record an Event.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { writerOf } from '../auth/guard.ts';
+import { actorOf } from '../auth/guard.ts';
 import { badRequest } from '../errors.ts';
 import { API_VERSION } from '../model/kind.ts';
 import type { Registry } from '../model/registry.ts';
@@ -35,7 +35,7 @@ export function registerControllerRoutes(app: FastifyInstance, store: ObjectStor
   const { registry } = store;
   for (const kind of registry.reconcilable) {
     // An agent that saw drift, or a controller whose object changed something this one depends on.
-    app.post(`${kind.path}/:id/reconcile`, { config: { access: { kind: kind.name, verb: 'update', one: true } } }, async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
+    app.post(`${kind.path}/:id/reconcile`, { config: { access: { kind: kind.name, verb: 'update', namesOneObject: true } } }, async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
       const id = parseId(request.params.id);
       const reason = text(bodyOf(request), 'Reason', { required: false, max: 200 });
       await store.requestReconcile(kind, id, reason);
@@ -71,7 +71,7 @@ export function registerControllerRoutes(app: FastifyInstance, store: ObjectStor
       type,
       note: text(body, 'Note', { required: false }),
       reportingController: text(body, 'ReportingController', { max: 128 }),
-      ...writerOf(request),
+      ...actorOf(request),
     });
     const code = created ? 201 : 200;
     return reply.code(code).send(envelope('Event', [event], undefined, code));

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { writerOf } from '../auth/guard.ts';
+import { actorOf } from '../auth/guard.ts';
 import { badRequest } from '../errors.ts';
 import type { ScalarField } from '../model/fields.ts';
 import type { ObjectStore } from '../store/object-store.ts';
@@ -24,7 +24,7 @@ export function registerCustomRoutes(app: FastifyInstance, store: ObjectStore): 
   const createsDefinitions = { config: { access: { kind: resourceDefinition.name, verb: 'create' as const } } };
   app.post('/v0/workload-resource-definition-sets', { ...bodyRoute(registry, resourceDefinition, 'POST', set, canonicalSet), ...createsDefinitions }, async (request, reply) => {
     const inputs = (request.body as Record<string, unknown>[]).map((item) => checkedPayload(registry, resourceDefinition, item).object);
-    const created = await store.createAll(resourceDefinition, inputs, writerOf(request));
+    const created = await store.createAll(resourceDefinition, inputs, actorOf(request));
     return reply.code(201).send(envelope(resourceDefinition.name, created, { Page: 1, Size: created.length, TotalCount: created.length }, 201));
   });
 
@@ -39,7 +39,7 @@ export function registerCustomRoutes(app: FastifyInstance, store: ObjectStore): 
     }
     const field = eventOwners[key];
     const value = parseFilterValue(key, workloadEvent.fields[field] as ScalarField, String((request.query as Query)[key]));
-    const deleted = await store.deleteWhere(workloadEvent, field, value, writerOf(request));
+    const deleted = await store.deleteWhere(workloadEvent, field, value, actorOf(request));
     return reply.send(envelope(workloadEvent.name, deleted, { Page: 1, Size: deleted.length, TotalCount: deleted.length }));
   });
 

@@ -1,7 +1,7 @@
 import type { ScalarField } from '../model/fields.ts';
 import type { Kind } from '../model/kind.ts';
 import type { Registry } from '../model/registry.ts';
-import { accessRoutePaths } from '../auth/certificate-routes.ts';
+import { accessRoutePaths } from '../auth/access-routes.ts';
 import { controllerRoutePaths } from './controller-routes.ts';
 import { INTEGER_MAX, TEXT_PATTERN, TIME_PATTERN } from '../store/storable-values.ts';
 import { componentRef, inputSchemaName, kindSchemas, patchSchemaName, type Schema } from './kind-schemas.ts';

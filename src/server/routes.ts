@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { writerOf, type RouteAccess } from '../auth/guard.ts';
+import { actorOf, type RouteAccess } from '../auth/guard.ts';
 import type { Verb } from '../auth/permissions.ts';
 import { API_VERSION, type ApiObject, type Kind } from '../model/kind.ts';
 import type { ObjectStore } from '../store/object-store.ts';
@@ -35,7 +35,7 @@ export function registerKindRoutes(app: FastifyInstance, store: ObjectStore): vo
       reply.code(code).header('etag', `"${String(object.Version)}"`).send(envelope(kind.name, [shown(object)], undefined, code));
     const payload = (request: FastifyRequest): CheckedPayload => checkedPayload(registry, kind, request.body as Record<string, unknown>);
     const input = validatorRef(inputSchemaName(kind));
-    const on = (verb: Verb, one = false): { config: { access: RouteAccess } } => ({ config: { access: { kind: kind.name, verb, ...(one && { one }) } } });
+    const on = (verb: Verb, namesOneObject = false): { config: { access: RouteAccess } } => ({ config: { access: { kind: kind.name, verb, ...(namesOneObject && { namesOneObject }) } } });
 
     app.get(`/${kind.plural}/versions`, { config: { access: 'public' } }, async () => ({ API: kind.name, Versions: [API_VERSION] }));
 
@@ -46,7 +46,7 @@ export function registerKindRoutes(app: FastifyInstance, store: ObjectStore): vo
     });
 
     app.post(kind.path, { ...bodyRoute(registry, kind, 'POST', input), ...on('create') }, async (request, reply) => {
-      return sendOne(reply, await store.create(kind, payload(request).object, writerOf(request)), 201);
+      return sendOne(reply, await store.create(kind, payload(request).object, actorOf(request)), 201);
     });
 
     app.get(`${kind.path}/:id`, on('read', true), async (request: IdRequest, reply) => {
@@ -56,18 +56,18 @@ export function registerKindRoutes(app: FastifyInstance, store: ObjectStore): vo
     app.patch(`${kind.path}/:id`, { ...bodyRoute(registry, kind, 'PATCH', validatorRef(patchSchemaName(kind))), ...on('update', true) }, async (request, reply) => {
       const id = parseId((request as IdRequest).params.id);
       const { object, expectedVersion: fromBody } = payload(request);
-      return sendOne(reply, await store.update(kind, id, object, { ...expectedVersion(request, fromBody), ...writerOf(request) }));
+      return sendOne(reply, await store.update(kind, id, object, { ...expectedVersion(request, fromBody), ...actorOf(request) }));
     });
 
     app.put(`${kind.path}/:id`, { ...bodyRoute(registry, kind, 'PUT', input), ...on('update', true) }, async (request, reply) => {
       const id = parseId((request as IdRequest).params.id);
       const { object, expectedVersion: fromBody } = payload(request);
-      return sendOne(reply, await store.replace(kind, id, object, { ...expectedVersion(request, fromBody), ...writerOf(request) }));
+      return sendOne(reply, await store.replace(kind, id, object, { ...expectedVersion(request, fromBody), ...actorOf(request) }));
     });
 
     app.delete(`${kind.path}/:id`, on('delete', true), async (request: IdRequest, reply) => {
       const id = parseId(request.params.id);
-      const { object } = await store.delete(kind, id, { ...expectedVersion(request), ...writerOf(request) });
+      const { object } = await store.delete(kind, id, { ...expectedVersion(request), ...actorOf(request) });
       return sendOne(reply, object);
     });
 

@@ -51,14 +51,14 @@ export function mergedObject(table: KindTable, existing: ApiObject, patch: ApiOb
 }
 
 /**
- * PUT: the body replaces every field a client may write. Omitted fields return to their default
- * (or empty); reconciliation state and server-owned fields are kept unless sent.
+ * PUT: the body replaces the desired state. Omitted fields return to their default (or empty);
+ * reconciliation state and what controllers and the server own are kept unless sent.
  */
 export function replacementPatch(table: KindTable, existing: ApiObject, body: ApiObject): ApiObject {
   const replacement: ApiObject = {};
   for (const column of table.columns) {
     if (column.spec.owner === 'server') continue;
-    const keep = reconciliationState.has(column.field) && !(column.key in body);
+    const keep = (reconciliationState.has(column.field) || column.spec.owner === 'controller') && !(column.key in body);
     replacement[column.key] = keep ? existing[column.key] : (body[column.key] ?? column.spec.default ?? null);
   }
   for (const [key, value] of Object.entries(body)) if (!(key in replacement)) replacement[key] = value;

@@ -125,6 +125,15 @@ describe('tptctl up with auth on, and the original Go client', () => {
     expect((await tptctl.fails([...dev, 'whoami'])).stderr).toContain('revoked');
   }, 120_000);
 
+  it('up again on the kept data issues a new admin certificate and revokes the one the config held before', async () => {
+    const before = join(tptctl.dir, 'before-restart.yaml');
+    copyFileSync(tptctl.configPath, before);
+    await tptctl.ok(['down', '--name', 'sec', '--keep-data'], { timeoutMs: 60_000 });
+    await tptctl.ok(['up', '--name', 'sec', '--listen', `127.0.0.1:${port}`, '--auth-enabled'], { timeoutMs: 120_000 });
+    expect(await tptctl.ok(['whoami'])).toContain('user:admin');
+    expect((await tptctl.fails(['--threeport-config', before, 'whoami'])).stderr).toContain('revoked');
+  }, 200_000);
+
   it('a delivery token from tptctl token create reports image builds and nothing else', async () => {
     const token = (await tptctl.ok(['token', 'create', '--role', 'delivery', '--name', 'ci'])).trim();
     expect(token).toMatch(/^tpt_[\w-]{43}$/);

@@ -35,6 +35,8 @@ export interface ApiOptions {
   encryptionKey?: string;
   /** HTTPS with client certificates and tokens; `client` is then an admin (a token of this process). */
   auth?: boolean;
+  /** With auth: connections without a client certificate are refused at the handshake. */
+  requireClientCertificates?: boolean;
 }
 
 /**
@@ -79,7 +81,7 @@ export async function startApi(options: ApiOptions = {}): Promise<ApiHarness> {
       logLevel: 'silent',
       bodyLimit: 4 * 1024 * 1024,
       workers: 1,
-      ...(options.auth && { auth: { enabled: true, tlsNames: [], certificateLifetimeMs: 90 * 24 * 3600_000 } }),
+      ...(options.auth && { auth: { enabled: true, tlsNames: [], certificateLifetimeMs: 90 * 24 * 3600_000, ...(options.requireClientCertificates && { requireClientCertificates: true }) } }),
     },
     testLogger(),
   );

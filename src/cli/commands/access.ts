@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import type { ApiClient } from '../../client/api-client.ts';
 import { ADMINS_GROUP, newToken } from '../../auth/identities.ts';
+import { parseLifetime } from '../../auth/lifetime.ts';
 import { generateKeyPair, privateKeyPem, publicKeyPem } from '../../auth/x509.ts';
 import { personRoles, roleNames } from '../../model/roles.ts';
 import { toBase64 } from '../config/credentials.ts';
@@ -16,14 +17,12 @@ import { CliError } from '../errors.ts';
 import { renderTable } from '../output/table.ts';
 import { action, examples } from './run.ts';
 
-const DAY_MS = 24 * 60 * 60 * 1000;
+const HOUR_MS = 60 * 60 * 1000;
 
-/** 12h, 30d: hours or days. */
-function parseLifetime(text: string, what: string): number {
-  const match = /^(\d+)(h|d)$/.exec(text.trim());
-  const amount = Number(match?.[1]);
-  if (!match || amount < 1) throw new CliError(`invalid ${what} "${text}": a number of hours or days, e.g. 12h or 30d`);
-  return amount * (match[2] === 'd' ? DAY_MS : DAY_MS / 24);
+function lifetimeOf(text: string, what: string): number {
+  const lifetime = parseLifetime(text);
+  if (lifetime === undefined) throw new CliError(`invalid ${what} "${text}": a number of hours or days, e.g. 12h or 30d`);
+  return lifetime;
 }
 
 function authEntry(context: CliContext): ControlPlaneEntry {
@@ -43,7 +42,7 @@ async function certificateFor(client: ApiClient, userId: number, options: { life
   const keys = generateKeyPair();
   const body = await client.request('POST', `/v0/users/${userId}/certificates`, {
     PublicKey: publicKeyPem(keys.publicKey),
-    ...(options.lifetimeMs && { LifetimeHours: Math.ceil(options.lifetimeMs / (DAY_MS / 24)) }),
+    ...(options.lifetimeMs && { LifetimeHours: Math.ceil(options.lifetimeMs / HOUR_MS) }),
     ...(options.revokeOthers && { RevokeOthers: true }),
   });
   const issued = body.Data?.[0] as unknown as IssuedCertificate | undefined;
@@ -66,7 +65,7 @@ interface UserAddFlags {
 async function addUser(name: string, options: UserAddFlags, context: CliContext): Promise<void> {
   const entry = authEntry(context);
   const output = options.output ?? `${name}-${entry.Name}.yaml`;
-  const lifetimeMs = options.lifetime ? parseLifetime(options.lifetime, '--lifetime') : undefined;
+  const lifetimeMs = options.lifetime ? lifetimeOf(options.lifetime, '--lifetime') : undefined;
   const client = context.client(entry);
   const groups = listOf(options.groups);
   const runtimes = listOf(options.runtimes);
@@ -84,6 +83,19 @@ async function addUser(name: string, options: UserAddFlags, context: CliContext)
   context.terminal.hint(`they use it with: tptctl --threeport-config ${output} get workloads (or copy it to ~/.threeport/config.yaml)`);
 }
 
+/** Revokes the caller's certificates but the one `entry` holds (the admin's after a restart of `up`). */
+export async function revokeOtherCertificates(client: ApiClient, entry: ControlPlaneEntry): Promise<void> {
+  const own = entry.Credentials?.find((credential) => credential.Name === entry.Name)?.ClientCert;
+  const me = (await client.request('GET', '/v0/whoami')) as { UserID?: number };
+  if (!own || !me.UserID) return;
+  // A dynamic import: the CLI bundle loads node:crypto's functions lazily, and this is a class.
+  const { X509Certificate } = await import('node:crypto');
+  const serial = new X509Certificate(Buffer.from(own, 'base64').toString('utf8')).serialNumber;
+  for (const certificate of await client.kind('UserCertificate').listAll({ userid: me.UserID })) {
+    if (certificate.SerialNumber !== serial) await client.kind('UserCertificate').delete(Number(certificate.ID));
+  }
+}
+
 async function removeUser(name: string, context: CliContext): Promise<void> {
   const client = context.client(authEntry(context));
   const user = await client.kind('User').findByName(name);
@@ -99,7 +111,7 @@ async function rotate(options: { lifetime?: string }, context: CliContext): Prom
   const client = context.client(entry);
   const me = (await client.request('GET', '/v0/whoami')) as { Name?: string; UserID?: number };
   if (!me.UserID) throw new CliError(`${me.Name ?? 'this caller'} is not a user with certificates (a token?): only users rotate credentials`);
-  const lifetimeMs = options.lifetime ? parseLifetime(options.lifetime, '--lifetime') : undefined;
+  const lifetimeMs = options.lifetime ? lifetimeOf(options.lifetime, '--lifetime') : undefined;
   const { issued, key } = await certificateFor(client, me.UserID, { revokeOthers: true, ...(lifetimeMs && { lifetimeMs }) });
   const others = (entry.Credentials ?? []).filter((credential) => credential.Name !== entry.Name);
   writeConfig(context.configPath, upsertControlPlane(readConfig(context.configPath), { ...entry, CACert: toBase64(issued.CACert), Credentials: [...others, credentialOf(entry, issued, key)] }));
@@ -108,7 +120,7 @@ async function rotate(options: { lifetime?: string }, context: CliContext): Prom
 
 async function createToken(options: { role: string; name?: string; ttl: string }, context: CliContext): Promise<void> {
   const client = context.client(authEntry(context));
-  const expiresAt = new Date(Date.now() + parseLifetime(options.ttl, '--ttl')).toISOString();
+  const expiresAt = new Date(Date.now() + lifetimeOf(options.ttl, '--ttl')).toISOString();
   const { token, hash } = newToken();
   const name = options.name ?? `${options.role.replace(/:/g, '-')}-${hash.slice(0, 8)}`;
   await client.kind('ApiToken').create({ Name: name, Role: options.role, TokenHash: hash, ExpiresAt: expiresAt });

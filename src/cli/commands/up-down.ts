@@ -4,6 +4,7 @@ import { Option, type Command } from 'commander';
 import type { ApiClient } from '../../client/api-client.ts';
 import { readConfig, removeControlPlane, type ControlPlaneEntry, upsertControlPlane, writeConfig } from '../config/threeport-config.ts';
 import { embeddedProvider, isLoopbackListen } from '../providers/embedded.ts';
+import { revokeOtherCertificates } from './access.ts';
 import { readClusterConnection, registerRuntime } from '../providers/local-runtime.ts';
 import type { ControlPlaneProvider } from '../providers/provider.ts';
 import { NODES, prepareSimulatedRuntime, simulatedRuntimeDir, startSimulatedRuntime, stopSimulatedRuntime, type RuntimeTools } from '../providers/simulated-runtime.ts';
@@ -27,6 +28,7 @@ interface UpFlags {
   logLevel: string;
   timeout: string;
   authEnabled?: string | boolean;
+  tlsNames?: string;
 }
 
 /** `--auth-enabled`, `--auth-enabled=false`, or nothing: on unless the API listens on loopback only. */
@@ -71,6 +73,7 @@ async function up(options: UpFlags, context: CliContext): Promise<void> {
     listen: options.listen,
     logLevel: options.logLevel,
     authEnabled,
+    ...(options.tlsNames && { tlsNames: options.tlsNames }),
     foreground: Boolean(options.foreground),
     timeoutMs,
     onStarted: (started) => (child = started),
@@ -84,6 +87,8 @@ async function up(options: UpFlags, context: CliContext): Promise<void> {
   // Written before the local runtime starts, so that `tptctl down` finds it should this process die.
   writeConfig(configPath, upsertControlPlane(readConfig(configPath), entry));
   terminal.info('Threeport config updated');
+  // The entry it replaced (a restart with --keep-data) held the admin's previous certificate.
+  if (authEnabled) await revokeOtherCertificates(context.client(entry), entry);
   if (runtimeTools) await addSimulatedRuntime(entry, runtimeTools, provider, context, timeoutMs);
   if (connection) {
     let runtime: string | undefined;
@@ -181,6 +186,7 @@ export function registerUpDown(program: Command): void {
     .option('--kube-context <context>', 'the same as --context')
     .option('--local-runtime', `no cluster? start a simulated one (kwok, ${NODES} nodes) as the default runtime: pods are scheduled, containers do not run`)
     .option('--auth-enabled [true|false]', 'HTTPS with client certificates, roles enforced; tptctl up makes the CA and your admin certificate (default: on unless --listen is a loopback address)')
+    .option('--tls-names <names>', 'with auth on: comma-separated DNS names and addresses others reach the API by, for its certificate (the listen address is in it)')
     .option('--log-level <level>', 'log level of the control plane', 'info')
     .option('--timeout <duration>', 'how long to wait for the API to answer, and then for the runtime to be Ready', '60s')
     .addHelpText(

@@ -10,6 +10,7 @@ import { CliError } from '../errors.ts';
 import { installRoot } from '../version.ts';
 import type { ControlPlaneProvider, UpOptions } from './provider.ts';
 import type { BootstrapCredentials } from '../../auth/bootstrap.ts';
+import { toBase64 } from '../config/credentials.ts';
 
 export const isLoopbackListen = (listen: string): boolean => /^(127\.|localhost:|\[::1\]:|::1:)/.test(listen);
 
@@ -145,8 +146,11 @@ export const embeddedProvider: ControlPlaneProvider = {
     rmSync(bootstrapFile(dir), { force: true });
     const args = [join(installRoot(), 'bin', 'threeport.js'), 'all-in-one', '--listen', options.listen, '--data-dir', dataDir, '--log-level', options.logLevel];
     args.push('--auth-enabled', String(options.authEnabled), ...(options.authEnabled ? ['--bootstrap-credentials', bootstrapFile(dir)] : []));
+    if (options.tlsNames) args.push('--tls-names', options.tlsNames);
     if (!options.authEnabled && !isLoopbackListen(options.listen)) args.push('--allow-unauthenticated');
-    const url = `${options.authEnabled ? 'https' : 'http'}://${options.listen}`;
+    // This machine reaches an API listening everywhere on loopback.
+    const apiServer = /^(0\.0\.0\.0|\[::\]):/.test(options.listen) ? `127.0.0.1:${port}` : options.listen;
+    const url = `${options.authEnabled ? 'https' : 'http'}://${apiServer}`;
 
     const { spawn } = await import('node:child_process');
     const log = openSync(logFile(dir), 'a', 0o600);
@@ -177,15 +181,14 @@ export const embeddedProvider: ControlPlaneProvider = {
     } catch {
       throw new CliError(`the control plane started but wrote no encryption key to ${dataDir}; see ${logFile(dir)}`);
     }
-    const entry: ControlPlaneEntry = { Name: options.name, Provider: 'embedded', Genesis: true, AuthEnabled: options.authEnabled, APIServer: options.listen, EncryptionKey: encryptionKey, Embedded: { Directory: dir } };
+    const entry: ControlPlaneEntry = { Name: options.name, Provider: 'embedded', Genesis: true, AuthEnabled: options.authEnabled, APIServer: apiServer, EncryptionKey: encryptionKey, Embedded: { Directory: dir } };
     if (options.authEnabled) {
       const credentials = readBootstrap(dir);
       if (!credentials) throw new CliError(`the control plane started but wrote no admin credentials to ${bootstrapFile(dir)}; see ${logFile(dir)}`);
       rmSync(bootstrapFile(dir), { force: true });
       // The original's fields: base64 PEM, the credential named after the control plane.
-      const base64 = (pem: string): string => Buffer.from(pem).toString('base64');
-      entry.CACert = base64(credentials.CACert);
-      entry.Credentials = [{ Name: options.name, ClientCert: base64(credentials.ClientCert), ClientKey: base64(credentials.ClientKey) }];
+      entry.CACert = toBase64(credentials.CACert);
+      entry.Credentials = [{ Name: options.name, ClientCert: toBase64(credentials.ClientCert), ClientKey: toBase64(credentials.ClientKey) }];
     }
     return entry;
   },

@@ -11,6 +11,8 @@ export interface UpOptions {
   logLevel: string;
   /** HTTPS with client certificates; the first admin's go into the config entry. */
   authEnabled: boolean;
+  /** Comma-separated names and addresses for the API's certificate, beyond the listen address. */
+  tlsNames?: string;
   foreground: boolean;
   timeoutMs: number;
   onStarted?: (child: ChildProcess) => void;

@@ -55,7 +55,7 @@ export const UserCertificate = defineKind({
   shape: 'plain',
   uniqueTogether: [['SerialNumber']],
   fields: {
-    UserID: ref('User', { required: true, cascade: true }),
+    UserID: ref('User', { required: true, cascade: true, immutable: true }),
     SerialNumber: string({ required: true, immutable: true, indexed: true, description: 'Upper-case hex.' }),
     NotAfter: time({ required: true, immutable: true }),
   },

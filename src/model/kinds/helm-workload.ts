@@ -22,6 +22,7 @@ export const HelmWorkloadInstance = defineKind({
   name: 'HelmWorkloadInstance',
   domain: 'helm-workload',
   owners: 'developer',
+  reportedByAgents: true,
   description: 'A release of a Helm workload definition on a Kubernetes runtime.',
   shape: 'instance',
   controller: 'helm-workload',

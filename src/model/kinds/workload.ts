@@ -32,7 +32,7 @@ export const WorkloadDefinition = defineKind({
 export const WorkloadResourceDefinition = defineKind({
   name: 'WorkloadResourceDefinition',
   domain: 'workload',
-  owners: 'report',
+  owners: 'developer',
   description: 'One Kubernetes manifest of a workload definition, split out by the workload controller.',
   shape: 'plain',
   uniqueTogether: [['WorkloadDefinitionID', 'ResourceKey']],
@@ -48,6 +48,7 @@ export const WorkloadInstance = defineKind({
   name: 'WorkloadInstance',
   domain: 'workload',
   owners: 'developer',
+  reportedByAgents: true,
   description: 'A deployment of a workload definition to a Kubernetes runtime.',
   shape: 'instance',
   controller: 'workload',
@@ -76,7 +77,8 @@ export const WorkloadInstance = defineKind({
 export const WorkloadResourceInstance = defineKind({
   name: 'WorkloadResourceInstance',
   domain: 'workload',
-  owners: 'report',
+  owners: 'developer',
+  reportedByAgents: true,
   description: 'One Kubernetes resource of a workload instance as deployed, with its live state.',
   shape: 'plain',
   uniqueTogether: [['WorkloadInstanceID', 'ResourceKey']],

@@ -2,7 +2,8 @@
 // current control plane's APIServer, AuthEnabled, CACert and the credential named after the control
 // plane from the threeport config (base64 PEM), builds a net/http client with crypto/tls (RootCAs
 // from CACert, the client certificate from tls.X509KeyPair) and sends one request, Content-Type
-// application/json on every method as its client does.
+// application/json on every method as its client does, and "Authorization: Bearer " with an empty
+// token, as its v0.6 client does whenever it has none.
 //
 // Usage: go-client CONFIG METHOD PATH [JSON-BODY]; prints the status code, a newline, the body.
 package main
@@ -107,6 +108,7 @@ func main() {
 		fail("request: %v", err)
 	}
 	request.Header.Set("Content-Type", "application/json")
+	request.Header.Set("Authorization", "Bearer ")
 	response, err := client.Do(request)
 	if err != nil {
 		fail("%v", err)

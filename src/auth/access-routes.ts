@@ -3,12 +3,12 @@
  * made (the private key never travels). Admins issue to anyone; a user renews their own.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { badRequest, forbidden } from '../errors.ts';
+import { badRequest, forbidden, notFound } from '../errors.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import { envelope } from '../server/envelope.ts';
 import { parseId } from '../server/payload.ts';
 import type { CertificateAuthority } from './authority.ts';
-import { writerOf } from './guard.ts';
+import { actorOf } from './guard.ts';
 import { parsePublicKey } from './x509.ts';
 
 interface CertificateRequestBody {
@@ -43,9 +43,9 @@ export function accessRoutePaths(envelopeOf: (type: string, description?: string
         requestBody: { required: true, content: { 'application/json': { schema: bodySchema } } },
         responses: {
           '201': envelopeOf('UserCertificate', 'Issued'),
-          '400': error('No such user, or the public key is not ECDSA P-256/P-384 or RSA 2048+.'),
-          '403': error('Not an admin, and not the user.'),
-          '404': error('Auth is off: there is no CA.'),
+          '400': error('The public key is not ECDSA P-256/P-384 or RSA 2048+.'),
+          '403': error('Not an admin, and not the user (whether or not the user exists).'),
+          '404': error('An admin named no user; or auth is off: there is no CA.'),
         },
       },
     },
@@ -64,7 +64,7 @@ const bodySchema = {
 };
 
 /** Without `issuing` (auth off), only whoami, which answers anonymous. */
-export function registerCertificateRoutes(app: FastifyInstance, store: ObjectStore, issuing?: { authority: CertificateAuthority; lifetimeMs: number }): void {
+export function registerAccessRoutes(app: FastifyInstance, store: ObjectStore, issuing?: { authority: CertificateAuthority; lifetimeMs: number }): void {
   const users = store.registry.get('User');
   const certificates = store.registry.get('UserCertificate');
 
@@ -79,17 +79,15 @@ export function registerCertificateRoutes(app: FastifyInstance, store: ObjectSto
 
   app.post(
     '/v0/users/:id/certificates',
-    { schema: { body: bodySchema }, config: { access: { kind: certificates.name, verb: 'create', issuing: true } } },
+    { schema: { body: bodySchema }, config: { access: { kind: certificates.name, verb: 'create', authorizesItself: true } } },
     async (request: FastifyRequest<{ Params: { id: string }; Body: CertificateRequestBody }>, reply) => {
       const id = parseId(request.params.id);
       const { identity } = request;
+      // Whether another user exists is not for a non-admin to learn: the same answer either way.
       const isAdmin = identity.roles.includes('admin');
-      const user = await store.get(users, id);
-      // Someone else's user record is not theirs to learn about.
-      if (!user || (!isAdmin && identity.user !== user.Name)) {
-        if (!isAdmin && user) throw forbidden(`${identity.name} may only renew their own certificate`);
-        throw badRequest(`no user with ID ${id}`);
-      }
+      const user = isAdmin || identity.user ? await store.get(users, id) : undefined;
+      if (!isAdmin && (!user || identity.user !== user.Name)) throw forbidden(`${identity.name} may only renew their own certificate`);
+      if (!user) throw notFound(`no user with ID ${id}`);
       let publicKey;
       try {
         publicKey = parsePublicKey(request.body.PublicKey);
@@ -99,10 +97,10 @@ export function registerCertificateRoutes(app: FastifyInstance, store: ObjectSto
       const lifetime = Math.min(lifetimeMs, (request.body.LifetimeHours ?? Infinity) * HOUR_MS);
       const groups = Array.isArray(user.Groups) ? user.Groups.map(String) : [];
       const issued = authority.clientCertificate({ commonName: String(user.Name), organizations: groups }, publicKey, lifetime);
-      const record = await store.create(certificates, { UserID: id, SerialNumber: issued.serialNumber, NotAfter: issued.notAfter.toISOString() }, writerOf(request));
+      const record = await store.create(certificates, { UserID: id, SerialNumber: issued.serialNumber, NotAfter: issued.notAfter.toISOString() }, actorOf(request));
       if (request.body.RevokeOthers) {
         const { objects } = await store.list(certificates, { filters: new Map([['UserID', id]]), page: 1, size: 1000 });
-        for (const other of objects) if (other.ID !== record.ID) await store.delete(certificates, Number(other.ID), writerOf(request));
+        for (const other of objects) if (other.ID !== record.ID) await store.delete(certificates, Number(other.ID), actorOf(request));
       }
       return reply.code(201).send(envelope(certificates.name, [{ ...record, Certificate: issued.certificate, CACert: authority.pem }], undefined, 201));
     },

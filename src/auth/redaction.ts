@@ -1,0 +1,26 @@
+/** Encrypted fields as the redaction placeholder, for callers who may not see even their ciphertext. */
+import { REDACTED_PLACEHOLDER } from '../crypto/field-cipher.ts';
+import type { ApiObject, Kind } from '../model/kind.ts';
+
+export type Redact = (object: ApiObject) => ApiObject;
+
+/** Undefined for a kind without encrypted fields. */
+export function redactorOf(kind: Kind): Redact | undefined {
+  const keys = Object.entries(kind.fields)
+    .filter(([, field]) => field.kind === 'scalar' && field.encrypted && !field.transient)
+    .map(([name]) => kind.jsonKey(name));
+  if (keys.length === 0) return undefined;
+  return (object) => {
+    const shown = { ...object };
+    for (const key of keys) if (shown[key] != null) shown[key] = REDACTED_PLACEHOLDER;
+    return shown;
+  };
+}
+
+/** An envelope's Data with objects (and revisions' snapshots) redacted. */
+export function redactEnvelope(payload: unknown, redact: Redact): unknown {
+  const envelope = payload as { Data?: unknown };
+  if (!Array.isArray(envelope?.Data)) return payload;
+  const data = envelope.Data.map((item: ApiObject) => (item && typeof item.Object === 'object' && item.Object ? { ...item, Object: redact(item.Object as ApiObject) } : redact(item)));
+  return { ...envelope, Data: data };
+}
