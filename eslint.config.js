@@ -3,7 +3,7 @@
 // `npm run lint`, which the test command runs before the tests.
 import tseslint from 'typescript-eslint';
 
-const ALL = ['model', 'crypto', 'store', 'server', 'client', 'bus', 'controller', 'controllers', 'platform', 'agent', 'cli', 'control-plane', 'local-runtime', 'testbed'];
+const ALL = ['model', 'crypto', 'store', 'server', 'auth', 'client', 'bus', 'controller', 'controllers', 'platform', 'agent', 'cli', 'control-plane', 'local-runtime', 'testbed'];
 
 /** What each folder of src/ may not import, and why. Everything else is allowed. */
 const boundaries = {
@@ -11,7 +11,9 @@ const boundaries = {
   crypto: [ALL.filter((name) => name !== 'crypto'), 'the cipher stands alone'],
   store: [['server', 'client', 'bus', 'controller', 'controllers', 'platform', 'agent', 'cli', 'control-plane', 'local-runtime', 'testbed'], 'the store knows only the model'],
   server: [['client', 'bus', 'controller', 'controllers', 'platform', 'agent', 'cli', 'control-plane', 'local-runtime', 'testbed'], 'the API knows the store and the model'],
-  client: [['store', 'server', 'bus', 'controller', 'controllers', 'platform', 'agent', 'cli', 'control-plane', 'local-runtime', 'testbed'], 'the client talks to the API over HTTP only'],
+  // Who calls and what they may: certificates and keys (tptctl makes its own), identities from the store, the guard on the API's routes.
+  auth: [['client', 'bus', 'controller', 'controllers', 'platform', 'agent', 'cli', 'control-plane', 'local-runtime', 'testbed'], 'auth serves the API (and tptctl its keys); it calls nothing'],
+  client: [['store', 'server', 'auth', 'bus', 'controller', 'controllers', 'platform', 'agent', 'cli', 'control-plane', 'local-runtime', 'testbed'], 'the client talks to the API over HTTP only'],
   bus: [['server', 'client', 'controller', 'controllers', 'platform', 'agent', 'cli', 'control-plane', 'local-runtime', 'testbed'], 'the bus carries notifications, nothing more'],
   // Controllers and the agent never touch the database, and never call each other: the API is between them.
   controller: [['store', 'server', 'controllers', 'platform', 'agent', 'cli', 'control-plane', 'local-runtime', 'testbed'], 'the controller runtime reaches objects through the API only'],

@@ -180,6 +180,7 @@ export function openApiDocument(registry: Registry, version: string, schemas: Re
       get: {
         operationId: `get${kind.name}Versions`,
         tags,
+        security: [],
         responses: {
           '200': {
             description: 'API versions of the kind',
