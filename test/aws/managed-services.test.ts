@@ -53,7 +53,7 @@ describe('databases and buckets of workloads', async () => {
     delete process.env.AWS_ENDPOINT_URL;
   });
   const config = { region: aws.region, endpoint: aws.endpoint, credentials: aws.credentials };
-  const plane = await startWorkloadPlane({ database: 'pglite', groups: ['workload', 'kubernetes-runtime', 'aws'], settings: { aws: fastAws } });
+  const plane = await startWorkloadPlane({ database: 'pglite', auth: true, groups: ['workload', 'kubernetes-runtime', 'aws'], settings: { aws: fastAws } });
   // Two controller replicas from the start: every create below may run on either, or both at once.
   await plane.startControllers();
   const { client } = plane;

@@ -69,6 +69,7 @@ describe('gateways and domain names', async () => {
 
   const plane = await startWorkloadPlane({
     database: 'pglite',
+    auth: true,
     groups: ['workload', 'kubernetes-runtime', 'helm-workload', 'gateway'],
     settings: { helm: () => Promise.resolve(helm), gateway: { issuer: { kind: 'acme', server: ACME } } },
   });

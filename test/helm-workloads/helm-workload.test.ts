@@ -33,7 +33,7 @@ describe('helm workloads', async () => {
   const sharedCharts = await serveSharedCharts();
   afterAll(() => sharedCharts.close());
   const helm = new Helm({ binary: helmBinary, home: join(work, 'helm-home'), timeoutMs: 120_000, mirror: { mappings: { [BITNAMI]: sharedCharts.url } } });
-  const plane = await startWorkloadPlane({ database: 'pglite', groups: ['workload', 'kubernetes-runtime', 'helm-workload'], settings: { helm: () => Promise.resolve(helm) } });
+  const plane = await startWorkloadPlane({ database: 'pglite', auth: true, groups: ['workload', 'kubernetes-runtime', 'helm-workload'], settings: { helm: () => Promise.resolve(helm) } });
   const { client } = plane;
   const runtime = await plane.registerCluster('a');
   const kube = await plane.kube('a');

@@ -47,7 +47,7 @@ describe('terraform instances', async () => {
   afterAll(() => rmSync(work, { recursive: true, force: true }));
   const files = join(work, 'files');
   const terraform = new Terraform({ binary: fixture.terraform, home: join(work, 'home'), providerMirror: fixture.providerMirror });
-  const plane = await startWorkloadPlane({ database: 'pglite', groups: ['workload', 'kubernetes-runtime', 'terraform'], settings: { terraform: () => Promise.resolve(terraform) } });
+  const plane = await startWorkloadPlane({ database: 'pglite', auth: true, groups: ['workload', 'kubernetes-runtime', 'terraform'], settings: { terraform: () => Promise.resolve(terraform) } });
   const { client } = plane;
   const cipher = FieldCipher.fromBase64(plane.api.encryptionKey);
   const runtime = await plane.registerCluster('a');

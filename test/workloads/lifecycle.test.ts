@@ -12,7 +12,7 @@ import { web, widgetCrdAndWidget, wordpress } from './support/manifests.ts';
 import { namespaceOf, resourceRecords, startWorkloadPlane } from './support/workload-plane.ts';
 
 describe('workloads on a simulated cluster', async () => {
-  const plane = await startWorkloadPlane();
+  const plane = await startWorkloadPlane({ auth: true });
   const { client } = plane;
   const runtimeA = await plane.registerCluster('a', { DefaultRuntime: true });
   const runtimeB = await plane.registerCluster('b');

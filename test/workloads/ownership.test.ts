@@ -22,7 +22,7 @@ const imageOf = async (kube: KubernetesClient, namespace: string): Promise<strin
 };
 
 describe('ownership and desired changes', async () => {
-  const plane = await startWorkloadPlane();
+  const plane = await startWorkloadPlane({ auth: true });
   const { client } = plane;
   const runtime = await plane.registerCluster('a');
   const kube = await plane.kube('a');

@@ -85,15 +85,23 @@ export async function startWorkloadPlane(options: WorkloadPlaneOptions = {}): Pr
   const api = await startApi(options);
   const cipher = FieldCipher.fromBase64(api.encryptionKey);
   const managers: ControllerManager[] = [];
+  const groups = options.groups ?? ['workload', 'kubernetes-runtime'];
+  // With auth on, the controllers call the API with the roles of exactly the groups they run:
+  // what a group writes of others' kinds must be in its alsoWrites.
+  const auth = api.server.auth;
+  const controllerClient = (): ApiClient =>
+    auth
+      ? new ApiClient({ baseUrl: api.url, tls: { ca: auth.caCertificate }, token: auth.resolver.internalToken({ name: `controllers:${groups.join(',')}`, roles: groups.map((group) => `controller:${group}` as const) }) })
+      : new ApiClient({ baseUrl: api.url });
   const startControllers = async (bus: ControllerBus = options.bus ?? api.server.bus): Promise<ControllerManager> => {
-    const { reconcilers, runnables } = partsOfGroups(options.groups ?? ['workload', 'kubernetes-runtime'], {
+    const { reconcilers, runnables } = partsOfGroups(groups, {
       apiUrl: api.url,
       agentImage: 'ghcr.io/threeport/threeport-ts:test',
       runtimeCheckIntervalMs: 3000,
       agentFlushIntervalMs: 200,
       ...options.settings,
     });
-    const manager = new ControllerManager({ bus, client: new ApiClient({ baseUrl: api.url }), reconcilers, runnables, logger: testLogger(), cipher, runtime: { ...fastRuntime, ...options.runtime } });
+    const manager = new ControllerManager({ bus, client: controllerClient(), reconcilers, runnables, logger: testLogger(), cipher, runtime: { ...fastRuntime, ...options.runtime } });
     await manager.start();
     cleanUp(() => manager.stop());
     managers.push(manager);
