@@ -1,6 +1,7 @@
 /**
- * POST /v0/users/:id/certificates: the CA signs a client certificate for a public key the caller
- * made (the private key never travels). Admins issue to anyone; a user renews their own.
+ * The routes of access itself: GET /v0/whoami (who the API takes the caller for), and
+ * POST /v0/users/:id/certificates, where the CA signs a client certificate for a public key the
+ * caller made (the private key never travels): admins issue to anyone, a user renews their own.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { badRequest, forbidden, notFound } from '../errors.ts';
