@@ -1,7 +1,9 @@
 /**
- * The routes of access itself: GET /v0/whoami (who the API takes the caller for), and
+ * The routes of access itself: GET /v0/whoami (who the API takes the caller for);
  * POST /v0/users/:id/certificates, where the CA signs a client certificate for a public key the
- * caller made (the private key never travels): admins issue to anyone, a user renews their own.
+ * caller made (the private key never travels): admins issue to anyone, a user renews their own; and
+ * POST /v0/kubernetes-runtime-instances/:id/agent-token, the identity of a runtime's agent, issued
+ * when the runtime controller installs it: the role agent, for that runtime only.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { badRequest, forbidden, notFound } from '../errors.ts';
@@ -10,6 +12,7 @@ import { envelope } from '../server/envelope.ts';
 import { parseId } from '../server/payload.ts';
 import type { CertificateAuthority } from './authority.ts';
 import { actorOf } from './guard.ts';
+import { newToken } from './identities.ts';
 import { parsePublicKey } from './x509.ts';
 
 interface CertificateRequestBody {
@@ -21,6 +24,13 @@ interface CertificateRequestBody {
 }
 
 const HOUR_MS = 60 * 60 * 1000;
+const DAY_MS = 24 * HOUR_MS;
+/** An agent's token lasts a year and is replaced in its last month. */
+const AGENT_TOKEN_LIFETIME_MS = 365 * DAY_MS;
+const AGENT_TOKEN_RENEWAL_MS = 30 * DAY_MS;
+
+/** Who installs agents: the runtime controller (alone or with the others), and admins. */
+const ISSUES_AGENT_TOKENS = new Set(['admin', 'controller', 'controller:kubernetes-runtime']);
 
 type Schema = Record<string, unknown>;
 
@@ -48,6 +58,16 @@ export function accessRoutePaths(envelopeOf: (type: string, description?: string
           '403': error('Not an admin, and not the user (whether or not the user exists).'),
           '404': error('An admin named no user; or auth is off: there is no CA.'),
         },
+      },
+    },
+    '/v0/kubernetes-runtime-instances/{id}/agent-token': {
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } }],
+      post: {
+        operationId: 'issueAgentToken',
+        tags: ['access'],
+        summary: "The token of the runtime's agent (role agent, for this runtime only): kept when CurrentTokenHash is the one in force and far from expiry (200, no Token), else a new one (201, Token shown once). For the runtime controller and admins.",
+        requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', properties: { CurrentTokenHash: { type: 'string', pattern: '^[0-9a-f]{64}$' } } } } } },
+        responses: { '200': envelopeOf('ApiToken', 'The token held is still good'), '201': envelopeOf('ApiToken', 'A new token, in Token'), '403': error('Not the runtime controller nor an admin.'), '404': error('No such runtime; or auth is off.') },
       },
     },
   };
@@ -104,6 +124,36 @@ export function registerAccessRoutes(app: FastifyInstance, store: ObjectStore, i
         for (const other of objects) if (other.ID !== record.ID) await store.delete(certificates, Number(other.ID), actorOf(request));
       }
       return reply.code(201).send(envelope(certificates.name, [{ ...record, Certificate: issued.certificate, CACert: authority.pem }], undefined, 201));
+    },
+  );
+
+  const runtimes = store.registry.get('KubernetesRuntimeInstance');
+  const tokens = store.registry.get('ApiToken');
+  app.post(
+    '/v0/kubernetes-runtime-instances/:id/agent-token',
+    {
+      schema: { body: { type: ['object', 'null'], additionalProperties: false, properties: { CurrentTokenHash: { type: 'string', pattern: '^[0-9a-f]{64}$' } } } },
+      config: { access: { kind: runtimes.name, verb: 'update', namesOneObject: true, authorizesItself: true } },
+    },
+    async (request: FastifyRequest<{ Params: { id: string }; Body: { CurrentTokenHash?: string } | null }>, reply) => {
+      const id = parseId(request.params.id);
+      if (!request.identity.roles.some((role) => ISSUES_AGENT_TOKENS.has(role))) throw forbidden(`${request.identity.name} may not issue agents' tokens: the runtime controller does`);
+      const runtime = await store.get(runtimes, id);
+      if (!runtime) throw notFound();
+      const name = `agent-${id}`;
+      const scope = [String(runtime.Name)];
+      const [current] = (await store.list(tokens, { filters: new Map([['Name', name]]), page: 1, size: 1 })).objects;
+      // The token the agent holds is still good: nothing to hand out.
+      const stillGood =
+        current &&
+        current.TokenHash === request.body?.CurrentTokenHash &&
+        Date.parse(String(current.ExpiresAt)) > Date.now() + AGENT_TOKEN_RENEWAL_MS &&
+        JSON.stringify(current.Runtimes) === JSON.stringify(scope);
+      if (stillGood) return reply.send(envelope(tokens.name, [current]));
+      if (current) await store.delete(tokens, Number(current.ID), actorOf(request));
+      const { token, hash } = newToken();
+      const record = await store.create(tokens, { Name: name, Role: 'agent', TokenHash: hash, ExpiresAt: new Date(Date.now() + AGENT_TOKEN_LIFETIME_MS).toISOString(), Runtimes: scope }, actorOf(request));
+      return reply.code(201).send(envelope(tokens.name, [{ ...record, Token: token }], undefined, 201));
     },
   );
 }

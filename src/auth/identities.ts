@@ -96,7 +96,9 @@ export class IdentityResolver {
       if (!stored) return 'the bearer token is not known to this control plane (revoked, or made for another)';
       if (Date.parse(String(stored.ExpiresAt)) <= Date.now()) return `the bearer token ${String(stored.Name)} has expired: create a new one with tptctl token create`;
       const role = String(stored.Role);
-      return { name: `token:${String(stored.Name)}`, roles: isRoleName(role) ? [role] : [] };
+      if (!isRoleName(role)) return { name: `token:${String(stored.Name)}`, roles: [] };
+      const runtimes = Array.isArray(stored.Runtimes) ? stored.Runtimes.map(String) : [];
+      return { name: `token:${String(stored.Name)}`, roles: [role], ...(runtimes.length > 0 && { runtimeScopes: { [role]: runtimes } }) };
     });
   }
 

@@ -4,7 +4,7 @@ import { ControllerManager } from '../controller/manager.ts';
 import { groupNames, partsOfGroups } from '../controllers/catalog.ts';
 import type { Logger } from '../log.ts';
 import { startApiServer, type RunningApiServer } from './api-server.ts';
-import { agentAccessOf, certificateIssuerOf, dnsProviderOf, driftIntervalOf } from './controllers.ts';
+import { certificateIssuerOf, dnsProviderOf, driftIntervalOf } from './controllers.ts';
 import { helmProvider } from './helm.ts';
 import { terraformProvider } from './terraform.ts';
 import type { ServerConfig } from './config.ts';
@@ -29,7 +29,7 @@ export async function startAllInOne(config: ServerConfig, logger: Logger): Promi
     ...(driftIntervalMs !== undefined && { driftIntervalMs }),
     ...(certificateIssuer && { gateway: { issuer: certificateIssuer } }),
     ...(dnsProvider && { dnsProvider }),
-    ...(server.auth && { agentAccess: agentAccessOf(process.env.THREEPORT_AGENT_TOKEN, server.auth.caCertificate) }),
+    ...(server.auth && { agentAccess: { caCertificate: server.auth.caCertificate } }),
   };
   const { reconcilers, runnables } = partsOfGroups(groupNames, settings);
   // With auth on, the controllers in this process call the API as one identity of their own, never stored.

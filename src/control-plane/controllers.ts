@@ -3,7 +3,6 @@ import { NatsBus } from '../bus/nats.ts';
 import { parseNatsUrl } from '../bus/nats-url.ts';
 import { streamConfigs } from '../bus/streams.ts';
 import { ApiClient } from '../client/api-client.ts';
-import type { AgentAccess } from '../controllers/kubernetes-runtime/agent-location.ts';
 import { resolveApiCredentials, type ApiCredentialFlags, type ApiCredentials } from './api-credentials.ts';
 import { FieldCipher } from '../crypto/field-cipher.ts';
 import { ControllerManager } from '../controller/manager.ts';
@@ -37,8 +36,6 @@ export interface ControllerConfig {
   agentImage?: string;
   /** The API as agents in clusters reach it. */
   agentApiUrl: string;
-  /** The token agents in clusters report with, when the API has auth on. */
-  agentToken?: string;
   /** How often every workload instance is re-verified against its cluster. */
   driftIntervalMs?: number;
   /** Where every chart is fetched from instead of its own repository. */
@@ -61,7 +58,6 @@ export interface ControllerFlags extends ApiCredentialFlags {
   encryptionKey?: string;
   agentImage?: string;
   agentApiUrl?: string;
-  agentToken?: string;
   driftInterval?: string;
   chartMirror?: string;
   chartMirrorMap?: string;
@@ -126,7 +122,6 @@ export function resolveControllerConfig(groups: string[], flags: ControllerFlags
     groups: selected as ControllerGroupName[],
     encryptionKey,
     ...(agentImage && { agentImage }),
-    ...((flags.agentToken ?? env.THREEPORT_AGENT_TOKEN) && { agentToken: flags.agentToken ?? env.THREEPORT_AGENT_TOKEN }),
     ...(driftIntervalMs !== undefined && { driftIntervalMs }),
     ...(chartMirror && { chartMirror }),
     ...(certificateIssuer && { certificateIssuer }),
@@ -144,11 +139,6 @@ export function resolveControllerConfig(groups: string[], flags: ControllerFlags
 }
 
 /** --drift-interval / THREEPORT_DRIFT_INTERVAL in ms (undefined: the controllers' default, 60 s). */
-/** Agents in clusters of an API with auth on: the token they report with (if given), and the API's CA. */
-export function agentAccessOf(token: string | undefined, caCertificate: string | undefined): AgentAccess {
-  return { authRequired: true, ...(token && { credentials: { token, ...(caCertificate && { caCertificate }) } }) };
-}
-
 export function driftIntervalOf(raw: string | undefined): number | undefined {
   if (raw === undefined || raw === '') return undefined;
   const ms = seconds(raw) * 1000;
@@ -219,8 +209,8 @@ export async function startControllers(config: ControllerConfig, logger: Logger)
     ...(config.driftIntervalMs !== undefined && { driftIntervalMs: config.driftIntervalMs }),
     ...(config.certificateIssuer && { gateway: { issuer: config.certificateIssuer } }),
     ...(config.dnsProvider && { dnsProvider: config.dnsProvider }),
-    // The API's auth is on when these controllers need credentials for it.
-    ...((config.apiCredentials.token || config.apiCredentials.tls?.certificate) && { agentAccess: agentAccessOf(config.agentToken, config.apiCredentials.tls?.ca) }),
+    // The API's auth is on when these controllers need credentials for it: so do the agents they install.
+    ...((config.apiCredentials.token || config.apiCredentials.tls?.certificate) && { agentAccess: { ...(config.apiCredentials.tls?.ca && { caCertificate: config.apiCredentials.tls.ca }) } }),
   });
   if (reconcilers.length === 0) logger.warn({ groups: config.groups }, 'these controller groups have no reconcilers yet; only metrics are served');
   const bus = new NatsBus({ url: config.natsUrl, logger, streams: streamConfigs(registry) });

@@ -100,7 +100,7 @@ serverOptions(program.command('all-in-one').description('Run the API, the relay 
     'after',
     `
 Its controllers take the settings \`threeport controller --help\` explains from the environment:
-THREEPORT_AGENT_IMAGE, THREEPORT_AGENT_API_URL, THREEPORT_AGENT_TOKEN, THREEPORT_DRIFT_INTERVAL,
+THREEPORT_AGENT_IMAGE, THREEPORT_AGENT_API_URL, THREEPORT_DRIFT_INTERVAL,
 THREEPORT_CHART_MIRROR, THREEPORT_CHART_MIRROR_MAP, THREEPORT_CERTIFICATE_ISSUER,
 THREEPORT_DNS_PROVIDER, THREEPORT_DNS_PROVIDER_VALUES, THREEPORT_TERRAFORM_PROVIDER_MIRROR,
 THREEPORT_HELM, THREEPORT_TERRAFORM, and the AWS SDK's AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>.
@@ -123,7 +123,6 @@ apiCredentialFlags(program.command('controller'))
   .addOption(new Option('--log-level <level>', 'trace, debug, info, warn, error [env THREEPORT_LOG_LEVEL] (default: "info")'))
   .addOption(new Option('--encryption-key <base64>', 'the API\'s AES-256 key, required: controllers decrypt runtime credentials and account keys [env THREEPORT_ENCRYPTION_KEY or ENCRYPTION_KEY]'))
   .addOption(new Option('--agent-image <image>', 'image of the agent to run in clusters; without it the controllers run every cluster\'s agent [env THREEPORT_AGENT_IMAGE]'))
-  .addOption(new Option('--agent-token <token>', 'with auth on: the token agents in clusters report with (tptctl token create --role agent); without it they run in the control plane [env THREEPORT_AGENT_TOKEN]'))
   .addOption(new Option('--agent-api-url <url>', 'the API as agents in clusters reach it [env THREEPORT_AGENT_API_URL] (default: --api-url)'))
   .addOption(new Option('--chart-mirror <url>', 'fetch every chart (support services\' and users\') from this http(s):// chart repository or oci:// registry instead of its own repository [env THREEPORT_CHART_MIRROR]'))
   .addOption(new Option('--chart-mirror-map <from=to,...>', 'fetch the charts of these repositories from other places (before --chart-mirror), e.g. https://charts.jetstack.io=https://mirror.example.com/jetstack [env THREEPORT_CHART_MIRROR_MAP]'))

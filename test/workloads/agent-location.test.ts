@@ -25,12 +25,8 @@ describe('agent location', () => {
     expect(agentLocationOf({ AgentLocation: 'ControlPlane' }, [realNode], reachable).image).toBeUndefined();
   });
 
-  it('with auth on, an agent goes into the cluster only with a token for it, which its Deployment reads from a Secret with the CA', () => {
+  it('with auth on, the agent Deployment reads its token and the CA from a Secret beside it; a new token rolls it', () => {
     const credentials = { token: 'tpt_agent-token', caCertificate: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n' };
-    expect(agentLocationOf({ AgentLocation: 'Automatic' }, [realNode], { ...reachable, authRequired: true })).toMatchObject({ runs: 'ControlPlane', why: expect.stringContaining('--agent-token') });
-    expect(() => agentLocationOf({ AgentLocation: 'Cluster' }, [realNode], { ...reachable, authRequired: true })).toThrow(/tptctl token create --role agent/);
-    expect(agentLocationOf({ AgentLocation: 'Automatic' }, [realNode], { ...reachable, authRequired: true, credentials })).toMatchObject({ runs: 'Cluster' });
-
     const manifests = computeSpace({ controlPlaneId: '0123456789abcdef', agent: { ...reachable, credentials } });
     const secret = manifests.find((manifest) => manifest.kind === 'Secret') as Manifest & { stringData: Record<string, string> };
     expect(secret.stringData).toEqual({ token: credentials.token, 'ca.crt': credentials.caCertificate });

@@ -118,12 +118,13 @@ async function rotate(options: { lifetime?: string }, context: CliContext): Prom
   context.terminal.complete(`new client certificate for ${me.Name} (valid until ${issued.NotAfter}) in ${context.configPath}; the previous ones are revoked`);
 }
 
-async function createToken(options: { role: string; name?: string; ttl: string }, context: CliContext): Promise<void> {
+async function createToken(options: { role: string; name?: string; ttl: string; runtimes?: string }, context: CliContext): Promise<void> {
   const client = context.client(authEntry(context));
   const expiresAt = new Date(Date.now() + lifetimeOf(options.ttl, '--ttl')).toISOString();
   const { token, hash } = newToken();
   const name = options.name ?? `${options.role.replace(/:/g, '-')}-${hash.slice(0, 8)}`;
-  await client.kind('ApiToken').create({ Name: name, Role: options.role, TokenHash: hash, ExpiresAt: expiresAt });
+  const runtimes = listOf(options.runtimes);
+  await client.kind('ApiToken').create({ Name: name, Role: options.role, TokenHash: hash, ExpiresAt: expiresAt, ...(runtimes.length > 0 && { Runtimes: runtimes }) });
   // Only the token on stdout, so that $(tptctl token create …) is the token.
   process.stderr.write(`token ${name} (role ${options.role}) valid until ${expiresAt}; it is shown once, only its hash is kept:\n`);
   process.stdout.write(`${token}\n`);
@@ -153,7 +154,8 @@ async function listUsers(context: CliContext): Promise<void> {
 
 async function listTokens(context: CliContext): Promise<void> {
   const tokens = await context.client(authEntry(context)).kind('ApiToken').listAll();
-  context.terminal.print(renderTable(['NAME', 'ROLE', 'EXPIRES'], tokens.map((token) => [String(token.Name), String(token.Role), String(token.ExpiresAt)])));
+  const runtimesOf = (token: Record<string, unknown>) => (Array.isArray(token.Runtimes) && token.Runtimes.length > 0 ? token.Runtimes.join(',') : 'all');
+  context.terminal.print(renderTable(['NAME', 'ROLE', 'RUNTIMES', 'EXPIRES'], tokens.map((token) => [String(token.Name), String(token.Role), runtimesOf(token), String(token.ExpiresAt)])));
 }
 
 function subjectOf(options: { user?: string; group?: string }): string {
@@ -252,8 +254,9 @@ developer (workloads and what they use), viewer (read, secrets redacted), delive
     .addOption(roleOption('--role <role>', 'its role: a person role, agent, controller or controller:<group>').makeOptionMandatory())
     .option('--name <name>', 'its name (default: role and a short fingerprint)')
     .option('--ttl <duration>', 'how long it lasts, e.g. 12h or 90d', '30d')
-    .addHelpText('after', examples(['export THREEPORT_API_TOKEN=$(tptctl token create --role delivery --name ci)', 'tptctl token create --role controller:workload --ttl 365d']))
-    .action(action<{ role: string; name?: string; ttl: string }>((options, context) => createToken(options, context)));
+    .option('--runtimes <names>', 'comma-separated Kubernetes runtime instances its role applies to for what runs on a runtime (default: all)')
+    .addHelpText('after', examples(['export THREEPORT_API_TOKEN=$(tptctl token create --role delivery --name ci)', 'tptctl token create --role controller:workload --ttl 365d', 'tptctl token create --role agent --runtimes edge-1 --name edge-1-agent']))
+    .action(action<{ role: string; name?: string; ttl: string; runtimes?: string }>((options, context) => createToken(options, context)));
 
   token
     .command('list')

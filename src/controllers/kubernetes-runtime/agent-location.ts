@@ -26,35 +26,28 @@ export interface AgentPlacement {
   image?: string;
 }
 
-/** What an agent in a cluster needs to know about the API beyond its address. */
+/** An API with auth on: agents in clusters get a token of their own (issued per runtime) and trust this CA. */
 export interface AgentAccess {
-  /** The API has auth on: an agent needs a token to report. */
-  authRequired?: boolean;
-  /** The agents' token (--agent-token), and the CA of the API's certificate. */
-  credentials?: AgentCredentials;
+  caCertificate?: string;
 }
 
+/** What the agent Deployment reads from its Secret. */
 export interface AgentCredentials {
   token: string;
   caCertificate?: string;
 }
 
-const NO_AGENT_TOKEN = 'the API has auth on and no token is given for agents (the controllers\' --agent-token)';
-
 /** `image`: the runtime's ThreeportAgentImage, else the controllers' --agent-image, if any. `apiUrl`: the API as the cluster would reach it. */
-export function agentLocationOf(runtime: Pick<RuntimeInstance, 'AgentLocation'>, nodes: readonly Manifest[], agent: { image: string | undefined; apiUrl: string } & AgentAccess): AgentPlacement {
+export function agentLocationOf(runtime: Pick<RuntimeInstance, 'AgentLocation'>, nodes: readonly Manifest[], agent: { image: string | undefined; apiUrl: string }): AgentPlacement {
   const { image, apiUrl } = agent;
-  const tokenMissing = agent.authRequired === true && !agent.credentials;
   const chosen = runtime.AgentLocation;
   if (chosen === 'Cluster') {
     if (!image) throw new TerminalError('AgentLocation is Cluster, but no agent image is configured: set ThreeportAgentImage on the runtime, or start the controllers with --agent-image');
-    if (tokenMissing) throw new TerminalError(`AgentLocation is Cluster, but ${NO_AGENT_TOKEN}: make one with tptctl token create --role agent`);
     return { runs: chosen, why: `AgentLocation is ${chosen}`, image };
   }
   if (chosen === 'ControlPlane' || chosen === 'External') return { runs: chosen, why: `AgentLocation is ${chosen}` };
   if (!image) return { runs: 'ControlPlane', why: 'no agent image is configured for the cluster (ThreeportAgentImage, or the controllers\' --agent-image)' };
   if (nodes.length > 0 && nodes.every(isSimulated)) return { runs: 'ControlPlane', why: 'the nodes are simulated (kwok): an agent in the cluster would not run' };
   if (isLoopback(apiUrl)) return { runs: 'ControlPlane', why: `the API (${apiUrl}) is on a loopback address the cluster cannot reach` };
-  if (tokenMissing) return { runs: 'ControlPlane', why: NO_AGENT_TOKEN };
   return { runs: 'Cluster', why: `a Deployment in the cluster reports to the API at ${apiUrl}`, image };
 }

@@ -61,12 +61,14 @@ export function computeSpace(options: ComputeSpaceOptions): Manifest[] {
 
 const CA_DIR = '/etc/threeport/api-ca';
 
+export const agentCredentialsName = (controlPlaneId: string): string => `${agentDeploymentName(controlPlaneId)}-credentials`;
+
 /** The agent's token and the API's CA, as a Secret its Deployment reads. */
 function agentCredentialsSecret(controlPlaneId: string, credentials: AgentCredentials): Manifest {
   return {
     apiVersion: 'v1',
     kind: 'Secret',
-    metadata: { name: `${agentDeploymentName(controlPlaneId)}-credentials`, namespace: COMPUTE_SPACE_NAMESPACE, labels: { [labels.MANAGED_BY]: labels.THREEPORT, [CONTROL_PLANE_LABEL]: controlPlaneId } },
+    metadata: { name: agentCredentialsName(controlPlaneId), namespace: COMPUTE_SPACE_NAMESPACE, labels: { [labels.MANAGED_BY]: labels.THREEPORT, [CONTROL_PLANE_LABEL]: controlPlaneId } },
     type: 'Opaque',
     stringData: { token: credentials.token, ...(credentials.caCertificate && { 'ca.crt': credentials.caCertificate }) },
   };
@@ -75,7 +77,7 @@ function agentCredentialsSecret(controlPlaneId: string, credentials: AgentCreden
 /** Env and volume of the credentials; a digest of them on the pod, so a new token restarts the agent. */
 function credentialsOf(controlPlaneId: string, credentials: AgentCredentials | undefined) {
   if (!credentials) return { env: [], volumes: [], mounts: [], annotations: {} };
-  const secret = `${agentDeploymentName(controlPlaneId)}-credentials`;
+  const secret = agentCredentialsName(controlPlaneId);
   const digest = createHash('sha256').update(`${credentials.token}\n${credentials.caCertificate ?? ''}`).digest('hex').slice(0, 16);
   const ca = Boolean(credentials.caCertificate);
   return {

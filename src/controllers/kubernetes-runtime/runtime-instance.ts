@@ -14,9 +14,10 @@ import { healthOf } from '../../model/resource-health.ts';
 import { errorMessage } from '../../controller/redact.ts';
 import { applyAll, type KubernetesClient, type ResourceRef } from '../../platform/kubernetes/index.ts';
 import { clusterOf, controlPlaneIdOf, forgetCluster, type RuntimeInstance } from '../shared/runtime-cluster.ts';
-import { agentLocationOf, type AgentAccess, type AgentLocation } from './agent-location.ts';
+import { createHash } from 'node:crypto';
+import { agentLocationOf, type AgentAccess, type AgentCredentials, type AgentLocation } from './agent-location.ts';
 import { providerOf } from './providers.ts';
-import { agentDeploymentName, computeSpace } from './compute-space.ts';
+import { agentCredentialsName, agentDeploymentName, computeSpace } from './compute-space.ts';
 import { COMPUTE_SPACE_NAMESPACE } from '../../model/threeport-workload.ts';
 
 export const READY = 'Ready';
@@ -74,8 +75,8 @@ async function checkAndInstall(context: ReconcileContext<RuntimeInstance>, setti
   }
 
   const controlPlaneId = await controlPlaneIdOf(context.client);
-  const location = agentLocationOf(runtime, nodes, { image: runtime.ThreeportAgentImage || settings.agentImage, apiUrl: settings.apiUrl, ...settings.agentAccess });
-  const credentials = settings.agentAccess?.credentials;
+  const location = agentLocationOf(runtime, nodes, { image: runtime.ThreeportAgentImage || settings.agentImage, apiUrl: settings.apiUrl });
+  const credentials = location.image && settings.agentAccess ? await agentCredentials(context, cluster, controlPlaneId, settings.agentAccess) : undefined;
   const manifests = computeSpace({ controlPlaneId, ...(location.image && { agent: { image: location.image, apiUrl: settings.apiUrl, ...(credentials && { credentials }) } }) });
   const results = await applyAll(cluster, manifests.map((manifest) => ({ key: `${manifest.kind}/${manifest.metadata.name}`, manifest, owned: true })), { signal: context.signal });
   const failed = results.filter((result) => result.outcome !== 'applied');
@@ -95,6 +96,20 @@ async function checkAndInstall(context: ReconcileContext<RuntimeInstance>, setti
   if (!wasReady) await notifyWorkloads(context, 'its Kubernetes runtime is ready');
   // Looked at again soon while the agent is starting, rather than at the next periodic check.
   return agentProblem ? { requeueAfterMs: 10_000 } : undefined;
+}
+
+/**
+ * The agent's identity with auth on: the token it holds (in its Secret in the cluster) while the
+ * API says it is still good, else a new one the API issues for this runtime only.
+ */
+async function agentCredentials(context: ReconcileContext<RuntimeInstance>, cluster: KubernetesClient, controlPlaneId: string, access: AgentAccess): Promise<AgentCredentials> {
+  const secret = await cluster.get(agentCredentialsRef(controlPlaneId), context.signal);
+  const encoded = (secret?.data as Record<string, string> | undefined)?.token;
+  const held = encoded ? Buffer.from(encoded, 'base64').toString('utf8') : undefined;
+  const body = await context.client.request('POST', `${context.kind.path}/${context.object.ID}/agent-token`, held ? { CurrentTokenHash: createHash('sha256').update(held).digest('hex') } : {});
+  const token = (body.Data?.[0]?.Token as string | undefined) ?? held;
+  if (!token) throw new RetryableError('the API issued no token for the agent');
+  return { token, ...(access.caCertificate && { caCertificate: access.caCertificate }) };
 }
 
 /** Why the agent's Deployment is not available, or undefined when it is. */
@@ -118,6 +133,7 @@ async function notifyWorkloads(context: ReconcileContext<RuntimeInstance>, reaso
 }
 
 const agentDeploymentRef = (controlPlaneId: string): ResourceRef => ({ apiVersion: 'apps/v1', kind: 'Deployment', name: agentDeploymentName(controlPlaneId), namespace: COMPUTE_SPACE_NAMESPACE });
+const agentCredentialsRef = (controlPlaneId: string): ResourceRef => ({ apiVersion: 'v1', kind: 'Secret', name: agentCredentialsName(controlPlaneId), namespace: COMPUTE_SPACE_NAMESPACE });
 
 async function removeRuntime(context: ReconcileContext<RuntimeInstance>): Promise<ReconcileOutcome> {
   const runtime = context.object;

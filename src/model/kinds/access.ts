@@ -63,6 +63,13 @@ export const UserCertificate = defineKind({
 
 const SUBJECT = /^(user|group):(.+)$/;
 
+/** Names of the Kubernetes runtime instances a role applies to (absent: all). */
+const runtimes = () => json({ description: 'Names of the Kubernetes runtime instances the role applies to when it changes objects that run on a runtime (absent: all).' });
+const runtimesProblem = (object: ApiObject): string | undefined => {
+  const names = object.Runtimes ?? [];
+  return Array.isArray(names) && names.every((name) => typeof name === 'string' && name) ? undefined : 'Runtimes must be a list of Kubernetes runtime instance names';
+};
+
 export const RoleBinding = defineKind({
   name: 'RoleBinding',
   domain: 'access',
@@ -73,15 +80,13 @@ export const RoleBinding = defineKind({
     Name: string({ required: true }),
     Role: string({ required: true, oneOf: roleNames }),
     Subject: string({ required: true, description: 'user:<user name> or group:<group name>.' }),
-    Runtimes: json({ description: 'Names of the Kubernetes runtime instances the role applies to when it changes objects that run on a runtime (absent: all).' }),
+    Runtimes: runtimes(),
   },
   rules: {
     validate(binding) {
       const match = SUBJECT.exec(String(binding.Subject));
       if (!match) return `Subject "${String(binding.Subject)}" must be user:<name> or group:<name>`;
-      const runtimes = binding.Runtimes ?? [];
-      if (!Array.isArray(runtimes) || runtimes.some((name) => typeof name !== 'string' || !name)) return 'Runtimes must be a list of Kubernetes runtime instance names';
-      return nameProblem(match[1]!, match[2]);
+      return runtimesProblem(binding) ?? nameProblem(match[1]!, match[2]);
     },
   },
 });
@@ -100,10 +105,13 @@ export const ApiToken = defineKind({
     Role: string({ required: true, oneOf: roleNames }),
     TokenHash: string({ required: true, immutable: true, indexed: true, description: 'Hex SHA-256 of the token.' }),
     ExpiresAt: time({ required: true }),
+    Runtimes: runtimes(),
   },
   rules: {
     validate(token: ApiObject, previous) {
       if (!HASH.test(String(token.TokenHash))) return 'TokenHash must be the hex SHA-256 of the token (64 lowercase hex digits)';
+      const runtimeProblem = runtimesProblem(token);
+      if (runtimeProblem) return runtimeProblem;
       const expires = Date.parse(String(token.ExpiresAt));
       if (!previous && !(expires > Date.now())) return 'ExpiresAt must be in the future';
       return nameProblem('token name', token.Name);

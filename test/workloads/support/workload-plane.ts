@@ -99,6 +99,7 @@ export async function startWorkloadPlane(options: WorkloadPlaneOptions = {}): Pr
       agentImage: 'ghcr.io/threeport/threeport-ts:test',
       runtimeCheckIntervalMs: 3000,
       agentFlushIntervalMs: 200,
+      ...(auth && { agentAccess: { caCertificate: auth.caCertificate } }),
       ...options.settings,
     });
     const manager = new ControllerManager({ bus, client: controllerClient(), reconcilers, runnables, logger: testLogger(), cipher, runtime: { ...fastRuntime, ...options.runtime } });
