@@ -67,10 +67,10 @@ const bodiesOf = (request: FastifyRequest): Record<string, unknown>[] => {
   return (Array.isArray(body) ? body : [body]) as Record<string, unknown>[];
 };
 
-/** The object the route names, read once for the checks that compare with it. */
+/** The object the route names, read once for the checks that compare with it (a bad ID is the route's 400). */
 async function namedObject(request: FastifyRequest, kind: Kind, store: ObjectStore): Promise<ApiObject | undefined> {
-  const id = (request.params as { id?: string }).id;
-  return id !== undefined && /^\d{1,15}$/.test(id) ? store.get(kind, Number(id)) : undefined;
+  const id = Number((request.params as { id?: string }).id);
+  return Number.isSafeInteger(id) && id > 0 ? store.get(kind, id) : undefined;
 }
 
 /** What a write may not do though its verb is allowed: fields of others, other runtimes, children of kinds it may not create. */
