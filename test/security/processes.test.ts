@@ -5,17 +5,23 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newToken } from '../../src/auth/identities.ts';
 import { ApiClient } from '../../src/client/api-client.ts';
 import { startApi, tempDir, type ApiHarness } from '../support/control-plane.ts';
 import { eventually } from '../support/eventually.ts';
 import { startNats } from '../support/peers.ts';
 import { uniqueName } from '../support/samples.ts';
-import { spawnController } from '../workloads/support/processes.ts';
+import { spawnController, type Spawned } from '../workloads/support/processes.ts';
 
 let api: ApiHarness;
 const controllerToken = { token: '', name: '' };
+let controller: Spawned | undefined;
+
+// Spawned in beforeAll, where the support's own clean-up hook does not take: stopped here.
+afterAll(async () => {
+  await controller?.kill();
+});
 
 async function token(role: string): Promise<{ token: string; name: string }> {
   const { token, hash } = newToken();
@@ -30,7 +36,7 @@ beforeAll(async () => {
   const caFile = join(tempDir('ca'), 'ca.pem');
   writeFileSync(caFile, api.server.auth!.caCertificate);
   const workload = await token('controller:workload');
-  await spawnController({ apiUrl: api.url, natsUrl: nats.url, encryptionKey: api.encryptionKey, groups: ['workload'], env: { THREEPORT_API_CA: caFile, THREEPORT_API_TOKEN: workload.token } });
+  controller = await spawnController({ apiUrl: api.url, natsUrl: nats.url, encryptionKey: api.encryptionKey, groups: ['workload'], env: { THREEPORT_API_CA: caFile, THREEPORT_API_TOKEN: workload.token } });
   Object.assign(controllerToken, workload);
 }, 120_000);
 
