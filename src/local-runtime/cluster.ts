@@ -69,15 +69,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     KWOK_KUBE_VERSION: versions.kubernetes,
   };
   try {
-    await createWithRetry(registry, dir, name, tool, kwokEnv);
-    adoptComponents(registry, dir, name);
-    await registry.runToEnd(`cluster-${name}-scale`, tool('kwokctl'), ['scale', 'node', '--name', name, '--replicas', String(options.nodes ?? 2), ...nodeResourceParameters()], {
-      env: kwokEnv,
-      timeoutMs: 60_000,
-    });
-    const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromFile(kubeconfigPath);
-    await waitUntilUsable(kubeConfig, options.nodes ?? 2);
+    const kubeConfig = await startWithRetry(registry, dir, name, tool, kwokEnv, options.nodes ?? 2);
     await ensureDefaultStorageClass(kubeConfig);
     const provisioner = registry.start(`cluster-${name}-provisioner`, typeScriptNode(), [provisionerMain, kubeconfigPath]);
     await waitFor(`volume provisioner of cluster ${name}`, async () => (readFileSync(provisioner.log, 'utf8').includes('provisioner running') ? true : undefined), {
@@ -108,10 +100,11 @@ const serviceRangeArgs = [
 /**
  * kwokctl picks ports by counting down from 32767 in each process, so two clusters created at
  * the same moment (two test runs) pick the same ones. We choose random free ports ourselves and
- * bind everything to loopback; should a port be taken between choosing and binding, the
- * creation is retried with new ones.
+ * bind everything to loopback; should a port be taken between choosing and binding — which a
+ * component may find out after kwokctl reported the cluster created (the kwok controller then
+ * exits and no node ever becomes Ready) — the start is retried with new ones.
  */
-async function createWithRetry(registry: ProcessRegistry, dir: string, name: string, tool: (name: ToolName) => string, env: NodeJS.ProcessEnv): Promise<void> {
+async function startWithRetry(registry: ProcessRegistry, dir: string, name: string, tool: (name: ToolName) => string, env: NodeJS.ProcessEnv, nodes: number): Promise<KubeConfig> {
   for (let attempt = 1; ; attempt++) {
     const configPath = join(dir, 'clusters', `${name}.kwokctl.yaml`);
     writeFileSync(configPath, await kwokctlConfiguration());
@@ -136,7 +129,12 @@ async function createWithRetry(registry: ProcessRegistry, dir: string, name: str
         ],
         { env, timeoutMs: 180_000 },
       );
-      return;
+      adoptComponents(registry, dir, name);
+      await registry.runToEnd(`cluster-${name}-scale`, tool('kwokctl'), ['scale', 'node', '--name', name, '--replicas', String(nodes), ...nodeResourceParameters()], { env, timeoutMs: 60_000 });
+      const kubeConfig = new KubeConfig();
+      kubeConfig.loadFromFile(kubeconfigPathOf(dir, name));
+      await waitUntilUsable(kubeConfig, nodes, () => deadComponent(registry, name));
+      return kubeConfig;
     } catch (error) {
       const portTaken = /address already in use/i.test(String(error)) || componentLogsMention(dir, name, /address already in use/i);
       adoptComponents(registry, dir, name);
@@ -144,6 +142,12 @@ async function createWithRetry(registry: ProcessRegistry, dir: string, name: str
       if (!portTaken || attempt >= 3) throw error;
     }
   }
+}
+
+/** A component of the cluster that is no longer running, said as a reason to stop waiting. */
+function deadComponent(registry: ProcessRegistry, name: string): string | undefined {
+  const dead = registry.list().find((process) => process.name.startsWith(`cluster-${name}-`) && !process.name.endsWith('-provisioner') && !isRunning(process));
+  return dead && `${dead.name.slice(`cluster-${name}-`.length)} exited`;
 }
 
 async function kwokctlConfiguration(): Promise<string> {
@@ -183,13 +187,13 @@ function adoptComponents(registry: ProcessRegistry, dir: string, name: string): 
 }
 
 /** Nodes Ready and the default ServiceAccount present: from then on Pods can be created and scheduled. */
-async function waitUntilUsable(kubeConfig: KubeConfig, nodes: number): Promise<void> {
+async function waitUntilUsable(kubeConfig: KubeConfig, nodes: number, failFast: () => string | undefined): Promise<void> {
   const core = kubeConfig.makeApiClient(CoreV1Api);
   await waitFor(`${nodes} Ready nodes`, async () => {
     const list = await core.listNode();
     const ready = list.items.filter((node) => node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
     return ready.length >= nodes ? true : undefined;
-  }, { timeoutMs: 60_000 });
+  }, { timeoutMs: 60_000, failFast });
   await waitFor('the default ServiceAccount', async () => {
     await core.readNamespacedServiceAccount({ name: 'default', namespace: 'default' });
     return true;
