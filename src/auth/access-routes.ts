@@ -13,6 +13,7 @@ import { parseId } from '../server/payload.ts';
 import type { CertificateAuthority } from './authority.ts';
 import { actorOf } from './guard.ts';
 import { newToken } from './identities.ts';
+import { issueToUser } from './user-certificates.ts';
 import { parsePublicKey } from './x509.ts';
 
 interface CertificateRequestBody {
@@ -116,9 +117,7 @@ export function registerAccessRoutes(app: FastifyInstance, store: ObjectStore, i
         throw badRequest(`PublicKey: ${(error as Error).message}`);
       }
       const lifetime = Math.min(lifetimeMs, (request.body.LifetimeHours ?? Infinity) * HOUR_MS);
-      const groups = Array.isArray(user.Groups) ? user.Groups.map(String) : [];
-      const issued = authority.clientCertificate({ commonName: String(user.Name), organizations: groups }, publicKey, lifetime);
-      const record = await store.create(certificates, { UserID: id, SerialNumber: issued.serialNumber, NotAfter: issued.notAfter.toISOString() }, actorOf(request));
+      const { issued, record } = await issueToUser(store, authority, user, publicKey, lifetime, actorOf(request));
       if (request.body.RevokeOthers) {
         const { objects } = await store.list(certificates, { filters: new Map([['UserID', id]]), page: 1, size: 1000 });
         for (const other of objects) if (other.ID !== record.ID) await store.delete(certificates, Number(other.ID), actorOf(request));

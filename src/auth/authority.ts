@@ -14,7 +14,7 @@ const AUTHORITY_LIFETIME_MS = 10 * 365 * DAY_MS;
 const SERVER_LIFETIME_MS = 365 * DAY_MS;
 
 /** The names every API server certificate carries: loopback and the original's in-cluster Service names. */
-export const standardServerNames = [
+const standardServerNames = [
   'localhost',
   '127.0.0.1',
   '::1',

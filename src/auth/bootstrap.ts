@@ -9,6 +9,7 @@ import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import type { ObjectStore } from '../store/object-store.ts';
 import type { CertificateAuthority } from './authority.ts';
 import { ADMINS_GROUP } from './identities.ts';
+import { issueToUser } from './user-certificates.ts';
 import { generateKeyPair, privateKeyPem } from './x509.ts';
 
 export const BOOTSTRAP_USER = 'admin';
@@ -34,9 +35,7 @@ export async function writeBootstrapCredentials(path: string, store: ObjectStore
     const [existing] = (await store.list(users, { filters: new Map([['Name', BOOTSTRAP_USER]]), page: 1, size: 1 })).objects;
     const user = existing ?? (await store.create(users, { Name: BOOTSTRAP_USER, Groups: [ADMINS_GROUP] }, actor));
     const keys = generateKeyPair();
-    const groups = Array.isArray(user.Groups) ? user.Groups.map(String) : [ADMINS_GROUP];
-    const issued = authority.clientCertificate({ commonName: BOOTSTRAP_USER, organizations: groups }, keys.publicKey, lifetimeMs);
-    await store.create(store.registry.get('UserCertificate'), { UserID: user.ID, SerialNumber: issued.serialNumber, NotAfter: issued.notAfter.toISOString() }, actor);
+    const { issued } = await issueToUser(store, authority, user, keys.publicKey, lifetimeMs, actor);
     const credentials: BootstrapCredentials = { CACert: authority.pem, ClientCert: issued.certificate, ClientKey: privateKeyPem(keys.privateKey) };
     writeSync(file, JSON.stringify(credentials));
   } catch (error) {

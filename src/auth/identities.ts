@@ -7,6 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { unauthenticated } from '../errors.ts';
 import type { ApiObject } from '../model/kind.ts';
+import { namesIn } from '../model/kinds/access.ts';
 import { isRoleName, type RoleName } from '../model/roles.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 
@@ -26,7 +27,7 @@ export const ADMINS_GROUP = 'threeport:admins';
 /** Every caller when auth is off. */
 export const ANONYMOUS_ADMIN: Identity = { name: 'anonymous', roles: ['admin'] };
 
-export const TOKEN_PREFIX = 'tpt_';
+const TOKEN_PREFIX = 'tpt_';
 
 /** A new bearer token and the hash the API keeps of it. */
 export function newToken(): { token: string; hash: string } {
@@ -37,7 +38,7 @@ export function newToken(): { token: string; hash: string } {
 export const tokenHash = (token: string): string => createHash('sha256').update(token).digest('hex');
 
 /** What newToken makes; anything else is refused without a lookup. */
-const TOKEN_FORMAT = /^tpt_[A-Za-z0-9_-]{43}$/;
+const TOKEN_FORMAT = new RegExp(`^${TOKEN_PREFIX}[A-Za-z0-9_-]{43}$`);
 
 const CACHE_MS = 5_000;
 /** Lookups remembered at most; the oldest go first. */
@@ -79,7 +80,7 @@ export class IdentityResolver {
       const user = await this.#store.get(this.#store.registry.get('User'), Number(certificate.UserID));
       if (!user) return 'the user of this client certificate was removed';
       const name = String(user.Name);
-      const groups = Array.isArray(user.Groups) ? user.Groups.map(String) : [];
+      const groups = namesIn(user.Groups);
       const { roles, runtimeScopes } = await this.#rolesOf([`user:${name}`, ...groups.map((group) => `group:${group}`)]);
       if (groups.includes(ADMINS_GROUP) && !roles.includes('admin')) roles.push('admin');
       return { name: `user:${name}`, roles, user: name, ...(Object.keys(runtimeScopes).length > 0 && { runtimeScopes }) };
@@ -97,7 +98,7 @@ export class IdentityResolver {
       if (Date.parse(String(stored.ExpiresAt)) <= Date.now()) return `the bearer token ${String(stored.Name)} has expired: create a new one with tptctl token create`;
       const role = String(stored.Role);
       if (!isRoleName(role)) return { name: `token:${String(stored.Name)}`, roles: [] };
-      const runtimes = Array.isArray(stored.Runtimes) ? stored.Runtimes.map(String) : [];
+      const runtimes = namesIn(stored.Runtimes);
       return { name: `token:${String(stored.Name)}`, roles: [role], ...(runtimes.length > 0 && { runtimeScopes: { [role]: runtimes } }) };
     });
   }
@@ -131,7 +132,7 @@ export class IdentityResolver {
     for (const binding of this.#bindings.objects) {
       const role = String(binding.Role);
       if (!subjects.includes(String(binding.Subject)) || !isRoleName(role)) continue;
-      const runtimes = Array.isArray(binding.Runtimes) ? binding.Runtimes.map(String) : [];
+      const runtimes = namesIn(binding.Runtimes);
       if (runtimes.length === 0) everywhere.add(role);
       else scoped.set(role, new Set([...(scoped.get(role) ?? []), ...runtimes]));
     }

@@ -6,6 +6,7 @@
  * changed only when everything using them runs in scope.
  */
 import { forbidden } from '../errors.ts';
+import type { ScalarField } from '../model/fields.ts';
 import type { ApiObject, Kind } from '../model/kind.ts';
 import type { Registry } from '../model/registry.ts';
 import type { RoleName } from '../model/roles.ts';
@@ -71,7 +72,8 @@ export class RuntimeScope {
     for (const path of paths) {
       const targets = new Set<number>();
       for (const value of [existing?.[kind.jsonKey(path.field)], this.#sent(kind, body, path.field)]) if (typeof value === 'number') targets.add(value);
-      if (!existing && this.#sent(kind, body, path.field) == null && !path.via) targets.add(await this.#defaultRuntime());
+      const flag = (kind.fields[path.field] as ScalarField).defaultToFlagged;
+      if (!existing && this.#sent(kind, body, path.field) == null && !path.via && flag) targets.add(await this.#flagged(flag));
       for (const target of targets) {
         const runtimeId = path.via ? await this.#runtimeOf(path.via, target) : target;
         // No runtime (a reference the API is about to refuse with a 400): nothing runs anywhere.
@@ -115,9 +117,9 @@ export class RuntimeScope {
     return String((await this.#store.get(this.#runtimes, runtimeId))?.Name ?? `the runtime with ID ${runtimeId}`);
   }
 
-  /** Where a create without a runtime goes (the API's DefaultRuntime). */
-  async #defaultRuntime(): Promise<number> {
-    const [runtime] = (await this.#store.list(this.#runtimes, { filters: new Map([['DefaultRuntime', true]]), page: 1, size: 1 })).objects;
+  /** Where a create without a runtime goes: the runtime with the field's flag (the store's default, e.g. DefaultRuntime). */
+  async #flagged(flag: string): Promise<number> {
+    const [runtime] = (await this.#store.list(this.#runtimes, { filters: new Map([[this.#runtimes.jsonKey(flag), true]]), page: 1, size: 1 })).objects;
     return Number(runtime?.ID ?? Number.NaN);
   }
 }

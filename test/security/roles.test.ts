@@ -340,48 +340,50 @@ describe('children written with their parent', () => {
 });
 
 describe('roles bound for some runtimes', () => {
-  it('a developer bound for one runtime changes what runs there, and reads but may not change what runs elsewhere', async () => {
+  /** Two runtimes, and a user given `role` for the first one only. */
+  async function boundForOne(role: string): Promise<{ mine: ApiObject; theirs: ApiObject; name: string; client: ApiClient }> {
     const runtime = registry.get('KubernetesRuntimeInstance');
     const [mine, theirs] = [await createSample(api.client, runtime), await createSample(api.client, runtime)];
-    const name = uniqueName('ivy');
-    const ivy = await userClient(name);
-    await api.client.kind('RoleBinding').create({ Name: uniqueName('b'), Role: 'developer', Subject: `user:${name}`, Runtimes: [String(mine.Name)] });
-    const instances = ivy.client.kind('WorkloadInstance');
+    const name = uniqueName(role);
+    const { client } = await userClient(name);
+    await api.client.kind('RoleBinding').create({ Name: uniqueName('b'), Role: role, Subject: `user:${name}`, Runtimes: [String(mine.Name)] });
+    return { mine, theirs, name, client };
+  }
+
+  it('a developer bound for one runtime changes what runs there, and reads but may not change what runs elsewhere', async () => {
+    const { mine, theirs, name, client } = await boundForOne('developer');
+    const instances = client.kind('WorkloadInstance');
     const kind = registry.get('WorkloadInstance');
 
     const placed = await instances.create(await samplePayload(api.client, kind, { KubernetesRuntimeInstanceID: mine.ID }));
-    expect((await attempt(ivy.client, 'PATCH', `/v0/workload-instances/${placed.ID}`, { Reconciled: false })).status).toBe(200);
-    const elsewhere = await attempt(ivy.client, 'POST', '/v0/workload-instances', await samplePayload(api.client, kind, { KubernetesRuntimeInstanceID: theirs.ID }));
+    expect((await attempt(client, 'PATCH', `/v0/workload-instances/${placed.ID}`, { Reconciled: false })).status).toBe(200);
+    const elsewhere = await attempt(client, 'POST', '/v0/workload-instances', await samplePayload(api.client, kind, { KubernetesRuntimeInstanceID: theirs.ID }));
     expect(elsewhere).toEqual({ status: 403, reason: 'Forbidden', message: `user:${name} may change WorkloadInstance objects on the runtimes ${String(mine.Name)} only, not on ${String(theirs.Name)}` });
     const others = await createSample(api.client, kind, { KubernetesRuntimeInstanceID: theirs.ID });
-    expect((await attempt(ivy.client, 'GET', `/v0/workload-instances/${others.ID}`)).status).toBe(200);
-    expect((await attempt(ivy.client, 'DELETE', `/v0/workload-instances/${others.ID}`)).status).toBe(403);
+    expect((await attempt(client, 'GET', `/v0/workload-instances/${others.ID}`)).status).toBe(200);
+    expect((await attempt(client, 'DELETE', `/v0/workload-instances/${others.ID}`)).status).toBe(403);
     // What runs on no runtime (definitions) is not limited.
-    expect((await attempt(ivy.client, 'POST', '/v0/workload-definitions', await samplePayload(api.client, registry.get('WorkloadDefinition')))).status).toBe(200);
+    expect((await attempt(client, 'POST', '/v0/workload-definitions', await samplePayload(api.client, registry.get('WorkloadDefinition')))).status).toBe(200);
     await expect(api.client.kind('RoleBinding').create({ Name: uniqueName('b'), Role: 'developer', Subject: 'user:x', Runtimes: 'dev' })).rejects.toThrow('Runtimes must be a list');
 
     // Through another object: a database for a workload instance elsewhere, a gateway routing to one.
     const database = registry.get('AwsRelationalDatabaseInstance');
-    expect((await attempt(ivy.client, 'POST', database.path, await samplePayload(api.client, database, { WorkloadInstanceID: others.ID }))).message).toContain(`not on ${String(theirs.Name)}`);
-    expect((await attempt(ivy.client, 'POST', database.path, await samplePayload(api.client, database, { WorkloadInstanceID: placed.ID }))).status).toBe(200);
+    expect((await attempt(client, 'POST', database.path, await samplePayload(api.client, database, { WorkloadInstanceID: others.ID }))).message).toContain(`not on ${String(theirs.Name)}`);
+    expect((await attempt(client, 'POST', database.path, await samplePayload(api.client, database, { WorkloadInstanceID: placed.ID }))).status).toBe(200);
     const gateway = registry.get('GatewayInstance');
-    expect((await attempt(ivy.client, 'POST', gateway.path, await samplePayload(api.client, gateway, { KubernetesRuntimeInstanceID: mine.ID, WorkloadInstanceID: others.ID }))).status).toBe(403);
+    expect((await attempt(client, 'POST', gateway.path, await samplePayload(api.client, gateway, { KubernetesRuntimeInstanceID: mine.ID, WorkloadInstanceID: others.ID }))).status).toBe(403);
     // A definition used elsewhere is not theirs to change; one used only in scope is.
     const sharedDefinition = await api.client.kind('WorkloadDefinition').get(Number(others.WorkloadDefinitionID));
-    expect((await attempt(ivy.client, 'PATCH', `/v0/workload-definitions/${sharedDefinition.ID}`, { YAMLDocument: 'kind: ConfigMap' })).message).toContain(`a WorkloadInstance there uses it`);
-    expect((await attempt(ivy.client, 'PATCH', `/v0/workload-definitions/${placed.WorkloadDefinitionID}`, { YAMLDocument: String(sharedDefinition.YAMLDocument) })).status).toBe(200);
+    expect((await attempt(client, 'PATCH', `/v0/workload-definitions/${sharedDefinition.ID}`, { YAMLDocument: 'kind: ConfigMap' })).message).toContain(`a WorkloadInstance there uses it`);
+    expect((await attempt(client, 'PATCH', `/v0/workload-definitions/${placed.WorkloadDefinitionID}`, { YAMLDocument: String(sharedDefinition.YAMLDocument) })).status).toBe(200);
   });
 
   it('a platform engineer bound for one runtime changes that runtime only, and cannot rename it away or another into scope', async () => {
-    const runtime = registry.get('KubernetesRuntimeInstance');
-    const [mine, theirs] = [await createSample(api.client, runtime), await createSample(api.client, runtime)];
-    const name = uniqueName('joe');
-    const joe = await userClient(name);
-    await api.client.kind('RoleBinding').create({ Name: uniqueName('b'), Role: 'platform', Subject: `user:${name}`, Runtimes: [String(mine.Name)] });
-    expect((await attempt(joe.client, 'PATCH', `/v0/kubernetes-runtime-instances/${mine.ID}`, { ThreeportAgentImage: 'registry.example.com/agent:v2' })).status).toBe(200);
-    expect((await attempt(joe.client, 'DELETE', `/v0/kubernetes-runtime-instances/${theirs.ID}`)).status).toBe(403);
-    expect((await attempt(joe.client, 'PATCH', `/v0/kubernetes-runtime-instances/${mine.ID}`, { Name: uniqueName('elsewhere') })).status).toBe(403);
-    expect((await attempt(joe.client, 'PATCH', `/v0/kubernetes-runtime-instances/${theirs.ID}`, { Name: String(mine.Name) })).status).toBe(403);
+    const { mine, theirs, client } = await boundForOne('platform');
+    expect((await attempt(client, 'PATCH', `/v0/kubernetes-runtime-instances/${mine.ID}`, { ThreeportAgentImage: 'registry.example.com/agent:v2' })).status).toBe(200);
+    expect((await attempt(client, 'DELETE', `/v0/kubernetes-runtime-instances/${theirs.ID}`)).status).toBe(403);
+    expect((await attempt(client, 'PATCH', `/v0/kubernetes-runtime-instances/${mine.ID}`, { Name: uniqueName('elsewhere') })).status).toBe(403);
+    expect((await attempt(client, 'PATCH', `/v0/kubernetes-runtime-instances/${theirs.ID}`, { Name: String(mine.Name) })).status).toBe(403);
   });
 });
 

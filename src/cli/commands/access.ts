@@ -1,7 +1,8 @@
 /**
- * Who may use a control plane: users with client certificates (tptctl user add|remove,
- * tptctl credentials rotate), bearer tokens for CI and automation (tptctl token create|delete),
- * and tptctl whoami. Keys are made here; only public keys and token hashes reach the API.
+ * Who may use a control plane: users with client certificates (tptctl user add|list|remove,
+ * tptctl credentials rotate), the roles bound to them and their groups (tptctl role), bearer tokens
+ * for CI and automation (tptctl token), and tptctl whoami. Keys are made here; only public keys
+ * and token hashes reach the API.
  */
 import type { Command } from 'commander';
 import { Option } from 'commander';
@@ -9,6 +10,7 @@ import type { ApiClient } from '../../client/api-client.ts';
 import { ADMINS_GROUP, newToken } from '../../auth/identities.ts';
 import { parseLifetime } from '../../auth/lifetime.ts';
 import { generateKeyPair, privateKeyPem, publicKeyPem } from '../../auth/x509.ts';
+import { namesIn } from '../../model/kinds/access.ts';
 import { personRoles, roleNames } from '../../model/roles.ts';
 import { toBase64 } from '../config/credentials.ts';
 import { readConfig, upsertControlPlane, writeConfig, type ControlPlaneEntry } from '../config/threeport-config.ts';
@@ -54,6 +56,15 @@ const credentialOf = (entry: ControlPlaneEntry, issued: IssuedCertificate, key: 
 
 const listOf = (text: string | undefined): string[] => (text ?? '').split(',').map((item) => item.trim()).filter(Boolean);
 
+/** A binding's or token's runtimes as a table shows them. */
+const runtimesOf = (object: Record<string, unknown>): string => namesIn(object.Runtimes).join(',') || 'all';
+
+/** Binds `role` to `subject` (user:… or group:…), for `runtimes` only when some are given; says where, for messages. */
+async function bindRole(client: ApiClient, role: string, subject: string, runtimes: string[]): Promise<string> {
+  await client.kind('RoleBinding').create({ Name: `${role}-${subject}`.replace(/:/g, '-'), Role: role, Subject: subject, ...(runtimes.length > 0 && { Runtimes: runtimes }) });
+  return runtimes.length > 0 ? ` on the runtimes ${runtimes.join(', ')}` : '';
+}
+
 interface UserAddFlags {
   groups?: string;
   role?: string[];
@@ -72,8 +83,8 @@ async function addUser(name: string, options: UserAddFlags, context: CliContext)
   const user = await client.kind('User').create({ Name: name, Groups: groups });
   context.terminal.info(`user ${name} created${groups.length > 0 ? ` (groups ${groups.join(', ')})` : ''}`);
   for (const role of options.role ?? []) {
-    await client.kind('RoleBinding').create({ Name: `${role}-user-${name}`.replace(/:/g, '-'), Role: role, Subject: `user:${name}`, ...(runtimes.length > 0 && { Runtimes: runtimes }) });
-    context.terminal.info(`role ${role} bound to user ${name}${runtimes.length > 0 ? ` on the runtimes ${runtimes.join(', ')}` : ''}`);
+    const where = await bindRole(client, role, `user:${name}`, runtimes);
+    context.terminal.info(`role ${role} bound to user ${name}${where}`);
   }
   const { issued, key } = await certificateFor(client, Number(user.ID), { ...(lifetimeMs && { lifetimeMs }) });
   // Their own config: this control plane's entry with their certificate, nothing of ours.
@@ -142,7 +153,7 @@ async function listUsers(context: CliContext): Promise<void> {
   const client = context.client(authEntry(context));
   const [users, bindings, certificates] = await Promise.all([client.kind('User').listAll(), client.kind('RoleBinding').listAll(), client.kind('UserCertificate').listAll()]);
   const rows = users.map((user) => {
-    const groups = Array.isArray(user.Groups) ? user.Groups.map(String) : [];
+    const groups = namesIn(user.Groups);
     const subjects = [`user:${user.Name}`, ...groups.map((group) => `group:${group}`)];
     const roles = bindings.filter((binding) => subjects.includes(String(binding.Subject))).map((binding) => String(binding.Role));
     if (groups.includes(ADMINS_GROUP)) roles.unshift('admin');
@@ -154,7 +165,6 @@ async function listUsers(context: CliContext): Promise<void> {
 
 async function listTokens(context: CliContext): Promise<void> {
   const tokens = await context.client(authEntry(context)).kind('ApiToken').listAll();
-  const runtimesOf = (token: Record<string, unknown>) => (Array.isArray(token.Runtimes) && token.Runtimes.length > 0 ? token.Runtimes.join(',') : 'all');
   context.terminal.print(renderTable(['NAME', 'ROLE', 'RUNTIMES', 'EXPIRES'], tokens.map((token) => [String(token.Name), String(token.Role), runtimesOf(token), String(token.ExpiresAt)])));
 }
 
@@ -165,9 +175,8 @@ function subjectOf(options: { user?: string; group?: string }): string {
 
 async function bind(role: string, options: { user?: string; group?: string; runtimes?: string }, context: CliContext): Promise<void> {
   const subject = subjectOf(options);
-  const runtimes = listOf(options.runtimes);
-  await context.client(authEntry(context)).kind('RoleBinding').create({ Name: `${role}-${subject}`.replace(/:/g, '-'), Role: role, Subject: subject, ...(runtimes.length > 0 && { Runtimes: runtimes }) });
-  context.terminal.complete(`role ${role} bound to ${subject}${runtimes.length > 0 ? ` on the runtimes ${runtimes.join(', ')}` : ''}`);
+  const where = await bindRole(context.client(authEntry(context)), role, subject, listOf(options.runtimes));
+  context.terminal.complete(`role ${role} bound to ${subject}${where}`);
 }
 
 async function unbind(role: string, options: { user?: string; group?: string }, context: CliContext): Promise<void> {
@@ -181,7 +190,6 @@ async function unbind(role: string, options: { user?: string; group?: string }, 
 
 async function listBindings(context: CliContext): Promise<void> {
   const bindings = await context.client(authEntry(context)).kind('RoleBinding').listAll();
-  const runtimesOf = (binding: Record<string, unknown>) => (Array.isArray(binding.Runtimes) && binding.Runtimes.length > 0 ? binding.Runtimes.join(',') : 'all');
   context.terminal.print(renderTable(['ROLE', 'SUBJECT', 'RUNTIMES', 'NAME'], bindings.map((binding) => [String(binding.Role), String(binding.Subject), runtimesOf(binding), String(binding.Name)])));
 }
 
@@ -215,7 +223,7 @@ Roles: admin (everything), platform (definitions, runtimes, accounts, support se
 developer (workloads and what they use), viewer (read, secrets redacted), delivery (report image builds).${examples([
         'tptctl user add alice --role developer',
         'tptctl user add carol --groups platform-team --output carol.yaml',
-        'tptctl create role-binding … (group:platform-team → platform), then members of the group get it',
+        'tptctl role bind platform --group platform-team   # then every member of the group gets it',
       ])}`,
     )
     .action(action<UserAddFlags>((options, context, args) => addUser(args[0]!, options, context)));

@@ -18,13 +18,16 @@ export const controlPlaneDir = (configDir: string, name: string): string => join
 const pidFile = (dir: string): string => join(dir, 'threeport.pid');
 const logFile = (dir: string): string => join(dir, 'threeport.log');
 
-function readPid(dir: string): ProcessIdentity | undefined {
+/** A JSON file the control plane's process writes, or undefined while it is missing or half written. */
+function readJson<T>(path: string): T | undefined {
   try {
-    return JSON.parse(readFileSync(pidFile(dir), 'utf8')) as ProcessIdentity;
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
   } catch {
     return undefined;
   }
 }
+
+const readPid = (dir: string): ProcessIdentity | undefined => readJson<ProcessIdentity>(pidFile(dir));
 
 /** The recorded process, if it is still the one we started. */
 export function runningProcess(dir: string): ProcessIdentity | undefined {
@@ -65,13 +68,7 @@ async function exitCode(exited: () => number | null, withinMs = 1000): Promise<n
 /** The first admin's credentials, which the process writes before it listens (auth on). */
 const bootstrapFile = (dir: string): string => join(dir, 'bootstrap-credentials.json');
 
-function readBootstrap(dir: string): BootstrapCredentials | undefined {
-  try {
-    return JSON.parse(readFileSync(bootstrapFile(dir), 'utf8')) as BootstrapCredentials;
-  } catch {
-    return undefined;
-  }
-}
+const readBootstrap = (dir: string): BootstrapCredentials | undefined => readJson<BootstrapCredentials>(bootstrapFile(dir));
 
 /** /readyz answers; with auth on, over TLS with the CA the process wrote. */
 async function answersReady(url: string, dir: string): Promise<boolean> {

@@ -23,6 +23,9 @@ export const Tier = defineKind({
   },
 });
 
+/** A stored list of names (a user's Groups, a binding's or token's Runtimes); absent or malformed is none. */
+export const namesIn = (value: unknown): string[] => (Array.isArray(value) ? value.map(String) : []);
+
 const NAME = /^[a-z0-9]([-a-z0-9._@:]{0,62}[a-z0-9])?$/;
 const nameProblem = (what: string, name: unknown): string | undefined =>
   typeof name === 'string' && NAME.test(name) ? undefined : `${what} "${String(name)}" is not a valid name: 1 to 64 lowercase letters, digits, '-', '.', '_', '@' or ':', starting and ending with a letter or digit`;
