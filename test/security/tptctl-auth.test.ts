@@ -98,6 +98,7 @@ describe('tptctl up with auth on, and the original Go client', () => {
   it('a developer added with tptctl user add deploys workloads but may not change runtimes nor see their keys', async () => {
     const added = await tptctl.ok(['user', 'add', 'dev', '--role', 'developer', '--output', developer]);
     expect(added).toContain(`user dev added; their threeport config`);
+    expect((await tptctl.fails(['user', 'add', 'dev'])).stderr).toContain('a user named dev exists already\nInfo: tptctl user remove dev first, or choose another name');
     const dev = ['--threeport-config', developer];
     expect(await tptctl.ok([...dev, 'whoami'])).toBe('user:dev\nroles: developer\n');
     // The runtime's client key: ciphertext for the admin, the placeholder for the developer (the API's answers, read by the Go client).

@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import type { ApiClient } from '../../client/api-client.ts';
+import { isDuplicate, type ApiClient } from '../../client/api-client.ts';
 import { ADMINS_GROUP, newToken } from '../../auth/identities.ts';
 import { parseLifetime } from '../../auth/lifetime.ts';
 import { generateKeyPair, privateKeyPem, publicKeyPem } from '../../auth/x509.ts';
@@ -54,6 +54,16 @@ async function certificateFor(client: ApiClient, userId: number, options: { life
 
 const credentialOf = (entry: ControlPlaneEntry, issued: IssuedCertificate, key: string) => ({ Name: entry.Name, ClientCert: toBase64(issued.Certificate), ClientKey: toBase64(key) });
 
+/** The API's "name exists" said as what to do about it. */
+async function created<T>(write: Promise<T>, what: string, remedy: string): Promise<T> {
+  try {
+    return await write;
+  } catch (error) {
+    if (isDuplicate(error)) throw new CliError(`${what} exists already`, { hint: remedy });
+    throw error;
+  }
+}
+
 const listOf = (text: string | undefined): string[] => (text ?? '').split(',').map((item) => item.trim()).filter(Boolean);
 
 /** A binding's or token's runtimes as a table shows them. */
@@ -61,7 +71,8 @@ const runtimesOf = (object: Record<string, unknown>): string => namesIn(object.R
 
 /** Binds `role` to `subject` (user:… or group:…), for `runtimes` only when some are given; says where, for messages. */
 async function bindRole(client: ApiClient, role: string, subject: string, runtimes: string[]): Promise<string> {
-  await client.kind('RoleBinding').create({ Name: `${role}-${subject}`.replace(/:/g, '-'), Role: role, Subject: subject, ...(runtimes.length > 0 && { Runtimes: runtimes }) });
+  const binding = { Name: `${role}-${subject}`.replace(/:/g, '-'), Role: role, Subject: subject, ...(runtimes.length > 0 && { Runtimes: runtimes }) };
+  await created(client.kind('RoleBinding').create(binding), `the binding of role ${role} to ${subject}`, `see tptctl role list; tptctl role unbind ${role} --${subject.replace(':', ' ')} takes it back`);
   return runtimes.length > 0 ? ` on the runtimes ${runtimes.join(', ')}` : '';
 }
 
@@ -80,7 +91,7 @@ async function addUser(name: string, options: UserAddFlags, context: CliContext)
   const client = context.client(entry);
   const groups = listOf(options.groups);
   const runtimes = listOf(options.runtimes);
-  const user = await client.kind('User').create({ Name: name, Groups: groups });
+  const user = await created(client.kind('User').create({ Name: name, Groups: groups }), `a user named ${name}`, `tptctl user remove ${name} first, or choose another name`);
   context.terminal.info(`user ${name} created${groups.length > 0 ? ` (groups ${groups.join(', ')})` : ''}`);
   for (const role of options.role ?? []) {
     const where = await bindRole(client, role, `user:${name}`, runtimes);
@@ -135,7 +146,7 @@ async function createToken(options: { role: string; name?: string; ttl: string; 
   const { token, hash } = newToken();
   const name = options.name ?? `${options.role.replace(/:/g, '-')}-${hash.slice(0, 8)}`;
   const runtimes = listOf(options.runtimes);
-  await client.kind('ApiToken').create({ Name: name, Role: options.role, TokenHash: hash, ExpiresAt: expiresAt, ...(runtimes.length > 0 && { Runtimes: runtimes }) });
+  await created(client.kind('ApiToken').create({ Name: name, Role: options.role, TokenHash: hash, ExpiresAt: expiresAt, ...(runtimes.length > 0 && { Runtimes: runtimes }) }), `a token named ${name}`, `tptctl token delete ${name} first, or choose another --name`);
   // Only the token on stdout, so that $(tptctl token create …) is the token.
   process.stderr.write(`token ${name} (role ${options.role}) valid until ${expiresAt}; it is shown once, only its hash is kept:\n`);
   process.stdout.write(`${token}\n`);
