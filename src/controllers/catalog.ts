@@ -13,6 +13,8 @@ import type { AgentAccess } from './kubernetes-runtime/agent-location.ts';
 import { agentSupervisor } from './kubernetes-runtime/agent-supervisor.ts';
 import { runtimeDefinitionReconciler } from './kubernetes-runtime/runtime-definition.ts';
 import { runtimeInstanceReconciler } from './kubernetes-runtime/runtime-instance.ts';
+import { secretDefinitionReconciler } from './secret/secret-definition.ts';
+import { secretInstanceReconciler, type SecretInstanceSettings } from './secret/secret-instance.ts';
 import { terraformDefinitionReconciler } from './terraform/terraform-definition.ts';
 import { terraformInstanceReconciler } from './terraform/terraform-instance.ts';
 import { workloadDefinitionReconciler } from './workload/workload-definition.ts';
@@ -42,6 +44,8 @@ export interface ControllerSettings {
   terraform?: () => Promise<Terraform>;
   /** With auth on: what agents in clusters report with. */
   agentAccess?: AgentAccess;
+  /** How often secret deliveries waiting on something look again. */
+  secret?: SecretInstanceSettings;
 }
 
 export interface ControllerGroupParts {
@@ -83,6 +87,8 @@ function partsOf(group: ControllerGroupName, settings: ControllerSettings): Cont
     }
     case 'gateway':
       return { reconcilers: [gatewayDefinitionReconciler(), gatewayInstanceReconciler(settings.gateway), domainNameInstanceReconciler(settings.dnsProvider)] as Reconciler[], runnables: [] };
+    case 'secret':
+      return { reconcilers: [secretDefinitionReconciler(), secretInstanceReconciler(settings.secret)] as Reconciler[], runnables: [] };
     default:
       return { reconcilers: [], runnables: [] };
   }

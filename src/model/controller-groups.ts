@@ -49,7 +49,9 @@ export const controllerGroups: Readonly<Record<ControllerGroupName, ControllerGr
   // Support services are Helm workloads; routes are resources added to workload instances.
   gateway: group('gateway', 'gatewayLock', 'GatewayController', ['HelmWorkloadDefinition', 'HelmWorkloadInstance', 'WorkloadResourceInstance']),
   terraform: group('terraform', 'terraformLock', 'TerraformController'),
-  observability: group('observability', 'observabilityLock', 'ObservabilityController'),
-  secret: group('secret', 'secretLock', 'SecretController'),
+  // Stacks are Helm workloads; a workload's ServiceMonitor is a resource added to its instance.
+  observability: group('observability', 'observabilityLock', 'ObservabilityController', ['HelmWorkloadDefinition', 'HelmWorkloadInstance', 'WorkloadResourceInstance']),
+  // The External Secrets Operator is a support service (a Helm workload).
+  secret: group('secret', 'secretLock', 'SecretController', ['HelmWorkloadDefinition', 'HelmWorkloadInstance']),
   'control-plane': group('control-plane', 'controlPlaneLock', 'ControlPlaneController'),
 };

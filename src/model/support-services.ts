@@ -39,6 +39,13 @@ export const supportServices = {
     version: '1.21.1',
     namespace: 'threeport-external-dns',
   },
+  'external-secrets': {
+    description: 'Secrets synced from cloud secret stores (External Secrets Operator)',
+    repository: 'https://charts.external-secrets.io',
+    chart: 'external-secrets',
+    version: '2.9.0',
+    namespace: 'threeport-external-secrets',
+  },
 } as const satisfies Record<string, SupportService>;
 
 export type SupportServiceName = keyof typeof supportServices;

@@ -5,7 +5,6 @@
  * reports their live state, events and health into the instance as it does for workloads.
  * Deleting the instance uninstalls the release, and removes its namespace when threeport made it.
  */
-import { createHash } from 'node:crypto';
 import { isNotFound } from '../../client/api-client.ts';
 import { RetryableError, TerminalError } from '../../controller/errors.ts';
 import type { ReconcileContext, ReconcileOutcome, Reconciler } from '../../controller/reconciler.ts';
@@ -17,6 +16,7 @@ import { ChartSourceError, HelmError, layered, parseValues, ValuesError, type He
 import { isKubernetesNotFound, labels, type KubernetesClient } from '../../platform/kubernetes/index.ts';
 import { clusterOf, connectionOf, controlPlaneIdOf, readyRuntime } from '../shared/runtime-cluster.ts';
 import { stopTellingAgent, tellAgent } from '../shared/watch-list.ts';
+import { helmReleaseNamespace } from '../shared/workload-namespace.ts';
 import { additionalResourcesOf, checkDefinition } from './helm-workload-definition.ts';
 
 export type HelmWorkloadInstance = ObjectOf<'HelmWorkloadInstance'>;
@@ -66,7 +66,7 @@ async function install(context: ReconcileContext<HelmWorkloadInstance>, helm: He
   const controlPlaneId = await controlPlaneIdOf(api);
   const releaseLabels = { [HELM_INSTANCE_LABEL]: String(instance.ID), [CONTROL_PLANE_LABEL]: controlPlaneId };
 
-  const namespace = releaseNamespace(instance, controlPlaneId);
+  const namespace = helmReleaseNamespace(instance, controlPlaneId);
   await ensureNamespace(cluster, namespace, releaseLabels, signal);
   let made: Manifest[];
   try {
@@ -102,7 +102,7 @@ async function uninstall(context: ReconcileContext<HelmWorkloadInstance>, helm: 
       throw new RetryableError(`Kubernetes runtime ${runtime.Name} has no connection details to uninstall the release with`);
     }
     const controlPlaneId = await controlPlaneIdOf(api);
-    const namespace = releaseNamespace(instance, controlPlaneId);
+    const namespace = helmReleaseNamespace(instance, controlPlaneId);
     await stopTellingAgent(cluster, 'HelmWorkloadInstance', instance.ID, signal);
     await helm.uninstall(connection, releaseName(instance), namespace, { signal }).catch((error: unknown) => {
       throw error instanceof HelmError ? new RetryableError(`helm could not uninstall release ${releaseName(instance)}: ${error.message}`) : error;
@@ -138,17 +138,6 @@ function releaseName(instance: HelmWorkloadInstance): string {
     throw new TerminalError(`"${name}" cannot name a Helm release: use lower-case letters, digits and '-', at most 53 characters`);
   }
   return name;
-}
-
-/**
- * Where the release goes: the instance's ReleaseNamespace, or one threeport makes for it, named
- * after the instance and stable for it (the same on every retry and replica), so nothing needs
- * recording before the install.
- */
-function releaseNamespace(instance: HelmWorkloadInstance, controlPlaneId: string): string {
-  if (instance.ReleaseNamespace) return String(instance.ReleaseNamespace);
-  const suffix = createHash('sha256').update(`${controlPlaneId}/${String(instance.ID)}`).digest('hex').slice(0, 10);
-  return `${String(instance.Name).slice(0, 52)}-${suffix}`;
 }
 
 /** Creates the namespace when it is not there, labelled as this instance's (so its delete may remove it); one that exists is used as it is. */

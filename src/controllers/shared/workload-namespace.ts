@@ -1,4 +1,5 @@
-/** The namespace a workload instance runs in: where what is delivered to it (a connection Secret) goes. */
+/** The namespace a workload or Helm workload instance runs in: where what is delivered to it (a connection Secret) goes. */
+import { createHash } from 'node:crypto';
 import type { ApiClient } from '../../client/api-client.ts';
 import { TerminalError } from '../../controller/errors.ts';
 import type { Manifest } from '../../model/manifest.ts';
@@ -21,3 +22,13 @@ export async function workloadNamespaceOf(api: ApiClient, workload: ObjectOf<'Wo
   return [...namespaces][0];
 }
 
+/**
+ * Where the release goes: the instance's ReleaseNamespace, or one threeport makes for it, named
+ * after the instance and stable for it (the same on every retry and replica), so nothing needs
+ * recording before the install.
+ */
+export function helmReleaseNamespace(instance: ObjectOf<'HelmWorkloadInstance'>, controlPlaneId: string): string {
+  if (instance.ReleaseNamespace) return String(instance.ReleaseNamespace);
+  const suffix = createHash('sha256').update(`${controlPlaneId}/${String(instance.ID)}`).digest('hex').slice(0, 10);
+  return `${String(instance.Name).slice(0, 52)}-${suffix}`;
+}

@@ -40,6 +40,11 @@ sources:
 policy: sync
 registry: txt
 `,
+  'external-secrets': `# The operator's CRDs (external-secrets.io/v1) are part of the release: upgraded with it.
+installCRDs: true
+# One controller per cluster syncs every secret instance's ExternalSecret.
+replicaCount: 1
+`,
 };
 
 /** The objects the release brings beside the chart's. */
@@ -75,8 +80,22 @@ const NO_NAMESPACE = { matchExpressions: [{ key: 'control-plane.threeport.io/sim
  * (Never on a real cluster: those webhooks validate what users write.)
  */
 export function simulatedClusterValues(service: SupportServiceName): Values {
-  if (service !== 'cert-manager') return {};
-  return { webhook: { validatingWebhookConfiguration: { namespaceSelector: NO_NAMESPACE }, mutatingWebhookConfiguration: { namespaceSelector: NO_NAMESPACE } } };
+  if (service === 'cert-manager') return { webhook: { validatingWebhookConfiguration: { namespaceSelector: NO_NAMESPACE }, mutatingWebhookConfiguration: { namespaceSelector: NO_NAMESPACE } } };
+  // Its webhook validates SecretStores and ExternalSecrets (failurePolicy Fail); the cert controller only serves that webhook.
+  if (service === 'external-secrets') return { webhook: { create: false }, certController: { create: false } };
+  return {};
+}
+
+/**
+ * The External Secrets Operator on one runtime: its service account assumes the runtime's role
+ * where threeport made one (EKS), and it calls the Secrets Manager endpoint the control plane
+ * uses when that is not AWS's own.
+ */
+export function externalSecretsValues(settings: { workloadRole?: string | undefined; endpoint?: string | undefined }): Values {
+  return {
+    ...(settings.workloadRole && { serviceAccount: { annotations: { 'eks.amazonaws.com/role-arn': settings.workloadRole } } }),
+    ...(settings.endpoint && { extraEnv: [{ name: 'AWS_SECRETSMANAGER_ENDPOINT', value: settings.endpoint }] }),
+  };
 }
 
 /** The Secret external-dns reads the AWS account's keys from, on runtimes without a workload identity for it. */

@@ -12,6 +12,7 @@ import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balan
 import { IAMClient } from '@aws-sdk/client-iam';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { STSClient } from '@aws-sdk/client-sts';
 import { credentialsOf, type AwsAccountAccess, type AwsCredentials } from './credentials.ts';
 
@@ -53,6 +54,10 @@ export class AwsClients {
   s3(region = this.access.region): S3Client {
     // Path-style: bucket names stay out of host names (endpoints other than AWS's own need it).
     return this.#client(`s3/${region}`, () => new S3Client({ ...this.#config(region), forcePathStyle: true }));
+  }
+
+  secretsManager(region = this.access.region): SecretsManagerClient {
+    return this.#client(`secretsmanager/${region}`, () => new SecretsManagerClient(this.#config(region)));
   }
 
   sts(region = this.access.region): STSClient {

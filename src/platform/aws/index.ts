@@ -12,3 +12,4 @@ export { ensureHostedZone, route53Endpoint, route53Of, type HostedZone, type Zon
 export { bucketStep, configureBucket, type BucketPlan } from './s3.ts';
 export { FOREIGN, provision, teardown, type Inventory, type MadeResource, type StackOutcome, type StackProgress, type StackRun, type StackStep } from './stack.ts';
 export { awsName, isOwnedBy, ownerFilters, TAG_KEYS, tagsFor, type Owner, type Tag } from './tags.ts';
+export { deleteStoredSecret, describeStoredSecret, FOREIGN_SECRET, secretsManagerEndpoint, storeSecretValues, type SecretValues, type StoredSecret } from './secrets-manager.ts';

@@ -76,14 +76,15 @@ export class KubernetesClient {
   /**
    * Server-side apply of `manifest` as field manager `threeport`. `force` takes over fields
    * another manager owns (use it only for resources that are ours); `dryRun` shows what the
-   * server would store without storing it.
+   * server would store without storing it. Another `fieldManager` owns a few fields of an object
+   * threeport applies whole (an annotation), without taking the others from `threeport`.
    */
-  async apply(manifest: Manifest, options: { force?: boolean; dryRun?: boolean; signal?: AbortSignal } = {}): Promise<Manifest> {
+  async apply(manifest: Manifest, options: { force?: boolean; dryRun?: boolean; signal?: AbortSignal; fieldManager?: string } = {}): Promise<Manifest> {
     const ref = refOf(manifest);
     const path = await this.#objectPath(ref, options.signal);
     try {
       return await this.transport.request<Manifest>('PATCH', path, {
-        query: { fieldManager: FIELD_MANAGER, force: options.force ? true : undefined, dryRun: options.dryRun ? 'All' : undefined },
+        query: { fieldManager: options.fieldManager ?? FIELD_MANAGER, force: options.force ? true : undefined, dryRun: options.dryRun ? 'All' : undefined },
         body: manifest,
         contentType: 'application/apply-patch+yaml',
         ...(options.signal && { signal: options.signal }),
