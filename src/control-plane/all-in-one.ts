@@ -45,6 +45,8 @@ export async function startAllInOne(config: ServerConfig, logger: Logger): Promi
     processMetrics: false,
     cipher: FieldCipher.fromBase64(config.encryptionKey),
   });
+  // One /metrics for the process: the API's and the controllers'.
+  server.metrics.include(manager.metrics.registry);
   try {
     await manager.start();
   } catch (error) {

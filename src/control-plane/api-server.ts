@@ -5,6 +5,7 @@ import type { ControllerBus } from '../bus/work-queue.ts';
 import type { Logger } from '../log.ts';
 import { registry } from '../model/registry.ts';
 import { buildApp } from '../server/app.ts';
+import { ApiMetrics } from '../server/metrics.ts';
 import type { Database } from '../store/database.ts';
 import { FieldCipher } from '../crypto/field-cipher.ts';
 import { controlPlaneId, migrate, MigrationError } from '../store/migrations.ts';
@@ -23,6 +24,8 @@ export interface RunningApiServer {
   /** The bus notifications are published to (the in-process one in embedded mode). */
   bus: ControllerBus;
   relay: OutboxRelay;
+  /** What GET /metrics serves (the process's controllers' metrics join it). */
+  metrics: ApiMetrics;
   url: string;
   /** With auth on: the CA's certificate (PEM) clients trust, and who the API takes callers for. */
   auth?: { caCertificate: string; resolver: IdentityResolver };
@@ -82,8 +85,10 @@ export async function startApiServer(config: ServerConfig, logger: Logger): Prom
     const id = await controlPlaneId(db);
     const auth = config.auth?.enabled ? await authentication(config.auth, { db, store, cipher, id }, logger) : undefined;
     if (!auth) logger.warn({ listen: `${config.host}:${config.port}` }, 'auth is disabled: whoever reaches the API may do anything (start it with --auth-enabled=true to require client certificates or tokens)');
+    const metrics = new ApiMetrics({ processMetrics: true });
     const app = await buildApp({
       store,
+      metrics,
       logger,
       version: VERSION,
       controlPlaneId: id,
@@ -107,6 +112,7 @@ export async function startApiServer(config: ServerConfig, logger: Logger): Prom
       db,
       bus,
       relay,
+      metrics,
       url,
       ...(auth && { auth: { caCertificate: auth.authority.pem, resolver: auth.resolver } }),
       close: () => (closing ??= runClosers(closers)),

@@ -13,6 +13,7 @@ import type { AgentAccess } from './kubernetes-runtime/agent-location.ts';
 import { agentSupervisor } from './kubernetes-runtime/agent-supervisor.ts';
 import { runtimeDefinitionReconciler } from './kubernetes-runtime/runtime-definition.ts';
 import { runtimeInstanceReconciler } from './kubernetes-runtime/runtime-instance.ts';
+import { observabilityReconcilers, type ObservabilitySettings } from './observability/index.ts';
 import { secretDefinitionReconciler } from './secret/secret-definition.ts';
 import { secretInstanceReconciler, type SecretInstanceSettings } from './secret/secret-instance.ts';
 import { terraformDefinitionReconciler } from './terraform/terraform-definition.ts';
@@ -46,6 +47,8 @@ export interface ControllerSettings {
   agentAccess?: AgentAccess;
   /** How often secret deliveries waiting on something look again. */
   secret?: SecretInstanceSettings;
+  /** Observability stacks: how often they look again, and where threeport's own processes are scraped. */
+  observability?: ObservabilitySettings;
 }
 
 export interface ControllerGroupParts {
@@ -87,11 +90,21 @@ function partsOf(group: ControllerGroupName, settings: ControllerSettings): Cont
     }
     case 'gateway':
       return { reconcilers: [gatewayDefinitionReconciler(), gatewayInstanceReconciler(settings.gateway), domainNameInstanceReconciler(settings.dnsProvider)] as Reconciler[], runnables: [] };
+    case 'observability':
+      return { reconcilers: observabilityReconcilers({ ...selfObservation(settings), ...settings.observability }), runnables: [] };
     case 'secret':
       return { reconcilers: [secretDefinitionReconciler(), secretInstanceReconciler(settings.secret)] as Reconciler[], runnables: [] };
     default:
       return { reconcilers: [], runnables: [] };
   }
+}
+
+/** threeport's API (and with it the all-in-one's controllers) as the clusters reach it: the agents' API URL. */
+function selfObservation(settings: ControllerSettings): ObservabilitySettings {
+  const api = new URL(settings.apiUrl);
+  const port = api.port || (api.protocol === 'https:' ? '443' : '80');
+  const scheme = api.protocol === 'https:' ? 'https' : 'http';
+  return { controlPlane: { targets: [`${api.hostname}:${port}`], scheme, ...(settings.agentAccess && { caCertificate: settings.agentAccess.caCertificate }) } };
 }
 
 export const groupNames = Object.keys(controllerGroups) as ControllerGroupName[];

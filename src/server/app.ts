@@ -13,6 +13,7 @@ import { registerControllerRoutes } from './controller-routes.ts';
 import { registerCustomRoutes } from './custom-routes.ts';
 import { errorEnvelope } from './envelope.ts';
 import { registerJsonBodies } from './json-bodies.ts';
+import { ApiMetrics, registerMetrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
 import { registerKindRoutes } from './routes.ts';
 import { registerKindSchemas, validatorOptions } from './validation.ts';
@@ -26,6 +27,8 @@ export interface AppOptions {
   controlPlaneId?: string;
   /** Largest accepted request body in bytes. */
   bodyLimit?: number;
+  /** Where request metrics go (served on GET /metrics); a registry of the app's own when not given. */
+  metrics?: ApiMetrics;
   /** Extra readiness checks (database, bus); each throws when not ready. */
   readiness?: Record<string, () => Promise<unknown>>;
   /** Auth on: HTTPS with this authority's certificates, callers known by certificate or token. */
@@ -138,6 +141,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     if (Object.keys(failures).length > 0) return reply.code(503).send({ ready: false, failures });
     return 'OK';
   });
+
+  registerMetrics(app, options.metrics ?? new ApiMetrics());
 
   const document = openApiDocument(store.registry, options.version, schemas);
   app.get('/openapi.json', open, async () => document);

@@ -191,7 +191,7 @@ export function openApiDocument(registry: Registry, version: string, schemas: Re
     };
   }
   Object.assign(paths, controllerRoutePaths(registry, envelopeOf, error), accessRoutePaths(envelopeOf, error));
-  for (const open of ['/version', '/livez', '/readyz', '/openapi.json']) paths[open] = { get: { summary: 'Open to all, with auth on too', security: [], responses: { '200': { description: 'OK' } } } };
+  for (const open of ['/version', '/livez', '/readyz', '/metrics', '/openapi.json']) paths[open] = { get: { summary: 'Open to all, with auth on too', security: [], responses: { '200': { description: 'OK' } } } };
   return {
     openapi: '3.1.0',
     info: {

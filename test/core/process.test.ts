@@ -83,6 +83,22 @@ describe('threeport server at work', () => {
     expect(await server.stop()).toBe(0);
   }, 120_000);
 
+  it('serves Prometheus metrics on /metrics: requests by route template (never an ID), latency, the process', async () => {
+    const server = await spawnApi({ encryptionKey: '' });
+    const created = await server.client.kind('AwsAccount').create({ Name: 'measured', AccountID: '123456789012', DefaultRegion: 'us-east-1' });
+    await server.client.kind('AwsAccount').get(Number(created.ID));
+    await fetch(`${server.url}/no/such/path/${created.ID}`);
+    const answer = await fetch(`${server.url}/metrics`);
+    expect(answer.headers.get('content-type')).toContain('text/plain');
+    const text = await answer.text();
+    expect(text).toMatch(/threeport_api_requests_total\{method="GET",route="\/v0\/aws-accounts\/:id",status="200"\} 1/);
+    expect(text).toMatch(/threeport_api_requests_total\{method="GET",route="unmatched",status="404"\} 1/);
+    expect(text).toContain('threeport_api_request_duration_seconds_bucket{le="0.005",method="POST",route="/v0/aws-accounts"}');
+    expect(text).toContain('process_resident_memory_bytes');
+    expect(text).not.toContain(String(created.ID));
+    await server.stop();
+  }, 120_000);
+
   it('embedded mode keeps its data and generated key across restarts', async () => {
     const dataDir = tempDir('embedded');
     const first = await spawnApi({ dataDir, encryptionKey: '' });

@@ -1,5 +1,19 @@
-import { association, boolean, ref, string } from '../fields.ts';
+import { association, boolean, json, ref, string } from '../fields.ts';
 import { defineKind } from '../kind.ts';
+
+/**
+ * The chart versions installed unless a definition names others: the ones tested with this
+ * release of threeport. Promtail is deprecated upstream: logs are collected by Grafana Alloy, and
+ * the Promtail fields are accepted (the original's configs set them) but not used.
+ */
+export const observabilityCharts = {
+  grafana: { repository: 'https://grafana-community.github.io/helm-charts', chart: 'grafana', version: '12.11.1' },
+  kubePrometheusStack: { repository: 'https://prometheus-community.github.io/helm-charts', chart: 'kube-prometheus-stack', version: '88.5.3' },
+  loki: { repository: 'https://grafana-community.github.io/helm-charts', chart: 'loki', version: '18.11.0' },
+  alloy: { repository: 'https://grafana.github.io/helm-charts', chart: 'alloy', version: '1.11.1' },
+} as const;
+
+const PROMTAIL = 'Deprecated upstream and not installed: logs are collected by Grafana Alloy (the Alloy fields).';
 
 /** Helm values documents are YAML text: stored, not filterable. */
 const values = (queryAliases: readonly string[] = []) => string({ query: false, queryAliases });
@@ -23,8 +37,10 @@ export const ObservabilityStackDefinition = defineKind({
     LoggingDefinitionID: ref('LoggingDefinition'),
     LokiHelmChartVersion: string(),
     LokiHelmValuesDocument: values(),
-    PromtailHelmChartVersion: string(),
-    PromtailHelmValuesDocument: values(),
+    PromtailHelmChartVersion: string({ description: PROMTAIL }),
+    PromtailHelmValuesDocument: string({ query: false, description: PROMTAIL }),
+    AlloyHelmChartVersion: string(),
+    AlloyHelmValuesDocument: values(),
     ObservabilityStackInstances: association('ObservabilityStackInstance'),
   },
 });
@@ -47,7 +63,9 @@ export const ObservabilityStackInstance = defineKind({
     GrafanaHelmValuesDocument: values(),
     KubePrometheusStackHelmValuesDocument: values(),
     LokiHelmValuesDocument: values(),
-    PromtailHelmValuesDocument: values(),
+    PromtailHelmValuesDocument: string({ query: false, description: PROMTAIL }),
+    AlloyHelmValuesDocument: values(),
+    Access: json({ owner: 'controller', description: 'How to reach what was installed: {Namespace, Grafana, Prometheus, Alertmanager, GrafanaAdminSecret} (commands and addresses, never the password).' }),
   },
 });
 
@@ -60,7 +78,7 @@ export const ObservabilityDashboardDefinition = defineKind({
   controller: 'observability',
   fields: {
     GrafanaHelmWorkloadDefinitionID: helmLink('HelmWorkloadDefinition'),
-    GrafanaHelmChartVersion: string({ default: '7.2.1' }),
+    GrafanaHelmChartVersion: string({ default: observabilityCharts.grafana.version }),
     GrafanaHelmValuesDocument: values(),
     ObservabilityDashboardInstances: association('ObservabilityDashboardInstance'),
   },
@@ -90,7 +108,7 @@ export const MetricsDefinition = defineKind({
   controller: 'observability',
   fields: {
     KubePrometheusStackHelmWorkloadDefinitionID: helmLink('HelmWorkloadDefinition'),
-    KubePrometheusStackHelmChartVersion: string({ default: '55.8.1' }),
+    KubePrometheusStackHelmChartVersion: string({ default: observabilityCharts.kubePrometheusStack.version }),
     KubePrometheusStackHelmValuesDocument: values(),
     MetricsInstances: association('MetricsInstance'),
   },
@@ -115,16 +133,19 @@ export const LoggingDefinition = defineKind({
   name: 'LoggingDefinition',
   domain: 'observability',
   owners: 'platform',
-  description: 'Log collection (Loki and Promtail).',
+  description: 'Log collection (Loki, with Grafana Alloy collecting the pods\' logs).',
   shape: 'definition',
   controller: 'observability',
   fields: {
     LokiHelmWorkloadDefinitionID: helmLink('HelmWorkloadDefinition'),
     PromtailHelmWorkloadDefinitionID: helmLink('HelmWorkloadDefinition'),
-    LokiHelmChartVersion: string({ default: '5.41.6' }),
-    PromtailHelmChartVersion: string({ default: '6.15.3' }),
+    AlloyHelmWorkloadDefinitionID: helmLink('HelmWorkloadDefinition'),
+    LokiHelmChartVersion: string({ default: observabilityCharts.loki.version }),
+    PromtailHelmChartVersion: string({ description: PROMTAIL }),
+    AlloyHelmChartVersion: string({ default: observabilityCharts.alloy.version }),
     LokiHelmValuesDocument: values(),
-    PromtailHelmValuesDocument: values(),
+    PromtailHelmValuesDocument: string({ query: false, description: PROMTAIL }),
+    AlloyHelmValuesDocument: values(),
     LoggingInstances: association('LoggingInstance'),
   },
 });
@@ -141,7 +162,9 @@ export const LoggingInstance = defineKind({
     KubernetesRuntimeInstanceID: ref('KubernetesRuntimeInstance', { required: true }),
     LokiHelmWorkloadInstanceID: helmLink('HelmWorkloadInstance'),
     PromtailHelmWorkloadInstanceID: helmLink('HelmWorkloadInstance'),
+    AlloyHelmWorkloadInstanceID: helmLink('HelmWorkloadInstance'),
     LokiHelmValuesDocument: values(),
-    PromtailHelmValuesDocument: values(),
+    PromtailHelmValuesDocument: string({ query: false, description: PROMTAIL }),
+    AlloyHelmValuesDocument: values(),
   },
 });

@@ -9,6 +9,9 @@ export const CONTROL_PLANE_MANAGED_BY = 'control-plane.threeport.io/managed-by';
 export const WORKLOAD_INSTANCE = 'control-plane.threeport.io/workload-instance';
 export const HELM_WORKLOAD_INSTANCE = 'control-plane.threeport.io/helm-workload-instance';
 export const THREEPORT = 'threeport';
+/** On pod templates: the workload (definition) and instance names, which log collectors turn into labels. */
+export const WORKLOAD_NAME = 'control-plane.threeport.io/workload-name';
+export const INSTANCE_NAME = 'control-plane.threeport.io/instance-name';
 
 /** Kinds whose pod template gets the instance labels too, so Pods and ReplicaSets can be found by them. */
 const podTemplateKinds = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job']);
@@ -30,7 +33,7 @@ const labelValue = (value: string): string => value.slice(0, 63).replace(/[^A-Za
 /**
  * A copy of `manifest` with the labels the original adds: each only where the manifest doesn't set
  * it, except the instance and managed-by labels on pod templates, which are always set (the
- * agent finds Pods by them).
+ * agent finds Pods by them), with the workload's and instance's names (logs are labelled by them).
  */
 export function withInstanceLabels<T extends Labeled>(manifest: T, labels: InstanceLabels): T {
   const copy = structuredClone(manifest);
@@ -52,6 +55,8 @@ export function withInstanceLabels<T extends Labeled>(manifest: T, labels: Insta
       const templateLabels = (templateMetadata.labels ??= {});
       templateLabels[labels.instanceLabelKey] = String(labels.instanceId);
       templateLabels[CONTROL_PLANE_MANAGED_BY] = THREEPORT;
+      templateLabels[WORKLOAD_NAME] = labelValue(labels.definitionName);
+      templateLabels[INSTANCE_NAME] = labelValue(labels.instanceName);
       Object.assign(templateLabels, labels.always);
     }
   }
