@@ -78,7 +78,7 @@ describe('observability stacks', async () => {
       const instance = await client.kind('ObservabilityStackInstance').get(id);
       return (instance.Reconciled === true && instance.ObservedGeneration === instance.Generation) || `Status: ${String(instance.Status ?? '')}`;
     }, 540_000, 500);
-  const configMap = async (name: string) => (await kube.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: OBSERVABILITY_NAMESPACE, name }));
+  const configData = async (name: string): Promise<Record<string, string>> => ((await kube.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: OBSERVABILITY_NAMESPACE, name }))?.data ?? {}) as Record<string, string>;
 
   let stackId: number;
 
@@ -115,14 +115,14 @@ describe('observability stacks', async () => {
     expect(password).not.toBe('password');
 
     // Grafana's data sources: Prometheus, no Loki yet.
-    const sources = parse(String((await configMap('grafana'))?.data?.['datasources.yaml'])) as { datasources: { name: string; url: string }[] };
+    const sources = parse(String((await configData('grafana'))['datasources.yaml'])) as { datasources: { name: string; url: string }[] };
     expect(sources.datasources).toEqual([expect.objectContaining({ name: 'Prometheus', url: `http://metrics-prometheus.${OBSERVABILITY_NAMESPACE}.svc:9090` })]);
     // The standard Kubernetes dashboards and threeport's own, for Grafana's sidecar.
     const dashboards = await kube.list('v1', 'ConfigMap', { namespace: OBSERVABILITY_NAMESPACE, labelSelector: 'grafana_dashboard=1' });
     const names = dashboards.items.map((item) => item.metadata.name);
     expect(names.length).toBeGreaterThan(10);
     expect(names).toEqual(expect.arrayContaining(['threeport-control-plane-dashboard', 'threeport-workload-logs-dashboard', 'metrics-k8s-resources-pod']));
-    expect(JSON.stringify((await configMap('threeport-control-plane-dashboard'))?.data)).toContain('threeport_controller_queue_depth');
+    expect(JSON.stringify(await configData('threeport-control-plane-dashboard'))).toContain('threeport_controller_queue_depth');
 
     // Prometheus selects every ServiceMonitor and scrapes the control plane's API.
     const prometheusResource = await kube.get({ apiVersion: 'monitoring.coreos.com/v1', kind: 'Prometheus', namespace: OBSERVABILITY_NAMESPACE, name: 'metrics-prometheus' });
@@ -163,10 +163,10 @@ describe('observability stacks', async () => {
       expect(await helm.release(connection, String(release.Name), OBSERVABILITY_NAMESPACE)).toMatchObject({ status: 'deployed' });
     }
     expect((await helm.release(connection, String(grafana.Name), OBSERVABILITY_NAMESPACE))?.revision).toBeGreaterThan(Number(before));
-    const sources = parse(String((await configMap('grafana'))?.data?.['datasources.yaml'])) as { datasources: { name: string; url: string }[] };
+    const sources = parse(String((await configData('grafana'))['datasources.yaml'])) as { datasources: { name: string; url: string }[] };
     expect(sources.datasources.map((source) => source.name)).toEqual(['Prometheus', 'Loki']);
     expect(sources.datasources[1]!.url).toBe(`http://loki.${OBSERVABILITY_NAMESPACE}.svc:3100`);
-    const alloy = String((await configMap('log-collector'))?.data?.['config.alloy']);
+    const alloy = String((await configData('log-collector'))['config.alloy']);
     expect(alloy).toContain(`http://loki.${OBSERVABILITY_NAMESPACE}.svc:3100/loki/api/v1/push`);
     expect(alloy).toContain('__meta_kubernetes_pod_label_control_plane_threeport_io_workload_name');
 

@@ -121,9 +121,14 @@ describe('secrets', async () => {
     await client.kind('SecretInstance').update(instance.ID, { Reconciled: false });
     await eventually('restored', async () => decoded(await kube.get(secretRef)).password === rotated);
 
+    // An instance update is followed (the original ignored them): renamed, its Secret moves.
+    const renamedRef = { ...secretRef, name: `${secretName}-v2` };
+    await client.kind('SecretInstance').update(instance.ID, { Name: renamedRef.name });
+    await eventually('moved', async () => decoded(await kube.get(renamedRef)).password === rotated && (await kube.get(secretRef)) === undefined);
+
     await client.kind('SecretInstance').delete(instance.ID);
-    await eventually('instance gone', async () => (await client.kind('SecretInstance').listAll({ name: secretName })).length === 0);
-    expect(await kube.get(secretRef)).toBeUndefined();
+    await eventually('instance gone', async () => (await client.kind('SecretInstance').listAll({ name: renamedRef.name })).length === 0);
+    expect(await kube.get(renamedRef)).toBeUndefined();
     expect(await kube.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace, name: app }), 'only its own objects go').toBeDefined();
   });
 

@@ -80,7 +80,8 @@ async function deliver(context: ReconcileContext<SecretInstance>, pollMs: number
   const backend = backendOf(definition);
   const place = { namespace: reader.namespace, name: String(instance.Name) };
   const previous = deliveryOf(instance);
-  if (previous && previous.Backend !== backend) await removeObjects(target.cluster, previous, instance, controlPlaneId, signal);
+  // Moved (another workload, name, runtime or backend): what it delivered before goes.
+  if (previous && !sameDelivery(previous, { Backend: backend, KubernetesRuntimeInstanceID: target.runtime.ID, Namespace: place.namespace, SecretName: place.name })) await withdrawDelivery(context, previous, controlPlaneId);
   const live = await target.cluster.get(secretRef(place), signal);
   const changed = live !== undefined && !holdsValues(live as { data?: Record<string, string> }, values);
   const labels = { 'app.kubernetes.io/managed-by': 'threeport', [SECRET_INSTANCE_LABEL]: String(instance.ID), [CONTROL_PLANE_LABEL]: controlPlaneId };
@@ -121,16 +122,20 @@ async function recordDelivery(context: ReconcileContext<SecretInstance>, deliver
 }
 
 async function withdraw(context: ReconcileContext<SecretInstance>): Promise<ReconcileOutcome> {
-  const instance = context.object;
-  const delivery = deliveryOf(instance);
-  if (!delivery) return undefined;
-  const runtime = await context.client.kind('KubernetesRuntimeInstance').get(delivery.KubernetesRuntimeInstanceID).catch((error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error)));
-  // A runtime that is gone (or going) takes the Secret with it.
-  if (!runtime || runtime.DeletionScheduled) return undefined;
-  const cluster = await clusterOf(runtime, (value) => context.decrypt(value));
-  if (!cluster) return undefined;
-  await removeObjects(cluster, delivery, instance, await controlPlaneIdOf(context.client), context.signal);
+  const delivery = deliveryOf(context.object);
+  if (delivery) await withdrawDelivery(context, delivery, await controlPlaneIdOf(context.client));
   return undefined;
+}
+
+const sameDelivery = (a: Delivery, b: Omit<Delivery, 'Workload' | 'RestartDue'>): boolean =>
+  a.Backend === b.Backend && a.KubernetesRuntimeInstanceID === b.KubernetesRuntimeInstanceID && a.Namespace === b.Namespace && a.SecretName === b.SecretName;
+
+/** Removes what a delivery put into its runtime's cluster; a runtime that is gone (or going) takes it with it. */
+async function withdrawDelivery(context: ReconcileContext<SecretInstance>, delivery: Delivery, controlPlaneId: string): Promise<void> {
+  const runtime = await context.client.kind('KubernetesRuntimeInstance').get(delivery.KubernetesRuntimeInstanceID).catch((error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error)));
+  if (!runtime || runtime.DeletionScheduled) return;
+  const cluster = await clusterOf(runtime, (value) => context.decrypt(value));
+  if (cluster) await removeObjects(cluster, delivery, context.object, controlPlaneId, context.signal);
 }
 
 /** Removes what the instance put into the cluster for `delivery` (only objects labelled as its own). */
