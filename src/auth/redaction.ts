@@ -7,7 +7,7 @@ export type Redact = (object: ApiObject) => ApiObject;
 /** Undefined for a kind without encrypted fields. */
 export function redactorOf(kind: Kind): Redact | undefined {
   const keys = Object.entries(kind.fields)
-    .filter(([, field]) => field.kind === 'scalar' && field.encrypted && !field.transient)
+    .filter(([, field]) => field.kind === 'scalar' && field.encrypted)
     .map(([name]) => kind.jsonKey(name));
   if (keys.length === 0) return undefined;
   return (object) => {

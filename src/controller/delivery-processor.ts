@@ -79,8 +79,7 @@ export class DeliveryProcessor {
         key: `${name}.${hint.id}`,
         sequence: delivery.sequence,
         ...(hint.version !== undefined && { version: hint.version }),
-        // A scheduled retry cannot stand in for a request, nor for values it does not carry (secret data).
-        ...((hint.requested || hint.transient) && { requested: true }),
+        ...(hint.requested && { requested: true }),
       });
     } catch (error) {
       logger.warn({ id: hint.id, err: error }, 'lock store unreachable; the notification is handed back');
@@ -207,7 +206,7 @@ export class DeliveryProcessor {
         return this.#finish(delivery, lease, 'success', 'Deleted');
       }
       const deleting = Boolean(object.DeletionScheduled);
-      if (object.Reconciled === true && !deleting && !hint.requested && !unseenTransient(hint, object)) return this.#finish(delivery, lease, 'skipped');
+      if (object.Reconciled === true && !deleting && !hint.requested) return this.#finish(delivery, lease, 'skipped');
       if (object.InterruptReconciliation === true && !deleting) {
         await this.#setCondition(kindClient, object, { Type: RECONCILED, Status: 'False', Reason: 'Interrupted', Message: 'InterruptReconciliation is true; set it to false to resume' });
         return this.#finish(delivery, lease, 'skipped');
@@ -290,7 +289,6 @@ export class DeliveryProcessor {
       client: parts.client,
       logger: parts.logger,
       signal,
-      transient: parts.hint.transient,
       async update(patch: Patch) {
         guard();
         const updated = await updateWithVersion(kindClient, get(), patch);
@@ -455,17 +453,6 @@ export class DeliveryProcessor {
   #count(result: ReconcileResultLabel): void {
     this.#o.metrics.reconciles.inc({ reconciler: this.#o.name, result });
   }
-}
-
-/**
- * The notification carries values that are never stored (secret data) and no reconcile of a later
- * generation can have seen them: Reconciled does not cover them. (A reconcile that raced the write
- * may have marked the object with older values: the one that ran when the desired state changed
- * under it re-reads the object, but keeps its own notification's values.)
- */
-function unseenTransient(hint: NotificationHint, object: ApiObject): boolean {
-  if (!hint.transient) return false;
-  return hint.generation === undefined || hint.generation >= Number(object.ObservedGeneration ?? 0);
 }
 
 /**

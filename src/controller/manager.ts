@@ -114,7 +114,7 @@ export class ControllerManager {
         logger: reconcilerLogger,
         signal: this.#abort.signal,
       });
-      const worker = new ReconcilerWorker({ name, kind, consumer, processor, concurrency: this.options.concurrencyFor(name), options: this.options, metrics: this.metrics, logger: reconcilerLogger });
+      const worker = new ReconcilerWorker({ name, consumer, processor, concurrency: this.options.concurrencyFor(name), options: this.options, metrics: this.metrics, logger: reconcilerLogger });
       this.metrics.queueDepth(name, () => consumer.depth());
       this.#consumers.push(consumer);
       this.#workers.push(worker);

@@ -42,11 +42,6 @@ export interface ReconcileContext<T extends ApiObject = ApiObject> {
    */
   readonly signal: AbortSignal;
   /**
-   * Values of the kind's transient fields the notification carried (SecretDefinition.Data), still
-   * encrypted: decrypt them with `decrypt`. Absent when the notification carried none.
-   */
-  readonly transient: ApiObject | undefined;
-  /**
    * Writes to this object with its version. A function patch is recomputed on the freshly read
    * object when someone else wrote in between (return undefined to skip the write); a plain patch
    * is re-applied when only controller-owned fields moved, and throws StaleObjectError (the

@@ -121,11 +121,7 @@ export class Resync {
         for (const object of page) {
           if (this.#abort.signal.aborted) return waiting;
           const operation = object.DeletionScheduled ? 'Deleted' : object.ObservedGeneration === undefined ? 'Created' : 'Updated';
-          const notification = writeNotification(kind, operation, object);
-          // The API's notification of this version may carry what a copy from the stored object
-          // cannot (secret data, never stored): ours must never stand in for it as a duplicate.
-          if (carriesTransient(kind)) notification.messageId = `resync.${notification.messageId}`;
-          await this.#publish(notification);
+          await this.#publish(writeNotification(kind, operation, object));
           waiting++;
         }
       }
@@ -268,8 +264,6 @@ function parseRecord(value: string): PassRecord | undefined {
     return undefined;
   }
 }
-
-const carriesTransient = (kind: Kind): boolean => Object.values(kind.fields).some((field) => field.kind === 'scalar' && field.transient);
 
 /** Resolves true after `milliseconds`, false if aborted first. */
 

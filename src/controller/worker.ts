@@ -2,7 +2,6 @@ import type { Delivery, WorkQueueConsumer } from '../bus/work-queue.ts';
 import type { Logger } from '../log.ts';
 import type { DeliveryProcessor } from './delivery-processor.ts';
 import type { ControllerMetrics } from './metrics.ts';
-import type { Kind } from '../model/kind.ts';
 import { decodeNotification, type NotificationHint } from '../model/notification.ts';
 import type { CompiledRuntimeOptions } from './options.ts';
 import { pause } from '../concurrency.ts';
@@ -20,7 +19,6 @@ interface KeyWork {
 
 export interface WorkerOptions {
   name: string;
-  kind: Kind;
   consumer: WorkQueueConsumer;
   processor: DeliveryProcessor;
   concurrency: number;
@@ -104,7 +102,7 @@ export class ReconcilerWorker {
   #dispatch(delivery: Delivery): void {
     let hint: NotificationHint;
     try {
-      hint = decodeNotification(delivery.payload, this.#o.kind);
+      hint = decodeNotification(delivery.payload);
     } catch (error) {
       // Never redeliver what can't be read: it would come back forever.
       this.#o.logger.warn({ subject: delivery.subject, sequence: delivery.sequence, reason: (error as Error).message }, 'dropping a notification that cannot be decoded');
@@ -142,8 +140,7 @@ export class ReconcilerWorker {
 
   /**
    * Keeps the newest notification of those that piled up and acks the others (it covers them). It
-   * inherits what they carried that a re-read can't give: a request to reconcile, and transient
-   * values (secret data), the newest of each.
+   * inherits what they carried that a re-read can't give: a request to reconcile.
    */
   #newest(parked: Pending[]): Pending | undefined {
     if (parked.length <= 1) return parked[0];
@@ -153,12 +150,10 @@ export class ReconcilerWorker {
     const hint: NotificationHint = { ...newest.hint };
     for (const pending of byVersion) {
       if (pending.hint.requested && !hint.requested) hint.requested = pending.hint.requested;
-      if (pending.hint.transient) hint.transient = { ...hint.transient, ...pending.hint.transient };
       if (pending === newest) continue;
       void pending.delivery.ack();
       this.#o.metrics.reconciles.inc({ reconciler: this.#o.name, result: 'skipped' });
     }
-    if (newest.hint.transient) hint.transient = { ...hint.transient, ...newest.hint.transient };
     return { delivery: newest.delivery, hint };
   }
 

@@ -21,8 +21,6 @@ interface FieldBase<T> {
   readonly default?: T;
   /** Stored AES-256-GCM encrypted; returned as ciphertext, never in plaintext, never logged. */
   readonly encrypted: boolean;
-  /** Accepted and passed to controllers in notifications, but never stored (SecretDefinition.Data). */
-  readonly transient: boolean;
   /** Refused on update once set (e.g. KubernetesRuntimeInstance.Location). */
   readonly immutable: boolean;
   /** Allowed values; anything else is a 400. */
@@ -92,7 +90,6 @@ interface ScalarOptions<T> {
   json?: string;
   default?: T;
   encrypted?: boolean;
-  transient?: boolean;
   immutable?: boolean;
   oneOf?: readonly string[];
   description?: string;
@@ -106,12 +103,11 @@ function scalar<T>(valueType: ValueType, options: ScalarOptions<T> = {}): Scalar
     valueType,
     required: options.required ?? false,
     // Filled in with the lower-cased field name by defineKind unless set explicitly.
-    query: options.query ?? (options.encrypted || options.transient ? false : ''),
+    query: options.query ?? (options.encrypted ? false : ''),
     queryAliases: options.queryAliases ?? [],
     ...(options.json !== undefined && { json: options.json }),
     ...(options.default !== undefined && { default: options.default }),
     encrypted: options.encrypted ?? false,
-    transient: options.transient ?? false,
     immutable: options.immutable ?? false,
     ...(options.oneOf !== undefined && { oneOf: options.oneOf }),
     ...(options.description !== undefined && { description: options.description }),
@@ -124,13 +120,12 @@ function scalar<T>(valueType: ValueType, options: ScalarOptions<T> = {}): Scalar
 
 /**
  * What the TypeScript types of objects need from a field's options, kept as literal types: whether
- * the field is always present on a stored object (required, or has a default), its JSON key when
- * it differs from its name, and whether it is never stored (transient).
+ * the field is always present on a stored object (required, or has a default), and its JSON key
+ * when it differs from its name.
  */
 export type FieldMarks<O> = (O extends { required: true } ? { readonly required: true } : unknown) &
   (O extends { default: NonNullable<unknown> } | { defaultToFlagged: string } ? { readonly default: NonNullable<unknown> } : unknown) &
-  (O extends { json: infer J extends string } ? { readonly json: J } : unknown) &
-  (O extends { transient: true } ? { readonly transient: true } : unknown);
+  (O extends { json: infer J extends string } ? { readonly json: J } : unknown);
 
 export const string = <const O extends ScalarOptions<string> = {}>(options?: O): ScalarField<string> & FieldMarks<O> =>
   scalar('string', options) as ScalarField<string> & FieldMarks<O>;
@@ -167,7 +162,6 @@ const collection = {
   query: false,
   queryAliases: [],
   encrypted: false,
-  transient: false,
   immutable: false,
 } as const;
 

@@ -25,7 +25,7 @@ export interface Notification {
 /** `workloadInstance.update` */
 export const subjectOf = (kind: Kind, operation: NotificationOperation): string => `${kind.subjectPrefix}.${suffixes[operation]}`;
 
-/** The notification of a committed write: `object` is the object as stored (with transient values, if any). */
+/** The notification of a committed write: `object` is the object as stored. */
 export function writeNotification(kind: Kind, operation: NotificationOperation, object: ApiObject, now = new Date()): Notification {
   return {
     subject: subjectOf(kind, operation),
@@ -56,24 +56,19 @@ function encode(operation: NotificationOperation, object: ApiObject, now: Date, 
 
 /**
  * What a controller takes from a notification: which object, which operation, which version. The
- * object's copy is never trusted; the reconcile re-reads it. Only values that are never stored
- * (SecretDefinition.Data, encrypted) are taken from the payload.
+ * object's copy is never trusted; the reconcile re-reads it.
  */
 export interface NotificationHint {
   operation: NotificationOperation;
   id: number;
   /** The object's version the write produced (absent from the original's payloads and from requests). */
   version?: number;
-  /** The object's Generation after the write (absent likewise). */
-  generation?: number;
   /** Someone asked for this reconcile: run it even if the object is Reconciled. */
   requested?: string;
-  /** Values of the kind's transient fields, as the API encrypted them. */
-  transient?: ApiObject;
 }
 
-/** Decodes a notification payload; throws with the reason when it is not one. `kind` names the transient fields to keep. */
-export function decodeNotification(payload: string, kind?: Kind): NotificationHint {
+/** Decodes a notification payload; throws with the reason when it is not one. */
+export function decodeNotification(payload: string): NotificationHint {
   let parsed: unknown;
   try {
     parsed = JSON.parse(payload);
@@ -89,15 +84,6 @@ export function decodeNotification(payload: string, kind?: Kind): NotificationHi
   const version = body.Object?.Version;
   const hint: NotificationHint = { operation: body.Operation as NotificationOperation, id };
   if (typeof version === 'number') hint.version = version;
-  if (typeof body.Object?.Generation === 'number') hint.generation = body.Object.Generation;
   if (typeof body.Requested === 'string' && body.Requested) hint.requested = body.Requested;
-  if (kind) {
-    const transient: ApiObject = {};
-    for (const [name, field] of Object.entries(kind.fields)) {
-      const key = kind.jsonKey(name);
-      if (field.kind === 'scalar' && field.transient && body.Object?.[key] != null) transient[key] = body.Object[key];
-    }
-    if (Object.keys(transient).length > 0) hint.transient = transient;
-  }
   return hint;
 }

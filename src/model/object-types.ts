@@ -2,8 +2,7 @@
  * The TypeScript type of each kind's objects, derived from its definition (nothing generated):
  * `ObjectOf<'WorkloadInstance'>` has `KubernetesRuntimeInstanceID: number`, `Reconciled: boolean`,
  * `Status?: string`, … with the JSON keys the wire uses. Fields that are always present on a stored
- * object (required, or defaulted) are not optional; transient and has-many fields are absent (never
- * returned).
+ * object (required, or defaulted) are not optional; has-many fields are absent (never returned).
  */
 import type { Condition } from './conditions.ts';
 import type { Field, ValueOf } from './fields.ts';
@@ -39,7 +38,7 @@ export type KindName = keyof Definitions & string;
 type Simplify<T> = { [K in keyof T]: T[K] } & {};
 
 type JsonKeyOf<F, K> = F extends { json: infer J extends string } ? J : K;
-type IsStored<F> = F extends { kind: 'scalar' } ? (F extends { transient: true } ? false : true) : false;
+type IsStored<F> = F extends { kind: 'scalar' } ? true : false;
 type IsPresent<F> = F extends { required: true } ? true : F extends { default: NonNullable<unknown> } ? true : false;
 
 type FieldsObject<F> = {

@@ -83,7 +83,6 @@ function describe(kind: Kind, name: string, field: Field): string | undefined {
     if (name === 'Name' && kind.uniqueName) notes.push(`Unique among live ${kind.name}s (else 409).`);
     if (field.immutable) notes.push('Cannot be changed once set (400).');
     if (field.encrypted) notes.push('Stored encrypted; returned as ciphertext.');
-    if (field.transient) notes.push('Never stored and never returned: handed to the controller only.');
     if (field.defaultToFlagged) notes.push(`Left out, it is the ${field.references} whose ${field.defaultToFlagged} is true (400 when there is none, or it is being deleted).`);
   }
   if (field.owner === 'controller') notes.push('Reported by controllers.');
@@ -99,7 +98,6 @@ function annotated(kind: Kind, name: string, field: Field, schema: Schema): Sche
     ...(field.default !== undefined && { default: field.default }),
     ...(field.owner && { 'x-threeport-owner': field.owner }),
     ...(field.encrypted && { 'x-encrypted': true }),
-    ...(field.transient && { writeOnly: true }),
   };
 }
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { actorOf, type RouteAccess } from '../auth/guard.ts';
 import type { Verb } from '../auth/permissions.ts';
-import { API_VERSION, type ApiObject, type Kind } from '../model/kind.ts';
+import { API_VERSION, type ApiObject } from '../model/kind.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import { envelope } from './envelope.ts';
 import { inputSchemaName, patchSchemaName, validatorRef } from './kind-schemas.ts';
@@ -10,15 +10,6 @@ import { parsePaging, parseListQuery } from './query.ts';
 
 type IdRequest = FastifyRequest<{ Params: { id: string } }>;
 type Query = Record<string, string | string[] | undefined>;
-
-/** Transient fields (SecretDefinition.Data) reach controllers only; no response carries them. */
-function publicObjects(kind: Kind): (object: ApiObject) => ApiObject {
-  const hidden = Object.entries(kind.fields)
-    .filter(([, field]) => field.kind === 'scalar' && field.transient)
-    .map(([name]) => kind.jsonKey(name));
-  if (hidden.length === 0) return (object) => object;
-  return (object) => Object.fromEntries(Object.entries(object).filter(([key]) => !hidden.includes(key)));
-}
 
 /** The expected version: If-Match header, else a `Version` in the body. */
 function expectedVersion(request: FastifyRequest, fromBody?: number): { expectedVersion?: number } {
@@ -30,9 +21,8 @@ function expectedVersion(request: FastifyRequest, fromBody?: number): { expected
 export function registerKindRoutes(app: FastifyInstance, store: ObjectStore): void {
   const { registry } = store;
   for (const kind of registry.routed) {
-    const shown = publicObjects(kind);
     const sendOne = (reply: FastifyReply, object: ApiObject, code = 200): FastifyReply =>
-      reply.code(code).header('etag', `"${String(object.Version)}"`).send(envelope(kind.name, [shown(object)], undefined, code));
+      reply.code(code).header('etag', `"${String(object.Version)}"`).send(envelope(kind.name, [object], undefined, code));
     const payload = (request: FastifyRequest): CheckedPayload => checkedPayload(registry, kind, request.body as Record<string, unknown>);
     const input = validatorRef(inputSchemaName(kind));
     const on = (verb: Verb, namesOneObject = false): { config: { access: RouteAccess } } => ({ config: { access: { kind: kind.name, verb, ...(namesOneObject && { namesOneObject }) } } });
@@ -42,7 +32,7 @@ export function registerKindRoutes(app: FastifyInstance, store: ObjectStore): vo
     app.get(kind.path, on('read'), async (request, reply) => {
       const query = parseListQuery(kind, request.query as Query);
       const { objects, total } = await store.list(kind, query);
-      return reply.send(envelope(kind.name, objects.map(shown), { Page: query.page, Size: query.size, TotalCount: total }));
+      return reply.send(envelope(kind.name, objects, { Page: query.page, Size: query.size, TotalCount: total }));
     });
 
     app.post(kind.path, { ...bodyRoute(registry, kind, 'POST', input), ...on('create') }, async (request, reply) => {

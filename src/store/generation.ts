@@ -5,7 +5,6 @@
  * (only a create can register an object as reconciled already). Writes of controller-owned fields only —
  * status, conditions, inventories — are not generations and notify nobody, so a controller's own
  * writes never queue more work. Setting Reconciled false keeps its original meaning: reconcile.
- * Transient values (never stored) are desired state too: sending them is a change.
  */
 import { isDeepStrictEqual } from 'node:util';
 import { REDACTED_PLACEHOLDER, type FieldCipher } from '../crypto/field-cipher.ts';
@@ -20,8 +19,9 @@ function sameValue(column: Column, stored: unknown, next: unknown, cipher: Field
   if (stored === next) return true;
   if (stored === undefined || next === undefined || stored === null || next === null) return false;
   if (column.spec.encrypted) {
-    // A client writing back what it read sends the ciphertext or the redaction placeholder: the stored value stays.
-    if (next === REDACTED_PLACEHOLDER) return true;
+    // A client writing back what it read sends the ciphertext (a map's is equal, not the same object)
+    // or the redaction placeholder: the stored value stays.
+    if (next === REDACTED_PLACEHOLDER || isDeepStrictEqual(stored, next)) return true;
     try {
       return isDeepStrictEqual(cipher.decryptValue(stored), next);
     } catch {
@@ -29,14 +29,6 @@ function sameValue(column: Column, stored: unknown, next: unknown, cipher: Field
     }
   }
   return isDeepStrictEqual(stored, next);
-}
-
-/**
- * The write hands the controller values that are never stored (SecretDefinition.Data): nothing
- * to compare them with, so they are a change of desired state whenever they are sent.
- */
-function carriesTransient(kind: Kind, patch: ApiObject): boolean {
-  return Object.entries(kind.fields).some(([name, field]) => field.kind === 'scalar' && field.transient && patch[kind.jsonKey(name)] != null);
 }
 
 export interface NextState {
@@ -58,7 +50,7 @@ export function createdState(kind: Kind, object: ApiObject): NextState {
 export function rewrittenState(kind: Kind, table: KindTable, cipher: FieldCipher, existing: ApiObject, merged: ApiObject, patch: ApiObject, childrenAdded: boolean): NextState {
   if (!kind.controller) return { object: merged, notify: false };
   const desiredChanged =
-    childrenAdded || carriesTransient(kind, patch) || table.columns.some((column) => isDesiredState(column) && !sameValue(column, existing[column.key], merged[column.key], cipher));
+    childrenAdded || table.columns.some((column) => isDesiredState(column) && !sameValue(column, existing[column.key], merged[column.key], cipher));
   const generation = Number(existing.Generation ?? 1);
   const object: ApiObject = { ...merged, Generation: desiredChanged ? generation + 1 : generation };
   // Even when the write says Reconciled true: the original's Go clients send whole objects, their

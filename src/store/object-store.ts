@@ -6,7 +6,7 @@ import type { Registry } from '../model/registry.ts';
 import { type Database, type Queryable, isDatabaseError, UNIQUE_VIOLATION } from './database.ts';
 import { deleteStep, removeDependents, type RemovedRow } from './deletion.ts';
 import { recordEvent, type EventRecord } from './event-log.ts';
-import { protectedObject, transientValues } from './field-protection.ts';
+import { protectedObject } from './field-protection.ts';
 import { createdState, rewrittenState } from './generation.ts';
 import { IdAllocator } from './id-allocator.ts';
 import { kindTable, type KindTable } from './kind-table.ts';
@@ -366,14 +366,13 @@ export class ObjectStore {
     const initial = initialObject(kind, table, input);
     checkAndDerive(kind, table, initial, undefined);
     const { object, notify } = createdState(kind, initial);
-    const transient = transientValues(kind, this.#cipher, input);
     const stored = protectedObject(table, this.#cipher, object, undefined);
     const children = nestedChildren(kind, input);
     const id = ids.shift();
     if (id === undefined) throw new Error('not enough object IDs reserved');
     const now = this.#now().toISOString();
     const wire: ApiObject = { ID: id, CreatedAt: now, UpdatedAt: now, ...stored, Version: 1 };
-    const entry = notify ? writeNotification(kind, 'Created', { ...wire, ...transient }, this.#now()) : undefined;
+    const entry = notify ? writeNotification(kind, 'Created', wire, this.#now()) : undefined;
     const references = changedReferences(this.registry, table, stored, undefined);
 
     const write = async (q: Queryable): Promise<void> => {
@@ -427,7 +426,7 @@ export class ObjectStore {
       const stored = protectedObject(table, this.#cipher, object, existing);
       const now = this.#now().toISOString();
       const wire: ApiObject = { ID: id, CreatedAt: existing.CreatedAt, UpdatedAt: now, ...stored, Version: version + 1 };
-      const entry = notify ? writeNotification(kind, 'Updated', { ...wire, ...transientValues(kind, this.#cipher, request) }, this.#now()) : undefined;
+      const entry = notify ? writeNotification(kind, 'Updated', wire, this.#now()) : undefined;
       const references = changedReferences(this.registry, table, stored, existing);
       const childIds = await this.#ids.reserve(childIdsNeeded(this.registry, children));
 

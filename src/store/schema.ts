@@ -36,10 +36,7 @@ CREATE TABLE IF NOT EXISTS threeport_outbox (
 );
 `;
 
-export const storedScalars = (kind: Kind): [string, ScalarField][] =>
-  kind.scalarFields
-    .map((name) => [name, kind.fields[name] as ScalarField] as [string, ScalarField])
-    .filter(([, field]) => !field.transient);
+export const storedScalars = (kind: Kind): [string, ScalarField][] => kind.scalarFields.map((name) => [name, kind.fields[name] as ScalarField]);
 
 /** PostgreSQL truncates identifiers at 63 bytes; shorten deterministically so IF NOT EXISTS keeps working. */
 function identifier(name: string): string {

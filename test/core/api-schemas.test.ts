@@ -1,8 +1,9 @@
 /**
  * The schemas the server validates with are the ones /openapi.json publishes, and they say what
- * the model says: who writes a field, its type, and that secret data never comes back.
+ * the model says: who writes a field, its type, and that secret data comes back as ciphertext only.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { FieldCipher } from '../../src/crypto/field-cipher.ts';
 import type { Kind } from '../../src/model/kind.ts';
 import { controllerFields, serverFields } from '../../src/model/ownership.ts';
 import { registry } from '../../src/model/registry.ts';
@@ -50,34 +51,37 @@ describe('one schema per kind for the validator and the document', () => {
     }
   });
 
-  it('SecretDefinition.Data is a map of strings that no response carries', async () => {
+  it('SecretDefinition.Data is a map of strings that responses carry as ciphertext only', async () => {
     const secrets = '/v0/secret-definitions';
+    const cipher = FieldCipher.fromBase64(api.encryptionKey);
     const input = await samplePayload(api.client, registry.get('SecretDefinition'), { Data: { password: 'hunter2' } });
     const created = await send('POST', secrets, input);
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const id = created.body.Data?.[0]?.ID;
     const answers = [
-      created,
-      await send('GET', `${secrets}/${id}`),
-      await send('PATCH', `${secrets}/${id}`, { Data: { password: 'hunter3' } }),
-      await send('PUT', `${secrets}/${id}`, { ...input, Data: { password: 'hunter4' } }),
-      await send('GET', secrets),
-    ];
-    for (const answer of answers) {
+      [created, 'hunter2'],
+      [await send('GET', `${secrets}/${id}`), 'hunter2'],
+      [await send('PATCH', `${secrets}/${id}`, { Data: { password: 'hunter3' } }), 'hunter3'],
+      [await send('PUT', `${secrets}/${id}`, { ...input, Data: { password: 'hunter4' } }), 'hunter4'],
+    ] as const;
+    for (const [answer, password] of answers) {
       expect(answer.status, JSON.stringify(answer.body)).toBeLessThan(300);
-      const objects = answer.body.Data ?? [];
-      expect(objects.length, 'an answer with objects to look at').toBeGreaterThan(0);
-      for (const object of objects) expect(object).not.toHaveProperty('Data');
+      const [object] = answer.body.Data ?? [];
+      expect(JSON.stringify(object)).not.toContain(password);
+      expect(cipher.decryptValue(object?.Data)).toEqual({ password });
     }
+    const listed = (await send('GET', `${secrets}?name=${String(input.Name)}`)).body.Data ?? [];
+    expect(listed.map((object) => cipher.decryptValue(object.Data))).toEqual([{ password: 'hunter4' }]);
     for (const data of [5, 'hunter2', ['hunter2'], { password: 5 }, { password: null }]) {
       const refused = await send('POST', secrets, { ...input, Data: data });
       expect(refused.status, JSON.stringify(data)).toBe(400);
       expect(refused.body.Status?.error, JSON.stringify(data)).toMatch(/^Data(\.password)? must be (an object|a string)/);
     }
 
-    expect(schema('SecretDefinition').properties).not.toHaveProperty('Data');
-    expect(schema('SecretDefinition').additionalProperties).toBe(false);
-    expect(schema('SecretDefinitionInput').properties?.Data).toMatchObject({ type: 'object', additionalProperties: { type: 'string' }, writeOnly: true });
+    const map = { type: 'object', additionalProperties: { type: 'string' }, 'x-encrypted': true };
+    expect(schema('SecretDefinition').properties?.Data).toMatchObject(map);
+    expect(schema('SecretDefinitionInput').properties?.Data).toMatchObject(map);
+    expect(schema('SecretDefinitionInput').properties?.Data).not.toHaveProperty('writeOnly');
   });
 
   it('fields the API sets (Generation) are read-only: refused from clients like the GORM fields', async () => {

@@ -90,16 +90,16 @@ describe('when the API notifies (in-process bus)', () => {
     expect(forObject(tier.ID)).toEqual([]);
   });
 
-  it('secret data reaches the controller encrypted and is never stored', async () => {
-    const runtime = await createSample(api.client, registry.get('KubernetesRuntimeInstance'));
-    void runtime;
+  it('secret data is stored encrypted, and notified as it is stored', async () => {
     const secret = await api.client.kind('SecretDefinition').create({ Name: uniqueName('secret'), Data: { password: 'hunter2' } });
     await eventually('secret notification', () => forObject(secret.ID).length === 1);
-    const data = forObject(secret.ID)[0]!.Object.Data as Record<string, string>;
+    expect(forObject(secret.ID)[0]!.Object).toEqual(secret);
+    const data = secret.Data as Record<string, string>;
     expect(data.password).not.toBe('hunter2');
     expect(FieldCipher.fromBase64(api.encryptionKey).decrypt(data.password!)).toBe('hunter2');
-    expect((await api.client.kind('SecretDefinition').get(Number(secret.ID)) as Record<string, unknown>).Data).toBeUndefined();
+    expect((await api.client.kind('SecretDefinition').get(Number(secret.ID))).Data).toEqual(data);
     const [row] = await api.server.db.query<Record<string, unknown>>('SELECT * FROM v0_secret_definitions WHERE id = $1', [secret.ID]);
+    expect(row!.data).toEqual(data);
     expect(JSON.stringify(row)).not.toContain('hunter2');
   });
 });

@@ -31,7 +31,7 @@ describe('the v0 surface', () => {
       expect(Object.keys(paths[`${kind.path}/{id}`] ?? {}), kind.path).toEqual(['parameters', 'get', 'patch', 'put', 'delete']);
       for (const [name, field] of Object.entries(kind.fields)) {
         // Responses carry stored fields only; clients write all but associations and the API's own fields.
-        const returned = field.kind === 'scalar' && !field.transient;
+        const returned = field.kind === 'scalar';
         const writable = field.kind !== 'association' && field.owner !== 'server';
         expect(kind.jsonKey(name) in (schemas[kind.name]?.properties ?? {}), `${kind.name}.${name} returned`).toBe(returned);
         expect(kind.jsonKey(name) in (schemas[`${kind.name}Input`]?.properties ?? {}), `${kind.name}.${name} writable`).toBe(writable);

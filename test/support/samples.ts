@@ -10,8 +10,8 @@ import { registry } from '../../src/model/registry.ts';
 
 export const uniqueName = (prefix: string): string => `${prefix}-${randomBytes(4).toString('hex')}`;
 
-/** Values some domain rules insist on (made afresh where they must be unique). */
-const knownGood: Record<string, ApiObject | (() => ApiObject)> = {
+/** Values some domain rules insist on (made afresh where they must be unique, or where they reference objects to make first). */
+const knownGood: Record<string, ApiObject | ((client: ApiClient) => ApiObject | Promise<ApiObject>)> = {
   ApiToken: () => ({ TokenHash: randomBytes(32).toString('hex'), ExpiresAt: new Date(Date.now() + 3_600_000).toISOString() }),
   RoleBinding: { Role: 'viewer', Subject: 'user:someone' },
   User: { Groups: [] },
@@ -21,6 +21,8 @@ const knownGood: Record<string, ApiObject | (() => ApiObject)> = {
   KubernetesRuntimeDefinition: { InfraProvider: 'kind' },
   KubernetesRuntimeInstance: { Location: 'Local' },
   SecretDefinition: { Data: { password: 's3cr3t' } },
+  // A secret instance is for one workload.
+  SecretInstance: async (client) => ({ WorkloadInstanceID: (await createSample(client, registry.get('WorkloadInstance'))).ID }),
 };
 
 function sampleValue(field: ScalarField, name: string): unknown {
@@ -51,7 +53,7 @@ export async function samplePayload(client: ApiClient, kind: Kind, overrides: Ap
     payload[key] = field.references ? (await createSample(client, registry.get(field.references))).ID : sampleValue(field, name);
   }
   const good = knownGood[kind.name];
-  return { ...payload, ...(typeof good === 'function' ? good() : good), ...overrides };
+  return { ...payload, ...(typeof good === 'function' ? await good(client) : good), ...overrides };
 }
 
 /** Creates a valid object of `kind` (and whatever it references). */
@@ -69,7 +71,6 @@ export function editableStringField(kind: Kind): string | undefined {
       !field.oneOf &&
       !field.encrypted &&
       !field.immutable &&
-      !field.transient &&
       field.owner === undefined &&
       name !== 'Name',
   );

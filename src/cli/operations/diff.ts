@@ -13,16 +13,15 @@ function decrypted(value: unknown, cipher: FieldCipher): unknown {
 
 /**
  * Wire keys of `desired` whose value differs from `current`. Fields the API never returns can't be
- * compared: transient ones (SecretDefinition.Data) and nested child lists (gateway ports) count
- * as unchanged. Encrypted fields are compared after decrypting with the control plane's key; with
- * no key they always count as changed.
+ * compared: nested child lists (gateway ports) count as unchanged. Encrypted fields are compared
+ * after decrypting with the control plane's key; with no key they always count as changed.
  */
 export function changedFields(kind: Kind, desired: ApiObject, current: ApiObject, cipher: FieldCipher | undefined): string[] {
   const changed: string[] = [];
   for (const [key, value] of Object.entries(desired)) {
     const name = kind.payloadKeys.get(key.toLowerCase());
     const field = name ? kind.fields[name] : undefined;
-    if (!field || field.transient || field.kind !== 'scalar') continue;
+    if (!field || field.kind !== 'scalar') continue;
     let stored = current[key];
     if (field.encrypted && stored != null) {
       if (!cipher) {

@@ -28,7 +28,7 @@ export const SecretDefinition = defineKind({
     Data: json({
       required: true,
       encrypted: true,
-      description: 'Key/value pairs (strings). Kept encrypted and never returned: readers see a placeholder.',
+      description: 'Key/value pairs (strings). Kept encrypted, never returned in plaintext: callers who may not see secrets read a placeholder.',
     }),
     RecoveryWindowDays: integer({ description: 'aws-secrets-manager: days AWS keeps a deleted definition’s secret recoverable (7–30). @default 30' }),
     StoreArn: string({ owner: 'controller', description: 'aws-secrets-manager: the ARN of the secret that holds the values.' }),

@@ -1,7 +1,7 @@
 /**
  * A reconciler whose behaviour each test writes per object: a step (any function of the context)
  * bound to the object's name before it is created. Every call is recorded with what the runtime
- * handed over (operation, attempt, generation, transient values, signal).
+ * handed over (operation, attempt, generation, signal).
  */
 import { performance } from 'node:perf_hooks';
 import { defineReconciler, type LevelReconciler, type ReconcileContext, type ReconcileOutcome } from '../../../src/controller/reconciler.ts';
@@ -17,7 +17,6 @@ export interface ScriptedCall {
   version: number;
   generation: number | undefined;
   observedGeneration: number | undefined;
-  transient: ApiObject | undefined;
   /** ms, this process's monotonic clock */
   at: number;
   signal: AbortSignal;
@@ -67,7 +66,6 @@ export function scriptedReconciler(kind: string, options: ScriptedOptions = {}):
         version: Number(object.Version),
         generation: object.Generation as number | undefined,
         observedGeneration: object.ObservedGeneration as number | undefined,
-        transient: context.transient,
         at: performance.now(),
         signal: context.signal,
       };
