@@ -8,7 +8,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AppsV1Api, KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { ApiClient } from '../../src/client/api-client.ts';
@@ -105,6 +105,30 @@ describe('workloads on a Kubernetes cluster through tptctl', () => {
     const beforeEvents = (text: string): string => text.split('Failed & Warning Events:')[0]!;
     expect(beforeEvents(await tptctl.ok(['describe', 'workload-instance', '--name', 'wordpress']))).toBe(beforeEvents(described));
   }, 240_000);
+
+  it("the original's Secret config delivers its values to the workload; describe says where, never the values; delete removes only the Secret", async () => {
+    const value = `key-${Date.now()}`;
+    const file = join(tptctl.dir, 'secret.yaml');
+    writeFileSync(file, `Secret:\n  Name: wordpress-api\n  KubernetesRuntimeInstance:\n    Name: threeport-wl\n  WorkloadInstance:\n    Name: wordpress\n  Data:\n    API_KEY: ${value}\n    CA_CERTIFICATE: |\n      -----BEGIN CERTIFICATE-----\n      MIIDdzCCAl+gAwIBAgIJAJ\n      -----END CERTIFICATE-----\n`);
+    const result = await tptctl.ok(['create', 'secret', '-c', file, '--wait', '--timeout', '2m'], { timeoutMs: 150_000 });
+    expect(result).toContain('Complete: secret wordpress-api created');
+    expect(result).not.toContain(value);
+    const described = await tptctl.ok(['describe', 'secret-instance', 'wordpress-api']);
+    const namespace = /Secret (wordpress-[a-z0-9]{10})\/wordpress-api on runtime threeport-wl, written by the control plane/.exec(described)?.[1];
+    expect(namespace, described).toBeDefined();
+    expect(described).not.toContain(value);
+    expect(await tptctl.ok(['describe', 'secret-definition', 'wordpress-api', '-o', 'json'])).not.toContain(value);
+    const kube = new KubeConfig();
+    kube.loadFromFile(cluster.path);
+    kube.setCurrentContext(cluster.context);
+    const secret = await kube.makeApiClient(CoreV1Api).readNamespacedSecret({ name: 'wordpress-api', namespace: namespace! });
+    expect(Buffer.from(String(secret.data?.API_KEY), 'base64').toString()).toBe(value);
+    expect(Buffer.from(String(secret.data?.CA_CERTIFICATE), 'base64').toString()).toContain('BEGIN CERTIFICATE');
+
+    expect(await tptctl.ok(['delete', 'secret', '-c', file, '--wait', '--timeout', '2m'], { timeoutMs: 150_000 })).toContain('Complete: secret wordpress-api deleted');
+    await expect(kube.makeApiClient(CoreV1Api).readNamespacedSecret({ name: 'wordpress-api', namespace: namespace! })).rejects.toThrow(/404|not found/i);
+    expect(await tptctl.ok(['get', 'workload-instances', 'wordpress'])).toMatch(/Healthy/);
+  }, 300_000);
 
   it('--wait ends at once when the controller gives up (Failed), and get and describe say why', async () => {
     const file = workloadFiles(tptctl.dir, 'broken', stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ port: 99999 }] } }));
