@@ -64,15 +64,16 @@ function scalarType(field: ScalarField): Schema {
     case 'time':
       return time();
     case 'json':
-      // The field cipher encrypts a map value by value (the original's EncryptStringMap).
-      return field.encrypted ? { type: 'object', additionalProperties: text(), propertyNames: text() } : componentRef('JsonDocument');
+      // The field cipher encrypts a map value by value (the original's EncryptStringMap); a reader
+      // who may not see secrets gets the redaction placeholder instead, and may write it back.
+      return field.encrypted ? { type: ['object', 'string'], pattern: TEXT_PATTERN, additionalProperties: text(), propertyNames: text() } : componentRef('JsonDocument');
   }
 }
 
 function withNull(schema: Schema): Schema {
   if (schema.$ref === componentRef('JsonDocument').$ref) return componentRef('JsonValue');
-  const type = schema.type as string;
-  return { ...schema, type: [type, 'null'], ...(Array.isArray(schema.enum) && { enum: [...(schema.enum as unknown[]), null] }) };
+  const types = Array.isArray(schema.type) ? (schema.type as string[]) : [schema.type as string];
+  return { ...schema, type: [...types, 'null'], ...(Array.isArray(schema.enum) && { enum: [...(schema.enum as unknown[]), null] }) };
 }
 
 function describe(kind: Kind, name: string, field: Field): string | undefined {
@@ -82,7 +83,7 @@ function describe(kind: Kind, name: string, field: Field): string | undefined {
     if (field.references) notes.push(`ID of a ${field.references}, which must exist (else 400).`);
     if (name === 'Name' && kind.uniqueName) notes.push(`Unique among live ${kind.name}s (else 409).`);
     if (field.immutable) notes.push('Cannot be changed once set (400).');
-    if (field.encrypted) notes.push('Stored encrypted; returned as ciphertext.');
+    if (field.encrypted) notes.push('Stored encrypted; returned as ciphertext to roles that may see secrets, else as "[encrypted value redacted]" (writing either back keeps the value).');
     if (field.defaultToFlagged) notes.push(`Left out, it is the ${field.references} whose ${field.defaultToFlagged} is true (400 when there is none, or it is being deleted).`);
   }
   if (field.owner === 'controller') notes.push('Reported by controllers.');

@@ -407,6 +407,20 @@ describe('secrets, controller-owned fields and the audit trail', () => {
     }
   });
 
+  it("a developer writes back a secret definition it read (Data as the placeholder, as Go clients send whole objects): the values stay", async () => {
+    const { client } = await tokenClient('developer');
+    const definition = await client.kind('SecretDefinition').create({ Name: uniqueName('kept'), Data: { password: 'kept-value' } });
+    const read = await client.kind('SecretDefinition').get(definition.ID);
+    expect(read.Data).toBe(REDACTED_PLACEHOLDER);
+    // What the original's Go client sends: its struct's fields (no Generation, which is ours).
+    const { ID: _id, CreatedAt: _created, UpdatedAt: _updated, Generation: _generation, ...body } = read as Record<string, unknown>;
+    expect(await attempt(client, 'PUT', `/v0/secret-definitions/${definition.ID}`, body)).toMatchObject({ status: 200 });
+    const stored = await api.client.kind('SecretDefinition').get(definition.ID);
+    expect(FieldCipher.fromBase64(api.encryptionKey).decryptValue(stored.Data)).toEqual({ password: 'kept-value' });
+    expect(stored.Generation, 'no new generation').toBe(1);
+    expect((await attempt(client, 'POST', '/v0/secret-definitions', { Name: uniqueName('bad'), Data: REDACTED_PLACEHOLDER })).status, 'a placeholder is no value to create with').toBe(400);
+  });
+
   it('only controllers (and admins) change Status, Conditions, Creation*/Deletion* or declare an object reconciled; unchanged values pass', async () => {
     const { client } = await tokenClient('developer');
     const definition = await createSample(api.client, registry.get('WorkloadDefinition'));
