@@ -55,13 +55,13 @@ describe('tptctl up / down (embedded)', () => {
       await expect
         .poll(() => tptctl.ok(['get', 'workloads']), { timeout: 90_000, interval: 1000 })
         .toMatch(/v0\s+wordpress\s+wordpress\s+wordpress-01\s+threeport-lifecycle\s+Healthy: 3 resource\(s\) ready/);
-      // One /metrics for the process: the API's requests, the controllers' reconciles, the process's own figures.
-      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-      expect(metrics).toMatch(/threeport_api_requests_total\{method="GET",route="\/v0\/workload-instances",status="200"\} \d+/);
-      expect(metrics).toMatch(/threeport_controller_reconciles_total\{reconciler="WorkloadInstance",result="success"\} \d+/);
-      expect(metrics).toContain('process_resident_memory_bytes');
       // The cluster is shared: its resources go before the control plane does.
       expect(await tptctl.ok(['delete', 'workload-instance', '--name', 'wordpress-01', '--wait', '--timeout', '60s'], { timeoutMs: 90_000 })).toContain('Complete: workload instance wordpress-01 deleted');
+      // One /metrics for the process (the delete was a reconcile): the API's requests, the controllers' reconciles, the process's own figures.
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      expect(metrics).toMatch(/threeport_api_requests_total\{method="GET",route="\/v0\/workload-instances",status="200"\} \d+/);
+      expect(metrics).toMatch(/threeport_controller_reconciles_total\{reconciler="WorkloadInstanceReconciler",result="success"\} \d+/);
+      expect(metrics).toContain('process_resident_memory_bytes');
     } finally {
       await tptctl.run(['down', '--name', 'lifecycle']);
     }
