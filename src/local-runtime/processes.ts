@@ -103,9 +103,12 @@ export class ProcessRegistry {
     } finally {
       closeSync(output);
     }
-    const identity = pid === undefined ? undefined : identify(pid);
-    if (!identity) throw new LocalRuntimeError(`${name}: could not start ${command} (see ${log})`);
-    return { tracked: this.record(name, identity, [command, ...args], log, options.stopSignal ?? 'SIGTERM'), exited };
+    if (pid === undefined) throw new LocalRuntimeError(`${name}: could not start ${command} (see ${log})`);
+    const identity = identify(pid);
+    const stopSignal = options.stopSignal ?? 'SIGTERM';
+    // Started and already ended (a zombie until Node reaps it): nothing left to record; how it ended is in `exited` and its log.
+    if (!identity) return { tracked: { name, pid, startTime: '', processGroup: pid, command: [command, ...args], log, stopSignal }, exited };
+    return { tracked: this.record(name, identity, [command, ...args], log, stopSignal), exited };
   }
 
   /** Records a process someone else started (kwokctl's control-plane components). */
