@@ -13,7 +13,7 @@ import type { ObjectStore } from '../store/object-store.ts';
 import { authenticate } from './authenticate.ts';
 import { nestedKindsIn, refuseAllButReports, refuseControllerFields } from './field-ownership.ts';
 import { ANONYMOUS_ADMIN, type Identity, type IdentityResolver } from './identities.ts';
-import { allows, reportsOnly, rolesAllowing, seesSecrets, writesControllerFields, type Verb } from './permissions.ts';
+import { allows, readsHiddenFields, reportsOnly, rolesAllowing, seesSecrets, writesControllerFields, type Verb } from './permissions.ts';
 import { redactEnvelope, redactorOf } from './redaction.ts';
 import { RuntimeScope, runtimeScopeOf } from './runtime-scope.ts';
 
@@ -91,7 +91,7 @@ async function checkWrite(request: FastifyRequest, kind: Kind, verb: Verb, store
 export function registerGuard(app: FastifyInstance, options: GuardOptions): void {
   const { store, resolver } = options;
   const { registry } = store;
-  const redactors = new Map(registry.kinds.map((kind) => [kind.name, redactorOf(kind)]));
+  const redactors = new Map(registry.kinds.map((kind) => [kind.name, { encrypted: redactorOf(kind), hidden: redactorOf(kind, 'hidden') }]));
   const scope = new RuntimeScope(store);
 
   // Set by onRequest on every route but the public ones (which have no use for it).
@@ -117,8 +117,12 @@ export function registerGuard(app: FastifyInstance, options: GuardOptions): void
 
   app.addHook('preSerialization', async (request, _reply, payload: unknown) => {
     const access = request.routeOptions.config.access;
-    if (typeof access !== 'object' || !request.identity || seesSecrets(request.identity.roles)) return payload;
-    const redact = redactors.get(access.kind);
+    if (typeof access !== 'object' || !request.identity) return payload;
+    const { roles } = request.identity;
+    const kind = registry.get(access.kind);
+    // With auth off every caller may do anything, the in-process controllers among them.
+    if (!resolver || readsHiddenFields(roles, kind)) return payload;
+    const redact = seesSecrets(roles) ? redactors.get(kind.name)?.hidden : redactors.get(kind.name)?.encrypted;
     return redact ? redactEnvelope(payload, redact) : payload;
   });
 

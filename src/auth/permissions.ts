@@ -57,6 +57,8 @@ export const allows = (roles: readonly RoleName[], kind: Kind, verb: Verb): bool
 export const reportsOnly = (roles: readonly RoleName[], kind: Kind, verb: Verb): boolean =>
   verb === 'update' && kind.reportedByAgents && roles.includes('agent') && !allows(roles.filter((role) => role !== 'agent'), kind, verb);
 export const seesSecrets = (roles: readonly RoleName[]): boolean => roles.some((role) => grantOf(role).secrets);
+/** Whether the roles read a kind's hidden fields (their ciphertext): its controllers only. */
+export const readsHiddenFields = (roles: readonly RoleName[], kind: Kind): boolean => roles.some((role) => role === 'controller' || (kind.controller !== undefined && role === `controller:${kind.controller.name}`));
 export const writesControllerFields = (roles: readonly RoleName[]): boolean => roles.some((role) => grantOf(role).controllerFields);
 
 /** The person roles that would allow it, for the message of a 403. */

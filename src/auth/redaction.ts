@@ -1,13 +1,13 @@
-/** Encrypted fields as the redaction placeholder, for callers who may not see even their ciphertext. */
-import { REDACTED_PLACEHOLDER } from '../crypto/field-cipher.ts';
+/** Encrypted fields as the redaction placeholder, for callers who may not see even their ciphertext (hidden fields: everyone but the kind's controllers). */
+import { REDACTED_PLACEHOLDER } from '../model/fields.ts';
 import type { ApiObject, Kind } from '../model/kind.ts';
 
 export type Redact = (object: ApiObject) => ApiObject;
 
-/** Undefined for a kind without encrypted fields. */
-export function redactorOf(kind: Kind): Redact | undefined {
+/** Undefined for a kind without such fields: every encrypted one, or only the hidden ones (which only the kind's controllers read). */
+export function redactorOf(kind: Kind, which: 'encrypted' | 'hidden' = 'encrypted'): Redact | undefined {
   const keys = Object.entries(kind.fields)
-    .filter(([, field]) => field.kind === 'scalar' && field.encrypted)
+    .filter(([, field]) => field.kind === 'scalar' && (which === 'hidden' ? field.hidden === true : field.encrypted))
     .map(([name]) => kind.jsonKey(name));
   if (keys.length === 0) return undefined;
   return (object) => {

@@ -3,9 +3,6 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 
-/** What `tptctl get` shows instead of a secret; writing it back keeps the stored value. */
-export const REDACTED_PLACEHOLDER = '[encrypted value redacted]';
-
 /**
  * AES-256-GCM for fields marked `encrypted`, in the original's format — base64(nonce ‖ ciphertext ‖ tag)
  * under a base64 32-byte key — so controllers built on either side can decrypt what the other wrote.

@@ -4,6 +4,9 @@
  * OpenAPI, the client and the CLI all read these descriptors; nothing is generated.
  */
 
+/** What a reader who may not see an encrypted field gets instead of it; writing it back keeps the stored value. */
+export const REDACTED_PLACEHOLDER = '[encrypted value redacted]';
+
 export type ValueType = 'string' | 'integer' | 'boolean' | 'time' | 'json';
 export type FieldOwner = 'server' | 'controller';
 
@@ -21,6 +24,12 @@ interface FieldBase<T> {
   readonly default?: T;
   /** Stored AES-256-GCM encrypted; returned as ciphertext, never in plaintext, never logged. */
   readonly encrypted: boolean;
+  /**
+   * Encrypted and returned to the kind's controllers only (their ciphertext): every other reader,
+   * admins too, gets the redaction placeholder (SecretDefinition.Data). With auth off every caller
+   * is an admin and a controller.
+   */
+  readonly hidden?: boolean;
   /** Refused on update once set (e.g. KubernetesRuntimeInstance.Location). */
   readonly immutable: boolean;
   /** Allowed values; anything else is a 400. */
@@ -90,6 +99,7 @@ interface ScalarOptions<T> {
   json?: string;
   default?: T;
   encrypted?: boolean;
+  hidden?: boolean;
   immutable?: boolean;
   oneOf?: readonly string[];
   description?: string;
@@ -107,7 +117,8 @@ function scalar<T>(valueType: ValueType, options: ScalarOptions<T> = {}): Scalar
     queryAliases: options.queryAliases ?? [],
     ...(options.json !== undefined && { json: options.json }),
     ...(options.default !== undefined && { default: options.default }),
-    encrypted: options.encrypted ?? false,
+    encrypted: (options.encrypted ?? false) || (options.hidden ?? false),
+    ...(options.hidden && { hidden: true }),
     immutable: options.immutable ?? false,
     ...(options.oneOf !== undefined && { oneOf: options.oneOf }),
     ...(options.description !== undefined && { description: options.description }),

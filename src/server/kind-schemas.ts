@@ -83,7 +83,8 @@ function describe(kind: Kind, name: string, field: Field): string | undefined {
     if (field.references) notes.push(`ID of a ${field.references}, which must exist (else 400).`);
     if (name === 'Name' && kind.uniqueName) notes.push(`Unique among live ${kind.name}s (else 409).`);
     if (field.immutable) notes.push('Cannot be changed once set (400).');
-    if (field.encrypted) notes.push('Stored encrypted; returned as ciphertext to roles that may see secrets, else as "[encrypted value redacted]" (writing either back keeps the value).');
+    if (field.hidden) notes.push('Stored encrypted; returned as "[encrypted value redacted]" (writing it back keeps the value): only the controllers of the kind read its ciphertext.');
+    else if (field.encrypted) notes.push('Stored encrypted; returned as ciphertext to roles that may see secrets, else as "[encrypted value redacted]" (writing either back keeps the value).');
     if (field.defaultToFlagged) notes.push(`Left out, it is the ${field.references} whose ${field.defaultToFlagged} is true (400 when there is none, or it is being deleted).`);
   }
   if (field.owner === 'controller') notes.push('Reported by controllers.');

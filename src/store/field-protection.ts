@@ -5,7 +5,8 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { badRequest } from '../errors.ts';
-import { type FieldCipher, REDACTED_PLACEHOLDER } from '../crypto/field-cipher.ts';
+import { type FieldCipher } from '../crypto/field-cipher.ts';
+import { REDACTED_PLACEHOLDER } from '../model/fields.ts';
 import type { ApiObject } from '../model/kind.ts';
 import type { KindTable } from './kind-table.ts';
 

@@ -7,7 +7,8 @@
  * writes never queue more work. Setting Reconciled false keeps its original meaning: reconcile.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { REDACTED_PLACEHOLDER, type FieldCipher } from '../crypto/field-cipher.ts';
+import { type FieldCipher } from '../crypto/field-cipher.ts';
+import { REDACTED_PLACEHOLDER } from '../model/fields.ts';
 import { conditionsOf, findCondition, RECONCILED, statusLine, withCondition } from '../model/conditions.ts';
 import type { ApiObject, Kind } from '../model/kind.ts';
 import type { Column, KindTable } from './kind-table.ts';

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { MemoryBus } from '../../src/bus/memory.ts';
-import { REDACTED_PLACEHOLDER } from '../../src/crypto/field-cipher.ts';
+import { REDACTED_PLACEHOLDER } from '../../src/model/fields.ts';
 import { isNotFound } from '../../src/client/api-client.ts';
 import type { Condition } from '../../src/model/conditions.ts';
 import { writeNotification } from '../../src/model/notification.ts';

@@ -7,7 +7,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { redactorOf } from '../../src/auth/redaction.ts';
-import { FieldCipher, REDACTED_PLACEHOLDER } from '../../src/crypto/field-cipher.ts';
+import { FieldCipher } from '../../src/crypto/field-cipher.ts';
+import { REDACTED_PLACEHOLDER } from '../../src/model/fields.ts';
 import { TerminalError } from '../../src/controller/errors.ts';
 import type { ReconcileContext } from '../../src/controller/reconciler.ts';
 import { registry } from '../../src/model/registry.ts';

@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ApiRequestError } from '../../src/client/api-client.ts';
 import { registry } from '../../src/model/registry.ts';
-import { FieldCipher, REDACTED_PLACEHOLDER } from '../../src/crypto/field-cipher.ts';
+import { FieldCipher } from '../../src/crypto/field-cipher.ts';
+import { REDACTED_PLACEHOLDER } from '../../src/model/fields.ts';
 import type { Kind } from '../../src/model/kind.ts';
 import type { Database } from '../../src/store/database.ts';
 import { ObjectStore } from '../../src/store/object-store.ts';

@@ -15,7 +15,8 @@ import { newToken } from '../../src/auth/identities.ts';
 import { generateKeyPair, issueCertificate, privateKeyPem, publicKeyPem } from '../../src/auth/x509.ts';
 import { ApiClient, ApiRequestError } from '../../src/client/api-client.ts';
 import { ConfigError, resolveServerConfig } from '../../src/control-plane/config.ts';
-import { FieldCipher, REDACTED_PLACEHOLDER } from '../../src/crypto/field-cipher.ts';
+import { FieldCipher } from '../../src/crypto/field-cipher.ts';
+import { REDACTED_PLACEHOLDER } from '../../src/model/fields.ts';
 import type { ApiObject, Kind } from '../../src/model/kind.ts';
 import { registry } from '../../src/model/registry.ts';
 import { controlPlaneId } from '../../src/store/migrations.ts';
@@ -407,6 +408,20 @@ describe('secrets, controller-owned fields and the audit trail', () => {
     }
   });
 
+  it('secret values are returned to no one but the secret controller (its ciphertext): admins, other controllers and developers get the placeholder, in revisions too', async () => {
+    const definition = await api.client.kind('SecretDefinition').create({ Name: uniqueName('hidden'), Data: { password: 'hidden-value' } });
+    for (const role of ['admin', 'developer', 'viewer', 'controller:workload']) {
+      const { client } = await tokenClient(role);
+      expect((await client.kind('SecretDefinition').get(definition.ID)).Data, role).toBe(REDACTED_PLACEHOLDER);
+      expect((await client.kind('SecretDefinition').revisions(definition.ID))[0]!.Object.Data, role).toBe(REDACTED_PLACEHOLDER);
+    }
+    for (const role of ['controller:secret', 'controller']) {
+      const { client } = await tokenClient(role);
+      const data = (await client.kind('SecretDefinition').get(definition.ID)).Data;
+      expect(FieldCipher.fromBase64(api.encryptionKey).decryptValue(data), role).toEqual({ password: 'hidden-value' });
+    }
+  });
+
   it("a developer writes back a secret definition it read (Data as the placeholder, as Go clients send whole objects): the values stay", async () => {
     const { client } = await tokenClient('developer');
     const definition = await client.kind('SecretDefinition').create({ Name: uniqueName('kept'), Data: { password: 'kept-value' } });
@@ -415,7 +430,8 @@ describe('secrets, controller-owned fields and the audit trail', () => {
     // What the original's Go client sends: its struct's fields (no Generation, which is ours).
     const { ID: _id, CreatedAt: _created, UpdatedAt: _updated, Generation: _generation, ...body } = read as Record<string, unknown>;
     expect(await attempt(client, 'PUT', `/v0/secret-definitions/${definition.ID}`, body)).toMatchObject({ status: 200 });
-    const stored = await api.client.kind('SecretDefinition').get(definition.ID);
+    const { client: secretController } = await tokenClient('controller:secret');
+    const stored = await secretController.kind('SecretDefinition').get(definition.ID);
     expect(FieldCipher.fromBase64(api.encryptionKey).decryptValue(stored.Data)).toEqual({ password: 'kept-value' });
     expect(stored.Generation, 'no new generation').toBe(1);
     expect((await attempt(client, 'POST', '/v0/secret-definitions', { Name: uniqueName('bad'), Data: REDACTED_PLACEHOLDER })).status, 'a placeholder is no value to create with').toBe(400);

@@ -6,7 +6,7 @@ import { Command, Option } from 'commander';
 import type { ApiClient } from '../../client/api-client.ts';
 import type { ApiObject, Kind } from '../../model/kind.ts';
 import { registry } from '../../model/registry.ts';
-import { REDACTED_PLACEHOLDER } from '../../crypto/field-cipher.ts';
+import { REDACTED_PLACEHOLDER } from '../../model/fields.ts';
 import type { CliContext } from '../context.ts';
 import { abstractions, isDocumentKind, type Abstraction } from '../documents/expand.ts';
 import { loadConfigFiles } from '../documents/load.ts';
@@ -202,7 +202,7 @@ function fieldValue(kind: Kind, object: ApiObject, requested: string, context: C
   if (value === undefined || value === null) return 'no value';
   if (kind.fields[field]?.encrypted) {
     const cipher = context.cipher();
-    if (!cipher) return REDACTED_PLACEHOLDER;
+    if (!cipher || value === REDACTED_PLACEHOLDER) return REDACTED_PLACEHOLDER;
     return typeof value === 'string' ? cipher.decrypt(value) : JSON.stringify(value);
   }
   return typeof value === 'object' ? JSON.stringify(value, null, 2) : String(value);

@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import { REDACTED_PLACEHOLDER } from '../../crypto/field-cipher.ts';
+import { REDACTED_PLACEHOLDER } from '../../model/fields.ts';
 import type { ApiObject, Kind } from '../../model/kind.ts';
 import { CliError } from '../errors.ts';
 

@@ -1,4 +1,4 @@
-import { association, integer, json, ref, string } from '../fields.ts';
+import { association, integer, json, REDACTED_PLACEHOLDER, ref, string } from '../fields.ts';
 import { defineKind } from '../kind.ts';
 
 /** Where a secret definition's values are kept and how they reach the clusters. */
@@ -27,8 +27,8 @@ export const SecretDefinition = defineKind({
     }),
     Data: json({
       required: true,
-      encrypted: true,
-      description: 'Key/value pairs (strings). Kept encrypted, never returned in plaintext: callers who may not see secrets read a placeholder.',
+      hidden: true,
+      description: 'Key/value pairs (strings). Kept encrypted; returned to no one but the secret controller: every other reader gets the placeholder.',
     }),
     RecoveryWindowDays: integer({ description: 'aws-secrets-manager: days AWS keeps a deleted definition’s secret recoverable (7–30). @default 30' }),
     StoreArn: string({ owner: 'controller', description: 'aws-secrets-manager: the ARN of the secret that holds the values.' }),
@@ -37,8 +37,8 @@ export const SecretDefinition = defineKind({
   rules: {
     validate(definition, previous) {
       const data = definition.Data;
-      // A client writing back what it read sends the stored ciphertext or the redaction placeholder: the store keeps the values.
-      const writtenBack = previous !== undefined && typeof data === 'string';
+      // A client writing back what it read sends the redaction placeholder: the store keeps the values.
+      const writtenBack = previous !== undefined && data === REDACTED_PLACEHOLDER;
       if (data !== previous?.Data && !writtenBack) {
         if (!data || typeof data !== 'object' || Array.isArray(data)) return 'Data must be a map of keys to string values';
         const entries = Object.entries(data);
