@@ -4,7 +4,7 @@ import { ControllerManager } from '../controller/manager.ts';
 import { groupNames, partsOfGroups } from '../controllers/catalog.ts';
 import type { Logger } from '../log.ts';
 import { startApiServer, type RunningApiServer } from './api-server.ts';
-import { certificateIssuerOf, dnsProviderOf, driftIntervalOf } from './controllers.ts';
+import { certificateIssuerOf, dnsProviderOf, driftIntervalOf, metricsTargetsOf } from './controllers.ts';
 import { helmProvider } from './helm.ts';
 import { terraformProvider } from './terraform.ts';
 import type { ServerConfig } from './config.ts';
@@ -18,6 +18,7 @@ export async function startAllInOne(config: ServerConfig, logger: Logger): Promi
   const driftIntervalMs = driftIntervalOf(process.env.THREEPORT_DRIFT_INTERVAL);
   const certificateIssuer = certificateIssuerOf(process.env.THREEPORT_CERTIFICATE_ISSUER);
   const dnsProvider = dnsProviderOf(process.env.THREEPORT_DNS_PROVIDER, process.env.THREEPORT_DNS_PROVIDER_VALUES);
+  const metricsTargets = metricsTargetsOf(process.env.THREEPORT_METRICS_TARGETS);
   const helm = helmProvider();
   const terraform = terraformProvider();
   const server = await startApiServer(config, logger);
@@ -29,6 +30,7 @@ export async function startAllInOne(config: ServerConfig, logger: Logger): Promi
     ...(driftIntervalMs !== undefined && { driftIntervalMs }),
     ...(certificateIssuer && { gateway: { issuer: certificateIssuer } }),
     ...(dnsProvider && { dnsProvider }),
+    ...(metricsTargets && { metricsTargets }),
     ...(server.auth && { agentAccess: { caCertificate: server.auth.caCertificate } }),
   };
   const { reconcilers, runnables } = partsOfGroups(groupNames, settings);

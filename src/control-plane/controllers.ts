@@ -46,6 +46,8 @@ export interface ControllerConfig {
   dnsProvider?: DnsProvider;
   /** Where terraform's providers come from, when not their registries. */
   terraformProviderMirror?: string;
+  /** host:port of threeport's processes' /metrics beside the API, for the stack on the control plane's runtime to scrape. */
+  metricsTargets?: string[];
 }
 
 export interface ControllerFlags extends ApiCredentialFlags {
@@ -109,6 +111,7 @@ export function resolveControllerConfig(groups: string[], flags: ControllerFlags
   const certificateIssuer = certificateIssuerOf(flags.certificateIssuer ?? env.THREEPORT_CERTIFICATE_ISSUER);
   const dnsProvider = dnsProviderOf(flags.dnsProvider ?? env.THREEPORT_DNS_PROVIDER, flags.dnsProviderValues ?? env.THREEPORT_DNS_PROVIDER_VALUES);
   const terraformProviderMirror = terraformProviderMirrorOf(flags.terraformProviderMirror ?? env.THREEPORT_TERRAFORM_PROVIDER_MIRROR);
+  const metricsTargets = metricsTargetsOf(env.THREEPORT_METRICS_TARGETS);
   const encryptionKey = flags.encryptionKey ?? env.THREEPORT_ENCRYPTION_KEY ?? env.ENCRYPTION_KEY;
   // Refused at start, not at the first reconcile: every group reaches a cluster or a cloud with
   // credentials the API stores encrypted.
@@ -127,6 +130,7 @@ export function resolveControllerConfig(groups: string[], flags: ControllerFlags
     ...(certificateIssuer && { certificateIssuer }),
     ...(dnsProvider && { dnsProvider }),
     ...(terraformProviderMirror && { terraformProviderMirror }),
+    ...(metricsTargets && { metricsTargets }),
     agentApiUrl,
     apiUrl,
     apiCredentials: resolveApiCredentials(flags, env),
@@ -192,6 +196,15 @@ export function dnsProviderOf(name: string | undefined, valuesFile: string | und
 }
 
 /** "30", "30s" → 30; anything else NaN. */
+/** THREEPORT_METRICS_TARGETS: `host:port,…` of threeport processes serving /metrics (controllers run apart), as the clusters reach them. */
+export function metricsTargetsOf(raw: string | undefined): string[] | undefined {
+  if (!raw?.trim()) return undefined;
+  const targets = raw.split(',').map((target) => target.trim()).filter(Boolean);
+  const bad = targets.find((target) => !/^[^\s:/]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(target));
+  if (bad) throw new ConfigError(`invalid THREEPORT_METRICS_TARGETS entry "${bad}": expected host:port, e.g. threeport-controllers:9464`);
+  return targets;
+}
+
 const seconds = (text: string): number => (/^\d+(\.\d+)?s?$/.test(text.trim()) ? Number(text.trim().replace(/s$/, '')) : Number.NaN);
 
 export interface RunningControllers {
@@ -209,6 +222,7 @@ export async function startControllers(config: ControllerConfig, logger: Logger)
     ...(config.driftIntervalMs !== undefined && { driftIntervalMs: config.driftIntervalMs }),
     ...(config.certificateIssuer && { gateway: { issuer: config.certificateIssuer } }),
     ...(config.dnsProvider && { dnsProvider: config.dnsProvider }),
+    ...(config.metricsTargets && { metricsTargets: config.metricsTargets }),
     // The API's auth is on when these controllers need credentials for it: so do the agents they install.
     ...((config.apiCredentials.token || config.apiCredentials.tls?.certificate) && { agentAccess: { ...(config.apiCredentials.tls?.ca && { caCertificate: config.apiCredentials.tls.ca }) } }),
   });

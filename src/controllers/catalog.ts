@@ -49,6 +49,8 @@ export interface ControllerSettings {
   secret?: SecretInstanceSettings;
   /** Observability stacks: how often they look again, and where threeport's own processes are scraped. */
   observability?: ObservabilitySettings;
+  /** threeport processes serving /metrics beside the API (controllers run apart), host:port as the clusters reach them. */
+  metricsTargets?: string[];
 }
 
 export interface ControllerGroupParts {
@@ -99,12 +101,17 @@ function partsOf(group: ControllerGroupName, settings: ControllerSettings): Cont
   }
 }
 
-/** threeport's API (and with it the all-in-one's controllers) as the clusters reach it: the agents' API URL. */
+/**
+ * threeport's processes as the clusters reach them: the API at the agents' API URL (in the
+ * all-in-one, the controllers too), and those named in THREEPORT_METRICS_TARGETS.
+ */
 function selfObservation(settings: ControllerSettings): ObservabilitySettings {
   const api = new URL(settings.apiUrl);
   const port = api.port || (api.protocol === 'https:' ? '443' : '80');
   const scheme = api.protocol === 'https:' ? 'https' : 'http';
-  return { controlPlane: { targets: [`${api.hostname}:${port}`], scheme, ...(settings.agentAccess && { caCertificate: settings.agentAccess.caCertificate }) } };
+  return {
+    controlPlane: { api: `${api.hostname}:${port}`, scheme, others: settings.metricsTargets ?? [], ...(settings.agentAccess?.caCertificate && { caCertificate: settings.agentAccess.caCertificate }) },
+  };
 }
 
 export const groupNames = Object.keys(controllerGroups) as ControllerGroupName[];

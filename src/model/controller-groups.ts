@@ -49,8 +49,8 @@ export const controllerGroups: Readonly<Record<ControllerGroupName, ControllerGr
   // Support services are Helm workloads; routes are resources added to workload instances.
   gateway: group('gateway', 'gatewayLock', 'GatewayController', ['HelmWorkloadDefinition', 'HelmWorkloadInstance', 'WorkloadResourceInstance']),
   terraform: group('terraform', 'terraformLock', 'TerraformController'),
-  // Stacks are Helm workloads; a workload's ServiceMonitor is a resource added to its instance.
-  observability: group('observability', 'observabilityLock', 'ObservabilityController', ['HelmWorkloadDefinition', 'HelmWorkloadInstance', 'WorkloadResourceInstance']),
+  // Stacks are Helm workloads.
+  observability: group('observability', 'observabilityLock', 'ObservabilityController', ['HelmWorkloadDefinition', 'HelmWorkloadInstance']),
   // The External Secrets Operator is a support service (a Helm workload).
   secret: group('secret', 'secretLock', 'SecretController', ['HelmWorkloadDefinition', 'HelmWorkloadInstance']),
   'control-plane': group('control-plane', 'controlPlaneLock', 'ControlPlaneController'),

@@ -42,6 +42,20 @@ spec:
   ports: [{ name: http, port: 80, targetPort: 8080 }, { name: metrics, port: 9102 }]
 `;
 
+/** Metrics on a container port and no Service: a PodMonitor. */
+const podMetricsApp = (name: string): string => `
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: ${name} }
+spec:
+  replicas: 1
+  selector: { matchLabels: { app: ${name} } }
+  template:
+    metadata: { labels: { app: ${name} }, annotations: { prometheus.io/path: /stats } }
+    spec:
+      containers: [{ name: app, image: nginx:1.27, ports: [{ name: http-metrics, containerPort: 9102 }] }]
+`;
+
 describe('observability stacks', async () => {
   const work = mkdtempSync(join(tmpdir(), 'threeport-observability-'));
   afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -81,6 +95,9 @@ describe('observability stacks', async () => {
   const configData = async (name: string): Promise<Record<string, string>> => ((await kube.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: OBSERVABILITY_NAMESPACE, name }))?.data ?? {}) as Record<string, string>;
 
   let stackId: number;
+  // Deployed before the stack: it gets its ServiceMonitor once metrics are installed.
+  const early = uniqueName('early');
+  const { instance: earlyWorkload } = await plane.deploy(early, metricsApp(early), runtime.ID);
 
   it('metrics and dashboards: releases deployed with the expected values, data sources wired, dashboards present, instance values over definition values, threeport scraped', LONG, async () => {
     const definition = await client.kind('ObservabilityStackDefinition').create({
@@ -137,9 +154,13 @@ describe('observability stacks', async () => {
     const described = describeText(await gatherDescription(client, registry.get('ObservabilityStackInstance'), stored));
     expect(described).toContain('port-forward svc/grafana');
     expect(described).not.toContain(password);
+
+    // The workload deployed before metrics were installed was asked to look again: its ServiceMonitor is there.
+    const earlyNamespace = await namespaceOf(client, earlyWorkload.ID);
+    await eventually('the earlier workload monitored', async () => (await kube.get({ apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', namespace: earlyNamespace, name: `${earlyWorkload.Name}-metrics` })) !== undefined);
   });
 
-  it('a workload that names a metrics port gets its ServiceMonitor', LONG, async () => {
+  it('a workload that names a metrics port gets its ServiceMonitor; one with a metrics container port and no Service a PodMonitor', LONG, async () => {
     const name = uniqueName('metered');
     const { instance } = await plane.deploy(name, metricsApp(name), runtime.ID);
     await plane.waitForStatus(instance.ID, 'Healthy');
@@ -148,12 +169,17 @@ describe('observability stacks', async () => {
     await eventually('ServiceMonitor applied', async () => (await kube.get(monitorRef)) !== undefined);
     const monitor = await kube.get(monitorRef);
     expect(monitor?.spec).toMatchObject({ selector: { matchLabels: { 'control-plane.threeport.io/workload-instance': String(instance.ID) } }, endpoints: [{ port: 'metrics', path: '/metrics' }] });
+    const podOnly = uniqueName('pods');
+    const { instance: podWorkload } = await plane.deploy(podOnly, podMetricsApp(podOnly), runtime.ID);
+    await plane.waitForStatus(podWorkload.ID, 'Healthy');
+    const podMonitor = await kube.get({ apiVersion: 'monitoring.coreos.com/v1', kind: 'PodMonitor', namespace: await namespaceOf(client, podWorkload.ID), name: `${podWorkload.Name}-metrics` });
+    expect(podMonitor?.spec).toMatchObject({ selector: { matchLabels: { 'control-plane.threeport.io/workload-instance': String(podWorkload.ID) } }, podMetricsEndpoints: [{ port: 'http-metrics', path: '/stats' }] });
     // Its pods carry the names its logs are labelled with.
     const deployment = await kube.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace, name });
     expect((deployment?.spec as { template: Manifest }).template.metadata.labels).toMatchObject({ 'control-plane.threeport.io/workload-name': name, 'control-plane.threeport.io/instance-name': instance.Name });
   });
 
-  it('logging enabled later: Loki and Alloy installed, Grafana upgraded with Loki as a data source; delete uninstalls everything it installed', LONG, async () => {
+  it('logging enabled later: Loki and Alloy installed, Grafana upgraded with Loki as a data source; new definition values upgrade; logging off uninstalls; delete uninstalls everything it installed and nothing else', LONG, async () => {
     const grafana = (await releaseOf('grafana'))!;
     const before = (await helm.release(connection, String(grafana.Name), OBSERVABILITY_NAMESPACE))?.revision;
     await client.kind('ObservabilityStackInstance').update(stackId, { LoggingEnabled: true });
@@ -170,6 +196,25 @@ describe('observability stacks', async () => {
     expect(alloy).toContain(`http://loki.${OBSERVABILITY_NAMESPACE}.svc:3100/loki/api/v1/push`);
     expect(alloy).toContain('__meta_kubernetes_pod_label_control_plane_threeport_io_workload_name');
 
+    // A definition's values change: the release is upgraded with them.
+    const stack = await client.kind('ObservabilityStackInstance').get(stackId);
+    const revision = (await helm.release(connection, String(grafana.Name), OBSERVABILITY_NAMESPACE))?.revision;
+    await client.kind('ObservabilityStackDefinition').update(stack.ObservabilityStackDefinitionID, { GrafanaHelmValuesDocument: 'replicas: 2\npodAnnotations: { threeport-test/from: definition-v2 }\n' });
+    await eventually('Grafana upgraded with the definition\'s new values', async () => {
+      const template = ((await kube.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: OBSERVABILITY_NAMESPACE, name: 'grafana' }))?.spec as { template: Manifest }).template;
+      return template.metadata.annotations?.['threeport-test/from'] === 'definition-v2';
+    }, 300_000);
+    expect((await helm.release(connection, String(grafana.Name), OBSERVABILITY_NAMESPACE))?.revision).toBeGreaterThan(Number(revision));
+    await ready(stackId);
+
+    // Logging off again: Loki and Alloy are uninstalled, Grafana loses the Loki data source.
+    const logging = [(await releaseOf('loki'))!, (await releaseOf('alloy'))!];
+    await client.kind('ObservabilityStackInstance').update(stackId, { LoggingEnabled: false });
+    await ready(stackId);
+    for (const release of logging) expect(await helm.release(connection, String(release.Name), OBSERVABILITY_NAMESPACE)).toBeUndefined();
+    const withoutLoki = parse(String((await configData('grafana'))['datasources.yaml'])) as { datasources: { name: string }[] };
+    expect(withoutLoki.datasources.map((source) => source.name)).toEqual(['Prometheus']);
+
     const second = await client.kind('ObservabilityStackInstance').create({ Name: uniqueName('obs'), ObservabilityStackDefinitionID: (await client.kind('ObservabilityStackInstance').get(stackId)).ObservabilityStackDefinitionID, KubernetesRuntimeInstanceID: runtime.ID });
     await eventually('a second stack on the runtime refused', async () => /one stack per runtime/.test(String((await client.kind('ObservabilityStackInstance').get(second.ID)).Status ?? '')));
     await client.kind('ObservabilityStackInstance').delete(second.ID);
@@ -181,6 +226,9 @@ describe('observability stacks', async () => {
     expect(await releases()).toHaveLength(0);
     for (const release of installed) expect(await helm.release(connection, String(release.Name), OBSERVABILITY_NAMESPACE)).toBeUndefined();
     await eventually('namespace removed', async () => (await kube.get({ apiVersion: 'v1', kind: 'Namespace', name: OBSERVABILITY_NAMESPACE })) === undefined || (await kube.get({ apiVersion: 'v1', kind: 'Namespace', name: OBSERVABILITY_NAMESPACE }))?.metadata.deletionTimestamp !== undefined);
-    expect((await client.kind('WorkloadInstance').listAll()).length, 'nothing else').toBeGreaterThan(0);
+    // Nothing else: the workloads and their monitors stay.
+    const earlyNamespace = await namespaceOf(client, earlyWorkload.ID);
+    expect(await kube.get({ apiVersion: 'v1', kind: 'Namespace', name: earlyNamespace })).toBeDefined();
+    expect(await kube.get({ apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', namespace: earlyNamespace, name: `${earlyWorkload.Name}-metrics` })).toBeDefined();
   });
 });

@@ -10,13 +10,14 @@ import { CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, Secr
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeText, gatherDescription } from '../../src/cli/output/describe.ts';
 import { RESTART_ON_CHANGE, RESTARTED_AT } from '../../src/controllers/secret/restarts.ts';
+import { REDACTED_PLACEHOLDER } from '../../src/model/fields.ts';
 import type { Manifest } from '../../src/model/manifest.ts';
 import { registry } from '../../src/model/registry.ts';
 import { supportServices } from '../../src/model/support-services.ts';
 import { Helm } from '../../src/platform/helm/index.ts';
 import { readKubeconfig } from '../../src/platform/kubernetes/kubeconfig.ts';
 import { eventually } from '../support/eventually.ts';
-import { cleanAws, kubeconfig, serveSharedCharts, toolPath } from '../support/peers.ts';
+import { cleanAws, kubeconfig, serveSharedCharts, serveTestCharts, toolPath } from '../support/peers.ts';
 import { uniqueName } from '../support/samples.ts';
 import { namespaceOf, startWorkloadPlane } from '../workloads/support/workload-plane.ts';
 
@@ -51,7 +52,10 @@ describe('secrets', async () => {
   afterAll(() => rmSync(work, { recursive: true, force: true }));
   const charts = await serveSharedCharts();
   afterAll(() => charts.close());
-  const helm = new Helm({ binary: toolPath('helm'), home: join(work, 'helm-home'), timeoutMs: 150_000, mirror: { url: charts.url } });
+  const testCharts = await serveTestCharts(work);
+  afterAll(() => testCharts.close());
+  // The operator's chart from the shared mirror; the Helm workload's test chart from its own repository.
+  const helm = new Helm({ binary: toolPath('helm'), home: join(work, 'helm-home'), timeoutMs: 150_000, mirror: { mappings: { [supportServices['external-secrets'].repository]: charts.url } } });
   const { path: kubeconfigPath, context: kubeContext } = kubeconfig('a');
   const connection = readKubeconfig(kubeconfigPath, kubeContext).credentials;
   const plane = await startWorkloadPlane({
@@ -63,7 +67,7 @@ describe('secrets', async () => {
   const { client } = plane;
   const runtime = await plane.registerCluster('a');
   const kube = await plane.kube('a');
-  const account = await client.kind('AwsAccount').create({ Name: uniqueName('account'), AccountID: '123456789012', DefaultRegion: aws.region, AccessKeyID: aws.credentials.accessKeyId, SecretAccessKey: aws.credentials.secretAccessKey });
+  const account = await client.kind('AwsAccount').create({ Name: uniqueName('account'), AccountID: '123456789012', DefaultAccount: true, DefaultRegion: aws.region, AccessKeyID: aws.credentials.accessKeyId, SecretAccessKey: aws.credentials.secretAccessKey });
   const secretsManager = new SecretsManagerClient({ endpoint: aws.endpoint, region: aws.region, credentials: aws.credentials });
   afterAll(async () => {
     for (const kind of ['SecretInstance', 'SecretDefinition', 'WorkloadInstance'] as const) {
@@ -90,7 +94,7 @@ describe('secrets', async () => {
     const namespace = await namespaceOf(client, workload.ID);
     const password = `pw-${uniqueName('x')}`;
     const definition = await client.kind('SecretDefinition').create({ Name: uniqueName('creds'), Data: { user: 'shop', password } });
-    expect(definition.Data, 'never returned').not.toEqual({ user: 'shop', password });
+    expect(definition.Data, 'never returned, not even to an admin').toBe(REDACTED_PLACEHOLDER);
     const instance = await client.kind('SecretInstance').create({ Name: secretName, SecretDefinitionID: definition.ID, WorkloadInstanceID: workload.ID, KubernetesRuntimeInstanceID: runtime.ID });
     await reconciled('SecretInstance', instance.ID);
     const secretRef = { apiVersion: 'v1', kind: 'Secret', namespace, name: secretName };
@@ -144,7 +148,7 @@ describe('secrets', async () => {
     expect(JSON.parse(String(stored.SecretString))).toEqual({ token: 'first' });
     const described = await secretsManager.send(new DescribeSecretCommand({ SecretId: name }));
     expect(described.Tags).toEqual(expect.arrayContaining([{ Key: 'threeport.io/owner', Value: `SecretDefinition/${name}` }]));
-    expect((await client.kind('SecretDefinition').get(definition.ID)).StoreArn).toBe(described.ARN);
+    expect((await client.kind('SecretDefinition').get(definition.ID)).Store).toEqual({ AwsAccountID: account.ID, Region: aws.region, Name: name, Arn: described.ARN });
 
     const instances = await Promise.all(['api-key', 'api-key-2'].map((secretName) => client.kind('SecretInstance').create({ Name: secretName, SecretDefinitionID: definition.ID, WorkloadInstanceID: workload.ID, KubernetesRuntimeInstanceID: runtime.ID })));
     for (const instance of instances) await reconciled('SecretInstance', instance.ID);
@@ -152,17 +156,17 @@ describe('secrets', async () => {
     expect(operators, 'one operator per runtime').toHaveLength(1);
     expect(await helm.release(connection, String(operators[0]!.Name), supportServices['external-secrets'].namespace)).toMatchObject({ status: 'deployed' });
 
+    // The operator reads with the runtime's account: its keys in the operator's namespace, none in the workload's.
     const store = await kube.get({ apiVersion: 'external-secrets.io/v1', kind: 'SecretStore', namespace, name: 'api-key' });
-    expect(store?.spec).toMatchObject({
-      provider: {
-        aws: {
-          service: 'SecretsManager',
-          region: aws.region,
-          auth: { secretRef: { accessKeyIDSecretRef: { name: 'api-key-aws-access', key: 'accessKeyId' }, secretAccessKeySecretRef: { name: 'api-key-aws-access', key: 'secretAccessKey' } } },
-        },
-      },
-    });
-    expect(decoded(await kube.get({ apiVersion: 'v1', kind: 'Secret', namespace, name: 'api-key-aws-access' }))).toEqual({ accessKeyId: aws.credentials.accessKeyId, secretAccessKey: aws.credentials.secretAccessKey });
+    expect(store?.spec).toMatchObject({ provider: { aws: { service: 'SecretsManager', region: aws.region } } });
+    expect((store?.spec as { provider: { aws: Record<string, unknown> } }).provider.aws).not.toHaveProperty('auth');
+    const operatorNamespace = supportServices['external-secrets'].namespace;
+    expect(decoded(await kube.get({ apiVersion: 'v1', kind: 'Secret', namespace: operatorNamespace, name: 'threeport-external-secrets-aws' }))).toEqual({ accessKeyId: aws.credentials.accessKeyId, secretAccessKey: aws.credentials.secretAccessKey });
+    const inWorkload = await kube.list('v1', 'Secret', { namespace });
+    expect(JSON.stringify(inWorkload.items)).not.toContain(Buffer.from(aws.credentials.secretAccessKey).toString('base64'));
+    const operatorValues = (await client.kind('HelmWorkloadInstance').get(operators[0]!.ID)).ValuesDocument;
+    expect(operatorValues).toContain('name: threeport-external-secrets-aws');
+    expect(operatorValues).toContain(`value: ${aws.endpoint}`);
     const externalSecret = await kube.get({ apiVersion: 'external-secrets.io/v1', kind: 'ExternalSecret', namespace, name: 'api-key' });
     expect(externalSecret?.spec).toMatchObject({ refreshInterval: '1h', secretStoreRef: { name: 'api-key', kind: 'SecretStore' }, target: { name: 'api-key', creationPolicy: 'Owner' }, dataFrom: [{ extract: { key: name } }] });
     const syncMark = externalSecret?.metadata.annotations?.['force-sync'];
@@ -175,12 +179,62 @@ describe('secrets', async () => {
     for (const instance of instances) await client.kind('SecretInstance').delete(instance.ID);
     await eventually('instances gone', async () => (await client.kind('SecretInstance').listAll({ secretdefinitionid: definition.ID })).length === 0);
     for (const kind of ['SecretStore', 'ExternalSecret']) expect(await kube.get({ apiVersion: 'external-secrets.io/v1', kind, namespace, name: 'api-key' })).toBeUndefined();
-    expect(await kube.get({ apiVersion: 'v1', kind: 'Secret', namespace, name: 'api-key-aws-access' })).toBeUndefined();
     expect((await client.kind('HelmWorkloadInstance').get(operators[0]!.ID)).DeletionScheduled, 'the operator stays for the runtime').toBeFalsy();
 
     await client.kind('SecretDefinition').delete(definition.ID);
     await eventually('definition gone', async () => (await client.kind('SecretDefinition').listAll({ name })).length === 0);
     expect((await secretsManager.send(new DescribeSecretCommand({ SecretId: name }))).DeletedDate, 'scheduled for deletion, recoverable').toBeDefined();
+
+    // Made again within the recovery window: the secret is restored and takes the new values.
+    const again = await client.kind('SecretDefinition').create({ Name: name, AwsAccountID: account.ID, Data: { token: 'third' } });
+    await reconciled('SecretDefinition', again.ID);
+    expect((await secretsManager.send(new DescribeSecretCommand({ SecretId: name }))).DeletedDate).toBeUndefined();
+    expect(JSON.parse(String((await secretsManager.send(new GetSecretValueCommand({ SecretId: name }))).SecretString))).toEqual({ token: 'third' });
+  });
+
+  it('a definition moved between backends: its instance goes from the operator to a direct Secret (and back), the stored copy is scheduled for deletion', LONG, async () => {
+    const app = uniqueName('app');
+    const { instance: workload } = await plane.deploy(app, reader(app, 'moving', false), runtime.ID);
+    await plane.waitForStatus(workload.ID, 'Healthy');
+    const namespace = await namespaceOf(client, workload.ID);
+    const name = uniqueName('moving');
+    const definition = await client.kind('SecretDefinition').create({ Name: name, AwsAccountID: account.ID, Data: { token: 'kept' } });
+    const instance = await client.kind('SecretInstance').create({ Name: 'moving', SecretDefinitionID: definition.ID, WorkloadInstanceID: workload.ID, KubernetesRuntimeInstanceID: runtime.ID });
+    await reconciled('SecretInstance', instance.ID);
+    const externalSecretRef = { apiVersion: 'external-secrets.io/v1', kind: 'ExternalSecret', namespace, name: 'moving' };
+    expect(await kube.get(externalSecretRef)).toBeDefined();
+
+    await client.kind('SecretDefinition').update(definition.ID, { Backend: 'direct', AwsAccountID: null } as never);
+    await reconciled('SecretDefinition', definition.ID);
+    await reconciled('SecretInstance', instance.ID);
+    expect(await kube.get(externalSecretRef)).toBeUndefined();
+    expect(await kube.get({ ...externalSecretRef, kind: 'SecretStore' })).toBeUndefined();
+    expect(decoded(await kube.get({ apiVersion: 'v1', kind: 'Secret', namespace, name: 'moving' }))).toEqual({ token: 'kept' });
+    expect((await secretsManager.send(new DescribeSecretCommand({ SecretId: name }))).DeletedDate, 'the copy in the store goes').toBeDefined();
+    expect((await client.kind('SecretDefinition').get(definition.ID)).Store).toBeFalsy();
+
+    await client.kind('SecretDefinition').update(definition.ID, { Backend: 'aws-secrets-manager', AwsAccountID: account.ID });
+    await reconciled('SecretDefinition', definition.ID);
+    await reconciled('SecretInstance', instance.ID);
+    expect(await kube.get(externalSecretRef)).toBeDefined();
+    expect(await kube.get({ apiVersion: 'v1', kind: 'Secret', namespace, name: 'moving' }), "the direct Secret is gone (the operator makes its own)").toBeUndefined();
+    expect((await secretsManager.send(new DescribeSecretCommand({ SecretId: name }))).DeletedDate, 'restored').toBeUndefined();
+  });
+
+  it('a Helm workload gets its Secret in the release namespace', LONG, async () => {
+    const helmDefinition = await client.kind('HelmWorkloadDefinition').create({ Name: uniqueName('web'), Repo: testCharts.url, Chart: 'web', ChartVersion: '0.1.0', ValuesDocument: 'replicaCount: 1\n' });
+    const release = await client.kind('HelmWorkloadInstance').create({ Name: uniqueName('web'), HelmWorkloadDefinitionID: helmDefinition.ID, KubernetesRuntimeInstanceID: runtime.ID });
+    const definition = await client.kind('SecretDefinition').create({ Name: uniqueName('chart-creds'), Data: { key: 'for-the-chart' } });
+    // Created at once: it waits for the release's namespace.
+    const instance = await client.kind('SecretInstance').create({ Name: 'chart-creds', SecretDefinitionID: definition.ID, HelmWorkloadInstanceID: release.ID, KubernetesRuntimeInstanceID: runtime.ID });
+    await reconciled('SecretInstance', instance.ID);
+    const delivery = (await client.kind('SecretInstance').get(instance.ID)).Delivery as { Namespace: string };
+    expect(delivery).toMatchObject({ Backend: 'direct', Workload: `HelmWorkloadInstance ${release.Name}` });
+    expect(decoded(await kube.get({ apiVersion: 'v1', kind: 'Secret', namespace: delivery.Namespace, name: 'chart-creds' }))).toEqual({ key: 'for-the-chart' });
+    await client.kind('SecretInstance').delete(instance.ID);
+    await eventually('instance gone', async () => (await client.kind('SecretInstance').listAll({ secretdefinitionid: definition.ID })).length === 0);
+    await client.kind('HelmWorkloadInstance').delete(release.ID);
+    await eventually('release gone', async () => (await client.kind('HelmWorkloadInstance').listAll({ name: String(release.Name) })).length === 0, 120_000);
   });
 
   it('a secret of that name in Secrets Manager that threeport did not make is refused, never overwritten', LONG, async () => {

@@ -17,7 +17,7 @@ import type { ObjectOf } from '../../model/object-types.ts';
 import { awsName, databaseSteps, describeDatabase, provision, resizeDatabase, teardown, type AwsClients, type DatabaseSettings, type Owner, type StackStep } from '../../platform/aws/index.ts';
 import { awsClientsOf } from './account-clients.ts';
 import { asReconcileError } from '../shared/aws-account.ts';
-import { deliverSecret, withdrawSecret } from '../shared/delivered-secret.ts';
+import { deliverSecret, withdrawSecret, type Deliverer } from '../shared/delivered-secret.ts';
 import { controlPlaneIdOf, readyRuntime } from '../shared/runtime-cluster.ts';
 import { workloadNamespaceOf } from '../shared/workload-namespace.ts';
 import { decideOnce, inventoryOf, progressLine, recordingProgress } from './inventory.ts';
@@ -109,9 +109,8 @@ async function make(context: ReconcileContext<DatabaseInstance>, pollMs: number)
       namespace,
       name: definition.WorkloadSecretName,
       data: { 'db-endpoint': endpoint.Address, 'db-port': port, 'db-name': definition.DatabaseName, 'db-user': username, 'db-password': password },
-      owner: secretOwner(instance),
-      controlPlaneId: owner.controlPlaneId,
     },
+    deliverer(instance, owner.controlPlaneId),
     context.signal,
   );
   await context.setCondition({
@@ -125,7 +124,7 @@ async function make(context: ReconcileContext<DatabaseInstance>, pollMs: number)
 
 const describe = (definition: DatabaseDefinition, instanceClass: string): string => `${definition.Engine} ${definition.EngineVersion} (${instanceClass}, ${definition.StorageGb} GB${definition.BackupDays ? `, backups ${definition.BackupDays} days` : ''})`;
 
-const secretOwner = (instance: DatabaseInstance) => ({ label: DATABASE_LABEL, value: String(instance.ID), description: `database instance ${instance.Name}` });
+const deliverer = (instance: DatabaseInstance, controlPlaneId: string): Deliverer => ({ label: DATABASE_LABEL, value: String(instance.ID), description: `database instance ${instance.Name}`, controlPlaneId });
 
 async function ownerOf(context: ReconcileContext<DatabaseInstance>): Promise<Owner> {
   return { controlPlaneId: await controlPlaneIdOf(context.client), object: `AwsRelationalDatabaseInstance/${context.object.ID}` };
@@ -145,7 +144,7 @@ async function remove(context: ReconcileContext<DatabaseInstance>, pollMs: numbe
       throw error;
     });
     if (target && 'waiting' in target) throw new RetryableError(`cannot remove Secret ${namespace}/${definition.WorkloadSecretName} yet: ${target.waiting}`);
-    if (target) await withdrawSecret(target.cluster, { namespace, name: definition.WorkloadSecretName, owner: secretOwner(instance), controlPlaneId: owner.controlPlaneId }, context.signal);
+    if (target) await withdrawSecret(target.cluster, { namespace, name: definition.WorkloadSecretName }, deliverer(instance, owner.controlPlaneId), context.signal);
   }
   const identifier = inventory.Identifier as string | undefined;
   const region = inventory.Region as string | undefined;

@@ -17,7 +17,8 @@ import { layered, type Values } from '../../platform/helm/index.ts';
 import { labels } from '../../platform/kubernetes/index.ts';
 import { accessOf, asReconcileError, awsAccountOfRuntime, supportServiceRoleOf } from '../shared/aws-account.ts';
 import { controlPlaneIdOf, readyRuntime, type ReadyRuntime } from '../shared/runtime-cluster.ts';
-import { EXTERNAL_DNS_CREDENTIALS_SECRET, externalDnsValues, otherProviderValues } from '../support-services/service-values.ts';
+import { deliverAccountKeys } from '../support-services/account-keys.ts';
+import { externalDnsValues, otherProviderValues } from '../support-services/service-values.ts';
 import { ensureSupportService, removeSupportService, SUPPORT_SERVICE_POLL_MS } from '../support-services/support-services.ts';
 
 export type DomainNameInstance = ObjectOf<'DomainNameInstance'>;
@@ -135,7 +136,7 @@ async function updateExternalDns(context: ReconcileContext<DomainNameInstance>, 
       ...(workloadRole && { workloadRole }),
       ...(endpoint && { endpoint }),
     });
-    state = await ensureSupportService(context, target, 'external-dns', values, workloadRole ? undefined : (instance) => applyCredentials(context, target, access, instance, controlPlaneId));
+    state = await ensureSupportService(context, target, 'external-dns', values, workloadRole ? undefined : (release) => deliverAccountKeys(target.cluster, 'external-dns', access, release, controlPlaneId, context.signal));
   }
   if (!('installed' in state)) return state;
   const now = await domainsOfRuntime(context, target.runtime.ID);
@@ -165,19 +166,3 @@ async function domainsOfRuntime(context: ReconcileContext<DomainNameInstance>, r
 const normalizedDomain = (domain: string): string => domain.toLowerCase().replace(/\.$/, '');
 
 const zoneTypeOf = (zone: unknown): 'Public' | 'Private' => (String(zone).toLowerCase() === 'private' ? 'Private' : 'Public');
-
-/**
- * The account's keys, as the Secret external-dns reads them from: written straight into the
- * cluster (never into an API object, where a read would return them), in the release's namespace
- * labelled as the Helm workload instance's own, so uninstalling it removes them.
- */
-async function applyCredentials(context: ReconcileContext<DomainNameInstance>, target: ReadyRuntime, access: AwsAccountAccess, instance: { ID: number }, controlPlaneId: string): Promise<void> {
-  const { namespace } = supportServices['external-dns'];
-  const { signal } = context;
-  const owner = { 'app.kubernetes.io/managed-by': 'threeport', [labels.HELM_WORKLOAD_INSTANCE]: String(instance.ID), [CONTROL_PLANE_LABEL]: controlPlaneId };
-  await target.cluster.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: owner } }, { signal, force: true });
-  await target.cluster.apply(
-    { apiVersion: 'v1', kind: 'Secret', metadata: { name: EXTERNAL_DNS_CREDENTIALS_SECRET, namespace, labels: owner }, type: 'Opaque', stringData: { accessKeyId: String(access.accessKeyId), secretAccessKey: String(access.secretAccessKey) } },
-    { signal, force: true },
-  );
-}

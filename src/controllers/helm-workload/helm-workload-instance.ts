@@ -12,10 +12,11 @@ import { errorMessage } from '../../controller/redact.ts';
 import type { Manifest } from '../../model/manifest.ts';
 import type { ObjectOf } from '../../model/object-types.ts';
 import { CONTROL_PLANE_LABEL, watchedResource } from '../../model/threeport-workload.ts';
-import { ChartSourceError, HelmError, layered, parseValues, ValuesError, type Helm } from '../../platform/helm/index.ts';
+import { ChartSourceError, HelmError, layered, type Helm } from '../../platform/helm/index.ts';
 import { isKubernetesNotFound, labels, type KubernetesClient } from '../../platform/kubernetes/index.ts';
 import { clusterOf, connectionOf, controlPlaneIdOf, readyRuntime } from '../shared/runtime-cluster.ts';
 import { stopTellingAgent, tellAgent } from '../shared/watch-list.ts';
+import { ensureNamespace, valuesOrTerminal } from '../shared/kubernetes-helpers.ts';
 import { helmReleaseNamespace } from '../shared/workload-namespace.ts';
 import { additionalResourcesOf, checkDefinition } from './helm-workload-definition.ts';
 
@@ -140,12 +141,6 @@ function releaseName(instance: HelmWorkloadInstance): string {
   return name;
 }
 
-/** Creates the namespace when it is not there, labelled as this instance's (so its delete may remove it); one that exists is used as it is. */
-async function ensureNamespace(cluster: KubernetesClient, name: string, labels: Record<string, string>, signal: AbortSignal): Promise<void> {
-  if (await cluster.get({ apiVersion: 'v1', kind: 'Namespace', name }, signal)) return;
-  await cluster.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'app.kubernetes.io/managed-by': 'threeport', ...labels } } }, { signal });
-}
-
 /** A rendered object as it is placed: helm puts namespaced objects without a namespace into the release's. */
 async function placed(cluster: KubernetesClient, manifest: Manifest, namespace: string, signal: AbortSignal): Promise<Manifest> {
   if (manifest.metadata.namespace) return manifest;
@@ -159,11 +154,6 @@ async function placed(cluster: KubernetesClient, manifest: Manifest, namespace: 
 }
 
 function valuesOf(definitionValues: string | undefined, instanceValues: string | undefined): Record<string, unknown> {
-  try {
-    return layered(parseValues(definitionValues, "the definition's ValuesDocument"), parseValues(instanceValues, "the instance's ValuesDocument"));
-  } catch (error) {
-    if (error instanceof ValuesError) throw new TerminalError(error.message);
-    throw error;
-  }
+  return layered(valuesOrTerminal(definitionValues, "the definition's ValuesDocument"), valuesOrTerminal(instanceValues, "the instance's ValuesDocument"));
 }
 

@@ -8,18 +8,20 @@
  */
 import { randomBytes } from 'node:crypto';
 import { stringify } from 'yaml';
+import { isNotFound } from '../../client/api-client.ts';
 import { TerminalError } from '../../controller/errors.ts';
 import type { ReconcileContext, Reconciler } from '../../controller/reconciler.ts';
 import type { ApiObject } from '../../model/kind.ts';
 import type { Manifest } from '../../model/manifest.ts';
 import { observabilityCharts } from '../../model/kinds/observability.ts';
 import { CONTROL_PLANE_LABEL } from '../../model/threeport-workload.ts';
-import { layered, parseValues, ValuesError, type Values } from '../../platform/helm/index.ts';
-import { deliverSecret } from '../shared/delivered-secret.ts';
-import { controlPlaneIdOf, isSimulatedCluster, readyRuntime, type ReadyRuntime } from '../shared/runtime-cluster.ts';
+import { layered, type Values } from '../../platform/helm/index.ts';
+import { deliverSecret, withdrawSecret, type Deliverer } from '../shared/delivered-secret.ts';
+import { ensureNamespace, valuesOrTerminal } from '../shared/kubernetes-helpers.ts';
+import { clusterOf, controlPlaneIdOf, isSimulatedCluster, readyRuntime, type ReadyRuntime } from '../shared/runtime-cluster.ts';
 import { ensureChildren, childName, removeChildren, waitingFor, type Child } from './composition.ts';
 import { dashboardConfigMap } from './dashboards.ts';
-import { alloyValues, commonValues, GRAFANA_ADMIN_SECRET, OBSERVABILITY_NAMESPACE, selfScrapeValues, simulatedClusterValues, THREEPORT_CA_SECRET } from './values.ts';
+import { commonValues, GRAFANA_ADMIN_SECRET, OBSERVABILITY_NAMESPACE, selfScrapeValues, simulatedClusterValues, THREEPORT_CA_SECRET } from './values.ts';
 
 type Chart = keyof typeof observabilityCharts;
 
@@ -79,14 +81,6 @@ const releaseSuffix: Record<Chart, string> = { grafana: 'grafana', kubePrometheu
 
 type Parent = ApiObject & { ID: number; Name: string };
 
-function valuesOf(document: unknown, where: string): Values {
-  try {
-    return parseValues(typeof document === 'string' ? document : undefined, where);
-  } catch (error) {
-    if (error instanceof ValuesError) throw new TerminalError(error.message);
-    throw error;
-  }
-}
 
 /** Additional resources of the Helm workload definitions: the workload logs dashboard comes with Grafana. */
 const definitionResources = (chart: Chart): Manifest[] => (chart === 'grafana' ? [dashboardConfigMap('threeport-workload-logs')] : []);
@@ -101,7 +95,7 @@ export function partDefinitionReconciler(part: Part, pollMs: number): Reconciler
         Repo: observabilityCharts[r.chart].repository,
         Chart: observabilityCharts[r.chart].chart,
         ChartVersion: String(definition[r.versionField] ?? observabilityCharts[r.chart].version),
-        ValuesDocument: stringify(layered(commonValues[r.chart], valuesOf(definition[r.valuesField], `${part.definitionKind} ${definition.Name}'s ${r.valuesField}`))),
+        ValuesDocument: stringify(layered(commonValues[r.chart], valuesOrTerminal(definition[r.valuesField], `${part.definitionKind} ${definition.Name}'s ${r.valuesField}`))),
         AdditionalResources: definitionResources(r.chart),
       },
     }));
@@ -121,11 +115,14 @@ export function partDefinitionReconciler(part: Part, pollMs: number): Reconciler
   };
 }
 
-/** Where Prometheus on the control plane's own runtime finds threeport's processes, and the CA their certificates are of. */
+/** Where Prometheus on the control plane's own runtime finds threeport's processes, and the CA the API's certificate is of. */
 export interface ControlPlaneAccess {
-  targets: string[];
+  /** The API's host:port (in the all-in-one, its controllers' metrics too). */
+  api: string;
   scheme: 'http' | 'https';
   caCertificate?: string;
+  /** Other processes' metrics listeners (plain HTTP): controllers run apart. */
+  others: string[];
 }
 
 export interface InstanceSettings {
@@ -139,7 +136,11 @@ export function partInstanceReconciler(part: Part, settings: InstanceSettings): 
     async reconcile(context) {
       const instance = context.object;
       const releaseName = (r: Release): string => childName(instance.Name, releaseSuffix[r.chart]);
-      if (context.operation === 'Deleted') return removeChildren(context, part.releases.map((r) => ({ kind: 'HelmWorkloadInstance', link: r.instanceLink, name: releaseName(r) })));
+      if (context.operation === 'Deleted') {
+        const removing = await removeChildren(context, part.releases.map((r) => ({ kind: 'HelmWorkloadInstance', link: r.instanceLink, name: releaseName(r) })));
+        if (!removing) await withdrawPrepared(part, context);
+        return removing;
+      }
       const definition = (await context.client.kind(part.definitionKind).get(Number(instance[part.definitionRef]))) as Parent;
       if (definition.Reconciled !== true || definition.ObservedGeneration !== definition.Generation) return { waiting: `${part.definitionKind} ${definition.Name} is not reconciled yet`, requeueAfterMs: settings.pollMs };
       const target = await readyRuntime(context.client, Number(instance.KubernetesRuntimeInstanceID), (value) => context.decrypt(value));
@@ -158,7 +159,7 @@ export function partInstanceReconciler(part: Part, settings: InstanceSettings): 
             HelmWorkloadDefinitionID: helmDefinition,
             KubernetesRuntimeInstanceID: instance.KubernetesRuntimeInstanceID,
             ReleaseNamespace: OBSERVABILITY_NAMESPACE,
-            ValuesDocument: stringify(layered(runtimeValues[r.chart] ?? {}, valuesOf(instance[r.valuesField], `${part.instanceKind} ${instance.Name}'s ${r.valuesField}`))),
+            ValuesDocument: stringify(layered(runtimeValues[r.chart] ?? {}, valuesOrTerminal(instance[r.valuesField], `${part.instanceKind} ${instance.Name}'s ${r.valuesField}`))),
             AdditionalResources: r.chart === 'grafana' && controlPlaneHost && settings.controlPlane ? [dashboardConfigMap('threeport-control-plane')] : [],
           },
         };
@@ -178,35 +179,44 @@ async function runtimeValuesOf(part: Part, target: ReadyRuntime, control: Contro
     return {
       kubePrometheusStack: layered(
         simulated ? simulatedClusterValues.kubePrometheusStack : {},
-        control ? selfScrapeValues({ targets: control.targets, scheme: control.scheme, verifiesWithCa: Boolean(control.caCertificate) }) : {},
+        control ? selfScrapeValues(control) : {},
       ),
     };
   }
-  if (part.name === 'logging') return { alloy: alloyValues() };
   return {};
 }
 
-/**
- * What the releases need in the namespace before they are installed: the namespace, Grafana's
- * admin Secret (its password generated once, kept), the control plane's CA for Prometheus.
- */
+/** Who delivers a part's Secrets into the namespace (so removing the part removes exactly them). */
+const delivererOf = (part: Part, controlPlaneId: string): Deliverer => ({ label: 'control-plane.threeport.io/observability', value: part.name, description: `threeport's observability ${part.name}`, controlPlaneId });
+
+/** The Secrets a part's releases read: Grafana's admin user (its password generated once, kept), the control plane's CA for Prometheus. */
+const preparedSecrets: Record<Part['name'], string[]> = { dashboards: [GRAFANA_ADMIN_SECRET], metrics: [THREEPORT_CA_SECRET], logging: [] };
+
+/** What the releases need in the namespace before they are installed: the namespace, and the part's Secrets. */
 async function prepare(part: Part, context: ReconcileContext<Parent>, target: ReadyRuntime, control: ControlPlaneAccess | undefined): Promise<void> {
   const { cluster } = target;
   const controlPlaneId = await controlPlaneIdOf(context.client);
-  if (!(await cluster.get({ apiVersion: 'v1', kind: 'Namespace', name: OBSERVABILITY_NAMESPACE }, context.signal))) {
-    await cluster.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: OBSERVABILITY_NAMESPACE, labels: { 'app.kubernetes.io/managed-by': 'threeport', [CONTROL_PLANE_LABEL]: controlPlaneId } } }, { signal: context.signal });
-  }
-  const owner = { label: 'control-plane.threeport.io/observability', value: part.name, description: `threeport's observability ${part.name}` };
+  await ensureNamespace(cluster, OBSERVABILITY_NAMESPACE, { [CONTROL_PLANE_LABEL]: controlPlaneId }, context.signal);
+  const by = delivererOf(part, controlPlaneId);
   if (part.name === 'dashboards') {
     const live = await cluster.get({ apiVersion: 'v1', kind: 'Secret', namespace: OBSERVABILITY_NAMESPACE, name: GRAFANA_ADMIN_SECRET }, context.signal);
     const kept = (live as { data?: Record<string, string> } | undefined)?.data?.['admin-password'];
     const password = kept ? Buffer.from(kept, 'base64').toString('utf8') : randomBytes(24).toString('base64url');
-    await deliverSecret(cluster, { namespace: OBSERVABILITY_NAMESPACE, name: GRAFANA_ADMIN_SECRET, data: { 'admin-user': 'admin', 'admin-password': password }, owner, controlPlaneId }, context.signal);
+    await deliverSecret(cluster, { namespace: OBSERVABILITY_NAMESPACE, name: GRAFANA_ADMIN_SECRET, data: { 'admin-user': 'admin', 'admin-password': password } }, by, context.signal);
   }
-  const ca = control?.caCertificate;
-  if (part.name === 'metrics' && ca) {
-    await deliverSecret(cluster, { namespace: OBSERVABILITY_NAMESPACE, name: THREEPORT_CA_SECRET, data: { 'ca.crt': ca }, owner, controlPlaneId }, context.signal);
+  if (part.name === 'metrics' && control?.caCertificate) {
+    await deliverSecret(cluster, { namespace: OBSERVABILITY_NAMESPACE, name: THREEPORT_CA_SECRET, data: { 'ca.crt': control.caCertificate } }, by, context.signal);
   }
+}
+
+/** The part's Secrets go with it (its releases are gone by then). */
+async function withdrawPrepared(part: Part, context: ReconcileContext<Parent>): Promise<void> {
+  const runtime = await context.client.kind('KubernetesRuntimeInstance').get(Number(context.object.KubernetesRuntimeInstanceID)).catch((error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error)));
+  if (!runtime || runtime.DeletionScheduled) return;
+  const cluster = await clusterOf(runtime, (value) => context.decrypt(value));
+  if (!cluster) return;
+  const by = delivererOf(part, await controlPlaneIdOf(context.client));
+  for (const name of preparedSecrets[part.name]) await withdrawSecret(cluster, { namespace: OBSERVABILITY_NAMESPACE, name }, by, context.signal);
 }
 
 /** Workloads that declare a metrics port get their ServiceMonitor once the runtime serves the kind: each is asked to look again. */

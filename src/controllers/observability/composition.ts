@@ -1,18 +1,23 @@
 /**
  * Objects an observability object is made of (a stack's metrics, logging and dashboards; each of
- * those's Helm workloads): made and kept as they should be, by name, their IDs recorded in the
- * parent's link fields, and removed when no longer wanted or when the parent goes. A child is
- * found by its recorded ID or by its name, so one made just before a crash is never orphaned.
+ * those's Helm workloads): made and kept as they should be, their IDs recorded in the parent's
+ * link fields, and removed when no longer wanted or when the parent goes. A child is found by its
+ * recorded link; its name matters only when it is made, so renaming the parent moves nothing. One
+ * made just before a crash (not linked yet) is found by name — and taken only if it was made
+ * after the parent, so an object someone else made under that name is never adopted or removed.
  */
-import { createHash } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { isNotFound } from '../../client/api-client.ts';
+import { TerminalError } from '../../controller/errors.ts';
 import type { ReconcileContext, ReconcileOutcome } from '../../controller/reconciler.ts';
 import type { ApiObject } from '../../model/kind.ts';
+import { suffixedName } from '../shared/kubernetes-helpers.ts';
 
 export interface Child {
   kind: string;
   /** The parent's field that holds the child's ID. */
   link: string;
+  /** The name it is made with. */
   name: string;
   /** The child as it should be (its Name aside). */
   fields: ApiObject;
@@ -21,10 +26,11 @@ export interface Child {
 /** A child that should not exist (a stack's logging, turned off). */
 export type Unwanted = Pick<Child, 'kind' | 'link' | 'name'>;
 
-type Parent = ApiObject & { ID: number; Name?: unknown };
+type Parent = ApiObject & { ID: number; CreatedAt?: string };
 
-const describeChild = (child: { kind: string; name: string }, object?: ApiObject): string => `${child.kind} ${child.name}${object?.Status ? ` (${String(object.Status)})` : ''}`;
+const describeChild = (child: { kind: string; name: string }, object?: ApiObject): string => `${child.kind} ${String(object?.Name ?? child.name)}${object?.Status ? ` (${String(object.Status)})` : ''}`;
 
+/** The parent's child: by its link, else (made before a crash let it be linked) by name, if it was made for this parent. */
 async function find<T extends Parent>(context: ReconcileContext<T>, child: Unwanted): Promise<ApiObject | undefined> {
   const kind = context.client.kind(child.kind);
   const id = context.object[child.link];
@@ -32,8 +38,15 @@ async function find<T extends Parent>(context: ReconcileContext<T>, child: Unwan
     const linked = await kind.get(id).catch((error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error)));
     if (linked) return linked;
   }
-  return kind.findByName(child.name);
+  const named = await kind.findByName(child.name);
+  if (!named) return undefined;
+  if (Date.parse(String(named.CreatedAt)) < Date.parse(String(context.object.CreatedAt))) {
+    throw new TerminalError(`a ${child.kind} named ${child.name} exists already and was not made for this ${context.kind.name}: rename or remove it`);
+  }
+  return named;
 }
+
+const differs = (object: ApiObject, fields: ApiObject): boolean => Object.entries(fields).some(([key, value]) => !isDeepStrictEqual(object[key] ?? null, value ?? null));
 
 /**
  * Makes each wanted child as it should be and removes the unwanted ones; records the links.
@@ -44,16 +57,19 @@ export async function ensureChildren<T extends Parent>(context: ReconcileContext
   const pending: string[] = [];
   const links: ApiObject = {};
   for (const child of wanted) {
-    const { object } = await context.client.kind(child.kind).apply({ name: child.name }, { Name: child.name, ...child.fields });
+    const kind = context.client.kind(child.kind);
+    const found = await find(context, child);
+    let object = found ?? (await kind.create({ Name: child.name, ...child.fields }));
+    if (found && differs(found, child.fields)) object = await kind.update(Number(found.ID), child.fields, { version: Number(found.Version) });
     links[child.link] = object.ID;
-    if (object.DeletionScheduled) pending.push(`${describeChild(child)} is being removed; it is made again after`);
+    if (object.DeletionScheduled) pending.push(`${describeChild(child, object)} is being removed; it is made again after`);
     else if (object.Reconciled !== true || object.ObservedGeneration !== object.Generation) pending.push(describeChild(child, object));
   }
   for (const child of unwanted) {
     const object = await find(context, child);
     if (object) {
       if (!object.DeletionScheduled) await context.client.kind(child.kind).delete(Number(object.ID)).catch((error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error)));
-      pending.push(`${describeChild(child)} is being removed`);
+      pending.push(`${describeChild(child, object)} is being removed`);
     } else if (context.object[child.link] != null) links[child.link] = null;
   }
   await context.update((current) => (Object.entries(links).every(([link, id]) => (current[link] ?? null) === id) ? undefined : (links as Partial<T>)));
@@ -69,10 +85,5 @@ export async function removeChildren<T extends Parent>(context: ReconcileContext
 /** What a parent waits for, said once. */
 export const waitingFor = (pending: readonly string[], pollMs: number): ReconcileOutcome => (pending.length > 0 ? { waiting: `waiting for ${pending.join('; ')}`, requeueAfterMs: pollMs } : undefined);
 
-/** `<parent>-<suffix>`, a valid Helm release and object name (at most 53 characters; shortened with a digest when longer). */
-export function childName(parent: string, suffix: string): string {
-  const name = `${parent}-${suffix}`.toLowerCase().replace(/[^a-z0-9-]/g, '-');
-  if (name.length <= 53) return name;
-  const digest = createHash('sha256').update(name).digest('hex').slice(0, 8);
-  return `${name.slice(0, 53 - suffix.length - 10).replace(/-+$/, '')}-${digest}-${suffix}`;
-}
+/** `<parent>-<suffix>`, a valid Helm release and object name (at most 53 characters). */
+export const childName = (parent: string, suffix: string): string => suffixedName(parent, suffix, 53);

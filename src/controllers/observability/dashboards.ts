@@ -38,7 +38,7 @@ const controlPlanePanels: Panel[] = [
   { title: 'Failures in the last hour, by kind', expr: 'sum by (reconciler) (increase(threeport_controller_reconciles_total{result=~"error|terminal"}[1h]))', legend: '{{reconciler}}' },
   { title: 'Reconcile duration p95, by kind', expr: 'histogram_quantile(0.95, sum by (le, reconciler) (rate(threeport_controller_reconcile_duration_seconds_bucket[5m])))', legend: '{{reconciler}}', unit: 's' },
   { title: 'Notification to reconcile start p99', expr: 'histogram_quantile(0.99, sum by (le) (rate(threeport_controller_notification_latency_seconds_bucket[5m])))', legend: 'p99', unit: 's' },
-  { title: 'Process memory (RSS)', expr: 'process_resident_memory_bytes{job="threeport"}', legend: '{{instance}}', unit: 'bytes' },
+  { title: 'Process memory (RSS)', expr: 'process_resident_memory_bytes{source="threeport"}', legend: '{{instance}}', unit: 'bytes' },
 ];
 
 const lokiVariable = (name: string, query: string) => ({

@@ -8,12 +8,14 @@
  * nothing else.
  */
 import { stringify } from 'yaml';
+import { isNotFound } from '../../client/api-client.ts';
 import { TerminalError } from '../../controller/errors.ts';
 import type { ReconcileContext, Reconciler } from '../../controller/reconciler.ts';
 import type { ApiObject } from '../../model/kind.ts';
 import type { ObjectOf } from '../../model/object-types.ts';
 import { CONTROL_PLANE_LABEL } from '../../model/threeport-workload.ts';
-import { layered, parseValues, ValuesError, type Values } from '../../platform/helm/index.ts';
+import { layered } from '../../platform/helm/index.ts';
+import { valuesOrTerminal } from '../shared/kubernetes-helpers.ts';
 import { clusterOf, controlPlaneIdOf } from '../shared/runtime-cluster.ts';
 import { childName, ensureChildren, removeChildren, waitingFor, type Child, type Unwanted } from './composition.ts';
 import { grafanaDataSources, GRAFANA_ADMIN_SECRET, OBSERVABILITY_NAMESPACE, RELEASE_NAMES, serviceUrls } from './values.ts';
@@ -95,7 +97,7 @@ export function stackInstanceReconciler(pollMs: number): Reconciler<StackInstanc
           fields: {
             ...common,
             ObservabilityDashboardDefinitionID: definition.ObservabilityDashboardDefinitionID,
-            GrafanaHelmValuesDocument: stringify(layered(grafanaDataSources(enabled), valuesOf(instance.GrafanaHelmValuesDocument, 'GrafanaHelmValuesDocument'))),
+            GrafanaHelmValuesDocument: stringify(layered(grafanaDataSources(enabled), valuesOrTerminal(instance.GrafanaHelmValuesDocument, 'GrafanaHelmValuesDocument'))),
           },
         },
       ];
@@ -133,14 +135,6 @@ function accessOf(enabled: { metrics: boolean; logging: boolean }): Record<strin
   };
 }
 
-function valuesOf(document: string | undefined, field: string): Values {
-  try {
-    return parseValues(document, field);
-  } catch (error) {
-    if (error instanceof ValuesError) throw new TerminalError(error.message);
-    throw error;
-  }
-}
 
 async function refuseSecondStack(context: ReconcileContext<StackInstance>): Promise<void> {
   const instance = context.object;
@@ -159,7 +153,7 @@ async function warnOfPromtail(context: ReconcileContext<StackDefinition | StackI
 
 /** The namespace goes with the stack when threeport made it and no release is left in it. */
 async function removeNamespace(context: ReconcileContext<StackInstance>): Promise<undefined> {
-  const runtime = await context.client.kind('KubernetesRuntimeInstance').get(context.object.KubernetesRuntimeInstanceID).catch(() => undefined);
+  const runtime = await context.client.kind('KubernetesRuntimeInstance').get(context.object.KubernetesRuntimeInstanceID).catch((error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error)));
   if (!runtime || runtime.DeletionScheduled) return undefined;
   const left = (await context.client.kind('HelmWorkloadInstance').listAll({ kubernetesruntimeinstanceid: runtime.ID })).filter((release) => release.ReleaseNamespace === OBSERVABILITY_NAMESPACE);
   if (left.length > 0) return undefined;

@@ -27,6 +27,46 @@ export const serviceUrls = (namespace = OBSERVABILITY_NAMESPACE) => ({
   loki: `http://${RELEASE_NAMES.loki}.${namespace}.svc:3100`,
 });
 
+/**
+ * Grafana Alloy's pipeline on every node: each pod's logs, read through the Kubernetes API, labelled with
+ * namespace, pod and container, and with the workload and instance threeport deployed it as.
+ */
+function alloyConfig(namespace: string): string {
+  const podLabel = (label: string): string => `__meta_kubernetes_pod_label_${label.replace(/[^A-Za-z0-9_]/g, '_')}`;
+  const rule = (source: string, target: string, regex?: string): string => `  rule {\n    source_labels = ["${source}"]\n${regex ? `    regex         = "${regex}"\n` : ''}    target_label  = "${target}"\n  }`;
+  const config = `discovery.kubernetes "pods" {
+  role = "pod"
+  selectors {
+    role  = "pod"
+    field = "spec.nodeName=" + coalesce(sys.env("HOSTNAME"), constants.hostname)
+  }
+}
+
+discovery.relabel "pods" {
+  targets = discovery.kubernetes.pods.targets
+${rule('__meta_kubernetes_namespace', 'namespace')}
+${rule('__meta_kubernetes_pod_name', 'pod')}
+${rule('__meta_kubernetes_pod_container_name', 'container')}
+${rule(podLabel('app.kubernetes.io/name'), 'workload', '(.+)')}
+${rule(podLabel('app.kubernetes.io/instance'), 'instance', '(.+)')}
+${rule(podLabel(LOG_LABELS.workload), 'workload', '(.+)')}
+${rule(podLabel(LOG_LABELS.instance), 'instance', '(.+)')}
+}
+
+loki.source.kubernetes "pods" {
+  targets    = discovery.relabel.pods.output
+  forward_to = [loki.write.default.receiver]
+}
+
+loki.write "default" {
+  endpoint {
+    url = "${serviceUrls(namespace).loki}/loki/api/v1/push"
+  }
+}
+`;
+  return config;
+}
+
 export const commonValues = {
   grafana: {
     fullnameOverride: RELEASE_NAMES.grafana,
@@ -73,6 +113,7 @@ export const commonValues = {
   alloy: {
     fullnameOverride: RELEASE_NAMES.alloy,
     controller: { type: 'daemonset' },
+    alloy: { configMap: { content: alloyConfig(OBSERVABILITY_NAMESPACE) } },
   },
 } satisfies Record<keyof typeof RELEASE_NAMES, Values>;
 
@@ -91,68 +132,22 @@ export function grafanaDataSources(enabled: { metrics: boolean; logging: boolean
   return { datasources: { 'datasources.yaml': { apiVersion: 1, datasources: sources } } };
 }
 
-/**
- * Grafana Alloy on every node: each pod's logs, read through the Kubernetes API, labelled with
- * namespace, pod and container, and with the workload and instance threeport deployed it as.
- */
-export function alloyValues(namespace = OBSERVABILITY_NAMESPACE): Values {
-  const podLabel = (label: string): string => `__meta_kubernetes_pod_label_${label.replace(/[^A-Za-z0-9_]/g, '_')}`;
-  const rule = (source: string, target: string, regex?: string): string => `  rule {\n    source_labels = ["${source}"]\n${regex ? `    regex         = "${regex}"\n` : ''}    target_label  = "${target}"\n  }`;
-  const config = `discovery.kubernetes "pods" {
-  role = "pod"
-  selectors {
-    role  = "pod"
-    field = "spec.nodeName=" + coalesce(sys.env("HOSTNAME"), constants.hostname)
-  }
-}
-
-discovery.relabel "pods" {
-  targets = discovery.kubernetes.pods.targets
-${rule('__meta_kubernetes_namespace', 'namespace')}
-${rule('__meta_kubernetes_pod_name', 'pod')}
-${rule('__meta_kubernetes_pod_container_name', 'container')}
-${rule(podLabel('app.kubernetes.io/name'), 'workload', '(.+)')}
-${rule(podLabel('app.kubernetes.io/instance'), 'instance', '(.+)')}
-${rule(podLabel(LOG_LABELS.workload), 'workload', '(.+)')}
-${rule(podLabel(LOG_LABELS.instance), 'instance', '(.+)')}
-}
-
-loki.source.kubernetes "pods" {
-  targets    = discovery.relabel.pods.output
-  forward_to = [loki.write.default.receiver]
-}
-
-loki.write "default" {
-  endpoint {
-    url = "${serviceUrls(namespace).loki}/loki/api/v1/push"
-  }
-}
-`;
-  return { alloy: { configMap: { content: config } } };
-}
-
-export interface ControlPlaneTargets {
-  /** host:port of each threeport process's /metrics, as the cluster reaches them. */
-  targets: string[];
-  scheme: 'http' | 'https';
-  /** With https: the CA's certificate is in THREEPORT_CA_SECRET. */
-  verifiesWithCa: boolean;
-}
-
-/** Prometheus on the control plane's own runtime scrapes threeport's processes. */
-export function selfScrapeValues(control: ControlPlaneTargets): Values {
+/** Prometheus on the control plane's own runtime scrapes threeport's processes: the API (verifying its certificate with the control plane's CA), and the others' metrics listeners. */
+export function selfScrapeValues(control: { api: string; scheme: 'http' | 'https'; caCertificate?: string; others: readonly string[] }): Values {
+  const verifiesWithCa = control.scheme === 'https' && Boolean(control.caCertificate);
   return {
     prometheus: {
       prometheusSpec: {
-        ...(control.verifiesWithCa && { secrets: [THREEPORT_CA_SECRET] }),
+        ...(verifiesWithCa && { secrets: [THREEPORT_CA_SECRET] }),
         additionalScrapeConfigs: [
           {
             job_name: 'threeport',
             scheme: control.scheme,
             metrics_path: '/metrics',
-            ...(control.verifiesWithCa && { tls_config: { ca_file: `/etc/prometheus/secrets/${THREEPORT_CA_SECRET}/ca.crt` } }),
-            static_configs: [{ targets: control.targets, labels: { source: 'threeport' } }],
+            ...(verifiesWithCa && { tls_config: { ca_file: `/etc/prometheus/secrets/${THREEPORT_CA_SECRET}/ca.crt` } }),
+            static_configs: [{ targets: [control.api], labels: { source: 'threeport' } }],
           },
+          ...(control.others.length > 0 ? [{ job_name: 'threeport-processes', scheme: 'http', metrics_path: '/metrics', static_configs: [{ targets: [...control.others], labels: { source: 'threeport' } }] }] : []),
         ],
       },
     },

@@ -1,24 +1,34 @@
 /**
  * SecretDefinition: values kept encrypted in the control plane's database, and — with the
  * aws-secrets-manager backend — in AWS Secrets Manager too, under the definition's name, tagged as
- * threeport's (a secret of that name that is not is refused, never overwritten). Each change of
- * the values reaches every instance: they are asked to deliver again. Deleting the definition
- * (possible once no instance uses it) schedules the stored secret's deletion with its recovery
- * window; one already gone is done, not an endless retry.
+ * threeport's (a secret of that name that is not is refused, never overwritten). Where they are
+ * kept is recorded (Store), so a definition that moves (renamed, another account, back to direct)
+ * or goes removes exactly that copy, with the store's recovery window; one already gone is done,
+ * not an endless retry. Each change of the values reaches every instance: they deliver again.
  */
-import { TerminalError } from '../../controller/errors.ts';
 import type { ReconcileContext, ReconcileOutcome, Reconciler } from '../../controller/reconciler.ts';
 import type { ObjectOf } from '../../model/object-types.ts';
 import { backendOf } from '../../model/kinds/secret.ts';
 import { deleteStoredSecret, storeSecretValues, type Owner } from '../../platform/aws/index.ts';
 import { awsClientsOf } from '../aws/account-clients.ts';
-import { asReconcileError, type AwsAccount } from '../shared/aws-account.ts';
+import { asReconcileError } from '../shared/aws-account.ts';
 import { controlPlaneIdOf } from '../shared/runtime-cluster.ts';
+import { accountOrGone, storeAccountOf } from './accounts.ts';
 import { valuesOf } from './values.ts';
 
 export type SecretDefinition = ObjectOf<'SecretDefinition'>;
 
+/** Where a definition's values are kept in Secrets Manager. */
+interface Store {
+  AwsAccountID: number;
+  Region: string;
+  Name: string;
+  Arn: string;
+}
+
 const DEFAULT_RECOVERY_WINDOW_DAYS = 30;
+
+const storeOf = (definition: SecretDefinition): Store | undefined => (definition.Store as Store | null | undefined) ?? undefined;
 
 export function secretDefinitionReconciler(): Reconciler<SecretDefinition> {
   return {
@@ -32,17 +42,19 @@ export function secretDefinitionReconciler(): Reconciler<SecretDefinition> {
 async function keep(context: ReconcileContext<SecretDefinition>): Promise<ReconcileOutcome> {
   const definition = context.object;
   const values = valuesOf(definition, context.decrypt);
+  const kept = storeOf(definition);
   if (backendOf(definition) === 'aws-secrets-manager') {
-    const account = await accountOf(context, definition);
-    const owner = await ownerOf(context, definition);
+    const account = await storeAccountOf(context.client, definition);
+    if (kept && (kept.AwsAccountID !== account.ID || kept.Name !== definition.Name || kept.Region !== account.DefaultRegion)) await removeStored(context, kept);
     const clients = awsClientsOf(account, (value) => context.decrypt(value));
-    const stored = await storeSecretValues(clients.secretsManager(), account.Name, definition.Name, values, owner, definition.Generation ?? 1, context.signal).catch(asReconcileError);
-    if (definition.StoreArn !== stored.arn) await context.update({ StoreArn: stored.arn });
+    const stored = await storeSecretValues(clients.secretsManager(), account.Name, definition.Name, values, await ownerOf(context, definition.Name), `${definition.ID}.${definition.Generation ?? 1}`, context.signal).catch(asReconcileError);
+    const store: Store = { AwsAccountID: account.ID, Region: account.DefaultRegion, Name: definition.Name, Arn: stored.arn };
+    await context.update((current) => (JSON.stringify(current.Store) === JSON.stringify(store) ? undefined : { Store: store }));
     if (stored.change !== 'unchanged') await context.recordEvent({ reason: stored.change === 'created' ? 'Stored' : 'Updated', note: `values ${stored.change} in AWS Secrets Manager (account ${account.Name}) as ${definition.Name}` });
-  } else if (definition.StoreArn) {
+  } else if (kept) {
     // Moved to the direct backend: the copy in Secrets Manager is no longer the one delivered.
-    await removeStored(context, definition);
-    await context.update({ StoreArn: null } as never);
+    await removeStored(context, kept);
+    await context.update({ Store: null });
   }
   const instances = await context.client.kind('SecretInstance').listAll({ secretdefinitionid: definition.ID });
   for (const instance of instances) await context.requestReconcile('SecretInstance', instance.ID, `secret definition ${definition.Name} changed`);
@@ -50,34 +62,32 @@ async function keep(context: ReconcileContext<SecretDefinition>): Promise<Reconc
 }
 
 async function forget(context: ReconcileContext<SecretDefinition>): Promise<ReconcileOutcome> {
-  if (context.object.StoreArn || backendOf(context.object) === 'aws-secrets-manager') await removeStored(context, context.object);
+  const definition = context.object;
+  const kept = storeOf(definition);
+  if (kept) return removeStored(context, kept);
+  // Stored before a crash let it be recorded: the copy under its name, if the tags say it is this definition's.
+  if (backendOf(definition) !== 'aws-secrets-manager') return undefined;
+  const account = await storeAccountOf(context.client, definition).catch(() => undefined);
+  if (account) await removeStored(context, { AwsAccountID: account.ID, Region: account.DefaultRegion, Name: definition.Name, Arn: '' });
   return undefined;
 }
 
-async function removeStored(context: ReconcileContext<SecretDefinition>, definition: SecretDefinition): Promise<void> {
-  const account = await accountOf(context, definition).catch((error: unknown) => {
-    // No account left to reach the store with: nothing threeport can remove.
-    if (error instanceof TerminalError && !definition.StoreArn) return undefined;
-    throw error;
-  });
-  if (!account) return;
+/** Schedules the deletion of a stored copy (only one tagged as this definition's). */
+async function removeStored(context: ReconcileContext<SecretDefinition>, store: Store): Promise<undefined> {
+  const account = await accountOrGone(context.client, store.AwsAccountID);
+  if (!account) {
+    await context.recordEvent({ reason: 'NotRemoved', type: 'Warning', note: `AWS account ${store.AwsAccountID} is gone: threeport cannot remove ${store.Name} from its Secrets Manager (${store.Arn || store.Region}); remove it there if it is still wanted gone` });
+    return undefined;
+  }
   const clients = awsClientsOf(account, (value) => context.decrypt(value));
-  const window = definition.RecoveryWindowDays ?? DEFAULT_RECOVERY_WINDOW_DAYS;
-  const result = await deleteStoredSecret(clients.secretsManager(), account.Name, definition.Name, await ownerOf(context, definition), window, context.signal).catch(asReconcileError);
-  if (result === 'scheduled') await context.recordEvent({ reason: 'DeletionScheduled', note: `AWS Secrets Manager deletes ${definition.Name} in ${window} days; until then it can be restored` });
-  if (result === 'foreign') await context.recordEvent({ reason: 'NotRemoved', type: 'Warning', note: `the secret ${definition.Name} in AWS Secrets Manager is not threeport's: it is left as it is` });
-}
-
-/** The account whose Secrets Manager keeps the values: the definition's, else the default account. */
-async function accountOf(context: ReconcileContext<SecretDefinition>, definition: SecretDefinition): Promise<AwsAccount> {
-  const accounts = context.client.kind('AwsAccount');
-  if (definition.AwsAccountID) return accounts.get(definition.AwsAccountID);
-  const [account] = (await accounts.list({ defaultaccount: true }, { size: 1 })).objects;
-  if (!account) throw new TerminalError('the aws-secrets-manager backend needs an AWS account: set AwsAccountID (AwsAccountName in a tptctl config), or make one the DefaultAccount');
-  return account;
+  const window = context.object.RecoveryWindowDays ?? DEFAULT_RECOVERY_WINDOW_DAYS;
+  const result = await deleteStoredSecret(clients.secretsManager(store.Region), account.Name, store.Name, await ownerOf(context, store.Name), window, context.signal).catch(asReconcileError);
+  if (result === 'scheduled') await context.recordEvent({ reason: 'DeletionScheduled', note: `AWS Secrets Manager (account ${account.Name}) deletes ${store.Name} in ${window} days; until then it can be restored` });
+  if (result === 'foreign') await context.recordEvent({ reason: 'NotRemoved', type: 'Warning', note: `the secret ${store.Name} in AWS Secrets Manager (account ${account.Name}) is not threeport's: it is left as it is` });
+  return undefined;
 }
 
 /** The values are the definition's by name in this control plane: a definition deleted and made again takes its secret back. */
-async function ownerOf(context: ReconcileContext<SecretDefinition>, definition: SecretDefinition): Promise<Owner> {
-  return { controlPlaneId: await controlPlaneIdOf(context.client), object: `SecretDefinition/${definition.Name}` };
+async function ownerOf(context: ReconcileContext<SecretDefinition>, name: string): Promise<Owner> {
+  return { controlPlaneId: await controlPlaneIdOf(context.client), object: `SecretDefinition/${name}` };
 }

@@ -9,8 +9,8 @@ export function valuesOf(definition: { Name: string; Data?: unknown }, decrypt: 
 }
 
 /** Whether a Kubernetes Secret's data (base64) holds exactly `values`. */
-export function holdsValues(secret: { data?: Record<string, string> } | undefined, values: SecretValues): boolean {
-  const data = secret?.data ?? {};
+export function holdsValues(secret: object | undefined, values: SecretValues): boolean {
+  const data = (secret as { data?: Record<string, string> } | undefined)?.data ?? {};
   const keys = Object.keys(values);
   return Object.keys(data).length === keys.length && keys.every((key) => data[key] !== undefined && Buffer.from(data[key], 'base64').toString('utf8') === values[key]);
 }

@@ -1,42 +1,63 @@
 /**
- * A Kubernetes Secret a controller writes straight into a workload's cluster (a database's
- * connection, later a secret store's values): never through an API object, whose reads would
- * return the values. Server-side applied, labelled with who delivered it, so a re-delivery
- * corrects drift, removal takes exactly it, and a Secret of that name threeport did not deliver
- * is never overwritten or deleted.
+ * Objects a controller writes straight into a workload's cluster — a Secret with a database's
+ * connection or a secret's values (never through an API object, whose reads would return them),
+ * the External Secrets Operator's objects of a secret instance. Server-side applied, labelled with
+ * who delivered them, so a re-delivery corrects drift, removal takes exactly them, and an object
+ * of that name threeport did not deliver is never overwritten or deleted.
  */
 import { TerminalError } from '../../controller/errors.ts';
 import type { Manifest } from '../../model/manifest.ts';
 import { CONTROL_PLANE_LABEL } from '../../model/threeport-workload.ts';
-import type { KubernetesClient, ResourceRef } from '../../platform/kubernetes/index.ts';
+import { KubernetesApiError, refOf, type KubernetesClient, type ResourceRef } from '../../platform/kubernetes/index.ts';
+
+/** Who delivers: the label saying so (e.g. control-plane.threeport.io/secret-instance=12), in one control plane. */
+export interface Deliverer {
+  label: string;
+  value: string;
+  /** For messages: "secret instance api-key". */
+  description: string;
+  controlPlaneId: string;
+}
 
 export interface SecretDelivery {
   namespace: string;
   name: string;
   data: Record<string, string>;
-  /** The label saying who delivered it, e.g. control-plane.threeport.io/aws-relational-database-instance=12. */
-  owner: { label: string; value: string; description: string };
-  controlPlaneId: string;
 }
 
-const refOf = (delivery: Pick<SecretDelivery, 'namespace' | 'name'>): ResourceRef => ({ apiVersion: 'v1', kind: 'Secret', namespace: delivery.namespace, name: delivery.name });
+/** The labels a deliverer's objects carry. */
+export const deliveryLabels = (by: Deliverer): Record<string, string> => ({ 'app.kubernetes.io/managed-by': 'threeport', [by.label]: by.value, [CONTROL_PLANE_LABEL]: by.controlPlaneId });
 
-const deliveredBy = (live: Manifest, owner: SecretDelivery['owner'], controlPlaneId: string): boolean =>
-  live.metadata.labels?.[owner.label] === owner.value && live.metadata.labels[CONTROL_PLANE_LABEL] === controlPlaneId;
+const deliveredBy = (live: Manifest, by: Deliverer): boolean => live.metadata.labels?.[by.label] === by.value && live.metadata.labels[CONTROL_PLANE_LABEL] === by.controlPlaneId;
 
-/** Writes the Secret (again: a changed or deleted one is restored); refuses one of that name someone else made. */
-export async function deliverSecret(cluster: KubernetesClient, delivery: SecretDelivery, signal: AbortSignal): Promise<void> {
-  const live = await cluster.get(refOf(delivery), signal);
-  if (live && !deliveredBy(live, delivery.owner, delivery.controlPlaneId)) {
-    throw new TerminalError(`Secret ${delivery.namespace}/${delivery.name} already exists and ${delivery.owner.description} did not make it: remove it, or use another secret name`);
+const describe = (ref: ResourceRef): string => `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}`;
+
+/** Writes the object (again: a changed or deleted one is restored), labelled as the deliverer's; refuses one of that name someone else made. */
+export async function deliverObject(cluster: KubernetesClient, manifest: Manifest, by: Deliverer, signal: AbortSignal): Promise<void> {
+  const ref = refOf(manifest);
+  const live = await cluster.get(ref, signal);
+  if (live && !deliveredBy(live, by)) {
+    throw new TerminalError(`${describe(ref)} already exists and ${by.description} did not make it: remove it, or use another name`);
   }
-  const labels = { 'app.kubernetes.io/managed-by': 'threeport', [delivery.owner.label]: delivery.owner.value, [CONTROL_PLANE_LABEL]: delivery.controlPlaneId };
-  await cluster.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: delivery.name, namespace: delivery.namespace, labels }, type: 'Opaque', stringData: delivery.data }, { force: true, signal });
+  await cluster.apply({ ...manifest, metadata: { ...manifest.metadata, labels: { ...manifest.metadata.labels, ...deliveryLabels(by) } } }, { force: true, signal });
 }
 
-/** Removes the Secret if it is the one delivered; one of that name someone else made stays. */
-export async function withdrawSecret(cluster: KubernetesClient, delivery: Pick<SecretDelivery, 'namespace' | 'name' | 'owner' | 'controlPlaneId'>, signal: AbortSignal): Promise<void> {
-  const live = await cluster.get(refOf(delivery), signal);
-  if (!live || !deliveredBy(live, delivery.owner, delivery.controlPlaneId)) return;
-  await cluster.delete(refOf(delivery), signal, live.metadata.uid ? { uid: live.metadata.uid } : {});
+/** Removes the object if the deliverer made it; one of that name someone else made stays, and so does one of a kind the cluster no longer serves. */
+export async function withdrawObject(cluster: KubernetesClient, ref: ResourceRef, by: Deliverer, signal: AbortSignal): Promise<void> {
+  const live = await cluster.get(ref, signal).catch((error: unknown) => {
+    if (error instanceof KubernetesApiError && error.reason === 'NoKindMatch') return undefined;
+    throw error;
+  });
+  if (!live || !deliveredBy(live, by)) return;
+  await cluster.delete(ref, signal, live.metadata.uid ? { uid: live.metadata.uid } : {});
+}
+
+const secretRef = (secret: Pick<SecretDelivery, 'namespace' | 'name'>): ResourceRef => ({ apiVersion: 'v1', kind: 'Secret', namespace: secret.namespace, name: secret.name });
+
+export function deliverSecret(cluster: KubernetesClient, secret: SecretDelivery, by: Deliverer, signal: AbortSignal): Promise<void> {
+  return deliverObject(cluster, { apiVersion: 'v1', kind: 'Secret', metadata: { name: secret.name, namespace: secret.namespace }, type: 'Opaque', stringData: secret.data }, by, signal);
+}
+
+export function withdrawSecret(cluster: KubernetesClient, secret: Pick<SecretDelivery, 'namespace' | 'name'>, by: Deliverer, signal: AbortSignal): Promise<void> {
+  return withdrawObject(cluster, secretRef(secret), by, signal);
 }

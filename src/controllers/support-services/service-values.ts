@@ -7,6 +7,7 @@
 import type { Manifest } from '../../model/manifest.ts';
 import { GATEWAY_CLASS, supportServices, type SupportServiceName } from '../../model/support-services.ts';
 import type { Values } from '../../platform/helm/index.ts';
+import { accountKeysEnv } from './account-keys.ts';
 
 export const commonValues: Record<SupportServiceName, string> = {
   gateway: `# Envoy Gateway with the chart's defaults: its CRDs (Envoy Gateway's and the Gateway API's
@@ -88,18 +89,16 @@ export function simulatedClusterValues(service: SupportServiceName): Values {
 
 /**
  * The External Secrets Operator on one runtime: its service account assumes the runtime's role
- * where threeport made one (EKS), and it calls the Secrets Manager endpoint the control plane
- * uses when that is not AWS's own.
+ * where threeport made one (EKS), else it reads the runtime's AWS account's keys from its own
+ * namespace; it calls the Secrets Manager endpoint the control plane uses when that is not AWS's own.
  */
 export function externalSecretsValues(settings: { workloadRole?: string | undefined; endpoint?: string | undefined }): Values {
+  const env = [...(settings.workloadRole ? [] : accountKeysEnv('external-secrets')), ...(settings.endpoint ? [{ name: 'AWS_SECRETSMANAGER_ENDPOINT', value: settings.endpoint }] : [])];
   return {
     ...(settings.workloadRole && { serviceAccount: { annotations: { 'eks.amazonaws.com/role-arn': settings.workloadRole } } }),
-    ...(settings.endpoint && { extraEnv: [{ name: 'AWS_SECRETSMANAGER_ENDPOINT', value: settings.endpoint }] }),
+    ...(env.length > 0 && { extraEnv: env }),
   };
 }
-
-/** The Secret external-dns reads the AWS account's keys from, on runtimes without a workload identity for it. */
-export const EXTERNAL_DNS_CREDENTIALS_SECRET = 'threeport-external-dns-aws';
 
 export interface DnsSettings {
   /** Every domain the runtime's gateways are published under, with its hosted zone. */
@@ -116,14 +115,13 @@ export interface DnsSettings {
 }
 
 export function externalDnsValues(settings: DnsSettings): Values {
-  const fromSecret = (name: string, key: string): Values => ({ name, valueFrom: { secretKeyRef: { name: EXTERNAL_DNS_CREDENTIALS_SECRET, key } } });
   const zones = [...settings.zones].sort((a, b) => a.domain.localeCompare(b.domain));
   return {
     domainFilters: zones.map((zone) => zone.domain),
     txtOwnerId: settings.ownerId,
     ...(settings.workloadRole && { serviceAccount: { create: true, annotations: { 'eks.amazonaws.com/role-arn': settings.workloadRole } } }),
     env: [
-      ...(settings.workloadRole ? [] : [fromSecret('AWS_ACCESS_KEY_ID', 'accessKeyId'), fromSecret('AWS_SECRET_ACCESS_KEY', 'secretAccessKey')]),
+      ...(settings.workloadRole ? [] : accountKeysEnv('external-dns')),
       { name: 'AWS_DEFAULT_REGION', value: settings.region },
       ...(settings.endpoint ? [{ name: 'AWS_ENDPOINT_URL', value: settings.endpoint }] : []),
     ],

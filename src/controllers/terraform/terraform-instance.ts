@@ -15,7 +15,7 @@ import type { ObjectOf } from '../../model/object-types.ts';
 import { TerraformError, type ApplyResult, type Terraform, type TerraformOutput } from '../../platform/terraform/index.ts';
 import { resolveCredentials } from '../../platform/aws/credentials.ts';
 import { accessOf } from '../shared/aws-account.ts';
-import { deliverSecret, withdrawSecret } from '../shared/delivered-secret.ts';
+import { deliverSecret, withdrawSecret, type Deliverer } from '../shared/delivered-secret.ts';
 import { controlPlaneIdOf, readyRuntime } from '../shared/runtime-cluster.ts';
 import { workloadNamespaceOf } from '../shared/workload-namespace.ts';
 
@@ -117,7 +117,7 @@ async function deliverOutputs(context: ReconcileContext<TerraformInstance>, outp
     const runtime = await readyRuntime(context.client, target.KubernetesRuntimeInstanceID, (value) => context.decrypt(value));
     if ('waiting' in runtime) throw new RetryableError(`the outputs wait for the workload's runtime: ${runtime.waiting}`);
     const data = Object.fromEntries(Object.entries(outputs).map(([name, output]) => [name, typeof output.value === 'string' ? output.value : JSON.stringify(output.value)]));
-    await deliverSecret(runtime.cluster, { namespace: target.Namespace, name: target.Name, data, owner: ownerOf(instance), controlPlaneId }, context.signal);
+    await deliverSecret(runtime.cluster, { namespace: target.Namespace, name: target.Name, data }, deliverer(instance, controlPlaneId), context.signal);
   }
   if (JSON.stringify(previous) !== JSON.stringify(target)) await context.update({ OutputsSecret: target ?? null });
   return target;
@@ -126,7 +126,7 @@ async function deliverOutputs(context: ReconcileContext<TerraformInstance>, outp
 /** The instance's name as a Secret's: lower case, only letters, digits, - and . */
 const secretNameOf = (name: string): string => name.toLowerCase().replace(/[^a-z0-9.-]+/g, '-').replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '').slice(0, 253) || 'terraform-outputs';
 
-const ownerOf = (instance: TerraformInstance) => ({ label: TERRAFORM_LABEL, value: String(instance.ID), description: `terraform instance ${instance.Name}` });
+const deliverer = (instance: TerraformInstance, controlPlaneId: string): Deliverer => ({ label: TERRAFORM_LABEL, value: String(instance.ID), description: `terraform instance ${instance.Name}`, controlPlaneId });
 
 async function withdraw(context: ReconcileContext<TerraformInstance>, delivered: DeliveredTo, controlPlaneId: string): Promise<void> {
   const runtime = await readyRuntime(context.client, delivered.KubernetesRuntimeInstanceID, (value) => context.decrypt(value)).catch((error: unknown) => {
@@ -135,7 +135,7 @@ async function withdraw(context: ReconcileContext<TerraformInstance>, delivered:
   });
   if (!runtime) return;
   if ('waiting' in runtime) throw new RetryableError(`cannot reach the runtime to remove the outputs' Secret ${delivered.Namespace}/${delivered.Name}: ${runtime.waiting}`);
-  await withdrawSecret(runtime.cluster, { namespace: delivered.Namespace, name: delivered.Name, owner: ownerOf(context.object), controlPlaneId }, context.signal);
+  await withdrawSecret(runtime.cluster, { namespace: delivered.Namespace, name: delivered.Name }, deliverer(context.object, controlPlaneId), context.signal);
 }
 
 async function destroy(context: ReconcileContext<TerraformInstance>, settings: TerraformSettings): Promise<ReconcileOutcome> {

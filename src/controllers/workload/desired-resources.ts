@@ -8,8 +8,8 @@
  * namespace threeport makes for the instance, `<instance name>-<10 characters>`, derived from the
  * instance so every retry and replica picks the same one, and kept when the instance is renamed.
  * The instance and control plane labels are always threeport's, whatever a manifest says: they
- * are how threeport tells its objects from others'. A Service port named `metrics` brings a
- * ServiceMonitor where the cluster serves them (service-monitors.ts).
+ * are how threeport tells its objects from others'. A port named `metrics` brings a
+ * ServiceMonitor or PodMonitor where the cluster serves them (metrics-monitors.ts).
  */
 import { createHash } from 'node:crypto';
 import { CONTROL_PLANE_LABEL } from '../../model/threeport-workload.ts';
@@ -17,7 +17,7 @@ import { TerminalError } from '../../controller/errors.ts';
 import type { Manifest } from '../../model/manifest.ts';
 import { resourceKeyOf } from '../../model/resource-key.ts';
 import { KubernetesApiError, labels, withInstanceLabels, type KubernetesClient } from '../../platform/kubernetes/index.ts';
-import { serviceMonitorsFor } from './service-monitors.ts';
+import { metricsMonitorsFor } from './metrics-monitors.ts';
 
 export interface DesiredResource {
   key: string;
@@ -119,7 +119,7 @@ export async function desiredResources(
     const labelled = label(placed);
     desired.push({ key: recordKey ?? keyOf(labelled), manifest: labelled, ...(resourceDefinitionId !== undefined && { resourceDefinitionId }), ...(recordKey !== undefined && { addedByOthers: true as const }) });
   }
-  for (const monitor of await serviceMonitorsFor(cluster, instance, desired.map((resource) => resource.manifest), signal)) {
+  for (const monitor of await metricsMonitorsFor(cluster, instance, desired.map((resource) => resource.manifest), signal)) {
     const labelled = label(monitor);
     desired.push({ key: keyOf(labelled), manifest: labelled });
   }

@@ -20,7 +20,7 @@ export const SecretDefinition = defineKind({
   shape: 'definition',
   controller: 'secret',
   fields: {
-    AwsAccountID: ref('AwsAccount'),
+    AwsAccountID: ref('AwsAccount', { blocksDelete: true }),
     Backend: string({
       oneOf: secretBackends,
       description: 'direct: the control plane writes the Kubernetes Secret itself; aws-secrets-manager: the values are kept in AWS Secrets Manager and synced by the External Secrets Operator. Default: aws-secrets-manager when AwsAccountID is set, direct otherwise.',
@@ -31,7 +31,7 @@ export const SecretDefinition = defineKind({
       description: 'Key/value pairs (strings). Kept encrypted; returned to no one but the secret controller: every other reader gets the placeholder.',
     }),
     RecoveryWindowDays: integer({ description: 'aws-secrets-manager: days AWS keeps a deleted definition’s secret recoverable (7–30). @default 30' }),
-    StoreArn: string({ owner: 'controller', description: 'aws-secrets-manager: the ARN of the secret that holds the values.' }),
+    Store: json({ owner: 'controller', description: 'aws-secrets-manager: where the values are kept, {AwsAccountID, Region, Name, Arn}; removed from there when the definition goes or moves.' }),
     SecretInstances: association('SecretInstance'),
   },
   rules: {
@@ -68,7 +68,7 @@ export const SecretInstance = defineKind({
     SecretDefinitionID: ref('SecretDefinition', { required: true, blocksDelete: true }),
     WorkloadInstanceID: ref('WorkloadInstance'),
     HelmWorkloadInstanceID: ref('HelmWorkloadInstance'),
-    Delivery: json({ owner: 'controller', description: 'Where the values were delivered: {Backend, Namespace, SecretName, Runtime} (never the values).' }),
+    Delivery: json({ owner: 'controller', description: 'Where the values go: {Backend, KubernetesRuntimeInstanceID, Namespace, SecretName, Workload, RestartDue} (never the values).' }),
   },
   rules: {
     validate(instance) {

@@ -53,14 +53,15 @@ export async function storeSecretValues(
   name: string,
   values: SecretValues,
   owner: Owner,
-  /** Which revision of the values this is (a definition's generation): a retry of one revision is not a second version, and going back to earlier values is a new one. */
-  revision: number,
+  /** Which revision of the values this is (a definition's ID and generation): a retry of one revision is not a second version, and going back to earlier values is a new one. */
+  revision: string,
   signal?: AbortSignal,
 ): Promise<{ arn: string; change: 'created' | 'updated' | 'unchanged' }> {
   const call = serviceCaller('secretsmanager', account);
   const run = { signal };
   const document = JSON.stringify(values);
-  const token = clientToken(owner.controlPlaneId, owner.object, revision, document);
+  // Never derived from the values: a version's ID is visible to whoever may list versions.
+  const token = clientToken(owner.controlPlaneId, owner.object, revision);
   const existing = await describeStoredSecret(client, account, name, owner, signal);
   if (!existing) {
     const made = await call('CreateSecret', run, (abortSignal) =>
