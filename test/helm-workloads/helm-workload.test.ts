@@ -135,6 +135,11 @@ describe('helm workloads', async () => {
     const instance = await client.kind('HelmWorkloadInstance').create({ Name: name, HelmWorkloadDefinitionID: definition.ID, KubernetesRuntimeInstanceID: runtime.ID, ReleaseNamespace: namespace });
     await waitFor(instance.ID, `Failed: namespace ${namespace} already has a Helm release ${name} that this instance did not install`);
     expect(await helm.release(connection, name, namespace)).toMatchObject({ revision: 1 });
+    // The cluster is shared: the someone's release goes with the test.
+    await client.kind('HelmWorkloadInstance').delete(instance.ID);
+    await eventually('instance gone', async () => (await client.kind('HelmWorkloadInstance').listAll({ name })).length === 0);
+    await helm.uninstall(connection, name, namespace);
+    await kube.delete({ apiVersion: 'v1', kind: 'Namespace', name: namespace });
   });
 
   it('a definition helm could never use is Failed with the reason, not retried', LONG, async () => {

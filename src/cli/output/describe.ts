@@ -35,7 +35,23 @@ export interface Description {
   supportServices?: SupportServiceRow[];
   /** For objects built in a cloud (EKS runtimes, databases, buckets): what was made so far, and what was decided once. */
   inventory?: InventoryDescription;
+  /** What controllers report as a flat record: where a secret was delivered or is kept, how to reach a stack. */
+  reports?: { field: string; entries: [string, string][] }[];
   warnings: WarningDigest;
+}
+
+const isScalar = (value: unknown): value is string | number | boolean => ['string', 'number', 'boolean'].includes(typeof value);
+
+/** The kind's controller-owned JSON fields (but its ResourceInventory) that hold a flat record, as key/value rows. */
+export function reportsOf(kind: Kind, object: ApiObject): NonNullable<Description['reports']> {
+  const reports: NonNullable<Description['reports']> = [];
+  for (const [name, field] of Object.entries(kind.fields)) {
+    if (field.kind !== 'scalar' || field.valueType !== 'json' || field.owner !== 'controller' || field.encrypted || name === 'ResourceInventory') continue;
+    const value = object[kind.jsonKey(name)];
+    if (!value || typeof value !== 'object' || Array.isArray(value) || !Object.values(value).every(isScalar)) continue;
+    reports.push({ field: name, entries: Object.entries(value as Record<string, string | number | boolean>).map(([key, entry]): [string, string] => [key, String(entry)]) });
+  }
+  return reports;
 }
 
 export interface InventoryDescription {
@@ -106,6 +122,7 @@ export function describeText(description: Description, now = new Date()): string
     if (resources.length === 0) lines.push('* No cloud resources made yet.');
     else lines.push(`* Cloud Resources (${resources.length}):`, renderTable(['RESOURCE', 'ID', 'STATE'], resources.map((row) => [row.key, row.id, row.state])));
   }
+  for (const { field, entries } of description.reports ?? []) lines.push(`* ${field}:`, ...entries.map(([key, value]) => `  ${key}: ${value}`));
   const { events, omitted } = description.warnings;
   if (events.length > 0) {
     lines.push(
@@ -155,6 +172,7 @@ export async function gatherDescription(client: ApiClient, kind: Kind, object: A
     ...(gateways && { gateways }),
     ...(supportServices && { supportServices }),
     ...(inventory && { inventory }),
+    reports: reportsOf(kind, object),
     warnings: await warningEvents(client, kind.name, id),
   };
 }
