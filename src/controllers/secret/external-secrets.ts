@@ -31,7 +31,8 @@ type Place = { namespace: string; name: string };
 /** The operator on the runtime, reading with the runtime's credentials. */
 export async function ensureOperator(context: ReconcileContext, target: ReadyRuntime, controlPlaneId: string): Promise<SupportServiceState> {
   const workloadRole = await supportServiceRoleOf(context.client, target.runtime.ID, 'external-secrets');
-  const values = externalSecretsValues({ workloadRole, endpoint: secretsManagerEndpoint() });
+  const sts = process.env.AWS_ENDPOINT_URL_STS ?? process.env.AWS_ENDPOINT_URL;
+  const values = externalSecretsValues({ workloadRole, endpoints: { secretsManager: secretsManagerEndpoint(), sts } });
   if (workloadRole) return ensureSupportService(context, target, 'external-secrets', values);
   const account = await operatorAccount(context, target);
   const access = accessOf(account, (value) => context.decrypt(value));

@@ -90,10 +90,16 @@ export function simulatedClusterValues(service: SupportServiceName): Values {
 /**
  * The External Secrets Operator on one runtime: its service account assumes the runtime's role
  * where threeport made one (EKS), else it reads the runtime's AWS account's keys from its own
- * namespace; it calls the Secrets Manager endpoint the control plane uses when that is not AWS's own.
+ * namespace; it calls the Secrets Manager and STS endpoints the control plane uses when those are not AWS's own.
  */
-export function externalSecretsValues(settings: { workloadRole?: string | undefined; endpoint?: string | undefined }): Values {
-  const env = [...(settings.workloadRole ? [] : accountKeysEnv('external-secrets')), ...(settings.endpoint ? [{ name: 'AWS_SECRETSMANAGER_ENDPOINT', value: settings.endpoint }] : [])];
+export function externalSecretsValues(settings: { workloadRole?: string | undefined; endpoints?: { secretsManager?: string | undefined; sts?: string | undefined } }): Values {
+  const { secretsManager, sts } = settings.endpoints ?? {};
+  const env = [
+    ...(settings.workloadRole ? [] : accountKeysEnv('external-secrets')),
+    ...(secretsManager ? [{ name: 'AWS_SECRETSMANAGER_ENDPOINT', value: secretsManager }] : []),
+    // Where it assumes another account's role.
+    ...(sts ? [{ name: 'AWS_STS_ENDPOINT', value: sts }] : []),
+  ];
   return {
     ...(settings.workloadRole && { serviceAccount: { annotations: { 'eks.amazonaws.com/role-arn': settings.workloadRole } } }),
     ...(env.length > 0 && { extraEnv: env }),
