@@ -195,7 +195,6 @@ export function dnsProviderOf(name: string | undefined, valuesFile: string | und
   }
 }
 
-/** "30", "30s" → 30; anything else NaN. */
 /** THREEPORT_METRICS_TARGETS: `host:port,…` of threeport processes serving /metrics (controllers run apart), as the clusters reach them. */
 export function metricsTargetsOf(raw: string | undefined): string[] | undefined {
   if (!raw?.trim()) return undefined;
@@ -205,6 +204,7 @@ export function metricsTargetsOf(raw: string | undefined): string[] | undefined 
   return targets;
 }
 
+/** "30", "30s" → 30; anything else NaN. */
 const seconds = (text: string): number => (/^\d+(\.\d+)?s?$/.test(text.trim()) ? Number(text.trim().replace(/s$/, '')) : Number.NaN);
 
 export interface RunningControllers {

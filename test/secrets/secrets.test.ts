@@ -221,6 +221,24 @@ describe('secrets', async () => {
     expect((await secretsManager.send(new DescribeSecretCommand({ SecretId: name }))).DeletedDate, 'restored').toBeUndefined();
   });
 
+  it("a secret of another AWS account is read through that account's role", LONG, async () => {
+    const app = uniqueName('app');
+    const { instance: workload } = await plane.deploy(app, reader(app, 'elsewhere', false), runtime.ID);
+    await plane.waitForStatus(workload.ID, 'Healthy');
+    const namespace = await namespaceOf(client, workload.ID);
+    const roleArn = 'arn:aws:iam::210987654321:role/threeport-secrets';
+    const other = await client.kind('AwsAccount').create({ Name: uniqueName('other'), AccountID: '210987654321', DefaultRegion: aws.region, AccessKeyID: aws.credentials.accessKeyId, SecretAccessKey: aws.credentials.secretAccessKey, RoleArn: roleArn });
+    const definition = await client.kind('SecretDefinition').create({ Name: uniqueName('elsewhere'), AwsAccountID: other.ID, Data: { token: 'theirs' } });
+    const instance = await client.kind('SecretInstance').create({ Name: 'elsewhere', SecretDefinitionID: definition.ID, WorkloadInstanceID: workload.ID, KubernetesRuntimeInstanceID: runtime.ID });
+    await reconciled('SecretInstance', instance.ID);
+    const store = await kube.get({ apiVersion: 'external-secrets.io/v1', kind: 'SecretStore', namespace, name: 'elsewhere' });
+    expect((store?.spec as { provider: { aws: Record<string, unknown> } }).provider.aws).toMatchObject({ service: 'SecretsManager', region: aws.region, role: roleArn, externalID: other.ExternalId });
+    await client.kind('SecretInstance').delete(instance.ID);
+    await eventually('instance gone', async () => (await client.kind('SecretInstance').listAll({ secretdefinitionid: definition.ID })).length === 0);
+    await client.kind('SecretDefinition').delete(definition.ID);
+    await eventually('definition gone', async () => (await client.kind('SecretDefinition').listAll({ name: String(definition.Name) })).length === 0);
+  });
+
   it('a Helm workload gets its Secret in the release namespace', LONG, async () => {
     const helmDefinition = await client.kind('HelmWorkloadDefinition').create({ Name: uniqueName('web'), Repo: testCharts.url, Chart: 'web', ChartVersion: '0.1.0', ValuesDocument: 'replicaCount: 1\n' });
     const release = await client.kind('HelmWorkloadInstance').create({ Name: uniqueName('web'), HelmWorkloadDefinitionID: helmDefinition.ID, KubernetesRuntimeInstanceID: runtime.ID });

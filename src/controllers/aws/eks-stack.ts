@@ -68,11 +68,15 @@ const serviceRoles: readonly { service: string; namespace: string; serviceAccoun
   {
     service: 'external-secrets',
     namespace: 'threeport-external-secrets',
-    permissions: policy({
-      Effect: 'Allow',
-      Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret', 'secretsmanager:ListSecretVersionIds', 'secretsmanager:GetResourcePolicy'],
-      Resource: ['*'],
-    }),
+    permissions: policy(
+      {
+        Effect: 'Allow',
+        Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret', 'secretsmanager:ListSecretVersionIds', 'secretsmanager:GetResourcePolicy'],
+        Resource: ['*'],
+      },
+      // Secrets of other accounts are read through their RoleArn.
+      { Effect: 'Allow', Action: ['sts:AssumeRole'], Resource: ['*'] },
+    ),
   },
   {
     service: 'cluster-autoscaler',

@@ -30,8 +30,12 @@ type Parent = ApiObject & { ID: number; CreatedAt?: string };
 
 const describeChild = (child: { kind: string; name: string }, object?: ApiObject): string => `${child.kind} ${String(object?.Name ?? child.name)}${object?.Status ? ` (${String(object.Status)})` : ''}`;
 
-/** The parent's child: by its link, else (made before a crash let it be linked) by name, if it was made for this parent. */
-async function find<T extends Parent>(context: ReconcileContext<T>, child: Unwanted): Promise<ApiObject | undefined> {
+/**
+ * The parent's child: by its link, else (made before a crash let it be linked) by name if it was
+ * made after the parent. An older one of that name is someone else's: refused when the child is to
+ * be made (`forMaking`), left alone (as absent) when it is to be removed.
+ */
+async function find<T extends Parent>(context: ReconcileContext<T>, child: Unwanted, forMaking: boolean): Promise<ApiObject | undefined> {
   const kind = context.client.kind(child.kind);
   const id = context.object[child.link];
   if (typeof id === 'number') {
@@ -39,11 +43,9 @@ async function find<T extends Parent>(context: ReconcileContext<T>, child: Unwan
     if (linked) return linked;
   }
   const named = await kind.findByName(child.name);
-  if (!named) return undefined;
-  if (Date.parse(String(named.CreatedAt)) < Date.parse(String(context.object.CreatedAt))) {
-    throw new TerminalError(`a ${child.kind} named ${child.name} exists already and was not made for this ${context.kind.name}: rename or remove it`);
-  }
-  return named;
+  if (!named || Date.parse(String(named.CreatedAt)) >= Date.parse(String(context.object.CreatedAt))) return named;
+  if (!forMaking) return undefined;
+  throw new TerminalError(`a ${child.kind} named ${child.name} exists already and was not made for this ${context.kind.name}: rename or remove it`);
 }
 
 const differs = (object: ApiObject, fields: ApiObject): boolean => Object.entries(fields).some(([key, value]) => !isDeepStrictEqual(object[key] ?? null, value ?? null));
@@ -58,15 +60,16 @@ export async function ensureChildren<T extends Parent>(context: ReconcileContext
   const links: ApiObject = {};
   for (const child of wanted) {
     const kind = context.client.kind(child.kind);
-    const found = await find(context, child);
-    let object = found ?? (await kind.create({ Name: child.name, ...child.fields }));
+    const found = await find(context, child, true);
+    // A field sent as null is one the child leaves to its default: not sent when it is made.
+    let object = found ?? (await kind.create({ Name: child.name, ...Object.fromEntries(Object.entries(child.fields).filter(([, value]) => value !== null)) }));
     if (found && differs(found, child.fields)) object = await kind.update(Number(found.ID), child.fields, { version: Number(found.Version) });
     links[child.link] = object.ID;
     if (object.DeletionScheduled) pending.push(`${describeChild(child, object)} is being removed; it is made again after`);
     else if (object.Reconciled !== true || object.ObservedGeneration !== object.Generation) pending.push(describeChild(child, object));
   }
   for (const child of unwanted) {
-    const object = await find(context, child);
+    const object = await find(context, child, false);
     if (object) {
       if (!object.DeletionScheduled) await context.client.kind(child.kind).delete(Number(object.ID)).catch((error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error)));
       pending.push(`${describeChild(child, object)} is being removed`);

@@ -25,7 +25,8 @@ type StackInstance = ObjectOf<'ObservabilityStackInstance'>;
 
 const suffixes = { dashboards: 'observability-dashboard', metrics: 'metrics', logging: 'logging' } as const;
 
-const given = (fields: ApiObject): ApiObject => Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined && value !== null));
+/** Unset fields as null: a version the stack no longer pins is unpinned in its part too (back to the part's default). */
+const given = (fields: ApiObject): ApiObject => Object.fromEntries(Object.entries(fields).map(([key, value]) => [key, value ?? null]));
 
 export function stackDefinitionReconciler(pollMs: number): Reconciler<StackDefinition> {
   const children = (definition: StackDefinition): Child[] => [

@@ -7,11 +7,10 @@
  * account's keys, kept in the operator's own namespace, never in a workload's — and a definition
  * of another account is read by assuming that account's role.
  */
-import { TerminalError } from '../../controller/errors.ts';
+import { RetryableError, TerminalError } from '../../controller/errors.ts';
 import type { ReconcileContext } from '../../controller/reconciler.ts';
 import { conditionsOf, findCondition } from '../../model/conditions.ts';
 import type { Manifest } from '../../model/manifest.ts';
-import type { ObjectOf } from '../../model/object-types.ts';
 import { secretsManagerEndpoint } from '../../platform/aws/index.ts';
 import type { KubernetesClient, ResourceRef } from '../../platform/kubernetes/index.ts';
 import { accessOf, awsAccountOfRuntime, supportServiceRoleOf, type AwsAccount } from '../shared/aws-account.ts';
@@ -19,7 +18,8 @@ import { deliverObject, deliveryLabels, withdrawObject, type Deliverer } from '.
 import { isSimulatedCluster, type ReadyRuntime } from '../shared/runtime-cluster.ts';
 import { deliverAccountKeys } from '../support-services/account-keys.ts';
 import { externalSecretsValues } from '../support-services/service-values.ts';
-import { ensureSupportService, type SupportServiceState } from '../support-services/support-services.ts';
+import { ensureSupportService, SUPPORT_SERVICE_POLL_MS, type SupportServiceState } from '../support-services/support-services.ts';
+import type { Store } from './secret-definition.ts';
 
 export const EXTERNAL_SECRETS_API = 'external-secrets.io/v1';
 /** Changing this annotation's value makes the operator sync at once (not at its next refresh). */
@@ -28,13 +28,15 @@ const REFRESH_INTERVAL = '1h';
 
 type Place = { namespace: string; name: string };
 
+type Waiting = { waiting: string; requeueAfterMs: number };
+
 /** The operator on the runtime, reading with the runtime's credentials. */
-export async function ensureOperator(context: ReconcileContext, target: ReadyRuntime, controlPlaneId: string): Promise<SupportServiceState> {
+export async function ensureOperator(context: ReconcileContext, target: ReadyRuntime, controlPlaneId: string): Promise<SupportServiceState | Waiting> {
   const workloadRole = await supportServiceRoleOf(context.client, target.runtime.ID, 'external-secrets');
-  const sts = process.env.AWS_ENDPOINT_URL_STS ?? process.env.AWS_ENDPOINT_URL;
-  const values = externalSecretsValues({ workloadRole, endpoints: { secretsManager: secretsManagerEndpoint(), sts } });
+  const values = externalSecretsValues({ workloadRole, endpoints: { secretsManager: secretsManagerEndpoint(), sts: process.env.AWS_ENDPOINT_URL_STS ?? process.env.AWS_ENDPOINT_URL } });
   if (workloadRole) return ensureSupportService(context, target, 'external-secrets', values);
-  const account = await operatorAccount(context, target);
+  const account = await awsAccountOfRuntime(context.client, target.runtime);
+  if ('waiting' in account) return { waiting: account.waiting, requeueAfterMs: SUPPORT_SERVICE_POLL_MS };
   const access = accessOf(account, (value) => context.decrypt(value));
   if (!access.accessKeyId || !access.secretAccessKey) {
     throw new TerminalError(`AWS account ${account.Name} has no access keys for the External Secrets Operator on runtime ${target.runtime.Name} (a cluster threeport did not make in EKS has no role for it): give the account an AccessKeyID and SecretAccessKey`);
@@ -42,29 +44,33 @@ export async function ensureOperator(context: ReconcileContext, target: ReadyRun
   return ensureSupportService(context, target, 'external-secrets', values, (release) => deliverAccountKeys(target.cluster, 'external-secrets', access, release, controlPlaneId, context.signal));
 }
 
-async function operatorAccount(context: ReconcileContext, target: ReadyRuntime): Promise<AwsAccount> {
-  const account = await awsAccountOfRuntime(context.client, target.runtime);
-  if ('waiting' in account) throw new TerminalError(account.waiting);
-  return account;
+/**
+ * The roles the operator assumes, in turn, to read a secret of `store`'s account: with keys, the
+ * runtime account's own RoleArn first (its keys are only for assuming it, as everywhere in
+ * threeport); for another account, that account's RoleArn. The ExternalId goes with the last.
+ */
+async function rolesFor(context: ReconcileContext, target: ReadyRuntime, storeAccount: AwsAccount): Promise<{ chain: string[]; externalId?: string }> {
+  const workloadRole = await supportServiceRoleOf(context.client, target.runtime.ID, 'external-secrets');
+  const runtimeAccount = await awsAccountOfRuntime(context.client, target.runtime);
+  if ('waiting' in runtimeAccount) throw new RetryableError(runtimeAccount.waiting);
+  const chain: string[] = [];
+  if (!workloadRole && runtimeAccount.RoleArn) chain.push(runtimeAccount.RoleArn);
+  if (storeAccount.ID !== runtimeAccount.ID) {
+    if (!storeAccount.RoleArn) {
+      throw new TerminalError(`the External Secrets Operator on runtime ${target.runtime.Name} reads with AWS account ${runtimeAccount.Name}, not ${storeAccount.Name}: give account ${storeAccount.Name} a RoleArn that ${runtimeAccount.Name} may assume, or keep the secret in ${runtimeAccount.Name}`);
+    }
+    chain.push(storeAccount.RoleArn);
+  }
+  const last = chain.length === 0 ? undefined : chain.at(-1) === storeAccount.RoleArn ? storeAccount : runtimeAccount;
+  return { chain, ...(last?.ExternalId && { externalId: last.ExternalId }) };
 }
 
-/** The SecretStore and the ExternalSecret of one secret instance, written as its own (a user's objects of those names are refused). */
-export async function deliverThroughOperator(
-  context: ReconcileContext,
-  target: ReadyRuntime,
-  place: Place,
-  definition: ObjectOf<'SecretDefinition'>,
-  account: AwsAccount,
-  by: Deliverer,
-): Promise<void> {
-  // The operator reads with the runtime's account: another account's secret through that account's role.
-  const runtimeAccount = await operatorAccount(context, target);
-  if (runtimeAccount.ID !== account.ID && !account.RoleArn) {
-    throw new TerminalError(`the External Secrets Operator on runtime ${target.runtime.Name} reads with AWS account ${runtimeAccount.Name}, not ${account.Name}: give account ${account.Name} a RoleArn that ${runtimeAccount.Name} may assume, or keep the secret in ${runtimeAccount.Name}`);
-  }
-  const role = runtimeAccount.ID === account.ID ? undefined : { arn: String(account.RoleArn), externalId: account.ExternalId };
-  await deliverObject(target.cluster, secretStore(place, account.DefaultRegion, role), by, context.signal);
-  await deliverObject(target.cluster, externalSecret(place, definition.Name, `${definition.ID}.${definition.Generation ?? 1}`, deliveryLabels(by)), by, context.signal);
+/** The SecretStore and the ExternalSecret of one secret instance, reading where its definition keeps the values, written as its own (a user's objects of those names are refused). */
+export async function deliverThroughOperator(context: ReconcileContext, target: ReadyRuntime, place: Place, store: Store, revision: string, by: Deliverer): Promise<void> {
+  const storeAccount = await context.client.kind('AwsAccount').get(store.AwsAccountID);
+  const roles = await rolesFor(context, target, storeAccount);
+  await deliverObject(target.cluster, secretStore(place, store.Region, roles), by, context.signal);
+  await deliverObject(target.cluster, externalSecret(place, store.Name, revision, deliveryLabels(by)), by, context.signal);
 }
 
 /** Whether the operator synced the ExternalSecret, as its Ready condition says; on a simulated cluster no operator runs, and nothing is waited for. */
@@ -85,12 +91,18 @@ export async function withdrawFromOperator(cluster: KubernetesClient, place: Pla
 
 const externalSecretRef = (place: Place): ResourceRef => ({ apiVersion: EXTERNAL_SECRETS_API, kind: 'ExternalSecret', ...place });
 
-function secretStore(place: Place, region: string, role: { arn: string; externalId?: string | undefined } | undefined): Manifest {
+function secretStore(place: Place, region: string, roles: { chain: string[]; externalId?: string }): Manifest {
+  const role = roles.chain.at(-1);
+  const before = roles.chain.slice(0, -1);
   return {
     apiVersion: EXTERNAL_SECRETS_API,
     kind: 'SecretStore',
     metadata: { name: place.name, namespace: place.namespace },
-    spec: { provider: { aws: { service: 'SecretsManager', region, ...(role && { role: role.arn }), ...(role?.externalId && { externalID: role.externalId }) } } },
+    spec: {
+      provider: {
+        aws: { service: 'SecretsManager', region, ...(before.length > 0 && { additionalRoles: before }), ...(role && { role }), ...(role && roles.externalId && { externalID: roles.externalId }) },
+      },
+    },
   };
 }
 

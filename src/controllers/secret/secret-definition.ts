@@ -6,6 +6,7 @@
  * or goes removes exactly that copy, with the store's recovery window; one already gone is done,
  * not an endless retry. Each change of the values reaches every instance: they deliver again.
  */
+import { TerminalError } from '../../controller/errors.ts';
 import type { ReconcileContext, ReconcileOutcome, Reconciler } from '../../controller/reconciler.ts';
 import type { ObjectOf } from '../../model/object-types.ts';
 import { backendOf } from '../../model/kinds/secret.ts';
@@ -18,17 +19,25 @@ import { valuesOf } from './values.ts';
 
 export type SecretDefinition = ObjectOf<'SecretDefinition'>;
 
-/** Where a definition's values are kept in Secrets Manager. */
-interface Store {
+/** Where a definition's values are kept in Secrets Manager (what its instances read). */
+export interface Store {
   AwsAccountID: number;
   Region: string;
   Name: string;
   Arn: string;
+  /** The copy the definition kept before it moved, while it is being removed. */
+  Previous?: Omit<Store, 'Previous'>;
+}
+
+const samePlace = (a: Omit<Store, 'Previous'>, b: Omit<Store, 'Previous'>): boolean => a.AwsAccountID === b.AwsAccountID && a.Name === b.Name && a.Region === b.Region;
+
+async function recordStore(context: ReconcileContext<SecretDefinition>, store: Store): Promise<void> {
+  await context.update((current) => (JSON.stringify(current.Store) === JSON.stringify(store) ? undefined : { Store: store }));
 }
 
 const DEFAULT_RECOVERY_WINDOW_DAYS = 30;
 
-const storeOf = (definition: SecretDefinition): Store | undefined => (definition.Store as Store | null | undefined) ?? undefined;
+export const storeOf = (definition: SecretDefinition): Store | undefined => (definition.Store as Store | null | undefined) ?? undefined;
 
 export function secretDefinitionReconciler(): Reconciler<SecretDefinition> {
   return {
@@ -45,14 +54,21 @@ async function keep(context: ReconcileContext<SecretDefinition>): Promise<Reconc
   const kept = storeOf(definition);
   if (backendOf(definition) === 'aws-secrets-manager') {
     const account = await storeAccountOf(context.client, definition);
-    if (kept && (kept.AwsAccountID !== account.ID || kept.Name !== definition.Name || kept.Region !== account.DefaultRegion)) await removeStored(context, kept);
     const clients = awsClientsOf(account, (value) => context.decrypt(value));
+    // The new place first, then the old one goes: instances read the old copy until the new one is recorded.
     const stored = await storeSecretValues(clients.secretsManager(), account.Name, definition.Name, values, await ownerOf(context, definition.Name), `${definition.ID}.${definition.Generation ?? 1}`, context.signal).catch(asReconcileError);
     const store: Store = { AwsAccountID: account.ID, Region: account.DefaultRegion, Name: definition.Name, Arn: stored.arn };
-    await context.update((current) => (JSON.stringify(current.Store) === JSON.stringify(store) ? undefined : { Store: store }));
     if (stored.change !== 'unchanged') await context.recordEvent({ reason: stored.change === 'created' ? 'Stored' : 'Updated', note: `values ${stored.change} in AWS Secrets Manager (account ${account.Name}) as ${definition.Name}` });
+    // A copy elsewhere (the definition was renamed, or moved account) is recorded as the one to remove, then removed: a crash between the two is resumed.
+    const previous = kept && !samePlace(kept, store) ? kept : kept?.Previous;
+    await recordStore(context, previous ? { ...store, Previous: previous } : store);
+    if (previous) {
+      await removeStored(context, previous);
+      await recordStore(context, store);
+    }
   } else if (kept) {
     // Moved to the direct backend: the copy in Secrets Manager is no longer the one delivered.
+    if (kept.Previous) await removeStored(context, kept.Previous);
     await removeStored(context, kept);
     await context.update({ Store: null });
   }
@@ -64,16 +80,17 @@ async function keep(context: ReconcileContext<SecretDefinition>): Promise<Reconc
 async function forget(context: ReconcileContext<SecretDefinition>): Promise<ReconcileOutcome> {
   const definition = context.object;
   const kept = storeOf(definition);
+  if (kept?.Previous) await removeStored(context, kept.Previous);
   if (kept) return removeStored(context, kept);
   // Stored before a crash let it be recorded: the copy under its name, if the tags say it is this definition's.
   if (backendOf(definition) !== 'aws-secrets-manager') return undefined;
-  const account = await storeAccountOf(context.client, definition).catch(() => undefined);
+  const account = await storeAccountOf(context.client, definition).catch((error: unknown) => (error instanceof TerminalError ? undefined : Promise.reject(error)));
   if (account) await removeStored(context, { AwsAccountID: account.ID, Region: account.DefaultRegion, Name: definition.Name, Arn: '' });
   return undefined;
 }
 
 /** Schedules the deletion of a stored copy (only one tagged as this definition's). */
-async function removeStored(context: ReconcileContext<SecretDefinition>, store: Store): Promise<undefined> {
+async function removeStored(context: ReconcileContext<SecretDefinition>, store: Omit<Store, 'Previous'>): Promise<undefined> {
   const account = await accountOrGone(context.client, store.AwsAccountID);
   if (!account) {
     await context.recordEvent({ reason: 'NotRemoved', type: 'Warning', note: `AWS account ${store.AwsAccountID} is gone: threeport cannot remove ${store.Name} from its Secrets Manager (${store.Arn || store.Region}); remove it there if it is still wanted gone` });

@@ -3,8 +3,8 @@
  * namespace of the workload (or Helm workload) it is for. With the direct backend the control
  * plane writes that Secret itself; with aws-secrets-manager the External Secrets Operator syncs it
  * (external-secrets.ts). Where it goes is recorded before anything is written, so a retry, a move
- * (renamed, another workload, runtime or backend) or a delete always knows what to remove; a
- * change of values found in the cluster is recorded before it is written over, so the restart the
+ * (renamed, another workload, runtime or backend) or a delete always knows what to remove; a new
+ * revision of the values is recorded as a restart due before it is delivered, so the restart the
  * workloads asked for happens even after a crash. Deleting the instance removes only its objects.
  */
 import { isNotFound } from '../../client/api-client.ts';
@@ -16,7 +16,7 @@ import type { KubernetesClient } from '../../platform/kubernetes/index.ts';
 import { deliverSecret, withdrawSecret, type Deliverer } from '../shared/delivered-secret.ts';
 import { clusterOf, controlPlaneIdOf, readyRuntime } from '../shared/runtime-cluster.ts';
 import { helmReleaseNamespace, workloadNamespaceOf } from '../shared/workload-namespace.ts';
-import { storeAccountOf } from './accounts.ts';
+import { storeOf } from './secret-definition.ts';
 import { deliverThroughOperator, ensureOperator, syncState, withdrawFromOperator } from './external-secrets.ts';
 import { restartReaders } from './restarts.ts';
 import { holdsValues, valuesOf } from './values.ts';
@@ -35,6 +35,8 @@ export interface Delivery {
   SecretName: string;
   /** What reads it: "WorkloadInstance web". */
   Workload: string;
+  /** The definition's revision (`<ID>.<Generation>`) delivered. */
+  Revision?: string;
   /** The values changed; the workloads that asked are restarted once the Secret holds the new ones. */
   RestartDue?: boolean;
 }
@@ -78,22 +80,27 @@ async function deliver(context: ReconcileContext<SecretInstance>, pollMs: number
   if ('waiting' in target) return { ...target, requeueAfterMs: pollMs };
 
   const backend = backendOf(definition);
+  const store = storeOf(definition);
+  if (backend === 'aws-secrets-manager' && !store) return { waiting: `secret definition ${definition.Name} has not recorded where its values are kept yet`, requeueAfterMs: pollMs };
+  // The operator first: a workload keeps its Secret while the operator cannot be installed.
+  if (backend === 'aws-secrets-manager') {
+    const operator = await ensureOperator(context, target, controlPlaneId);
+    if (!('installed' in operator)) return operator;
+  }
   const place = { namespace: reader.namespace, name: String(instance.Name) };
+  const revision = `${definition.ID}.${definition.Generation ?? 1}`;
   const previous = deliveryOf(instance);
-  const next: Delivery = { Backend: backend, KubernetesRuntimeInstanceID: target.runtime.ID, Namespace: place.namespace, SecretName: place.name, Workload: reader.description };
+  const next: Delivery = { Backend: backend, KubernetesRuntimeInstanceID: target.runtime.ID, Namespace: place.namespace, SecretName: place.name, Workload: reader.description, Revision: revision };
   if (previous && !samePlace(previous, next)) await withdrawDelivery(context, previous, by);
-  else if (previous?.RestartDue) next.RestartDue = true;
-  const live = await target.cluster.get({ apiVersion: 'v1', kind: 'Secret', ...place }, signal);
-  if (live && !holdsValues(live, values) && previous && samePlace(previous, next)) next.RestartDue = true;
+  // New values (a new revision of the definition) restart the workloads that asked, once the Secret holds them.
+  else if (previous?.RestartDue || (previous?.Revision !== undefined && previous.Revision !== revision)) next.RestartDue = true;
   await recordDelivery(context, next);
 
   let synced: { note?: string } = {};
   if (backend === 'direct') {
     await deliverSecret(target.cluster, { ...place, data: values }, by, signal);
   } else {
-    const operator = await ensureOperator(context, target, controlPlaneId);
-    if (!('installed' in operator)) return operator;
-    await deliverThroughOperator(context, target, place, definition, await storeAccountOf(api, definition), by);
+    await deliverThroughOperator(context, target, place, store!, revision, by);
     const state = await syncState(target, place, signal);
     if (!state.synced) return { waiting: state.why, requeueAfterMs: pollMs };
     synced = state;

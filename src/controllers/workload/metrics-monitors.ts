@@ -30,23 +30,29 @@ function addTo(byNamespace: Map<string, Endpoint[]>, namespace: string, endpoint
 export async function metricsMonitorsFor(cluster: KubernetesClient, instance: { id: number; name: string }, manifests: readonly Manifest[], signal: AbortSignal): Promise<Manifest[]> {
   const services = new Map<string, Endpoint[]>();
   const pods = new Map<string, Endpoint[]>();
+  // The selectors of Services with a metrics port: pods they select are scraped through them.
+  const scrapedThroughServices: { namespace: string; selector: Record<string, string> }[] = [];
   for (const manifest of manifests) {
     const namespace = manifest.metadata.namespace;
-    if (!namespace) continue;
-    if (manifest.apiVersion === 'v1' && manifest.kind === 'Service') {
-      const path = manifest.metadata.annotations?.[PATH_ANNOTATION] ?? '/metrics';
-      const ports = metricsPorts((manifest.spec as { ports?: Ports } | undefined)?.ports);
-      if (ports.length > 0) addTo(services, namespace, ports.map((port) => ({ port, path })));
-      continue;
-    }
+    if (!namespace || manifest.apiVersion !== 'v1' || manifest.kind !== 'Service') continue;
+    const spec = manifest.spec as { ports?: Ports; selector?: Record<string, string> } | undefined;
+    const path = manifest.metadata.annotations?.[PATH_ANNOTATION] ?? '/metrics';
+    const ports = metricsPorts(spec?.ports);
+    if (ports.length === 0) continue;
+    addTo(services, namespace, ports.map((port) => ({ port, path })));
+    if (spec?.selector) scrapedThroughServices.push({ namespace, selector: spec.selector });
+  }
+  for (const manifest of manifests) {
+    const namespace = manifest.metadata.namespace;
     const spec = podSpecOf(manifest) as { containers?: { ports?: Ports }[] } | undefined;
-    if (!spec) continue;
+    if (!namespace || !spec) continue;
     const podMetadata = manifest.kind === 'Pod' ? manifest.metadata : (manifest.spec as { template?: Manifest } | undefined)?.template?.metadata;
+    const podLabels = podMetadata?.labels ?? {};
+    if (scrapedThroughServices.some((service) => service.namespace === namespace && Object.entries(service.selector).every(([key, value]) => podLabels[key] === value))) continue;
     const path = podMetadata?.annotations?.[PATH_ANNOTATION] ?? '/metrics';
     const ports = (spec.containers ?? []).flatMap((container) => metricsPorts(container.ports));
     if (ports.length > 0) addTo(pods, namespace, ports.map((port) => ({ port, path })));
   }
-  for (const namespace of services.keys()) pods.delete(namespace); // its Services are scraped already
   if ((services.size === 0 && pods.size === 0) || !(await serves(cluster, signal))) return [];
   const name = suffixedName(instance.name, 'metrics');
   const selector = { matchLabels: { [labels.WORKLOAD_INSTANCE]: String(instance.id) } };
