@@ -11,6 +11,7 @@ import { CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand, Desc
 import { CreateLoadBalancerCommand as CreateClassicCommand, DescribeLoadBalancersCommand as DescribeClassicCommand, ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
 import { CreateLoadBalancerCommand as CreateLoadBalancerV2Command, DescribeLoadBalancersCommand as DescribeLoadBalancersV2Command, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeNodegroupCommand, EKSClient } from '@aws-sdk/client-eks';
+import { GetRolePolicyCommand, IAMClient, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FieldCipher } from '../../src/crypto/field-cipher.ts';
 import { presignedUrlOf } from '../../src/platform/aws/index.ts';
@@ -77,6 +78,13 @@ describe('EKS runtimes', async () => {
     const tagged = await taggedResources(aws, controlPlaneId, 'us-east-2');
     const taggedKeys = tagged.map((line) => line.split(' ')[2]).sort();
     expect(taggedKeys).toEqual(keys);
+    // The External Secrets Operator's role reads only the secrets this control plane keeps.
+    const iam = new IAMClient({ region: 'us-east-1', endpoint: aws.endpoint, credentials: aws.credentials });
+    const roleName = inventory.Resources['role/external-secrets']!.id;
+    const { PolicyNames: [policyName] = [] } = await iam.send(new ListRolePoliciesCommand({ RoleName: roleName }));
+    const document = JSON.parse(decodeURIComponent(String((await iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: policyName }))).PolicyDocument))) as { Statement: { Action: string[]; Condition?: unknown }[] };
+    expect(document.Statement.find((statement) => statement.Action.includes('secretsmanager:GetSecretValue'))?.Condition).toEqual({ StringEquals: { 'secretsmanager:ResourceTag/threeport.io/control-plane': controlPlaneId } });
+    iam.destroy();
 
     runtime = await client.kind('KubernetesRuntimeInstance').get(runtime.ID);
     expect(runtime.APIEndpoint).toMatch(/eks\.amazonaws\.com/);

@@ -18,6 +18,7 @@ import {
   roleStep,
   serviceAccountTrust,
   serviceTrust,
+  TAG_KEYS,
   type AwsClients,
   type Owner,
   type PolicyDocument,
@@ -47,7 +48,7 @@ export const eksKeys = {
  * the namespace threeport gives the service alone, or the one service account it runs as in
  * kube-system (where others run too).
  */
-const serviceRoles: readonly { service: string; namespace: string; serviceAccount?: string; permissions: PolicyDocument | { managed: string } }[] = [
+const serviceRoles: readonly { service: string; namespace: string; serviceAccount?: string; permissions: PolicyDocument | { managed: string } | ((owner: Owner) => PolicyDocument) }[] = [
   {
     service: 'external-dns',
     namespace: supportServices['external-dns'].namespace,
@@ -68,15 +69,18 @@ const serviceRoles: readonly { service: string; namespace: string; serviceAccoun
   {
     service: 'external-secrets',
     namespace: 'threeport-external-secrets',
-    permissions: policy(
-      {
-        Effect: 'Allow',
-        Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret', 'secretsmanager:ListSecretVersionIds', 'secretsmanager:GetResourcePolicy'],
-        Resource: ['*'],
-      },
-      // Secrets of other accounts are read through their RoleArn.
-      { Effect: 'Allow', Action: ['sts:AssumeRole'], Resource: ['*'] },
-    ),
+    // Only the secrets this control plane keeps (its tag): not every secret of the account.
+    permissions: (owner) =>
+      policy(
+        {
+          Effect: 'Allow',
+          Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret', 'secretsmanager:ListSecretVersionIds', 'secretsmanager:GetResourcePolicy'],
+          Resource: ['*'],
+          Condition: { StringEquals: { [`secretsmanager:ResourceTag/${TAG_KEYS.controlPlane}`]: owner.controlPlaneId } },
+        },
+        // Secrets of other accounts are read through their RoleArn.
+        { Effect: 'Allow', Action: ['sts:AssumeRole'], Resource: ['*'] },
+      ),
   },
   {
     service: 'cluster-autoscaler',
@@ -167,7 +171,7 @@ export function eksSteps(clients: AwsClients, account: string, owner: Owner, pla
           const provider = run.made(eksKeys.oidcProvider);
           return serviceAccountTrust({ arn: provider.id, url: String(provider.url) }, namespace, serviceAccount ?? '*');
         },
-        ...('managed' in permissions ? { managedPolicies: () => [awsManagedPolicy(permissions.managed)] } : { inlinePolicy: permissions }),
+        ...(typeof permissions === 'function' ? { inlinePolicy: permissions(owner) } : 'managed' in permissions ? { managedPolicies: () => [awsManagedPolicy(permissions.managed)] } : { inlinePolicy: permissions }),
       }),
     ),
   ];
