@@ -4,6 +4,7 @@ import { registerAccess } from './commands/access.ts';
 import { registerApply } from './commands/apply.ts';
 import { completions, registerCompletion } from './commands/completion.ts';
 import { registerConfig } from './commands/config.ts';
+import { registerHistory } from './commands/history.ts';
 import { registerObjectCommands } from './commands/objects.ts';
 import { examples, reportError } from './commands/run.ts';
 import { registerUpDown } from './commands/up-down.ts';
@@ -11,7 +12,7 @@ import { registerVersion } from './commands/version.ts';
 import { createTerminal } from './output/terminal.ts';
 
 /** Commands that never need the ~150 generated object commands; building those is most of a start. */
-const standalone = new Set(['version', 'up', 'down', 'config', 'apply', 'completion', 'user', 'credentials', 'token', 'role', 'whoami']);
+const standalone = new Set(['version', 'up', 'down', 'config', 'apply', 'completion', 'user', 'credentials', 'token', 'role', 'whoami', 'history', 'diff', 'rollback']);
 
 /** The command tree; with `argv`, only as much of it as that invocation can reach. */
 export function buildProgram(argv?: readonly string[]): Command {
@@ -29,6 +30,7 @@ export function buildProgram(argv?: readonly string[]): Command {
   registerConfig(program);
   registerApply(program);
   registerAccess(program);
+  registerHistory(program);
   registerObjectCommands(program, objectCommands);
   registerVersion(program);
   registerCompletion(program);
