@@ -43,7 +43,7 @@ export interface Description {
 const isScalar = (value: unknown): value is string | number | boolean => ['string', 'number', 'boolean'].includes(typeof value);
 
 /** The kind's controller-owned JSON fields (but its ResourceInventory) that hold a flat record, as key/value rows. */
-export function reportsOf(kind: Kind, object: ApiObject): NonNullable<Description['reports']> {
+function reportsOf(kind: Kind, object: ApiObject): NonNullable<Description['reports']> {
   const reports: NonNullable<Description['reports']> = [];
   for (const [name, field] of Object.entries(kind.fields)) {
     if (field.kind !== 'scalar' || field.valueType !== 'json' || field.owner !== 'controller' || field.encrypted || name === 'ResourceInventory') continue;

@@ -12,7 +12,8 @@ import type { ObjectOf } from '../../model/object-types.ts';
 import { CONTROL_PLANE_LABEL } from '../../model/threeport-workload.ts';
 import { supportServices } from '../../model/support-services.ts';
 import type { AwsAccountAccess } from '../../platform/aws/credentials.ts';
-import { ensureHostedZone, route53Endpoint, route53Of, type HostedZone } from '../../platform/aws/route53.ts';
+import { configuredEndpoint } from '../../platform/aws/index.ts';
+import { ensureHostedZone, route53Of, type HostedZone } from '../../platform/aws/route53.ts';
 import { layered, type Values } from '../../platform/helm/index.ts';
 import { labels } from '../../platform/kubernetes/index.ts';
 import { accessOf, asReconcileError, awsAccountOfRuntime, supportServiceRoleOf } from '../shared/aws-account.ts';
@@ -127,7 +128,7 @@ async function updateExternalDns(context: ReconcileContext<DomainNameInstance>, 
       dns.zones?.set(domain, zone);
       zones.push({ domain, zoneId: zone.id });
     }
-    const endpoint = route53Endpoint();
+    const endpoint = configuredEndpoint('ROUTE_53');
     const values = externalDnsValues({
       zones,
       ownerId,

@@ -7,11 +7,11 @@
  * account's keys, kept in the operator's own namespace, never in a workload's — and a definition
  * of another account is read by assuming that account's role.
  */
-import { RetryableError, TerminalError } from '../../controller/errors.ts';
+import { TerminalError } from '../../controller/errors.ts';
 import type { ReconcileContext } from '../../controller/reconciler.ts';
 import { conditionsOf, findCondition } from '../../model/conditions.ts';
 import type { Manifest } from '../../model/manifest.ts';
-import { secretsManagerEndpoint } from '../../platform/aws/index.ts';
+import { configuredEndpoint } from '../../platform/aws/index.ts';
 import type { KubernetesClient, ResourceRef } from '../../platform/kubernetes/index.ts';
 import { accessOf, awsAccountOfRuntime, supportServiceRoleOf, type AwsAccount } from '../shared/aws-account.ts';
 import { deliverObject, deliveryLabels, withdrawObject, type Deliverer } from '../shared/delivered-secret.ts';
@@ -30,13 +30,24 @@ type Place = { namespace: string; name: string };
 
 type Waiting = { waiting: string; requeueAfterMs: number };
 
-/** The operator on the runtime, reading with the runtime's credentials. */
-export async function ensureOperator(context: ReconcileContext, target: ReadyRuntime, controlPlaneId: string): Promise<SupportServiceState | Waiting> {
-  const workloadRole = await supportServiceRoleOf(context.client, target.runtime.ID, 'external-secrets');
-  const values = externalSecretsValues({ workloadRole, endpoints: { secretsManager: secretsManagerEndpoint(), sts: process.env.AWS_ENDPOINT_URL_STS ?? process.env.AWS_ENDPOINT_URL } });
-  if (workloadRole) return ensureSupportService(context, target, 'external-secrets', values);
+/** What the operator on a runtime reads with: the runtime's AWS account, through the role threeport made for it on EKS (`workloadRole`) or with the account's keys. */
+export interface OperatorCredentials {
+  account: AwsAccount;
+  workloadRole?: string;
+}
+
+export async function operatorCredentials(context: ReconcileContext, target: ReadyRuntime): Promise<OperatorCredentials | Waiting> {
   const account = await awsAccountOfRuntime(context.client, target.runtime);
   if ('waiting' in account) return { waiting: account.waiting, requeueAfterMs: SUPPORT_SERVICE_POLL_MS };
+  const workloadRole = await supportServiceRoleOf(context.client, target.runtime.ID, 'external-secrets');
+  return { account, ...(workloadRole && { workloadRole }) };
+}
+
+/** The operator on the runtime, reading with the runtime's credentials. */
+export async function ensureOperator(context: ReconcileContext, target: ReadyRuntime, credentials: OperatorCredentials, controlPlaneId: string): Promise<SupportServiceState> {
+  const { account, workloadRole } = credentials;
+  const values = externalSecretsValues({ workloadRole, endpoints: { secretsManager: configuredEndpoint('SECRETS_MANAGER'), sts: configuredEndpoint('STS') } });
+  if (workloadRole) return ensureSupportService(context, target, 'external-secrets', values);
   const access = accessOf(account, (value) => context.decrypt(value));
   if (!access.accessKeyId || !access.secretAccessKey) {
     throw new TerminalError(`AWS account ${account.Name} has no access keys for the External Secrets Operator on runtime ${target.runtime.Name} (a cluster threeport did not make in EKS has no role for it): give the account an AccessKeyID and SecretAccessKey`);
@@ -45,14 +56,12 @@ export async function ensureOperator(context: ReconcileContext, target: ReadyRun
 }
 
 /**
- * The roles the operator assumes, in turn, to read a secret of `store`'s account: with keys, the
+ * The roles the operator assumes, in turn, to read a secret of `storeAccount`: with keys, the
  * runtime account's own RoleArn first (its keys are only for assuming it, as everywhere in
  * threeport); for another account, that account's RoleArn. The ExternalId goes with the last.
  */
-async function rolesFor(context: ReconcileContext, target: ReadyRuntime, storeAccount: AwsAccount): Promise<{ chain: string[]; externalId?: string }> {
-  const workloadRole = await supportServiceRoleOf(context.client, target.runtime.ID, 'external-secrets');
-  const runtimeAccount = await awsAccountOfRuntime(context.client, target.runtime);
-  if ('waiting' in runtimeAccount) throw new RetryableError(runtimeAccount.waiting);
+function rolesFor(target: ReadyRuntime, credentials: OperatorCredentials, storeAccount: AwsAccount): { chain: string[]; externalId?: string } {
+  const { account: runtimeAccount, workloadRole } = credentials;
   const chain: string[] = [];
   if (!workloadRole && runtimeAccount.RoleArn) chain.push(runtimeAccount.RoleArn);
   if (storeAccount.ID !== runtimeAccount.ID) {
@@ -66,9 +75,9 @@ async function rolesFor(context: ReconcileContext, target: ReadyRuntime, storeAc
 }
 
 /** The SecretStore and the ExternalSecret of one secret instance, reading where its definition keeps the values, written as its own (a user's objects of those names are refused). */
-export async function deliverThroughOperator(context: ReconcileContext, target: ReadyRuntime, place: Place, store: Store, revision: string, by: Deliverer): Promise<void> {
-  const storeAccount = await context.client.kind('AwsAccount').get(store.AwsAccountID);
-  const roles = await rolesFor(context, target, storeAccount);
+export async function deliverThroughOperator(context: ReconcileContext, target: ReadyRuntime, credentials: OperatorCredentials, place: Place, store: Store, revision: string, by: Deliverer): Promise<void> {
+  const storeAccount = store.AwsAccountID === credentials.account.ID ? credentials.account : await context.client.kind('AwsAccount').get(store.AwsAccountID);
+  const roles = rolesFor(target, credentials, storeAccount);
   await deliverObject(target.cluster, secretStore(place, store.Region, roles), by, context.signal);
   await deliverObject(target.cluster, externalSecret(place, store.Name, revision, deliveryLabels(by)), by, context.signal);
 }

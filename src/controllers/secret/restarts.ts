@@ -24,7 +24,7 @@ type Container = { env?: { valueFrom?: { secretKeyRef?: { name?: string } } }[];
 const podSpecOf = (manifest: Manifest): PodSpec | undefined => ((manifest.spec as { template?: { spec?: PodSpec } } | undefined)?.template?.spec);
 
 /** Whether the pod template reads the Secret (an env var, envFrom, or a volume). */
-export function readsSecret(manifest: Manifest, secretName: string): boolean {
+function readsSecret(manifest: Manifest, secretName: string): boolean {
   const spec = podSpecOf(manifest);
   if (!spec) return false;
   const containers = [...(spec.containers ?? []), ...(spec.initContainers ?? [])];
@@ -35,7 +35,7 @@ export function readsSecret(manifest: Manifest, secretName: string): boolean {
 }
 
 /** Whether the workload's owner asked for restarts when this secret changes. */
-export function wantsRestart(manifest: Manifest, secretName: string): boolean {
+function wantsRestart(manifest: Manifest, secretName: string): boolean {
   const asked = manifest.metadata.annotations?.[RESTART_ON_CHANGE]?.trim();
   if (!asked) return false;
   if (asked === 'true') return true;

@@ -16,8 +16,8 @@ import type { KubernetesClient } from '../../platform/kubernetes/index.ts';
 import { deliverSecret, withdrawSecret, type Deliverer } from '../shared/delivered-secret.ts';
 import { clusterOf, controlPlaneIdOf, readyRuntime } from '../shared/runtime-cluster.ts';
 import { helmReleaseNamespace, workloadNamespaceOf } from '../shared/workload-namespace.ts';
-import { storeOf } from './secret-definition.ts';
-import { deliverThroughOperator, ensureOperator, syncState, withdrawFromOperator } from './external-secrets.ts';
+import { storeOf, type Store } from './secret-definition.ts';
+import { deliverThroughOperator, ensureOperator, operatorCredentials, syncState, withdrawFromOperator, type OperatorCredentials } from './external-secrets.ts';
 import { restartReaders } from './restarts.ts';
 import { holdsValues, valuesOf } from './values.ts';
 
@@ -80,12 +80,16 @@ async function deliver(context: ReconcileContext<SecretInstance>, pollMs: number
   if ('waiting' in target) return { ...target, requeueAfterMs: pollMs };
 
   const backend = backendOf(definition);
-  const store = storeOf(definition);
-  if (backend === 'aws-secrets-manager' && !store) return { waiting: `secret definition ${definition.Name} has not recorded where its values are kept yet`, requeueAfterMs: pollMs };
-  // The operator first: a workload keeps its Secret while the operator cannot be installed.
+  // Through the operator: where the definition keeps the values, and the operator itself first (a workload keeps its Secret while the operator cannot be installed).
+  let operator: { store: Store; credentials: OperatorCredentials } | undefined;
   if (backend === 'aws-secrets-manager') {
-    const operator = await ensureOperator(context, target, controlPlaneId);
-    if (!('installed' in operator)) return operator;
+    const store = storeOf(definition);
+    if (!store) return { waiting: `secret definition ${definition.Name} has not recorded where its values are kept yet`, requeueAfterMs: pollMs };
+    const credentials = await operatorCredentials(context, target);
+    if ('waiting' in credentials) return credentials;
+    const installed = await ensureOperator(context, target, credentials, controlPlaneId);
+    if (!('installed' in installed)) return installed;
+    operator = { store, credentials };
   }
   const place = { namespace: reader.namespace, name: String(instance.Name) };
   const revision = `${definition.ID}.${definition.Generation ?? 1}`;
@@ -97,10 +101,10 @@ async function deliver(context: ReconcileContext<SecretInstance>, pollMs: number
   await recordDelivery(context, next);
 
   let synced: { note?: string } = {};
-  if (backend === 'direct') {
+  if (!operator) {
     await deliverSecret(target.cluster, { ...place, data: values }, by, signal);
   } else {
-    await deliverThroughOperator(context, target, place, store!, revision, by);
+    await deliverThroughOperator(context, target, operator.credentials, place, operator.store, revision, by);
     const state = await syncState(target, place, signal);
     if (!state.synced) return { waiting: state.why, requeueAfterMs: pollMs };
     synced = state;

@@ -6,7 +6,7 @@
  */
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { AwsClients } from './clients.ts';
+import { configuredEndpoint, type AwsClients } from './clients.ts';
 
 /** EKS accepts a token this long after it was signed; we count one minute less. */
 export const EKS_TOKEN_LIFETIME_MS = 14 * 60_000;
@@ -19,7 +19,7 @@ export interface EksToken {
 
 /** The STS endpoint the SDK's standard configuration names for `region`. */
 export function stsEndpoint(region: string, env: NodeJS.ProcessEnv = process.env): URL {
-  return new URL(env.AWS_ENDPOINT_URL_STS ?? env.AWS_ENDPOINT_URL ?? `https://sts.${region}.amazonaws.com`);
+  return new URL(configuredEndpoint('STS', env) ?? `https://sts.${region}.amazonaws.com`);
 }
 
 export async function eksToken(clients: AwsClients, clusterName: string, region: string, now = new Date()): Promise<EksToken> {

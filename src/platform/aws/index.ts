@@ -1,4 +1,4 @@
-export { AwsClientCache, AwsClients } from './clients.ts';
+export { AwsClientCache, AwsClients, configuredEndpoint } from './clients.ts';
 export { removeClusterLeftovers, type ClusterLeftovers } from './cluster-leftovers.ts';
 export { credentialsOf, type AwsAccountAccess, type AwsCredentials } from './credentials.ts';
 export { absentAsUndefined, awsCall, awsErrorCode, awsProblem, AwsProblem, clientToken, isAwsNotFound, serviceCaller } from './errors.ts';
@@ -8,8 +8,8 @@ export { awsManagedPolicy, oidcProviderStep, policy, roleStep, serviceAccountTru
 export { verifyIdentity, type CallerIdentity } from './identity.ts';
 export { availableZones, networkKeys, networkSteps, VPC_CIDR } from './network.ts';
 export { databaseKeys, databaseSteps, describeDatabase, resizeDatabase, type DatabasePlan, type DatabaseResize, type DatabaseSettings } from './rds.ts';
-export { ensureHostedZone, route53Endpoint, route53Of, type HostedZone, type ZoneType } from './route53.ts';
+export { ensureHostedZone, route53Of, type HostedZone, type ZoneType } from './route53.ts';
 export { bucketStep, configureBucket, type BucketPlan } from './s3.ts';
 export { FOREIGN, provision, teardown, type Inventory, type MadeResource, type StackOutcome, type StackProgress, type StackRun, type StackStep } from './stack.ts';
 export { awsName, isOwnedBy, ownerFilters, TAG_KEYS, tagsFor, type Owner, type Tag } from './tags.ts';
-export { deleteStoredSecret, describeStoredSecret, FOREIGN_SECRET, secretsManagerEndpoint, storeSecretValues, type SecretValues, type StoredSecret } from './secrets-manager.ts';
+export { deleteStoredSecret, describeStoredSecret, FOREIGN_SECRET, storeSecretValues, type SecretValues, type StoredSecret } from './secrets-manager.ts';

@@ -24,8 +24,6 @@ export function route53Of(access: AwsAccountAccess): Route53Client {
   return new Route53Client({ region: access.region, retryMode: 'standard', ...(credentials && { credentials }) });
 }
 
-/** The Route53 endpoint the SDK's standard configuration names, when it is not AWS's own. */
-export const route53Endpoint = (env: NodeJS.ProcessEnv = process.env): string | undefined => env.AWS_ENDPOINT_URL_ROUTE_53 ?? env.AWS_ENDPOINT_URL;
 
 const fqdn = (domain: string): string => `${domain.replace(/\.$/, '').toLowerCase()}.`;
 

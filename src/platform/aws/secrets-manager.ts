@@ -27,9 +27,6 @@ export interface StoredSecret {
   owned: boolean;
 }
 
-/** The Secrets Manager endpoint the control plane uses when it is not AWS's own (the SDK's standard configuration). */
-export const secretsManagerEndpoint = (env: NodeJS.ProcessEnv = process.env): string | undefined => env.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? env.AWS_ENDPOINT_URL;
-
 /** The code of the problem raised for a secret of that name that is someone else's. */
 export const FOREIGN_SECRET = 'ForeignSecret';
 
