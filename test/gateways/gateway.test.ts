@@ -20,7 +20,7 @@ import { readKubeconfig } from '../../src/platform/kubernetes/kubeconfig.ts';
 import { eventually } from '../support/eventually.ts';
 import { cleanAws, kubeconfig, serveSharedCharts, toolPath } from '../support/peers.ts';
 import { uniqueName } from '../support/samples.ts';
-import { startWorkloadPlane } from '../workloads/support/workload-plane.ts';
+import { deleteEvery, startWorkloadPlane } from '../workloads/support/workload-plane.ts';
 
 const LONG = { timeout: 300_000 };
 const ACME = 'https://acme.test.invalid/directory';
@@ -80,10 +80,7 @@ describe('gateways and domain names', async () => {
   afterAll(async () => {
     // What uses the support services first (it would install them again), then the services: they
     // stay after their last gateway, and are removed here so the next run starts clean.
-    for (const kind of ['GatewayInstance', 'DomainNameInstance'] as const) {
-      for (const object of await client.kind(kind).listAll()) await client.kind(kind).delete(object.ID).catch(() => undefined);
-      await eventually(`every ${kind} gone`, async () => (await client.kind(kind).listAll()).length === 0, 120_000);
-    }
+    await deleteEvery(client, ['GatewayInstance', 'DomainNameInstance'], 120_000);
     for (const instance of await client.kind('HelmWorkloadInstance').listAll({ kubernetesruntimeinstanceid: runtime.ID })) await client.kind('HelmWorkloadInstance').delete(instance.ID).catch(() => undefined);
     await eventually('support services uninstalled', async () => (await client.kind('HelmWorkloadInstance').listAll({ kubernetesruntimeinstanceid: runtime.ID })).length === 0, 180_000);
   }, 240_000);

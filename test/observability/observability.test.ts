@@ -18,7 +18,7 @@ import { readKubeconfig } from '../../src/platform/kubernetes/kubeconfig.ts';
 import { eventually } from '../support/eventually.ts';
 import { kubeconfig, serveSharedCharts, toolPath } from '../support/peers.ts';
 import { uniqueName } from '../support/samples.ts';
-import { namespaceOf, startWorkloadPlane } from '../workloads/support/workload-plane.ts';
+import { deleteEvery, namespaceOf, startWorkloadPlane } from '../workloads/support/workload-plane.ts';
 
 const LONG = { timeout: 600_000 };
 
@@ -74,10 +74,7 @@ describe('observability stacks', async () => {
   const runtime = await plane.registerCluster('b', { ThreeportControlPlaneHost: true });
   const kube = await plane.kube('b');
   afterAll(async () => {
-    for (const kind of ['ObservabilityStackInstance', 'WorkloadInstance'] as const) {
-      for (const object of await client.kind(kind).listAll()) await client.kind(kind).delete(object.ID).catch(() => undefined);
-      await eventually(`every ${kind} gone`, async () => (await client.kind(kind).listAll()).length === 0, 300_000);
-    }
+    await deleteEvery(client, ['ObservabilityStackInstance', 'WorkloadInstance'], 300_000);
   }, 360_000);
 
   const releases = () => client.kind('HelmWorkloadInstance').listAll({ kubernetesruntimeinstanceid: runtime.ID });

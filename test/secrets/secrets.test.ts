@@ -19,7 +19,7 @@ import { readKubeconfig } from '../../src/platform/kubernetes/kubeconfig.ts';
 import { eventually } from '../support/eventually.ts';
 import { cleanAws, kubeconfig, serveSharedCharts, serveTestCharts, toolPath } from '../support/peers.ts';
 import { uniqueName } from '../support/samples.ts';
-import { namespaceOf, startWorkloadPlane } from '../workloads/support/workload-plane.ts';
+import { deleteEvery, namespaceOf, startWorkloadPlane } from '../workloads/support/workload-plane.ts';
 
 const LONG = { timeout: 300_000 };
 
@@ -70,10 +70,7 @@ describe('secrets', async () => {
   const account = await client.kind('AwsAccount').create({ Name: uniqueName('account'), AccountID: '123456789012', DefaultAccount: true, DefaultRegion: aws.region, AccessKeyID: aws.credentials.accessKeyId, SecretAccessKey: aws.credentials.secretAccessKey });
   const secretsManager = new SecretsManagerClient({ endpoint: aws.endpoint, region: aws.region, credentials: aws.credentials });
   afterAll(async () => {
-    for (const kind of ['SecretInstance', 'SecretDefinition', 'WorkloadInstance'] as const) {
-      for (const object of await client.kind(kind).listAll()) await client.kind(kind).delete(object.ID).catch(() => undefined);
-      await eventually(`every ${kind} gone`, async () => (await client.kind(kind).listAll()).length === 0, 120_000);
-    }
+    await deleteEvery(client, ['SecretInstance', 'SecretDefinition', 'WorkloadInstance'], 120_000);
     for (const instance of await client.kind('HelmWorkloadInstance').listAll({ kubernetesruntimeinstanceid: runtime.ID })) await client.kind('HelmWorkloadInstance').delete(instance.ID).catch(() => undefined);
     await eventually('support services uninstalled', async () => (await client.kind('HelmWorkloadInstance').listAll({ kubernetesruntimeinstanceid: runtime.ID })).length === 0, 180_000);
   }, 300_000);

@@ -176,3 +176,11 @@ export async function namespaceOf(client: ApiClient, instanceId: number): Promis
   if (!namespace) throw new Error(`workload instance ${instanceId} has no namespaced resource`);
   return namespace;
 }
+
+/** Deletes every object of each kind in turn (what uses a thing before the thing), waiting until each kind is gone: the clusters are shared between test files. */
+export async function deleteEvery(client: ApiClient, kinds: readonly string[], timeoutMs = 120_000): Promise<void> {
+  for (const kind of kinds) {
+    for (const object of await client.kind(kind).listAll()) await client.kind(kind).delete(Number(object.ID)).catch(() => undefined);
+    await eventually(`every ${kind} gone`, async () => (await client.kind(kind).listAll()).length === 0, timeoutMs);
+  }
+}
