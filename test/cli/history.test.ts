@@ -75,4 +75,14 @@ describe('tptctl history, diff and rollback', () => {
     expect((await tptctl.fails(['diff', 'workload-definition', name, '--to', 'latest'])).stderr).toContain('--to takes a revision number');
     expect(await api.client.kind('WorkloadDefinition').revisions(Number((await api.client.kind('WorkloadDefinition').findByName(name))!.ID))).toHaveLength(4);
   });
+
+  it("what controllers report is hidden from history unless --all, and diff's default skips it to the last change of desired state", async () => {
+    const definition = (await api.client.kind('WorkloadDefinition').findByName(name))!;
+    await api.client.kind('WorkloadDefinition').update(definition.ID, { Status: 'reported by a controller' });
+    const result = await tptctl.run(['history', 'workload-definition', name]);
+    expect(result.stdout.trim().split('\n').filter((line) => !line.startsWith('Info:'))).toHaveLength(5);
+    expect(result.stdout).toContain("1 revision(s) that changed only what controllers report are not shown (--all shows them)");
+    expect((await tptctl.ok(['history', 'workload-definition', name, '--all'])).trim().split('\n').at(-1)).toMatch(/^5\s+Updated\s+.*\(status only\)$/);
+    expect(await tptctl.ok(['diff', 'workload-definition', name])).toContain('revision 3 → 5');
+  });
 });

@@ -65,15 +65,24 @@ const parseRevision = (text: string, flag: string): number => {
   return Number(text);
 };
 
-async function history(kindName: string, name: string, context: CliContext): Promise<void> {
+async function history(kindName: string, name: string, options: { all?: boolean }, context: CliContext): Promise<void> {
   const { kind, revisions } = await objectAndRevisions(context, kindName, name);
   const keys = desiredFields(kind);
   const rows = revisions.map((revision, index) => {
     const previous = index > 0 ? revisions[index - 1]!.Object : undefined;
     const changed = revision.Operation === 'Created' ? ['created'] : changedKeys(keys, previous, revision.Object);
-    return [String(revision.Version), revision.Operation, formatAge(revision.RecordedAt), revision.Actor ?? '-', changed.join(', ') || '(status only)'];
+    return { revision, changed };
   });
-  context.terminal.print(renderTable(['REVISION', 'OPERATION', 'AGE', 'WHO', 'DESIRED STATE CHANGED'], rows));
+  // What controllers report (Status, conditions) is a revision too: shown only when asked for.
+  const shown = options.all ? rows : rows.filter(({ revision, changed }) => changed.length > 0 || revision.Operation !== 'Updated');
+  context.terminal.print(
+    renderTable(
+      ['REVISION', 'OPERATION', 'AGE', 'WHO', 'DESIRED STATE CHANGED'],
+      shown.map(({ revision, changed }) => [String(revision.Version), revision.Operation, formatAge(revision.RecordedAt), revision.Actor ?? '-', changed.join(', ') || '(status only)']),
+    ),
+  );
+  const hidden = rows.length - shown.length;
+  if (hidden > 0) context.terminal.info(`${hidden} revision(s) that changed only what controllers report are not shown (--all shows them)`);
 }
 
 /** A field's change: YAML documents (several lines) as a line diff, other values as before → after. */
@@ -88,10 +97,17 @@ async function diff(kindName: string, name: string, options: { revision?: string
   const latest = revisions.at(-1);
   if (!latest) throw new CliError(`${humanName(kind.name)} ${name} has no revisions`);
   const to = options.to ? revisionNumbered(revisions, parseRevision(options.to, '--to'), kind, name) : latest;
-  const fromVersion = options.revision ? parseRevision(options.revision, '--revision') : revisions[revisions.indexOf(to) - 1]?.Version;
-  if (fromVersion === undefined) throw new CliError(`revision ${to.Version} is the first: name one to compare with, --revision N`);
+  // By default, the last revision before `to` with another desired state: what the latest change was.
+  const keys = desiredFields(kind);
+  const fromVersion = options.revision
+    ? parseRevision(options.revision, '--revision')
+    : revisions.slice(0, revisions.indexOf(to)).reverse().find((revision) => changedKeys(keys, revision.Object, to.Object).length > 0)?.Version;
+  if (fromVersion === undefined) {
+    context.terminal.info(`the desired state of ${humanName(kind.name)} ${name} has not changed since it was created (revision ${revisions[0]!.Version}); tptctl history ${commandName(kind.name)} ${name} lists its revisions`);
+    return;
+  }
   const from = revisionNumbered(revisions, fromVersion, kind, name);
-  const changed = changedKeys(desiredFields(kind), from.Object, to.Object);
+  const changed = changedKeys(keys, from.Object, to.Object);
   if (changed.length === 0) {
     context.terminal.info(`the desired state of ${humanName(kind.name)} ${name} is the same at revisions ${from.Version} and ${to.Version}`);
     return;
@@ -121,14 +137,15 @@ export function registerHistory(program: Command): void {
     .description("List an object's revisions: who changed its desired state, when, and which fields")
     .argument('<kind>', 'kind of the object, e.g. workload-definition')
     .argument('<name>', 'name of the object')
-    .addHelpText('after', examples(['tptctl history workload-definition wordpress', 'tptctl history helm-workload-instance wordpress-prod']))
-    .action(action<object>((_options, context, args) => history(args[0]!, args[1]!, context)));
+    .option('--all', 'also the revisions that changed only what controllers report (Status, conditions)')
+    .addHelpText('after', examples(['tptctl history workload-definition wordpress', 'tptctl history helm-workload-instance wordpress-prod --all']))
+    .action(action<{ all?: boolean }>((options, context, args) => history(args[0]!, args[1]!, options, context)));
   program
     .command('diff')
     .description("Show what changed in an object's desired state between two revisions (YAML documents line by line)")
     .argument('<kind>', 'kind of the object, e.g. workload-definition')
     .argument('<name>', 'name of the object')
-    .option('--revision <n>', 'the revision to compare from (default: the one before --to)')
+    .option('--revision <n>', 'the revision to compare from (default: the last one before --to with another desired state)')
     .option('--to <m>', 'the revision to compare to (default: the latest)')
     .addHelpText('after', examples(['tptctl diff workload-definition wordpress', 'tptctl diff workload-definition wordpress --revision 2 --to 5']))
     .action(action<{ revision?: string; to?: string }>((options, context, args) => diff(args[0]!, args[1]!, options, context)));
