@@ -4,6 +4,7 @@ import { registerAccess } from './commands/access.ts';
 import { registerApply } from './commands/apply.ts';
 import { completions, registerCompletion } from './commands/completion.ts';
 import { registerConfig } from './commands/config.ts';
+import { registerDelivery } from './commands/delivery.ts';
 import { registerHistory } from './commands/history.ts';
 import { registerObjectCommands } from './commands/objects.ts';
 import { examples, reportError } from './commands/run.ts';
@@ -12,7 +13,7 @@ import { registerVersion } from './commands/version.ts';
 import { createTerminal } from './output/terminal.ts';
 
 /** Commands that never need the ~150 generated object commands; building those is most of a start. */
-const standalone = new Set(['version', 'up', 'down', 'config', 'apply', 'completion', 'user', 'credentials', 'token', 'role', 'whoami', 'history', 'diff', 'rollback']);
+const standalone = new Set(['version', 'up', 'down', 'config', 'apply', 'completion', 'user', 'credentials', 'token', 'role', 'whoami', 'history', 'diff', 'rollback', 'notify', 'approve']);
 
 /** The command tree; with `argv`, only as much of it as that invocation can reach. */
 export function buildProgram(argv?: readonly string[]): Command {
@@ -31,6 +32,7 @@ export function buildProgram(argv?: readonly string[]): Command {
   registerApply(program);
   registerAccess(program);
   registerHistory(program);
+  registerDelivery(program);
   registerObjectCommands(program, objectCommands);
   registerVersion(program);
   registerCompletion(program);

@@ -4,6 +4,7 @@ import { controllerGroups, type ControllerGroupName } from '../model/controller-
 import type { Helm } from '../platform/helm/index.ts';
 import type { Terraform } from '../platform/terraform/index.ts';
 import { awsReconcilers, type AwsSettings } from './aws/index.ts';
+import { deliveryReconcilers, type DeliverySettings } from './delivery/index.ts';
 import { domainNameInstanceReconciler, type DnsProvider } from './gateway/domain-name-instance.ts';
 import { gatewayDefinitionReconciler } from './gateway/gateway-definition.ts';
 import { gatewayInstanceReconciler, type GatewaySettings } from './gateway/gateway-instance.ts';
@@ -49,6 +50,8 @@ export interface ControllerSettings {
   secret?: SecretInstanceSettings;
   /** Observability stacks: how often they look again, and where threeport's own processes are scraped. */
   observability?: ObservabilitySettings;
+  /** How often deliveries in progress look at their instances. */
+  delivery?: DeliverySettings;
   /** threeport processes serving /metrics beside the API (controllers run apart), host:port as the clusters reach them. */
   metricsTargets?: string[];
 }
@@ -96,6 +99,8 @@ function partsOf(group: ControllerGroupName, settings: ControllerSettings): Cont
       return { reconcilers: observabilityReconcilers({ ...selfObservation(settings), ...settings.observability }), runnables: [] };
     case 'secret':
       return { reconcilers: [secretDefinitionReconciler(), secretInstanceReconciler(settings.secret)] as Reconciler[], runnables: [] };
+    case 'delivery':
+      return { reconcilers: deliveryReconcilers(settings.delivery), runnables: [] };
     default:
       return { reconcilers: [], runnables: [] };
   }

@@ -26,7 +26,8 @@ export type ControllerGroupName =
   | 'terraform'
   | 'observability'
   | 'secret'
-  | 'control-plane';
+  | 'control-plane'
+  | 'delivery';
 
 function group(name: ControllerGroupName, lockBucket: string, reportingController: string, alsoWrites: readonly string[] = []): ControllerGroup {
   return { name, stream: `${name}Stream`, lockBucket, reportingController, alsoWrites };
@@ -54,4 +55,6 @@ export const controllerGroups: Readonly<Record<ControllerGroupName, ControllerGr
   // The External Secrets Operator is a support service (a Helm workload).
   secret: group('secret', 'secretLock', 'SecretController', ['HelmWorkloadDefinition', 'HelmWorkloadInstance']),
   'control-plane': group('control-plane', 'controlPlaneLock', 'ControlPlaneController'),
+  // Deliveries pin instances' images (and restore them on rollback).
+  delivery: group('delivery', 'deliveryLock', 'DeliveryController', ['WorkloadInstance', 'HelmWorkloadInstance']),
 };

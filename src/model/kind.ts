@@ -1,6 +1,6 @@
 import { boolean, integer, json, ref, string, time, type Field, type Fields, type ScalarField } from './fields.ts';
 import { controllerGroups, type ControllerGroup, type ControllerGroupName } from './controller-groups.ts';
-import { kebabCase, lowerCamelCase, snakeCase } from './naming.ts';
+import { kebabCase, lowerCamelCase, snakeCase, plural as pluralOf } from './naming.ts';
 
 export type ApiObject = Record<string, unknown> & { ID?: number };
 
@@ -53,6 +53,11 @@ export interface KindDefinition<F extends Fields = Fields> {
   uniqueName?: boolean;
   /** Field sets whose values must be unique together among live objects. */
   uniqueTogether?: readonly (readonly string[])[];
+  /**
+   * Fields (one of uniqueTogether) that make a create idempotent: a create matching a live object
+   * on them returns that object (200) instead of a conflict, e.g. CI reporting a build twice.
+   */
+  createReturnsExisting?: readonly string[];
   /** Boolean fields at most one live object of the kind may have true (e.g. DefaultRuntime). */
   exclusiveFlags?: readonly string[];
   fields: F;
@@ -82,6 +87,7 @@ export interface Kind {
   readonly reportedByAgents: boolean;
   readonly uniqueName: boolean;
   readonly uniqueTogether: readonly (readonly string[])[];
+  readonly createReturnsExisting?: readonly string[];
   readonly exclusiveFlags: readonly string[];
   /** Present when the kind is reconcilable. */
   readonly controller?: ControllerGroup;
@@ -172,7 +178,7 @@ export function compileKind(definition: KindDefinition): Kind {
     for (const alias of field.queryAliases) queryKeys.set(alias, name);
   }
 
-  const plural = `${kebabCase(definition.name)}s`;
+  const plural = pluralOf(kebabCase(definition.name));
   const group = definition.controller ? controllerGroups[definition.controller] : undefined;
   return {
     name: definition.name,
@@ -184,13 +190,14 @@ export function compileKind(definition: KindDefinition): Kind {
     rules: definition.rules ?? {},
     plural,
     path: `/${API_VERSION}/${plural}`,
-    table: `${API_VERSION}_${snakeCase(definition.name)}s`,
+    table: `${API_VERSION}_${pluralOf(snakeCase(definition.name))}`,
     subjectPrefix: lowerCamelCase(definition.name),
     routed: definition.routed ?? true,
     ...(definition.issuedBy && { issuedBy: definition.issuedBy }),
     reportedByAgents: definition.reportedByAgents ?? false,
     uniqueName: definition.uniqueName ?? 'Name' in fields,
     uniqueTogether: definition.uniqueTogether ?? [],
+    ...(definition.createReturnsExisting && { createReturnsExisting: definition.createReturnsExisting }),
     exclusiveFlags: definition.exclusiveFlags ?? [],
     ...(group && { controller: group }),
     scalarFields: Object.keys(fields).filter((name) => fields[name]?.kind === 'scalar'),

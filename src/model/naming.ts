@@ -11,3 +11,6 @@ export const kebabCase = (identifier: string): string => words(identifier).map((
 
 /** "WorkloadDefinition" → "workloadDefinition" (NATS subject prefixes). */
 export const lowerCamelCase = (identifier: string): string => identifier.charAt(0).toLowerCase() + identifier.slice(1);
+
+/** English plural of a lowercase name: "delivery" → "deliveries", "workload-instance" → "workload-instances". */
+export const plural = (name: string): string => (/[^aeiou]y$/.test(name) ? `${name.slice(0, -1)}ies` : /(s|x|ch|sh)$/.test(name) ? `${name}es` : `${name}s`);

@@ -9,6 +9,7 @@ import type { Field, ValueOf } from './fields.ts';
 import type * as access from './kinds/access.ts';
 import type * as aws from './kinds/aws.ts';
 import type * as controlPlane from './kinds/control-plane.ts';
+import type * as delivery from './kinds/delivery.ts';
 import type * as events from './kinds/events.ts';
 import type * as gateway from './kinds/gateway.ts';
 import type * as helmWorkload from './kinds/helm-workload.ts';
@@ -28,7 +29,8 @@ type Modules = typeof workload &
   typeof secret &
   typeof controlPlane &
   typeof events &
-  typeof access;
+  typeof access &
+  typeof delivery;
 
 type Definitions = { [K in keyof Modules as Modules[K] extends { shape: string; fields: object; name: K } ? K : never]: Modules[K] };
 

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { actorOf, type RouteAccess } from '../auth/guard.ts';
+import { ApiError } from '../errors.ts';
 import type { Verb } from '../auth/permissions.ts';
 import { API_VERSION, type ApiObject } from '../model/kind.ts';
 import type { ObjectStore } from '../store/object-store.ts';
@@ -36,7 +37,14 @@ export function registerKindRoutes(app: FastifyInstance, store: ObjectStore): vo
     });
 
     app.post(kind.path, { ...bodyRoute(registry, kind, 'POST', input), ...on('create') }, async (request, reply) => {
-      return sendOne(reply, await store.create(kind, payload(request).object, actorOf(request)), 201);
+      const { object } = payload(request);
+      try {
+        return sendOne(reply, await store.create(kind, object, actorOf(request)), 201);
+      } catch (error) {
+        const existing = error instanceof ApiError && error.reason === 'AlreadyExists' ? await store.findExisting(kind, object) : undefined;
+        if (!existing) throw error;
+        return sendOne(reply, existing, 200);
+      }
     });
 
     app.get(`${kind.path}/:id`, on('read', true), async (request: IdRequest, reply) => {

@@ -126,6 +126,16 @@ export class ObjectStore {
     return object;
   }
 
+  /** The live object a create of `input` collides with on the kind's createReturnsExisting fields, if any. */
+  async findExisting(kind: Kind, input: ApiObject): Promise<ApiObject | undefined> {
+    if (!kind.createReturnsExisting) return undefined;
+    const derived = { ...input };
+    if (kind.rules.derive?.(derived) !== undefined) return undefined;
+    const filters = new Map(kind.createReturnsExisting.map((field) => [kind.jsonKey(field), derived[field]] as const));
+    const { objects } = await this.list(kind, { filters, page: 1, size: 1 });
+    return objects[0];
+  }
+
   async list(kind: Kind, query: ListQuery): Promise<{ objects: ApiObject[]; total: number }> {
     const table = this.table(kind);
     const params: unknown[] = [];

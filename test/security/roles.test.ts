@@ -52,6 +52,9 @@ const family: Record<string, string> = {
   RoleBinding: 'access',
   ApiToken: 'access',
   ImageBuild: 'delivery',
+  DeliveryPolicy: 'platform',
+  Delivery: 'developer',
+  ImageUse: 'report',
 };
 
 /** What each role may do, by family (the issue's definition of the roles); `kinds` adds single kinds. */

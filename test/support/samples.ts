@@ -23,6 +23,9 @@ const knownGood: Record<string, ApiObject | ((client: ApiClient) => ApiObject | 
   SecretDefinition: { Data: { password: 's3cr3t' } },
   // A secret instance is for one workload.
   SecretInstance: async (client) => ({ WorkloadInstanceID: (await createSample(client, registry.get('WorkloadInstance'))).ID }),
+  DeliveryPolicy: { Environments: [{ Name: 'dev' }] },
+  // An image use names exactly one user.
+  ImageUse: async (client) => ({ WorkloadDefinitionID: (await createSample(client, registry.get('WorkloadDefinition'))).ID }),
 };
 
 function sampleValue(field: ScalarField, name: string): unknown {

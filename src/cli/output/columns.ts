@@ -54,6 +54,10 @@ export const kindColumns: Readonly<Record<string, readonly string[]>> = {
   ],
   TerraformDefinition: ['NAME=Name', 'AGE=!age'],
   TerraformInstance: ['NAME=Name', REF_NAME('TerraformDefinitionID', 'TERRAFORM DEFINITION'), REF_NAME('AwsAccountID', 'AWS ACCOUNT NAME'), 'STATUS=!status', 'AGE=!age'],
+  ImageBuild: ['ID=ID', 'REPOSITORY=Repository', 'TAG=Tag', 'DIGEST=Digest', 'STATUS=!status', 'AGE=!age'],
+  DeliveryPolicy: ['NAME=Name', 'ROLLOUT TIMEOUT=RolloutTimeoutSeconds', 'AGE=!age'],
+  Delivery: ['NAME=Name', 'IMAGE=Image', REF_NAME('DeliveryPolicyID', 'DELIVERY POLICY'), 'ENVIRONMENT=Environment', 'PHASE=Phase', 'AGE=!age'],
+  ImageUse: ['REPOSITORY=Repository', 'USED BY=UsedBy', 'AGE=!age'],
   ControlPlaneDefinition: ['NAME=Name', 'AUTH ENABLED=AuthEnabled', 'AGE=!age'],
   ControlPlaneInstance: ['NAME=Name', 'GENESIS CONTROL PLANE=Genesis', REF_NAME('ControlPlaneDefinitionID', 'CONTROL PLANE DEFINITION'), KRI, 'AGE=!age'],
 };

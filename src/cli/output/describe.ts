@@ -37,6 +37,8 @@ export interface Description {
   inventory?: InventoryDescription;
   /** What controllers report as a flat record: where a secret was delivered or is kept, how to reach a stack. */
   reports?: { field: string; entries: [string, string][] }[];
+  /** For deliveries: each environment reached, its state and instances. */
+  environments?: { name: string; state: string; instances: string; since: string; message: string }[];
   warnings: WarningDigest;
 }
 
@@ -122,6 +124,11 @@ export function describeText(description: Description, now = new Date()): string
     if (resources.length === 0) lines.push('* No cloud resources made yet.');
     else lines.push(`* Cloud Resources (${resources.length}):`, renderTable(['RESOURCE', 'ID', 'STATE'], resources.map((row) => [row.key, row.id, row.state])));
   }
+  if (description.environments) {
+    const rows = description.environments;
+    if (rows.length === 0) lines.push('* No environment reached yet.');
+    else lines.push('* Environments:', renderTable(['ENVIRONMENT', 'STATE', 'INSTANCES', 'SINCE', 'DETAIL'], rows.map((row) => [row.name, row.state, row.instances, formatAge(row.since, now), row.message || '-'])));
+  }
   for (const { field, entries } of description.reports ?? []) lines.push(`* ${field}:`, ...entries.map(([key, value]) => `  ${key}: ${value}`));
   const { events, omitted } = description.warnings;
   if (events.length > 0) {
@@ -162,6 +169,7 @@ export async function gatherDescription(client: ApiClient, kind: Kind, object: A
   const resources = kind.name === 'WorkloadInstance' ? await workloadResources(client, id) : undefined;
   const gateways = kind.name === 'WorkloadInstance' ? await gatewaysOf(client, id) : undefined;
   const supportServices = kind.name === 'KubernetesRuntimeInstance' ? await supportServiceRows(client, id) : undefined;
+  const environments = kind.name === 'Delivery' ? deliveryEnvironments(object) : undefined;
   const inventory = 'ResourceInventory' in kind.fields ? (inventoryDescription(object) ?? { settings: [], resources: [] }) : undefined;
   return {
     kind,
@@ -172,9 +180,22 @@ export async function gatherDescription(client: ApiClient, kind: Kind, object: A
     ...(gateways && { gateways }),
     ...(supportServices && { supportServices }),
     ...(inventory && { inventory }),
+    ...(environments && { environments }),
     reports: reportsOf(kind, object),
     warnings: await warningEvents(client, kind.name, id),
   };
+}
+
+/** A delivery's Progress as rows: where the build went, in order. */
+function deliveryEnvironments(delivery: ApiObject): NonNullable<Description['environments']> {
+  const progress = Array.isArray(delivery.Progress) ? (delivery.Progress as Record<string, unknown>[]) : [];
+  return progress.map((entry) => ({
+    name: String(entry.Name),
+    state: String(entry.State),
+    instances: Array.isArray(entry.Instances) ? (entry.Instances as { Name: string }[]).map((instance) => instance.Name).join(', ') || '-' : '-',
+    since: String(entry.PassedAt ?? entry.HealthyAt ?? entry.StartedAt),
+    message: typeof entry.Message === 'string' ? entry.Message : '',
+  }));
 }
 
 /** A workload instance's gateways: their URLs from the definition's ports and domain (without a domain, the address is the gateway's, in its status). */

@@ -2,6 +2,8 @@
  * HelmWorkloadDefinition: its chart source and values checked (a definition helm could never
  * install is a Failed status, not a retry loop), and every instance asked to roll a change out.
  */
+import { repositoriesInValues } from '../../model/container-images.ts';
+import { recordImageUses } from '../shared/image-uses.ts';
 import { TerminalError } from '../../controller/errors.ts';
 import type { Reconciler } from '../../controller/reconciler.ts';
 import type { Manifest } from '../../model/manifest.ts';
@@ -18,6 +20,7 @@ export function helmWorkloadDefinitionReconciler(): Reconciler<HelmWorkloadDefin
       if (context.operation === 'Deleted') return undefined; // its instances keep it from being deleted before
       const definition = context.object;
       checkDefinition(definition);
+      await recordImageUses(context.client, { HelmWorkloadDefinitionID: definition.ID }, repositoriesInValues(parseValues(definition.ValuesDocument, 'its ValuesDocument')));
       // Asked whether anything changed or not: a retry after a crash may find its instances untold.
       for (const instance of await context.client.referrers('HelmWorkloadDefinition', definition.ID, 'HelmWorkloadInstance')) {
         await context.requestReconcile('HelmWorkloadInstance', Number(instance.ID), `helm workload definition ${definition.Name} changed`);

@@ -5,6 +5,9 @@
  * reports their live state, events and health into the instance as it does for workloads.
  * Deleting the instance uninstalls the release, and removes its namespace when threeport made it.
  */
+import { pinnedValuesOverlay, repositoriesInValues } from '../../model/container-images.ts';
+import { canonicalPins } from '../../model/image-pins.ts';
+import { recordImageUses } from '../shared/image-uses.ts';
 import { isNotFound } from '../../client/api-client.ts';
 import { RetryableError, TerminalError } from '../../controller/errors.ts';
 import type { ReconcileContext, ReconcileOutcome, Reconciler } from '../../controller/reconciler.ts';
@@ -59,7 +62,10 @@ async function install(context: ReconcileContext<HelmWorkloadInstance>, helm: He
   }
   checkDefinition(definition);
   const release = releaseName(instance);
-  const values = valuesOf(definition.ValuesDocument, instance.ValuesDocument);
+  const given = valuesOf(definition.ValuesDocument, instance.ValuesDocument);
+  // Delivered images: the chart's image objects of a pinned repository get its tag and digest.
+  const values = layered(given, pinnedValuesOverlay(given, canonicalPins(instance.Images)));
+  await recordImageUses(api, { HelmWorkloadInstanceID: instance.ID }, repositoriesInValues(valuesOrTerminal(instance.ValuesDocument, "the instance's ValuesDocument")));
   const additional = additionalResourcesOf(definition.AdditionalResources, instance.AdditionalResources);
   const target = await readyRuntime(api, instance.KubernetesRuntimeInstanceID, (value) => context.decrypt(value));
   if ('waiting' in target) return target;

@@ -6,6 +6,8 @@
 import { isNotFound as isGone, type ApiClient } from '../../client/api-client.ts';
 import type { Reconciler } from '../../controller/reconciler.ts';
 import type { ObjectOf } from '../../model/object-types.ts';
+import { repositoriesInManifest } from '../../model/container-images.ts';
+import { recordImageUses } from '../shared/image-uses.ts';
 import { parseManifests } from './manifests.ts';
 
 export type WorkloadDefinition = ObjectOf<'WorkloadDefinition'>;
@@ -20,6 +22,7 @@ export function workloadDefinitionReconciler(): Reconciler<WorkloadDefinition> {
       const definition = context.object;
       const manifests = parseManifests(definition.YAMLDocument);
       await syncResourceDefinitions(context.client, definition, manifests);
+      await recordImageUses(context.client, { WorkloadDefinitionID: definition.ID }, [...new Set(manifests.flatMap(({ manifest }) => repositoriesInManifest(manifest)))]);
       // Asked whether anything changed this time or not: a retry after a crash halfway through
       // finds nothing left to change, yet its instances may never have been told.
       for (const instance of await context.client.referrers('WorkloadDefinition', definition.ID, 'WorkloadInstance')) {

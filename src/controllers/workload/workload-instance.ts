@@ -45,6 +45,7 @@ import { clusterOf, controlPlaneIdOf, readyRuntime } from '../shared/runtime-clu
 import { stopTellingAgent, tellAgent } from '../shared/watch-list.ts';
 import { desiredResources, type DesiredResource } from './desired-resources.ts';
 import { DriftDamper } from './drift-damper.ts';
+import { customizedManifests } from './instance-customizations.ts';
 import { VerifiedResources } from './verified-resources.ts';
 
 export type WorkloadInstance = ObjectOf<'WorkloadInstance'>;
@@ -103,7 +104,7 @@ async function deploy(context: ReconcileContext<WorkloadInstance>, memory: Memor
     cluster,
     { id: instance.ID, name: instance.Name, definitionName: definition.Name, controlPlaneId, ...recordedNamespace(records) },
     [
-      ...resourceDefinitions.map((resource) => ({ resourceDefinitionId: resource.ID, manifest: resource.JSONDefinition as Manifest })),
+      ...zip(resourceDefinitions, customizedManifests(resourceDefinitions.map((resource) => resource.JSONDefinition as Manifest), instance)).map(([resource, manifest]) => ({ resourceDefinitionId: resource.ID, manifest })),
       ...records.filter(isAddedByOthers).map((record) => ({ recordKey: String(record.ResourceKey), manifest: record.JSONDefinition as Manifest })),
     ],
     signal,
@@ -150,6 +151,8 @@ async function tellContributors(context: ReconcileContext<WorkloadInstance>, con
     await context.requestReconcile(kind, Number(id), `workload instance ${context.object.Name} applied what it contributes`);
   }
 }
+
+const zip = <A, B>(as: readonly A[], bs: readonly B[]): [A, B][] => as.map((a, index) => [a, bs[index]!]);
 
 /** An object threeport made for this instance: it carries the instance's and this control plane's labels. */
 const madeFor =

@@ -18,6 +18,12 @@ const containerCount = '(.spec.initContainers // []) + .spec.containers | length
 /** jq, true while some container of the Pod has not started yet. */
 export const someContainerNotStarted = `(${startedCount}) < (${containerCount})`;
 
+/**
+ * jq, true when a container's image has a tag or digest containing `unstartable`: a Pod that never
+ * starts, as with an image that cannot be pulled, for tests of failed rollouts.
+ */
+export const runsUnstartableImage = '[(.spec.initContainers // [])[], .spec.containers[] | .image | select(test(":[^/]*unstartable"))] | length > 0';
+
 /** jq, true while some container of the Pod runs. */
 export const someContainerRunning = '[(.status.initContainerStatuses // [])[], (.status.containerStatuses // [])[] | select(.state.running != null)] | length > 0';
 
@@ -140,6 +146,7 @@ export const podStartContainerStage = {
         { key: '.metadata.deletionTimestamp', operator: 'DoesNotExist' },
         { key: '.status.phase', operator: 'In', values: ['Pending'] },
         { key: someContainerNotStarted, operator: 'In', values: ['true'] },
+        { key: runsUnstartableImage, operator: 'NotIn', values: ['true'] },
       ],
     },
     steps: [

@@ -1,4 +1,5 @@
 import { association, json, ref, string } from '../fields.ts';
+import { imagePinsField, imagePinsProblem } from '../image-pins.ts';
 import { defineKind } from '../kind.ts';
 
 export const HelmWorkloadDefinition = defineKind({
@@ -36,5 +37,7 @@ export const HelmWorkloadInstance = defineKind({
     ReleaseNamespace: string(),
     HelmWorkloadDefinitionID: ref('HelmWorkloadDefinition', { required: true, blocksDelete: true }),
     AdditionalResources: json(),
+    Images: imagePinsField,
   },
+  rules: { validate: (object) => imagePinsProblem(object.Images) },
 });

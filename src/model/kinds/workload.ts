@@ -1,6 +1,27 @@
 import { association, boolean, integer, json, nested, ref, string, time } from '../fields.ts';
 import { defineKind, type ApiObject } from '../kind.ts';
+import { imagePinsField, imagePinsProblem } from '../image-pins.ts';
 import { resourceKeyOf } from '../resource-key.ts';
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function overridesProblem(overrides: unknown): string | undefined {
+  if (overrides === undefined || overrides === null) return undefined;
+  if (!isRecord(overrides)) return 'Overrides must be an object: {"Kind/name": {merge patch}}';
+  for (const [key, patch] of Object.entries(overrides)) {
+    const parts = key.split('/');
+    const kindAndName = parts.length === 2 && parts.every(Boolean);
+    const resourceKey = parts.length === 4 && parts[1] !== '' && parts[3] !== '';
+    if (!kindAndName && !resourceKey) {
+      return `Overrides key ${JSON.stringify(key)} must be Kind/name or group/Kind/namespace/name`;
+    }
+    if (!isRecord(patch)) return `Overrides.${key} must be an object (a JSON merge patch of the resource)`;
+    if ('kind' in patch || 'apiVersion' in patch || (isRecord(patch.metadata) && ('name' in patch.metadata || 'namespace' in patch.metadata))) {
+      return `Overrides.${key} must not change the resource's apiVersion, kind, name or namespace`;
+    }
+  }
+  return undefined;
+}
 
 /** The natural key of a manifest's resource, kept in ResourceKey; a JSONDefinition without one is a 400. */
 function deriveResourceKey(object: ApiObject): string | undefined {
@@ -66,12 +87,18 @@ export const WorkloadInstance = defineKind({
       description:
         "What other controllers add to this instance's own resources, by contributor (e.g. a bucket instance): environment variables on every container, pod template annotations, service account annotations. Applied with the definition's resources, restored by drift correction, removed when the contributor goes.",
     }),
+    Images: imagePinsField,
+    Overrides: json({
+      description:
+        'Per-instance differences from the definition, as a JSON merge patch per resource: {"Deployment/web": {"spec": {"replicas": 3}}}. Keys are Kind/name (or group/Kind/namespace/name when a name is not unique); null removes a field.',
+    }),
     DriftPolicy: string({
       default: 'Correct',
       oneOf: ['Correct', 'DetectOnly'],
       description: 'What to do when someone changes or deletes a managed resource in the cluster: restore it (Correct) or only record an event (DetectOnly).',
     }),
   },
+  rules: { validate: (object) => imagePinsProblem(object.Images) ?? overridesProblem(object.Overrides) },
 });
 
 export const WorkloadResourceInstance = defineKind({
