@@ -136,4 +136,11 @@ export function registerGuard(app: FastifyInstance, options: GuardOptions): void
 }
 
 /** Who writes, for the revision a write records. */
-export const actorOf = (request: FastifyRequest): { actor: string } => ({ actor: request.identity.name });
+/**
+ * Who made a write and from where, as its revision records it: the identity, and the product the
+ * request came from (its User-Agent: tptctl, threeport-controller, curl, Go-http-client…).
+ */
+export const actorOf = (request: FastifyRequest): { actor: string } => {
+  const product = /^[\x21-\x7e]{1,60}/.exec(request.headers['user-agent'] ?? '')?.[0];
+  return { actor: product ? `${request.identity.name} via ${product}` : request.identity.name };
+};

@@ -1,4 +1,5 @@
 /** What every command gets: the terminal, the config file, and (lazily) an API client. */
+import { CLIENT_VERSION } from './version.ts';
 import { ApiClient } from '../client/api-client.ts';
 import { FieldCipher } from '../crypto/field-cipher.ts';
 import { apiBaseUrl, readConfig, resolveConfigPath, selectControlPlane, type ControlPlaneEntry, type ThreeportConfig } from './config/threeport-config.ts';
@@ -36,8 +37,9 @@ export class CliContext {
 
   client(entry: ControlPlaneEntry = this.controlPlane()): ApiClient {
     const baseUrl = apiBaseUrl(entry);
-    if (!entry.AuthEnabled) return new ApiClient({ baseUrl, timeoutMs: 30_000 });
-    return new ApiClient({ baseUrl, timeoutMs: 30_000, ...credentialsOf(entry, this.configPath, this.env.THREEPORT_API_TOKEN) });
+    const userAgent = `tptctl/${CLIENT_VERSION}`;
+    if (!entry.AuthEnabled) return new ApiClient({ baseUrl, timeoutMs: 30_000, userAgent });
+    return new ApiClient({ baseUrl, timeoutMs: 30_000, userAgent, ...credentialsOf(entry, this.configPath, this.env.THREEPORT_API_TOKEN) });
   }
 
   /** The control plane's field cipher, when the config holds its key (to compare and show secrets locally). */

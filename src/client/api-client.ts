@@ -22,6 +22,8 @@ export interface ApiClientOptions {
   tls?: TlsCredentials;
   /** A bearer token (sent as Authorization). */
   token?: string;
+  /** Who is calling, as the API's revisions record it (`tptctl/1.0.0`, `threeport-controller`). @default threeport-client */
+  userAgent?: string;
 }
 
 export interface ListOptions {
@@ -325,7 +327,7 @@ export class ApiClient {
   }
 
   async #send(method: string, path: string, body?: unknown, ifMatch?: number): Promise<HttpAnswer> {
-    const headers: Record<string, string> = { accept: 'application/json', ...this.#options.headers };
+    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': this.#options.userAgent ?? 'threeport-client', ...this.#options.headers };
     if (this.#options.token) headers.authorization = `Bearer ${this.#options.token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (ifMatch !== undefined) headers['if-match'] = `"${ifMatch}"`;

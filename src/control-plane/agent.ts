@@ -65,7 +65,7 @@ async function clusterOf(config: AgentConfig): Promise<KubernetesClient> {
 }
 
 export async function startAgent(config: AgentConfig, logger: Logger): Promise<{ close(): Promise<void> }> {
-  const api = new ApiClient({ baseUrl: config.apiUrl, ...config.apiCredentials });
+  const api = new ApiClient({ baseUrl: config.apiUrl, userAgent: 'threeport-agent', ...config.apiCredentials });
   const controlPlaneId = config.controlPlaneId ?? (await api.info().catch((error: unknown) => {
     throw new ConfigError(`cannot ask the API at ${config.apiUrl} which control plane it is: ${(error as Error).message}`);
   })).controlPlaneId;

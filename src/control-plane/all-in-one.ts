@@ -36,8 +36,8 @@ export async function startAllInOne(config: ServerConfig, logger: Logger): Promi
   const { reconcilers, runnables } = partsOfGroups(groupNames, settings);
   // With auth on, the controllers in this process call the API as one identity of their own, never stored.
   const client = server.auth
-    ? new ApiClient({ baseUrl: server.url, tls: { ca: server.auth.caCertificate }, token: server.auth.resolver.internalToken({ name: 'controllers', roles: ['controller'] }) })
-    : new ApiClient({ baseUrl: server.url });
+    ? new ApiClient({ baseUrl: server.url, tls: { ca: server.auth.caCertificate }, token: server.auth.resolver.internalToken({ name: 'controllers', roles: ['controller'] }), userAgent: 'threeport-controller' })
+    : new ApiClient({ baseUrl: server.url, userAgent: 'threeport-controller' });
   const manager = new ControllerManager({
     bus: server.bus,
     client,

@@ -231,7 +231,7 @@ export async function startControllers(config: ControllerConfig, logger: Logger)
   try {
     const manager = new ControllerManager({
       bus,
-      client: new ApiClient({ baseUrl: config.apiUrl, ...config.apiCredentials }),
+      client: new ApiClient({ baseUrl: config.apiUrl, userAgent: 'threeport-controller', ...config.apiCredentials }),
       reconcilers,
       runnables,
       logger,

@@ -43,7 +43,8 @@ describe('tptctl history, diff and rollback', () => {
   it('history lists every revision with what changed in the desired state', async () => {
     const lines = (await tptctl.ok(['history', 'workload-definition', name])).trim().split('\n');
     expect(lines[0]).toMatch(/^REVISION\s+OPERATION\s+AGE\s+WHO\s+DESIRED STATE CHANGED$/);
-    expect(lines.slice(1)).toEqual([expect.stringMatching(/^1\s+Created\s+\S+\s+\S+\s+created$/), expect.stringMatching(/^2\s+Updated\s+.*YAMLDocument$/), expect.stringMatching(/^3\s+Updated\s+.*YAMLDocument$/)]);
+    // WHO is the identity and the client it wrote with.
+    expect(lines.slice(1)).toEqual([expect.stringMatching(/^1\s+Created\s+\S+\s+anonymous via threeport-client\s+created$/), expect.stringMatching(/^2\s+Updated\s+.*YAMLDocument$/), expect.stringMatching(/^3\s+Updated\s+.*YAMLDocument$/)]);
   });
 
   it('diff shows a YAML document line by line, between named revisions or the last two', async () => {

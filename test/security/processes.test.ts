@@ -48,7 +48,7 @@ describe('controllers apart from the API, with auth on', () => {
     const resources = await api.client.kind('WorkloadResourceDefinition').listAll({ workloaddefinitionid: Number(definition.ID) });
     expect(resources).toHaveLength(1);
     const writers = await api.server.db.query<{ actor: string }>('SELECT DISTINCT actor FROM threeport_revisions WHERE object_id = ANY($1)', [[definition.ID, resources[0]!.ID]]);
-    expect(writers.map((row) => row.actor).sort()).toEqual([`token:${controllerToken.name}`, 'test-admin'].sort());
+    expect(writers.map((row) => row.actor).sort()).toEqual([`token:${controllerToken.name} via threeport-controller`, 'test-admin via threeport-client'].sort());
   });
 
   it("the workload group's token is refused what other groups own; a client without credentials gets 401", async () => {

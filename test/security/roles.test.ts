@@ -465,7 +465,7 @@ describe('secrets, controller-owned fields and the audit trail', () => {
     expect((await attempt(controller, 'PATCH', path, { Status: 'reconciled', Reconciled: true })).status).toBe(200);
   });
 
-  it('each revision names its writer: the user or token, and controllers recording events', async () => {
+  it('each revision names its writer and where the write came from: the user or token, and controllers recording events', async () => {
     const { client, name } = await tokenClient('platform');
     const tier = await client.kind('Tier').create({ Name: uniqueName('tier'), Criticality: 5 });
     const carol = await userClient(uniqueName('hank'), ['threeport:admins']);
@@ -474,19 +474,19 @@ describe('secrets, controller-owned fields and the audit trail', () => {
     const revisions = await api.server.db.query<{ actor: string; operation: string }>('SELECT actor, operation FROM threeport_revisions WHERE object_id = $1 ORDER BY version', [tier.ID]);
     const hank = (await api.client.kind('User').get(carol.userId)).Name;
     expect(revisions).toEqual([
-      { actor: `token:${name}`, operation: 'Created' },
-      { actor: `user:${hank}`, operation: 'Updated' },
-      { actor: `user:${hank}`, operation: 'Deleted' },
+      { actor: `token:${name} via threeport-client`, operation: 'Created' },
+      { actor: `user:${hank} via threeport-client`, operation: 'Updated' },
+      { actor: `user:${hank} via threeport-client`, operation: 'Deleted' },
     ]);
     const instance = await createSample(api.client, registry.get('WorkloadInstance'));
     const { client: controller, name: controllerName } = await tokenClient('controller:workload');
     await controller.recordEvent({ kind: 'WorkloadInstance', objectId: Number(instance.ID), reason: 'Applied', type: 'Normal', note: 'ok', reportingController: 'WorkloadController' });
     const [event] = await api.client.eventsOf(Number(instance.ID));
     const eventRevisions = await api.server.db.query<{ actor: string }>('SELECT actor FROM threeport_revisions WHERE object_id = $1', [event!.ID]);
-    expect(eventRevisions).toEqual([{ actor: `token:${controllerName}` }]);
+    expect(eventRevisions).toEqual([{ actor: `token:${controllerName} via threeport-client` }]);
     // And through the API, for a revision a client reads.
     const [first] = await api.client.kind('WorkloadInstance').revisions(Number(instance.ID));
-    expect((first as { Actor?: string }).Actor).toBe('test-admin');
+    expect((first as { Actor?: string }).Actor).toBe('test-admin via threeport-client');
   });
 });
 
