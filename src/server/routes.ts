@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { actorOf, type RouteAccess } from '../auth/guard.ts';
-import { ApiError } from '../errors.ts';
+import { ApiError, badRequest } from '../errors.ts';
 import type { Verb } from '../auth/permissions.ts';
 import { API_VERSION, type ApiObject } from '../model/kind.ts';
 import type { ObjectStore } from '../store/object-store.ts';
@@ -18,12 +18,25 @@ function expectedVersion(request: FastifyRequest, fromBody?: number): { expected
   return version === undefined ? {} : { expectedVersion: version };
 }
 
+/**
+ * `?dryRun=true` (or Kubernetes' `All`) on a write: everything is checked and the result returned
+ * as it would be stored, and nothing is (the response says so in `Threeport-Dry-Run`).
+ */
+function dryRunOf(request: FastifyRequest): { dryRun?: true } {
+  const value = (request.query as Query).dryRun;
+  if (value === undefined || value === 'false') return {};
+  if (value === 'true' || value === 'All') return { dryRun: true };
+  throw badRequest('query parameter dryRun must be true or false');
+}
+
 /** The v0 CRUD routes of every routed kind, all from the registry. */
 export function registerKindRoutes(app: FastifyInstance, store: ObjectStore): void {
   const { registry } = store;
   for (const kind of registry.routed) {
-    const sendOne = (reply: FastifyReply, object: ApiObject, code = 200): FastifyReply =>
-      reply.code(code).header('etag', `"${String(object.Version)}"`).send(envelope(kind.name, [object], undefined, code));
+    const sendOne = (reply: FastifyReply, object: ApiObject, code = 200): FastifyReply => {
+      if (reply.request.method !== 'GET' && dryRunOf(reply.request).dryRun) reply.header('threeport-dry-run', 'true');
+      return reply.code(code).header('etag', `"${String(object.Version)}"`).send(envelope(kind.name, [object], undefined, code));
+    };
     const payload = (request: FastifyRequest): CheckedPayload => checkedPayload(registry, kind, request.body as Record<string, unknown>);
     const input = validatorRef(inputSchemaName(kind));
     const on = (verb: Verb, namesOneObject = false): { config: { access: RouteAccess } } => ({ config: { access: { kind: kind.name, verb, ...(namesOneObject && { namesOneObject }) } } });
@@ -39,7 +52,7 @@ export function registerKindRoutes(app: FastifyInstance, store: ObjectStore): vo
     app.post(kind.path, { ...bodyRoute(registry, kind, 'POST', input), ...on('create') }, async (request, reply) => {
       const { object } = payload(request);
       try {
-        return sendOne(reply, await store.create(kind, object, actorOf(request)), 201);
+        return sendOne(reply, await store.create(kind, object, { ...actorOf(request), ...dryRunOf(request) }), 201);
       } catch (error) {
         const existing = error instanceof ApiError && error.reason === 'AlreadyExists' ? await store.findExisting(kind, object) : undefined;
         if (!existing) throw error;
@@ -54,18 +67,18 @@ export function registerKindRoutes(app: FastifyInstance, store: ObjectStore): vo
     app.patch(`${kind.path}/:id`, { ...bodyRoute(registry, kind, 'PATCH', validatorRef(patchSchemaName(kind))), ...on('update', true) }, async (request, reply) => {
       const id = parseId((request as IdRequest).params.id);
       const { object, expectedVersion: fromBody } = payload(request);
-      return sendOne(reply, await store.update(kind, id, object, { ...expectedVersion(request, fromBody), ...actorOf(request) }));
+      return sendOne(reply, await store.update(kind, id, object, { ...expectedVersion(request, fromBody), ...actorOf(request), ...dryRunOf(request) }));
     });
 
     app.put(`${kind.path}/:id`, { ...bodyRoute(registry, kind, 'PUT', input), ...on('update', true) }, async (request, reply) => {
       const id = parseId((request as IdRequest).params.id);
       const { object, expectedVersion: fromBody } = payload(request);
-      return sendOne(reply, await store.replace(kind, id, object, { ...expectedVersion(request, fromBody), ...actorOf(request) }));
+      return sendOne(reply, await store.replace(kind, id, object, { ...expectedVersion(request, fromBody), ...actorOf(request), ...dryRunOf(request) }));
     });
 
     app.delete(`${kind.path}/:id`, on('delete', true), async (request: IdRequest, reply) => {
       const id = parseId(request.params.id);
-      const { object } = await store.delete(kind, id, { ...expectedVersion(request), ...actorOf(request) });
+      const { object } = await store.delete(kind, id, { ...expectedVersion(request), ...actorOf(request), ...dryRunOf(request) });
       return sendOne(reply, object);
     });
 

@@ -41,6 +41,11 @@ export interface WriteOptions {
   expectedVersion?: number;
   /** Who writes (`user:alice`, `token:ci`, …), recorded with the revision. */
   actor?: string;
+  /**
+   * Check and compute the write as the database would take it — validation, references, unique
+   * values, versions — in a transaction that is then rolled back: nothing is stored or notified.
+   */
+  dryRun?: boolean;
 }
 
 export interface DeleteResult {
@@ -175,6 +180,10 @@ export class ObjectStore {
 
   async create(kind: Kind, input: ApiObject, options: WriteOptions = {}): Promise<ApiObject> {
     input = await this.#withFlaggedDefaults(kind, input);
+    if (options.dryRun) {
+      const ids = await this.#ids.reserve(idsNeeded(this.registry, kind, input));
+      return (await this.#rolledBack(kind, (tx) => this.#insert(kind, input, tx, ids, options.actor))).object;
+    }
     const created = await this.#insert(kind, input, undefined, await this.#ids.reserve(idsNeeded(this.registry, kind, input)), options.actor);
     if (created.notified) this.#onOutboxWrite();
     await this.#touchParent(kind, created.object, options.actor);
@@ -260,7 +269,7 @@ export class ObjectStore {
   async update(kind: Kind, id: number, patch: ApiObject, options: WriteOptions = {}): Promise<ApiObject> {
     const table = this.table(kind);
     const updated = await this.#rewrite(kind, id, options, 'Updated', patch, (existing) => mergedObject(table, existing, patch));
-    await this.#touchParent(kind, updated, options.actor);
+    if (!options.dryRun) await this.#touchParent(kind, updated, options.actor);
     return updated;
   }
 
@@ -268,7 +277,7 @@ export class ObjectStore {
   async replace(kind: Kind, id: number, body: ApiObject, options: WriteOptions = {}): Promise<ApiObject> {
     const table = this.table(kind);
     const replaced = await this.#rewrite(kind, id, options, 'Replaced', body, (existing) => mergedObject(table, existing, replacementPatch(table, existing, body)));
-    await this.#touchParent(kind, replaced, options.actor);
+    if (!options.dryRun) await this.#touchParent(kind, replaced, options.actor);
     return replaced;
   }
 
@@ -279,28 +288,28 @@ export class ObjectStore {
    */
   async delete(kind: Kind, id: number, options: WriteOptions = {}): Promise<DeleteResult> {
     const table = this.table(kind);
-    const result = await this.#translate(kind, () =>
-      this.#db.transaction(async (tx) => {
-        const [row] = await tx.query(`SELECT ${table.selectList} FROM ${kind.table} WHERE id = $1 AND deleted_at IS NULL FOR UPDATE`, [id]);
-        if (!row) throw notFound();
-        const existing = table.toObject(row);
-        const version = Number(existing.Version);
-        if (options.expectedVersion !== undefined && options.expectedVersion !== version) {
-          throw staleVersion(id, options.expectedVersion, version);
-        }
-        const now = this.#now().toISOString();
-        if (deleteStep(kind, existing) === 'schedule') {
-          if (existing.ForceDelete !== true) await refuseIfReferenced(tx, this.registry, kind, id, "; delete them first, or set ForceDelete and delete again");
-          const scheduled = { ...existing, DeletionScheduled: now, Reconciled: false, UpdatedAt: now, Version: version + 1 };
-          await updateRow(tx, table, scheduled, version, 'DeletionScheduled', now, writeNotification(kind, 'Deleted', scheduled, this.#now()), options.actor);
-          return { object: scheduled, outcome: 'scheduled' as const, removed: [] };
-        }
-        await refuseIfReferenced(tx, this.registry, kind, id);
-        const deleted = { ...existing, UpdatedAt: now, Version: version + 1 };
-        await softDeleteRow(tx, table, deleted, now, options.actor);
-        return { object: deleted, outcome: 'deleted' as const, removed: await removeDependents(tx, this.registry, kind, [id], now, options.actor) };
-      }),
-    );
+    const run = <T>(work: (tx: Queryable) => Promise<T>): Promise<T> => (options.dryRun ? this.#rolledBack(kind, work) : this.#translate(kind, () => this.#db.transaction(work)));
+    const result = await run(async (tx) => {
+      const [row] = await tx.query(`SELECT ${table.selectList} FROM ${kind.table} WHERE id = $1 AND deleted_at IS NULL FOR UPDATE`, [id]);
+      if (!row) throw notFound();
+      const existing = table.toObject(row);
+      const version = Number(existing.Version);
+      if (options.expectedVersion !== undefined && options.expectedVersion !== version) {
+        throw staleVersion(id, options.expectedVersion, version);
+      }
+      const now = this.#now().toISOString();
+      if (deleteStep(kind, existing) === 'schedule') {
+        if (existing.ForceDelete !== true) await refuseIfReferenced(tx, this.registry, kind, id, "; delete them first, or set ForceDelete and delete again");
+        const scheduled = { ...existing, DeletionScheduled: now, Reconciled: false, UpdatedAt: now, Version: version + 1 };
+        await updateRow(tx, table, scheduled, version, 'DeletionScheduled', now, writeNotification(kind, 'Deleted', scheduled, this.#now()), options.actor);
+        return { object: scheduled, outcome: 'scheduled' as const, removed: [] };
+      }
+      await refuseIfReferenced(tx, this.registry, kind, id);
+      const deleted = { ...existing, UpdatedAt: now, Version: version + 1 };
+      await softDeleteRow(tx, table, deleted, now, options.actor);
+      return { object: deleted, outcome: 'deleted' as const, removed: await removeDependents(tx, this.registry, kind, [id], now, options.actor) };
+    });
+    if (options.dryRun) return { object: result.object, outcome: result.outcome };
     if (result.outcome === 'scheduled') this.#onOutboxWrite();
     this.#remember(kind, result.object, result.outcome === 'deleted');
     this.#forgetRemoved(result.removed);
@@ -446,6 +455,10 @@ export class ObjectStore {
         if (written) await this.#insertChildren(q, id, children, childIds, options.actor);
         return written;
       };
+      if (options.dryRun) {
+        if (!(await this.#rolledBack(kind, write))) await this.#refuseMissingReference(references);
+        return wire;
+      }
       const written = await this.#translate(kind, () =>
         children.length > 0 ? this.#db.transaction(write) : updateRow(this.#db, table, wire, version, operation, now, entry, options.actor, this.#guards(references)),
       );
@@ -464,6 +477,23 @@ export class ObjectStore {
       }
       if (attempt >= MAX_OPTIMISTIC_RETRIES) throw conflict(`object with ID ${id} is being changed concurrently; retry`, 'Contended');
     }
+  }
+
+  /** Runs `work` in a transaction that is rolled back whatever happens; returns what it returned (database errors as 4xx). */
+  async #rolledBack<T>(kind: Kind, work: (tx: Queryable) => Promise<T>): Promise<T> {
+    const rollback = new Error('dry run: rolled back');
+    let result: { value: T } | undefined;
+    try {
+      await this.#translate(kind, () =>
+        this.#db.transaction(async (tx) => {
+          result = { value: await work(tx) };
+          throw rollback;
+        }),
+      );
+    } catch (error) {
+      if (error !== rollback) throw error;
+    }
+    return result!.value;
   }
 
   #guards(references: readonly Reference[]): Guard[] {
