@@ -39,6 +39,8 @@ export interface ListResult<T = ApiObject> {
 export interface VersionOption {
   /** The version last seen: the write is refused (409 StaleVersion) if the object changed since. */
   version?: number;
+  /** Have the API check the write and answer what it would store, storing nothing. */
+  dryRun?: boolean;
 }
 
 export type Filters = Record<string, string | number | boolean>;
@@ -128,12 +130,12 @@ export class KindClient<T extends ApiObject = ApiObject, I extends ApiObject = A
     return objects[0];
   }
 
-  async create(object: I): Promise<T> {
-    return one(await this.#client.request('POST', this.kind.path, object)) as T;
+  async create(object: I, options: Pick<VersionOption, 'dryRun'> = {}): Promise<T> {
+    return one(await this.#client.request('POST', `${this.kind.path}${dryRunQuery(options)}`, object)) as T;
   }
 
   async update(id: number, patch: Partial<I>, options: VersionOption = {}): Promise<T> {
-    return one(await this.#client.request('PATCH', `${this.kind.path}/${id}`, patch, options.version)) as T;
+    return one(await this.#client.request('PATCH', `${this.kind.path}/${id}${dryRunQuery(options)}`, patch, options.version)) as T;
   }
 
   async replace(id: number, object: I, options: VersionOption = {}): Promise<T> {
@@ -181,6 +183,8 @@ export class KindClient<T extends ApiObject = ApiObject, I extends ApiObject = A
     return (body.Data ?? []) as never;
   }
 }
+
+const dryRunQuery = (options: { dryRun?: boolean }): string => (options.dryRun ? '?dryRun=true' : '');
 
 function one(body: EnvelopeBody): ApiObject {
   const object = body.Data?.[0];

@@ -21,6 +21,7 @@ import { terraformDefinitionReconciler } from './terraform/terraform-definition.
 import { terraformInstanceReconciler } from './terraform/terraform-instance.ts';
 import { workloadDefinitionReconciler } from './workload/workload-definition.ts';
 import { workloadInstanceReconciler } from './workload/workload-instance.ts';
+import { workloadPlanReconciler } from './workload/workload-plan.ts';
 
 /** What a control plane's controllers are told about where they run. */
 export interface ControllerSettings {
@@ -69,7 +70,10 @@ export interface ControllerGroupParts {
 function partsOf(group: ControllerGroupName, settings: ControllerSettings): ControllerGroupParts {
   switch (group) {
     case 'workload':
-      return { reconcilers: [workloadDefinitionReconciler(), workloadInstanceReconciler({ ...(settings.driftIntervalMs !== undefined && { driftIntervalMs: settings.driftIntervalMs }) })] as Reconciler[], runnables: [] };
+      return {
+        reconcilers: [workloadDefinitionReconciler(), workloadInstanceReconciler({ ...(settings.driftIntervalMs !== undefined && { driftIntervalMs: settings.driftIntervalMs }) }), workloadPlanReconciler()] as Reconciler[],
+        runnables: [],
+      };
     case 'kubernetes-runtime':
       return {
         reconcilers: [

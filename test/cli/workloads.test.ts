@@ -198,6 +198,40 @@ describe('workloads on a Kubernetes cluster through tptctl', () => {
     await expect.poll(() => tptctl.ok(['describe', 'workload-instance', 'watched']), { timeout: 60_000, interval: 1000 }).toMatch(new RegExp(`${drift.source} \\([2-9] times\\)`));
     expect((await tptctl.ok(['describe', 'workload-instance', 'watched'])).match(/DriftDetected/g)).toHaveLength(1);
   }, 300_000);
+
+  it('apply --dry-run shows what the live cluster would change (a server-side apply dry run), which instances a definition change reaches, and changes nothing', async () => {
+    writeFileSync(join(tptctl.dir, 'planned-manifests.yaml'), deployment('web', {}));
+    const file = join(tptctl.dir, 'planned.yaml');
+    writeFileSync(file, 'WorkloadDefinition:\n  Name: planned\n  YAMLDocument: planned-manifests.yaml\n---\nWorkloadInstance:\n  Name: planned\n  WorkloadDefinition: {Name: planned}\n');
+    expect((await tptctl.run(['apply', '-f', file, '--wait', '--timeout', '3m'], { timeoutMs: 200_000 })).code).toBe(0);
+    created.push('planned');
+    const definition = (await api.kind('WorkloadDefinition').findByName('planned'))!;
+
+    writeFileSync(join(tptctl.dir, 'planned-manifests.yaml'), deployment('web', { image: 'nginx:1.28' }));
+    const planned = await tptctl.ok(['apply', '-f', file, '--dry-run']);
+    expect(planned).toContain('workload definition planned updated (YAMLDocument) (dry run)');
+    expect(planned).toContain('In the clusters, workload definition planned: 1 of 1 instance(s) would change: 0 to create, 1 to update, 0 to delete, 1 unchanged');
+    expect(planned).toMatch(/~ apps\/Deployment\/planned-[a-z0-9]{10}\/web \(planned on threeport-wl\): update/);
+    expect(planned).toMatch(/-\s+image: nginx:1\.27\n\s+\+\s+image: nginx:1\.28/);
+    expect(planned).toMatch(/= \/Namespace\/\/planned-[a-z0-9]{10} \(planned on threeport-wl\): unchanged/);
+
+    // Nothing changed: not the definition, not the cluster, and the plans are gone.
+    expect((await api.kind('WorkloadDefinition').get(definition.ID)).Version).toBe(definition.Version);
+    const records = await api.kind('WorkloadResourceInstance').listAll({ workloadinstanceid: Number((await api.kind('WorkloadInstance').findByName('planned'))!.ID) });
+    const { namespace } = parseResourceKey(String(records.find((record) => String(record.ResourceKey).startsWith('apps/Deployment/'))!.ResourceKey));
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromFile(cluster.path);
+    kubeConfig.setCurrentContext(cluster.context);
+    const live = await kubeConfig.makeApiClient(AppsV1Api).readNamespacedDeployment({ name: 'web', namespace });
+    expect(live.spec!.template.spec!.containers[0]!.image).toBe('nginx:1.27');
+    expect(await api.kind('WorkloadPlan').listAll()).toEqual([]);
+
+    // A bad change is refused by the API's own checks, before anything is planned.
+    writeFileSync(file, 'WorkloadInstance:\n  Name: planned\n  WorkloadDefinition: {Name: planned}\n  Overrides: {Deployment/web: {kind: Pod}}\n');
+    const refused = await tptctl.run(['apply', '-f', file, '--dry-run']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("must not change the resource's apiVersion, kind, name or namespace");
+  }, 300_000);
 });
 
 describe('tptctl up with a cluster it cannot reach', () => {

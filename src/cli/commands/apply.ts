@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfigFiles } from '../documents/load.ts';
+import { printPlans, planRequests } from '../operations/plan.ts';
 import { applyAll } from '../operations/apply.ts';
 import { parseDuration, waitFor } from '../operations/wait.ts';
 import { action, examples } from './run.ts';
@@ -16,7 +17,7 @@ export function registerApply(program: Command): void {
     .command('apply')
     .description('Create or update the objects of one or more config files, by name, in dependency order')
     .requiredOption('-f, --filename <file...>', 'config files; each may hold several YAML documents of any kinds')
-    .option('--dry-run', 'print what would be created or updated, without writing')
+    .option('--dry-run', 'print what would be created or updated (checked by the API), and what each affected cluster would change (a server-side apply dry run), without writing')
     .option('--wait', 'wait until every created or updated object is ready (reconciled; a workload instance Healthy, a runtime Ready)')
     .option('--timeout <duration>', 'how long --wait waits, e.g. 90s, 5m', '5m')
     .addHelpText(
@@ -43,6 +44,7 @@ what it was waiting for.${examples([
         const client = context.client(entry);
         const cipher = context.cipher(entry);
         const results = await applyAll(client, specs, { dryRun: Boolean(options.dryRun), terminal: context.terminal, ...(cipher && { cipher }) });
+        if (options.dryRun) await printPlans(client, planRequests(results), context.terminal);
         if (options.wait && !options.dryRun) {
           const changed = results.filter((result) => result.outcome !== 'unchanged' && result.object);
           await waitFor(client, changed.map(({ object }) => ({ kind: object!.kind, id: object!.object.ID as number, name: String(object!.object.Name) })), {

@@ -4,7 +4,7 @@
  * managed: fields it leaves out keep their value. `dryRun` reports the same without writing.
  */
 import type { ApiClient } from '../../client/api-client.ts';
-import type { Kind } from '../../model/kind.ts';
+import type { ApiObject, Kind } from '../../model/kind.ts';
 import { registry } from '../../model/registry.ts';
 import type { FieldCipher } from '../../crypto/field-cipher.ts';
 import { CliError, messageOf } from '../errors.ts';
@@ -13,7 +13,7 @@ import type { ObjectSpec } from '../documents/object-spec.ts';
 import type { Terminal } from '../output/terminal.ts';
 import type { CreatedObject } from './create.ts';
 import { changedFields } from './diff.ts';
-import { Resolver } from './resolve.ts';
+import { PLANNED_ID, Resolver } from './resolve.ts';
 
 export type ApplyOutcome = 'created' | 'updated' | 'unchanged';
 
@@ -22,6 +22,8 @@ export interface ApplyResult {
   outcome: ApplyOutcome;
   changed: string[];
   object?: CreatedObject;
+  /** What was (or in a dry run, would be) written, references resolved. */
+  payload?: ApiObject;
 }
 
 const depths = new Map<string, number>();
@@ -45,6 +47,8 @@ export function dependencyOrder(specs: ObjectSpec[]): ObjectSpec[] {
   return specs.map((spec, index) => ({ spec, index })).sort((a, b) => kindDepth(a.spec.kind) - kindDepth(b.spec.kind) || a.index - b.index).map(({ spec }) => spec);
 }
 
+const refersToPlanned = (payload: ApiObject): boolean => Object.values(payload).includes(PLANNED_ID);
+
 export async function applyAll(client: ApiClient, specs: ObjectSpec[], options: { dryRun: boolean; cipher?: FieldCipher; terminal: Terminal }): Promise<ApplyResult[]> {
   const seen = new Set<string>();
   for (const spec of specs) {
@@ -62,11 +66,15 @@ export async function applyAll(client: ApiClient, specs: ObjectSpec[], options: 
       const payload = await resolver.payload(spec);
       const existing = await resolver.find(spec.kind.name, spec.name);
       if (!existing) {
-        if (options.dryRun) resolver.planned.add(`${spec.kind.name}/${spec.name}`);
+        if (options.dryRun) {
+          // The API checks it as it would a real create, unless it names objects the dry run only plans.
+          if (!refersToPlanned(payload)) await kindClient.create(payload, { dryRun: true });
+          resolver.planned.add(`${spec.kind.name}/${spec.name}`);
+        }
         const object = options.dryRun ? undefined : await kindClient.create(payload);
         if (object) resolver.remember(spec.kind.name, object);
         options.terminal.print(`${label} created${suffix}`);
-        results.push({ spec, outcome: 'created', changed: [], ...(object && { object: { kind: spec.kind.name, object } }) });
+        results.push({ spec, outcome: 'created', changed: [], payload, ...(object && { object: { kind: spec.kind.name, object } }) });
         continue;
       }
       if (existing.DeletionScheduled) throw new CliError('it is being deleted; wait until it is gone, then apply again');
@@ -79,10 +87,11 @@ export async function applyAll(client: ApiClient, specs: ObjectSpec[], options: 
       const patch = Object.fromEntries(changed.map((key) => [key, payload[key]]));
       // A controller only hears about an update of an unreconciled object.
       if (spec.kind.controller) patch.Reconciled = false;
+      if (options.dryRun && !refersToPlanned(patch)) await kindClient.update(existing.ID as number, patch, { version: existing.Version as number, dryRun: true });
       const object = options.dryRun ? existing : await kindClient.update(existing.ID as number, patch, { version: existing.Version as number });
       resolver.remember(spec.kind.name, object);
       options.terminal.print(`${label} updated (${changed.join(', ')})${suffix}`);
-      results.push({ spec, outcome: 'updated', changed, object: { kind: spec.kind.name, object } });
+      results.push({ spec, outcome: 'updated', changed, payload, object: { kind: spec.kind.name, object } });
     } catch (error) {
       const done = results.filter((result) => result.outcome !== 'unchanged').length;
       throw new CliError(`failed to apply ${label}: ${messageOf(error)}${done ? ` (${done} object(s) before it were already ${options.dryRun ? 'planned' : 'applied'}; apply again once fixed)` : ''}`, { cause: error });

@@ -1,4 +1,4 @@
-/** A line diff of two texts (longest common subsequence), as unified-diff lines with a few lines of context. */
+/** A line diff of two texts (longest common subsequence), as unified-diff lines with a few lines of context; a changed line reads as its old line, then its new one. */
 
 type Line = { mark: ' ' | '-' | '+'; text: string };
 
@@ -18,8 +18,8 @@ function diffLines(before: readonly string[], after: readonly string[]): Line[] 
       lines.push({ mark: ' ', text: before[i]! });
       i++;
       j++;
-    } else if (j < columns && (i === rows || common[i]![j + 1]! >= common[i + 1]![j]!)) lines.push({ mark: '+', text: after[j++]! });
-    else lines.push({ mark: '-', text: before[i++]! });
+    } else if (i < rows && (j === columns || common[i + 1]![j]! >= common[i]![j + 1]!)) lines.push({ mark: '-', text: before[i++]! });
+    else lines.push({ mark: '+', text: after[j++]! });
   }
   return lines;
 }

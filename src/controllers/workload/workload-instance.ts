@@ -40,12 +40,12 @@ import {
   type Ownership,
   type ResourceRef,
 } from '../../platform/kubernetes/index.ts';
-import { applyContributions, contributionsOf, type Contributions } from '../shared/contributions.ts';
+import { contributionsOf, type Contributions } from '../shared/contributions.ts';
 import { clusterOf, controlPlaneIdOf, readyRuntime } from '../shared/runtime-cluster.ts';
 import { stopTellingAgent, tellAgent } from '../shared/watch-list.ts';
-import { desiredResources, type DesiredResource } from './desired-resources.ts';
+import type { DesiredResource } from './desired-resources.ts';
 import { DriftDamper } from './drift-damper.ts';
-import { customizedManifests } from './instance-customizations.ts';
+import { isThreeportNamespace, renderInstance } from './rendered-instance.ts';
 import { VerifiedResources } from './verified-resources.ts';
 
 export type WorkloadInstance = ObjectOf<'WorkloadInstance'>;
@@ -100,18 +100,8 @@ async function deploy(context: ReconcileContext<WorkloadInstance>, memory: Memor
 
   const records = await api.kind('WorkloadResourceInstance').listAll({ workloadinstanceid: instance.ID });
   const resourceDefinitions = await resourceDefinitionsOf(api, definition, memory.resourceDefinitions);
-  const rendered = await desiredResources(
-    cluster,
-    { id: instance.ID, name: instance.Name, definitionName: definition.Name, controlPlaneId, ...recordedNamespace(records) },
-    [
-      ...zip(resourceDefinitions, customizedManifests(resourceDefinitions.map((resource) => resource.JSONDefinition as Manifest), instance)).map(([resource, manifest]) => ({ resourceDefinitionId: resource.ID, manifest })),
-      ...records.filter(isAddedByOthers).map((record) => ({ recordKey: String(record.ResourceKey), manifest: record.JSONDefinition as Manifest })),
-    ],
-    signal,
-  ).catch(retryUnlessTerminal);
-  // What other controllers add (a bucket's env var, a role annotation) goes into the definition's resources as they are applied.
-  const contributions = contributionsOf(instance);
-  const desired = rendered.map((resource) => (resource.addedByOthers ? resource : { ...resource, manifest: applyContributions(resource.manifest, contributions) }));
+  const manifests = resourceDefinitions.map((resource) => ({ resourceDefinitionId: resource.ID, manifest: resource.JSONDefinition as Manifest }));
+  const desired = await renderInstance(cluster, { instance, definitionName: definition.Name, manifests, records, controlPlaneId }, signal);
   await checkNamespaces(cluster, desired, instance, controlPlaneId, signal);
 
   const inventory = await recordInventory(api, instance, desired, records);
@@ -139,7 +129,7 @@ async function deploy(context: ReconcileContext<WorkloadInstance>, memory: Memor
   if (failures.length > 0) throw applyFailure(failures);
   // Only once everything applied: what replaces a removed resource may not be there yet.
   await prune(context, cluster, inventory.stale, records, isOurs);
-  if (toApply.length > 0) await tellContributors(context, contributions);
+  if (toApply.length > 0) await tellContributors(context, contributionsOf(instance));
   return undefined;
 }
 
@@ -152,22 +142,11 @@ async function tellContributors(context: ReconcileContext<WorkloadInstance>, con
   }
 }
 
-const zip = <A, B>(as: readonly A[], bs: readonly B[]): [A, B][] => as.map((a, index) => [a, bs[index]!]);
-
 /** An object threeport made for this instance: it carries the instance's and this control plane's labels. */
 const madeFor =
   (instanceId: number, controlPlaneId: string): Ownership =>
   (live) =>
     live.metadata.labels?.[labels.WORKLOAD_INSTANCE] === String(instanceId) && live.metadata.labels[CONTROL_PLANE_LABEL] === controlPlaneId;
-
-/** The namespace threeport made for the instance, if it made one. */
-function recordedNamespace(records: readonly ResourceInstance[]): { managedNamespace?: string } {
-  const record = records.find((candidate) => isThreeportNamespace(candidate) && !candidate.ScheduledForDeletion);
-  return record ? { managedNamespace: parseResourceKey(String(record.ResourceKey)).name } : {};
-}
-
-/** A record another controller added (a gateway's route…): applied with the instance until it is scheduled for deletion. */
-const isAddedByOthers = (record: ResourceInstance): boolean => record.WorkloadResourceDefinitionID === undefined && !isThreeportNamespace(record) && !record.ScheduledForDeletion;
 
 /** What became of each resource: applied, failed or skipped — or, on purpose, left as it is in the cluster. */
 type VerifyResult = ApplyResult | { key: string; outcome: 'kept' };
@@ -247,7 +226,6 @@ async function recordInventory(api: ApiClient, instance: WorkloadInstance, desir
   return { byKey, stale };
 }
 
-const isThreeportNamespace = (record: ResourceInstance): boolean => parseResourceKey(String(record.ResourceKey)).kind === 'Namespace';
 const isRetryableWrite = (error: unknown): boolean => error instanceof Error && 'status' in error && (error as { status: number }).status === 409;
 
 /** The ThreeportWorkload that tells the agent what to watch, current with the inventory, stamped with the generation applied. */
@@ -447,7 +425,3 @@ function applyFailure(failures: readonly VerifyResult[]): Error {
   return invalid ? new TerminalError(message) : new RetryableError(message);
 }
 
-function retryUnlessTerminal(error: unknown): never {
-  if (error instanceof KubernetesApiError && error.reason === 'NoKindMatch') throw new RetryableError(error.message, { cause: error });
-  throw error;
-}

@@ -144,3 +144,28 @@ export const WorkloadEvent = defineKind({
     HelmWorkloadInstanceID: ref('HelmWorkloadInstance', { cascade: true }),
   },
 });
+
+export const WorkloadPlan = defineKind({
+  name: 'WorkloadPlan',
+  domain: 'workload',
+  owners: 'developer',
+  description:
+    "What a proposed change of a workload definition or instance would do in each cluster, before it is made: the workload controller renders the instance's resources with the proposal and server-side-applies them as a dry run against the live ones. `tptctl apply --dry-run` makes one per changed workload object and removes it after.",
+  shape: 'plain',
+  controller: 'workload',
+  fields: {
+    Target: string({ required: true, immutable: true, oneOf: ['WorkloadDefinition', 'WorkloadInstance'], description: 'The kind of the object the proposal changes or creates.' }),
+    TargetName: string({ required: true, immutable: true, description: 'Its name (existing, or to be created).' }),
+    Proposed: json({
+      required: true,
+      immutable: true,
+      description:
+        'The desired state proposed: a definition\'s {YAMLDocument}; an instance\'s {WorkloadDefinitionID, KubernetesRuntimeInstanceID, Overrides, Images}, with {YAMLDocument} when its definition is proposed too.',
+    }),
+    Changes: json({
+      owner: 'controller',
+      description: '[{Instance, Runtime, Resource, Action: create|update|unchanged|delete, Before, After, Problem}]: per affected instance and resource, the live object and what the cluster would store.',
+    }),
+    Summary: string({ owner: 'controller', description: 'One line: how many instances and resources would change.' }),
+  },
+});
