@@ -10,10 +10,11 @@ import { registerObjectCommands } from './commands/objects.ts';
 import { examples, reportError } from './commands/run.ts';
 import { registerUpDown } from './commands/up-down.ts';
 import { registerVersion } from './commands/version.ts';
+import { registerWhy } from './commands/why.ts';
 import { createTerminal } from './output/terminal.ts';
 
 /** Commands that never need the ~150 generated object commands; building those is most of a start. */
-const standalone = new Set(['version', 'up', 'down', 'config', 'apply', 'completion', 'user', 'credentials', 'token', 'role', 'whoami', 'history', 'diff', 'rollback', 'notify', 'approve']);
+const standalone = new Set(['version', 'up', 'down', 'config', 'apply', 'completion', 'user', 'credentials', 'token', 'role', 'whoami', 'history', 'diff', 'rollback', 'notify', 'approve', 'why']);
 
 /** The command tree; with `argv`, only as much of it as that invocation can reach. */
 export function buildProgram(argv?: readonly string[]): Command {
@@ -33,6 +34,7 @@ export function buildProgram(argv?: readonly string[]): Command {
   registerAccess(program);
   registerHistory(program);
   registerDelivery(program);
+  registerWhy(program);
   registerObjectCommands(program, objectCommands);
   registerVersion(program);
   registerCompletion(program);

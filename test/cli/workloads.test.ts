@@ -199,6 +199,36 @@ describe('workloads on a Kubernetes cluster through tptctl', () => {
     expect((await tptctl.ok(['describe', 'workload-instance', 'watched'])).match(/DriftDetected/g)).toHaveLength(1);
   }, 300_000);
 
+  it('CI reports a build with tptctl notify; get deliveries and describe delivery show where it is; why says what it waits for; approve lets it go on', async () => {
+    const repository = 'ghcr.io/acme/shipped';
+    writeFileSync(join(tptctl.dir, 'shipped-manifests.yaml'), deployment('web', { image: `${repository}:1.0` }));
+    const file = join(tptctl.dir, 'shipped.yaml');
+    writeFileSync(
+      file,
+      [
+        'WorkloadDefinition:\n  Name: shipped\n  YAMLDocument: shipped-manifests.yaml',
+        'WorkloadInstance:\n  Name: shipped\n  WorkloadDefinition: {Name: shipped}',
+        'DeliveryPolicy:\n  Name: shipping\n  Environments:\n    - Name: dev\n      WorkloadInstances: [shipped]\n      Gate: {Approval: true}\n    - Name: prod',
+      ].join('\n---\n'),
+    );
+    expect((await tptctl.run(['apply', '-f', file, '--wait', '--timeout', '3m'], { timeoutMs: 200_000 })).code).toBe(0);
+    created.push('shipped');
+    const digest = `sha256:${'ab'.repeat(32)}`;
+    expect(await tptctl.ok(['notify', 'image-build', '--repository', repository, '--tag', '1.1', '--digest', digest, '--commit', 'a1b2c3d'])).toMatch(
+      new RegExp(`^Complete: image build \\d+ reported: ${repository}:1\\.1@${digest}; see where it goes with tptctl get deliveries`),
+    );
+    await expect.poll(() => tptctl.ok(['get', 'deliveries']), { timeout: 90_000, interval: 500 }).toMatch(new RegExp(`\\nshipping-1-1\\s+${repository}:1\\.1@${digest}\\s+shipping\\s+dev\\s+AwaitingApproval\\s+\\d+s`));
+    expect(await tptctl.ok(['describe', 'delivery', 'shipping-1-1'])).toMatch(/\* Environments:\nENVIRONMENT\s+STATE\s+INSTANCES\s+SINCE\s+DETAIL\ndev\s+AwaitingApproval\s+shipped\s+\d+s\s+waits for approval: tptctl approve shipping-1-1/);
+    expect(await tptctl.ok(['why', 'delivery', 'shipping-1-1'])).toContain('delivery shipping-1-1 is not ready: Waiting: dev runs 1.1 Healthy and waits for approval: tptctl approve shipping-1-1');
+    const wrong = await tptctl.run(['approve', 'shipping-1-1', '--environment', 'qa']);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('delivery policy shipping has no environment qa; it has dev, prod');
+    expect(await tptctl.ok(['approve', 'shipping-1-1', '--note', 'looks good'])).toContain('delivery shipping-1-1 approved in dev');
+    await expect.poll(() => tptctl.ok(['get', 'deliveries']), { timeout: 60_000, interval: 500 }).toMatch(/\nshipping-1-1\s+\S+\s+shipping\s+prod\s+Complete\s/);
+    expect(await tptctl.ok(['why', 'delivery', 'shipping-1-1'])).toBe('delivery shipping-1-1 is ready, and so is everything it depends on.\n');
+    expect(await tptctl.ok(['history', 'delivery', 'shipping-1-1'])).toMatch(/Updated\s+\S+\s+\S+ via tptctl\/v\S+\s+Approvals/);
+  }, 300_000);
+
   it('apply --dry-run shows what the live cluster would change (a server-side apply dry run), which instances a definition change reaches, and changes nothing', async () => {
     writeFileSync(join(tptctl.dir, 'planned-manifests.yaml'), deployment('web', {}));
     const file = join(tptctl.dir, 'planned.yaml');

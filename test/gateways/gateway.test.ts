@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { ListHostedZonesByNameCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GATEWAY_INSTANCE_LABEL } from '../../src/controllers/gateway/gateway-instance.ts';
+import { DependencyWalker, explain } from '../../src/cli/operations/why.ts';
 import { describeText, gatherDescription } from '../../src/cli/output/describe.ts';
 import { registry } from '../../src/model/registry.ts';
 import type { Manifest } from '../../src/model/manifest.ts';
@@ -122,6 +123,10 @@ describe('gateways and domain names', async () => {
     await waitForGateway(gateway.ID, 'CertificateNotReady');
     expect(await statusOf(gateway.ID)).toContain(`certificate for blog.${domain} is not issued yet`);
     expect(await statusOf(gateway.ID)).toContain(`https://blog.${domain}/`);
+    // tptctl why names the gateway (or what it runs on) as what keeps the workload from being all there.
+    const answer = explain(await new DependencyWalker(client).walk(registry.get('WorkloadInstance'), await client.kind('WorkloadInstance').get(workload.ID)));
+    expect(answer).toMatch(new RegExp(`^workload instance ${name} is not ready because`));
+    expect(answer).toContain(`gateway instance ${gateway.Name}: CertificateNotReady: certificate for blog.${domain} is not issued yet`);
 
     // The class (and its EnvoyProxy, which merges every Gateway onto one proxy) came with the Envoy Gateway release.
     expect((await kube.get({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'GatewayClass', name: GATEWAY_CLASS }))?.spec).toMatchObject({ controllerName: 'gateway.envoyproxy.io/gatewayclass-controller' });

@@ -4,6 +4,9 @@
  * ForceDelete, and then takes them along.
  */
 import { describe, expect, it } from 'vitest';
+import { DependencyWalker, explain } from '../../src/cli/operations/why.ts';
+import { describeText, gatherDescription } from '../../src/cli/output/describe.ts';
+import { registry } from '../../src/model/registry.ts';
 import { isConflict, isNotFound } from '../../src/client/api-client.ts';
 import { eventually } from '../support/eventually.ts';
 import { uniqueName } from '../support/samples.ts';
@@ -58,6 +61,12 @@ describe('kubernetes runtimes', async () => {
     }, 60_000);
     expect(String((await client.kind('KubernetesRuntimeInstance').get(runtime.ID)).Status)).toContain('connection refused');
     await plane.waitForStatus(instance.ID, 'Error: Kubernetes runtime', 60_000);
+    // tptctl why (and describe) name the runtime as the root cause, with what its controller recorded.
+    const answer = explain(await new DependencyWalker(client).walk(registry.get('WorkloadInstance'), await client.kind('WorkloadInstance').get(instance.ID)));
+    expect(answer).toMatch(new RegExp(`^workload instance ${instance.Name} is not ready because kubernetes runtime instance ${runtime.Name} is not:\n`));
+    expect(answer).toMatch(new RegExp(`└─ kubernetes runtime instance ${runtime.Name}: Error: cannot reach the cluster.*connection refused`));
+    const described = describeText(await gatherDescription(client, registry.get('WorkloadInstance'), await client.kind('WorkloadInstance').get(instance.ID)));
+    expect(described).toContain(`* Not Ready Because: kubernetes runtime instance ${runtime.Name}: Error: cannot reach the cluster`);
 
     await proxy.restore();
     await eventually('runtime ready again', async () => String((await client.kind('KubernetesRuntimeInstance').get(runtime.ID)).Status).startsWith('Ready'), 60_000);

@@ -11,7 +11,7 @@ import type { ApiObject, Kind } from '../../model/kind.ts';
 import { registry } from '../../model/registry.ts';
 import type { CliContext } from '../context.ts';
 import { CliError } from '../errors.ts';
-import { commandName, humanName, pluralCommandName } from '../kind-names.ts';
+import { commandName, humanName, kindNamed } from '../kind-names.ts';
 import { unifiedDiff } from '../operations/line-diff.ts';
 import { formatAge, renderTable } from '../output/table.ts';
 import { action, examples } from './run.ts';
@@ -22,13 +22,6 @@ interface Revision {
   RecordedAt: string;
   Actor?: string;
   Object: ApiObject;
-}
-
-/** The kind a command-line name means: `workload-definition`, its plural, or `WorkloadDefinition`. */
-function kindNamed(name: string): Kind {
-  const kind = registry.kinds.find((candidate) => [commandName(candidate.name), pluralCommandName(candidate.name), candidate.name.toLowerCase()].includes(name.toLowerCase()));
-  if (!kind) throw new CliError(`no kind named ${name}: use one such as workload-definition, helm-workload-instance or gateway-definition (tptctl get --help lists them)`);
-  return kind;
 }
 
 /** The fields a user writes: what a revision's desired state is. */

@@ -8,6 +8,8 @@ import type { ApiClient } from '../../client/api-client.ts';
 import type { ApiObject, Kind } from '../../model/kind.ts';
 import { registry } from '../../model/registry.ts';
 import { gatewayAddresses, hostOf, httpPortOf, tcpPortOf } from '../../model/gateway-addresses.ts';
+import { commandName } from '../kind-names.ts';
+import { DependencyWalker, nodeName, rootCause, type WhyNode } from '../operations/why.ts';
 import { objectStatus } from './get-table.ts';
 import { supportServiceRows, type SupportServiceRow } from './support-services.ts';
 import { formatAge, renderTable } from './table.ts';
@@ -37,6 +39,8 @@ export interface Description {
   inventory?: InventoryDescription;
   /** What controllers report as a flat record: where a secret was delivered or is kept, how to reach a stack. */
   reports?: { field: string; entries: [string, string][] }[];
+  /** The dependency to fix first, when something the object depends on is not ready (operations/why.ts). */
+  blockedBy?: string;
   /** For deliveries: each environment reached, its state and instances. */
   environments?: { name: string; state: string; instances: string; since: string; message: string }[];
   warnings: WarningDigest;
@@ -105,6 +109,7 @@ export function describeText(description: Description, now = new Date()): string
     lines.push(`* ${statusLabel(kind)} Status: ${status}`);
     if (reason) lines.push(`* ${statusLabel(kind)} Status Reason: ${reason}`);
   }
+  if (description.blockedBy) lines.push(`* Not Ready Because: ${description.blockedBy} (tptctl why ${commandName(kind.name)} ${String(object.Name ?? object.ID)})`);
   if (description.resources) {
     const rows = description.resources;
     if (rows.length === 0) lines.push('* No resources deployed yet.');
@@ -170,6 +175,7 @@ export async function gatherDescription(client: ApiClient, kind: Kind, object: A
   const gateways = kind.name === 'WorkloadInstance' ? await gatewaysOf(client, id) : undefined;
   const supportServices = kind.name === 'KubernetesRuntimeInstance' ? await supportServiceRows(client, id) : undefined;
   const environments = kind.name === 'Delivery' ? deliveryEnvironments(object) : undefined;
+  const blockedBy = kind.controller ? blockingDependency(await new DependencyWalker(client).walk(kind, object)) : undefined;
   const inventory = 'ResourceInventory' in kind.fields ? (inventoryDescription(object) ?? { settings: [], resources: [] }) : undefined;
   return {
     kind,
@@ -181,9 +187,17 @@ export async function gatherDescription(client: ApiClient, kind: Kind, object: A
     ...(supportServices && { supportServices }),
     ...(inventory && { inventory }),
     ...(environments && { environments }),
+    ...(blockedBy && { blockedBy }),
     reports: reportsOf(kind, object),
     warnings: await warningEvents(client, kind.name, id),
   };
+}
+
+/** The dependency to fix first, when it is not the object itself. */
+function blockingDependency(node: WhyNode): string | undefined {
+  const path = rootCause(node);
+  const cause = path && path.length > 1 ? path[path.length - 1]! : undefined;
+  return cause ? `${nodeName(cause)}: ${cause.problem}` : undefined;
 }
 
 /** A delivery's Progress as rows: where the build went, in order. */
