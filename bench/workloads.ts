@@ -14,12 +14,10 @@
  *
  * BENCH_INSTANCES (default 1000), BENCH_RATE (creates/s, default 20), BENCH_NODES (per cluster).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { KubeConfig } from '@kubernetes/client-node';
 import { ApiClient } from '../src/client/api-client.ts';
 import { readClusterConnection } from '../src/cli/providers/local-runtime.ts';
 import { FieldCipher } from '../src/crypto/field-cipher.ts';
@@ -27,10 +25,9 @@ import { freePort } from '../src/local-runtime/ports.ts';
 import { silentLogger } from '../src/log.ts';
 import type { Manifest } from '../src/model/manifest.ts';
 import { KubernetesClient, Reflector } from '../src/platform/kubernetes/index.ts';
-import { KubernetesTransport } from '../src/platform/kubernetes/transport.ts';
-import type { ClusterDescription } from '../src/testbed/description.ts';
 import { createDatabase } from '../src/testbed/peers/postgres.ts';
 import { down, up } from '../src/testbed/testbed.ts';
+import { kubeOf, rssMb, startThreeport, until, waitReady, type Process } from './support/processes.ts';
 
 const COUNT = Number(process.env.BENCH_INSTANCES ?? 1000);
 const RATE = Number(process.env.BENCH_RATE ?? 20);
@@ -66,58 +63,6 @@ metadata: { name: web-settings }
 data: { greeting: hello }
 `;
 
-interface Process {
-  name: string;
-  child: ChildProcess;
-  output(): string;
-  stop(): Promise<void>;
-}
-
-function startThreeport(name: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<Process> {
-  // BENCH_PROFILE=controller (or api, agent-a…) writes a CPU profile of that process into /tmp/threeport-profiles.
-  const profile = process.env.BENCH_PROFILE === name ? ['--cpu-prof', '--cpu-prof-dir=/tmp/threeport-profiles'] : [];
-  // BENCH_HEAP=controller (…) writes a heap snapshot of that process into /tmp/threeport-profiles once all are Healthy.
-  if (process.env.BENCH_HEAP === name) profile.push('--heapsnapshot-signal=SIGUSR2', '--diagnostic-dir=/tmp/threeport-profiles');
-  const child = spawn(process.execPath, [...profile, join(repoRoot, 'bin/threeport.js'), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (chunk) => (output = (output + chunk).slice(-200_000)));
-  child.stderr.on('data', (chunk) => (output = (output + chunk).slice(-200_000)));
-  if (process.env.BENCH_TRACE && (name === 'controller' || name === 'api')) child.stderr.on('data', (chunk) => appendFileSync(`/tmp/${name}-trace.log`, chunk));
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  const process_: Process = {
-    name,
-    child,
-    output: () => output,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      const forced = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      await exited;
-      clearTimeout(forced);
-    },
-  };
-  return (async () => {
-    const deadline = Date.now() + 60_000;
-    while (!ready.test(output)) {
-      if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}:\n${output.slice(-2000)}`);
-      if (Date.now() > deadline) {
-        child.kill('SIGKILL');
-        throw new Error(`${name} not ready within 60 s:\n${output.slice(-2000)}`);
-      }
-      await sleep(50);
-    }
-    return process_;
-  })();
-}
-
-const rssMb = (pid: number | undefined): number => {
-  try {
-    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Math.round(Number(match[1]) / 1024) : Number.NaN;
-  } catch {
-    return Number.NaN;
-  }
-};
-
 /** CPU seconds used so far by each kind of process on the machine (threeport's and the clusters'), by command. */
 function cpuSeconds(): Map<string, number> {
   const ticks = 100; // USER_HZ
@@ -152,13 +97,6 @@ const cpuLine = (before: Map<string, number>, after: Map<string, number>): strin
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
-
-async function kubeOf(cluster: ClusterDescription): Promise<KubernetesClient> {
-  const config = new KubeConfig();
-  config.loadFromFile(cluster.kubeconfigPath);
-  config.setCurrentContext(cluster.context);
-  return new KubernetesClient(await KubernetesTransport.fromKubeConfig(config));
 }
 
 /** The API server's request count so far (apiserver_request_total, summed). */
@@ -399,18 +337,6 @@ async function main(): Promise<void> {
       await down(dir);
       rmSync(dir, { recursive: true, force: true });
     }
-  }
-}
-
-async function waitReady(url: string): Promise<void> {
-  await until('the API ready', async () => fetch(`${url}/readyz`).then((response) => response.ok, () => false), 60_000, 100);
-}
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs: number, intervalMs = 200): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
-    await sleep(intervalMs);
   }
 }
 

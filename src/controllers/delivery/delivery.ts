@@ -94,7 +94,7 @@ class Run {
         if (entry.State === 'Passed') continue;
       }
       const environment = environments.find((candidate) => candidate.Name === entry.Name);
-      if (!environment) return this.#finish('RolledBack', `environment ${entry.Name} is no longer in delivery policy ${policy.Name}`, 'Warning');
+      if (!environment) return this.#rollBack(entry, `environment ${entry.Name} was removed from delivery policy ${policy.Name}`, build);
       const using = await instancesUsing(api, build.Repository);
       const health = new Map<Member, MemberHealth>();
       for (const member of entry.Instances) {
@@ -154,8 +154,10 @@ class Run {
     const healthyFor = Date.now() - Date.parse(entry.HealthyAt ?? entry.StartedAt);
     const soakMs = (gate.SoakSeconds ?? 0) * 1000;
     if (healthyFor < soakMs) {
-      await this.#enter(entry, 'Soaking', `Healthy for ${Math.floor(healthyFor / 1000)}s of ${gate.SoakSeconds}s`);
-      return { waiting: `${entry.Name} is soaking: Healthy for ${Math.floor(healthyFor / 1000)}s of ${gate.SoakSeconds}s`, requeueAfterMs: Math.min(soakMs - healthyFor, this.#pollMs * 5) };
+      // Said once, not counted up: a status that changes every look would be a revision every look.
+      const until = new Date(Date.parse(entry.HealthyAt ?? entry.StartedAt) + soakMs).toISOString();
+      await this.#enter(entry, 'Soaking', `must stay Healthy until ${until} (${gate.SoakSeconds}s)`);
+      return { waiting: `${entry.Name} runs ${build.Tag} Healthy and soaks until ${until}`, requeueAfterMs: Math.min(soakMs - healthyFor, this.#pollMs * 5) };
     }
     const approved = ((this.#context.object.Approvals ?? []) as { Environment: string }[]).some((approval) => approval.Environment === entry.Name);
     if (gate.Approval && !approved) {

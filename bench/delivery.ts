@@ -1,0 +1,175 @@
+/**
+ * `npm run bench:delivery`: from CI's call to a new image running Healthy.
+ *
+ * A private test bed (two kwok clusters), threeport in its production wiring (`threeport server`
+ * on PostgreSQL and NATS, `threeport controller workload kubernetes-runtime delivery`, one agent
+ * per cluster), BENCH_INSTANCES (default 100) instances of a workload whose image is
+ * ghcr.io/bench/shop, and BENCH_OTHERS (default 2,000) definitions of other images, so the
+ * repository lookup has something to not scan. One delivery policy puts every instance in its
+ * first environment. Prints:
+ *   - CI call → every instance pinned, running and Healthy on the new build (the delivery
+ *     Complete), and where the time went (pinned, applied, Healthy);
+ *   - the repository lookup: the API calls a build costs to find its instances, the lookup's
+ *     latency with the other definitions stored, and the plan PostgreSQL uses for it;
+ *   - API requests during the delivery, per instance.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { ApiClient } from '../src/client/api-client.ts';
+import { readClusterConnection } from '../src/cli/providers/local-runtime.ts';
+import { FieldCipher } from '../src/crypto/field-cipher.ts';
+import { freePort } from '../src/local-runtime/ports.ts';
+import { createDatabase } from '../src/testbed/peers/postgres.ts';
+import { down, up } from '../src/testbed/testbed.ts';
+import { rssMb, startThreeport, until, waitReady, type Process } from './support/processes.ts';
+
+const COUNT = Number(process.env.BENCH_INSTANCES ?? 100);
+const OTHERS = Number(process.env.BENCH_OTHERS ?? 2000);
+const NODES = Number(process.env.BENCH_NODES ?? Math.max(2, Math.ceil(COUNT / 2 / 100) + 1));
+const REPOSITORY = 'ghcr.io/bench/shop';
+
+const manifests = (image: string): string => `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web }
+spec:
+  replicas: 1
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web } }
+    spec:
+      containers:
+        - name: web
+          image: ${image}
+          resources: { requests: { cpu: 10m, memory: 16Mi } }
+`;
+
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+
+/** The API's request count so far (threeport_api_requests_total, summed). */
+async function apiRequests(apiUrl: string): Promise<number> {
+  const text = await (await fetch(`${apiUrl}/metrics`)).text();
+  let total = 0;
+  for (const line of text.split('\n')) if (line.startsWith('threeport_api_requests_total{')) total += Number(line.slice(line.lastIndexOf(' ') + 1));
+  return total;
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'threeport-bench-delivery-'));
+  process.stderr.write(`bench:delivery: ${COUNT} instances of ${REPOSITORY}, ${OTHERS} other definitions; a private test bed with 2 clusters × ${NODES} nodes in ${dir}\n`);
+  const testbed = await up({ dir, clusters: 2, nodes: NODES, aws: false });
+  const processes: Process[] = [];
+  try {
+    const databaseUrl = await createDatabase(testbed.postgres.url, 'bench');
+    const key = FieldCipher.generateKey();
+    const apiPort = await freePort();
+    const apiUrl = `http://127.0.0.1:${apiPort}`;
+    processes.push(await startThreeport('api', ['server', '--listen', `127.0.0.1:${apiPort}`, '--database-url', databaseUrl, '--nats-url', testbed.nats.url, '--log-level', 'warn'], { THREEPORT_ENCRYPTION_KEY: key }, /listening|^/));
+    await waitReady(apiUrl);
+    const controller = await startThreeport(
+      'controller',
+      ['controller', 'workload', 'kubernetes-runtime', 'delivery', '--api-url', apiUrl, '--nats-url', testbed.nats.url, '--concurrency', '16', '--log-level', 'info'],
+      { THREEPORT_ENCRYPTION_KEY: key },
+      /"controllers running"/,
+    );
+    processes.push(controller);
+    for (const cluster of testbed.clusters) {
+      processes.push(await startThreeport(`agent-${cluster.name}`, ['agent', '--api-url', apiUrl, '--kubeconfig', cluster.kubeconfigPath, '--context', cluster.context], {}, /"agent watching the cluster"/));
+    }
+    const client = new ApiClient({ baseUrl: apiUrl, timeoutMs: 60_000 });
+
+    const runtimes: number[] = [];
+    for (const cluster of testbed.clusters) {
+      const { context: _context, ...connection } = readClusterConnection(cluster.kubeconfigPath, cluster.context);
+      const definition = await client.kind('KubernetesRuntimeDefinition').create({ Name: `bench-${cluster.name}`, InfraProvider: 'kind' });
+      runtimes.push((await client.kind('KubernetesRuntimeInstance').create({ Name: `bench-${cluster.name}`, Location: 'Local', KubernetesRuntimeDefinitionID: definition.ID, AgentLocation: 'External', ...connection })).ID);
+    }
+    for (const id of runtimes) await until(`runtime ${id} Ready`, async () => String((await client.kind('KubernetesRuntimeInstance').get(id)).Status).startsWith('Ready'), 60_000);
+
+    process.stderr.write(`storing ${OTHERS} definitions of other images…\n`);
+    for (let index = 0; index < OTHERS; index += 50) {
+      await Promise.all(
+        Array.from({ length: Math.min(50, OTHERS - index) }, (_, offset) => client.kind('WorkloadDefinition').create({ Name: `other-${index + offset}`, YAMLDocument: manifests(`ghcr.io/bench/other-${index + offset}:1.0`) })),
+      );
+    }
+    const definition = await client.kind('WorkloadDefinition').create({ Name: 'shop', YAMLDocument: manifests(`${REPOSITORY}:1.0`) });
+    await until('every definition reconciled', async () => (await client.kind('WorkloadDefinition').list({ reconciled: false }, { size: 1 })).total === 0, 600_000, 1000);
+    process.stderr.write(`deploying ${COUNT} instances…\n`);
+    const names: string[] = [];
+    for (let index = 0; index < COUNT; index += 20) {
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(20, COUNT - index) }, (_, offset) =>
+          client.kind('WorkloadInstance').create({ Name: `shop-${index + offset}`, WorkloadDefinitionID: definition.ID, KubernetesRuntimeInstanceID: runtimes[(index + offset) % runtimes.length]! }),
+        ),
+      );
+      names.push(...batch.map((instance) => instance.Name));
+    }
+    const healthy = async (): Promise<number> => (await client.kind('WorkloadInstance').listAll({ workloaddefinitionid: definition.ID })).filter((instance) => String(instance.Status ?? '').startsWith('Healthy')).length;
+    await until(`${COUNT} instances Healthy`, async () => (await healthy()) === COUNT, 600_000, 1000);
+    const policy = await client.kind('DeliveryPolicy').create({ Name: 'shop', Environments: [{ Name: 'dev', WorkloadInstances: names }] });
+
+    // The lookup a build costs, measured apart: one indexed query for the repository, one list of each using definition's instances.
+    const lookupTimes: number[] = [];
+    for (let round = 0; round < 200; round++) {
+      const at = performance.now();
+      const uses = await client.kind('ImageUse').listAll({ repository: REPOSITORY });
+      await client.kind('WorkloadInstance').listAll({ workloaddefinitionid: uses[0]!.WorkloadDefinitionID! });
+      lookupTimes.push(performance.now() - at);
+    }
+    lookupTimes.sort((a, b) => a - b);
+    const database = new pg.Client({ connectionString: databaseUrl });
+    await database.connect();
+    const plan = (await database.query<{ 'QUERY PLAN': string }>("EXPLAIN SELECT id FROM v0_image_uses WHERE repository = $1 AND deleted_at IS NULL", [REPOSITORY])).rows.map((row) => row['QUERY PLAN'].trim());
+    const storedUses = (await database.query<{ count: string }>('SELECT count(*) FROM v0_image_uses WHERE deleted_at IS NULL')).rows[0]!.count;
+    await database.end();
+
+    const requestsBefore = await apiRequests(apiUrl);
+    const digest = `sha256:${'5'.repeat(64)}`;
+    const start = performance.now();
+    const build = await client.kind('ImageBuild').create({ Repository: REPOSITORY, Tag: '1.1', Digest: digest });
+    let pinnedAt = 0;
+    let delivery: Record<string, unknown> | undefined;
+    await until(
+      'delivery Complete',
+      async () => {
+        delivery = (await client.kind('Delivery').listAll({ imagebuildid: build.ID }))[0];
+        const progress = (delivery?.Progress ?? []) as { Instances?: unknown[] }[];
+        if (!pinnedAt && progress[0]?.Instances?.length) pinnedAt = performance.now();
+        if (delivery?.Phase === 'RolledBack') throw new Error(`rolled back: ${String(delivery.Status)}`);
+        return delivery?.Phase === 'Complete';
+      },
+      300_000,
+      100,
+    );
+    const completeMs = performance.now() - start;
+    const requests = (await apiRequests(apiUrl)) - requestsBefore;
+
+    const load = loadavg().map((value) => value.toFixed(2)).join(' ');
+    process.stdout.write(
+      [
+        `bench:delivery — ${COUNT} instances on 2 kwok clusters, ${OTHERS} other definitions stored; ${cpus().length} cores, load ${load}`,
+        `  CI call → all ${COUNT} pinned by digest, running and Healthy (delivery Complete): ${seconds(completeMs)}   (aim: under 10 s)`,
+        `    delivery recorded its instances after ${seconds(pinnedAt - start)}`,
+        `  repository lookup: 2 API calls (ImageUse by repository, then the using definition's instances), p50 ${lookupTimes[100]!.toFixed(1)} ms, p99 ${lookupTimes[198]!.toFixed(1)} ms, with ${storedUses} image uses stored`,
+        `    PostgreSQL's plan: ${plan.join(' / ')}`,
+        `  API requests during the delivery: ${requests} (${(requests / COUNT).toFixed(1)} per instance, all processes: delivery, workload controller, agents)`,
+        `  RSS at the end: controller ${rssMb(controller.child.pid)} MB`,
+        `  policy ${String(policy.Name)}: environment dev, ${COUNT} instances`,
+        '',
+      ].join('\n'),
+    );
+  } finally {
+    for (const process_ of processes.reverse()) await process_.stop();
+    await down(dir);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`bench:delivery: ${(error as Error).message}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,83 @@
+/** What the benchmarks share: threeport processes started from this checkout, their memory, waiting on conditions, test-bed clusters. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { KubeConfig } from '@kubernetes/client-node';
+import { KubernetesClient } from '../../src/platform/kubernetes/index.ts';
+import { KubernetesTransport } from '../../src/platform/kubernetes/transport.ts';
+import type { ClusterDescription } from '../../src/testbed/description.ts';
+
+const repoRoot = new URL('../../', import.meta.url).pathname;
+
+export interface Process {
+  name: string;
+  child: ChildProcess;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export function startThreeport(name: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<Process> {
+  // BENCH_PROFILE=controller (or api, agent-a…) writes a CPU profile of that process into /tmp/threeport-profiles.
+  const profile = process.env.BENCH_PROFILE === name ? ['--cpu-prof', '--cpu-prof-dir=/tmp/threeport-profiles'] : [];
+  // BENCH_HEAP=controller (…) writes a heap snapshot of that process into /tmp/threeport-profiles once all are Healthy.
+  if (process.env.BENCH_HEAP === name) profile.push('--heapsnapshot-signal=SIGUSR2', '--diagnostic-dir=/tmp/threeport-profiles');
+  const child = spawn(process.execPath, [...profile, join(repoRoot, 'bin/threeport.js'), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output = (output + chunk).slice(-200_000)));
+  child.stderr.on('data', (chunk) => (output = (output + chunk).slice(-200_000)));
+  if (process.env.BENCH_TRACE && (name === 'controller' || name === 'api')) child.stderr.on('data', (chunk) => appendFileSync(`/tmp/${name}-trace.log`, chunk));
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  const process_: Process = {
+    name,
+    child,
+    output: () => output,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      const forced = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      await exited;
+      clearTimeout(forced);
+    },
+  };
+  return (async () => {
+    const deadline = Date.now() + 60_000;
+    while (!ready.test(output)) {
+      if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}:\n${output.slice(-2000)}`);
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`${name} not ready within 60 s:\n${output.slice(-2000)}`);
+      }
+      await sleep(50);
+    }
+    return process_;
+  })();
+}
+
+export const rssMb = (pid: number | undefined): number => {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Math.round(Number(match[1]) / 1024) : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+};
+
+export async function kubeOf(cluster: ClusterDescription): Promise<KubernetesClient> {
+  const config = new KubeConfig();
+  config.loadFromFile(cluster.kubeconfigPath);
+  config.setCurrentContext(cluster.context);
+  return new KubernetesClient(await KubernetesTransport.fromKubeConfig(config));
+}
+
+export async function waitReady(url: string): Promise<void> {
+  await until('the API ready', async () => fetch(`${url}/readyz`).then((response) => response.ok, () => false), 60_000, 100);
+}
+
+export async function until(what: string, check: () => Promise<boolean>, timeoutMs: number, intervalMs = 200): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
+    await sleep(intervalMs);
+  }
+}
+
