@@ -35,8 +35,9 @@ function group(name: ControllerGroupName, lockBucket: string, reportingControlle
 
 export const controllerGroups: Readonly<Record<ControllerGroupName, ControllerGroup>> = {
   // The resources of definitions and instances; removes the managed services a workload instance's dependencies made when it goes.
-  workload: group('workload', 'workloadLock', 'WorkloadController', ['WorkloadResourceDefinition', 'WorkloadResourceInstance', 'AwsRelationalDatabaseInstance', 'AwsObjectStorageBucketInstance']),
-  'helm-workload': group('helm-workload', 'helmWorkloadLock', 'HelmWorkloadController'),
+  // The repositories definitions run (ImageUse) are recorded by the controllers that read them.
+  workload: group('workload', 'workloadLock', 'WorkloadController', ['WorkloadResourceDefinition', 'WorkloadResourceInstance', 'AwsRelationalDatabaseInstance', 'AwsObjectStorageBucketInstance', 'ImageUse']),
+  'helm-workload': group('helm-workload', 'helmWorkloadLock', 'HelmWorkloadController', ['ImageUse']),
   // Provider objects of EKS runtimes; forced deletes of what runs on a runtime; the agents it runs report health.
   'kubernetes-runtime': group('kubernetes-runtime', 'kubernetesRuntimeLock', 'KubernetesRuntimeController', [
     'AwsEksKubernetesRuntimeDefinition',

@@ -15,7 +15,7 @@ import { errorEnvelope } from './envelope.ts';
 import { registerJsonBodies } from './json-bodies.ts';
 import { ApiMetrics, registerMetrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
-import { registerKindRoutes } from './routes.ts';
+import { refuseUnsupportedDryRuns, registerKindRoutes } from './routes.ts';
 import { registerKindSchemas, validatorOptions } from './validation.ts';
 
 export interface AppOptions {
@@ -107,6 +107,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   }
   registerGuard(app, { store, ...(auth && { resolver: auth.resolver }) });
   registerJsonBodies(app);
+  refuseUnsupportedDryRuns(app);
   const schemas = registerKindSchemas(app, store.registry);
   reportUnreadableValuesTo((value) => logger.warn(value, 'a stored value cannot be read; responses leave it out'));
 

@@ -29,6 +29,21 @@ function dryRunOf(request: FastifyRequest): { dryRun?: true } {
   throw badRequest('query parameter dryRun must be true or false');
 }
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route honours `?dryRun=true`; any other write asked for a dry run is refused, never done for real. */
+    dryRunnable?: true;
+  }
+}
+
+/** Refuses `?dryRun` on writes that cannot do one (custom routes: resource-definition sets, events, certificates…). */
+export function refuseUnsupportedDryRuns(app: FastifyInstance): void {
+  app.addHook('preHandler', async (request) => {
+    if (request.method === 'GET' || (request.query as Query | undefined)?.dryRun === undefined) return;
+    if (!request.routeOptions.config.dryRunnable) throw badRequest(`${request.method} ${request.routeOptions.url ?? request.url} cannot be dry-run: leave out dryRun`);
+  });
+}
+
 /** The v0 CRUD routes of every routed kind, all from the registry. */
 export function registerKindRoutes(app: FastifyInstance, store: ObjectStore): void {
   const { registry } = store;
@@ -39,7 +54,9 @@ export function registerKindRoutes(app: FastifyInstance, store: ObjectStore): vo
     };
     const payload = (request: FastifyRequest): CheckedPayload => checkedPayload(registry, kind, request.body as Record<string, unknown>);
     const input = validatorRef(inputSchemaName(kind));
-    const on = (verb: Verb, namesOneObject = false): { config: { access: RouteAccess } } => ({ config: { access: { kind: kind.name, verb, ...(namesOneObject && { namesOneObject }) } } });
+    const on = (verb: Verb, namesOneObject = false): { config: { access: RouteAccess; dryRunnable?: true } } => ({
+      config: { access: { kind: kind.name, verb, ...(namesOneObject && { namesOneObject }) }, ...(verb !== 'read' && { dryRunnable: true as const }) },
+    });
 
     app.get(`/${kind.plural}/versions`, { config: { access: 'public' } }, async () => ({ API: kind.name, Versions: [API_VERSION] }));
 

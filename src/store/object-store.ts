@@ -455,17 +455,16 @@ export class ObjectStore {
         if (written) await this.#insertChildren(q, id, children, childIds, options.actor);
         return written;
       };
-      if (options.dryRun) {
-        if (!(await this.#rolledBack(kind, write))) await this.#refuseMissingReference(references);
-        return wire;
-      }
-      const written = await this.#translate(kind, () =>
-        children.length > 0 ? this.#db.transaction(write) : updateRow(this.#db, table, wire, version, operation, now, entry, options.actor, this.#guards(references)),
-      );
+      const written = options.dryRun
+        ? await this.#rolledBack(kind, write)
+        : await this.#translate(kind, () =>
+            children.length > 0 ? this.#db.transaction(write) : updateRow(this.#db, table, wire, version, operation, now, entry, options.actor, this.#guards(references)),
+          );
       // Nothing written: a reference is gone (a 400 naming it), or else the version moved on
       // (retried below, like an unguarded write).
       if (!written) await this.#refuseMissingReference(references);
       if (written) {
+        if (options.dryRun) return wire;
         if (entry) this.#onOutboxWrite();
         this.#remember(kind, wire);
         return wire;

@@ -3,6 +3,7 @@
  * required and immutable fields, allowed values, the kind's own rules, and derived fields.
  * Pure functions of the stored object and the request.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { badRequest } from '../errors.ts';
 import type { ApiObject, Kind } from '../model/kind.ts';
 import type { KindTable } from './kind-table.ts';
@@ -42,8 +43,9 @@ export function mergedObject(table: KindTable, existing: ApiObject, patch: ApiOb
       if (column.spec.required || column.spec.defaultToFlagged) throw badRequest(`${column.key} is required and cannot be cleared`);
       continue;
     }
-    if (column.spec.immutable && existing[column.key] !== undefined && value !== existing[column.key]) {
-      throw badRequest(`${column.key} cannot be changed once set (was "${String(existing[column.key])}")`);
+    if (column.spec.immutable && existing[column.key] !== undefined && !isDeepStrictEqual(value, existing[column.key])) {
+      const was = typeof existing[column.key] === 'object' ? JSON.stringify(existing[column.key]).slice(0, 200) : String(existing[column.key]);
+      throw badRequest(`${column.key} cannot be changed once set (was ${typeof existing[column.key] === 'object' ? was : `"${was}"`})`);
     }
     merged[column.key] = value;
   }

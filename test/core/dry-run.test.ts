@@ -37,6 +37,15 @@ describe.each(['pglite', 'postgres'] as const)('dry runs on %s', async (database
     expect((await call('POST', '/v0/workload-definitions?dryRun=maybe', { Name: uniqueName('wd'), YAMLDocument: 'x' })).body.Status?.error).toBe('query parameter dryRun must be true or false');
   });
 
+  it('a write that cannot be dry-run refuses one rather than doing it for real', async () => {
+    const definition = await api.client.kind('WorkloadDefinition').create({ Name: uniqueName('wd'), YAMLDocument: 'kind: ConfigMap' });
+    const before = await counts();
+    const set = await call('POST', '/v0/workload-resource-definition-sets?dryRun=true', [{ JSONDefinition: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } }, WorkloadDefinitionID: definition.ID }]);
+    expect(set).toMatchObject({ status: 400, body: { Status: { error: 'POST /v0/workload-resource-definition-sets cannot be dry-run: leave out dryRun' } } });
+    expect((await call('DELETE', '/v0/workload-events?dryRun=true&workloadinstanceid=1')).status).toBe(400);
+    expect(await counts()).toEqual(before);
+  });
+
   it('an update and a delete answer their outcome, checking versions and references, and leave the object as it was', async () => {
     const definition = await api.client.kind('WorkloadDefinition').create({ Name: uniqueName('wd'), YAMLDocument: 'kind: ConfigMap' });
     const before = await counts();

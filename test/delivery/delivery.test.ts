@@ -131,6 +131,37 @@ describe('delivering image builds through environments', async () => {
     expect((failed.Progress as unknown[]).length).toBe(1);
   });
 
+  it('a closed window holds the promotion; a hand pin stops the delivery and stays; a newer build supersedes an older delivery', async () => {
+    const other = `ghcr.io/acme/${uniqueName('cart')}`;
+    const cart = await client.kind('WorkloadDefinition').create({ Name: uniqueName('cart'), YAMLDocument: web({ image: `${other}:1.0` }) });
+    const cartDev = await client.kind('WorkloadInstance').create({ Name: `${cart.Name}-dev`, WorkloadDefinitionID: cart.ID, KubernetesRuntimeInstanceID: runtimeA.ID });
+    await plane.waitForStatus(cartDev.ID, 'Healthy');
+    // A window that opens in two hours and closes in three (UTC).
+    const clock = (hours: number): string => new Date(Date.now() + hours * 3_600_000).toISOString().slice(11, 16);
+    await client.kind('DeliveryPolicy').create({
+      Name: uniqueName('cart'),
+      Environments: [{ Name: 'dev', WorkloadInstances: [cartDev.Name], Gate: { Window: { Start: clock(2), End: clock(3) } } }, { Name: 'prod', WorkloadInstances: [] }],
+    });
+    const first = await ci.kind('ImageBuild').create({ Repository: other, Tag: '2.0', Digest: digest('c2') });
+    const waiting = await waitForPhase(first.ID, 'WaitingForWindow');
+    expect(waiting.Status).toMatch(/^Waiting: dev waits for its promotion window \(opens \d{4}-\d\d-\d\dT/);
+
+    // A person pins the instance by hand: the delivery stops and leaves that pin alone.
+    const current = await client.kind('WorkloadInstance').get(cartDev.ID);
+    await client.kind('WorkloadInstance').update(cartDev.ID, { Images: { [other]: `${other}:1.9-hotfix` } }, { version: current.Version });
+    const stopped = await waitForPhase(first.ID, 'Superseded');
+    expect(stopped.Status).toContain(`${cartDev.Name} was pinned to ${other}:1.9-hotfix by another writer since; it keeps that`);
+    expect(((await client.kind('WorkloadInstance').get(cartDev.ID)).Images as Record<string, string>)[other]).toBe(`${other}:1.9-hotfix`);
+
+    // Two builds: the newer one's delivery takes over from the older.
+    const second = await ci.kind('ImageBuild').create({ Repository: other, Tag: '2.1', Digest: digest('c21') });
+    await waitForPhase(second.ID, 'WaitingForWindow');
+    const third = await ci.kind('ImageBuild').create({ Repository: other, Tag: '2.2', Digest: digest('c22') });
+    expect((await waitForPhase(second.ID, 'Superseded')).Status).toMatch(new RegExp(`delivery \\S+ of a newer build of ${other} took over`));
+    await waitForPhase(third.ID, 'WaitingForWindow');
+    expect(await client.kind('WorkloadInstance').get(cartDev.ID)).toMatchObject({ Images: { [other]: `${other}:2.2@${digest('c22')}` } });
+  });
+
   it("the CI token reports builds and can do nothing else: no reads, no other writes", async () => {
     const refused = async (call: () => Promise<unknown>): Promise<number> => {
       try {

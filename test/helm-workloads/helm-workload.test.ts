@@ -33,7 +33,7 @@ describe('helm workloads', async () => {
   const sharedCharts = await serveSharedCharts();
   afterAll(() => sharedCharts.close());
   const helm = new Helm({ binary: helmBinary, home: join(work, 'helm-home'), timeoutMs: 120_000, mirror: { mappings: { [BITNAMI]: sharedCharts.url } } });
-  const plane = await startWorkloadPlane({ database: 'pglite', auth: true, groups: ['workload', 'kubernetes-runtime', 'helm-workload'], settings: { helm: () => Promise.resolve(helm) } });
+  const plane = await startWorkloadPlane({ database: 'pglite', auth: true, groups: ['workload', 'kubernetes-runtime', 'helm-workload', 'delivery'], settings: { helm: () => Promise.resolve(helm), delivery: { pollIntervalMs: 250 } } });
   const { client } = plane;
   const runtime = await plane.registerCluster('a');
   const kube = await plane.kube('a');
@@ -83,6 +83,32 @@ describe('helm workloads', async () => {
       return live === undefined || Boolean(live.metadata.deletionTimestamp);
     }, 60_000);
     expect(await kube.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace, name: `${name}-web` })).toBeUndefined();
+  });
+
+  it('a new build of the image its values name is delivered: the release is upgraded with the tag pinned by digest, and Healthy', LONG, async () => {
+    const name = uniqueName('shop');
+    const image = `ghcr.io/acme/${name}`;
+    const definition = await client.kind('HelmWorkloadDefinition').create({ Name: name, Repo: repository.url, Chart: 'web', ChartVersion: '0.1.0', ValuesDocument: `image:\n  repository: ${image}\n  tag: "1.0"\n` });
+    const instance = await client.kind('HelmWorkloadInstance').create({ Name: name, HelmWorkloadDefinitionID: definition.ID, KubernetesRuntimeInstanceID: runtime.ID });
+    await waitFor(instance.ID, 'Healthy');
+    const namespace = (await namespaceOf(instance))!;
+    const imageOf = async (): Promise<string | undefined> =>
+      ((await kube.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace, name: `${name}-web` }))?.spec as { template: { spec: { containers: { image: string }[] } } } | undefined)?.template.spec.containers[0]?.image;
+    expect(await imageOf()).toBe(`${image}:1.0`);
+    expect(await client.kind('ImageUse').listAll({ repository: image })).toEqual([expect.objectContaining({ HelmWorkloadDefinitionID: definition.ID })]);
+
+    await client.kind('DeliveryPolicy').create({ Name: name, Environments: [{ Name: 'dev', HelmWorkloadInstances: [name] }] });
+    const digest = `sha256:${'c'.repeat(64)}`;
+    const build = await client.kind('ImageBuild').create({ Repository: image, Tag: '1.1', Digest: digest });
+    await eventually('the delivery Complete', async () => {
+      const [delivery] = await client.kind('Delivery').listAll({ imagebuildid: build.ID });
+      return delivery?.Phase === 'Complete' || `Phase ${String(delivery?.Phase)}: ${String(delivery?.Status)}`;
+    }, 180_000, 250);
+    expect(await imageOf()).toBe(`${image}:1.1@${digest}`);
+    expect((await client.kind('HelmWorkloadInstance').get(instance.ID)).Images).toEqual({ [image]: `${image}:1.1@${digest}` });
+    await waitFor(instance.ID, 'Healthy');
+    await client.kind('HelmWorkloadInstance').delete(instance.ID);
+    await eventually('the instance gone', async () => (await client.kind('HelmWorkloadInstance').findByName(name)) === undefined, 120_000);
   });
 
   it('the original’s sample: Bitnami wordpress with its MariaDB, through the chart mirror, Healthy; then uninstalled', LONG, async () => {

@@ -35,7 +35,7 @@ const family: Record<string, string> = {
   ...Object.fromEntries(
     ['WorkloadDefinition', 'WorkloadInstance', 'WorkloadResourceDefinition', 'WorkloadResourceInstance', 'HelmWorkloadDefinition', 'HelmWorkloadInstance']
       .concat(['AwsObjectStorageBucketInstance', 'AwsRelationalDatabaseInstance', 'DomainNameInstance', 'GatewayDefinition', 'GatewayHttpPort', 'GatewayInstance', 'GatewayTcpPort'])
-      .concat(['SecretDefinition', 'SecretInstance'])
+      .concat(['SecretDefinition', 'SecretInstance', 'WorkloadPlan'])
       .map((name) => [name, 'developer']),
   ),
   ...Object.fromEntries(
@@ -54,7 +54,7 @@ const family: Record<string, string> = {
   ImageBuild: 'delivery',
   DeliveryPolicy: 'platform',
   Delivery: 'developer',
-  ImageUse: 'report',
+  ImageUse: 'platform',
 };
 
 /** What each role may do, by family (the issue's definition of the roles); `kinds` adds single kinds. */
@@ -69,7 +69,7 @@ const expected: Record<string, { reads: string[]; writes: string[]; creates?: st
   'controller:workload': {
     reads: ['platform', 'developer', 'report', 'delivery'],
     writes: ['report'],
-    kinds: ['WorkloadDefinition', 'WorkloadInstance', 'WorkloadResourceDefinition', 'WorkloadResourceInstance', 'AwsRelationalDatabaseInstance', 'AwsObjectStorageBucketInstance'],
+    kinds: ['WorkloadDefinition', 'WorkloadInstance', 'WorkloadResourceDefinition', 'WorkloadResourceInstance', 'AwsRelationalDatabaseInstance', 'AwsObjectStorageBucketInstance', 'WorkloadPlan', 'ImageUse'],
   },
 };
 

@@ -8,21 +8,12 @@
 import { stringify } from 'yaml';
 import { isNotFound, type ApiClient } from '../../client/api-client.ts';
 import type { ApiObject } from '../../model/kind.ts';
+import type { PlannedChange } from '../../model/kinds/workload.ts';
 import { CliError } from '../errors.ts';
 import type { Terminal } from '../output/terminal.ts';
 import type { ApplyResult } from './apply.ts';
 import { unifiedDiff } from './line-diff.ts';
 import { PLANNED_ID } from './resolve.ts';
-
-interface PlannedChange {
-  Instance: string;
-  Runtime?: string;
-  Resource?: string;
-  Action?: string;
-  Before?: unknown;
-  After?: unknown;
-  Problem?: string;
-}
 
 interface PlanRequest {
   Target: 'WorkloadDefinition' | 'WorkloadInstance';

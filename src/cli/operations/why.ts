@@ -98,21 +98,21 @@ export class DependencyWalker {
       if (!definition) continue;
       add(registry.get('HelmWorkloadInstance'), await this.#client.kind('HelmWorkloadInstance').listAll({ helmworkloaddefinitionid: definition.ID, kubernetesruntimeinstanceid: runtimeId }));
     }
-    if (kind.name === 'Delivery') add(...(await this.#deliveryInstances(object)));
+    if (kind.name === 'Delivery') for (const [instanceKind, instance] of await this.#deliveryInstances(object)) add(instanceKind, [instance]);
     return found;
   }
 
   /** The instances of the environment a delivery is in now. */
-  async #deliveryInstances(delivery: ApiObject): Promise<[Kind, ApiObject[]]> {
+  async #deliveryInstances(delivery: ApiObject): Promise<[Kind, ApiObject][]> {
     const progress = Array.isArray(delivery.Progress) ? (delivery.Progress as { Name: string; Instances?: { Kind: string; ID: number }[] }[]) : [];
     const current = progress.find((entry) => entry.Name === delivery.Environment);
-    const instances: ApiObject[] = [];
+    const instances: [Kind, ApiObject][] = [];
     for (const member of current?.Instances ?? []) {
-      if (member.Kind !== 'WorkloadInstance') continue;
-      const instance = await this.#client.kind('WorkloadInstance').get(member.ID).catch(() => undefined);
-      if (instance) instances.push(instance);
+      if (member.Kind !== 'WorkloadInstance' && member.Kind !== 'HelmWorkloadInstance') continue;
+      const instance = await this.#client.kind(member.Kind).get(member.ID).catch(() => undefined);
+      if (instance) instances.push([registry.get(member.Kind), instance]);
     }
-    return [registry.get('WorkloadInstance'), instances];
+    return instances;
   }
 
   async #latestWarning(kind: Kind, object: ApiObject): Promise<string | undefined> {

@@ -10,6 +10,7 @@
  * delivery stops there with a Warning event and a Status naming the environment and why. A newer
  * build of the repository through the same policy supersedes this one where it stands.
  */
+import { mapConcurrently } from '../../concurrency.ts';
 import { TerminalError } from '../../controller/errors.ts';
 import type { ReconcileContext, ReconcileOutcome, Reconciler } from '../../controller/reconciler.ts';
 import { parseEnvironments, windowState, type Environment } from '../../model/delivery-policy.ts';
@@ -20,7 +21,7 @@ import { healthOf, instancesUsing, membersOf, pin, pinOf, type Member, type Memb
 type Delivery = ObjectOf<'Delivery'>;
 type ImageBuild = ObjectOf<'ImageBuild'>;
 
-export type EnvironmentState = 'RollingOut' | 'Soaking' | 'AwaitingApproval' | 'WaitingForWindow' | 'Passed' | 'Healthy' | 'RolledBack' | 'Superseded';
+export type EnvironmentState = 'RollingOut' | 'Soaking' | 'AwaitingApproval' | 'WaitingForWindow' | 'Passed' | 'Healthy' | 'RollingBack' | 'RolledBack' | 'Superseded';
 
 export interface EnvironmentProgress {
   Name: string;
@@ -33,6 +34,8 @@ export interface EnvironmentProgress {
 }
 
 export type Phase = 'RollingOut' | 'Soaking' | 'AwaitingApproval' | 'WaitingForWindow' | 'Complete' | 'RolledBack' | 'Superseded';
+/** Instances pinned (or restored) at once: an environment of a hundred is rolled out together, not one after another. */
+const PIN_CONCURRENCY = 16;
 const FINISHED: ReadonlySet<string> = new Set<Phase>(['Complete', 'RolledBack', 'Superseded']);
 
 export interface DeliverySettings {
@@ -81,56 +84,99 @@ class Run {
     const image = referenceOf(build);
     if (delivery.Image !== image) await this.#context.update({ Image: image, Repository: String(build.CanonicalRepository) });
 
-    const newer = (await api.kind('Delivery').listAll({ deliverypolicyid: policy.ID, repository: String(build.CanonicalRepository) })).find((other) => Number(other.ID) > delivery.ID);
-    if (newer) return this.#finish('Superseded', `delivery ${newer.Name} of a newer build of ${build.Repository} took over`, 'Normal');
+    // A rollback that started finishes first, whatever else changed since.
+    const rollingBack = this.#progress.find((entry) => entry.State === 'RollingBack');
+    if (rollingBack) return this.#rollBack(rollingBack, rollingBack.Message ?? 'rolling back', build);
+
+    // Newer by when it was made (IDs come in blocks per API process, not in time order).
+    const isNewer = (other: ObjectOf<'Delivery'>): boolean => other.CreatedAt > delivery.CreatedAt || (other.CreatedAt === delivery.CreatedAt && other.ID > delivery.ID);
+    const newer = (await api.kind('Delivery').listAll({ deliverypolicyid: policy.ID, repository: String(build.CanonicalRepository) })).find(isNewer);
+    if (newer) return this.#stop(`delivery ${newer.Name} of a newer build of ${build.Repository} took over`);
 
     const timeoutMs = Number(policy.RolloutTimeoutSeconds ?? 600) * 1000;
     for (;;) {
       let entry = this.#progress.find((candidate) => candidate.State !== 'Passed');
       if (!entry) {
-        const environment = environments[this.#progress.length];
-        if (!environment) return this.#finish('Complete', `${build.Repository}:${build.Tag} runs in every environment`, 'Normal');
+        // The next environment by name, in the policy's order: an edit of the policy neither repeats nor skips one.
+        const environment = environments.find((candidate) => !this.#progress.some((done) => done.Name === candidate.Name));
+        if (!environment) return this.#finish('Complete', `${build.Repository}:${build.Tag} runs Healthy in every environment`, 'Normal');
         entry = await this.#start(environment, build, image);
         if (entry.State === 'Passed') continue;
       }
       const environment = environments.find((candidate) => candidate.Name === entry.Name);
       if (!environment) return this.#rollBack(entry, `environment ${entry.Name} was removed from delivery policy ${policy.Name}`, build);
-      const using = await instancesUsing(api, build.Repository);
-      const health = new Map<Member, MemberHealth>();
-      for (const member of entry.Instances) {
-        const instance = using.get(`${member.Kind}/${member.Name}`);
-        if (!instance) continue; // deleted since, or no longer running the repository: nothing to deliver to
-        if (entry.State === 'RollingOut' && pinOf(instance, build.Repository) !== image) {
-          await pin(api, member, build.Repository, image);
-          health.set(member, { state: 'pending', why: `${member.Name}: pinned just now` });
-        } else {
-          health.set(member, healthOf(instance, build.Repository, image));
-        }
+      const health = await this.#look(entry, build, image);
+      if ('stopped' in health) return this.#stop(health.stopped);
+      if (entry.State === 'RollingOut') {
+        const outcome = await this.#rollingOut(entry, health.members, timeoutMs, build);
+        if (outcome !== 'healthy') return outcome;
+        continue; // to its gate
       }
-      const outcome = entry.State === 'RollingOut' ? await this.#rollingOut(entry, health, timeoutMs, build) : await this.#atGate(entry, environment, health, build);
+      const outcome = await this.#atGate(entry, environment, health.members, build);
       if (outcome !== 'passed') return outcome;
-      if (environments[environments.length - 1] === environment) return this.#finish('Complete', `${build.Repository}:${build.Tag} runs Healthy in every environment`, 'Normal');
     }
+  }
+
+  /**
+   * Pins what this delivery has not pinned yet (only where the instance still runs what it ran
+   * before), and finds how each instance is doing on the build. An instance pinned to something
+   * else since — by a person, a rollback, another delivery — stops the delivery: that writer's
+   * choice stands.
+   */
+  async #look(entry: EnvironmentProgress, build: ImageBuild, image: string): Promise<{ members: Map<Member, MemberHealth> } | { stopped: string }> {
+    const api = this.#context.client;
+    const unpinned = entry.State === 'RollingOut' ? entry.Instances.filter((member) => !member.Pinned) : [];
+    const pinned = await mapConcurrently(unpinned, PIN_CONCURRENCY, (member) => pin(api, member, build.Repository, image, member.Previous));
+    let foreign: string | undefined;
+    unpinned.forEach((member, index) => {
+      const now = pinned[index];
+      if (now === image) member.Pinned = true;
+      else if (now !== undefined) foreign ??= `${member.Name} was pinned to ${now ?? "its definition's image"} by another writer before this delivery could pin it`;
+    });
+    if (unpinned.length > 0) await this.#save({});
+    if (foreign) return { stopped: foreign };
+
+    const using = await instancesUsing(api, build.Repository);
+    const members = new Map<Member, MemberHealth>();
+    for (const member of entry.Instances) {
+      const instance = using.get(`${member.Kind}/${member.Name}`);
+      if (!instance) continue; // deleted since, or no longer running the repository: nothing to deliver to
+      const now = pinOf(instance, build.Repository);
+      if (member.Pinned && now !== image) return { stopped: `${member.Name} was pinned to ${now ?? "its definition's image"} by another writer since; it keeps that` };
+      members.set(member, healthOf(instance, build.Repository, image));
+    }
+    return { members };
   }
 
   /** Records the environment's instances and what they run now, before pinning any of them. */
   async #start(environment: Environment, build: ImageBuild, image: string): Promise<EnvironmentProgress> {
     const members = membersOf(environment, await instancesUsing(this.#context.client, build.Repository));
+    const unknown = await this.#unknownInstances(environment, new Set(members.map((member) => `${member.Kind}/${String(member.Name)}`)));
+    if (unknown.length > 0) await this.#context.recordEvent({ reason: 'UnknownInstance', type: 'Warning', note: `environment ${environment.Name} names ${unknown.join(', ')}, which do not exist: check delivery policy spelling` });
     const now = new Date().toISOString();
     const entry: EnvironmentProgress = {
       Name: environment.Name,
       State: members.length > 0 ? 'RollingOut' : 'Passed',
       StartedAt: now,
       Instances: members.map((member) => ({ Kind: member.Kind, ID: Number(member.ID), Name: String(member.Name), Previous: pinOf(member, build.Repository) })),
-      ...(members.length === 0 && { PassedAt: now, Message: `no instance here runs ${build.Repository}` }),
+      ...(members.length === 0 && { PassedAt: now, Message: `no instance here runs ${build.Repository}${unknown.length > 0 ? ` (${unknown.join(', ')} do not exist)` : ''}` }),
     };
     this.#progress.push(entry);
     await this.#save({ Phase: 'RollingOut', Environment: environment.Name });
-    if (members.length > 0) await this.#context.recordEvent({ reason: 'RollingOut', note: `${environment.Name}: ${members.length} instance(s) pinned to ${image}` });
+    if (members.length > 0) await this.#context.recordEvent({ reason: 'RollingOut', note: `${environment.Name}: pinning ${members.length} instance(s) to ${image}` });
     return entry;
   }
 
-  async #rollingOut(entry: EnvironmentProgress, health: ReadonlyMap<Member, MemberHealth>, timeoutMs: number, build: ImageBuild): Promise<ReconcileOutcome | 'passed'> {
+  /** Instance names of the environment no instance has (those found running the repository, `Kind/Name`, are known). */
+  async #unknownInstances(environment: Environment, known: ReadonlySet<string>): Promise<string[]> {
+    const unknown: string[] = [];
+    for (const [kind, names] of [['WorkloadInstance', environment.WorkloadInstances ?? []], ['HelmWorkloadInstance', environment.HelmWorkloadInstances ?? []]] as const) {
+      for (const name of names) if (!known.has(`${kind}/${name}`) && !(await this.#context.client.kind(kind).findByName(name))) unknown.push(name);
+    }
+    return unknown;
+  }
+
+  async #rollingOut(entry: EnvironmentProgress, health: ReadonlyMap<Member, MemberHealth>, timeoutMs: number, build: ImageBuild): Promise<ReconcileOutcome | 'healthy'> {
     const waiting = troublesOf(health);
     const failed = waiting.find((result) => result.state === 'failed');
     if (failed) return this.#rollBack(entry, failed.why, build);
@@ -139,7 +185,7 @@ class Run {
       entry.HealthyAt = new Date().toISOString();
       await this.#save({});
       await this.#context.recordEvent({ reason: 'Healthy', note: `${entry.Name}: ${health.size} instance(s) Healthy on ${build.Repository}:${build.Tag}` });
-      return 'passed';
+      return 'healthy';
     }
     const { why } = waiting[0]!;
     if (Date.now() - Date.parse(entry.StartedAt) > timeoutMs) return this.#rollBack(entry, `not Healthy within ${timeoutMs / 1000}s: ${why}`, build);
@@ -148,8 +194,12 @@ class Run {
 
   /** The environment is Healthy on the build: it must stay so while its gate is not passed. */
   async #atGate(entry: EnvironmentProgress, environment: Environment, health: ReadonlyMap<Member, MemberHealth>, build: ImageBuild): Promise<ReconcileOutcome | 'passed'> {
-    const broken = troublesOf(health).find((result) => result.state === 'failed' || result.state === 'unhealthy');
+    const troubles = troublesOf(health);
+    const broken = troubles.find((result) => result.state === 'failed' || result.state === 'unhealthy');
     if (broken) return this.#rollBack(entry, `turned ${broken.state === 'unhealthy' ? 'Unhealthy' : 'bad'} after the rollout: ${broken.why}`, build);
+    // Changed since it was Healthy (an edit of the instance) and not reported on yet: no gate passes on that.
+    const pending = troubles[0];
+    if (pending) return { waiting: `${entry.Name} waits at its gate until every instance is Healthy again: ${pending.why}`, requeueAfterMs: this.#pollMs };
     const gate = environment.Gate ?? {};
     const healthyFor = Date.now() - Date.parse(entry.HealthyAt ?? entry.StartedAt);
     const soakMs = (gate.SoakSeconds ?? 0) * 1000;
@@ -188,13 +238,33 @@ class Run {
     await this.#save({ Phase: state });
   }
 
-  /** Every instance of the environment back to what it ran before; the delivery stops here. */
+  /**
+   * Every instance of the environment this delivery pinned back to what it ran before (one pinned
+   * to something else since keeps that); the delivery stops here. Recorded as RollingBack first,
+   * so a crash half-way finishes the rollback, never re-pins the build.
+   */
   async #rollBack(entry: EnvironmentProgress, why: string, build: ImageBuild): Promise<ReconcileOutcome> {
-    for (const member of entry.Instances) await pin(this.#context.client, member, build.Repository, member.Previous);
+    if (entry.State !== 'RollingBack') {
+      entry.State = 'RollingBack';
+      entry.Message = why;
+      await this.#save({});
+    }
+    const image = referenceOf(build);
+    await mapConcurrently(entry.Instances, PIN_CONCURRENCY, (member) => pin(this.#context.client, member, build.Repository, member.Previous, image));
     entry.State = 'RolledBack';
     entry.Message = why;
     const previous = [...new Set(entry.Instances.map((member) => member.Previous ?? "the definition's image"))].join(', ');
     return this.#finish('RolledBack', `${entry.Name} failed with ${build.Tag} and was rolled back to ${previous}: ${why}; promotion stopped`, 'Warning');
+  }
+
+  /** Someone else took over (a newer build, a person's pin): the delivery stops where it is, changing nothing. */
+  async #stop(why: string): Promise<ReconcileOutcome> {
+    const current = this.#progress.find((entry) => entry.State !== 'Passed');
+    if (current) {
+      current.State = 'Superseded';
+      current.Message = why;
+    }
+    return this.#finish('Superseded', why, 'Normal');
   }
 
   async #finish(phase: Phase & ('Complete' | 'RolledBack' | 'Superseded'), message: string, type: 'Normal' | 'Warning'): Promise<ReconcileOutcome> {

@@ -4,6 +4,7 @@
  * the build's status names them, so a missing policy is seen, not guessed.
  */
 import { isDuplicate, type ApiClient } from '../../client/api-client.ts';
+import { TerminalError } from '../../controller/errors.ts';
 import type { Reconciler } from '../../controller/reconciler.ts';
 import { parseEnvironments } from '../../model/delivery-policy.ts';
 import type { ObjectOf } from '../../model/object-types.ts';
@@ -28,15 +29,24 @@ export function imageBuildReconciler(): Reconciler<ImageBuild> {
         return undefined;
       }
       const uncovered = new Set(using.keys());
-      const started: string[] = [];
+      // Which policies name each instance: one that two policies name would get two deliveries with their own gates.
+      const policiesOf = new Map<string, DeliveryPolicy[]>();
       for (const policy of await api.kind('DeliveryPolicy').listAll()) {
         const environments = parseEnvironments(policy.Environments);
         if ('problem' in environments) continue; // the API refuses such policies; one stored before that rule is skipped
-        const members = environments.flatMap((environment) => membersOf(environment, using));
-        if (members.length === 0) continue;
-        for (const member of members) uncovered.delete(`${member.Kind}/${String(member.Name)}`);
-        started.push(await startDelivery(api, build, policy));
+        for (const member of environments.flatMap((environment) => membersOf(environment, using))) {
+          const key = `${member.Kind}/${String(member.Name)}`;
+          policiesOf.set(key, [...(policiesOf.get(key) ?? []), policy]);
+          uncovered.delete(key);
+        }
       }
+      const contested = [...policiesOf].filter(([, policies]) => policies.length > 1);
+      if (contested.length > 0) {
+        const [key, policies] = contested[0]!;
+        throw new TerminalError(`${key.replace('/', ' ')} is in delivery policies ${policies.map((policy) => policy.Name).join(' and ')}: an instance can be delivered to by one policy; remove it from the others (the build is looked at again at the next resync)`);
+      }
+      const started: string[] = [];
+      for (const policy of new Map([...policiesOf.values()].flat().map((policy) => [policy.ID, policy])).values()) started.push(await startDelivery(api, build, policy));
       const left = [...uncovered].map((key) => key.replace(/^WorkloadInstance\//, 'workload instance ').replace(/^HelmWorkloadInstance\//, 'helm workload instance '));
       const leftNote = left.length > 0 ? `; not in any delivery policy, left as they are: ${left.join(', ')}` : '';
       await context.setCondition(

@@ -17,6 +17,8 @@ export interface Member {
   Name: string;
   /** What the instance ran for the repository before this delivery: its pin, or null for the definition's image. */
   Previous: string | null;
+  /** This delivery pinned it (from then on, another pin is someone else's). */
+  Pinned?: boolean;
 }
 
 const memberKey = (kind: MemberKind, name: string): string => `${kind}/${name}`;
@@ -58,20 +60,28 @@ export function pinOf(instance: ApiObject, repository: string): string | null {
   return typeof entry?.[1] === 'string' ? entry[1] : null;
 }
 
-/** Sets (or with null, removes) the instance's pin for the repository; nothing is written when it is already so. */
-export async function pin(api: ApiClient, member: Pick<Member, 'Kind' | 'ID'>, repository: string, reference: string | null): Promise<void> {
+/**
+ * Sets (or with null, removes) the instance's pin for the repository, only while it still runs
+ * `expected` (compare and set: another writer's pin is never overwritten). Returns what it runs
+ * now: `reference` when set or already so, another pin when someone else's is there, or
+ * undefined when the instance is gone.
+ */
+export async function pin(api: ApiClient, member: Pick<Member, 'Kind' | 'ID'>, repository: string, reference: string | null, expected: string | null): Promise<string | null | undefined> {
   const kind = api.kind(member.Kind);
   for (let attempt = 0; ; attempt++) {
-    const instance = await kind.get(member.ID);
-    if (pinOf(instance, repository) === reference) return;
+    const instance = await kind.get(member.ID).catch((error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error)));
+    if (!instance) return undefined;
+    const current = pinOf(instance, repository);
+    if (current === reference || current !== expected) return current;
     const canonical = canonicalRepository(repository);
     const images = Object.fromEntries(Object.entries((instance.Images ?? {}) as Record<string, string>).filter(([key]) => canonicalRepository(key) !== canonical));
     if (reference !== null) images[repository] = reference;
     try {
       await kind.update(member.ID, { Images: images }, { version: Number(instance.Version) });
-      return;
+      return reference;
     } catch (error) {
       if (attempt < 4 && isStaleVersion(error)) continue;
+      if (isNotFound(error)) return undefined;
       throw error;
     }
   }

@@ -10,6 +10,7 @@ import type { ApiClient } from '../../client/api-client.ts';
 import { TerminalError } from '../../controller/errors.ts';
 import type { ReconcileContext, Reconciler } from '../../controller/reconciler.ts';
 import type { Manifest } from '../../model/manifest.ts';
+import type { PlannedChange } from '../../model/kinds/workload.ts';
 import type { ObjectOf } from '../../model/object-types.ts';
 import { CONTROL_PLANE_LABEL } from '../../model/threeport-workload.ts';
 import { KubernetesApiError, labels, refOf, type KubernetesClient } from '../../platform/kubernetes/index.ts';
@@ -19,16 +20,6 @@ import { renderInstance } from './rendered-instance.ts';
 
 type WorkloadPlan = ObjectOf<'WorkloadPlan'>;
 type WorkloadInstance = ObjectOf<'WorkloadInstance'>;
-
-export interface PlannedChange {
-  Instance: string;
-  Runtime?: string;
-  Resource?: string;
-  Action?: 'create' | 'update' | 'unchanged' | 'delete';
-  Before?: unknown;
-  After?: unknown;
-  Problem?: string;
-}
 
 /** One instance the proposal reaches, as it would be. */
 interface Target {
@@ -100,7 +91,8 @@ async function planInstance(context: ReconcileContext<WorkloadPlan>, target: Tar
     const live = await cluster.get(refOf(manifest), signal);
     if (!live && manifest.kind === 'Namespace') newNamespaces.add(manifest.metadata.name);
     if (live && !isOurs(live, target.instance.ID, controlPlaneId, target.existing)) {
-      changes.push({ ...base, Before: comparable(live), Problem: 'exists in the cluster and was not made by threeport for this instance: the apply would refuse it' });
+      // What is there is not shown: it is not this instance's to show.
+      changes.push({ ...base, Problem: 'exists in the cluster and was not made by threeport for this instance: the apply would refuse it' });
       continue;
     }
     changes.push({ ...base, ...(await dryRunApply(cluster, manifest, live, newNamespaces, signal)) });
@@ -108,7 +100,7 @@ async function planInstance(context: ReconcileContext<WorkloadPlan>, target: Tar
   const wanted = new Set(desired.map((resource) => resource.key));
   for (const record of records) {
     if (wanted.has(String(record.ResourceKey)) || record.ScheduledForDeletion) continue;
-    changes.push({ Instance: name, Runtime: runtime.Name, Resource: String(record.ResourceKey), Action: 'delete', Before: comparable(record.JSONDefinition as Manifest) });
+    changes.push({ Instance: name, Runtime: runtime.Name, Resource: String(record.ResourceKey), Action: 'delete', Before: shown(comparable(record.JSONDefinition as Manifest)) });
   }
   return changes;
 }
@@ -116,13 +108,13 @@ async function planInstance(context: ReconcileContext<WorkloadPlan>, target: Tar
 async function dryRunApply(cluster: KubernetesClient, manifest: Manifest, live: Manifest | undefined, newNamespaces: ReadonlySet<string>, signal: AbortSignal): Promise<Partial<PlannedChange>> {
   try {
     const after = comparable(await cluster.apply(manifest, { dryRun: true, force: true, signal }));
-    if (!live) return { Action: 'create', After: after };
+    if (!live) return { Action: 'create', After: shown(after) };
     const before = comparable(live);
-    return isDeepStrictEqual(before, after) ? { Action: 'unchanged' } : { Action: 'update', Before: before, After: after };
+    return isDeepStrictEqual(before, after) ? { Action: 'unchanged' } : { Action: 'update', Before: shown(before), After: shown(after) };
   } catch (error) {
     // Its namespace is created by the same apply: the cluster cannot check it before.
-    if (!live && manifest.metadata.namespace && newNamespaces.has(manifest.metadata.namespace)) return { Action: 'create', After: comparable(manifest) };
-    if (error instanceof KubernetesApiError) return { ...(live ? { Action: 'update' } : { Action: 'create' }), After: comparable(manifest), Problem: `the cluster would refuse it: ${error.message}` };
+    if (!live && manifest.metadata.namespace && newNamespaces.has(manifest.metadata.namespace)) return { Action: 'create', After: shown(comparable(manifest)) };
+    if (error instanceof KubernetesApiError) return { ...(live ? { Action: 'update' } : { Action: 'create' }), After: shown(comparable(manifest)), Problem: `the cluster would refuse it: ${error.message}` };
     throw error;
   }
 }
@@ -131,6 +123,17 @@ const isOurs = (live: Manifest, instanceId: number, controlPlaneId: string, exis
   existing && live.metadata.labels?.[labels.WORKLOAD_INSTANCE] === String(instanceId) && live.metadata.labels[CONTROL_PLANE_LABEL] === controlPlaneId;
 
 const CLUSTER_ANNOTATIONS = new Set(['deployment.kubernetes.io/revision', 'kubectl.kubernetes.io/last-applied-configuration']);
+
+/** A Secret as a plan may show it: which keys, never their values. */
+function shown(manifest: Manifest): Manifest {
+  if (manifest.kind !== 'Secret') return manifest;
+  const redacted = { ...manifest } as Record<string, unknown>;
+  for (const key of ['data', 'stringData']) {
+    const values = redacted[key];
+    if (isRecord(values)) redacted[key] = Object.fromEntries(Object.keys(values).map((name) => [name, '[redacted]']));
+  }
+  return redacted as Manifest;
+}
 
 /** The object without what the cluster keeps for itself (status, bookkeeping), so two states compare as a person reads them. */
 function comparable(manifest: Manifest): Manifest {

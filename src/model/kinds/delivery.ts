@@ -88,12 +88,14 @@ export const Delivery = defineKind({
     Repository: string({ owner: 'controller', description: 'The canonical repository delivered (a newer delivery of it supersedes this one).' }),
     Phase: string({
       owner: 'controller',
-      description: 'RollingOut, Soaking, AwaitingApproval, WaitingForWindow, Complete, RolledBack (an environment failed; promotion stopped) or Superseded (a newer build of the repository took over).',
+      description:
+        'RollingOut, Soaking, AwaitingApproval, WaitingForWindow, Complete, RolledBack (an environment failed; promotion stopped) or Superseded (a newer build of the repository, or another writer of an instance\'s pin, took over).',
     }),
     Environment: string({ owner: 'controller', description: 'The environment the build is in now.' }),
     Progress: json({
       owner: 'controller',
-      description: '[{Name, State, Message, StartedAt, HealthyAt, PassedAt, Instances: [{Kind, ID, Name, Previous, Generation}]}] per environment reached; Previous is what the instance ran before, for rollback.',
+      description:
+        '[{Name, State, Message, StartedAt, HealthyAt, PassedAt, Instances: [{Kind, ID, Name, Previous, Pinned}]}] per environment reached; Previous is what the instance ran before (for rollback), Pinned that this delivery pinned it.',
     }),
   },
   rules: {
@@ -109,7 +111,8 @@ export const Delivery = defineKind({
 export const ImageUse = defineKind({
   name: 'ImageUse',
   domain: 'delivery',
-  owners: 'report',
+  // Written by the workload and Helm workload controllers (their groups' alsoWrites), not by agents or developers: deliveries trust it.
+  owners: 'platform',
   description:
     'A repository a workload definition, Helm workload definition or Helm workload instance runs, recorded by its controller: how a new build finds what uses it without reading every definition.',
   shape: 'plain',

@@ -145,6 +145,17 @@ export const WorkloadEvent = defineKind({
   },
 });
 
+/** One entry of a WorkloadPlan's Changes. */
+export interface PlannedChange {
+  Instance: string;
+  Runtime?: string;
+  Resource?: string;
+  Action?: 'create' | 'update' | 'unchanged' | 'delete';
+  Before?: unknown;
+  After?: unknown;
+  Problem?: string;
+}
+
 export const WorkloadPlan = defineKind({
   name: 'WorkloadPlan',
   domain: 'workload',
