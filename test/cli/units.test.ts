@@ -113,7 +113,7 @@ describe('terminal and completion', () => {
 
   it('completes commands, kinds and flags', () => {
     const program = buildProgram();
-    expect(completions(program, ['ap'])).toEqual(['apply']);
+    expect(completions(program, ['ap'])).toEqual(['apply', 'approve']);
     expect(completions(program, ['get', 'workload-i'])).toEqual(['workload-instances']);
     expect(completions(program, ['create', 'workload', '--c'])).toContain('--config');
   });

@@ -225,7 +225,8 @@ describe('workloads on a Kubernetes cluster through tptctl', () => {
     expect(wrong.stderr).toContain('delivery policy shipping has no environment qa; it has dev, prod');
     expect(await tptctl.ok(['approve', 'shipping-1-1', '--note', 'looks good'])).toContain('delivery shipping-1-1 approved in dev');
     await expect.poll(() => tptctl.ok(['get', 'deliveries']), { timeout: 60_000, interval: 500 }).toMatch(/\nshipping-1-1\s+\S+\s+shipping\s+prod\s+Complete\s/);
-    expect(await tptctl.ok(['why', 'delivery', 'shipping-1-1'])).toBe('delivery shipping-1-1 is ready, and so is everything it depends on.\n');
+    // Ready once the controller recorded the reconcile that completed it.
+    await expect.poll(() => tptctl.ok(['why', 'delivery', 'shipping-1-1']), { timeout: 30_000, interval: 500 }).toBe('delivery shipping-1-1 is ready, and so is everything it depends on.\n');
     expect(await tptctl.ok(['history', 'delivery', 'shipping-1-1'])).toMatch(/Updated\s+\S+\s+\S+ via tptctl\/v\S+\s+Approvals/);
   }, 300_000);
 

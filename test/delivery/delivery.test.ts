@@ -73,7 +73,9 @@ describe('delivering image builds through environments', async () => {
       `delivery of build ${buildId} ${phase}`,
       async () => {
         delivery = await deliveryOf(buildId);
-        return (delivery.Phase === phase && delivery.Environment !== undefined) || `Phase ${String(delivery.Phase)} in ${String(delivery.Environment)}; Status ${String(delivery.Status)}`;
+        // A finished delivery's Status says so once its reconcile is recorded, a moment after its Phase.
+        const settled = !['Complete', 'RolledBack', 'Superseded'].includes(phase) || String(delivery.Status).startsWith(phase);
+        return (delivery.Phase === phase && delivery.Environment !== undefined && settled) || `Phase ${String(delivery.Phase)} in ${String(delivery.Environment)}; Status ${String(delivery.Status)}`;
       },
       timeoutMs,
       250,

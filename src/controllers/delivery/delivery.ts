@@ -268,9 +268,9 @@ class Run {
   }
 
   async #finish(phase: Phase & ('Complete' | 'RolledBack' | 'Superseded'), message: string, type: 'Normal' | 'Warning'): Promise<ReconcileOutcome> {
-    await this.#save({ Phase: phase });
-    await this.#context.recordEvent({ reason: phase, note: message, type });
     await this.#context.setCondition({ Type: DELIVERED, Status: phase === 'Complete' ? 'True' : 'False', Reason: phase, Message: message });
+    await this.#context.recordEvent({ reason: phase, note: message, type });
+    await this.#save({ Phase: phase });
     return undefined;
   }
 
