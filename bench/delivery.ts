@@ -23,7 +23,7 @@ import { FieldCipher } from '../src/crypto/field-cipher.ts';
 import { freePort } from '../src/local-runtime/ports.ts';
 import { createDatabase } from '../src/testbed/peers/postgres.ts';
 import { down, up } from '../src/testbed/testbed.ts';
-import { rssMb, startThreeport, until, waitReady, type Process } from './support/processes.ts';
+import { cpuLine, cpuSeconds, rssMb, startThreeport, until, waitReady, type Process } from './support/processes.ts';
 
 const COUNT = Number(process.env.BENCH_INSTANCES ?? 100);
 const OTHERS = Number(process.env.BENCH_OTHERS ?? 2000);
@@ -126,6 +126,7 @@ async function main(): Promise<void> {
 
     const requestsBefore = await apiRequests(apiUrl);
     const digest = `sha256:${'5'.repeat(64)}`;
+    const cpuBefore = cpuSeconds();
     const start = performance.now();
     const build = await client.kind('ImageBuild').create({ Repository: REPOSITORY, Tag: '1.1', Digest: digest });
     const reference = `${REPOSITORY}:1.1@${digest}`;
@@ -150,6 +151,7 @@ async function main(): Promise<void> {
       100,
     );
     const completeMs = performance.now() - start;
+    const cpu = cpuLine(cpuBefore, cpuSeconds());
     const requests = (await apiRequests(apiUrl)) - requestsBefore;
 
     const load = loadavg().map((value) => value.toFixed(2)).join(' ');
@@ -161,6 +163,7 @@ async function main(): Promise<void> {
         `  repository lookup: 2 API calls (ImageUse by repository, then the using definition's instances), p50 ${lookupTimes[100]!.toFixed(1)} ms, p99 ${lookupTimes[198]!.toFixed(1)} ms, with ${storedUses} image uses stored`,
         `    PostgreSQL's plan: ${plan.join(' / ')}`,
         `  API requests during the delivery: ${requests} (${(requests / COUNT).toFixed(1)} per instance, all processes: delivery, workload controller, agents)`,
+        `  CPU seconds during the delivery, by process (of ${((cpus().length * completeMs) / 1000).toFixed(0)} that ${cpus().length} cores give): ${cpu}`,
         `  RSS at the end: controller ${rssMb(controller.child.pid)} MB`,
         `  policy ${String(policy.Name)}: environment dev, ${COUNT} instances`,
         '',

@@ -27,7 +27,7 @@ import type { Manifest } from '../src/model/manifest.ts';
 import { KubernetesClient, Reflector } from '../src/platform/kubernetes/index.ts';
 import { createDatabase } from '../src/testbed/peers/postgres.ts';
 import { down, up } from '../src/testbed/testbed.ts';
-import { kubeOf, rssMb, startThreeport, until, waitReady, type Process } from './support/processes.ts';
+import { cpuLine, cpuSeconds, kubeOf, rssMb, startThreeport, until, waitReady, type Process } from './support/processes.ts';
 
 const COUNT = Number(process.env.BENCH_INSTANCES ?? 1000);
 const RATE = Number(process.env.BENCH_RATE ?? 20);
@@ -62,37 +62,6 @@ kind: ConfigMap
 metadata: { name: web-settings }
 data: { greeting: hello }
 `;
-
-/** CPU seconds used so far by each kind of process on the machine (threeport's and the clusters'), by command. */
-function cpuSeconds(): Map<string, number> {
-  const ticks = 100; // USER_HZ
-  const totals = new Map<string, number>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const command = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean);
-      const name = command.includes('/work/main/bin/threeport.js') || command.some((arg) => arg.endsWith('bin/threeport.js'))
-        ? `threeport ${command[command.findIndex((arg) => arg.endsWith('threeport.js')) + 1]}`
-        : (command[0] ?? '').split('/').pop() ?? '';
-      const seconds = (Number(fields[11]) + Number(fields[12])) / ticks;
-      totals.set(name, (totals.get(name) ?? 0) + seconds);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return totals;
-}
-
-const cpuLine = (before: Map<string, number>, after: Map<string, number>): string =>
-  [...after]
-    .map(([name, seconds]) => [name, seconds - (before.get(name) ?? 0)] as const)
-    .filter(([, seconds]) => seconds >= 1)
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, 12)
-    .map(([name, seconds]) => `${name} ${seconds.toFixed(0)}`)
-    .join(', ');
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);

@@ -1,6 +1,6 @@
 /** What the benchmarks share: threeport processes started from this checkout, their memory, waiting on conditions, test-bed clusters. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -80,4 +80,36 @@ export async function until(what: string, check: () => Promise<boolean>, timeout
     await sleep(intervalMs);
   }
 }
+
+
+/** CPU seconds used so far by each kind of process on the machine (threeport's and the clusters'), by command. */
+export function cpuSeconds(): Map<string, number> {
+  const ticks = 100; // USER_HZ
+  const totals = new Map<string, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const command = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      const name = command.includes('/work/main/bin/threeport.js') || command.some((arg) => arg.endsWith('bin/threeport.js'))
+        ? `threeport ${command[command.findIndex((arg) => arg.endsWith('threeport.js')) + 1]}`
+        : (command[0] ?? '').split('/').pop() ?? '';
+      const seconds = (Number(fields[11]) + Number(fields[12])) / ticks;
+      totals.set(name, (totals.get(name) ?? 0) + seconds);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return totals;
+}
+
+export const cpuLine = (before: Map<string, number>, after: Map<string, number>): string =>
+  [...after]
+    .map(([name, seconds]) => [name, seconds - (before.get(name) ?? 0)] as const)
+    .filter(([, seconds]) => seconds >= 1)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 12)
+    .map(([name, seconds]) => `${name} ${seconds.toFixed(0)}`)
+    .join(', ');
 

@@ -24,7 +24,9 @@ export function streamConfigs(registry: Registry): StreamSpec[] {
     discard: DiscardPolicy.Old,
     max_age: nanos(7 * 24 * 3600 * 1000),
     max_msgs: 1_000_000,
-    max_bytes: 1024 ** 3,
+    // Notifications are a few hundred bytes: 256 MiB holds the million. JetStream reserves each
+    // stream's limit from its store, so ten groups at 1 GiB would ask for 10 GiB of disk.
+    max_bytes: 256 * 1024 ** 2,
     duplicate_window: nanos(2 * 60 * 1000),
     num_replicas: 1,
   }));

@@ -5,7 +5,8 @@
  * .testbed/runs/ and stops it at the end. Private instances keep concurrent runs apart.
  * When the test bed cannot start, the run goes on: tests that need a peer fail with the reason.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { readDescription, readDescriptionFile, type TestbedDescription } from '../../src/testbed/description.ts';
@@ -70,7 +71,27 @@ async function acquire(): Promise<{ description: TestbedDescription; teardown?: 
   }
 }
 
+const SCRATCH_PREFIX = 'threeport-tests-';
+
+/**
+ * One folder under the OS temp dir for everything this run's workers and the processes they start
+ * put there (data directories, tptctl homes, kubeconfigs): they get it as TMPDIR, and it goes at
+ * the end, so runs of the suite do not fill the disk. A run that died leaves its folder; one older
+ * than a day is removed by the next run.
+ */
+function scratchFolder(): { folder: string; remove(): void } {
+  const parent = tmpdir();
+  for (const entry of readdirSync(parent)) {
+    const path = join(parent, entry);
+    if (entry.startsWith(SCRATCH_PREFIX) && Date.now() - statSync(path).mtimeMs > 86_400_000) rmSync(path, { recursive: true, force: true });
+  }
+  const folder = mkdtempSync(join(parent, SCRATCH_PREFIX));
+  return { folder, remove: () => rmSync(folder, { recursive: true, force: true, maxRetries: 3 }) };
+}
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const scratch = scratchFolder();
+  process.env.TMPDIR = scratch.folder;
   try {
     const { description, teardown } = await acquire();
     project.provide('testbed', description);
@@ -78,12 +99,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
     process.env.THREEPORT_TESTBED = description.descriptionPath;
     return async () => {
       if (teardown) await teardown();
+      scratch.remove();
     };
   } catch (error) {
     const reason = messageOf(error);
     process.stderr.write(`\ntestbed: NOT AVAILABLE — tests that need a real peer will fail:\n${reason}\n\n`);
     project.provide('testbed', null);
     project.provide('testbedError', reason);
-    return async () => {};
+    return async () => scratch.remove();
   }
 }
