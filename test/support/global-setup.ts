@@ -5,7 +5,7 @@
  * .testbed/runs/ and stops it at the end. Private instances keep concurrent runs apart.
  * When the test bed cannot start, the run goes on: tests that need a peer fail with the reason.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -86,6 +86,8 @@ function scratchFolder(): { folder: string; remove(): void } {
     if (entry.startsWith(SCRATCH_PREFIX) && Date.now() - statSync(path).mtimeMs > 86_400_000) rmSync(path, { recursive: true, force: true });
   }
   const folder = mkdtempSync(join(parent, SCRATCH_PREFIX));
+  // Others may pass through, as through /tmp: the test bed's PostgreSQL runs as its own user.
+  chmodSync(folder, 0o755);
   return { folder, remove: () => rmSync(folder, { recursive: true, force: true, maxRetries: 3 }) };
 }
 
