@@ -23,27 +23,13 @@ import { FieldCipher } from '../src/crypto/field-cipher.ts';
 import { freePort } from '../src/local-runtime/ports.ts';
 import { createDatabase } from '../src/testbed/peers/postgres.ts';
 import { down, up } from '../src/testbed/testbed.ts';
+import { webDeployment } from './support/manifests.ts';
 import { cpuLine, cpuSeconds, rssMb, startThreeport, until, waitReady, type Process } from './support/processes.ts';
 
 const COUNT = Number(process.env.BENCH_INSTANCES ?? 100);
 const OTHERS = Number(process.env.BENCH_OTHERS ?? 2000);
 const NODES = Number(process.env.BENCH_NODES ?? Math.max(2, Math.ceil(COUNT / 2 / 100) + 1));
 const REPOSITORY = 'ghcr.io/bench/shop';
-
-const manifests = (image: string): string => `apiVersion: apps/v1
-kind: Deployment
-metadata: { name: web }
-spec:
-  replicas: 1
-  selector: { matchLabels: { app: web } }
-  template:
-    metadata: { labels: { app: web } }
-    spec:
-      containers:
-        - name: web
-          image: ${image}
-          resources: { requests: { cpu: 10m, memory: 16Mi } }
-`;
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
@@ -90,10 +76,10 @@ async function main(): Promise<void> {
     process.stderr.write(`storing ${OTHERS} definitions of other images…\n`);
     for (let index = 0; index < OTHERS; index += 50) {
       await Promise.all(
-        Array.from({ length: Math.min(50, OTHERS - index) }, (_, offset) => client.kind('WorkloadDefinition').create({ Name: `other-${index + offset}`, YAMLDocument: manifests(`ghcr.io/bench/other-${index + offset}:1.0`) })),
+        Array.from({ length: Math.min(50, OTHERS - index) }, (_, offset) => client.kind('WorkloadDefinition').create({ Name: `other-${index + offset}`, YAMLDocument: webDeployment(`ghcr.io/bench/other-${index + offset}:1.0`) })),
       );
     }
-    const definition = await client.kind('WorkloadDefinition').create({ Name: 'shop', YAMLDocument: manifests(`${REPOSITORY}:1.0`) });
+    const definition = await client.kind('WorkloadDefinition').create({ Name: 'shop', YAMLDocument: webDeployment(`${REPOSITORY}:1.0`) });
     await until('every definition reconciled', async () => (await client.kind('WorkloadDefinition').list({ reconciled: false }, { size: 1 })).total === 0, 600_000, 1000);
     process.stderr.write(`deploying ${COUNT} instances…\n`);
     const names: string[] = [];

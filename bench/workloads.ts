@@ -27,6 +27,7 @@ import type { Manifest } from '../src/model/manifest.ts';
 import { KubernetesClient, Reflector } from '../src/platform/kubernetes/index.ts';
 import { createDatabase } from '../src/testbed/peers/postgres.ts';
 import { down, up } from '../src/testbed/testbed.ts';
+import { webDeployment } from './support/manifests.ts';
 import { cpuLine, cpuSeconds, kubeOf, rssMb, startThreeport, until, waitReady, type Process } from './support/processes.ts';
 
 const COUNT = Number(process.env.BENCH_INSTANCES ?? 1000);
@@ -36,20 +37,7 @@ const repoRoot = new URL('../', import.meta.url).pathname;
 const INSTANCE_LABEL = 'control-plane.threeport.io/workload-instance';
 const CONTROL_PLANE_LABEL = 'control-plane.threeport.io/control-plane-id';
 
-const manifests = `apiVersion: apps/v1
-kind: Deployment
-metadata: { name: web }
-spec:
-  replicas: 1
-  selector: { matchLabels: { app: web } }
-  template:
-    metadata: { labels: { app: web } }
-    spec:
-      containers:
-        - name: web
-          image: nginx:1.27
-          resources: { requests: { cpu: 10m, memory: 16Mi } }
----
+const manifests = `${webDeployment('nginx:1.27')}---
 apiVersion: v1
 kind: Service
 metadata: { name: web }

@@ -92,7 +92,7 @@ export function cpuSeconds(): Map<string, number> {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       const command = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean);
-      const name = command.includes('/work/main/bin/threeport.js') || command.some((arg) => arg.endsWith('bin/threeport.js'))
+      const name = command.some((arg) => arg.endsWith('bin/threeport.js'))
         ? `threeport ${command[command.findIndex((arg) => arg.endsWith('threeport.js')) + 1]}`
         : (command[0] ?? '').split('/').pop() ?? '';
       const seconds = (Number(fields[11]) + Number(fields[12])) / ticks;

@@ -7,7 +7,7 @@
  * controllers record; nothing is asked of a cluster.
  */
 import type { ApiClient } from '../../client/api-client.ts';
-import { conditionsOf, RECONCILED } from '../../model/conditions.ts';
+import { conditionsOf } from '../../model/conditions.ts';
 import type { ApiObject, Kind } from '../../model/kind.ts';
 import { registry } from '../../model/registry.ts';
 import { supportServiceDefinitionName, type SupportServiceName } from '../../model/support-services.ts';
@@ -52,8 +52,7 @@ const SUPPORT_SERVICES: Readonly<Record<string, readonly SupportServiceName[]>> 
 export function problemOf(kind: Kind, object: ApiObject): string | undefined {
   if (object.DeletionScheduled) return `being deleted (${objectStatus(object)})`;
   if (!kind.controller) return undefined;
-  const failing = conditionsOf(object).find((condition) => condition.Status !== 'True' && condition.Type !== RECONCILED) ?? conditionsOf(object).find((condition) => condition.Status !== 'True');
-  if (failing) return objectStatus(object);
+  if (conditionsOf(object).some((condition) => condition.Status !== 'True')) return objectStatus(object);
   if (object.Reconciled !== true || (object.Generation !== undefined && object.ObservedGeneration !== object.Generation)) return `${objectStatus(object)}: its controller has not finished the latest change`;
   return undefined;
 }

@@ -140,10 +140,11 @@ class Run {
     const members = new Map<Member, MemberHealth>();
     for (const member of entry.Instances) {
       const instance = using.get(`${member.Kind}/${member.Name}`);
-      if (!instance) continue; // deleted since, or no longer running the repository: nothing to deliver to
+      // Deleted since, or no longer running the repository: nothing to deliver to.
+      if (!instance || !member.Pinned) continue;
       const now = pinOf(instance, build.Repository);
-      if (member.Pinned && now !== image) return { stopped: `${member.Name} was pinned to ${now ?? "its definition's image"} by another writer since; it keeps that` };
-      members.set(member, healthOf(instance, build.Repository, image));
+      if (now !== image) return { stopped: `${member.Name} was pinned to ${now ?? "its definition's image"} by another writer since; it keeps that` };
+      members.set(member, healthOf(instance));
     }
     return { members };
   }

@@ -91,12 +91,11 @@ export async function pin(api: ApiClient, member: Pick<Member, 'Kind' | 'ID'>, r
 export type MemberHealth = { state: 'healthy' } | { state: 'pending' | 'unhealthy' | 'failed'; why: string };
 
 /**
- * Whether the instance runs `reference` and is Healthy: its controller applied the generation
- * that pinned it, and the agent found every resource ready at that generation.
+ * Whether a pinned instance is Healthy on its current generation: its controller applied it, and
+ * the agent found every resource ready at that generation. (Whose pin it runs, the caller checks.)
  */
-export function healthOf(instance: ApiObject, repository: string, reference: string): MemberHealth {
+export function healthOf(instance: ApiObject): MemberHealth {
   const name = `${instance.Kind === 'HelmWorkloadInstance' ? 'helm workload instance' : 'workload instance'} ${String(instance.Name)}`;
-  if (pinOf(instance, repository) !== reference) return { state: 'failed', why: `${name} was pinned to another image since (${pinOf(instance, repository) ?? 'its definition\'s'})` };
   const generation = Number(instance.Generation ?? 0);
   const conditions = conditionsOf(instance);
   const reconciled = findCondition(conditions, RECONCILED);

@@ -7,7 +7,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { ApiClient } from '../../client/api-client.ts';
-import { TerminalError } from '../../controller/errors.ts';
+import { RetryableError, TerminalError } from '../../controller/errors.ts';
 import type { ReconcileContext, Reconciler } from '../../controller/reconciler.ts';
 import type { Manifest } from '../../model/manifest.ts';
 import type { PlannedChange } from '../../model/kinds/workload.ts';
@@ -71,10 +71,12 @@ async function planInstance(context: ReconcileContext<WorkloadPlan>, target: Tar
   const { client: api, signal } = context;
   const name = target.instance.Name;
   if (target.runtimeId === undefined) return [{ Instance: name, Problem: 'no Kubernetes runtime named, and none is the default' }];
-  const ready = await readyRuntime(api, target.runtimeId, (value) => context.decrypt(value));
-  const runtime = await api.kind('KubernetesRuntimeInstance').get(target.runtimeId);
-  if ('waiting' in ready) return [{ Instance: name, Runtime: runtime.Name, Problem: `cannot plan against runtime ${runtime.Name}: ${ready.waiting}` }];
-  const { cluster } = ready;
+  // A runtime not ready is what the plan says, not a reason to retry it.
+  const ready = await readyRuntime(api, target.runtimeId, (value) => context.decrypt(value)).catch((error: unknown) =>
+    error instanceof RetryableError || error instanceof TerminalError ? { waiting: error.message } : Promise.reject(error),
+  );
+  if ('waiting' in ready) return [{ Instance: name, Problem: `cannot plan against its runtime: ${ready.waiting}` }];
+  const { cluster, runtime } = ready;
   const controlPlaneId = await controlPlaneIdOf(api);
   const records = target.existing ? await api.kind('WorkloadResourceInstance').listAll({ workloadinstanceid: target.instance.ID }) : [];
   let desired;
