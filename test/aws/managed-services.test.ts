@@ -141,10 +141,11 @@ describe('databases and buckets of workloads', async () => {
     expect((await serviceAccount())?.metadata.annotations?.['eks.amazonaws.com/role-arn']).toBe(roleArn);
 
     // Someone takes the variable out of the live Deployment: the workload's drift correction puts it back.
-    const live = (await deployment())!;
-    const spec = (live.spec as { template: { spec: { containers: { env?: unknown[] }[] } } }).template.spec;
-    spec.containers[1]!.env = [];
-    await kube.transport.request('PUT', `/apis/apps/v1/namespaces/${namespace}/deployments/${name}`, { body: live });
+    // A JSON patch, not a PUT of what was read: the cluster's own status writes would make a PUT conflict.
+    await kube.transport.request('PATCH', `/apis/apps/v1/namespaces/${namespace}/deployments/${name}`, {
+      body: [{ op: 'replace', path: '/spec/template/spec/containers/1/env', value: [] }],
+      contentType: 'application/json-patch+json',
+    });
     await eventually('env var restored', async () => envOf(await deployment()).worker?.S3_BUCKET === bucketName, 60_000, 200);
   });
 
