@@ -3,6 +3,7 @@ import type { Runnable } from '../controller/runnable.ts';
 import { controllerGroups, type ControllerGroupName } from '../model/controller-groups.ts';
 import type { Helm } from '../platform/helm/index.ts';
 import type { Terraform } from '../platform/terraform/index.ts';
+import { applicationReconcilers, type ApplicationSettings } from './application/index.ts';
 import { awsReconcilers, type AwsSettings } from './aws/index.ts';
 import { deliveryReconcilers, type DeliverySettings } from './delivery/index.ts';
 import { domainNameInstanceReconciler, type DnsProvider } from './gateway/domain-name-instance.ts';
@@ -53,6 +54,8 @@ export interface ControllerSettings {
   observability?: ObservabilitySettings;
   /** How often deliveries in progress look at their instances. */
   delivery?: DeliverySettings;
+  /** How often applications look at their parts. */
+  application?: ApplicationSettings;
   /** threeport processes serving /metrics beside the API (controllers run apart), host:port as the clusters reach them. */
   metricsTargets?: string[];
 }
@@ -105,6 +108,8 @@ function partsOf(group: ControllerGroupName, settings: ControllerSettings): Cont
       return { reconcilers: [secretDefinitionReconciler(), secretInstanceReconciler(settings.secret)] as Reconciler[], runnables: [] };
     case 'delivery':
       return { reconcilers: deliveryReconcilers(settings.delivery), runnables: [] };
+    case 'application':
+      return { reconcilers: applicationReconcilers(settings.application), runnables: [] };
     default:
       return { reconcilers: [], runnables: [] };
   }

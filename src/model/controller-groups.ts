@@ -27,7 +27,8 @@ export type ControllerGroupName =
   | 'observability'
   | 'secret'
   | 'control-plane'
-  | 'delivery';
+  | 'delivery'
+  | 'application';
 
 function group(name: ControllerGroupName, lockBucket: string, reportingController: string, alsoWrites: readonly string[] = []): ControllerGroup {
   return { name, stream: `${name}Stream`, lockBucket, reportingController, alsoWrites };
@@ -58,4 +59,25 @@ export const controllerGroups: Readonly<Record<ControllerGroupName, ControllerGr
   'control-plane': group('control-plane', 'controlPlaneLock', 'ControlPlaneController'),
   // Deliveries pin instances' images (and restore them on rollback).
   delivery: group('delivery', 'deliveryLock', 'DeliveryController', ['WorkloadInstance', 'HelmWorkloadInstance']),
+  // Applications make (and remove) their parts, and pass connection details to their workloads as contributions.
+  application: group('application', 'applicationLock', 'ApplicationController', [
+    'KubernetesRuntimeDefinition',
+    'KubernetesRuntimeInstance',
+    'WorkloadDefinition',
+    'WorkloadInstance',
+    'HelmWorkloadDefinition',
+    'HelmWorkloadInstance',
+    'DomainNameDefinition',
+    'DomainNameInstance',
+    'GatewayDefinition',
+    'GatewayInstance',
+    'GatewayHttpPort',
+    'GatewayTcpPort',
+    'AwsRelationalDatabaseDefinition',
+    'AwsRelationalDatabaseInstance',
+    'AwsObjectStorageBucketDefinition',
+    'AwsObjectStorageBucketInstance',
+    'SecretDefinition',
+    'SecretInstance',
+  ]),
 };

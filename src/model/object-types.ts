@@ -7,6 +7,7 @@
 import type { Condition } from './conditions.ts';
 import type { Field, ValueOf } from './fields.ts';
 import type * as access from './kinds/access.ts';
+import type * as application from './kinds/application.ts';
 import type * as aws from './kinds/aws.ts';
 import type * as controlPlane from './kinds/control-plane.ts';
 import type * as delivery from './kinds/delivery.ts';
@@ -30,7 +31,8 @@ type Modules = typeof workload &
   typeof controlPlane &
   typeof events &
   typeof access &
-  typeof delivery;
+  typeof delivery &
+  typeof application;
 
 type Definitions = { [K in keyof Modules as Modules[K] extends { shape: string; fields: object; name: K } ? K : never]: Modules[K] };
 

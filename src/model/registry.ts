@@ -1,5 +1,6 @@
 import { compileKind, type Kind, type KindDefinition } from './kind.ts';
 import * as access from './kinds/access.ts';
+import * as application from './kinds/application.ts';
 import * as aws from './kinds/aws.ts';
 import * as controlPlane from './kinds/control-plane.ts';
 import * as delivery from './kinds/delivery.ts';
@@ -12,7 +13,7 @@ import * as secret from './kinds/secret.ts';
 import * as terraform from './kinds/terraform.ts';
 import * as workload from './kinds/workload.ts';
 
-const domains = [workload, helmWorkload, kubernetesRuntime, aws, gateway, terraform, observability, secret, controlPlane, events, access, delivery];
+const domains = [workload, helmWorkload, kubernetesRuntime, aws, gateway, terraform, observability, secret, controlPlane, events, access, delivery, application];
 
 function isKindDefinition(value: unknown): value is KindDefinition {
   return typeof value === 'object' && value !== null && 'shape' in value && 'fields' in value && 'name' in value;

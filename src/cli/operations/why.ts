@@ -7,8 +7,8 @@
  * controllers record; nothing is asked of a cluster.
  */
 import type { ApiClient } from '../../client/api-client.ts';
-import { conditionsOf } from '../../model/conditions.ts';
 import type { ApiObject, Kind } from '../../model/kind.ts';
+import { unreadiness } from '../../model/readiness.ts';
 import { registry } from '../../model/registry.ts';
 import { supportServiceDefinitionName, type SupportServiceName } from '../../model/support-services.ts';
 import { humanName } from '../kind-names.ts';
@@ -50,11 +50,16 @@ const SUPPORT_SERVICES: Readonly<Record<string, readonly SupportServiceName[]>> 
 
 /** Why the object is not ready, from what its controller recorded; undefined when it is. */
 export function problemOf(kind: Kind, object: ApiObject): string | undefined {
-  if (object.DeletionScheduled) return `being deleted (${objectStatus(object)})`;
-  if (!kind.controller) return undefined;
-  if (conditionsOf(object).some((condition) => condition.Status !== 'True')) return objectStatus(object);
-  if (object.Reconciled !== true || (object.Generation !== undefined && object.ObservedGeneration !== object.Generation)) return `${objectStatus(object)}: its controller has not finished the latest change`;
-  return undefined;
+  switch (unreadiness(kind, object)) {
+    case 'deleting':
+      return `being deleted (${objectStatus(object)})`;
+    case 'failing':
+      return objectStatus(object);
+    case 'unfinished':
+      return `${objectStatus(object)}: its controller has not finished the latest change`;
+    default:
+      return undefined;
+  }
 }
 
 export class DependencyWalker {

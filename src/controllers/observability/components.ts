@@ -19,7 +19,7 @@ import { layered, type Values } from '../../platform/helm/index.ts';
 import { deliverSecret, withdrawSecret, type Deliverer } from '../shared/delivered-secret.ts';
 import { ensureNamespace, valuesOrTerminal } from '../shared/kubernetes-helpers.ts';
 import { clusterOf, controlPlaneIdOf, isSimulatedCluster, readyRuntime, type ReadyRuntime } from '../shared/runtime-cluster.ts';
-import { ensureChildren, childName, removeChildren, waitingFor, type Child } from './composition.ts';
+import { ensureChildren, childName, removeChildren, waitingFor, type Child } from '../shared/composition.ts';
 import { dashboardConfigMap } from './dashboards.ts';
 import { commonValues, GRAFANA_ADMIN_SECRET, OBSERVABILITY_NAMESPACE, selfScrapeValues, simulatedClusterValues, THREEPORT_CA_SECRET } from './values.ts';
 

@@ -17,7 +17,7 @@ import { CONTROL_PLANE_LABEL } from '../../model/threeport-workload.ts';
 import { layered } from '../../platform/helm/index.ts';
 import { valuesOrTerminal } from '../shared/kubernetes-helpers.ts';
 import { clusterOf, controlPlaneIdOf } from '../shared/runtime-cluster.ts';
-import { childName, ensureChildren, removeChildren, waitingFor, type Child, type Unwanted } from './composition.ts';
+import { childName, ensureChildren, removeChildren, waitingFor, type Child, type Unwanted } from '../shared/composition.ts';
 import { grafanaDataSources, GRAFANA_ADMIN_SECRET, OBSERVABILITY_NAMESPACE, RELEASE_NAMES, serviceUrls } from './values.ts';
 
 type StackDefinition = ObjectOf<'ObservabilityStackDefinition'>;

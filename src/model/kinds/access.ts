@@ -1,25 +1,35 @@
 import { json, integer, ref, string, time } from '../fields.ts';
 import { defineKind, type ApiObject } from '../kind.ts';
+import { profileProblem } from '../profiles.ts';
 import { roleNames } from '../roles.ts';
 
 export const Profile = defineKind({
   name: 'Profile',
   domain: 'access',
   owners: 'platform',
-  description: 'A named standard configuration for definitions (reserved).',
+  description:
+    'Operations’ defaults for what applications get made: the runtime (InfraProvider, Location, NodeSize, NodeProfile, NodeMaximum), the managed database and bucket. An application naming the profile (or a tier that selects it) gets these values; it may set other values only for the fields listed in Overridable.',
   shape: 'plain',
-  fields: { Name: string({ required: true }) },
+  fields: {
+    Name: string({ required: true }),
+    Runtime: json({ description: 'Runtime requirements and the settings a runtime provisioned for them gets: {InfraProvider, Location, NodeSize, NodeProfile, NodeMaximum}.' }),
+    AwsRelationalDatabase: json({ description: 'Database defaults: {Engine, EngineVersion, MachineSize, StorageGb, BackupDays, AwsAccountName}.' }),
+    AwsObjectStorageBucket: json({ description: 'Bucket defaults: {PublicReadAccess, AwsAccountName}.' }),
+    Overridable: json({ description: 'Fields an application may set to another value than the profile’s, as Section.Field (e.g. ["Runtime.NodeSize", "AwsRelationalDatabase.StorageGb"]). Fields the profile leaves unset are always the application’s.' }),
+  },
+  rules: { validate: (profile) => profileProblem(profile) },
 });
 
 export const Tier = defineKind({
   name: 'Tier',
   domain: 'access',
   owners: 'platform',
-  description: 'A criticality level, e.g. dev 10, prod 100 (reserved for access control).',
+  description: 'A criticality level, e.g. dev 10, prod 100, and the profile applications of the tier get.',
   shape: 'plain',
   fields: {
     Name: string({ required: true }),
     Criticality: integer({ required: true }),
+    Profile: string({ description: 'The Profile (by name) of applications naming this tier and no profile of their own.' }),
   },
 });
 

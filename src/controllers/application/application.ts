@@ -1,0 +1,342 @@
+/**
+ * Application: makes a workload and everything it declares it needs exist, in dependency order —
+ * its runtime (named, placed by requirements, or provisioned), the applications it depends on
+ * (healthy before its own workload starts, their addresses passed to it), its workload, then the
+ * secret, database, bucket, domain name and gateway attached to the workload — and reports one
+ * status: Healthy when every part is. A part that fails is named in the Status with its own; the
+ * next look continues where this one stopped.
+ */
+import { TerminalError } from '../../controller/errors.ts';
+import type { ReconcileContext, ReconcileOutcome, Reconciler } from '../../controller/reconciler.ts';
+import { applicationKeys, ApplicationSpecError, applicationFields, cycleThrough, dependencyEdges, parseApplication, type ApplicationSpec, type Part, type RuntimeRequirements } from '../../model/application-spec.ts';
+import type { ApiObject } from '../../model/kind.ts';
+import { kebabCase } from '../../model/naming.ts';
+import { ProfileViolation, withProfile } from '../../model/profiles.ts';
+import { unreadiness } from '../../model/readiness.ts';
+import { registry } from '../../model/registry.ts';
+import { contribute, contributionsOf, withdrawContribution } from '../shared/contributions.ts';
+import { dependencyContribution, serviceAddress } from './connections.ts';
+import { childRecordsOf, Ledger, removeOne, type Application, type ChildRecord } from './ledger.ts';
+import { placeWorkload, type Placement } from './placement.ts';
+
+export const HEALTHY = 'Healthy';
+
+export interface ApplicationSettings {
+  /** How often an application whose parts are not all ready looks again. @default 2000 */
+  pollIntervalMs?: number;
+  /** How often a healthy application checks its parts still are. @default 30000 */
+  checkIntervalMs?: number;
+}
+
+/** Something the application waits for (a part not ready, a named object not there yet): said, and looked at again. */
+class Waiting extends Error {}
+
+const contributionKey = (application: Application): string => `Application/${application.ID}`;
+const onlyNamed = (part: Part): boolean => Object.keys(part).every((key) => key === 'Name');
+const defined = (values: ApiObject): ApiObject => Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined && value !== null));
+
+function specOf(application: ApiObject): ApplicationSpec {
+  const declared = Object.fromEntries(applicationKeys.filter((key) => application[key] !== undefined && application[key] !== null).map((key) => [key, application[key]]));
+  try {
+    return parseApplication(declared);
+  } catch (error) {
+    if (error instanceof ApplicationSpecError) throw new TerminalError(error.message);
+    throw error;
+  }
+}
+
+class Build {
+  readonly #context: ReconcileContext<Application>;
+  readonly #pollMs: number;
+  readonly #ledger: Ledger;
+  readonly #objects = new Map<string, ApiObject>();
+
+  constructor(context: ReconcileContext<Application>, pollMs: number) {
+    this.#context = context;
+    this.#pollMs = pollMs;
+    this.#ledger = new Ledger(context);
+  }
+
+  get #application(): Application {
+    return this.#context.object;
+  }
+
+  async run(): Promise<ReconcileOutcome> {
+    const spec = specOf(this.#application);
+    let finished = false;
+    try {
+      await this.#refuseCycles(spec);
+      const profile = await this.#profile(spec);
+      const runtime = await this.#runtime(spec, profile);
+      const dependencies = await this.#dependencies(spec, runtime);
+      const workload = await this.#workload(spec, runtime, dependencies);
+      await this.#parts(spec, profile, runtime, workload);
+      finished = true;
+      const removing = await this.#ledger.removeUnwanted(async () => undefined);
+      if (removing) throw new Waiting(removing);
+      return await this.#report();
+    } catch (error) {
+      if (!(error instanceof Waiting)) throw error;
+      await this.#context.setCondition({ Type: HEALTHY, Status: 'False', Reason: 'Waiting', Message: error.message });
+      return { waiting: error.message, requeueAfterMs: this.#pollMs };
+    } finally {
+      if (!finished) this.#ledger.keepUnreached();
+      await this.#ledger.save();
+    }
+  }
+
+  async #make(role: string, kind: string, name: string, fields: ApiObject, fingerprintOf?: ApiObject): Promise<ApiObject> {
+    const object = await this.#ledger.make(role, kind, name, fields, fingerprintOf);
+    this.#objects.set(role, object);
+    return object;
+  }
+
+  async #use(role: string, kind: string, name: string): Promise<ApiObject> {
+    const object = await this.#ledger.use(role, kind, name);
+    if (!object) throw new Waiting(`${kind} ${name} does not exist: make it, or declare its fields here so the application makes it`);
+    this.#objects.set(role, object);
+    return object;
+  }
+
+  /** A cycle through this application, over the applications it names and nests and those they do, is refused with the cycle named. */
+  async #refuseCycles(spec: ApplicationSpec): Promise<void> {
+    const edges = dependencyEdges(spec);
+    const queue = [...edges.values()].flat();
+    while (queue.length > 0) {
+      const name = queue.shift()!;
+      if (edges.has(name)) continue;
+      const other = await this.#context.client.kind('Application').findByName(name);
+      if (!other) {
+        edges.set(name, []);
+        continue;
+      }
+      try {
+        dependencyEdges(specOf(other), edges);
+      } catch {
+        edges.set(name, []);
+      }
+      queue.push(...(edges.get(name) ?? []));
+    }
+    const cycle = cycleThrough(spec.Name, (name) => edges.get(name) ?? []);
+    if (cycle) throw new TerminalError(`dependency cycle: ${cycle.join(' → ')}; an application cannot need itself: remove one of these dependencies`);
+  }
+
+  async #profile(spec: ApplicationSpec): Promise<ApiObject | undefined> {
+    let name = spec.Profile;
+    if (name === undefined && spec.Tier !== undefined) {
+      const tier = await this.#context.client.kind('Tier').findByName(spec.Tier);
+      if (!tier) throw new Waiting(`tier ${spec.Tier} does not exist`);
+      name = typeof tier.Profile === 'string' && tier.Profile !== '' ? tier.Profile : undefined;
+    }
+    if (name === undefined) return undefined;
+    const profile = await this.#context.client.kind('Profile').findByName(name);
+    if (!profile) throw new Waiting(`profile ${name}${spec.Profile === undefined ? ` (tier ${spec.Tier}'s)` : ''} does not exist`);
+    return profile;
+  }
+
+  #withProfile(section: 'Runtime' | 'AwsRelationalDatabase' | 'AwsObjectStorageBucket', declared: ApiObject | undefined, profile: ApiObject | undefined): ApiObject | undefined {
+    try {
+      return withProfile(section, declared, profile);
+    } catch (error) {
+      if (error instanceof ProfileViolation) throw new TerminalError(error.message);
+      throw error;
+    }
+  }
+
+  async #runtime(spec: ApplicationSpec, profile: ApiObject | undefined): Promise<ApiObject> {
+    const named = spec.Runtime?.Name;
+    if (named !== undefined) {
+      const runtime = await this.#use('runtime', 'KubernetesRuntimeInstance', named);
+      await this.#place({ KubernetesRuntimeInstanceID: Number(runtime.ID), Name: named, Reason: 'named by the application', Provisioned: false });
+      return runtime;
+    }
+    const requirements = (this.#withProfile('Runtime', spec.Runtime as ApiObject | undefined, profile) ?? {}) as RuntimeRequirements;
+    const placed = this.#application.Placement as Placement | undefined;
+    const decision = await placeWorkload(this.#context.client, requirements, placed);
+    if ('none' in decision) throw new Waiting(decision.none);
+    const provisionedBefore = childRecordsOf(this.#application).find((record) => record.Role === 'runtime' && record.Made);
+    if ('provision' in decision || provisionedBefore?.ID === decision.runtime.ID) {
+      const name = `${spec.Name}-runtime`;
+      const wanted = 'provision' in decision ? decision.provision : requirements;
+      const definition = await this.#make('runtime-definition', 'KubernetesRuntimeDefinition', name, defined({ InfraProvider: 'eks', NodeSize: wanted.NodeSize, NodeProfile: wanted.NodeProfile, NodeMaximum: wanted.NodeMaximum }));
+      const runtime = await this.#make('runtime', 'KubernetesRuntimeInstance', name, { Location: wanted.Location, KubernetesRuntimeDefinitionID: definition.ID, DefaultRuntime: false });
+      await this.#place({ KubernetesRuntimeInstanceID: Number(runtime.ID), Name: name, Reason: placed?.Provisioned ? placed.Reason : decision.reason, Provisioned: true });
+      return runtime;
+    }
+    this.#ledger.note('runtime', 'KubernetesRuntimeInstance', decision.runtime, false);
+    this.#objects.set('runtime', decision.runtime);
+    await this.#place({ KubernetesRuntimeInstanceID: Number(decision.runtime.ID), Name: String(decision.runtime.Name), Reason: decision.reason, Provisioned: false });
+    return decision.runtime;
+  }
+
+  async #place(placement: Placement): Promise<void> {
+    const current = this.#application.Placement as Placement | undefined;
+    if (current?.KubernetesRuntimeInstanceID === placement.KubernetesRuntimeInstanceID && current.Reason === placement.Reason) return;
+    await this.#context.update({ Placement: placement });
+    await this.#context.recordEvent({ reason: placement.Provisioned ? 'RuntimeProvisioned' : 'Placed', note: `runtime ${placement.Name}: ${placement.Reason}` });
+  }
+
+  /** The applications this one depends on, made or found, every one Healthy; else it waits for the first that is not. */
+  async #dependencies(spec: ApplicationSpec, runtime: ApiObject): Promise<ApiObject[]> {
+    const applications: ApiObject[] = [];
+    for (const dependency of spec.Dependencies) {
+      if ('Application' in dependency) {
+        applications.push(await this.#use(`dependency:${dependency.Application}`, 'Application', dependency.Application));
+        continue;
+      }
+      const nested = dependency.Nested;
+      const fields = applicationFields(nested);
+      fields.Runtime ??= { Name: runtime.Name };
+      if (spec.Tier !== undefined) fields.Tier ??= spec.Tier;
+      if (spec.Profile !== undefined) fields.Profile ??= spec.Profile;
+      applications.push(await this.#make(`dependency:${nested.Name}`, 'Application', nested.Name, fields));
+    }
+    const waitingOn = applications.find((application) => unreadiness(registry.get('Application'), application) !== undefined);
+    if (waitingOn) throw new Waiting(`dependency Application ${String(waitingOn.Name)}: ${String(waitingOn.Status ?? 'not reconciled yet')}`);
+    return applications;
+  }
+
+  async #workload(spec: ApplicationSpec, runtime: ApiObject, dependencies: readonly ApiObject[]): Promise<ApiObject> {
+    if (spec.Helm) {
+      const { Repo, Chart, ChartVersion, ValuesDocument } = spec.Helm;
+      const definition = await this.#make('workload-definition', 'HelmWorkloadDefinition', spec.Name, defined({ Repo, Chart, ChartVersion, ValuesDocument }));
+      return this.#make('workload', 'HelmWorkloadInstance', spec.Name, { HelmWorkloadDefinitionID: definition.ID, KubernetesRuntimeInstanceID: runtime.ID });
+    }
+    const definition = await this.#make('workload-definition', 'WorkloadDefinition', spec.Name, { YAMLDocument: spec.YAMLDocument });
+    const workload = await this.#make('workload', 'WorkloadInstance', spec.Name, { WorkloadDefinitionID: definition.ID, KubernetesRuntimeInstanceID: runtime.ID });
+    await this.#connect(workload, dependencies);
+    return workload;
+  }
+
+  /** Passes each dependency's address to the workload (and takes it back when the dependency goes). */
+  async #connect(workload: ApiObject, dependencies: readonly ApiObject[]): Promise<void> {
+    const addresses = [];
+    for (const dependency of dependencies) {
+      const own = childRecordsOf(dependency).find((record) => record.Role === 'workload' && record.Kind === 'WorkloadInstance');
+      const address = own ? await serviceAddress(this.#context.client, own.ID) : undefined;
+      if (address) addresses.push({ name: String(dependency.Name), ...address });
+    }
+    const key = contributionKey(this.#application);
+    const part = dependencyContribution(this.#application.Name, addresses);
+    const current = contributionsOf({ Contributions: workload.Contributions })[key];
+    if (part) await contribute(this.#context, Number(workload.ID), key, part);
+    else if (current) await withdrawContribution(this.#context, Number(workload.ID), key, current);
+  }
+
+  /** A part's definition: used when only named, else made from its fields (with `references` by name resolved). */
+  async #definition(role: string, kind: string, part: Part, defaultName: string, fields: ApiObject, fingerprintOf?: ApiObject): Promise<{ definition: ApiObject; used: boolean }> {
+    if (onlyNamed(part)) return { definition: await this.#use(`${role}-definition`, kind, String(part.Name)), used: true };
+    return { definition: await this.#make(`${role}-definition`, kind, part.Name ?? defaultName, await this.#resolveNames(kind, fields), fingerprintOf), used: false };
+  }
+
+  /** `<Target>Name` fields as the `<Target>ID` the kind has; an AWS account left out is the default account. */
+  async #resolveNames(kindName: string, fields: ApiObject): Promise<ApiObject> {
+    const kind = registry.get(kindName);
+    const resolved: ApiObject = {};
+    for (const [key, value] of Object.entries(fields)) {
+      const field = key.endsWith('Name') ? kind.fields[`${key.slice(0, -4)}ID`] : undefined;
+      if (field?.kind !== 'scalar' || !field.references || typeof value !== 'string') {
+        resolved[key] = value;
+        continue;
+      }
+      const target = await this.#context.client.kind(field.references).findByName(value);
+      if (!target) throw new Waiting(`${field.references} ${value} (${key} of the ${kindName}) does not exist`);
+      resolved[`${key.slice(0, -4)}ID`] = target.ID;
+    }
+    const account = kind.fields.AwsAccountID;
+    if (account?.kind === 'scalar' && account.required && resolved.AwsAccountID === undefined) {
+      const [fallback] = (await this.#context.client.kind('AwsAccount').list({ defaultaccount: true })).objects;
+      if (!fallback) throw new Waiting(`the ${kindName} needs an AWS account: name one (AwsAccountName) or make one the default`);
+      resolved.AwsAccountID = fallback.ID;
+    }
+    return resolved;
+  }
+
+  async #parts(spec: ApplicationSpec, profile: ApiObject | undefined, runtime: ApiObject, workload: ApiObject): Promise<void> {
+    const name = spec.Name;
+    const attached = spec.Helm ? { HelmWorkloadInstanceID: workload.ID } : { WorkloadInstanceID: workload.ID };
+    const instanceName = (definition: ApiObject, used: boolean): string => (used ? `${name}-${String(definition.Name)}` : String(definition.Name));
+    if (spec.Secret) {
+      const { Name: _name, ...settings } = spec.Secret;
+      const data = spec.SecretData ? this.#context.decrypt(this.#application.SecretData) : undefined;
+      // Fingerprinted by the stored ciphertext: rewriting the values writes the definition again, and no digest of them is kept.
+      const { definition, used } = await this.#definition('secret', 'SecretDefinition', spec.Secret, `${name}-secret`, { ...settings, Data: data }, { ...settings, Data: this.#application.SecretData });
+      await this.#make('secret', 'SecretInstance', instanceName(definition, used), { SecretDefinitionID: definition.ID, ...attached, KubernetesRuntimeInstanceID: runtime.ID });
+    }
+    if (spec.AwsRelationalDatabase) {
+      const { Name: _name, ...settings } = this.#withProfile('AwsRelationalDatabase', spec.AwsRelationalDatabase, profile) ?? {};
+      const { definition, used } = await this.#definition('database', 'AwsRelationalDatabaseDefinition', spec.AwsRelationalDatabase, `${name}-db`, settings);
+      await this.#make('database', 'AwsRelationalDatabaseInstance', instanceName(definition, used), { AwsRelationalDatabaseDefinitionID: definition.ID, ...attached });
+    }
+    if (spec.AwsObjectStorageBucket) {
+      const { Name: _name, ...settings } = this.#withProfile('AwsObjectStorageBucket', spec.AwsObjectStorageBucket, profile) ?? {};
+      const { definition, used } = await this.#definition('bucket', 'AwsObjectStorageBucketDefinition', spec.AwsObjectStorageBucket, `${name}-bucket`, settings);
+      await this.#make('bucket', 'AwsObjectStorageBucketInstance', instanceName(definition, used), { AwsObjectStorageBucketDefinitionID: definition.ID, ...attached });
+    }
+    let domain: ApiObject | undefined;
+    if (spec.DomainName) {
+      const { Name: _name, ...settings } = spec.DomainName;
+      const found = await this.#definition('domain-name', 'DomainNameDefinition', spec.DomainName, `${name}-domain`, settings);
+      domain = found.definition;
+      // The original's name for a workload's domain name instance.
+      await this.#make('domain-name', 'DomainNameInstance', `${name}-${kebabCase(String(domain.Name))}`, { DomainNameDefinitionID: domain.ID, ...attached, KubernetesRuntimeInstanceID: runtime.ID });
+    }
+    if (spec.Gateway) {
+      const { Name: _name, ...settings } = spec.Gateway;
+      const { definition, used } = await this.#definition('gateway', 'GatewayDefinition', spec.Gateway, `${name}-gateway`, { ...settings, ...(domain && { DomainNameDefinitionID: domain.ID }) });
+      await this.#make('gateway', 'GatewayInstance', instanceName(definition, used), { GatewayDefinitionID: definition.ID, ...attached, KubernetesRuntimeInstanceID: runtime.ID });
+    }
+  }
+
+  /** One status for the whole: the first part not ready (with its own status), or Healthy. */
+  async #report(): Promise<ReconcileOutcome> {
+    for (const record of this.#ledger.reached) {
+      const object = await this.#context.client.kind(record.Kind).get(record.ID);
+      if (unreadiness(registry.get(record.Kind), object) === undefined) continue;
+      throw new Waiting(`${record.Kind} ${record.Name}: ${String(object.Status ?? 'not reconciled yet')}`);
+    }
+    const placement = this.#application.Placement as Placement | undefined;
+    await this.#context.setCondition({ Type: HEALTHY, Status: 'True', Reason: HEALTHY, Message: `${this.#ledger.reached.length} parts ready${placement ? ` on runtime ${placement.Name}` : ''}` });
+    return undefined;
+  }
+}
+
+/** Deleting: every part it made, last made first, one at a time; what it used is left alone, and so is a runtime it made that others' workloads now run on. */
+async function removeParts(context: ReconcileContext<Application>, pollMs: number): Promise<ReconcileOutcome> {
+  const made = childRecordsOf(context.object).filter((record) => record.Made);
+  const keptRuntime = await sharedRuntime(context, made);
+  for (const record of [...made].reverse()) {
+    if (keptRuntime && (record.Role === 'runtime' || record.Role === 'runtime-definition')) continue;
+    const removing = await removeOne(context, record);
+    if (removing) return { waiting: removing, requeueAfterMs: pollMs };
+  }
+  if (keptRuntime) await context.recordEvent({ reason: 'RuntimeKept', note: keptRuntime, type: 'Warning' });
+  return undefined;
+}
+
+/** Why the runtime the application made stays: other workloads run on it. */
+async function sharedRuntime(context: ReconcileContext<Application>, made: readonly ChildRecord[]): Promise<string | undefined> {
+  const runtime = made.find((record) => record.Role === 'runtime');
+  if (!runtime) return undefined;
+  const own = new Set(made.map((record) => `${record.Kind}/${record.ID}`));
+  const others = [];
+  for (const kind of ['WorkloadInstance', 'HelmWorkloadInstance']) {
+    for (const instance of await context.client.kind(kind).listAll({ kubernetesruntimeinstanceid: runtime.ID })) {
+      if (!own.has(`${kind}/${instance.ID}`)) others.push(`${kind} ${String(instance.Name)}`);
+    }
+  }
+  return others.length === 0 ? undefined : `runtime ${runtime.Name} is left in place: ${others.length} other workload${others.length === 1 ? '' : 's'} run on it (${others.slice(0, 3).join(', ')}${others.length > 3 ? ', …' : ''}); delete it once they have moved`;
+}
+
+export function applicationReconciler(settings: ApplicationSettings = {}): Reconciler<Application> {
+  const pollMs = settings.pollIntervalMs ?? 2000;
+  return {
+    kind: 'Application',
+    statusCondition: HEALTHY,
+    resyncIntervalMs: settings.checkIntervalMs ?? 30_000,
+    async reconcile(context) {
+      if (context.operation === 'Deleted') return removeParts(context, pollMs);
+      return new Build(context, pollMs).run();
+    },
+  };
+}

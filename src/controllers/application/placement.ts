@@ -1,0 +1,71 @@
+/**
+ * Where an application's workload runs when it names requirements instead of a runtime: an
+ * existing runtime that meets them (ready ones first, then the default runtime, then the one
+ * running fewest workloads, so applications spread), or — when none does — one provisioned from
+ * the requirements (EKS, through the AWS controller). A placement is kept while its runtime
+ * still meets the requirements: a new runtime never moves running workloads.
+ */
+import type { ApiClient } from '../../client/api-client.ts';
+import type { RuntimeRequirements } from '../../model/application-spec.ts';
+import type { ApiObject } from '../../model/kind.ts';
+import { locations } from '../../model/kinds/kubernetes-runtime.ts';
+import { unreadiness } from '../../model/readiness.ts';
+import { registry } from '../../model/registry.ts';
+
+export interface Placement {
+  KubernetesRuntimeInstanceID: number;
+  Name: string;
+  Reason: string;
+  Provisioned: boolean;
+}
+
+export type PlacementDecision = { runtime: ApiObject; reason: string } | { provision: RuntimeRequirements; reason: string } | { none: string };
+
+const requirementKeys = ['Location', 'InfraProvider', 'NodeSize', 'NodeProfile'] as const;
+
+/** The requirements as a person reads them. */
+export const describeRequirements = (requirements: RuntimeRequirements): string =>
+  [...requirementKeys.filter((key) => requirements[key] !== undefined).map((key) => `${key} ${String(requirements[key])}`), ...(requirements.NodeMaximum !== undefined ? [`NodeMaximum ≥ ${requirements.NodeMaximum}`] : [])].join(', ') || 'none';
+
+/** Which requirements the runtime (with its definition) does not meet. */
+export function unmet(requirements: RuntimeRequirements, runtime: ApiObject, definition: ApiObject | undefined): string[] {
+  const actual: Record<string, unknown> = { Location: runtime.Location, InfraProvider: definition?.InfraProvider, NodeSize: definition?.NodeSize, NodeProfile: definition?.NodeProfile };
+  const misses: string[] = requirementKeys.filter((key) => requirements[key] !== undefined && actual[key] !== requirements[key]);
+  if (requirements.NodeMaximum !== undefined && Number(definition?.NodeMaximum ?? 0) < requirements.NodeMaximum) misses.push('NodeMaximum');
+  return misses;
+}
+
+const isRequirement = (requirements: RuntimeRequirements): boolean => requirementKeys.some((key) => requirements[key] !== undefined) || requirements.NodeMaximum !== undefined;
+
+export async function placeWorkload(client: ApiClient, requirements: RuntimeRequirements, current: Placement | undefined): Promise<PlacementDecision> {
+  const runtimes = (await client.kind('KubernetesRuntimeInstance').listAll()).filter((runtime) => !runtime.DeletionScheduled);
+  const definitions = new Map((await client.kind('KubernetesRuntimeDefinition').listAll()).map((definition) => [definition.ID, definition]));
+  const definitionOf = (runtime: ApiObject) => definitions.get(Number(runtime.KubernetesRuntimeDefinitionID));
+  const kept = current && runtimes.find((runtime) => runtime.ID === current.KubernetesRuntimeInstanceID);
+  if (kept && unmet(requirements, kept, definitionOf(kept)).length === 0) return { runtime: kept, reason: current.Reason };
+
+  if (!isRequirement(requirements)) {
+    const fallback = runtimes.find((runtime) => runtime.DefaultRuntime === true);
+    return fallback ? { runtime: fallback, reason: 'the default runtime (the application names no runtime and no requirements)' } : { none: 'the application names no runtime or requirements and there is no default runtime: name one (Runtime: {Name}), give requirements, or register a default runtime' };
+  }
+  const kind = registry.get('KubernetesRuntimeInstance');
+  const workloads = await client.kind('WorkloadInstance').listAll();
+  const load = (runtime: ApiObject) => workloads.filter((workload) => workload.KubernetesRuntimeInstanceID === runtime.ID).length;
+  const candidates = runtimes
+    .filter((runtime) => unmet(requirements, runtime, definitionOf(runtime)).length === 0)
+    .map((runtime) => ({ runtime, ready: unreadiness(kind, runtime) === undefined, default: runtime.DefaultRuntime === true, load: load(runtime) }))
+    .sort((a, b) => Number(b.ready) - Number(a.ready) || Number(b.default) - Number(a.default) || a.load - b.load || Number(a.runtime.ID) - Number(b.runtime.ID));
+  const wanted = describeRequirements(requirements);
+  const best = candidates[0];
+  if (best) {
+    const why = [best.ready ? 'ready' : 'not ready yet, but no ready runtime meets them', ...(best.default ? ['the default runtime'] : []), `${best.load} workload${best.load === 1 ? '' : 's'} on it`];
+    return { runtime: best.runtime, reason: `meets the requirements (${wanted}) of ${candidates.length} runtime${candidates.length === 1 ? '' : 's'} that do: ${why.join(', ')}` };
+  }
+  if (requirements.InfraProvider !== 'eks') {
+    return { none: `no runtime meets the requirements (${wanted}), and threeport provisions EKS runtimes only: register a matching runtime, or use a profile whose Runtime has InfraProvider eks` };
+  }
+  if (!requirements.Location || !locations[requirements.Location]) {
+    return { none: `no runtime meets the requirements (${wanted}); provisioning one on EKS needs a Location with an AWS region (e.g. NorthAmerica:NewYork)` };
+  }
+  return { provision: requirements, reason: `no runtime met the requirements (${wanted}): provisioned one on EKS in ${requirements.Location}` };
+}

@@ -1,0 +1,46 @@
+import { isDeepStrictEqual } from 'node:util';
+import { applicationKeys, ApplicationSpecError, parseApplication } from '../application-spec.ts';
+import { json, REDACTED_PLACEHOLDER, string } from '../fields.ts';
+import { defineKind } from '../kind.ts';
+
+const part = (what: string) => json({ description: `${what}: {Name} alone uses an existing definition of that name; its fields make one for this application (removed with it).` });
+
+export const Application = defineKind({
+  name: 'Application',
+  domain: 'application',
+  owners: 'developer',
+  description:
+    'A workload and everything it needs, declared once: the runtime (named, or requirements threeport places it by or provisions from a profile), gateway and domain, secret, database, bucket, and the applications it depends on. The application controller finds or makes each in dependency order, passes connection details to the dependents, reports one status, and on delete removes what it made, last made first, and nothing it only used.',
+  shape: 'instance',
+  controller: 'application',
+  fields: {
+    Tier: string({ description: 'A Tier by name: its Profile is this application’s unless Profile is set.' }),
+    Profile: string({ description: 'A Profile by name: the defaults (and limits) for the runtime and managed services made for this application.' }),
+    Runtime: json({ description: '{Name} of a runtime to run on, or requirements {Location, InfraProvider, NodeSize, NodeProfile, NodeMaximum}: placed on a runtime that meets them, or one is provisioned from the profile. Absent: the profile’s runtime requirements, else the default runtime.' }),
+    YAMLDocument: string({ query: false, description: 'The workload’s Kubernetes manifests (or Helm).' }),
+    Helm: json({ description: 'A chart workload instead of manifests: {Repo, Chart, ChartVersion, ValuesDocument}.' }),
+    DomainName: part('A domain name for the gateway {Domain, Zone, AdminEmail}'),
+    Gateway: part('Ingress {HttpPorts, TcpPorts, ServiceName, SubDomain}'),
+    AwsRelationalDatabase: part('A managed database {AwsAccountName, Engine, EngineVersion, DatabaseName, DatabasePort, MachineSize, StorageGb, BackupDays, WorkloadSecretName}'),
+    AwsObjectStorageBucket: part('A bucket {AwsAccountName, PublicReadAccess, WorkloadServiceAccountName, WorkloadBucketEnvVar}'),
+    Secret: part('A secret delivered to the workload {AwsAccountName, Backend, RecoveryWindowDays}, its values in SecretData'),
+    SecretData: json({ hidden: true, description: 'The values of the secret the application makes (key → string). Kept encrypted; returned to no one but the application controller.' }),
+    Dependencies: json({ description: 'Applications this one needs, in order: {Application: name} of an existing one, or a nested application (same fields; made and removed with this one). Their Services’ addresses reach this workload as <NAME>_HOST and <NAME>_PORT.' }),
+    Children: json({ owner: 'controller', description: 'What the application is made of, in the order it was made: [{Role, Kind, ID, Name, Made}] (Made false: used, never removed by it).' }),
+    Placement: json({ owner: 'controller', description: 'The runtime the workload runs on and why it was chosen: {KubernetesRuntimeInstanceID, Name, Reason, Provisioned}.' }),
+  },
+  rules: {
+    validate(application, previous) {
+      const declared = Object.fromEntries(applicationKeys.filter((key) => application[key] !== undefined && application[key] !== null).map((key) => [key, application[key]]));
+      // SecretData written back as read (redacted), or unchanged, is the stored one: not checked again.
+      if (previous !== undefined && (declared.SecretData === REDACTED_PLACEHOLDER || isDeepStrictEqual(declared.SecretData, previous.SecretData))) declared.SecretData = { stored: 'values' };
+      try {
+        parseApplication(declared);
+        return undefined;
+      } catch (error) {
+        if (error instanceof ApplicationSpecError) return error.message;
+        throw error;
+      }
+    },
+  },
+});

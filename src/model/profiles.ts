@@ -1,0 +1,42 @@
+/**
+ * Profiles: operations' defaults for what applications get made. A section's values fill what an
+ * application leaves out; a value the application sets differently is refused unless the profile
+ * lists it in Overridable, so a profile can both suggest and fix.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import type { ApiObject } from './kind.ts';
+
+export const profileSections = ['Runtime', 'AwsRelationalDatabase', 'AwsObjectStorageBucket'] as const;
+export type ProfileSection = (typeof profileSections)[number];
+
+type Values = Record<string, unknown>;
+const isRecord = (value: unknown): value is Values => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+export function profileProblem(profile: ApiObject): string | undefined {
+  for (const section of profileSections) {
+    const value = profile[section];
+    if (value != null && !isRecord(value)) return `${section} must be a mapping of field to value`;
+  }
+  const overridable = profile.Overridable;
+  if (overridable == null) return undefined;
+  if (!Array.isArray(overridable) || overridable.some((entry) => typeof entry !== 'string')) return 'Overridable must be a list of Section.Field names';
+  const bad = (overridable as string[]).find((entry) => !profileSections.some((section) => entry.startsWith(`${section}.`) && entry.length > section.length + 1));
+  return bad === undefined ? undefined : `Overridable: "${bad}" is not Section.Field with a section of ${profileSections.join(', ')}`;
+}
+
+export class ProfileViolation extends Error {}
+
+/**
+ * The section as the application gets it: the profile's values, then the application's. Throws a
+ * ProfileViolation naming the field when the application changes one the profile fixes.
+ */
+export function withProfile(section: ProfileSection, declared: Values | undefined, profile: ApiObject | undefined): Values | undefined {
+  const defaults = profile && isRecord(profile[section]) ? (profile[section]) : undefined;
+  if (!defaults) return declared;
+  const overridable = Array.isArray(profile?.Overridable) ? (profile.Overridable as string[]) : [];
+  for (const [key, value] of Object.entries(declared ?? {})) {
+    if (key === 'Name' || !(key in defaults) || isDeepStrictEqual(defaults[key], value) || overridable.includes(`${section}.${key}`)) continue;
+    throw new ProfileViolation(`profile ${String(profile?.Name)} sets ${section}.${key} to ${JSON.stringify(defaults[key])} and does not let applications change it (its Overridable lists what they may): remove ${section}.${key} or ask for the profile to allow it`);
+  }
+  return { ...defaults, ...declared };
+}
