@@ -48,7 +48,7 @@ export const applicationKeys = ['Name', 'Tier', 'Profile', 'Runtime', 'YAMLDocum
 export const partKeys = ['DomainName', 'Gateway', 'AwsRelationalDatabase', 'AwsObjectStorageBucket', 'Secret'] as const;
 export type PartKey = (typeof partKeys)[number];
 const runtimeKeys = ['Name', 'Location', 'InfraProvider', 'NodeSize', 'NodeProfile', 'NodeMaximum'];
-const helmKeys = ['Repo', 'Chart', 'ChartVersion', 'ValuesDocument'];
+const helmKeys = ['Repo', 'Chart', 'ChartVersion', 'ValuesDocument', 'InstanceValuesDocument'];
 
 /** Kubernetes object names: what every part's Name becomes. */
 const NAME = /^[a-z0-9]([-a-z0-9]{0,51}[a-z0-9])?$/;
@@ -112,10 +112,10 @@ export function parseApplication(value: Values, at = 'Application', nested = fal
   seen.add(name);
   const hasManifests = value.YAMLDocument !== undefined && value.YAMLDocument !== null;
   const hasChart = value.Helm !== undefined && value.Helm !== null;
-  if (hasManifests === hasChart) fail(at, 'declare the workload: YAMLDocument (its manifests) or Helm {Repo, Chart, ChartVersion, ValuesDocument} — one of them');
+  if (hasManifests === hasChart) fail(at, 'declare the workload: YAMLDocument (its manifests) or Helm {Repo, Chart, ChartVersion, ValuesDocument, InstanceValuesDocument} — one of them');
   if (hasManifests && (typeof value.YAMLDocument !== 'string' || value.YAMLDocument.trim() === '')) fail(`${at}.YAMLDocument`, 'must be the workload’s manifests (YAML text)');
   if (hasChart) {
-    if (!isRecord(value.Helm)) fail(`${at}.Helm`, 'must be {Repo, Chart, ChartVersion, ValuesDocument}');
+    if (!isRecord(value.Helm)) fail(`${at}.Helm`, 'must be {Repo, Chart, ChartVersion, ValuesDocument, InstanceValuesDocument}');
     unknownKeys(value.Helm as Values, helmKeys, `${at}.Helm`);
     if (optionalString(value.Helm as Values, 'Chart', `${at}.Helm`) === undefined) fail(`${at}.Helm.Chart`, 'is required');
     for (const key of partKeys.filter((key) => key !== 'Secret')) if (value[key] != null) fail(`${at}.${key}`, 'is for manifest workloads only (a Helm workload’s chart makes its own)');

@@ -6,11 +6,12 @@
 import type { ApiClient } from '../../src/client/api-client.ts';
 import { registry } from '../../src/model/registry.ts';
 
-export function confirmDeletions(client: ApiClient, intervalMs = 200): { stop(): Promise<void> } {
+export function confirmDeletions(client: ApiClient, options: { intervalMs?: number; except?: readonly string[] } = {}): { stop(): Promise<void> } {
+  const { intervalMs = 200, except = [] } = options;
   let running = true;
   const loop = (async () => {
     while (running) {
-      for (const kind of registry.reconcilable.filter((candidate) => candidate.routed)) {
+      for (const kind of registry.reconcilable.filter((candidate) => candidate.routed && !except.includes(candidate.name))) {
         const scheduled = (await client.kind(kind.name).listAll().catch(() => [])).filter((object) => object.DeletionScheduled);
         for (const object of scheduled) {
           await client

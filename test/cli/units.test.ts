@@ -78,12 +78,36 @@ describe('config documents', () => {
   const source = (text: string) => parseDocuments(text, `${samplesDir}/inline.yaml`)[0]!;
 
   it('maps references, inline values and defaults the runtime', () => {
-    const [expanded] = expandDocument(source('HelmWorkload:\n  Name: h\n  Repo: r\n  Chart: c\n  InstanceValues: "a: 1"\n  DefinitionValuesDocument: values.yaml\n'));
-    const [definition, instance] = expanded!.steps.map(toObjectSpec);
-    expect(definition!.payload).toEqual({ Name: 'h', Repo: 'r', Chart: 'c', ValuesDocument: 'replicaCount: 2\n' });
-    expect(instance!.payload).toEqual({ Name: 'h', ValuesDocument: 'a: 1' });
-    expect(instance!.references).toEqual([{ key: 'HelmWorkloadDefinitionID', target: 'HelmWorkloadDefinition', name: 'h', path: ['HelmWorkload', 'Name'] }]);
+    const [expanded] = expandDocument(source('GatewayDefinition:\n  Name: g\n  DomainNameDefinitionName: d\n'));
+    const [definition] = expanded!.steps.map(toObjectSpec);
+    expect(definition!.references).toEqual([{ key: 'DomainNameDefinitionID', target: 'DomainNameDefinition', name: 'd', path: ['GatewayDefinition', 'DomainNameDefinitionName'] }]);
+    const [instance] = expandDocument(source('HelmWorkloadInstance:\n  Name: i\n  HelmWorkloadDefinition: {Name: h}\n  Values: "a: 1"\n'))[0]!.steps.map(toObjectSpec);
+    expect(instance!.payload).toEqual({ Name: 'i', ValuesDocument: 'a: 1' });
     expect(instance!.defaultRuntimeKey).toBe('KubernetesRuntimeInstanceID');
+  });
+
+  it('sends the original’s nested Workload and HelmWorkload configs as one Application, side files read and names kept', () => {
+    const [helm] = expandDocument(source('HelmWorkload:\n  Name: h\n  Repo: r\n  Chart: c\n  InstanceValues: "a: 1"\n  DefinitionValuesDocument: values.yaml\n'));
+    expect(helm!.steps.map(toObjectSpec).map((spec) => [spec.kind.name, spec.payload])).toEqual([
+      ['Application', { Name: 'h', Helm: { Repo: 'r', Chart: 'c', ValuesDocument: 'replicaCount: 2\n', InstanceValuesDocument: 'a: 1' } }],
+    ]);
+    const [workload] = expandDocument(
+      source(
+        'Workload:\n  Name: w\n  YAMLDocument: wordpress-manifest.yaml\n  KubernetesRuntimeInstance: {Name: rt}\n  DomainName: {Name: dn, Domain: example.com, Zone: Public, AdminEmail: a@example.com}\n  Gateway: {Name: gw, HttpPorts: [{Port: 80}], ServiceName: web}\n  AwsObjectStorageBucket: {Name: b, AwsAccountName: acct, WorkloadServiceAccountName: sa, WorkloadBucketEnvVar: B}\n  Secret: {Name: s, Data: {k: v}}\n',
+      ),
+    );
+    const [application] = workload!.steps.map(toObjectSpec);
+    expect(application!.kind.name).toBe('Application');
+    expect(application!.payload).toMatchObject({
+      Name: 'w',
+      Runtime: { Name: 'rt' },
+      DomainName: { Name: 'dn', Domain: 'example.com', Zone: 'Public', AdminEmail: 'a@example.com' },
+      Gateway: { Name: 'gw', HttpPorts: [{ Port: 80 }], ServiceName: 'web' },
+      AwsObjectStorageBucket: { Name: 'b', AwsAccountName: 'acct', WorkloadServiceAccountName: 'sa', WorkloadBucketEnvVar: 'B' },
+      Secret: { Name: 's' },
+      SecretData: { k: 'v' },
+    });
+    expect(String(application!.payload.YAMLDocument)).toContain('kind: Deployment');
   });
 
   it('accepts the AwsAccountName form of references', () => {

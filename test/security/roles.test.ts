@@ -54,6 +54,7 @@ const family: Record<string, string> = {
   ImageBuild: 'delivery',
   DeliveryPolicy: 'platform',
   Delivery: 'developer',
+  Application: 'developer',
   ImageUse: 'platform',
 };
 

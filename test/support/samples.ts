@@ -24,6 +24,8 @@ const knownGood: Record<string, ApiObject | ((client: ApiClient) => ApiObject | 
   // A secret instance is for one workload.
   SecretInstance: async (client) => ({ WorkloadInstanceID: (await createSample(client, registry.get('WorkloadInstance'))).ID }),
   DeliveryPolicy: { Environments: [{ Name: 'dev' }] },
+  // An application declares its workload.
+  Application: { YAMLDocument: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: sample\n' },
   // An image use names exactly one user.
   ImageUse: async (client) => ({ WorkloadDefinitionID: (await createSample(client, registry.get('WorkloadDefinition'))).ID }),
 };

@@ -217,9 +217,7 @@ async function remove(target: Target, options: NameOrConfig & WaitOptions, conte
     targetsToDelete = documents.flatMap((document) => document.steps.map((step) => ({ kind: step.kind.name, name: String(step.values.Name) }))).reverse();
   } else {
     const name = nameFrom(target, options, 'delete');
-    targetsToDelete = target.abstraction
-      ? [{ kind: target.abstraction.instance, name }, { kind: target.abstraction.definition, name }]
-      : [{ kind: target.typeName, name }];
+    targetsToDelete = target.abstraction ? await abstractionParts(context.client(), target.abstraction, name) : [{ kind: target.typeName, name }];
   }
   const client = context.client();
   const problems = await deleteAll(client, targetsToDelete, {
@@ -231,6 +229,12 @@ async function remove(target: Target, options: NameOrConfig & WaitOptions, conte
   const label = `${humanName(target.typeName)} ${targetsToDelete[targetsToDelete.length - 1]?.name ?? ''}`;
   if (problems.length > 0) throw deletionError(label, problems);
   if (target.abstraction || targetsToDelete.length > 1) context.terminal.complete(`${label} deleted`);
+}
+
+/** What deleting an abstraction by name deletes: its Application (which removes what it made), or — made by hand or an older tptctl — its definition and instance. */
+async function abstractionParts(client: ApiClient, abstraction: Abstraction, name: string): Promise<DeleteTarget[]> {
+  if (abstraction.asApplication && (await client.kind('Application').findByName(name))) return [{ kind: 'Application', name }];
+  return [{ kind: abstraction.instance, name }, { kind: abstraction.definition, name }];
 }
 
 // ---- registration ----------------------------------------------------------------------------

@@ -9,8 +9,8 @@ import type { Kind } from '../../model/kind.ts';
 import { kebabCase } from '../../model/naming.ts';
 import { registry } from '../../model/registry.ts';
 import { readAwsLocalConfig } from './aws-local-config.ts';
-import { unknownKeyMessage, type Step } from './object-spec.ts';
-import { SideFileError } from './side-files.ts';
+import { toObjectSpec, unknownKeyMessage, type Step } from './object-spec.ts';
+import { readSideFile, SideFileError } from './side-files.ts';
 import { fileError, type SourceDocument, type YamlPath } from './source.ts';
 
 type Values = Record<string, unknown>;
@@ -73,6 +73,12 @@ export interface Abstraction {
   ignored?: readonly string[];
   keys: readonly string[];
   expand(b: StepBuilder): Step[];
+  /**
+   * Sent to the server as one Application, which makes the objects the steps describe (in order,
+   * resumably, removed together): the steps are built only to check the document and read its
+   * side files.
+   */
+  asApplication?: boolean;
 }
 
 const nameOnly = { Name: 'Name' };
@@ -99,6 +105,7 @@ export const abstractions: readonly Abstraction[] = [
     name: 'Workload',
     definition: 'WorkloadDefinition',
     instance: 'WorkloadInstance',
+    asApplication: true,
     keys: ['Name', 'YAMLDocument', 'KubernetesRuntimeInstance', 'DomainName', 'Gateway', 'AwsRelationalDatabase', 'AwsObjectStorageBucket', 'Secret'],
     expand(b) {
       const name = b.values.Name;
@@ -150,6 +157,7 @@ export const abstractions: readonly Abstraction[] = [
     name: 'HelmWorkload',
     definition: 'HelmWorkloadDefinition',
     instance: 'HelmWorkloadInstance',
+    asApplication: true,
     keys: ['Name', 'Repo', 'Chart', 'ChartVersion', 'DefinitionValues', 'DefinitionValuesDocument', 'InstanceValues', 'InstanceValuesDocument', 'KubernetesRuntimeInstance'],
     ignored: ['DomainName', 'Gateway', 'AwsRelationalDatabase', 'AwsObjectStorageBucket'],
     expand: (b) => [
@@ -223,9 +231,103 @@ function kindSteps(step: Step): Step[] {
       // Reconciled, as the original makes it: the EKS instance is this document's; the AWS controller connects the runtime when the cluster is up.
       return [{ ...runtime, fixed: { Reconciled: true } }, { ...step, values: { ...values, KubernetesRuntimeInstance: { Name: values.Name } } }];
     }
+    case 'Application':
+      return [{ ...step, values: applicationSideFiles(step.source, step.path, values) }];
     default:
       return [step];
   }
+}
+
+const without = (values: Values, keys: readonly string[]): Values => Object.fromEntries(Object.entries(values).filter(([key, value]) => !keys.includes(key) && value !== undefined));
+
+/**
+ * The original's nested config as one Application: built from the objects its expansion
+ * describes (so every field is checked and side files read as before), with references by name
+ * kept as names for the server to resolve. The application names what it makes as the expansion did.
+ */
+function applicationStep(source: SourceDocument, root: YamlPath, steps: readonly Step[]): Step {
+  const values: Values = {};
+  const origins = new Map<string, YamlPath>();
+  const set = (key: string, value: unknown, step: Step): void => {
+    values[key] = value;
+    origins.set(key, step.path);
+  };
+  let helm: Values | undefined;
+  for (const step of steps) {
+    const spec = toObjectSpec(step);
+    const payload = spec.payload;
+    const named = (target: string): string | undefined => spec.references.find((reference) => reference.target === target)?.name;
+    const account = named('AwsAccount');
+    const part = { Name: spec.name, ...without(payload, ['Name']), ...(account && { AwsAccountName: account }) };
+    switch (spec.kind.name) {
+      case 'WorkloadDefinition':
+        set('Name', spec.name, step);
+        set('YAML', payload.YAMLDocument, step);
+        break;
+      case 'HelmWorkloadDefinition':
+        set('Name', spec.name, step);
+        helm = without(payload, ['Name']);
+        break;
+      case 'WorkloadInstance':
+      case 'HelmWorkloadInstance': {
+        const runtime = named('KubernetesRuntimeInstance');
+        if (runtime) set('Runtime', { Name: runtime }, step);
+        if (payload.ValuesDocument !== undefined) helm = { ...helm, InstanceValuesDocument: payload.ValuesDocument };
+        break;
+      }
+      case 'DomainNameDefinition':
+        set('DomainName', part, step);
+        break;
+      case 'GatewayDefinition':
+        // The application connects its gateway to its domain name itself.
+        set('Gateway', { Name: spec.name, ...without(payload, ['Name']) }, step);
+        break;
+      case 'AwsRelationalDatabaseDefinition':
+        set('AwsRelationalDatabase', part, step);
+        break;
+      case 'AwsObjectStorageBucketDefinition':
+        set('AwsObjectStorageBucket', part, step);
+        break;
+      case 'SecretDefinition':
+        set('Secret', without(part, ['Data']), step);
+        set('SecretData', payload.Data, step);
+        break;
+      default:
+        // The instances of the parts: the application makes them.
+        break;
+    }
+  }
+  if (helm) values.Helm = helm;
+  return { kind: registry.get('Application'), values, origin: (key) => origins.get(key) ?? root, path: root, source };
+}
+
+/** An Application document's nested manifests and values files (its dependencies', its chart's), read relative to the config file. */
+function applicationSideFiles(source: SourceDocument, at: YamlPath, values: Values): Values {
+  const read = (path: YamlPath, file: unknown): string => {
+    if (typeof file !== 'string') throw fileError(source, path, 'must be the path of a file, relative to the config file');
+    try {
+      return readSideFile(source.baseDir, file);
+    } catch (error) {
+      if (error instanceof SideFileError) throw fileError(source, path, error.message);
+      throw error;
+    }
+  };
+  const result = { ...values };
+  if (isRecord(values.Helm)) {
+    const helmValues: Values = { ...values.Helm };
+    for (const key of ['ValuesDocument', 'InstanceValuesDocument']) if (helmValues[key] !== undefined) helmValues[key] = read([...at, 'Helm', key], helmValues[key]);
+    result.Helm = helmValues;
+  }
+  if (Array.isArray(values.Dependencies)) {
+    result.Dependencies = values.Dependencies.map((dependency: unknown, index) => {
+      if (!isRecord(dependency) || 'Application' in dependency) return dependency;
+      const path = [...at, 'Dependencies', index];
+      const nested = applicationSideFiles(source, path, dependency);
+      if (dependency.YAMLDocument !== undefined) nested.YAMLDocument = read([...path, 'YAMLDocument'], dependency.YAMLDocument);
+      return nested;
+    });
+  }
+  return result;
 }
 
 function awsAccountStep(step: Step): Step {
@@ -268,7 +370,7 @@ export function expandDocument(source: SourceDocument): ExpandedDocument[] {
         }
       }
       const steps = abstraction.expand(new StepBuilder(source, root, value)).flatMap(kindSteps);
-      return { key, abstraction, steps, warnings };
+      return { key, abstraction, steps: abstraction.asApplication ? [applicationStep(source, root, steps)] : steps, warnings };
     }
     const kind = registry.find(key);
     if (!kind || !isDocumentKind(kind)) {

@@ -8,6 +8,7 @@
  */
 import type { ApiClient } from '../../client/api-client.ts';
 import type { ApiObject, Kind } from '../../model/kind.ts';
+import { childRecordsOf } from '../../model/application-children.ts';
 import { unreadiness } from '../../model/readiness.ts';
 import { registry } from '../../model/registry.ts';
 import { supportServiceDefinitionName, type SupportServiceName } from '../../model/support-services.ts';
@@ -103,6 +104,13 @@ export class DependencyWalker {
       add(registry.get('HelmWorkloadInstance'), await this.#client.kind('HelmWorkloadInstance').listAll({ helmworkloaddefinitionid: definition.ID, kubernetesruntimeinstanceid: runtimeId }));
     }
     if (kind.name === 'Delivery') for (const [instanceKind, instance] of await this.#deliveryInstances(object)) add(instanceKind, [instance]);
+    // An application depends on everything it made or uses.
+    if (kind.name === 'Application') {
+      for (const child of childRecordsOf(object)) {
+        const part = await this.#client.kind(child.Kind).get(child.ID).catch(() => undefined);
+        if (part) add(registry.get(child.Kind), [part]);
+      }
+    }
     return found;
   }
 

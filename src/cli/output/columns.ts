@@ -1,7 +1,8 @@
 /**
  * The columns `tptctl get` prints for each kind, as the original printed them (reference §1.8).
  * A column is `HEADER=source`, where source is a field (`Location`), the name of a referenced
- * object (`@WorkloadDefinitionID`) or one of its fields (`@KubernetesRuntimeDefinitionID.InfraProvider`),
+ * object (`@WorkloadDefinitionID`) or one of its fields (`@KubernetesRuntimeDefinitionID.InfraProvider`), a key
+ * of a JSON field (`Placement.Name`),
  * a computed value (`!status`, `!age`, `!ports`) or a constant (`"v0`).
  */
 const REF_NAME = (field: string, header: string) => `${header}=@${field}`;
@@ -58,6 +59,7 @@ export const kindColumns: Readonly<Record<string, readonly string[]>> = {
   DeliveryPolicy: ['NAME=Name', 'ROLLOUT TIMEOUT=RolloutTimeoutSeconds', 'AGE=!age'],
   Delivery: ['NAME=Name', 'IMAGE=Image', REF_NAME('DeliveryPolicyID', 'DELIVERY POLICY'), 'ENVIRONMENT=Environment', 'PHASE=Phase', 'AGE=!age'],
   ImageUse: ['REPOSITORY=Repository', 'USED BY=UsedBy', 'AGE=!age'],
+  Application: ['NAME=Name', 'RUNTIME=Placement.Name', 'STATUS=!status', 'AGE=!age'],
   ControlPlaneDefinition: ['NAME=Name', 'AUTH ENABLED=AuthEnabled', 'AGE=!age'],
   ControlPlaneInstance: ['NAME=Name', 'GENESIS CONTROL PLANE=Genesis', REF_NAME('ControlPlaneDefinitionID', 'CONTROL PLANE DEFINITION'), KRI, 'AGE=!age'],
 };

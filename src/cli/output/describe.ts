@@ -6,6 +6,7 @@
  */
 import type { ApiClient } from '../../client/api-client.ts';
 import type { ApiObject, Kind } from '../../model/kind.ts';
+import { childRecordsOf } from '../../model/application-children.ts';
 import { registry } from '../../model/registry.ts';
 import { gatewayAddresses, hostOf, httpPortOf, tcpPortOf } from '../../model/gateway-addresses.ts';
 import { commandName } from '../kind-names.ts';
@@ -15,6 +16,15 @@ import { supportServiceRows, type SupportServiceRow } from './support-services.t
 import { formatAge, renderTable } from './table.ts';
 import { warningEvents, type WarningDigest } from './warning-events.ts';
 import { workloadResources, type ResourceRow } from './workload-resources.ts';
+
+export interface PartRow {
+  depth: number;
+  role: string;
+  kind: string;
+  name: string;
+  made: boolean;
+  status: string;
+}
 
 export interface GatewayRow {
   name: string;
@@ -41,6 +51,8 @@ export interface Description {
   reports?: { field: string; entries: [string, string][] }[];
   /** The dependency to fix first, when something the object depends on is not ready (operations/why.ts). */
   blockedBy?: string;
+  /** For applications: what each is made of and uses, nested applications' parts indented under them. */
+  parts?: PartRow[];
   /** For deliveries: each environment reached, its state and instances. */
   environments?: { name: string; state: string; instances: string; since: string; message: string }[];
   warnings: WarningDigest;
@@ -129,6 +141,11 @@ export function describeText(description: Description, now = new Date()): string
     if (resources.length === 0) lines.push('* No cloud resources made yet.');
     else lines.push(`* Cloud Resources (${resources.length}):`, renderTable(['RESOURCE', 'ID', 'STATE'], resources.map((row) => [row.key, row.id, row.state])));
   }
+  if (description.parts) {
+    const rows = description.parts;
+    if (rows.length === 0) lines.push('* No parts made or found yet.');
+    else lines.push('* Parts:', renderTable(['PART', 'KIND', 'NAME', 'MADE', 'STATUS'], rows.map((row) => [`${row.depth > 0 ? `${'  '.repeat(row.depth - 1)}└─ ` : ''}${row.role}`, row.kind, row.name, row.made ? 'made' : 'used', row.status])));
+  }
   if (description.environments) {
     const rows = description.environments;
     if (rows.length === 0) lines.push('* No environment reached yet.');
@@ -175,6 +192,7 @@ export async function gatherDescription(client: ApiClient, kind: Kind, object: A
   const gateways = kind.name === 'WorkloadInstance' ? await gatewaysOf(client, id) : undefined;
   const supportServices = kind.name === 'KubernetesRuntimeInstance' ? await supportServiceRows(client, id) : undefined;
   const environments = kind.name === 'Delivery' ? deliveryEnvironments(object) : undefined;
+  const parts = kind.name === 'Application' ? await applicationParts(client, object) : undefined;
   const blockedBy = kind.controller ? blockingDependency(await new DependencyWalker(client).walk(kind, object)) : undefined;
   const inventory = 'ResourceInventory' in kind.fields ? (inventoryDescription(object) ?? { settings: [], resources: [] }) : undefined;
   return {
@@ -187,6 +205,7 @@ export async function gatherDescription(client: ApiClient, kind: Kind, object: A
     ...(supportServices && { supportServices }),
     ...(inventory && { inventory }),
     ...(environments && { environments }),
+    ...(parts && { parts }),
     ...(blockedBy && { blockedBy }),
     reports: reportsOf(kind, object),
     warnings: await warningEvents(client, kind.name, id),
@@ -198,6 +217,18 @@ function blockingDependency(node: WhyNode): string | undefined {
   const path = rootCause(node);
   const cause = path && path.length > 1 ? path[path.length - 1]! : undefined;
   return cause ? `${nodeName(cause)}: ${cause.problem}` : undefined;
+}
+
+/** An application's Children as rows, each nested application's own under it (each application once). */
+async function applicationParts(client: ApiClient, application: ApiObject, depth = 0, seen = new Set<number>()): Promise<PartRow[]> {
+  seen.add(Number(application.ID));
+  const rows: PartRow[] = [];
+  for (const child of childRecordsOf(application)) {
+    const object = await client.kind(child.Kind).get(child.ID).catch(() => undefined);
+    rows.push({ depth, role: child.Role, kind: child.Kind, name: child.Name, made: child.Made, status: object ? objectStatus(object) : 'gone' });
+    if (object && child.Kind === 'Application' && !seen.has(child.ID)) rows.push(...(await applicationParts(client, object, depth + 1, seen)));
+  }
+  return rows;
 }
 
 /** A delivery's Progress as rows: where the build went, in order. */

@@ -78,7 +78,10 @@ export function tableRows(kind: Kind, objects: ApiObject[], columnSpecs: readonl
         if (error) errors.add(error.message);
         return value ?? '';
       }
-      return display(object[kind.jsonKey(source)]);
+      // `Field.Key`: one key of a JSON field (an application's Placement.Name).
+      const [field, key] = source.split('.') as [string, string | undefined];
+      const value = object[kind.jsonKey(field)];
+      return display(key === undefined ? value : (value as Record<string, unknown> | null | undefined)?.[key]);
     }),
   );
   return { headers: columns.map((column) => column.header), rows, errors: [...errors] };

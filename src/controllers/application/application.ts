@@ -152,7 +152,7 @@ class Build {
     }
     const requirements = (this.#withProfile('Runtime', spec.Runtime as ApiObject | undefined, profile) ?? {}) as RuntimeRequirements;
     const placed = this.#application.Placement as Placement | undefined;
-    const decision = await placeWorkload(this.#context.client, requirements, placed);
+    const decision = await placeWorkload(this.#context.client, requirements, placed, profile?.Runtime != null);
     if ('none' in decision) throw new Waiting(decision.none);
     const provisionedBefore = childRecordsOf(this.#application).find((record) => record.Role === 'runtime' && record.Made);
     if ('provision' in decision || provisionedBefore?.ID === decision.runtime.ID) {
@@ -198,9 +198,9 @@ class Build {
 
   async #workload(spec: ApplicationSpec, runtime: ApiObject, dependencies: readonly ApiObject[]): Promise<ApiObject> {
     if (spec.Helm) {
-      const { Repo, Chart, ChartVersion, ValuesDocument } = spec.Helm;
+      const { Repo, Chart, ChartVersion, ValuesDocument, InstanceValuesDocument } = spec.Helm;
       const definition = await this.#make('workload-definition', 'HelmWorkloadDefinition', spec.Name, defined({ Repo, Chart, ChartVersion, ValuesDocument }));
-      return this.#make('workload', 'HelmWorkloadInstance', spec.Name, { HelmWorkloadDefinitionID: definition.ID, KubernetesRuntimeInstanceID: runtime.ID });
+      return this.#make('workload', 'HelmWorkloadInstance', spec.Name, defined({ HelmWorkloadDefinitionID: definition.ID, KubernetesRuntimeInstanceID: runtime.ID, ValuesDocument: InstanceValuesDocument }));
     }
     const definition = await this.#make('workload-definition', 'WorkloadDefinition', spec.Name, { YAMLDocument: spec.YAMLDocument });
     const workload = await this.#make('workload', 'WorkloadInstance', spec.Name, { WorkloadDefinitionID: definition.ID, KubernetesRuntimeInstanceID: runtime.ID });

@@ -12,25 +12,13 @@ import { ApiRequestError, isNotFound } from '../../client/api-client.ts';
 import { TerminalError } from '../../controller/errors.ts';
 import type { ReconcileContext } from '../../controller/reconciler.ts';
 import type { ApiObject } from '../../model/kind.ts';
+import { childRecordsOf, type ChildRecord } from '../../model/application-children.ts';
 import type { ObjectOf } from '../../model/object-types.ts';
 import { registry } from '../../model/registry.ts';
 import { findChild } from '../shared/composition.ts';
 
 export type Application = ObjectOf<'Application'>;
-
-export interface ChildRecord {
-  /** What it is to the application: workload, runtime, gateway, dependency:<name>, … */
-  Role: string;
-  Kind: string;
-  ID: number;
-  Name: string;
-  /** Made by the application (removed with it), or only used. */
-  Made: boolean;
-  /** Of the fields last written, for made children. */
-  Fingerprint?: string;
-}
-
-export const childRecordsOf = (application: ApiObject): ChildRecord[] => (Array.isArray(application.Children) ? (application.Children as ChildRecord[]) : []);
+export { childRecordsOf, type ChildRecord };
 
 const fingerprint = (fields: ApiObject): string => createHash('sha256').update(JSON.stringify(fields)).digest('base64url').slice(0, 22);
 

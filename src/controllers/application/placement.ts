@@ -37,7 +37,11 @@ export function unmet(requirements: RuntimeRequirements, runtime: ApiObject, def
 
 const isRequirement = (requirements: RuntimeRequirements): boolean => requirementKeys.some((key) => requirements[key] !== undefined) || requirements.NodeMaximum !== undefined;
 
-export async function placeWorkload(client: ApiClient, requirements: RuntimeRequirements, current: Placement | undefined): Promise<PlacementDecision> {
+/**
+ * `fromProfile`: the requirements come from a profile, which is operations' consent to provision
+ * (an application alone never makes a runtime: developers do not own runtimes).
+ */
+export async function placeWorkload(client: ApiClient, requirements: RuntimeRequirements, current: Placement | undefined, fromProfile: boolean): Promise<PlacementDecision> {
   const runtimes = (await client.kind('KubernetesRuntimeInstance').listAll()).filter((runtime) => !runtime.DeletionScheduled);
   const definitions = new Map((await client.kind('KubernetesRuntimeDefinition').listAll()).map((definition) => [definition.ID, definition]));
   const definitionOf = (runtime: ApiObject) => definitions.get(Number(runtime.KubernetesRuntimeDefinitionID));
@@ -61,8 +65,11 @@ export async function placeWorkload(client: ApiClient, requirements: RuntimeRequ
     const why = [best.ready ? 'ready' : 'not ready yet, but no ready runtime meets them', ...(best.default ? ['the default runtime'] : []), `${best.load} workload${best.load === 1 ? '' : 's'} on it`];
     return { runtime: best.runtime, reason: `meets the requirements (${wanted}) of ${candidates.length} runtime${candidates.length === 1 ? '' : 's'} that do: ${why.join(', ')}` };
   }
+  if (!fromProfile) {
+    return { none: `no runtime meets the requirements (${wanted}); threeport provisions runtimes only from a profile (operations' defaults): register a matching runtime, or name a profile (or tier) whose Runtime has InfraProvider eks` };
+  }
   if (requirements.InfraProvider !== 'eks') {
-    return { none: `no runtime meets the requirements (${wanted}), and threeport provisions EKS runtimes only: register a matching runtime, or use a profile whose Runtime has InfraProvider eks` };
+    return { none: `no runtime meets the requirements (${wanted}), and threeport provisions EKS runtimes only: register a matching runtime, or set InfraProvider eks in the profile's Runtime` };
   }
   if (!requirements.Location || !locations[requirements.Location]) {
     return { none: `no runtime meets the requirements (${wanted}); provisioning one on EKS needs a Location with an AWS region (e.g. NorthAmerica:NewYork)` };

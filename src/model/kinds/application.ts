@@ -18,7 +18,7 @@ export const Application = defineKind({
     Profile: string({ description: 'A Profile by name: the defaults (and limits) for the runtime and managed services made for this application.' }),
     Runtime: json({ description: '{Name} of a runtime to run on, or requirements {Location, InfraProvider, NodeSize, NodeProfile, NodeMaximum}: placed on a runtime that meets them, or one is provisioned from the profile. Absent: the profile’s runtime requirements, else the default runtime.' }),
     YAMLDocument: string({ query: false, description: 'The workload’s Kubernetes manifests (or Helm).' }),
-    Helm: json({ description: 'A chart workload instead of manifests: {Repo, Chart, ChartVersion, ValuesDocument}.' }),
+    Helm: json({ description: 'A chart workload instead of manifests: {Repo, Chart, ChartVersion, ValuesDocument, InstanceValuesDocument} (values as YAML text; the instance’s override the definition’s).' }),
     DomainName: part('A domain name for the gateway {Domain, Zone, AdminEmail}'),
     Gateway: part('Ingress {HttpPorts, TcpPorts, ServiceName, SubDomain}'),
     AwsRelationalDatabase: part('A managed database {AwsAccountName, Engine, EngineVersion, DatabaseName, DatabasePort, MachineSize, StorageGb, BackupDays, WorkloadSecretName}'),
