@@ -31,6 +31,8 @@ export interface Environment {
   WorkloadInstances?: string[];
   /** Helm workload instances of this environment, by name. */
   HelmWorkloadInstances?: string[];
+  /** A tier: the workloads of the applications in it (nested ones included) are this environment's too. */
+  Tier?: string;
   /** What a build must pass here before it goes to the next environment. */
   Gate?: Gate;
 }
@@ -41,14 +43,15 @@ const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** The environments, or what is wrong with them (a 400's message). */
 export function parseEnvironments(value: unknown): Environment[] | { problem: string } {
-  if (!Array.isArray(value) || value.length === 0) return { problem: 'Environments must be a non-empty list of {Name, WorkloadInstances, HelmWorkloadInstances, Gate}' };
+  if (!Array.isArray(value) || value.length === 0) return { problem: 'Environments must be a non-empty list of {Name, WorkloadInstances, HelmWorkloadInstances, Tier, Gate}' };
   const names = new Set<string>();
   const instances = new Map<string, string>();
   for (const [index, environment] of value.entries()) {
     const where = `Environments[${index}]`;
     if (!isRecord(environment)) return { problem: `${where} must be an object` };
-    const unknown = Object.keys(environment).filter((key) => !['Name', 'WorkloadInstances', 'HelmWorkloadInstances', 'Gate'].includes(key));
-    if (unknown.length > 0) return { problem: `${where} has unknown field(s) ${unknown.join(', ')}; an environment has Name, WorkloadInstances, HelmWorkloadInstances and Gate` };
+    const unknown = Object.keys(environment).filter((key) => !['Name', 'WorkloadInstances', 'HelmWorkloadInstances', 'Tier', 'Gate'].includes(key));
+    if (unknown.length > 0) return { problem: `${where} has unknown field(s) ${unknown.join(', ')}; an environment has Name, WorkloadInstances, HelmWorkloadInstances, Tier and Gate` };
+    if (environment.Tier !== undefined && (typeof environment.Tier !== 'string' || environment.Tier === '')) return { problem: `${where}.Tier must be the name of a tier` };
     const { Name: name } = environment;
     if (typeof name !== 'string' || !NAME.test(name)) return { problem: `${where}.Name must be a lowercase name like "staging"` };
     if (names.has(name)) return { problem: `environment ${name} is listed twice` };

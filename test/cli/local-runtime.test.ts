@@ -61,7 +61,7 @@ describe('tptctl up --local-runtime', () => {
 
       // The README's quick start on it: the sample workload (its requests include ephemeral-storage), Healthy.
       const created = await tptctl.ok(['create', 'workload', '-c', join(repoRoot, 'samples/wordpress-workload.yaml'), '--wait', '--timeout', '3m'], { timeoutMs: 200_000 });
-      expect(created).toContain('Info: workload instance wordpress is Healthy: 6 resource(s) ready');
+      expect(created).toContain('Info: application wordpress is Healthy: 6 resource(s) ready; ');
       expect(await tptctl.ok(['get', 'workloads'])).toMatch(/\nv0\s+wordpress\s+wordpress\s+wordpress\s+threeport-sim\s+Healthy: 6 resource\(s\) ready\s+\d+s/);
     } finally {
       await tptctl.run(['down', '--name', 'sim'], { timeoutMs: 120_000 });

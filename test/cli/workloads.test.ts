@@ -84,10 +84,10 @@ describe('workloads on a Kubernetes cluster through tptctl', () => {
     const createSeconds = (performance.now() - at) / 1000;
     created.push('wordpress');
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toContain('Info: workload definition wordpress created');
-    expect(result.stdout).toContain('Info: workload instance wordpress is Healthy: 6 resource(s) ready');
+    expect(result.stdout).toContain('Info: application wordpress created');
+    expect(result.stdout).toContain('Info: application wordpress is Healthy: 6 resource(s) ready; ');
     expect(result.stdout).toContain('Complete: workload wordpress created');
-    expect(result.stderr).toContain('waiting: workload instance wordpress: ');
+    expect(result.stderr).toContain('waiting: application wordpress: ');
     console.info(`quick start: up ${upSeconds.toFixed(1)} s, create --wait until Healthy ${createSeconds.toFixed(1)} s`);
 
     expect(await tptctl.ok(['get', 'workloads'])).toMatch(/\nv0\s+wordpress\s+wordpress\s+wordpress\s+threeport-wl\s+Healthy: 6 resource\(s\) ready\s+\d+s/);
@@ -135,8 +135,8 @@ describe('workloads on a Kubernetes cluster through tptctl', () => {
     const result = await tptctl.run(['create', 'workload', '-c', file, '--wait', '--timeout', '3m'], { timeoutMs: 200_000 });
     created.push('broken');
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/Error: workload instance broken failed: 1 resource\(s\) not applied: Service web \(namespace broken-[a-z0-9]+\): Service "web" is invalid: .*99999.* \(not retried until the object changes\)\n/);
-    expect(result.stderr).toContain('Info: see what happened with: tptctl describe workload-instance --name broken');
+    expect(result.stderr).toMatch(/Error: application broken failed: WorkloadInstance broken failed: 1 resource\(s\) not applied: Service web \(namespace broken-[a-z0-9]+\): Service "web" is invalid: .*99999.*\] \(not retried until the object changes\)\n/);
+    expect(result.stderr).toContain('Info: see what happened with: tptctl describe application --name broken');
     expect(result.stderr).not.toContain('timed out');
 
     expect(await tptctl.ok(['get', 'workloads'])).toMatch(/\nv0\s+broken\s+broken\s+broken\s+threeport-wl\s+Failed: 1 resource\(s\) not applied: Service web/);
@@ -147,7 +147,7 @@ describe('workloads on a Kubernetes cluster through tptctl', () => {
 
     // Fixed, it is rolled out; get shows the new Status line.
     writeFileSync(join(tptctl.dir, 'broken-manifests.yaml'), stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ port: 8080 }] } }));
-    expect(await tptctl.ok(['apply', '-f', file, '--wait'])).toContain('workload definition broken updated (YAMLDocument)');
+    expect(await tptctl.ok(['apply', '-f', file, '--wait'])).toContain('application broken updated (YAMLDocument)');
     await expect.poll(() => tptctl.ok(['get', 'workload-instances', 'broken']), { timeout: 60_000, interval: 1000 }).toMatch(/broken\s+broken\s+threeport-wl\s+Healthy: 2 resource\(s\) ready/);
   }, 300_000);
 
@@ -156,10 +156,10 @@ describe('workloads on a Kubernetes cluster through tptctl', () => {
     const result = await tptctl.run(['create', 'workload', '-c', file, '--wait', '--timeout', '20s'], { timeoutMs: 90_000 });
     created.push('hog');
     expect(result.code).toBe(1);
-    const reason = /Error: timed out after 20s waiting for: workload instance hog \((.+)\)\n/.exec(result.stderr)?.[1];
+    const reason = /Error: timed out after 20s waiting for: application hog \((.+)\)\n/.exec(result.stderr)?.[1];
     expect(reason, result.stderr).toBeDefined();
     // What it names is the last Status line it showed.
-    const shown = [...result.stderr.matchAll(/^waiting: workload instance hog: (.+)$/gm)].map((match) => match[1]);
+    const shown = [...result.stderr.matchAll(/^waiting: application hog: (.+)$/gm)].map((match) => match[1]);
     expect(shown.at(-1)).toBe(reason);
     expect(result.stderr).toContain('Info: wait longer with --timeout');
 

@@ -71,8 +71,9 @@ describe('gateways and domain names', async () => {
   const plane = await startWorkloadPlane({
     database: 'pglite',
     auth: true,
-    groups: ['workload', 'kubernetes-runtime', 'helm-workload', 'gateway'],
-    settings: { helm: () => Promise.resolve(helm), gateway: { issuer: { kind: 'acme', server: ACME } } },
+    groups: ['workload', 'kubernetes-runtime', 'helm-workload', 'gateway', 'application'],
+    // Applications look at their parts often here, so a test sees their status move.
+    settings: { helm: () => Promise.resolve(helm), gateway: { issuer: { kind: 'acme', server: ACME } }, application: { pollIntervalMs: 250 } },
   });
   const { client } = plane;
   const runtime = await plane.registerCluster('b');
@@ -233,6 +234,44 @@ describe('gateways and domain names', async () => {
       const namespace = await kube.get({ apiVersion: 'v1', kind: 'Namespace', name: supportServices['external-dns'].namespace });
       return (secret === undefined && (namespace === undefined || Boolean(namespace.metadata.deletionTimestamp))) || 'still there';
     }, 60_000);
+  });
+
+  it('an application with a domain and a gateway makes them in order on its workload; its status and why name the certificate; delete removes them', LONG, async () => {
+    const name = uniqueName('store');
+    const application = await client.kind('Application').create({
+      Name: name,
+      Runtime: { Name: runtime.Name },
+      YAMLDocument: webApp(name),
+      DomainName: { Domain: `${name}.example.com`, Zone: 'Public', AdminEmail: 'admin@example.com' },
+      Gateway: { HttpPorts: [{ Port: 80, HTTPSRedirect: true }, { Port: 443, TLSEnabled: true }], ServiceName: name, SubDomain: 'www' },
+    });
+    // No cert-manager runs on a simulated cluster: the one status names the gateway and why.
+    const status = async () => String((await client.kind('Application').get(application.ID)).Status ?? '');
+    await eventually('application waits on the certificate', async () => (await status()).includes(`GatewayInstance ${name}-gateway: CertificateNotReady: certificate for www.${name}.example.com is not issued yet`) || status(), 240_000, 250);
+    const children = (await client.kind('Application').get(application.ID)).Children as { Role: string; Kind: string; ID: number; Name: string; Made: boolean }[];
+    expect(children.map((child) => `${child.Role} ${child.Kind} ${child.Name}`)).toEqual([
+      `runtime KubernetesRuntimeInstance ${runtime.Name}`,
+      `workload-definition WorkloadDefinition ${name}`,
+      `workload WorkloadInstance ${name}`,
+      `domain-name-definition DomainNameDefinition ${name}-domain`,
+      `domain-name DomainNameInstance ${name}-${name}-domain`,
+      `gateway-definition GatewayDefinition ${name}-gateway`,
+      `gateway GatewayInstance ${name}-gateway`,
+    ]);
+    // The gateway is on the application's domain and workload, without an ID in the declaration.
+    const gateway = await client.kind('GatewayInstance').get(children.at(-1)!.ID);
+    expect(gateway.WorkloadInstanceID).toBe(children[2]!.ID);
+    expect((await client.kind('GatewayDefinition').get(Number(gateway.GatewayDefinitionID))).DomainNameDefinitionID).toBe(children[3]!.ID);
+    const answer = explain(await new DependencyWalker(client).walk(registry.get('Application'), await client.kind('Application').get(application.ID)));
+    expect(answer).toMatch(new RegExp(`^application ${name} is not ready because`));
+    expect(answer).toContain(`gateway instance ${name}-gateway: CertificateNotReady`);
+    const described = describeText(await gatherDescription(client, registry.get('Application'), await client.kind('Application').get(application.ID)));
+    expect(described).toMatch(new RegExp(`\\* Parts:\\nPART\\s+KIND\\s+NAME\\s+MADE\\s+STATUS\\nruntime\\s+KubernetesRuntimeInstance\\s+${runtime.Name}\\s+used\\s+Ready`));
+
+    await client.kind('Application').delete(application.ID);
+    await eventually('application and its parts gone', async () => (await client.kind('Application').get(application.ID).then(() => false, () => true)) && (await client.kind('GatewayInstance').get(gateway.ID).then(() => false, () => true)), 180_000, 250);
+    for (const child of children.filter((record) => record.Made)) expect(await client.kind(child.Kind).get(child.ID).then(() => 'there', () => 'gone'), `${child.Kind} ${child.Name}`).toBe('gone');
+    expect(await client.kind('KubernetesRuntimeInstance').get(runtime.ID)).toBeDefined();
   });
 
   it('a gateway definition that could never work is Failed with the reason', LONG, async () => {

@@ -87,11 +87,15 @@ describe('tptctl up with auth on, and the original Go client', () => {
 
   it('a workload goes Healthy through tptctl on mTLS; status updates are written by the controllers', async () => {
     const output = await tptctl.ok(['create', 'workload', '-c', join(repoRoot, 'samples/wordpress-workload.yaml'), '--wait', '--timeout', '180s'], { timeoutMs: 200_000 });
-    expect(output).toMatch(/workload instance wordpress is Healthy/);
-    const instance = JSON.parse(await tptctl.ok(['describe', 'workload-instance', 'wordpress', '-o', 'json'])) as { ID: number };
-    const revisions = await goRequest(tptctl.configPath, 'GET', `/v0/workload-instances/${instance.ID}/revisions?size=100`);
-    const writers = new Set(revisions.body.Data!.map((revision) => revision.Actor));
-    expect([...writers]).toEqual(expect.arrayContaining([expect.stringMatching(/^user:admin via tptctl\/v\d/), 'controllers via threeport-controller']));
+    expect(output).toMatch(/application wordpress is Healthy: 6 resource\(s\) ready/);
+    // The user asked for the application; the controllers made and run its workload.
+    const writersOf = async (path: string) => {
+      const object = JSON.parse(await tptctl.ok(['describe', path, 'wordpress', '-o', 'json'])) as { ID: number };
+      const revisions = await goRequest(tptctl.configPath, 'GET', `/v0/${path}s/${object.ID}/revisions?size=100`);
+      return [...new Set(revisions.body.Data!.map((revision) => revision.Actor))];
+    };
+    expect(await writersOf('application')).toEqual(expect.arrayContaining([expect.stringMatching(/^user:admin via tptctl\/v\d/), 'controllers via threeport-controller']));
+    expect(await writersOf('workload-instance')).toEqual(['controllers via threeport-controller']);
   }, 240_000);
 
   it('a developer added with tptctl user add deploys workloads but may not change runtimes nor see their keys', async () => {
@@ -108,7 +112,7 @@ describe('tptctl up with auth on, and the original Go client', () => {
     // Their own workload: created, Healthy, deleted.
     writeFileSync(join(tptctl.dir, 'dev-app-manifests.yaml'), stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'dev-app' }, data: { greeting: 'hello' } }));
     writeFileSync(join(tptctl.dir, 'dev-app.yaml'), 'Workload:\n  Name: dev-app\n  YAMLDocument: dev-app-manifests.yaml\n');
-    expect(await tptctl.ok([...dev, 'create', 'workload', '-c', join(tptctl.dir, 'dev-app.yaml'), '--wait', '--timeout', '120s'], { timeoutMs: 150_000 })).toMatch(/workload instance dev-app is Healthy/);
+    expect(await tptctl.ok([...dev, 'create', 'workload', '-c', join(tptctl.dir, 'dev-app.yaml'), '--wait', '--timeout', '120s'], { timeoutMs: 150_000 })).toMatch(/application dev-app is Healthy/);
     await tptctl.ok([...dev, 'delete', 'workload', '-c', join(tptctl.dir, 'dev-app.yaml'), '--wait', '--timeout', '120s'], { timeoutMs: 150_000 });
     const denied = await tptctl.fails([...dev, 'delete', 'kubernetes-runtime-instance', '--name', 'threeport-sec']);
     expect(denied.stderr).toContain('user:dev (developer) may not delete KubernetesRuntimeInstance objects: that needs the admin or platform role');

@@ -12,6 +12,7 @@ const goals: Readonly<Record<string, { condition: string; reporter: string }>> =
   WorkloadInstance: { condition: 'Healthy', reporter: 'the agent to report its resources' },
   HelmWorkloadInstance: { condition: 'Healthy', reporter: 'the agent to report its resources' },
   KubernetesRuntimeInstance: { condition: 'Ready', reporter: 'its controller to check the cluster' },
+  Application: { condition: 'Healthy', reporter: 'its parts to be ready' },
 };
 
 /** The condition `--wait` waits for on objects of this kind beyond Reconciled, if any. */

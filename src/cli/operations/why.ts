@@ -54,6 +54,7 @@ export function problemOf(kind: Kind, object: ApiObject): string | undefined {
   switch (unreadiness(kind, object)) {
     case 'deleting':
       return `being deleted (${objectStatus(object)})`;
+    case 'failed':
     case 'failing':
       return objectStatus(object);
     case 'unfinished':

@@ -9,6 +9,7 @@
 import { TerminalError } from '../../controller/errors.ts';
 import type { ReconcileContext, ReconcileOutcome, Reconciler } from '../../controller/reconciler.ts';
 import { applicationKeys, ApplicationSpecError, applicationFields, cycleThrough, dependencyEdges, parseApplication, type ApplicationSpec, type Part, type RuntimeRequirements } from '../../model/application-spec.ts';
+import { conditionsOf, findCondition } from '../../model/conditions.ts';
 import type { ApiObject } from '../../model/kind.ts';
 import { kebabCase } from '../../model/naming.ts';
 import { ProfileViolation, withProfile } from '../../model/profiles.ts';
@@ -191,9 +192,17 @@ class Build {
       if (spec.Profile !== undefined) fields.Profile ??= spec.Profile;
       applications.push(await this.#make(`dependency:${nested.Name}`, 'Application', nested.Name, fields));
     }
+    for (const application of applications) this.#stopAtFailure('Application', application, `dependency Application ${String(application.Name)}`);
     const waitingOn = applications.find((application) => unreadiness(registry.get('Application'), application) !== undefined);
     if (waitingOn) throw new Waiting(`dependency Application ${String(waitingOn.Name)}: ${String(waitingOn.Status ?? 'not reconciled yet')}`);
     return applications;
+  }
+
+  /** A part whose controller gave up fails the application too (so --wait ends), until the application or the part changes. */
+  #stopAtFailure(kind: string, object: ApiObject, label: string): void {
+    if (unreadiness(registry.get(kind), object) !== 'failed') return;
+    const reason = String(object.Status ?? 'its controller gave up').replace(/^Failed: /, '').replace(/ \(not retried until the object changes\)$/, '');
+    throw new TerminalError(`${label} failed: ${reason}`);
   }
 
   async #workload(spec: ApplicationSpec, runtime: ApiObject, dependencies: readonly ApiObject[]): Promise<ApiObject> {
@@ -290,13 +299,19 @@ class Build {
 
   /** One status for the whole: the first part not ready (with its own status), or Healthy. */
   async #report(): Promise<ReconcileOutcome> {
+    let workload: ApiObject | undefined;
     for (const record of this.#ledger.reached) {
       const object = await this.#context.client.kind(record.Kind).get(record.ID);
+      if (record.Role === 'workload') workload = object;
       if (unreadiness(registry.get(record.Kind), object) === undefined) continue;
+      this.#stopAtFailure(record.Kind, object, `${record.Kind} ${record.Name}`);
       throw new Waiting(`${record.Kind} ${record.Name}: ${String(object.Status ?? 'not reconciled yet')}`);
     }
     const placement = this.#application.Placement as Placement | undefined;
-    await this.#context.setCondition({ Type: HEALTHY, Status: 'True', Reason: HEALTHY, Message: `${this.#ledger.reached.length} parts ready${placement ? ` on runtime ${placement.Name}` : ''}` });
+    // The workload's own health first ("6 resource(s) ready"), then the whole.
+    const health = workload ? findCondition(conditionsOf(workload), HEALTHY)?.Message : undefined;
+    const whole = `${this.#ledger.reached.length} parts ready${placement ? ` on runtime ${placement.Name}` : ''}`;
+    await this.#context.setCondition({ Type: HEALTHY, Status: 'True', Reason: HEALTHY, Message: health ? `${health}; ${whole}` : whole });
     return undefined;
   }
 }

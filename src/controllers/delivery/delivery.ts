@@ -16,7 +16,7 @@ import type { ReconcileContext, ReconcileOutcome, Reconciler } from '../../contr
 import { parseEnvironments, windowState, type Environment } from '../../model/delivery-policy.ts';
 import type { ObjectOf } from '../../model/object-types.ts';
 import { DELIVERED } from './image-build.ts';
-import { healthOf, instancesUsing, membersOf, pin, pinOf, type Member, type MemberHealth } from './members.ts';
+import { healthOf, instancesUsing, membersOf, pin, pinOf, withTierMembers, type Member, type MemberHealth } from './members.ts';
 
 type Delivery = ObjectOf<'Delivery'>;
 type ImageBuild = ObjectOf<'ImageBuild'>;
@@ -79,8 +79,9 @@ class Run {
     const delivery = this.#context.object;
     const build = await api.kind('ImageBuild').get(delivery.ImageBuildID);
     const policy = await api.kind('DeliveryPolicy').get(delivery.DeliveryPolicyID);
-    const environments = parseEnvironments(policy.Environments);
-    if ('problem' in environments) throw new TerminalError(`delivery policy ${policy.Name}: ${environments.problem}`);
+    const parsed = parseEnvironments(policy.Environments);
+    if ('problem' in parsed) throw new TerminalError(`delivery policy ${policy.Name}: ${parsed.problem}`);
+    const environments = await withTierMembers(api, parsed);
     const image = referenceOf(build);
     if (delivery.Image !== image) await this.#context.update({ Image: image, Repository: String(build.CanonicalRepository) });
 

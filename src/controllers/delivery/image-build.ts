@@ -8,7 +8,7 @@ import { TerminalError } from '../../controller/errors.ts';
 import type { Reconciler } from '../../controller/reconciler.ts';
 import { parseEnvironments } from '../../model/delivery-policy.ts';
 import type { ObjectOf } from '../../model/object-types.ts';
-import { instancesUsing, membersOf } from './members.ts';
+import { instancesUsing, membersOf, withTierMembers } from './members.ts';
 
 type ImageBuild = ObjectOf<'ImageBuild'>;
 type DeliveryPolicy = ObjectOf<'DeliveryPolicy'>;
@@ -32,8 +32,9 @@ export function imageBuildReconciler(): Reconciler<ImageBuild> {
       // Which policies name each instance: one that two policies name would get two deliveries with their own gates.
       const policiesOf = new Map<string, DeliveryPolicy[]>();
       for (const policy of await api.kind('DeliveryPolicy').listAll()) {
-        const environments = parseEnvironments(policy.Environments);
-        if ('problem' in environments) continue; // the API refuses such policies; one stored before that rule is skipped
+        const parsed = parseEnvironments(policy.Environments);
+        if ('problem' in parsed) continue; // the API refuses such policies; one stored before that rule is skipped
+        const environments = await withTierMembers(api, parsed);
         for (const member of environments.flatMap((environment) => membersOf(environment, using))) {
           const key = `${member.Kind}/${String(member.Name)}`;
           policiesOf.set(key, [...(policiesOf.get(key) ?? []), policy]);

@@ -4,6 +4,7 @@
  * using it), their health on the delivered image, and their pins.
  */
 import { isNotFound, isStaleVersion, type ApiClient } from '../../client/api-client.ts';
+import { childRecordsOf } from '../../model/application-children.ts';
 import { canonicalRepository } from '../../model/container-images.ts';
 import { conditionsOf, findCondition, RECONCILED, TERMINAL_FAILURE_REASON } from '../../model/conditions.ts';
 import type { Environment } from '../../model/delivery-policy.ts';
@@ -38,6 +39,32 @@ export async function instancesUsing(api: ApiClient, repository: string): Promis
     }
   }
   return found;
+}
+
+/**
+ * The environments with each tier's applications' workloads added to the instances they name (an
+ * instance already in an earlier environment stays there: one environment per instance).
+ */
+export async function withTierMembers(api: ApiClient, environments: readonly Environment[]): Promise<Environment[]> {
+  const placed = new Set(environments.flatMap((environment) => [...(environment.WorkloadInstances ?? []).map((name) => memberKey('WorkloadInstance', name)), ...(environment.HelmWorkloadInstances ?? []).map((name) => memberKey('HelmWorkloadInstance', name))]));
+  const resolved: Environment[] = [];
+  for (const environment of environments) {
+    if (environment.Tier === undefined) {
+      resolved.push(environment);
+      continue;
+    }
+    const lists = { WorkloadInstance: [...(environment.WorkloadInstances ?? [])], HelmWorkloadInstance: [...(environment.HelmWorkloadInstances ?? [])] };
+    for (const application of await api.kind('Application').listAll({ tier: environment.Tier })) {
+      const workload = childRecordsOf(application).find((child) => child.Role === 'workload');
+      if (!workload || (workload.Kind !== 'WorkloadInstance' && workload.Kind !== 'HelmWorkloadInstance')) continue;
+      const key = memberKey(workload.Kind, workload.Name);
+      if (placed.has(key)) continue;
+      placed.add(key);
+      lists[workload.Kind].push(workload.Name);
+    }
+    resolved.push({ ...environment, WorkloadInstances: lists.WorkloadInstance, HelmWorkloadInstances: lists.HelmWorkloadInstance });
+  }
+  return resolved;
 }
 
 /** The environment's instances among those running the repository, in the order the policy names them. */

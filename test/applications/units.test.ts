@@ -1,0 +1,102 @@
+/**
+ * The pieces of applications that need no cluster: what a declaration may say, cycles, profiles,
+ * placement's matching, and a delivery environment's tier (against the API on PGlite).
+ */
+import { describe, expect, it } from 'vitest';
+import { describeRequirements, unmet } from '../../src/controllers/application/placement.ts';
+import { withTierMembers } from '../../src/controllers/delivery/members.ts';
+import { applicationFields, cycleThrough, dependencyEdges, parseApplication } from '../../src/model/application-spec.ts';
+import { withProfile } from '../../src/model/profiles.ts';
+import { startApi } from '../support/control-plane.ts';
+
+const manifests = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n';
+
+describe('application declarations', () => {
+  it('are refused with where and why', () => {
+    const problem = (value: Record<string, unknown>) => {
+      try {
+        parseApplication(value);
+        return undefined;
+      } catch (error) {
+        return (error as Error).message;
+      }
+    };
+    expect(problem({ Name: 'a' })).toBe('Application: declare the workload: YAMLDocument (its manifests) or Helm {Repo, Chart, ChartVersion, ValuesDocument, InstanceValuesDocument} — one of them');
+    expect(problem({ Name: 'A b', YAMLDocument: manifests })).toMatch(/^Application.Name: "A b" is not a valid name/);
+    expect(problem({ Name: 'a', YAMLDocument: manifests, Runtime: { Name: 'r', Location: 'Local' } })).toBe('Application.Runtime: give either Name (an existing runtime) or requirements, not both');
+    expect(problem({ Name: 'a', YAMLDocument: manifests, Runtime: { Location: 'Mars' } })).toMatch(/^Application.Runtime.Location: "Mars" is not a threeport location/);
+    expect(problem({ Name: 'a', YAMLDocument: manifests, Colour: 'red' })).toMatch(/^Application.Colour: unknown field; use Name, Tier/);
+    expect(problem({ Name: 'a', Helm: { Chart: 'c' }, AwsRelationalDatabase: { Engine: 'postgres' } })).toBe('Application.AwsRelationalDatabase: is for manifest workloads only (a Helm workload’s chart makes its own)');
+    expect(problem({ Name: 'a', YAMLDocument: manifests, Secret: { Backend: 'direct' } })).toMatch(/^Application.SecretData: is required to make the secret/);
+    expect(problem({ Name: 'a', YAMLDocument: manifests, SecretData: { k: 1 } })).toBe('Application.SecretData.k: must be a string (quote numbers and booleans in YAML)');
+    expect(problem({ Name: 'a', YAMLDocument: manifests, Dependencies: [{ Name: 'b', YAMLDocument: manifests, SecretData: { k: 'v' } }] })).toMatch(/^Application.Dependencies\[0\].SecretData: secret values go only in the top-level application/);
+    expect(problem({ Name: 'a', YAMLDocument: manifests, Dependencies: [{ Name: 'b', YAMLDocument: manifests, Dependencies: [{ Name: 'a', YAMLDocument: manifests }] }] })).toBe('Application.Dependencies[0].Dependencies[0].Name: a is declared twice in this application');
+    expect(problem({ Name: 'a', YAMLDocument: manifests, Dependencies: [{ Application: 'a' }] })).toBe('Application.Dependencies[0]: a cannot depend on itself');
+    expect(problem({ Name: 'a', YAMLDocument: manifests, Secret: { Name: 'shared' }, Dependencies: [{ Application: 'b' }] })).toBeUndefined();
+  });
+
+  it('render a nested application back as the fields it is made with', () => {
+    const spec = parseApplication({ Name: 'a', YAMLDocument: manifests, Dependencies: [{ Name: 'b', Helm: { Chart: 'c' }, Dependencies: [{ Application: 'z' }] }] });
+    const nested = spec.Dependencies[0]!;
+    expect('Nested' in nested && applicationFields(nested.Nested)).toEqual({ Helm: { Chart: 'c' }, Dependencies: [{ Application: 'z' }] });
+  });
+
+  it('find a cycle through named and nested applications, naming it', () => {
+    const spec = parseApplication({ Name: 'a', YAMLDocument: manifests, Dependencies: [{ Name: 'b', YAMLDocument: manifests, Dependencies: [{ Application: 'c' }] }] });
+    const edges = dependencyEdges(spec);
+    edges.set('c', ['a']);
+    expect(cycleThrough('a', (name) => edges.get(name) ?? [])).toEqual(['a', 'b', 'c', 'a']);
+    edges.set('c', ['d']);
+    expect(cycleThrough('a', (name) => edges.get(name) ?? [])).toBeUndefined();
+  });
+});
+
+describe('profiles', () => {
+  const profile = { Name: 'small', Runtime: { InfraProvider: 'eks', NodeSize: 'Small', NodeMaximum: 10 }, Overridable: ['Runtime.NodeMaximum'] };
+
+  it('fill what the application leaves out, let it change what they allow, refuse the rest', () => {
+    expect(withProfile('Runtime', { Location: 'Local' }, profile)).toEqual({ InfraProvider: 'eks', NodeSize: 'Small', NodeMaximum: 10, Location: 'Local' });
+    expect(withProfile('Runtime', { NodeMaximum: 20 }, profile)).toMatchObject({ NodeMaximum: 20 });
+    expect(withProfile('Runtime', { NodeSize: 'Small' }, profile)).toMatchObject({ NodeSize: 'Small' });
+    expect(() => withProfile('Runtime', { NodeSize: 'Large' }, profile)).toThrow('profile small sets Runtime.NodeSize to "Small" and does not let applications change it');
+    expect(withProfile('AwsRelationalDatabase', { Engine: 'mysql' }, profile)).toEqual({ Engine: 'mysql' });
+    expect(withProfile('Runtime', undefined, undefined)).toBeUndefined();
+  });
+});
+
+describe('placement', () => {
+  it('says which requirements a runtime misses', () => {
+    const runtime = { Location: 'Local' };
+    const definition = { InfraProvider: 'kind', NodeSize: 'Medium', NodeMaximum: 5 };
+    expect(unmet({ Location: 'Local', InfraProvider: 'kind' }, runtime, definition)).toEqual([]);
+    expect(unmet({ Location: 'NorthAmerica:NewYork', InfraProvider: 'eks', NodeMaximum: 10 }, runtime, definition)).toEqual(['Location', 'InfraProvider', 'NodeMaximum']);
+    expect(describeRequirements({ Location: 'Local', NodeMaximum: 3 })).toBe('Location Local, NodeMaximum ≥ 3');
+    expect(describeRequirements({})).toBe('none');
+  });
+});
+
+describe('a delivery environment naming a tier', () => {
+  it('gets the workloads of the tier’s applications, each instance in one environment only', async () => {
+    const api = await startApi({ database: 'pglite' });
+    const applications = api.client.kind('Application');
+    const made = async (name: string, tier: string, kind = 'WorkloadInstance') => {
+      const application = await applications.create({ Name: name, Tier: tier, YAMLDocument: manifests });
+      // As the application controller records what it made.
+      await applications.update(application.ID, { Children: [{ Role: 'workload', Kind: kind, ID: 1, Name: name, Made: true }] });
+    };
+    await made('shop', 'dev');
+    await made('chart', 'dev', 'HelmWorkloadInstance');
+    await made('listed', 'dev');
+    await made('live', 'prod');
+    const environments = await withTierMembers(api.client, [
+      { Name: 'staging', WorkloadInstances: ['listed'] },
+      { Name: 'dev', Tier: 'dev' },
+      { Name: 'prod', Tier: 'prod', WorkloadInstances: ['other'] },
+    ]);
+    expect(environments).toEqual([
+      { Name: 'staging', WorkloadInstances: ['listed'] },
+      { Name: 'dev', Tier: 'dev', WorkloadInstances: ['shop'], HelmWorkloadInstances: ['chart'] },
+      { Name: 'prod', Tier: 'prod', WorkloadInstances: ['other', 'live'], HelmWorkloadInstances: [] },
+    ]);
+  });
+});
