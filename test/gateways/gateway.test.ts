@@ -80,9 +80,10 @@ describe('gateways and domain names', async () => {
   const kube = await plane.kube('b');
   await client.kind('AwsAccount').create({ Name: uniqueName('account'), AccountID: '123456789012', DefaultAccount: true, DefaultRegion: aws.region, AccessKeyID: aws.credentials.accessKeyId, SecretAccessKey: aws.credentials.secretAccessKey });
   afterAll(async () => {
-    // What uses the support services first (it would install them again), then the services: they
+    // What uses the support services first (applications, which would make their parts again; then what
+    // would install them again), then the services: they
     // stay after their last gateway, and are removed here so the next run starts clean.
-    await deleteEvery(client, ['GatewayInstance', 'DomainNameInstance'], 120_000);
+    await deleteEvery(client, ['Application', 'GatewayInstance', 'DomainNameInstance'], 120_000);
     for (const instance of await client.kind('HelmWorkloadInstance').listAll({ kubernetesruntimeinstanceid: runtime.ID })) await client.kind('HelmWorkloadInstance').delete(instance.ID).catch(() => undefined);
     await eventually('support services uninstalled', async () => (await client.kind('HelmWorkloadInstance').listAll({ kubernetesruntimeinstanceid: runtime.ID })).length === 0, 180_000);
   }, 240_000);

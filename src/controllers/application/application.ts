@@ -32,6 +32,8 @@ export interface ApplicationSettings {
 /** Something the application waits for (a part not ready, a named object not there yet): said, and looked at again. */
 class Waiting extends Error {}
 
+/** A name as the original put it into a domain name instance's (kebab case), left as it is when it is one already. */
+const kebabName = (name: string): string => (/^[a-z0-9]+(-[a-z0-9]+)*$/.test(name) ? name : kebabCase(name));
 const contributionKey = (application: Application): string => `Application/${application.ID}`;
 const onlyNamed = (part: Part): boolean => Object.keys(part).every((key) => key === 'Name');
 const defined = (values: ApiObject): ApiObject => Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined && value !== null));
@@ -288,7 +290,7 @@ class Build {
       const found = await this.#definition('domain-name', 'DomainNameDefinition', spec.DomainName, `${name}-domain`, settings);
       domain = found.definition;
       // The original's name for a workload's domain name instance.
-      await this.#make('domain-name', 'DomainNameInstance', `${name}-${kebabCase(String(domain.Name))}`, { DomainNameDefinitionID: domain.ID, ...attached, KubernetesRuntimeInstanceID: runtime.ID });
+      await this.#make('domain-name', 'DomainNameInstance', `${name}-${kebabName(String(domain.Name))}`, { DomainNameDefinitionID: domain.ID, ...attached, KubernetesRuntimeInstanceID: runtime.ID });
     }
     if (spec.Gateway) {
       const { Name: _name, ...settings } = spec.Gateway;
