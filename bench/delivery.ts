@@ -24,7 +24,7 @@ import { freePort } from '../src/local-runtime/ports.ts';
 import { createDatabase } from '../src/testbed/peers/postgres.ts';
 import { down, up } from '../src/testbed/testbed.ts';
 import { webDeployment } from './support/manifests.ts';
-import { cpuLine, cpuSeconds, rssMb, startThreeport, until, waitReady, type Process } from './support/processes.ts';
+import { apiRequests, cpuLine, cpuSeconds, rssMb, startThreeport, until, waitReady, type Process } from './support/processes.ts';
 
 const COUNT = Number(process.env.BENCH_INSTANCES ?? 100);
 const OTHERS = Number(process.env.BENCH_OTHERS ?? 2000);
@@ -32,14 +32,6 @@ const NODES = Number(process.env.BENCH_NODES ?? Math.max(2, Math.ceil(COUNT / 2 
 const REPOSITORY = 'ghcr.io/bench/shop';
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
-
-/** The API's request count so far (threeport_api_requests_total, summed). */
-async function apiRequests(apiUrl: string): Promise<number> {
-  const text = await (await fetch(`${apiUrl}/metrics`)).text();
-  let total = 0;
-  for (const line of text.split('\n')) if (line.startsWith('threeport_api_requests_total{')) total += Number(line.slice(line.lastIndexOf(' ') + 1));
-  return total;
-}
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'threeport-bench-delivery-'));

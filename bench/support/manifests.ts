@@ -15,3 +15,13 @@ spec:
           image: ${image}
           resources: { requests: { cpu: 10m, memory: 16Mi } }
 `;
+
+/** `webDeployment` with a Service `web` on port 80 in front of it: something a dependent can be told the address of. */
+export const webWithService = (image: string): string => `${webDeployment(image)}---
+apiVersion: v1
+kind: Service
+metadata: { name: web }
+spec:
+  selector: { app: web }
+  ports: [{ port: 80 }]
+`;

@@ -113,3 +113,11 @@ export const cpuLine = (before: Map<string, number>, after: Map<string, number>)
     .map(([name, seconds]) => `${name} ${seconds.toFixed(0)}`)
     .join(', ');
 
+
+/** The API's request count so far (threeport_api_requests_total, summed). */
+export async function apiRequests(apiUrl: string): Promise<number> {
+  const text = await (await fetch(`${apiUrl}/metrics`)).text();
+  let total = 0;
+  for (const line of text.split('\n')) if (line.startsWith('threeport_api_requests_total{')) total += Number(line.slice(line.lastIndexOf(' ') + 1));
+  return total;
+}

@@ -323,7 +323,13 @@ function applicationSideFiles(source: SourceDocument, at: YamlPath, values: Valu
       if (!isRecord(dependency) || 'Application' in dependency) return dependency;
       const path = [...at, 'Dependencies', index];
       const nested = applicationSideFiles(source, path, dependency);
+      // As at the top: YAMLDocument names a file, YAML holds the manifests inline.
       if (dependency.YAMLDocument !== undefined) nested.YAMLDocument = read([...path, 'YAMLDocument'], dependency.YAMLDocument);
+      if (dependency.YAML !== undefined) {
+        if (dependency.YAMLDocument !== undefined) throw fileError(source, [...path, 'YAML'], 'YAMLDocument is already set by another key: use only one of them');
+        const { YAML: manifests, ...rest } = nested;
+        return { ...rest, YAMLDocument: manifests };
+      }
       return nested;
     });
   }

@@ -1,0 +1,151 @@
+/**
+ * `npm run bench:applications`: applications from one declaration to Healthy.
+ *
+ * A private test bed (two kwok clusters, no AWS), threeport in its production wiring (`threeport
+ * server` on PostgreSQL and NATS, `threeport controller workload kubernetes-runtime secret
+ * application`, one agent per cluster), two runtimes registered (Location Local). Prints:
+ *   - `tptctl apply --wait` of one application — a workload with a secret and two dependency
+ *     workloads, one nested under the other, placed by requirements — to Healthy: the wall time
+ *     (tptctl's own start included) and the API requests it cost, all processes counted;
+ *   - BENCH_APPLICATIONS (default 100) applications, each a workload with a nested dependency,
+ *     placed by the same requirements on the two runtimes: time to all Healthy, API requests per
+ *     application, how placement spread them, and the support services each runtime got.
+ * Databases, buckets and gateways are left out: on simulated clusters a gateway's certificate is
+ * never issued, and AWS work is measured by bench:aws.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ApiClient } from '../src/client/api-client.ts';
+import { readClusterConnection } from '../src/cli/providers/local-runtime.ts';
+import { FieldCipher } from '../src/crypto/field-cipher.ts';
+import { freePort } from '../src/local-runtime/ports.ts';
+import { createDatabase } from '../src/testbed/peers/postgres.ts';
+import { down, up } from '../src/testbed/testbed.ts';
+import { webWithService } from './support/manifests.ts';
+import { apiRequests, cpuLine, cpuSeconds, rssMb, startThreeport, until, waitReady, type Process } from './support/processes.ts';
+
+const COUNT = Number(process.env.BENCH_APPLICATIONS ?? 100);
+const NODES = Number(process.env.BENCH_NODES ?? Math.max(2, Math.ceil((COUNT * 2) / 2 / 100) + 1));
+const REQUIREMENTS = { Location: 'Local', InfraProvider: 'kind' };
+const repoRoot = new URL('../', import.meta.url).pathname;
+
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+
+/** The one application: a shop, a secret, and an api it needs, which needs a cache (nested in it). */
+const shopDocument = (): string =>
+  JSON.stringify({
+    Application: {
+      Name: 'shop',
+      Runtime: REQUIREMENTS,
+      YAML: webWithService('ghcr.io/bench/shop:1.0'),
+      Secret: { Backend: 'direct' },
+      SecretData: { password: 'bench-only' },
+      Dependencies: [{ Name: 'api', YAML: webWithService('ghcr.io/bench/api:1.0'), Dependencies: [{ Name: 'cache', YAML: webWithService('ghcr.io/bench/cache:1.0') }] }],
+    },
+  });
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'threeport-bench-applications-'));
+  process.stderr.write(`bench:applications: 1 application through tptctl, then ${COUNT}; a private test bed with 2 clusters × ${NODES} nodes in ${dir}\n`);
+  const testbed = await up({ dir, clusters: 2, nodes: NODES, aws: false });
+  const processes: Process[] = [];
+  try {
+    const databaseUrl = await createDatabase(testbed.postgres.url, 'bench');
+    const key = FieldCipher.generateKey();
+    const apiPort = await freePort();
+    const apiUrl = `http://127.0.0.1:${apiPort}`;
+    processes.push(await startThreeport('api', ['server', '--listen', `127.0.0.1:${apiPort}`, '--database-url', databaseUrl, '--nats-url', testbed.nats.url, '--log-level', 'warn'], { THREEPORT_ENCRYPTION_KEY: key }, /listening|^/));
+    await waitReady(apiUrl);
+    const controller = await startThreeport(
+      'controller',
+      ['controller', 'workload', 'kubernetes-runtime', 'secret', 'application', '--api-url', apiUrl, '--nats-url', testbed.nats.url, '--concurrency', '16', '--log-level', 'info'],
+      { THREEPORT_ENCRYPTION_KEY: key },
+      /"controllers running"/,
+    );
+    processes.push(controller);
+    for (const cluster of testbed.clusters) {
+      processes.push(await startThreeport(`agent-${cluster.name}`, ['agent', '--api-url', apiUrl, '--kubeconfig', cluster.kubeconfigPath, '--context', cluster.context], {}, /"agent watching the cluster"/));
+    }
+    const client = new ApiClient({ baseUrl: apiUrl, timeoutMs: 60_000 });
+    const runtimes: { id: number; name: string }[] = [];
+    for (const cluster of testbed.clusters) {
+      const { context: _context, ...connection } = readClusterConnection(cluster.kubeconfigPath, cluster.context);
+      const definition = await client.kind('KubernetesRuntimeDefinition').create({ Name: `bench-${cluster.name}`, InfraProvider: 'kind' });
+      const runtime = await client.kind('KubernetesRuntimeInstance').create({ Name: `bench-${cluster.name}`, Location: 'Local', KubernetesRuntimeDefinitionID: definition.ID, AgentLocation: 'External', ...connection });
+      runtimes.push({ id: runtime.ID, name: runtime.Name });
+    }
+    for (const { id } of runtimes) await until(`runtime ${id} Ready`, async () => String((await client.kind('KubernetesRuntimeInstance').get(id)).Status).startsWith('Ready'), 60_000);
+
+    // One application through the real tptctl, as a user runs it.
+    if (!existsSync(join(repoRoot, 'dist/tptctl.js'))) spawnSync(process.execPath, [join(repoRoot, 'scripts/build-cli.ts')], { stdio: 'inherit' });
+    const config = join(dir, 'tptctl.yaml');
+    writeFileSync(config, `ControlPlanes:\n  - Name: bench\n    APIServer: ${apiUrl}\n    AuthEnabled: false\n    EncryptionKey: ${key}\nCurrentControlPlane: bench\n`);
+    const document = join(dir, 'shop.yaml');
+    writeFileSync(document, shopDocument());
+    const requestsBefore = await apiRequests(apiUrl);
+    const start = performance.now();
+    const applied = spawnSync(process.execPath, [join(repoRoot, 'bin/tptctl.js'), 'apply', '-f', document, '--wait', '--timeout', '5m'], { env: { ...process.env, THREEPORT_CONFIG: config }, encoding: 'utf8' });
+    const applyMs = performance.now() - start;
+    if (applied.status !== 0) throw new Error(`tptctl apply failed: ${applied.stderr}`);
+    const applyRequests = (await apiRequests(apiUrl)) - requestsBefore;
+    const shop = (await client.kind('Application').findByName('shop'))!;
+    const shopParts = Array.isArray(shop.Children) ? shop.Children.length : 0;
+
+    // Many applications sharing the two runtimes.
+    process.stderr.write(`creating ${COUNT} applications…\n`);
+    const cpuBefore = cpuSeconds();
+    const manyBefore = await apiRequests(apiUrl);
+    const manyStart = performance.now();
+    for (let index = 0; index < COUNT; index += 20) {
+      await Promise.all(
+        Array.from({ length: Math.min(20, COUNT - index) }, (_, offset) =>
+          client.kind('Application').create({
+            Name: `app-${index + offset}`,
+            Runtime: REQUIREMENTS,
+            YAMLDocument: webWithService(`ghcr.io/bench/app-${index + offset}:1.0`),
+            Dependencies: [{ Name: `app-${index + offset}-db`, YAMLDocument: webWithService('ghcr.io/bench/db:1.0') }],
+          }),
+        ),
+      );
+    }
+    const healthy = async (): Promise<number> => (await client.kind('Application').listAll()).filter((application) => String(application.Name).startsWith('app-') && !String(application.Name).endsWith('-db') && String(application.Status ?? '').startsWith('Healthy')).length;
+    await until(`${COUNT} applications Healthy`, async () => (await healthy()) === COUNT, 900_000, 1000);
+    const manyMs = performance.now() - manyStart;
+    const cpu = cpuLine(cpuBefore, cpuSeconds());
+    const manyRequests = (await apiRequests(apiUrl)) - manyBefore;
+    const placements = new Map<string, number>();
+    for (const application of await client.kind('Application').listAll()) {
+      const placed = (application.Placement as { Name?: string } | undefined)?.Name ?? 'none';
+      placements.set(placed, (placements.get(placed) ?? 0) + 1);
+    }
+    const supportServices = await Promise.all(runtimes.map(async ({ id, name }) => `${name} ${(await client.kind('HelmWorkloadInstance').listAll({ kubernetesruntimeinstanceid: id })).length}`));
+
+    const load = loadavg().map((value) => value.toFixed(2)).join(' ');
+    process.stdout.write(
+      [
+        `bench:applications — 2 kwok clusters × ${NODES} nodes, threeport on PostgreSQL + NATS; ${cpus().length} cores, load ${load}`,
+        `  tptctl apply --wait of one application (workload, secret, 2 dependency workloads nested, placed by requirements) → Healthy: ${seconds(applyMs)}, ${applyRequests} API requests (all processes; ${shopParts} parts recorded on it)`,
+        `  ${COUNT} applications (each a workload and a nested dependency: ${COUNT * 2} workloads) → all Healthy: ${seconds(manyMs)}, ${manyRequests} API requests (${(manyRequests / COUNT).toFixed(0)} per application, all processes)`,
+        `    placed by requirements (${Object.entries(REQUIREMENTS).map(([field, value]) => `${field} ${value}`).join(', ')}): ${[...placements].map(([name, count]) => `${name} ${count}`).join(', ')} (applications, nested ones included)`,
+        `    support services per runtime: ${supportServices.join(', ')} (none needed: no gateway, domain or external secret)`,
+        `  CPU seconds during the ${COUNT}, by process: ${cpu}`,
+        `  RSS at the end: controller ${rssMb(controller.child.pid)} MB`,
+        '',
+      ].join('\n'),
+    );
+  } finally {
+    for (const process_ of processes.reverse()) await process_.stop();
+    await down(dir);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`bench:applications: ${(error as Error).message}\n`);
+    process.exit(1);
+  },
+);
