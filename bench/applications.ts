@@ -14,7 +14,7 @@
  * never issued, and AWS work is measured by bench:aws.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient } from '../src/client/api-client.ts';
@@ -79,7 +79,8 @@ async function main(): Promise<void> {
     for (const { id } of runtimes) await until(`runtime ${id} Ready`, async () => String((await client.kind('KubernetesRuntimeInstance').get(id)).Status).startsWith('Ready'), 60_000);
 
     // One application through the real tptctl, as a user runs it.
-    if (!existsSync(join(repoRoot, 'dist/tptctl.js'))) spawnSync(process.execPath, [join(repoRoot, 'scripts/build-cli.ts')], { stdio: 'inherit' });
+    // From the bundle, as users run it, built from this checkout.
+    spawnSync(process.execPath, [join(repoRoot, 'scripts/build-cli.ts')], { stdio: 'inherit' });
     const config = join(dir, 'tptctl.yaml');
     writeFileSync(config, `ControlPlanes:\n  - Name: bench\n    APIServer: ${apiUrl}\n    AuthEnabled: false\n    EncryptionKey: ${key}\nCurrentControlPlane: bench\n`);
     const document = join(dir, 'shop.yaml');

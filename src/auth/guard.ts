@@ -80,6 +80,9 @@ async function checkWrite(request: FastifyRequest, kind: Kind, verb: Verb, store
   const existing = await namedObject(request, kind, store);
   for (const body of bodies) {
     for (const child of nestedKindsIn(kind, body)) if (!allows(identity.roles, store.registry.get(child), 'create')) throw refusal(identity, store.registry.get(child), 'create');
+    for (const made of verb === 'delete' ? [] : (kind.rules.makes?.(body) ?? [])) {
+      if (!allows(identity.roles, store.registry.get(made), 'create')) throw forbidden(`${refusal(identity, store.registry.get(made), 'create').message}; this ${kind.name} would have one made`);
+    }
   }
   const runtimes = runtimeScopeOf(identity, kind, verb);
   if (runtimes) for (const body of bodies.length > 0 ? bodies : [{}]) await scope.check(identity, kind, runtimes, existing, body);

@@ -5,7 +5,11 @@
  * needed). Only the shape is checked here; each part's own fields are checked by its kind when the
  * application controller makes it, and a refusal there lands in the application's Status.
  */
+import type { Field } from './fields.ts';
+import { AwsObjectStorageBucketDefinition, AwsRelationalDatabaseDefinition } from './kinds/aws.ts';
+import { DomainNameDefinition, GatewayDefinition } from './kinds/gateway.ts';
 import { locations } from './kinds/kubernetes-runtime.ts';
+import { SecretDefinition } from './kinds/secret.ts';
 
 type Values = Record<string, unknown>;
 export const isRecord = (value: unknown): value is Values => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -55,6 +59,9 @@ const NAME = /^[a-z0-9]([-a-z0-9]{0,51}[a-z0-9])?$/;
 
 export class ApplicationSpecError extends Error {}
 
+/** A part given by Name alone: an existing definition used, not one made. */
+export const onlyNamed = (part: Part): boolean => Object.keys(part).every((key) => key === 'Name');
+
 const fail = (at: string, message: string): never => {
   throw new ApplicationSpecError(`${at}: ${message}`);
 };
@@ -94,9 +101,10 @@ function secretDataOf(value: unknown, at: string, nested: boolean): Record<strin
   return value as Record<string, string>;
 }
 
-function partOf(value: unknown, at: string): Part | undefined {
+function partOf(value: unknown, at: string, allowed: readonly string[]): Part | undefined {
   if (value === undefined || value === null) return undefined;
   if (!isRecord(value)) return fail(at, 'must be a mapping of its fields (or {Name} of an existing one to use)');
+  unknownKeys(value, ['Name', ...allowed], at);
   const name = optionalString(value, 'Name', at);
   if (name !== undefined && !NAME.test(name)) fail(`${at}.Name`, `"${name}" is not a valid name: lowercase letters, digits and '-', at most 53`);
   return value;
@@ -130,11 +138,12 @@ export function parseApplication(value: Values, at = 'Application', nested = fal
   if (hasManifests) spec.YAMLDocument = value.YAMLDocument as string;
   if (hasChart) spec.Helm = value.Helm as Values;
   for (const key of partKeys) {
-    const part = partOf(value[key], `${at}.${key}`);
+    const part = partOf(value[key], `${at}.${key}`, partFields[key]);
     if (part) spec[key] = part;
   }
   const data = secretDataOf(value.SecretData, `${at}.SecretData`, nested);
   if (data) {
+    if (spec.Secret && onlyNamed(spec.Secret)) fail(`${at}.SecretData`, `Secret names an existing SecretDefinition (${String(spec.Secret.Name)}), whose values are its own: leave SecretData out, or declare the secret's settings to make one`);
     spec.SecretData = data;
     spec.Secret ??= {};
     if (spec.Secret.Data !== undefined) fail(`${at}.Secret.Data`, 'the values go in SecretData (kept encrypted)');
@@ -158,6 +167,29 @@ export function parseApplication(value: Values, at = 'Application', nested = fal
   });
   return spec;
 }
+
+/**
+ * What a part may set: its definition kind's own settings and references to other objects by name
+ * (`AwsAccountName`); not what the application wires itself (a gateway's domain), what controllers
+ * write, nor hidden values (a secret's go in SecretData).
+ */
+function settingsOf(definition: { fields: Readonly<Record<string, Field>> }, wired: readonly string[] = []): string[] {
+  return Object.entries(definition.fields).flatMap(([name, field]) => {
+    if (field.kind === 'association' || wired.includes(name)) return [];
+    if (field.kind === 'nested') return [name];
+    if (field.owner === 'controller' || field.owner === 'server' || field.hidden) return [];
+    if (field.references) return name.endsWith('ID') ? [`${name.slice(0, -2)}Name`] : [];
+    return [name];
+  });
+}
+
+const partFields: Record<PartKey, readonly string[]> = {
+  DomainName: settingsOf(DomainNameDefinition),
+  Gateway: settingsOf(GatewayDefinition, ['DomainNameDefinitionID', 'WorkloadDefinitionID']),
+  AwsRelationalDatabase: settingsOf(AwsRelationalDatabaseDefinition),
+  AwsObjectStorageBucket: settingsOf(AwsObjectStorageBucketDefinition),
+  Secret: settingsOf(SecretDefinition),
+};
 
 /** The declaration as an Application's fields (Name aside): what a nested application is made with. */
 export function applicationFields(spec: ApplicationSpec): Values {

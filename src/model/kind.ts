@@ -18,6 +18,11 @@ export interface KindRules {
    * message for a 400 when the object cannot have one.
    */
   derive?(object: ApiObject): string | undefined;
+  /**
+   * Kinds a controller makes from what this object declares (an application's parts): a writer
+   * must be allowed to create those too, so a declaration is no way around the roles.
+   */
+  makes?(object: ApiObject): string[];
 }
 
 /**

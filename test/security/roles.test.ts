@@ -310,6 +310,25 @@ describe('what each role may do', () => {
     expect((await attempt(client, 'POST', '/v0/api-tokens', { Name: 'x', Role: 'admin', TokenHash: newToken().hash, ExpiresAt: new Date(Date.now() + 60_000).toISOString() })).status).toBe(403);
   });
 
+  it('an application is no way around the roles: a developer may declare what a developer may make, and use what the platform offers by name', async () => {
+    const { client } = await tokenClient('developer');
+    const yaml = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n';
+    const database = { Engine: 'postgres', EngineVersion: '16.3', DatabaseName: 'app', DatabasePort: 5432, WorkloadSecretName: 'db' };
+    const made = await attempt(client, 'POST', '/v0/applications', { Name: 'escalates', YAMLDocument: yaml, AwsRelationalDatabase: database });
+    expect(made.status).toBe(403);
+    expect(made.message).toContain('may not create AwsRelationalDatabaseDefinition objects');
+    expect(made.message).toContain('this Application would have one made');
+    // Deeper down too.
+    expect((await attempt(client, 'POST', '/v0/applications', { Name: 'nested', YAMLDocument: yaml, Dependencies: [{ Name: 'inner', YAMLDocument: yaml, DomainName: { Domain: 'example.com' } }] })).status).toBe(403);
+    // A part of theirs (a secret), and the platform's database by name: allowed.
+    const allowed = await attempt(client, 'POST', '/v0/applications', { Name: 'allowed', YAMLDocument: yaml, Secret: { Backend: 'direct' }, SecretData: { k: 'v' }, AwsRelationalDatabase: { Name: 'offered-db' } });
+    expect(allowed.status, allowed.message).toBe(200);
+    // Fields no part has, or that controllers write, are refused for anyone.
+    const refused = await attempt(api.client, 'POST', '/v0/applications', { Name: 'sneaky', YAMLDocument: yaml, Gateway: { ServiceName: 'web', Reconciled: true } });
+    expect(refused).toMatchObject({ status: 400 });
+    expect(refused.message).toContain('Application.Gateway.Reconciled: unknown field; use Name, HttpPorts, TcpPorts, SubDomain, ServiceName');
+  });
+
   it('controller groups write their own kinds, what controllers report and the few kinds of others they must; agents report', async () => {
     const { client: workload } = await tokenClient('controller:workload');
     const instance = await createSample(api.client, registry.get('WorkloadInstance'));

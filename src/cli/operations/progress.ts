@@ -31,6 +31,9 @@ export function progressOf(kind: string, object: ApiObject): Progress {
   const current = !reconciled || reconciled.ObservedGeneration === undefined || object.Generation === undefined || reconciled.ObservedGeneration === object.Generation;
   if (reconciled?.Reason === 'Failed' && reconciled.Status !== 'True' && current) return { state: 'failed', reason: status ?? `Failed: ${reconciled.Message ?? 'its controller gave up'}` };
   if (!reconciled && object.CreationFailed === true) return { state: 'failed', reason: status ?? 'a controller reported CreationFailed' };
+  // A goal its controller says waiting will not reach, for this generation (an application whose part failed).
+  const goalState = goals[kind] && findCondition(conditionsOf(object), goals[kind].condition);
+  if (goalState?.Reason === 'Failed' && goalState.Status !== 'True' && goalState.ObservedGeneration === object.Generation) return { state: 'failed', reason: status ?? `Failed: ${goalState.Message ?? ''}` };
   if (object.DeletionScheduled) return { state: 'pending', reason: 'being deleted' };
   if (object.Reconciled !== true || (reconciled && reconciled.Status !== 'True')) return { state: 'pending', reason: status ?? 'waiting for a controller to reconcile' };
   const goal = goals[kind];

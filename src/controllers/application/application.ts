@@ -8,13 +8,14 @@
  */
 import { TerminalError } from '../../controller/errors.ts';
 import type { ReconcileContext, ReconcileOutcome, Reconciler } from '../../controller/reconciler.ts';
-import { applicationKeys, ApplicationSpecError, applicationFields, cycleThrough, dependencyEdges, parseApplication, type ApplicationSpec, type Part, type RuntimeRequirements } from '../../model/application-spec.ts';
+import { applicationKeys, ApplicationSpecError, applicationFields, onlyNamed, cycleThrough, dependencyEdges, parseApplication, type ApplicationSpec, type Part, type RuntimeRequirements } from '../../model/application-spec.ts';
 import { conditionsOf, findCondition } from '../../model/conditions.ts';
 import type { ApiObject } from '../../model/kind.ts';
 import { kebabCase } from '../../model/naming.ts';
 import { ProfileViolation, withProfile } from '../../model/profiles.ts';
 import { unreadiness } from '../../model/readiness.ts';
 import { registry } from '../../model/registry.ts';
+import { childName } from '../shared/composition.ts';
 import { contribute, contributionsOf, withdrawContribution } from '../shared/contributions.ts';
 import { dependencyContribution, serviceAddress } from './connections.ts';
 import { childRecordsOf, Ledger, removeOne, type Application, type ChildRecord } from './ledger.ts';
@@ -32,10 +33,16 @@ export interface ApplicationSettings {
 /** Something the application waits for (a part not ready, a named object not there yet): said, and looked at again. */
 class Waiting extends Error {}
 
+/**
+ * Something that will not pass by waiting (a part its controller gave up on, a dependency cycle):
+ * the application is Failed — `--wait` ends — and looks again now and then, since the fix may be
+ * made elsewhere (the part, another application).
+ */
+class Failing extends Waiting {}
+
 /** A name as the original put it into a domain name instance's (kebab case), left as it is when it is one already. */
 const kebabName = (name: string): string => (/^[a-z0-9]+(-[a-z0-9]+)*$/.test(name) ? name : kebabCase(name));
 const contributionKey = (application: Application): string => `Application/${application.ID}`;
-const onlyNamed = (part: Part): boolean => Object.keys(part).every((key) => key === 'Name');
 const defined = (values: ApiObject): ApiObject => Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined && value !== null));
 
 function specOf(application: ApiObject): ApplicationSpec {
@@ -51,12 +58,14 @@ function specOf(application: ApiObject): ApplicationSpec {
 class Build {
   readonly #context: ReconcileContext<Application>;
   readonly #pollMs: number;
+  readonly #checkMs: number;
   readonly #ledger: Ledger;
   readonly #objects = new Map<string, ApiObject>();
 
-  constructor(context: ReconcileContext<Application>, pollMs: number) {
+  constructor(context: ReconcileContext<Application>, pollMs: number, checkMs: number) {
     this.#context = context;
     this.#pollMs = pollMs;
+    this.#checkMs = checkMs;
     this.#ledger = new Ledger(context);
   }
 
@@ -75,17 +84,25 @@ class Build {
       const workload = await this.#workload(spec, runtime, dependencies);
       await this.#parts(spec, profile, runtime, workload);
       finished = true;
-      const removing = await this.#ledger.removeUnwanted(async () => undefined);
+      const removing = await this.#ledger.removeUnwanted((record) => this.#keptRuntime(record));
       if (removing) throw new Waiting(removing);
       return await this.#report();
     } catch (error) {
       if (!(error instanceof Waiting)) throw error;
-      await this.#context.setCondition({ Type: HEALTHY, Status: 'False', Reason: 'Waiting', Message: error.message });
-      return { waiting: error.message, requeueAfterMs: this.#pollMs };
+      const failing = error instanceof Failing;
+      await this.#context.setCondition({ Type: HEALTHY, Status: 'False', Reason: failing ? 'Failed' : 'Waiting', Message: error.message, ObservedGeneration: Number(this.#application.Generation) });
+      return { waiting: error.message, requeueAfterMs: failing ? this.#checkMs : this.#pollMs };
     } finally {
       if (!finished) this.#ledger.keepUnreached();
       await this.#ledger.save();
     }
+  }
+
+  /** A runtime the application no longer runs on stays while others' workloads do (and its definition with it). */
+  async #keptRuntime(record: ChildRecord): Promise<string | undefined> {
+    if (record.Role !== 'runtime' && record.Role !== 'runtime-definition') return undefined;
+    const runtime = childRecordsOf(this.#application).find((child) => child.Role === 'runtime' && child.Made);
+    return runtime ? sharedRuntime(this.#context, runtime, []) : undefined;
   }
 
   async #make(role: string, kind: string, name: string, fields: ApiObject, fingerprintOf?: ApiObject): Promise<ApiObject> {
@@ -121,7 +138,7 @@ class Build {
       queue.push(...(edges.get(name) ?? []));
     }
     const cycle = cycleThrough(spec.Name, (name) => edges.get(name) ?? []);
-    if (cycle) throw new TerminalError(`dependency cycle: ${cycle.join(' → ')}; an application cannot need itself: remove one of these dependencies`);
+    if (cycle) throw new Failing(`dependency cycle: ${cycle.join(' → ')}; an application cannot need itself: remove one of these dependencies`);
   }
 
   async #profile(spec: ApplicationSpec): Promise<ApiObject | undefined> {
@@ -159,7 +176,7 @@ class Build {
     if ('none' in decision) throw new Waiting(decision.none);
     const provisionedBefore = childRecordsOf(this.#application).find((record) => record.Role === 'runtime' && record.Made);
     if ('provision' in decision || provisionedBefore?.ID === decision.runtime.ID) {
-      const name = `${spec.Name}-runtime`;
+      const name = childName(spec.Name, 'runtime');
       const wanted = 'provision' in decision ? decision.provision : requirements;
       const definition = await this.#make('runtime-definition', 'KubernetesRuntimeDefinition', name, defined({ InfraProvider: 'eks', NodeSize: wanted.NodeSize, NodeProfile: wanted.NodeProfile, NodeMaximum: wanted.NodeMaximum }));
       const runtime = await this.#make('runtime', 'KubernetesRuntimeInstance', name, { Location: wanted.Location, KubernetesRuntimeDefinitionID: definition.ID, DefaultRuntime: false });
@@ -200,11 +217,11 @@ class Build {
     return applications;
   }
 
-  /** A part whose controller gave up fails the application too (so --wait ends), until the application or the part changes. */
+  /** A part whose controller gave up fails the application too (so --wait ends) while it stays so. */
   #stopAtFailure(kind: string, object: ApiObject, label: string): void {
     if (unreadiness(registry.get(kind), object) !== 'failed') return;
     const reason = String(object.Status ?? 'its controller gave up').replace(/^Failed: /, '').replace(/ \(not retried until the object changes\)$/, '');
-    throw new TerminalError(`${label} failed: ${reason}`);
+    throw new Failing(`${label} failed: ${reason}`);
   }
 
   async #workload(spec: ApplicationSpec, runtime: ApiObject, dependencies: readonly ApiObject[]): Promise<ApiObject> {
@@ -266,35 +283,35 @@ class Build {
   async #parts(spec: ApplicationSpec, profile: ApiObject | undefined, runtime: ApiObject, workload: ApiObject): Promise<void> {
     const name = spec.Name;
     const attached = spec.Helm ? { HelmWorkloadInstanceID: workload.ID } : { WorkloadInstanceID: workload.ID };
-    const instanceName = (definition: ApiObject, used: boolean): string => (used ? `${name}-${String(definition.Name)}` : String(definition.Name));
+    const instanceName = (definition: ApiObject, used: boolean): string => (used ? childName(name, String(definition.Name)) : String(definition.Name));
     if (spec.Secret) {
       const { Name: _name, ...settings } = spec.Secret;
       const data = spec.SecretData ? this.#context.decrypt(this.#application.SecretData) : undefined;
       // Fingerprinted by the stored ciphertext: rewriting the values writes the definition again, and no digest of them is kept.
-      const { definition, used } = await this.#definition('secret', 'SecretDefinition', spec.Secret, `${name}-secret`, { ...settings, Data: data }, { ...settings, Data: this.#application.SecretData });
+      const { definition, used } = await this.#definition('secret', 'SecretDefinition', spec.Secret, childName(name, 'secret'), { ...settings, Data: data }, { ...settings, Data: this.#application.SecretData });
       await this.#make('secret', 'SecretInstance', instanceName(definition, used), { SecretDefinitionID: definition.ID, ...attached, KubernetesRuntimeInstanceID: runtime.ID });
     }
     if (spec.AwsRelationalDatabase) {
       const { Name: _name, ...settings } = this.#withProfile('AwsRelationalDatabase', spec.AwsRelationalDatabase, profile) ?? {};
-      const { definition, used } = await this.#definition('database', 'AwsRelationalDatabaseDefinition', spec.AwsRelationalDatabase, `${name}-db`, settings);
+      const { definition, used } = await this.#definition('database', 'AwsRelationalDatabaseDefinition', spec.AwsRelationalDatabase, childName(name, 'db'), settings);
       await this.#make('database', 'AwsRelationalDatabaseInstance', instanceName(definition, used), { AwsRelationalDatabaseDefinitionID: definition.ID, ...attached });
     }
     if (spec.AwsObjectStorageBucket) {
       const { Name: _name, ...settings } = this.#withProfile('AwsObjectStorageBucket', spec.AwsObjectStorageBucket, profile) ?? {};
-      const { definition, used } = await this.#definition('bucket', 'AwsObjectStorageBucketDefinition', spec.AwsObjectStorageBucket, `${name}-bucket`, settings);
+      const { definition, used } = await this.#definition('bucket', 'AwsObjectStorageBucketDefinition', spec.AwsObjectStorageBucket, childName(name, 'bucket'), settings);
       await this.#make('bucket', 'AwsObjectStorageBucketInstance', instanceName(definition, used), { AwsObjectStorageBucketDefinitionID: definition.ID, ...attached });
     }
     let domain: ApiObject | undefined;
     if (spec.DomainName) {
       const { Name: _name, ...settings } = spec.DomainName;
-      const found = await this.#definition('domain-name', 'DomainNameDefinition', spec.DomainName, `${name}-domain`, settings);
+      const found = await this.#definition('domain-name', 'DomainNameDefinition', spec.DomainName, childName(name, 'domain'), settings);
       domain = found.definition;
       // The original's name for a workload's domain name instance.
-      await this.#make('domain-name', 'DomainNameInstance', `${name}-${kebabName(String(domain.Name))}`, { DomainNameDefinitionID: domain.ID, ...attached, KubernetesRuntimeInstanceID: runtime.ID });
+      await this.#make('domain-name', 'DomainNameInstance', childName(name, kebabName(String(domain.Name))), { DomainNameDefinitionID: domain.ID, ...attached, KubernetesRuntimeInstanceID: runtime.ID });
     }
     if (spec.Gateway) {
       const { Name: _name, ...settings } = spec.Gateway;
-      const { definition, used } = await this.#definition('gateway', 'GatewayDefinition', spec.Gateway, `${name}-gateway`, { ...settings, ...(domain && { DomainNameDefinitionID: domain.ID }) });
+      const { definition, used } = await this.#definition('gateway', 'GatewayDefinition', spec.Gateway, childName(name, 'gateway'), { ...settings, ...(domain && { DomainNameDefinitionID: domain.ID }) });
       await this.#make('gateway', 'GatewayInstance', instanceName(definition, used), { GatewayDefinitionID: definition.ID, ...attached, KubernetesRuntimeInstanceID: runtime.ID });
     }
   }
@@ -313,7 +330,7 @@ class Build {
     // The workload's own health first ("6 resource(s) ready"), then the whole.
     const health = workload ? findCondition(conditionsOf(workload), HEALTHY)?.Message : undefined;
     const whole = `${this.#ledger.reached.length} parts ready${placement ? ` on runtime ${placement.Name}` : ''}`;
-    await this.#context.setCondition({ Type: HEALTHY, Status: 'True', Reason: HEALTHY, Message: health ? `${health}; ${whole}` : whole });
+    await this.#context.setCondition({ Type: HEALTHY, Status: 'True', Reason: HEALTHY, Message: health ? `${health}; ${whole}` : whole, ObservedGeneration: Number(this.#application.Generation) });
     return undefined;
   }
 }
@@ -321,7 +338,8 @@ class Build {
 /** Deleting: every part it made, last made first, one at a time; what it used is left alone, and so is a runtime it made that others' workloads now run on. */
 async function removeParts(context: ReconcileContext<Application>, pollMs: number): Promise<ReconcileOutcome> {
   const made = childRecordsOf(context.object).filter((record) => record.Made);
-  const keptRuntime = await sharedRuntime(context, made);
+  const runtime = made.find((record) => record.Role === 'runtime');
+  const keptRuntime = runtime ? await sharedRuntime(context, runtime, made) : undefined;
   for (const record of [...made].reverse()) {
     if (keptRuntime && (record.Role === 'runtime' || record.Role === 'runtime-definition')) continue;
     const removing = await removeOne(context, record);
@@ -331,10 +349,9 @@ async function removeParts(context: ReconcileContext<Application>, pollMs: numbe
   return undefined;
 }
 
-/** Why the runtime the application made stays: other workloads run on it. */
-async function sharedRuntime(context: ReconcileContext<Application>, made: readonly ChildRecord[]): Promise<string | undefined> {
-  const runtime = made.find((record) => record.Role === 'runtime');
-  if (!runtime) return undefined;
+/** Why a runtime the application made stays: workloads other than its own (`made`) run on it. */
+async function sharedRuntime(context: ReconcileContext<Application>, runtime: ChildRecord, made: readonly ChildRecord[]): Promise<string | undefined> {
+  if (!(runtime.ID > 0)) return undefined;
   const own = new Set(made.map((record) => `${record.Kind}/${record.ID}`));
   const others = [];
   for (const kind of ['WorkloadInstance', 'HelmWorkloadInstance']) {
@@ -347,13 +364,14 @@ async function sharedRuntime(context: ReconcileContext<Application>, made: reado
 
 export function applicationReconciler(settings: ApplicationSettings = {}): Reconciler<Application> {
   const pollMs = settings.pollIntervalMs ?? 2000;
+  const checkMs = settings.checkIntervalMs ?? 30_000;
   return {
     kind: 'Application',
     statusCondition: HEALTHY,
-    resyncIntervalMs: settings.checkIntervalMs ?? 30_000,
+    resyncIntervalMs: checkMs,
     async reconcile(context) {
       if (context.operation === 'Deleted') return removeParts(context, pollMs);
-      return new Build(context, pollMs).run();
+      return new Build(context, pollMs, checkMs).run();
     },
   };
 }

@@ -1,35 +1,51 @@
 /**
  * What an application is made of, kept in its Children in the order each was reached: the objects
  * it made (with a fingerprint of the fields it wrote, so an edit is written once, not on every
- * look) and the ones it only uses. A reconcile finds each wanted child, makes or updates it, and
- * at the end removes the made ones no longer wanted, last made first; deleting the application
- * removes every made one the same way and never touches what it used. A child made just before
- * a crash (not recorded yet) is found by name and taken only if it is newer than the application
- * (shared/composition.ts), so nothing is made twice and nobody else's object is adopted.
+ * look) and the ones it only uses. Before making an object the application records its intent
+ * (Role, Kind, Name, no ID yet): a crash between the create and the record leaves the intent, by
+ * which the object is found again by name — and only then is an object adopted by name, so nobody
+ * else's object of that name is ever taken over or removed. Made children no longer wanted are
+ * removed last made first, one at a time; deleting the application removes every made one the
+ * same way and never touches what it used.
  */
 import { createHash } from 'node:crypto';
-import { ApiRequestError, isNotFound } from '../../client/api-client.ts';
+import { ApiRequestError, isBeingDeleted, isNotFound, isStaleVersion } from '../../client/api-client.ts';
 import { TerminalError } from '../../controller/errors.ts';
 import type { ReconcileContext } from '../../controller/reconciler.ts';
-import type { ApiObject } from '../../model/kind.ts';
 import { childRecordsOf, type ChildRecord } from '../../model/application-children.ts';
+import type { ApiObject } from '../../model/kind.ts';
 import type { ObjectOf } from '../../model/object-types.ts';
-import { registry } from '../../model/registry.ts';
-import { findChild } from '../shared/composition.ts';
 
 export type Application = ObjectOf<'Application'>;
 export { childRecordsOf, type ChildRecord };
 
 const fingerprint = (fields: ApiObject): string => createHash('sha256').update(JSON.stringify(fields)).digest('base64url').slice(0, 22);
 
-const describe = (kind: string, name: string): string => `${kind} ${name}`;
+/** A record made before its object: found again by name. */
+const isIntent = (record: ChildRecord): boolean => !(record.ID > 0);
 
-/** A child kind's refusal (a 400 or 409) is the application's to fix: said with the child's name, not retried. */
+const sameChild = (a: ChildRecord, b: ChildRecord): boolean => a.Kind === b.Kind && (isIntent(a) || isIntent(b) ? a.Name === b.Name : a.ID === b.ID);
+
+/**
+ * A part's kind refusing what the application declares (a bad field) is the application's to fix:
+ * said with the part's name, not retried. Conflicts that pass (a version moved, a deletion under
+ * way) are retried.
+ */
 function childRefused(error: unknown, kind: string, name: string): never {
-  if (error instanceof ApiRequestError && (error.status === 400 || error.status === 409 || error.status === 422)) {
-    throw new TerminalError(`${describe(kind, name)}: ${error.message}`, { cause: error });
-  }
+  if (isStaleVersion(error) || isBeingDeleted(error)) throw error;
+  if (error instanceof ApiRequestError && [400, 409, 422].includes(error.status)) throw new TerminalError(`${kind} ${name}: ${error.message}`, { cause: error });
   throw error;
+}
+
+const absentIfGone = (error: unknown): undefined => {
+  if (isNotFound(error)) return undefined;
+  throw error;
+};
+
+/** The child a record names, if it still exists (an intent: by name). */
+export async function recordedObject(context: ReconcileContext<Application>, record: ChildRecord): Promise<ApiObject | undefined> {
+  const client = context.client.kind(record.Kind);
+  return isIntent(record) ? client.findByName(record.Name) : client.get(record.ID).catch(absentIfGone);
 }
 
 export class Ledger {
@@ -48,22 +64,32 @@ export class Ledger {
   }
 
   #recordedAs(role: string, kind: string): ChildRecord | undefined {
-    return this.#recorded.find((record) => record.Role === role && record.Kind === kind);
+    return this.#recorded.find((record) => record.Role === role && record.Kind === kind && record.Made);
   }
 
-  /** Makes the child (or adopts the one made before a crash), or updates it when its fields changed since they were last written. */
+  /** Makes the child (found again after a crash by its intent), or updates it when its fields changed since they were last written. */
   async make(role: string, kind: string, name: string, fields: ApiObject, fingerprintOf: ApiObject = fields): Promise<ApiObject> {
     const recorded = this.#recordedAs(role, kind);
     const wanted = fingerprint({ Name: name, ...fingerprintOf });
     const client = this.#context.client.kind(kind);
-    const found = await findChild(this.#context, { kind, name: recorded?.Made && recorded.Name === name ? recorded.Name : name, id: recorded?.Made ? recorded.ID : undefined }, true);
-    let object = found;
-    if (!object) object = await client.create({ Name: name, ...fields }).catch((error: unknown) => childRefused(error, kind, name));
-    else if (recorded?.Fingerprint !== wanted && !object.DeletionScheduled) {
+    let object = recorded ? await recordedObject(this.#context, recorded) : undefined;
+    if (!object) {
+      const named = await client.findByName(name);
+      if (named) throw new TerminalError(`a ${kind} named ${name} exists already and was not made for this application: give only its Name to use it, or declare another name`);
+      // The intent first: a crash after the create finds the object by it.
+      await this.#record({ Role: role, Kind: kind, ID: 0, Name: name, Made: true });
+      object = await client.create({ Name: name, ...fields }).catch((error: unknown) => childRefused(error, kind, name));
+    } else if (recorded?.Fingerprint !== wanted && !object.DeletionScheduled) {
       object = await client.update(Number(object.ID), fields, { version: Number(object.Version) }).catch((error: unknown) => childRefused(error, kind, name));
     }
     this.#reached.push({ Role: role, Kind: kind, ID: Number(object.ID), Name: String(object.Name), Made: true, Fingerprint: wanted });
     return object;
+  }
+
+  /** Adds an intent to the stored Children (kept with what is recorded already). */
+  async #record(intent: ChildRecord): Promise<void> {
+    this.#recorded.push(intent);
+    await this.#context.update((current) => ({ Children: [...childRecordsOf(current).filter((record) => !sameChild(record, intent)), intent] }));
   }
 
   /** An existing object the application uses; undefined (and nothing recorded) while it does not exist. */
@@ -80,48 +106,53 @@ export class Ledger {
 
   /** Keeps recorded children this reconcile did not get to (it stopped early), so they are neither forgotten nor removed. */
   keepUnreached(): void {
-    for (const record of this.#recorded) {
-      if (!this.#reached.some((reached) => reached.Role === record.Role && reached.Kind === record.Kind)) this.#reached.push(record);
-    }
+    for (const record of this.#recorded) if (!this.#reached.some((reached) => sameChild(reached, record))) this.#reached.push(record);
   }
 
   /** Writes what was reached as the application's Children (once, when it changed). */
   async save(): Promise<void> {
     const children = this.#reached;
-    await this.#context.update((current) => (JSON.stringify(current.Children ?? []) === JSON.stringify(children) ? undefined : { Children: [...children] }));
+    await this.#context.update((current) => (JSON.stringify(current.Children ?? []) === JSON.stringify(children) ? undefined : ({ Children: [...children] })));
   }
 
   /**
    * Removes made children not reached this time (their part was taken out of the application),
-   * last made first, one at a time; resolves with what is still being removed.
+   * last made first, one at a time; those still there stay recorded. `keep` says why one stays
+   * (a runtime others now use). Resolves with what is still being removed.
    */
   async removeUnwanted(keep: (record: ChildRecord) => Promise<string | undefined>): Promise<string | undefined> {
-    const unwanted = this.#recorded.filter((record) => record.Made && !this.#reached.some((reached) => reached.Kind === record.Kind && reached.ID === record.ID));
+    const unwanted = this.#recorded.filter((record) => record.Made && !this.#reached.some((reached) => sameChild(reached, record)));
+    let pending: string | undefined;
     for (const record of unwanted.reverse()) {
-      const kept = await keep(record);
-      const removing = kept === undefined ? await removeOne(this.#context, record) : undefined;
-      if (removing) {
-        // Still recorded until it is gone, so a crash now does not forget it.
-        this.#reached.push(record);
-        return removing;
+      if (pending !== undefined) {
+        // Removed after the one under way: still recorded, so it is not forgotten.
+        if (await recordedObject(this.#context, record)) this.#reached.push(record);
+        continue;
       }
+      if ((await keep(record)) !== undefined) continue;
+      pending = await removeOne(this.#context, record);
+      if (pending !== undefined) this.#reached.push(record);
     }
-    return undefined;
+    return pending;
   }
 }
 
 /** Asks for the child's removal; resolves with what is pending while it still exists, undefined once gone. */
 export async function removeOne(context: ReconcileContext<Application>, record: ChildRecord): Promise<string | undefined> {
   const client = context.client.kind(record.Kind);
-  const object = await client.get(record.ID).catch((error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error)));
+  const object = await recordedObject(context, record);
   if (!object) return undefined;
+  let refused: string | undefined;
   if (!object.DeletionScheduled) {
-    await client.delete(record.ID).catch((error: unknown) => {
+    await client.delete(Number(object.ID)).catch((error: unknown) => {
       if (isNotFound(error)) return undefined;
-      if (error instanceof ApiRequestError && error.status === 409) return undefined; // blocked by something still using it: looked at again
-      throw error;
+      // Still used by something (instances of a definition): said, and asked again next time.
+      if (error instanceof ApiRequestError && error.status === 409) refused = error.message;
+      else throw error;
+      return undefined;
     });
   }
-  const now = await client.get(record.ID).catch((error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error)));
-  return now ? `removing ${registry.get(record.Kind).name} ${record.Name}${now.Status ? ` (${String(now.Status)})` : ''}` : undefined;
+  const now = await client.get(Number(object.ID)).catch(absentIfGone);
+  if (!now) return undefined;
+  return `removing ${record.Kind} ${record.Name}: ${refused ?? String(now.Status ?? 'deletion scheduled')}`;
 }

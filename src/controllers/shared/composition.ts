@@ -36,13 +36,8 @@ const describeChild = (child: { kind: string; name: string }, object?: ApiObject
  * be made (`forMaking`), left alone (as absent) when it is to be removed.
  */
 async function find<T extends Parent>(context: ReconcileContext<T>, child: Unwanted, forMaking: boolean): Promise<ApiObject | undefined> {
-  return findChild(context, { kind: child.kind, name: child.name, id: context.object[child.link] }, forMaking);
-}
-
-/** `find`, for parents that record their children's IDs elsewhere than in link fields. */
-export async function findChild<T extends Parent>(context: ReconcileContext<T>, child: { kind: string; name: string; id: unknown }, forMaking: boolean): Promise<ApiObject | undefined> {
   const kind = context.client.kind(child.kind);
-  const id = child.id;
+  const id = context.object[child.link];
   if (typeof id === 'number') {
     const linked = await kind.get(id).catch((error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error)));
     if (linked) return linked;

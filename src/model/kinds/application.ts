@@ -1,7 +1,35 @@
 import { isDeepStrictEqual } from 'node:util';
-import { applicationKeys, ApplicationSpecError, parseApplication } from '../application-spec.ts';
+import { applicationKeys, ApplicationSpecError, cycleThrough, dependencyEdges, isRecord, onlyNamed, parseApplication, partKeys, type PartKey } from '../application-spec.ts';
 import { json, REDACTED_PLACEHOLDER, string } from '../fields.ts';
 import { defineKind } from '../kind.ts';
+
+/** The kinds of each part: a definition (made unless only named) and its instance (always made). */
+const partKinds: Record<PartKey, readonly [definition: string, instance: string]> = {
+  DomainName: ['DomainNameDefinition', 'DomainNameInstance'],
+  Gateway: ['GatewayDefinition', 'GatewayInstance'],
+  AwsRelationalDatabase: ['AwsRelationalDatabaseDefinition', 'AwsRelationalDatabaseInstance'],
+  AwsObjectStorageBucket: ['AwsObjectStorageBucketDefinition', 'AwsObjectStorageBucketInstance'],
+  Secret: ['SecretDefinition', 'SecretInstance'],
+};
+
+/** Every kind the application controller would make for this declaration (nested applications' included). */
+function partsMade(declared: Record<string, unknown>, into = new Set<string>()): Set<string> {
+  if (declared.YAMLDocument != null) ['WorkloadDefinition', 'WorkloadInstance'].forEach((kind) => into.add(kind));
+  if (declared.Helm != null) ['HelmWorkloadDefinition', 'HelmWorkloadInstance'].forEach((kind) => into.add(kind));
+  for (const key of partKeys) {
+    const part = declared[key] ?? (key === 'Secret' && declared.SecretData != null ? {} : undefined);
+    if (!isRecord(part)) continue;
+    const [definition, instance] = partKinds[key];
+    into.add(instance);
+    if (!onlyNamed(part)) into.add(definition);
+  }
+  for (const dependency of Array.isArray(declared.Dependencies) ? declared.Dependencies : []) {
+    if (!isRecord(dependency) || 'Application' in dependency) continue;
+    into.add('Application');
+    partsMade(dependency, into);
+  }
+  return into;
+}
 
 const part = (what: string) => json({ description: `${what}: {Name} alone uses an existing definition of that name; its fields make one for this application (removed with it).` });
 
@@ -35,12 +63,15 @@ export const Application = defineKind({
       // SecretData written back as read (redacted), or unchanged, is the stored one: not checked again.
       if (previous !== undefined && (declared.SecretData === REDACTED_PLACEHOLDER || isDeepStrictEqual(declared.SecretData, previous.SecretData))) declared.SecretData = { stored: 'values' };
       try {
-        parseApplication(declared);
-        return undefined;
+        const spec = parseApplication(declared);
+        const edges = dependencyEdges(spec);
+        const cycle = cycleThrough(spec.Name, (name) => edges.get(name) ?? []);
+        return cycle ? `dependency cycle: ${cycle.join(' → ')}; an application cannot need itself` : undefined;
       } catch (error) {
         if (error instanceof ApplicationSpecError) return error.message;
         throw error;
       }
     },
+    makes: (application) => [...partsMade(application)],
   },
 });
