@@ -3,7 +3,7 @@
  * condition True, and its latest desired state reconciled. What `tptctl why` and an
  * application's status both go by.
  */
-import { conditionsOf, findCondition, RECONCILED, TERMINAL_FAILURE_REASON } from './conditions.ts';
+import { conditionsOf, TERMINAL_FAILURE_REASON } from './conditions.ts';
 import type { ApiObject, Kind } from './kind.ts';
 
 /** failed: its controller gave up on its current generation (retrying changes nothing until it changes). */
@@ -18,9 +18,16 @@ export function unreadiness(kind: Kind, object: ApiObject): Unreadiness | undefi
   return undefined;
 }
 
-/** Whether its controller gave up on the generation it has now (a failure of an earlier one says nothing). */
+/**
+ * Whether its controller gave up on the generation it has now (a failure of an earlier one says
+ * nothing): the runtime's Reconciled condition, or a domain condition that says waiting will not
+ * help (an application whose part failed), has the Failed reason.
+ */
 export function gaveUp(object: ApiObject): boolean {
-  const reconciled = findCondition(conditionsOf(object), RECONCILED);
-  if (!reconciled || reconciled.Reason !== TERMINAL_FAILURE_REASON || reconciled.Status === 'True') return false;
-  return reconciled.ObservedGeneration === undefined || object.Generation === undefined || reconciled.ObservedGeneration === object.Generation;
+  return conditionsOf(object).some(
+    (condition) =>
+      condition.Reason === TERMINAL_FAILURE_REASON &&
+      condition.Status !== 'True' &&
+      (condition.ObservedGeneration === undefined || object.Generation === undefined || condition.ObservedGeneration === object.Generation),
+  );
 }

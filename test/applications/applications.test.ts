@@ -224,7 +224,7 @@ describe('applications', async () => {
 
     const lab = await applications.create({ Name: name, Tier: tier.Name, Runtime: { NodeMaximum: 5 }, YAMLDocument: webApp(name) });
     let made: ChildRecord | undefined;
-    await eventually('runtime provisioned', async () => Boolean((made = (await childrenOf(lab.ID)).find((child) => child.Role === 'runtime' && child.Made))));
+    await eventually('runtime provisioned', async () => Boolean((made = (await childrenOf(lab.ID)).find((child) => child.Role === 'runtime' && child.Made && child.ID > 0))));
     const provisioned = await client.kind('KubernetesRuntimeInstance').get(made!.ID);
     expect(provisioned.Location).toBe('NorthAmerica:Chicago');
     expect(await client.kind('KubernetesRuntimeDefinition').get(Number(provisioned.KubernetesRuntimeDefinitionID))).toMatchObject({ InfraProvider: 'eks', NodeSize: 'Small', NodeMaximum: 5 });

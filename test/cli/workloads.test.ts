@@ -135,7 +135,7 @@ describe('workloads on a Kubernetes cluster through tptctl', () => {
     const result = await tptctl.run(['create', 'workload', '-c', file, '--wait', '--timeout', '3m'], { timeoutMs: 200_000 });
     created.push('broken');
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/Error: application broken failed: WorkloadInstance broken failed: 1 resource\(s\) not applied: Service web \(namespace broken-[a-z0-9]+\): Service "web" is invalid: .*99999.*\] \(not retried until the object changes\)\n/);
+    expect(result.stderr).toMatch(/Error: application broken failed: WorkloadInstance broken failed: 1 resource\(s\) not applied: Service web \(namespace broken-[a-z0-9]+\): Service "web" is invalid: .*99999.*\]\n/);
     expect(result.stderr).toContain('Info: see what happened with: tptctl describe application --name broken');
     expect(result.stderr).not.toContain('timed out');
 

@@ -35,7 +35,7 @@ class Waiting extends Error {}
 
 /**
  * Something that will not pass by waiting (a part its controller gave up on, a dependency cycle):
- * the application is Failed — `--wait` ends — and looks again now and then, since the fix may be
+ * the application is Failed — `--wait` ends — and its resync looks again, since the fix may be
  * made elsewhere (the part, another application).
  */
 class Failing extends Waiting {}
@@ -58,14 +58,12 @@ function specOf(application: ApiObject): ApplicationSpec {
 class Build {
   readonly #context: ReconcileContext<Application>;
   readonly #pollMs: number;
-  readonly #checkMs: number;
   readonly #ledger: Ledger;
   readonly #objects = new Map<string, ApiObject>();
 
-  constructor(context: ReconcileContext<Application>, pollMs: number, checkMs: number) {
+  constructor(context: ReconcileContext<Application>, pollMs: number) {
     this.#context = context;
     this.#pollMs = pollMs;
-    this.#checkMs = checkMs;
     this.#ledger = new Ledger(context);
   }
 
@@ -91,7 +89,8 @@ class Build {
       if (!(error instanceof Waiting)) throw error;
       const failing = error instanceof Failing;
       await this.#context.setCondition({ Type: HEALTHY, Status: 'False', Reason: failing ? 'Failed' : 'Waiting', Message: error.message, ObservedGeneration: Number(this.#application.Generation) });
-      return { waiting: error.message, requeueAfterMs: failing ? this.#checkMs : this.#pollMs };
+      // Failed is where this generation ends (the Status says it); the resync looks again.
+      return failing ? undefined : { waiting: error.message, requeueAfterMs: this.#pollMs };
     } finally {
       if (!finished) this.#ledger.keepUnreached();
       await this.#ledger.save();
@@ -364,14 +363,13 @@ async function sharedRuntime(context: ReconcileContext<Application>, runtime: Ch
 
 export function applicationReconciler(settings: ApplicationSettings = {}): Reconciler<Application> {
   const pollMs = settings.pollIntervalMs ?? 2000;
-  const checkMs = settings.checkIntervalMs ?? 30_000;
   return {
     kind: 'Application',
     statusCondition: HEALTHY,
-    resyncIntervalMs: checkMs,
+    resyncIntervalMs: settings.checkIntervalMs ?? 30_000,
     async reconcile(context) {
       if (context.operation === 'Deleted') return removeParts(context, pollMs);
-      return new Build(context, pollMs, checkMs).run();
+      return new Build(context, pollMs).run();
     },
   };
 }
