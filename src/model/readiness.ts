@@ -3,18 +3,30 @@
  * condition True, and its latest desired state reconciled. What `tptctl why` and an
  * application's status both go by.
  */
-import { conditionsOf, TERMINAL_FAILURE_REASON } from './conditions.ts';
+import { conditionsOf, findCondition, TERMINAL_FAILURE_REASON } from './conditions.ts';
 import type { ApiObject, Kind } from './kind.ts';
 
 /** failed: its controller gave up on its current generation (retrying changes nothing until it changes). */
-export type Unreadiness = 'deleting' | 'failed' | 'failing' | 'unfinished';
+export type Unreadiness = 'deleting' | 'failed' | 'failing' | 'unfinished' | 'unreported';
+
+/** The condition that says an object of these kinds works, beyond its controller having reconciled it. */
+export const goalConditions: Readonly<Record<string, string>> = {
+  WorkloadInstance: 'Healthy',
+  HelmWorkloadInstance: 'Healthy',
+  KubernetesRuntimeInstance: 'Ready',
+  Application: 'Healthy',
+};
 
 export function unreadiness(kind: Kind, object: ApiObject): Unreadiness | undefined {
   if (object.DeletionScheduled) return 'deleting';
   if (!kind.controller) return undefined;
   if (gaveUp(object)) return 'failed';
-  if (conditionsOf(object).some((condition) => condition.Status !== 'True')) return 'failing';
+  const conditions = conditionsOf(object);
+  if (conditions.some((condition) => condition.Status !== 'True')) return 'failing';
   if (object.Reconciled !== true || (object.Generation !== undefined && object.ObservedGeneration !== object.Generation)) return 'unfinished';
+  // Not reported yet (a workload the agent has not seen): not ready either.
+  const goal = goalConditions[kind.name];
+  if (goal && findCondition(conditions, goal)?.Status !== 'True') return 'unreported';
   return undefined;
 }
 

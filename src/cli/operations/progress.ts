@@ -6,14 +6,19 @@
  */
 import { conditionsOf, findCondition, RECONCILED } from '../../model/conditions.ts';
 import type { ApiObject } from '../../model/kind.ts';
+import { goalConditions } from '../../model/readiness.ts';
 
-/** The condition each kind must reach beyond Reconciled, and who reports it. */
-const goals: Readonly<Record<string, { condition: string; reporter: string }>> = {
-  WorkloadInstance: { condition: 'Healthy', reporter: 'the agent to report its resources' },
-  HelmWorkloadInstance: { condition: 'Healthy', reporter: 'the agent to report its resources' },
-  KubernetesRuntimeInstance: { condition: 'Ready', reporter: 'its controller to check the cluster' },
-  Application: { condition: 'Healthy', reporter: 'its parts to be ready' },
+/** Who reports the condition each kind must reach beyond Reconciled (model/readiness.ts). */
+const reporters: Readonly<Record<string, string>> = {
+  WorkloadInstance: 'the agent to report its resources',
+  HelmWorkloadInstance: 'the agent to report its resources',
+  KubernetesRuntimeInstance: 'its controller to check the cluster',
+  Application: 'its parts to be ready',
 };
+
+const goals: Readonly<Record<string, { condition: string; reporter: string }>> = Object.fromEntries(
+  Object.entries(goalConditions).map(([kind, condition]) => [kind, { condition, reporter: reporters[kind] ?? 'its controller' }]),
+);
 
 /** The condition `--wait` waits for on objects of this kind beyond Reconciled, if any. */
 export const goalCondition = (kind: string): string | undefined => goals[kind]?.condition;

@@ -59,6 +59,8 @@ export function problemOf(kind: Kind, object: ApiObject): string | undefined {
       return objectStatus(object);
     case 'unfinished':
       return `${objectStatus(object)}: its controller has not finished the latest change`;
+    case 'unreported':
+      return `${objectStatus(object)}: its health is not reported yet`;
     default:
       return undefined;
   }
