@@ -171,7 +171,7 @@ class Build {
     }
     const requirements = (this.#withProfile('Runtime', spec.Runtime as ApiObject | undefined, profile) ?? {}) as RuntimeRequirements;
     const placed = this.#application.Placement as Placement | undefined;
-    const decision = await placeWorkload(this.#context.client, requirements, placed, profile?.Runtime != null);
+    const decision = await placeWorkload(this.#context.client, spec.Name, requirements, placed, profile?.Runtime != null);
     if ('none' in decision) throw new Waiting(decision.none);
     const provisionedBefore = childRecordsOf(this.#application).find((record) => record.Role === 'runtime' && record.Made);
     if ('provision' in decision || provisionedBefore?.ID === decision.runtime.ID) {

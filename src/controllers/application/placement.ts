@@ -1,10 +1,11 @@
 /**
  * Where an application's workload runs when it names requirements instead of a runtime: an
  * existing runtime that meets them (ready ones first, then the default runtime, then the one
- * running fewest workloads, so applications spread), or — when none does — one provisioned from
+ * fewest applications are placed on, so applications spread), or — when none does — one provisioned from
  * the requirements (EKS, through the AWS controller). A placement is kept while its runtime
  * still meets the requirements: a new runtime never moves running workloads.
  */
+import { createHash } from 'node:crypto';
 import type { ApiClient } from '../../client/api-client.ts';
 import type { RuntimeRequirements } from '../../model/application-spec.ts';
 import type { ApiObject } from '../../model/kind.ts';
@@ -41,7 +42,7 @@ const isRequirement = (requirements: RuntimeRequirements): boolean => requiremen
  * `fromProfile`: the requirements come from a profile, which is operations' consent to provision
  * (an application alone never makes a runtime: developers do not own runtimes).
  */
-export async function placeWorkload(client: ApiClient, requirements: RuntimeRequirements, current: Placement | undefined, fromProfile: boolean): Promise<PlacementDecision> {
+export async function placeWorkload(client: ApiClient, applicationName: string, requirements: RuntimeRequirements, current: Placement | undefined, fromProfile: boolean): Promise<PlacementDecision> {
   const runtimes = (await client.kind('KubernetesRuntimeInstance').listAll()).filter((runtime) => !runtime.DeletionScheduled);
   const definitions = new Map((await client.kind('KubernetesRuntimeDefinition').listAll()).map((definition) => [definition.ID, definition]));
   const definitionOf = (runtime: ApiObject) => definitions.get(Number(runtime.KubernetesRuntimeDefinitionID));
@@ -53,16 +54,19 @@ export async function placeWorkload(client: ApiClient, requirements: RuntimeRequ
     return fallback ? { runtime: fallback, reason: 'the default runtime (the application names no runtime and no requirements)' } : { none: 'the application names no runtime or requirements and there is no default runtime: name one (Runtime: {Name}), give requirements, or register a default runtime' };
   }
   const kind = registry.get('KubernetesRuntimeInstance');
-  const workloads = await client.kind('WorkloadInstance').listAll();
-  const load = (runtime: ApiObject) => workloads.filter((workload) => workload.KubernetesRuntimeInstanceID === runtime.ID).length;
+  // Load: the applications placed there (placed ones may not have made their workloads yet).
+  const placed = (await client.kind('Application').listAll()).map((application) => (application.Placement as Placement | undefined)?.KubernetesRuntimeInstanceID);
+  const load = (runtime: ApiObject) => placed.filter((id) => id === runtime.ID).length;
+  // Ties go a different way for each application, so applications placed at once spread too.
+  const tieBreak = (runtime: ApiObject) => createHash('sha256').update(`${applicationName}/${String(runtime.ID)}`).digest().readUInt32BE(0);
   const candidates = runtimes
     .filter((runtime) => unmet(requirements, runtime, definitionOf(runtime)).length === 0)
     .map((runtime) => ({ runtime, ready: unreadiness(kind, runtime) === undefined, default: runtime.DefaultRuntime === true, load: load(runtime) }))
-    .sort((a, b) => Number(b.ready) - Number(a.ready) || Number(b.default) - Number(a.default) || a.load - b.load || Number(a.runtime.ID) - Number(b.runtime.ID));
+    .sort((a, b) => Number(b.ready) - Number(a.ready) || Number(b.default) - Number(a.default) || a.load - b.load || tieBreak(a.runtime) - tieBreak(b.runtime));
   const wanted = describeRequirements(requirements);
   const best = candidates[0];
   if (best) {
-    const why = [best.ready ? 'ready' : 'not ready yet, but no ready runtime meets them', ...(best.default ? ['the default runtime'] : []), `${best.load} workload${best.load === 1 ? '' : 's'} on it`];
+    const why = [best.ready ? 'ready' : 'not ready yet, but no ready runtime meets them', ...(best.default ? ['the default runtime'] : []), `${best.load} application${best.load === 1 ? '' : 's'} placed on it`];
     return { runtime: best.runtime, reason: `meets the requirements (${wanted}) of ${candidates.length} runtime${candidates.length === 1 ? '' : 's'} that do: ${why.join(', ')}` };
   }
   if (!fromProfile) {
