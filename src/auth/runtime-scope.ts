@@ -64,6 +64,12 @@ export class RuntimeScope {
       for (const name of [existing?.Name, this.#sent(kind, body, 'Name')]) if (name !== undefined && !allowed.includes(String(name))) refuse(String(name));
       return;
     }
+    if (kind.rules.runtimesNamed) {
+      for (const name of kind.rules.runtimesNamed({ ...existing, ...body })) {
+        if (name === undefined || !allowed.includes(name)) refuse(name ?? 'whichever runtime placement chooses (name one of yours: Runtime: {Name})');
+      }
+      return;
+    }
     const paths = runtimePaths(this.#store.registry, kind);
     if (paths.length === 0) {
       if (existing) await this.#checkUsers(kind, Number(existing.ID), allowed, refuse);

@@ -23,6 +23,11 @@ export interface KindRules {
    * must be allowed to create those too, so a declaration is no way around the roles.
    */
   makes?(object: ApiObject): string[];
+  /**
+   * The runtimes (by name) what the object declares will run on, undefined where threeport chooses
+   * (placement): a writer bound to some runtimes may declare only those.
+   */
+  runtimesNamed?(object: ApiObject): (string | undefined)[];
 }
 
 /**
@@ -63,6 +68,8 @@ export interface KindDefinition<F extends Fields = Fields> {
    * on them returns that object (200) instead of a conflict, e.g. CI reporting a build twice.
    */
   createReturnsExisting?: readonly string[];
+  /** A create that declares exactly what the live object of its name holds returns it (200) instead of a conflict. */
+  idempotentCreate?: boolean;
   /** Boolean fields at most one live object of the kind may have true (e.g. DefaultRuntime). */
   exclusiveFlags?: readonly string[];
   fields: F;
@@ -93,6 +100,7 @@ export interface Kind {
   readonly uniqueName: boolean;
   readonly uniqueTogether: readonly (readonly string[])[];
   readonly createReturnsExisting?: readonly string[];
+  readonly idempotentCreate?: boolean;
   readonly exclusiveFlags: readonly string[];
   /** Present when the kind is reconcilable. */
   readonly controller?: ControllerGroup;
@@ -203,6 +211,7 @@ export function compileKind(definition: KindDefinition): Kind {
     uniqueName: definition.uniqueName ?? 'Name' in fields,
     uniqueTogether: definition.uniqueTogether ?? [],
     ...(definition.createReturnsExisting && { createReturnsExisting: definition.createReturnsExisting }),
+    ...(definition.idempotentCreate && { idempotentCreate: true }),
     exclusiveFlags: definition.exclusiveFlags ?? [],
     ...(group && { controller: group }),
     scalarFields: Object.keys(fields).filter((name) => fields[name]?.kind === 'scalar'),

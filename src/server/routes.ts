@@ -71,7 +71,7 @@ export function registerKindRoutes(app: FastifyInstance, store: ObjectStore): vo
       try {
         return sendOne(reply, await store.create(kind, object, { ...actorOf(request), ...dryRunOf(request) }), 201);
       } catch (error) {
-        const existing = error instanceof ApiError && error.reason === 'AlreadyExists' ? await store.findExisting(kind, object) : undefined;
+        const existing = error instanceof ApiError && (error.reason === 'AlreadyExists' || error.reason === 'NameTaken') ? await store.findExisting(kind, object) : undefined;
         if (!existing) throw error;
         return sendOne(reply, existing, 200);
       }

@@ -32,6 +32,16 @@ function sameValue(column: Column, stored: unknown, next: unknown, cipher: Field
   return isDeepStrictEqual(stored, next);
 }
 
+/** Whether `input` (a create's fields) declares what `stored` holds: every desired-state field, one it leaves out being its default. */
+export function declaresSame(table: KindTable, cipher: FieldCipher, stored: ApiObject, input: ApiObject): boolean {
+  return table.columns.every((column) => {
+    if (!isDesiredState(column)) return true;
+    const sent = input[column.key] ?? column.spec.default ?? null;
+    const kept = stored[column.key] ?? null;
+    return (sent === null && kept === null) || sameValue(column, kept, sent, cipher);
+  });
+}
+
 export interface NextState {
   object: ApiObject;
   /** The controller must hear about this write. */

@@ -7,7 +7,7 @@ import { type Database, type Queryable, isDatabaseError, UNIQUE_VIOLATION } from
 import { deleteStep, removeDependents, type RemovedRow } from './deletion.ts';
 import { recordEvent, type EventRecord } from './event-log.ts';
 import { protectedObject } from './field-protection.ts';
-import { createdState, rewrittenState } from './generation.ts';
+import { createdState, declaresSame, rewrittenState } from './generation.ts';
 import { IdAllocator } from './id-allocator.ts';
 import { kindTable, type KindTable } from './kind-table.ts';
 import { childIdsNeeded, idsNeeded, nestedChildren, type NestedChildren } from './nested-children.ts';
@@ -131,8 +131,16 @@ export class ObjectStore {
     return object;
   }
 
-  /** The live object a create of `input` collides with on the kind's createReturnsExisting fields, if any. */
+  /**
+   * The live object a create of `input` collides with on the kind's createReturnsExisting fields,
+   * or — for kinds whose create is idempotent — the live object of its name when it declares the same.
+   */
   async findExisting(kind: Kind, input: ApiObject): Promise<ApiObject | undefined> {
+    if (kind.idempotentCreate && typeof input.Name === 'string') {
+      const { objects } = await this.list(kind, { filters: new Map([[kind.jsonKey('Name'), input.Name]]), page: 1, size: 1 });
+      const live = objects[0];
+      return live && declaresSame(this.table(kind), this.#cipher, live, input) ? live : undefined;
+    }
     if (!kind.createReturnsExisting) return undefined;
     const derived = { ...input };
     if (kind.rules.derive?.(derived) !== undefined) return undefined;

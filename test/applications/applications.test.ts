@@ -102,12 +102,13 @@ describe('applications', async () => {
   };
 
   const names = { shop: uniqueName('shop'), api: uniqueName('api'), cache: uniqueName('cache'), queue: uniqueName('queue') };
+  let declaration: Record<string, unknown>;
   let shop: ObjectOf<'Application'>;
   let queue: ObjectOf<'Application'>;
 
   it('makes everything in dependency order, passes each dependency’s address to its dependent, and reports one status; a part refused by AWS is named, and resumes once allowed', LONG, async () => {
     queue = await applications.create({ Name: names.queue, Runtime: { Name: runtime.Name }, YAMLDocument: webApp(names.queue) });
-    shop = await applications.create({
+    declaration = {
       Name: names.shop,
       Runtime: { Location: 'NorthAmerica:NewYork', InfraProvider: 'eks' },
       YAMLDocument: webApp(names.shop),
@@ -119,7 +120,8 @@ describe('applications', async () => {
         { Application: names.queue },
         { Name: names.api, YAMLDocument: webApp(names.api), Dependencies: [{ Name: names.cache, YAMLDocument: webApp(names.cache) }] },
       ],
-    });
+    };
+    shop = await applications.create(declaration);
     // The secret's values are never returned.
     expect(JSON.stringify(await applications.get(shop.ID))).not.toContain('hunter2');
 
@@ -173,8 +175,10 @@ describe('applications', async () => {
     expect(Buffer.from(String((delivered?.data as Record<string, string>).password), 'base64').toString()).toBe('hunter2');
   });
 
-  it('is idempotent: a second create is refused and changes nothing; the same declaration again is no change; every look made each part once', LONG, async () => {
+  it('is idempotent: the same declaration created again is the same application; another one of that name is a conflict; every look made each part once', LONG, async () => {
     const before = await childrenOf(shop.ID);
+    expect((await applications.create(declaration)).ID).toBe(shop.ID);
+    await expect(applications.create({ ...declaration, SecretData: { password: 'other' } })).rejects.toMatchObject({ status: 409 });
     await expect(applications.create({ Name: names.shop, YAMLDocument: webApp(names.shop) })).rejects.toMatchObject({ status: 409 });
     const { Generation: generation } = await applications.get(shop.ID);
     await applications.update(shop.ID, { Runtime: { Location: 'NorthAmerica:NewYork', InfraProvider: 'eks' }, Dependencies: shop.Dependencies });

@@ -390,6 +390,12 @@ describe('roles bound for some runtimes', () => {
     expect((await attempt(client, 'POST', '/v0/workload-definitions', await samplePayload(api.client, registry.get('WorkloadDefinition')))).status).toBe(200);
     await expect(api.client.kind('RoleBinding').create({ Name: uniqueName('b'), Role: 'developer', Subject: 'user:x', Runtimes: 'dev' })).rejects.toThrow('Runtimes must be a list');
 
+    // An application: on a runtime of theirs by name; elsewhere, or wherever placement would choose, not.
+    const yaml = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n';
+    expect((await attempt(client, 'POST', '/v0/applications', { Name: uniqueName('app'), Runtime: { Name: mine.Name }, YAMLDocument: yaml, Dependencies: [{ Name: uniqueName('dep'), YAMLDocument: yaml }] })).status).toBe(200);
+    expect((await attempt(client, 'POST', '/v0/applications', { Name: uniqueName('app'), Runtime: { Name: mine.Name }, YAMLDocument: yaml, Dependencies: [{ Name: uniqueName('dep'), YAMLDocument: yaml, Runtime: { Name: theirs.Name } }] })).message).toContain(`not on ${String(theirs.Name)}`);
+    expect((await attempt(client, 'POST', '/v0/applications', { Name: uniqueName('app'), Runtime: { Location: 'Local' }, YAMLDocument: yaml })).message).toContain('not on whichever runtime placement chooses');
+
     // Through another object: a database for a workload instance elsewhere, a gateway routing to one.
     const database = registry.get('AwsRelationalDatabaseInstance');
     expect((await attempt(client, 'POST', database.path, await samplePayload(api.client, database, { WorkloadInstanceID: others.ID }))).message).toContain(`not on ${String(theirs.Name)}`);

@@ -31,6 +31,14 @@ function partsMade(declared: Record<string, unknown>, into = new Set<string>()):
   return into;
 }
 
+/** Where the declaration's workloads run, by runtime name; undefined where placement chooses. A nested application without a Runtime runs where its parent does. */
+function runtimesNamed(declared: Record<string, unknown>, inherited?: string): (string | undefined)[] {
+  const runtime = declared.Runtime;
+  const own = isRecord(runtime) ? (typeof runtime.Name === 'string' ? runtime.Name : undefined) : inherited;
+  const nested = (Array.isArray(declared.Dependencies) ? declared.Dependencies : []).filter((dependency) => isRecord(dependency) && !('Application' in dependency)) as Record<string, unknown>[];
+  return [own, ...nested.flatMap((dependency) => runtimesNamed(dependency, own))];
+}
+
 const part = (what: string) => json({ description: `${what}: {Name} alone uses an existing definition of that name; its fields make one for this application (removed with it).` });
 
 export const Application = defineKind({
@@ -41,6 +49,8 @@ export const Application = defineKind({
     'A workload and everything it needs, declared once: the runtime (named, or requirements threeport places it by or provisions from a profile), gateway and domain, secret, database, bucket, and the applications it depends on. The application controller finds or makes each in dependency order, passes connection details to the dependents, reports one status, and on delete removes what it made, last made first, and nothing it only used.',
   shape: 'instance',
   controller: 'application',
+  // Declaring the same application again (a retried create, a CI job run twice) is no conflict.
+  idempotentCreate: true,
   fields: {
     Tier: string({ description: 'A Tier by name: its Profile is this application’s unless Profile is set.' }),
     Profile: string({ description: 'A Profile by name: the defaults (and limits) for the runtime and managed services made for this application.' }),
@@ -73,5 +83,6 @@ export const Application = defineKind({
       }
     },
     makes: (application) => [...partsMade(application)],
+    runtimesNamed: (application) => runtimesNamed(application),
   },
 });
