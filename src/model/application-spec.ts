@@ -22,6 +22,8 @@ export interface RuntimeRequirements {
   NodeSize?: string;
   NodeProfile?: string;
   NodeMaximum?: number;
+  /** Three zones instead of two (EKS). */
+  HighAvailability?: boolean;
 }
 
 /** A part the application needs: only a Name uses an existing definition of that name; more fields make one. */
@@ -51,7 +53,7 @@ export type Dependency = { Application: string } | { Nested: ApplicationSpec };
 export const applicationKeys = ['Name', 'Tier', 'Profile', 'Runtime', 'YAMLDocument', 'Helm', 'DomainName', 'Gateway', 'AwsRelationalDatabase', 'AwsObjectStorageBucket', 'Secret', 'SecretData', 'Dependencies'] as const;
 export const partKeys = ['DomainName', 'Gateway', 'AwsRelationalDatabase', 'AwsObjectStorageBucket', 'Secret'] as const;
 export type PartKey = (typeof partKeys)[number];
-const runtimeKeys = ['Name', 'Location', 'InfraProvider', 'NodeSize', 'NodeProfile', 'NodeMaximum'];
+const runtimeKeys = ['Name', 'Location', 'InfraProvider', 'NodeSize', 'NodeProfile', 'NodeMaximum', 'HighAvailability'];
 const helmKeys = ['Repo', 'Chart', 'ChartVersion', 'ValuesDocument', 'InstanceValuesDocument'];
 
 /** Kubernetes object names: what every part's Name becomes. */
@@ -80,7 +82,7 @@ function optionalString(value: Values, key: string, at: string): string | undefi
 
 function runtimeOf(value: unknown, at: string): RuntimeRequirements | undefined {
   if (value === undefined || value === null) return undefined;
-  if (!isRecord(value)) return fail(at, 'must be {Name} of a runtime, or requirements {Location, InfraProvider, NodeSize, NodeProfile, NodeMaximum}');
+  if (!isRecord(value)) return fail(at, 'must be {Name} of a runtime, or requirements {Location, InfraProvider, NodeSize, NodeProfile, NodeMaximum, HighAvailability}');
   unknownKeys(value, runtimeKeys, at);
   if (value.Name !== undefined && Object.keys(value).length > 1) fail(at, 'give either Name (an existing runtime) or requirements, not both');
   const location = optionalString(value, 'Location', at);
@@ -88,6 +90,7 @@ function runtimeOf(value: unknown, at: string): RuntimeRequirements | undefined 
   const provider = optionalString(value, 'InfraProvider', at);
   if (provider !== undefined && provider !== 'kind' && provider !== 'eks') fail(`${at}.InfraProvider`, 'must be kind or eks');
   if (value.NodeMaximum !== undefined && (!Number.isInteger(value.NodeMaximum) || Number(value.NodeMaximum) < 1)) fail(`${at}.NodeMaximum`, 'must be a positive integer');
+  if (value.HighAvailability !== undefined && typeof value.HighAvailability !== 'boolean') fail(`${at}.HighAvailability`, 'must be true or false');
   for (const key of ['Name', 'NodeSize', 'NodeProfile']) optionalString(value, key, at);
   return value;
 }

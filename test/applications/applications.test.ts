@@ -218,7 +218,7 @@ describe('applications', async () => {
   });
 
   it('provisions a runtime from the tier’s profile when none meets its requirements, says so, and removes it with the application', LONG, async () => {
-    const profile = await client.kind('Profile').create({ Name: uniqueName('small'), Runtime: { InfraProvider: 'eks', Location: 'NorthAmerica:Chicago', NodeSize: 'Small' }, Overridable: ['Runtime.NodeMaximum'] });
+    const profile = await client.kind('Profile').create({ Name: uniqueName('small'), Runtime: { InfraProvider: 'eks', Location: 'NorthAmerica:Chicago', NodeSize: 'Small', HighAvailability: true }, Overridable: ['Runtime.NodeMaximum'] });
     const tier = await client.kind('Tier').create({ Name: uniqueName('dev'), Criticality: 10, Profile: profile.Name });
     const name = uniqueName('lab');
     // The profile fixes NodeSize: an application may not change it.
@@ -231,7 +231,7 @@ describe('applications', async () => {
     await eventually('runtime provisioned', async () => Boolean((made = (await childrenOf(lab.ID)).find((child) => child.Role === 'runtime' && child.Made && child.ID > 0))));
     const provisioned = await client.kind('KubernetesRuntimeInstance').get(made!.ID);
     expect(provisioned.Location).toBe('NorthAmerica:Chicago');
-    expect(await client.kind('KubernetesRuntimeDefinition').get(Number(provisioned.KubernetesRuntimeDefinitionID))).toMatchObject({ InfraProvider: 'eks', NodeSize: 'Small', NodeMaximum: 5 });
+    expect(await client.kind('KubernetesRuntimeDefinition').get(Number(provisioned.KubernetesRuntimeDefinitionID))).toMatchObject({ InfraProvider: 'eks', NodeSize: 'Small', NodeMaximum: 5, HighAvailability: true });
     expect(((await applications.get(lab.ID)).Placement as { Reason: string }).Reason).toContain('provisioned one on EKS in NorthAmerica:Chicago');
     let eks: ApiObject | undefined;
     await eventually('EKS cluster made', async () => Boolean((eks = (await client.kind('AwsEksKubernetesRuntimeInstance').listAll({ kubernetesruntimeinstanceid: made!.ID }))[0])));

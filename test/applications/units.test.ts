@@ -70,6 +70,8 @@ describe('placement', () => {
     const definition = { InfraProvider: 'kind', NodeSize: 'Medium', NodeMaximum: 5 };
     expect(unmet({ Location: 'Local', InfraProvider: 'kind' }, runtime, definition)).toEqual([]);
     expect(unmet({ Location: 'NorthAmerica:NewYork', InfraProvider: 'eks', NodeMaximum: 10 }, runtime, definition)).toEqual(['Location', 'InfraProvider', 'NodeMaximum']);
+    expect(unmet({ HighAvailability: true }, runtime, definition)).toEqual(['HighAvailability']);
+    expect(unmet({ HighAvailability: false }, runtime, definition)).toEqual([]);
     expect(describeRequirements({ Location: 'Local', NodeMaximum: 3 })).toBe('Location Local, NodeMaximum ≥ 3');
     expect(describeRequirements({})).toBe('none');
   });

@@ -12,7 +12,7 @@ export const Profile = defineKind({
   shape: 'plain',
   fields: {
     Name: string({ required: true }),
-    Runtime: json({ description: 'Runtime requirements and the settings a runtime provisioned for them gets: {InfraProvider, Location, NodeSize, NodeProfile, NodeMaximum}.' }),
+    Runtime: json({ description: 'Runtime requirements and the settings a runtime provisioned for them gets: {InfraProvider, Location, NodeSize, NodeProfile, NodeMaximum (the node group’s upper bound), HighAvailability (three zones, not two)}.' }),
     AwsRelationalDatabase: json({ description: 'Database defaults: {Engine, EngineVersion, MachineSize, StorageGb, BackupDays, AwsAccountName}.' }),
     AwsObjectStorageBucket: json({ description: 'Bucket defaults: {PublicReadAccess, AwsAccountName}.' }),
     Overridable: json({ description: 'Fields an application may set to another value than the profile’s, as Section.Field (e.g. ["Runtime.NodeSize", "AwsRelationalDatabase.StorageGb"]). Fields the profile leaves unset are always the application’s.' }),

@@ -54,7 +54,7 @@ export const Application = defineKind({
   fields: {
     Tier: string({ description: 'A Tier by name: its Profile is this application’s unless Profile is set.' }),
     Profile: string({ description: 'A Profile by name: the defaults (and limits) for the runtime and managed services made for this application.' }),
-    Runtime: json({ description: '{Name} of a runtime to run on, or requirements {Location, InfraProvider, NodeSize, NodeProfile, NodeMaximum}: placed on a runtime that meets them, or one is provisioned from the profile. Absent: the profile’s runtime requirements, else the default runtime.' }),
+    Runtime: json({ description: '{Name} of a runtime to run on, or requirements {Location, InfraProvider, NodeSize, NodeProfile, NodeMaximum, HighAvailability}: placed on a runtime that meets them, or one is provisioned from the profile. Absent: the profile’s runtime requirements, else the default runtime.' }),
     YAMLDocument: string({ query: false, description: 'The workload’s Kubernetes manifests (or Helm).' }),
     Helm: json({ description: 'A chart workload instead of manifests: {Repo, Chart, ChartVersion, ValuesDocument, InstanceValuesDocument} (values as YAML text; the instance’s override the definition’s).' }),
     DomainName: part('A domain name for the gateway {Domain, Zone, AdminEmail}'),
