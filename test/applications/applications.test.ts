@@ -15,6 +15,7 @@ import type { Manifest } from '../../src/model/manifest.ts';
 import type { ObjectOf } from '../../src/model/object-types.ts';
 import { eventually } from '../support/eventually.ts';
 import { cleanAws, kubeconfig } from '../support/peers.ts';
+import { webApp } from '../support/manifests.ts';
 import { uniqueName } from '../support/samples.ts';
 import { namespaceOf, startWorkloadPlane } from '../workloads/support/workload-plane.ts';
 import { eksRuntimeOn, fastAws, statusOf, waitForStatus } from '../aws/support/eks-runtime.ts';
@@ -22,31 +23,6 @@ import { eksRuntimeOn, fastAws, statusOf, waitForStatus } from '../aws/support/e
 const LONG = { timeout: 300_000 };
 const ACCOUNT = '123456789012';
 
-const webApp = (name: string): string => `
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: ${name}
-spec:
-  replicas: 1
-  selector:
-    matchLabels: {app: ${name}}
-  template:
-    metadata:
-      labels: {app: ${name}}
-    spec:
-      containers:
-        - name: web
-          image: nginx:1.27
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: ${name}
-spec:
-  selector: {app: ${name}}
-  ports: [{port: 8080}]
-`;
 
 interface ChildRecord {
   Role: string;
@@ -166,7 +142,7 @@ describe('applications', async () => {
     const upper = (name: string) => name.toUpperCase().replaceAll('-', '_');
     await eventually('addresses on the shop', async () => {
       const env = await envOf(shopNamespace, names.shop);
-      return (env[`${upper(names.api)}_HOST`] === `${names.api}.${apiNamespace}.svc.cluster.local` && env[`${upper(names.queue)}_PORT`] === '8080' && env[`${upper(names.queue)}_HOST`] === `${names.queue}.${queueNamespace}.svc.cluster.local` && env.S3_BUCKET !== undefined) || JSON.stringify(env);
+      return (env[`${upper(names.api)}_HOST`] === `${names.api}.${apiNamespace}.svc.cluster.local` && env[`${upper(names.queue)}_PORT`] === '80' && env[`${upper(names.queue)}_HOST`] === `${names.queue}.${queueNamespace}.svc.cluster.local` && env.S3_BUCKET !== undefined) || JSON.stringify(env);
     });
     expect((await envOf(apiNamespace, names.api))[`${upper(names.cache)}_HOST`]).toMatch(new RegExp(`^${names.cache}\\.`));
     expect(await kube.get({ apiVersion: 'v1', kind: 'Secret', namespace: shopNamespace, name: 'shop-db' })).toBeDefined();

@@ -20,38 +20,13 @@ import { Helm } from '../../src/platform/helm/index.ts';
 import { readKubeconfig } from '../../src/platform/kubernetes/kubeconfig.ts';
 import { eventually } from '../support/eventually.ts';
 import { cleanAws, kubeconfig, serveSharedCharts, toolPath } from '../support/peers.ts';
+import { webApp } from '../support/manifests.ts';
 import { uniqueName } from '../support/samples.ts';
 import { deleteEvery, startWorkloadPlane } from '../workloads/support/workload-plane.ts';
 
 const LONG = { timeout: 300_000 };
 const ACME = 'https://acme.test.invalid/directory';
 
-const webApp = (name: string): string => `
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: ${name}
-spec:
-  replicas: 1
-  selector:
-    matchLabels: {app: ${name}}
-  template:
-    metadata:
-      labels: {app: ${name}}
-    spec:
-      containers:
-        - name: web
-          image: nginx:1.27
-          ports: [{containerPort: 8080}]
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: ${name}
-spec:
-  selector: {app: ${name}}
-  ports: [{name: http, port: 80, targetPort: 8080}]
-`;
 
 type GatewayInstance = ObjectOf<'GatewayInstance'>;
 

@@ -80,7 +80,9 @@ export class Ledger {
       await this.#record({ Role: role, Kind: kind, ID: 0, Name: name, Made: true });
       object = await client.create({ Name: name, ...fields }).catch((error: unknown) => childRefused(error, kind, name));
     } else if (recorded?.Fingerprint !== wanted && !object.DeletionScheduled) {
-      object = await client.update(Number(object.ID), fields, { version: Number(object.Version) }).catch((error: unknown) => childRefused(error, kind, name));
+      // A part renamed in the declaration is renamed, not made again.
+      const patch = object.Name === name ? fields : { Name: name, ...fields };
+      object = await client.update(Number(object.ID), patch, { version: Number(object.Version) }).catch((error: unknown) => childRefused(error, kind, name));
     }
     this.#reached.push({ Role: role, Kind: kind, ID: Number(object.ID), Name: String(object.Name), Made: true, Fingerprint: wanted });
     return object;
