@@ -8,8 +8,8 @@
 import type { Field } from './fields.ts';
 import { AwsObjectStorageBucketDefinition, AwsRelationalDatabaseDefinition } from './kinds/aws.ts';
 import { DomainNameDefinition, GatewayDefinition } from './kinds/gateway.ts';
-import { locations } from './kinds/kubernetes-runtime.ts';
-import { SecretDefinition } from './kinds/secret.ts';
+import { infraProviders, locations } from './kinds/kubernetes-runtime.ts';
+import { SecretDefinition, secretValuesProblem } from './kinds/secret.ts';
 
 type Values = Record<string, unknown>;
 export const isRecord = (value: unknown): value is Values => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -18,7 +18,7 @@ export const isRecord = (value: unknown): value is Values => typeof value === 'o
 export interface RuntimeRequirements {
   Name?: string;
   Location?: string;
-  InfraProvider?: 'kind' | 'eks';
+  InfraProvider?: (typeof infraProviders)[number];
   NodeSize?: string;
   NodeProfile?: string;
   NodeMaximum?: number;
@@ -88,7 +88,7 @@ function runtimeOf(value: unknown, at: string): RuntimeRequirements | undefined 
   const location = optionalString(value, 'Location', at);
   if (location !== undefined && !(location in locations)) fail(`${at}.Location`, `"${location}" is not a threeport location: use one of ${Object.keys(locations).join(', ')}`);
   const provider = optionalString(value, 'InfraProvider', at);
-  if (provider !== undefined && provider !== 'kind' && provider !== 'eks') fail(`${at}.InfraProvider`, 'must be kind or eks');
+  if (provider !== undefined && !(infraProviders as readonly string[]).includes(provider)) fail(`${at}.InfraProvider`, `must be one of ${infraProviders.join(', ')}`);
   if (value.NodeMaximum !== undefined && (!Number.isInteger(value.NodeMaximum) || Number(value.NodeMaximum) < 1)) fail(`${at}.NodeMaximum`, 'must be a positive integer');
   if (value.HighAvailability !== undefined && typeof value.HighAvailability !== 'boolean') fail(`${at}.HighAvailability`, 'must be true or false');
   for (const key of ['Name', 'NodeSize', 'NodeProfile']) optionalString(value, key, at);
@@ -98,9 +98,8 @@ function runtimeOf(value: unknown, at: string): RuntimeRequirements | undefined 
 function secretDataOf(value: unknown, at: string, nested: boolean): Record<string, string> | undefined {
   if (value === undefined || value === null) return undefined;
   if (nested) return fail(at, 'secret values go only in the top-level application (kept encrypted there): make a SecretDefinition and name it in Secret.Name');
-  if (!isRecord(value) || Object.keys(value).length === 0) return fail(at, 'must be a map of keys to string values');
-  const bad = Object.entries(value).find(([key, entry]) => typeof entry !== 'string' || !/^[-._a-zA-Z0-9]+$/.test(key));
-  if (bad) fail(`${at}.${bad[0]}`, typeof bad[1] !== 'string' ? 'must be a string (quote numbers and booleans in YAML)' : 'cannot name a key of a Kubernetes Secret: use letters, digits, -, _ and .');
+  const problem = secretValuesProblem(value);
+  if (problem) fail(problem.key === undefined ? at : `${at}.${problem.key}`, problem.problem);
   return value as Record<string, string>;
 }
 

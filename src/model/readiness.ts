@@ -3,7 +3,7 @@
  * condition True, and its latest desired state reconciled. What `tptctl why` and an
  * application's status both go by.
  */
-import { conditionsOf, findCondition, TERMINAL_FAILURE_REASON } from './conditions.ts';
+import { conditionsOf, findCondition, TERMINAL_FAILURE_REASON, type Condition } from './conditions.ts';
 import type { ApiObject, Kind } from './kind.ts';
 
 /** failed: its controller gave up on its current generation (retrying changes nothing until it changes). */
@@ -35,8 +35,11 @@ export function unreadiness(kind: Kind, object: ApiObject): Unreadiness | undefi
  * nothing): the runtime's Reconciled condition, or a domain condition that says waiting will not
  * help (an application whose part failed), has the Failed reason.
  */
-export function gaveUp(object: ApiObject): boolean {
-  return conditionsOf(object).some(
+export const gaveUp = (object: ApiObject): boolean => failureOf(object) !== undefined;
+
+/** The condition saying its controller gave up on the current generation, if one does. */
+export function failureOf(object: ApiObject): Condition | undefined {
+  return conditionsOf(object).find(
     (condition) =>
       condition.Reason === TERMINAL_FAILURE_REASON &&
       condition.Status !== 'True' &&

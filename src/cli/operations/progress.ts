@@ -6,7 +6,7 @@
  */
 import { conditionsOf, findCondition, RECONCILED } from '../../model/conditions.ts';
 import type { ApiObject } from '../../model/kind.ts';
-import { goalConditions } from '../../model/readiness.ts';
+import { failureOf, goalConditions } from '../../model/readiness.ts';
 
 /** Who reports the condition each kind must reach beyond Reconciled (model/readiness.ts). */
 const reporters: Readonly<Record<string, string>> = {
@@ -32,13 +32,11 @@ export type Progress =
 export function progressOf(kind: string, object: ApiObject): Progress {
   const status = typeof object.Status === 'string' && object.Status ? object.Status : undefined;
   const reconciled = findCondition(conditionsOf(object), RECONCILED);
-  // A failure of an earlier generation says nothing about the one being reconciled now.
-  const current = !reconciled || reconciled.ObservedGeneration === undefined || object.Generation === undefined || reconciled.ObservedGeneration === object.Generation;
-  if (reconciled?.Reason === 'Failed' && reconciled.Status !== 'True' && current) return { state: 'failed', reason: status ?? `Failed: ${reconciled.Message ?? 'its controller gave up'}` };
+  // Given up on this generation (a failure of an earlier one says nothing about it): by the
+  // runtime, or by a goal the controller says waiting will not reach (an application whose part failed).
+  const failure = failureOf(object);
+  if (failure) return { state: 'failed', reason: status ?? `Failed: ${failure.Message ?? 'its controller gave up'}` };
   if (!reconciled && object.CreationFailed === true) return { state: 'failed', reason: status ?? 'a controller reported CreationFailed' };
-  // A goal its controller says waiting will not reach, for this generation (an application whose part failed).
-  const goalState = goals[kind] && findCondition(conditionsOf(object), goals[kind].condition);
-  if (goalState?.Reason === 'Failed' && goalState.Status !== 'True' && goalState.ObservedGeneration === object.Generation) return { state: 'failed', reason: status ?? `Failed: ${goalState.Message ?? ''}` };
   if (object.DeletionScheduled) return { state: 'pending', reason: 'being deleted' };
   if (object.Reconciled !== true || (reconciled && reconciled.Status !== 'True')) return { state: 'pending', reason: status ?? 'waiting for a controller to reconcile' };
   const goal = goals[kind];

@@ -6,6 +6,7 @@
  * status: Healthy when every part is. A part that fails is named in the Status with its own; the
  * next look continues where this one stopped.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { TerminalError } from '../../controller/errors.ts';
 import type { ReconcileContext, ReconcileOutcome, Reconciler } from '../../controller/reconciler.ts';
 import { applicationKeys, ApplicationSpecError, applicationFields, onlyNamed, cycleThrough, dependencyEdges, parseApplication, type ApplicationSpec, type Part, type RuntimeRequirements } from '../../model/application-spec.ts';
@@ -18,7 +19,8 @@ import { registry } from '../../model/registry.ts';
 import { childName } from '../shared/composition.ts';
 import { contribute, contributionsOf, withdrawContribution } from '../shared/contributions.ts';
 import { dependencyContribution, serviceAddress } from './connections.ts';
-import { childRecordsOf, Ledger, removeOne, type Application, type ChildRecord } from './ledger.ts';
+import { childRecordsOf, type ChildRecord } from '../../model/application-children.ts';
+import { Ledger, removeOne, type Application } from './ledger.ts';
 import { placeWorkload, type Placement } from './placement.ts';
 
 export const HEALTHY = 'Healthy';
@@ -59,6 +61,7 @@ class Build {
   readonly #context: ReconcileContext<Application>;
   readonly #pollMs: number;
   readonly #ledger: Ledger;
+  /** Each part as this look read or wrote it, by role. */
   readonly #objects = new Map<string, ApiObject>();
 
   constructor(context: ReconcileContext<Application>, pollMs: number) {
@@ -115,6 +118,12 @@ class Build {
     if (!object) throw new Waiting(`${kind} ${name} does not exist: make it, or declare its fields here so the application makes it`);
     this.#objects.set(role, object);
     return object;
+  }
+
+  /** A part placed on without being made (a runtime placement chose). */
+  #note(role: string, kind: string, object: ApiObject): void {
+    this.#ledger.note(role, kind, object);
+    this.#objects.set(role, object);
   }
 
   /** A cycle through this application, over the applications it names and nests and those they do, is refused with the cycle named. */
@@ -182,8 +191,7 @@ class Build {
       await this.#place({ KubernetesRuntimeInstanceID: Number(runtime.ID), Name: name, Reason: placed?.Provisioned ? placed.Reason : decision.reason, Provisioned: true });
       return runtime;
     }
-    this.#ledger.note('runtime', 'KubernetesRuntimeInstance', decision.runtime, false);
-    this.#objects.set('runtime', decision.runtime);
+    this.#note('runtime', 'KubernetesRuntimeInstance', decision.runtime);
     await this.#place({ KubernetesRuntimeInstanceID: Number(decision.runtime.ID), Name: String(decision.runtime.Name), Reason: decision.reason, Provisioned: false });
     return decision.runtime;
   }
@@ -246,8 +254,9 @@ class Build {
     const key = contributionKey(this.#application);
     const part = dependencyContribution(this.#application.Name, addresses);
     const current = contributionsOf({ Contributions: workload.Contributions })[key];
-    if (part) await contribute(this.#context, Number(workload.ID), key, part);
-    else if (current) await withdrawContribution(this.#context, Number(workload.ID), key, current);
+    // Written once per change: contribute() has the workload controller apply it.
+    if (part && !isDeepStrictEqual(current, part)) await contribute(this.#context, Number(workload.ID), key, part);
+    else if (!part && current) await withdrawContribution(this.#context, Number(workload.ID), key, current);
   }
 
   /** A part's definition: used when only named, else made from its fields (with `references` by name resolved). */
@@ -319,7 +328,8 @@ class Build {
   async #report(): Promise<ReconcileOutcome> {
     let workload: ApiObject | undefined;
     for (const record of this.#ledger.reached) {
-      const object = await this.#context.client.kind(record.Kind).get(record.ID);
+      // As read or written by this look: no second read of each part.
+      const object = this.#objects.get(record.Role) ?? (await this.#context.client.kind(record.Kind).get(record.ID));
       if (record.Role === 'workload') workload = object;
       if (unreadiness(registry.get(record.Kind), object) === undefined) continue;
       this.#stopAtFailure(record.Kind, object, `${record.Kind} ${record.Name}`);

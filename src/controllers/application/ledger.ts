@@ -17,7 +17,6 @@ import type { ApiObject } from '../../model/kind.ts';
 import type { ObjectOf } from '../../model/object-types.ts';
 
 export type Application = ObjectOf<'Application'>;
-export { childRecordsOf, type ChildRecord };
 
 const fingerprint = (fields: ApiObject): string => createHash('sha256').update(JSON.stringify(fields)).digest('base64url').slice(0, 22);
 
@@ -101,9 +100,9 @@ export class Ledger {
     return object;
   }
 
-  /** An object the application reached another way (a runtime it was placed on). */
-  note(role: string, kind: string, object: ApiObject, made: boolean): void {
-    this.#reached.push({ Role: role, Kind: kind, ID: Number(object.ID), Name: String(object.Name), Made: made });
+  /** An object the application uses that it reached another way (a runtime placement chose). */
+  note(role: string, kind: string, object: ApiObject): void {
+    this.#reached.push({ Role: role, Kind: kind, ID: Number(object.ID), Name: String(object.Name), Made: false });
   }
 
   /** Keeps recorded children this reconcile did not get to (it stopped early), so they are neither forgotten nor removed. */

@@ -12,6 +12,17 @@ export const backendOf = (definition: { Backend?: string | null; AwsAccountID?: 
 const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
+/** What is wrong with secret values (key → string), if anything: the key at fault (`badKey`: the key itself) and why. */
+export function secretValuesProblem(data: unknown): { key?: string; badKey?: boolean; problem: string } | undefined {
+  if (!data || typeof data !== 'object' || Array.isArray(data)) return { problem: 'must be a map of keys to string values' };
+  const entries = Object.entries(data);
+  if (entries.length === 0) return { problem: 'must hold at least one key' };
+  const badKey = entries.find(([key]) => !SECRET_KEY.test(key) || key.length > 253);
+  if (badKey) return { key: badKey[0], badKey: true, problem: "cannot name a key of a Kubernetes Secret: use letters, digits, '-', '_' and '.'" };
+  const badValue = entries.find(([, value]) => typeof value !== 'string');
+  return badValue ? { key: badValue[0], problem: 'must be a string (quote numbers and booleans in YAML)' } : undefined;
+}
+
 export const SecretDefinition = defineKind({
   name: 'SecretDefinition',
   domain: 'secret',
@@ -40,13 +51,8 @@ export const SecretDefinition = defineKind({
       // A client writing back what it read sends the redaction placeholder: the store keeps the values.
       const writtenBack = previous !== undefined && data === REDACTED_PLACEHOLDER;
       if (data !== previous?.Data && !writtenBack) {
-        if (!data || typeof data !== 'object' || Array.isArray(data)) return 'Data must be a map of keys to string values';
-        const entries = Object.entries(data);
-        if (entries.length === 0) return 'Data must hold at least one key';
-        const badKey = entries.find(([key]) => !SECRET_KEY.test(key) || key.length > 253);
-        if (badKey) return `Data key ${JSON.stringify(badKey[0])} cannot name a key of a Kubernetes Secret: use letters, digits, '-', '_' and '.'`;
-        const badValue = entries.find(([, value]) => typeof value !== 'string');
-        if (badValue) return `Data.${badValue[0]} must be a string (quote numbers and booleans in YAML)`;
+        const problem = secretValuesProblem(data);
+        if (problem) return problem.badKey ? `Data key ${JSON.stringify(problem.key)} ${problem.problem}` : `Data${problem.key === undefined ? '' : `.${problem.key}`} ${problem.problem}`;
       }
       const window = definition.RecoveryWindowDays;
       if (window != null && (typeof window !== 'number' || window < 7 || window > 30)) return `RecoveryWindowDays must be 7 to 30 (AWS Secrets Manager's range), not ${JSON.stringify(window)}`;
