@@ -14,17 +14,12 @@
  * never issued, and AWS work is measured by bench:aws.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { ApiClient } from '../src/client/api-client.ts';
-import { readClusterConnection } from '../src/cli/providers/local-runtime.ts';
-import { FieldCipher } from '../src/crypto/field-cipher.ts';
-import { freePort } from '../src/local-runtime/ports.ts';
-import { createDatabase } from '../src/testbed/peers/postgres.ts';
-import { down, up } from '../src/testbed/testbed.ts';
 import { webWithService } from './support/manifests.ts';
-import { apiRequests, cpuLine, cpuSeconds, rssMb, startThreeport, until, waitReady, type Process } from './support/processes.ts';
+import { runBench, withProductionPlane } from './support/plane.ts';
+import { apiRequests, cpuLine, cpuSeconds, rssMb, until } from './support/processes.ts';
 
 const COUNT = Number(process.env.BENCH_APPLICATIONS ?? 100);
 const NODES = Number(process.env.BENCH_NODES ?? Math.max(2, Math.ceil((COUNT * 2) / 2 / 100) + 1));
@@ -47,36 +42,7 @@ const shopDocument = (): string =>
   });
 
 async function main(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'threeport-bench-applications-'));
-  process.stderr.write(`bench:applications: 1 application through tptctl, then ${COUNT}; a private test bed with 2 clusters × ${NODES} nodes in ${dir}\n`);
-  const testbed = await up({ dir, clusters: 2, nodes: NODES, aws: false });
-  const processes: Process[] = [];
-  try {
-    const databaseUrl = await createDatabase(testbed.postgres.url, 'bench');
-    const key = FieldCipher.generateKey();
-    const apiPort = await freePort();
-    const apiUrl = `http://127.0.0.1:${apiPort}`;
-    processes.push(await startThreeport('api', ['server', '--listen', `127.0.0.1:${apiPort}`, '--database-url', databaseUrl, '--nats-url', testbed.nats.url, '--log-level', 'warn'], { THREEPORT_ENCRYPTION_KEY: key }, /listening|^/));
-    await waitReady(apiUrl);
-    const controller = await startThreeport(
-      'controller',
-      ['controller', 'workload', 'kubernetes-runtime', 'secret', 'application', '--api-url', apiUrl, '--nats-url', testbed.nats.url, '--concurrency', '16', '--log-level', 'info'],
-      { THREEPORT_ENCRYPTION_KEY: key },
-      /"controllers running"/,
-    );
-    processes.push(controller);
-    for (const cluster of testbed.clusters) {
-      processes.push(await startThreeport(`agent-${cluster.name}`, ['agent', '--api-url', apiUrl, '--kubeconfig', cluster.kubeconfigPath, '--context', cluster.context], {}, /"agent watching the cluster"/));
-    }
-    const client = new ApiClient({ baseUrl: apiUrl, timeoutMs: 60_000 });
-    const runtimes: { id: number; name: string }[] = [];
-    for (const cluster of testbed.clusters) {
-      const { context: _context, ...connection } = readClusterConnection(cluster.kubeconfigPath, cluster.context);
-      const definition = await client.kind('KubernetesRuntimeDefinition').create({ Name: `bench-${cluster.name}`, InfraProvider: 'kind' });
-      const runtime = await client.kind('KubernetesRuntimeInstance').create({ Name: `bench-${cluster.name}`, Location: 'Local', KubernetesRuntimeDefinitionID: definition.ID, AgentLocation: 'External', ...connection });
-      runtimes.push({ id: runtime.ID, name: runtime.Name });
-    }
-    for (const { id } of runtimes) await until(`runtime ${id} Ready`, async () => String((await client.kind('KubernetesRuntimeInstance').get(id)).Status).startsWith('Ready'), 60_000);
+  await withProductionPlane({ name: 'bench:applications', intro: `1 application through tptctl, then ${COUNT}`, clusters: 2, nodes: NODES, groups: ['workload', 'kubernetes-runtime', 'secret', 'application'] }, async ({ dir, key, apiUrl, client, controller, runtimes }) => {
 
     // One application through the real tptctl, as a user runs it.
     // From the bundle, as users run it, built from this checkout.
@@ -136,17 +102,7 @@ async function main(): Promise<void> {
         '',
       ].join('\n'),
     );
-  } finally {
-    for (const process_ of processes.reverse()) await process_.stop();
-    await down(dir);
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
-await main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    process.stderr.write(`bench:applications: ${(error as Error).message}\n`);
-    process.exit(1);
-  },
-);
+await runBench('bench:applications', main);

@@ -13,18 +13,12 @@
  *     latency with the other definitions stored, and the plan PostgreSQL uses for it;
  *   - API requests during the delivery, per instance.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { ApiClient } from '../src/client/api-client.ts';
-import { readClusterConnection } from '../src/cli/providers/local-runtime.ts';
-import { FieldCipher } from '../src/crypto/field-cipher.ts';
-import { freePort } from '../src/local-runtime/ports.ts';
-import { createDatabase } from '../src/testbed/peers/postgres.ts';
-import { down, up } from '../src/testbed/testbed.ts';
 import { webDeployment } from './support/manifests.ts';
-import { apiRequests, cpuLine, cpuSeconds, rssMb, startThreeport, until, waitReady, type Process } from './support/processes.ts';
+import { runBench, withProductionPlane } from './support/plane.ts';
+import { apiRequests, cpuLine, cpuSeconds, rssMb, until } from './support/processes.ts';
 
 const COUNT = Number(process.env.BENCH_INSTANCES ?? 100);
 const OTHERS = Number(process.env.BENCH_OTHERS ?? 2000);
@@ -34,36 +28,8 @@ const REPOSITORY = 'ghcr.io/bench/shop';
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
 async function main(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'threeport-bench-delivery-'));
-  process.stderr.write(`bench:delivery: ${COUNT} instances of ${REPOSITORY}, ${OTHERS} other definitions; a private test bed with 2 clusters × ${NODES} nodes in ${dir}\n`);
-  const testbed = await up({ dir, clusters: 2, nodes: NODES, aws: false });
-  const processes: Process[] = [];
-  try {
-    const databaseUrl = await createDatabase(testbed.postgres.url, 'bench');
-    const key = FieldCipher.generateKey();
-    const apiPort = await freePort();
-    const apiUrl = `http://127.0.0.1:${apiPort}`;
-    processes.push(await startThreeport('api', ['server', '--listen', `127.0.0.1:${apiPort}`, '--database-url', databaseUrl, '--nats-url', testbed.nats.url, '--log-level', 'warn'], { THREEPORT_ENCRYPTION_KEY: key }, /listening|^/));
-    await waitReady(apiUrl);
-    const controller = await startThreeport(
-      'controller',
-      ['controller', 'workload', 'kubernetes-runtime', 'delivery', '--api-url', apiUrl, '--nats-url', testbed.nats.url, '--concurrency', '16', '--log-level', 'info'],
-      { THREEPORT_ENCRYPTION_KEY: key },
-      /"controllers running"/,
-    );
-    processes.push(controller);
-    for (const cluster of testbed.clusters) {
-      processes.push(await startThreeport(`agent-${cluster.name}`, ['agent', '--api-url', apiUrl, '--kubeconfig', cluster.kubeconfigPath, '--context', cluster.context], {}, /"agent watching the cluster"/));
-    }
-    const client = new ApiClient({ baseUrl: apiUrl, timeoutMs: 60_000 });
-
-    const runtimes: number[] = [];
-    for (const cluster of testbed.clusters) {
-      const { context: _context, ...connection } = readClusterConnection(cluster.kubeconfigPath, cluster.context);
-      const definition = await client.kind('KubernetesRuntimeDefinition').create({ Name: `bench-${cluster.name}`, InfraProvider: 'kind' });
-      runtimes.push((await client.kind('KubernetesRuntimeInstance').create({ Name: `bench-${cluster.name}`, Location: 'Local', KubernetesRuntimeDefinitionID: definition.ID, AgentLocation: 'External', ...connection })).ID);
-    }
-    for (const id of runtimes) await until(`runtime ${id} Ready`, async () => String((await client.kind('KubernetesRuntimeInstance').get(id)).Status).startsWith('Ready'), 60_000);
+  await withProductionPlane({ name: 'bench:delivery', intro: `${COUNT} instances of ${REPOSITORY}, ${OTHERS} other definitions`, clusters: 2, nodes: NODES, groups: ['workload', 'kubernetes-runtime', 'delivery'] }, async ({ databaseUrl, apiUrl, client, controller, runtimes: registered }) => {
+    const runtimes = registered.map(({ id }) => id);
 
     process.stderr.write(`storing ${OTHERS} definitions of other images…\n`);
     for (let index = 0; index < OTHERS; index += 50) {
@@ -147,17 +113,7 @@ async function main(): Promise<void> {
         '',
       ].join('\n'),
     );
-  } finally {
-    for (const process_ of processes.reverse()) await process_.stop();
-    await down(dir);
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
-await main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    process.stderr.write(`bench:delivery: ${(error as Error).message}\n`);
-    process.exit(1);
-  },
-);
+await runBench('bench:delivery', main);

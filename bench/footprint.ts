@@ -19,6 +19,7 @@ import { freePort } from '../src/local-runtime/ports.ts';
 import { createDatabase } from '../src/testbed/peers/postgres.ts';
 import { down, up } from '../src/testbed/testbed.ts';
 import { rssMb, startThreeport, waitReady, type Process } from './support/processes.ts';
+import { runBench } from './support/plane.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 20_000);
@@ -90,10 +91,4 @@ async function main(): Promise<void> {
   process.stdout.write([`bench:footprint — ${cpus().length} cores, load ${load}`, ...lines, ''].join('\n'));
 }
 
-await main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    process.stderr.write(`bench:footprint: ${(error as Error).message}\n`);
-    process.exit(1);
-  },
-);
+await runBench('bench:footprint', main);

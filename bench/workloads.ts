@@ -29,6 +29,7 @@ import { createDatabase } from '../src/testbed/peers/postgres.ts';
 import { down, up } from '../src/testbed/testbed.ts';
 import { webDeployment } from './support/manifests.ts';
 import { cpuLine, cpuSeconds, kubeOf, rssMb, startThreeport, until, waitReady, type Process } from './support/processes.ts';
+import { runBench } from './support/plane.ts';
 
 const COUNT = Number(process.env.BENCH_INSTANCES ?? 1000);
 const RATE = Number(process.env.BENCH_RATE ?? 20);
@@ -297,10 +298,4 @@ async function main(): Promise<void> {
   }
 }
 
-await main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    process.stderr.write(`bench:workloads: ${(error as Error).message}\n`);
-    process.exit(1);
-  },
-);
+await runBench('bench:workloads', main);
