@@ -27,7 +27,7 @@ import type { Manifest } from '../src/model/manifest.ts';
 import { KubernetesClient, Reflector } from '../src/platform/kubernetes/index.ts';
 import { createDatabase } from '../src/testbed/peers/postgres.ts';
 import { down, up } from '../src/testbed/testbed.ts';
-import { webDeployment } from './support/manifests.ts';
+import { webWithService } from './support/manifests.ts';
 import { cpuLine, cpuSeconds, kubeOf, rssMb, startThreeport, until, waitReady, type Process } from './support/processes.ts';
 import { runBench } from './support/plane.ts';
 
@@ -38,14 +38,7 @@ const repoRoot = new URL('../', import.meta.url).pathname;
 const INSTANCE_LABEL = 'control-plane.threeport.io/workload-instance';
 const CONTROL_PLANE_LABEL = 'control-plane.threeport.io/control-plane-id';
 
-const manifests = `${webDeployment('nginx:1.27')}---
-apiVersion: v1
-kind: Service
-metadata: { name: web }
-spec:
-  selector: { app: web }
-  ports: [{ port: 80 }]
----
+const manifests = `${webWithService('nginx:1.27')}---
 apiVersion: v1
 kind: ConfigMap
 metadata: { name: web-settings }
