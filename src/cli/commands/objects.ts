@@ -64,6 +64,9 @@ function createExamples(single: string, typeName: string): string[] {
   if (typeName === 'Workload') {
     return ['tptctl create workload -c samples/wordpress-workload.yaml --wait', 'tptctl create workload -c wordpress.yaml --wait --timeout 10m   # then: tptctl get workloads'];
   }
+  if (typeName === 'Application') {
+    return ['tptctl create application -c samples/application.yaml --wait', 'tptctl describe application shop   # its parts, where it runs and why'];
+  }
   return [`tptctl create ${single} --config ${sampleFile(typeName)}`, `tptctl create ${single} -c ${sampleFile(typeName)} --wait --timeout 10m`];
 }
 
@@ -79,7 +82,8 @@ const waitOptions = (command: Command, until: string): Command =>
 const createWaitHelp = `
 --wait waits until each object created is ready: reconciled by its controller and, for a
 workload instance, Healthy (every resource ready in the cluster, as threeport's agent reports
-it); for a Kubernetes runtime instance, Ready (reachable, threeport's components installed).
+it); for a Kubernetes runtime instance, Ready (reachable, threeport's components installed); for
+an application (and the original's Workload config, sent as one), Healthy: every part ready.
 While it waits it shows each object's Status line as it changes (a spinner on a terminal, a
 line per change otherwise); it ends with an error as soon as a controller gives up (Failed: …),
 and after --timeout with what it was still waiting for and why (e.g. Down: StatefulSet db: 0/1
