@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { ApiRequestError, isBeingDeleted, isNotFound, isStaleVersion } from '../../client/api-client.ts';
 import { TerminalError } from '../../controller/errors.ts';
 import type { ReconcileContext } from '../../controller/reconciler.ts';
+import { updateWithVersion } from '../../controller/write-back.ts';
 import { childRecordsOf, type ChildRecord } from '../../model/application-children.ts';
 import type { ApiObject } from '../../model/kind.ts';
 import type { ObjectOf } from '../../model/object-types.ts';
@@ -81,7 +82,8 @@ export class Ledger {
     } else if (recorded?.Fingerprint !== wanted && !object.DeletionScheduled) {
       // A part renamed in the declaration is renamed, not made again.
       const patch = object.Name === name ? fields : { Name: name, ...fields };
-      object = await client.update(Number(object.ID), patch, { version: Number(object.Version) }).catch((error: unknown) => childRefused(error, kind, name));
+      // Sent again when only what controllers write moved meanwhile (a part's status).
+      object = await updateWithVersion(client, object, patch).catch((error: unknown) => childRefused(error, kind, name));
     }
     this.#reached.push({ Role: role, Kind: kind, ID: Number(object.ID), Name: String(object.Name), Made: true, Fingerprint: wanted });
     return object;

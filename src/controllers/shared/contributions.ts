@@ -7,6 +7,7 @@
  */
 import { isDeepStrictEqual as sameJson } from 'node:util';
 import type { ReconcileContext } from '../../controller/reconciler.ts';
+import { updateWithVersion } from '../../controller/write-back.ts';
 import type { Manifest } from '../../model/manifest.ts';
 import type { ObjectOf } from '../../model/object-types.ts';
 
@@ -89,9 +90,13 @@ type ResourceRecord = ObjectOf<'WorkloadResourceInstance'>;
 /** Writes the instance's Contributions with this contributor's part set (or gone); the instance as stored. */
 async function writePart(context: ReconcileContext, workloadInstanceId: number, key: string, part: Contribution | undefined): Promise<{ instance: WorkloadInstance; others: Contributions }> {
   const instances = context.client.kind('WorkloadInstance');
-  let instance = await instances.get(workloadInstanceId);
-  const { [key]: current, ...others } = contributionsOf(instance);
-  if (!sameJson(current, part)) instance = await instances.update(instance.ID, { Contributions: part ? { ...others, [key]: part } : others }, { version: instance.Version });
+  let others: Contributions = {};
+  // Recomputed on the fresh instance when its controller or agent wrote in between.
+  const instance = await updateWithVersion(instances, await instances.get(workloadInstanceId), (current) => {
+    const { [key]: written, ...rest } = contributionsOf(current);
+    others = rest;
+    return sameJson(written, part) ? undefined : { Contributions: part ? { ...rest, [key]: part } : rest };
+  });
   return { instance, others };
 }
 
