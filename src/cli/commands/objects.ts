@@ -302,7 +302,7 @@ export function registerObjectCommands(program: Command, withSubcommands = true)
         .command(single)
         .alias(plural)
         .description(`Delete ${what}`)
-        .option('-n, --name <name>', target.abstraction ? `name of the ${human} (its definition and instance)` : `name of the ${human}`)
+        .option('-n, --name <name>', target.abstraction ? `name of the ${human} (${target.abstraction.asApplication ? 'its application, which removes what it made; or ' : ''}its definition and instance)` : `name of the ${human}`)
         .option('-c, --config <file>', `path to the ${target.typeName} config file`),
       'gone (their controllers cleaned up)',
     )
