@@ -73,8 +73,12 @@ describe('delivering image builds through environments', async () => {
       `delivery of build ${buildId} ${phase}`,
       async () => {
         delivery = await deliveryOf(buildId);
-        // A finished delivery's Status says so once its reconcile is recorded, a moment after its Phase.
-        const settled = !['Complete', 'RolledBack', 'Superseded'].includes(phase) || String(delivery.Status).startsWith(phase);
+        // A delivery's Status says where it is once its reconcile is recorded, a moment after its Phase:
+        // a finished one starts with the phase, one waiting at a gate no longer with the rollout's line.
+        const status = String(delivery.Status);
+        const finished = ['Complete', 'RolledBack', 'Superseded'].includes(phase);
+        const atGate = ['AwaitingApproval', 'WaitingForWindow', 'Soaking'].includes(phase);
+        const settled = finished ? status.startsWith(phase) : !atGate || !/ instance\(s\) Healthy on /.test(status);
         return (delivery.Phase === phase && delivery.Environment !== undefined && settled) || `Phase ${String(delivery.Phase)} in ${String(delivery.Environment)}; Status ${String(delivery.Status)}`;
       },
       timeoutMs,
