@@ -8,8 +8,7 @@ import { FieldCipher } from '../crypto/field-cipher.ts';
 import { ControllerManager } from '../controller/manager.ts';
 import { OptionsError } from '../controller/options.ts';
 import { groupNames, isGroupName, partsOfGroups } from '../controllers/catalog.ts';
-import { LETS_ENCRYPT, LETS_ENCRYPT_STAGING } from '../controllers/gateway/gateway-instance.ts';
-import type { CertificateIssuer } from '../controllers/gateway/gateway-resources.ts';
+import { certificateIssuerHint, certificateIssuerNamed, type CertificateIssuer } from '../model/certificate-issuer.ts';
 import { logLevels, type LogLevel, type Logger } from '../log.ts';
 import type { ControllerGroupName } from '../model/controller-groups.ts';
 import { registry } from '../model/registry.ts';
@@ -158,15 +157,9 @@ export function driftIntervalOf(raw: string | undefined): number | undefined {
 export function certificateIssuerOf(raw: string | undefined): CertificateIssuer | undefined {
   const value = raw?.trim();
   if (!value) return undefined;
-  if (value === 'letsencrypt') return { kind: 'acme', server: LETS_ENCRYPT };
-  if (value === 'letsencrypt-staging') return { kind: 'acme', server: LETS_ENCRYPT_STAGING };
-  if (value === 'self-signed') return { kind: 'self-signed' };
-  try {
-    if (new URL(value).protocol === 'https:') return { kind: 'acme', server: value };
-  } catch {
-    // reported below
-  }
-  throw new ConfigError(`invalid certificate issuer "${value}": use letsencrypt, letsencrypt-staging, self-signed, or the https:// URL of an ACME directory`);
+  const issuer = certificateIssuerNamed(value);
+  if (!issuer) throw new ConfigError(`invalid certificate issuer "${value}": ${certificateIssuerHint}`);
+  return issuer;
 }
 
 /**

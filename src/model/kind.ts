@@ -1,6 +1,7 @@
 import { boolean, integer, json, ref, string, time, type Field, type Fields, type ScalarField } from './fields.ts';
 import { controllerGroups, type ControllerGroup, type ControllerGroupName } from './controller-groups.ts';
 import { kebabCase, lowerCamelCase, snakeCase, plural as pluralOf } from './naming.ts';
+import type { ProfileSection } from './profiles.ts';
 
 export type ApiObject = Record<string, unknown> & { ID?: number };
 
@@ -72,6 +73,8 @@ export interface KindDefinition<F extends Fields = Fields> {
   idempotentCreate?: boolean;
   /** Boolean fields at most one live object of the kind may have true (e.g. DefaultRuntime). */
   exclusiveFlags?: readonly string[];
+  /** The Profile section a definition with a ProfileID gets its defaults (and limits) from. */
+  profileSection?: ProfileSection;
   fields: F;
   rules?: KindRules;
 }
@@ -102,6 +105,7 @@ export interface Kind {
   readonly createReturnsExisting?: readonly string[];
   readonly idempotentCreate?: boolean;
   readonly exclusiveFlags: readonly string[];
+  readonly profileSection?: ProfileSection;
   /** Present when the kind is reconcilable. */
   readonly controller?: ControllerGroup;
   /** Field names of scalar fields, in order. */
@@ -126,7 +130,7 @@ export const VERSION_FIELD = 'Version';
 
 const definitionMixin: Fields = {
   Name: string({ required: true, description: 'Unique name of the definition.' }),
-  ProfileID: ref('Profile', { description: 'Reserved for access control.' }),
+  ProfileID: ref('Profile', { description: 'A Profile whose section for this kind (Runtime, AwsRelationalDatabase, AwsObjectStorageBucket, Gateway, DomainName) fills the fields the definition leaves out; a field the profile sets may differ only when its Overridable lists it.' }),
   TierID: ref('Tier', { description: 'Reserved for access control.' }),
 };
 
@@ -213,6 +217,7 @@ export function compileKind(definition: KindDefinition): Kind {
     ...(definition.createReturnsExisting && { createReturnsExisting: definition.createReturnsExisting }),
     ...(definition.idempotentCreate && { idempotentCreate: true }),
     exclusiveFlags: definition.exclusiveFlags ?? [],
+    ...(definition.profileSection && { profileSection: definition.profileSection }),
     ...(group && { controller: group }),
     scalarFields: Object.keys(fields).filter((name) => fields[name]?.kind === 'scalar'),
     payloadKeys,

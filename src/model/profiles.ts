@@ -1,12 +1,14 @@
 /**
  * Profiles: operations' defaults for what applications get made. A section's values fill what an
  * application leaves out; a value the application sets differently is refused unless the profile
- * lists it in Overridable, so a profile can both suggest and fix.
+ * lists it in Overridable, so a profile can both suggest and fix. The Runtime and Observability
+ * sections apply to every application of the profile (where it runs, whether it is observed); the
+ * others to the parts an application declares.
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { ApiObject } from './kind.ts';
+import type { ApiObject, Kind } from './kind.ts';
 
-export const profileSections = ['Runtime', 'AwsRelationalDatabase', 'AwsObjectStorageBucket'] as const;
+export const profileSections = ['Runtime', 'AwsRelationalDatabase', 'AwsObjectStorageBucket', 'Gateway', 'DomainName', 'Observability'] as const;
 export type ProfileSection = (typeof profileSections)[number];
 
 type Values = Record<string, unknown>;
@@ -30,13 +32,27 @@ export class ProfileViolation extends Error {}
  * The section as the application gets it: the profile's values, then the application's. Throws a
  * ProfileViolation naming the field when the application changes one the profile fixes.
  */
-export function withProfile(section: ProfileSection, declared: Values | undefined, profile: ApiObject | undefined): Values | undefined {
+export function withProfile(section: ProfileSection, declared: Values | undefined, profile: ApiObject | undefined, who = 'applications'): Values | undefined {
   const defaults = profile && isRecord(profile[section]) ? (profile[section]) : undefined;
   if (!defaults) return declared;
   const overridable = Array.isArray(profile?.Overridable) ? (profile.Overridable as string[]) : [];
   for (const [key, value] of Object.entries(declared ?? {})) {
     if (key === 'Name' || !(key in defaults) || isDeepStrictEqual(defaults[key], value) || overridable.includes(`${section}.${key}`)) continue;
-    throw new ProfileViolation(`profile ${String(profile?.Name)} sets ${section}.${key} to ${JSON.stringify(defaults[key])} and does not let applications change it (its Overridable lists what they may): remove ${section}.${key} or ask for the profile to allow it`);
+    throw new ProfileViolation(`profile ${String(profile?.Name)} sets ${section}.${key} to ${JSON.stringify(defaults[key])} and does not let ${who} change it (its Overridable lists what they may): remove ${section}.${key} or ask for the profile to allow it`);
   }
   return { ...defaults, ...declared };
+}
+
+/**
+ * A definition written with a ProfileID: the profile's values for the kind's own fields fill what
+ * it leaves out (`fill`: a create or a replace; a PATCH changes only what it names) and a value
+ * it sets differently is a ProfileViolation unless Overridable.
+ */
+export function definitionWithProfile(kind: Kind, written: Values, profile: ApiObject, fill: boolean): Values {
+  const section = kind.profileSection;
+  const values = section && isRecord(profile[section]) ? profile[section] : undefined;
+  if (!section || !values) return written;
+  const own = Object.fromEntries(Object.entries(values).filter(([key]) => key !== 'Name' && kind.payloadKeys.get(key.toLowerCase()) === key));
+  const checked = withProfile(section, written, { ...profile, [section]: own }, 'definitions') ?? written;
+  return fill ? checked : written;
 }

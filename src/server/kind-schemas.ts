@@ -153,12 +153,15 @@ function writeSchema(kind: Kind, options: WriteSchemaOptions, nestedItem: (field
     `${commonFields.join(', ')} and fields set by the API are refused (400).`,
     kind.rules.validate || 'derive' in kind.rules ? `The API checks further rules of ${kind.name} (400).` : '',
   ].filter(Boolean);
+  // A definition naming its profile may leave to it what the profile sets (checked once filled in).
+  const fromProfile = kind.profileSection !== undefined && required.length > 0;
   return {
     type: 'object',
     description: `${options.patch ? `Fields of ${kind.name} to change; null clears an optional field.` : kind.description} ${rules.join(' ')}`,
     properties,
     additionalProperties: false,
-    ...(required.length > 0 && { required }),
+    ...(required.length > 0 && !fromProfile && { required }),
+    ...(fromProfile && { if: { properties: { ProfileID: { type: 'integer' } }, required: ['ProfileID'] }, else: { required } }),
     ...(options.patch && { minProperties: 1 }),
   };
 }

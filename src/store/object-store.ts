@@ -3,6 +3,7 @@ import type { FieldCipher } from '../crypto/field-cipher.ts';
 import type { ApiObject, Kind } from '../model/kind.ts';
 import { requestNotification, writeNotification, type Notification, type NotificationOperation } from '../model/notification.ts';
 import type { Registry } from '../model/registry.ts';
+import { definitionWithProfile, ProfileViolation } from '../model/profiles.ts';
 import { type Database, type Queryable, isDatabaseError, UNIQUE_VIOLATION } from './database.ts';
 import { deleteStep, removeDependents, type RemovedRow } from './deletion.ts';
 import { recordEvent, type EventRecord } from './event-log.ts';
@@ -187,7 +188,7 @@ export class ObjectStore {
   }
 
   async create(kind: Kind, input: ApiObject, options: WriteOptions = {}): Promise<ApiObject> {
-    input = await this.#withFlaggedDefaults(kind, input);
+    input = await this.#withFlaggedDefaults(kind, await this.#withProfile(kind, input, undefined, true));
     if (options.dryRun) {
       const ids = await this.#ids.reserve(idsNeeded(this.registry, kind, input));
       return (await this.#rolledBack(kind, (tx) => this.#insert(kind, input, tx, ids, options.actor))).object;
@@ -276,6 +277,7 @@ export class ObjectStore {
   /** PATCH: merges `patch` (null clears an optional field) into the stored object. */
   async update(kind: Kind, id: number, patch: ApiObject, options: WriteOptions = {}): Promise<ApiObject> {
     const table = this.table(kind);
+    if (kind.profileSection) await this.#withProfile(kind, patch, await this.mustGet(kind, id), false);
     const updated = await this.#rewrite(kind, id, options, 'Updated', patch, (existing) => mergedObject(table, existing, patch));
     if (!options.dryRun) await this.#touchParent(kind, updated, options.actor);
     return updated;
@@ -284,6 +286,7 @@ export class ObjectStore {
   /** PUT: the body replaces every field a client may write (see replacementPatch). */
   async replace(kind: Kind, id: number, body: ApiObject, options: WriteOptions = {}): Promise<ApiObject> {
     const table = this.table(kind);
+    if (kind.profileSection) body = await this.#withProfile(kind, body, await this.mustGet(kind, id), true);
     const replaced = await this.#rewrite(kind, id, options, 'Replaced', body, (existing) => mergedObject(table, existing, replacementPatch(table, existing, body)));
     if (!options.dryRun) await this.#touchParent(kind, replaced, options.actor);
     return replaced;
@@ -364,6 +367,22 @@ export class ObjectStore {
   }
 
   // ── writes ──────────────────────────────────────────────────────────────────────────────────
+
+  /** A definition with a ProfileID: the profile's values filled in (`fill`) and its limits kept (definitionWithProfile). */
+  async #withProfile(kind: Kind, input: ApiObject, existing: ApiObject | undefined, fill: boolean): Promise<ApiObject> {
+    if (!kind.profileSection) return input;
+    const profileId = input.ProfileID === undefined ? existing?.ProfileID : input.ProfileID;
+    if (profileId === undefined || profileId === null) return input;
+    // A missing profile is refused with the other references.
+    const profile = await this.get(this.registry.get('Profile'), Number(profileId));
+    if (!profile) return input;
+    try {
+      return definitionWithProfile(kind, input, profile, fill);
+    } catch (error) {
+      if (error instanceof ProfileViolation) throw badRequest(error.message);
+      throw error;
+    }
+  }
 
   /** References a create leaves out that default to the object flagged for it (the default runtime). */
   async #withFlaggedDefaults(kind: Kind, input: ApiObject): Promise<ApiObject> {

@@ -69,6 +69,11 @@ export function replacementPatch(table: KindTable, existing: ApiObject, body: Ap
 
 /** Allowed values and the kind's own rules; then its derived fields. Throws a 400 on the first problem. */
 export function checkAndDerive(kind: Kind, table: KindTable, object: ApiObject, previous: ApiObject | undefined): void {
+  // What a profile was to fill in and did not (the request's schema checks the rest).
+  if (kind.profileSection && previous === undefined) {
+    const missing = table.columns.filter((column) => column.spec.required && (object[column.key] === undefined || object[column.key] === null));
+    if (missing.length > 0) throw badRequest(`Missing required field(s) : ${missing.map((column) => column.key).join(',')} (neither given nor set by the profile)`);
+  }
   for (const column of table.columns) {
     const allowed = column.spec.oneOf;
     const value = object[column.key];

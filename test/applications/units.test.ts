@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { describeRequirements, unmet } from '../../src/controllers/application/placement.ts';
 import { withTierMembers } from '../../src/controllers/delivery/members.ts';
 import { applicationFields, cycleThrough, dependencyEdges, parseApplication } from '../../src/model/application-spec.ts';
-import { withProfile } from '../../src/model/profiles.ts';
+import { profileProblem, withProfile } from '../../src/model/profiles.ts';
 import { startApi } from '../support/control-plane.ts';
 
 const manifests = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n';
@@ -32,6 +32,9 @@ describe('application declarations', () => {
     expect(problem({ Name: 'a', YAMLDocument: manifests, Dependencies: [{ Name: 'b', YAMLDocument: manifests, SecretData: { k: 'v' } }] })).toMatch(/^Application.Dependencies\[0\].SecretData: secret values go only in the top-level application/);
     expect(problem({ Name: 'a', YAMLDocument: manifests, Dependencies: [{ Name: 'b', YAMLDocument: manifests, Dependencies: [{ Name: 'a', YAMLDocument: manifests }] }] })).toBe('Application.Dependencies[0].Dependencies[0].Name: a is declared twice in this application');
     expect(problem({ Name: 'a', YAMLDocument: manifests, Dependencies: [{ Application: 'a' }] })).toBe('Application.Dependencies[0]: a cannot depend on itself');
+    expect(problem({ Name: 'a', YAMLDocument: manifests, Observability: { Enabled: 'yes' } })).toBe('Application.Observability.Enabled: must be true or false');
+    expect(problem({ Name: 'a', YAMLDocument: manifests, Observability: { Tracing: true } })).toMatch(/^Application.Observability.Tracing: unknown field; use Enabled, MetricsEnabled, LoggingEnabled/);
+    expect(problem({ Name: 'a', YAMLDocument: manifests, Gateway: { CertificateIssuer: 'self-signed', HttpPorts: [{ Port: 443, TLSEnabled: true }] }, Observability: { LoggingEnabled: false } })).toBeUndefined();
     expect(problem({ Name: 'a', YAMLDocument: manifests, Secret: { Name: 'shared' }, Dependencies: [{ Application: 'b' }] })).toBeUndefined();
   });
 
@@ -61,6 +64,17 @@ describe('profiles', () => {
     expect(() => withProfile('Runtime', { NodeSize: 'Large' }, profile)).toThrow('profile small sets Runtime.NodeSize to "Small" and does not let applications change it');
     expect(withProfile('AwsRelationalDatabase', { Engine: 'mysql' }, profile)).toEqual({ Engine: 'mysql' });
     expect(withProfile('Runtime', undefined, undefined)).toBeUndefined();
+  });
+
+  it('cover support services: the gateway’s issuer, the domain, observability on or off — checked when the profile is written', () => {
+    const operations = { Name: 'prod', Gateway: { CertificateIssuer: 'letsencrypt' }, Observability: { Enabled: true }, Overridable: ['Observability.LoggingEnabled'] };
+    expect(withProfile('Gateway', { ServiceName: 'web' }, operations)).toEqual({ CertificateIssuer: 'letsencrypt', ServiceName: 'web' });
+    expect(() => withProfile('Gateway', { CertificateIssuer: 'self-signed' }, operations)).toThrow('profile prod sets Gateway.CertificateIssuer to "letsencrypt"');
+    expect(withProfile('Observability', undefined, operations)).toEqual({ Enabled: true });
+    expect(withProfile('Observability', { LoggingEnabled: false }, operations)).toEqual({ Enabled: true, LoggingEnabled: false });
+    expect(() => withProfile('Observability', { Enabled: false }, operations)).toThrow('profile prod sets Observability.Enabled to true and does not let applications change it');
+    expect(profileProblem({ Name: 'x', Observability: true })).toBe('Observability must be a mapping of field to value');
+    expect(profileProblem({ Name: 'x', Overridable: ['Tracing.Enabled'] })).toMatch(/^Overridable: "Tracing.Enabled" is not Section.Field with a section of Runtime, .*Observability/);
   });
 });
 
@@ -100,5 +114,35 @@ describe('a delivery environment naming a tier', () => {
       { Name: 'dev', Tier: 'dev', WorkloadInstances: ['shop'], HelmWorkloadInstances: ['chart'] },
       { Name: 'prod', Tier: 'prod', WorkloadInstances: ['other', 'live'], HelmWorkloadInstances: [] },
     ]);
+  });
+});
+
+describe('a definition naming a profile', () => {
+  it('gets the profile’s values for what it leaves out, may change only what the profile allows, on create, PATCH and PUT', async () => {
+    const api = await startApi({ database: 'pglite' });
+    const refused = (write: Promise<unknown>) => write.then(() => 'written', (error: unknown) => `${(error as { status?: number }).status}: ${(error as Error).message}`);
+    const profile = await api.client.kind('Profile').create({
+      Name: 'standard',
+      Runtime: { InfraProvider: 'eks', Location: 'NorthAmerica:NewYork', NodeSize: 'Small', NodeMaximum: 10 },
+      Gateway: { CertificateIssuer: 'self-signed' },
+      Overridable: ['Runtime.NodeMaximum'],
+    });
+    const runtimes = api.client.kind('KubernetesRuntimeDefinition');
+    const filled = await runtimes.create({ Name: 'filled', ProfileID: profile.ID });
+    expect(filled).toMatchObject({ InfraProvider: 'eks', NodeSize: 'Small', NodeMaximum: 10 });
+    expect(await runtimes.create({ Name: 'bigger', ProfileID: profile.ID, NodeMaximum: 20 })).toMatchObject({ NodeSize: 'Small', NodeMaximum: 20 });
+    expect(await refused(runtimes.create({ Name: 'large', ProfileID: profile.ID, NodeSize: 'Large' }))).toMatch(/^400: profile standard sets Runtime.NodeSize to "Small" and does not let definitions change it/);
+    expect(await runtimes.findByName('large')).toBeUndefined();
+    expect(await refused(runtimes.update(filled.ID, { NodeSize: 'Large' }))).toMatch(/^400: profile standard sets Runtime.NodeSize/);
+    expect(await runtimes.update(filled.ID, { NodeMaximum: 30 })).toMatchObject({ NodeSize: 'Small', NodeMaximum: 30 });
+    expect(await refused(runtimes.replace(filled.ID, { Name: 'filled', ProfileID: profile.ID, InfraProvider: 'eks', NodeSize: 'Medium' }))).toMatch(/^400: profile standard sets Runtime.NodeSize/);
+    const bare = await api.client.kind('Profile').create({ Name: 'bare' });
+    expect(await refused(runtimes.create({ Name: 'unset', ProfileID: bare.ID }))).toBe('400: Missing required field(s) : InfraProvider (neither given nor set by the profile)');
+    // Without a profile, nothing is filled or fixed.
+    expect(await runtimes.create({ Name: 'free', InfraProvider: 'kind', NodeSize: 'Large' })).toMatchObject({ NodeSize: 'Large' });
+
+    const gateways = api.client.kind('GatewayDefinition');
+    expect(await gateways.create({ Name: 'web', ProfileID: profile.ID, ServiceName: 'web' })).toMatchObject({ CertificateIssuer: 'self-signed' });
+    expect(await refused(gateways.create({ Name: 'odd', CertificateIssuer: 'my-ca' }))).toMatch(/^400: CertificateIssuer "my-ca" names no issuer: use letsencrypt, letsencrypt-staging, self-signed/);
   });
 });

@@ -9,6 +9,7 @@
 import { isNotFound } from '../../client/api-client.ts';
 import { TerminalError } from '../../controller/errors.ts';
 import type { ReconcileContext, ReconcileOutcome, Reconciler } from '../../controller/reconciler.ts';
+import { certificateIssuerNamed, LETS_ENCRYPT, type CertificateIssuer } from '../../model/certificate-issuer.ts';
 import { gatewayAddresses, hostOf } from '../../model/gateway-addresses.ts';
 import type { Manifest } from '../../model/manifest.ts';
 import type { ObjectOf } from '../../model/object-types.ts';
@@ -16,7 +17,7 @@ import { type Adder, addResources, removeAddedResources, type ResourceRecord } f
 import { readyRuntime } from '../shared/runtime-cluster.ts';
 import { ensureSupportServices, SUPPORT_SERVICE_POLL_MS } from '../support-services/support-services.ts';
 import { checkPorts, gatewayPortsOf } from './gateway-definition.ts';
-import { type CertificateIssuer, gatewayObjectName, GatewayProblem, gatewayResources, type ServicePort } from './gateway-resources.ts';
+import { gatewayObjectName, GatewayProblem, gatewayResources, type ServicePort } from './gateway-resources.ts';
 
 export type GatewayInstance = ObjectOf<'GatewayInstance'>;
 
@@ -31,8 +32,6 @@ export interface GatewaySettings {
   checkIntervalMs?: number;
 }
 
-export const LETS_ENCRYPT = 'https://acme-v02.api.letsencrypt.org/directory';
-export const LETS_ENCRYPT_STAGING = 'https://acme-staging-v02.api.letsencrypt.org/directory';
 
 export function gatewayInstanceReconciler(settings: GatewaySettings = {}): Reconciler<GatewayInstance> {
   const issuer = settings.issuer ?? { kind: 'acme', server: LETS_ENCRYPT };
@@ -49,10 +48,12 @@ export function gatewayInstanceReconciler(settings: GatewaySettings = {}): Recon
 
 const adderOf = (instance: GatewayInstance): Adder => ({ label: GATEWAY_INSTANCE_LABEL, value: String(instance.ID), description: `gateway instance ${instance.Name}` });
 
-async function serve(context: ReconcileContext<GatewayInstance>, issuer: CertificateIssuer): Promise<ReconcileOutcome> {
+async function serve(context: ReconcileContext<GatewayInstance>, defaultIssuer: CertificateIssuer): Promise<ReconcileOutcome> {
   const { client: api } = context;
   const instance = context.object;
   const definition = await api.kind('GatewayDefinition').get(instance.GatewayDefinitionID);
+  // The definition's own issuer (a profile's choice) over the control plane's.
+  const issuer = (definition.CertificateIssuer ? certificateIssuerNamed(definition.CertificateIssuer) : undefined) ?? defaultIssuer;
   if (definition.Reconciled !== true || definition.ObservedGeneration !== definition.Generation) {
     return { waiting: `gateway definition ${definition.Name} is not reconciled yet${definition.Status ? ` (${definition.Status})` : ''}` };
   }

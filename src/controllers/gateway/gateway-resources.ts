@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { HttpPort, TcpPort } from '../../model/gateway-addresses.ts';
+import type { CertificateIssuer } from '../../model/certificate-issuer.ts';
 import type { Manifest } from '../../model/manifest.ts';
 import { GATEWAY_CLASS } from '../../model/support-services.ts';
 
@@ -16,7 +17,6 @@ export interface ServicePort {
   name?: string;
 }
 
-export type CertificateIssuer = { kind: 'acme'; server: string } | { kind: 'self-signed' };
 
 export interface GatewayPlan {
   /** Names the Gateway; the other objects are named after it. */

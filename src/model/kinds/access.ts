@@ -8,13 +8,16 @@ export const Profile = defineKind({
   domain: 'access',
   owners: 'platform',
   description:
-    'Operations’ defaults for what applications get made: the runtime (InfraProvider, Location, NodeSize, NodeProfile, NodeMaximum), the managed database and bucket. An application naming the profile (or a tier that selects it) gets these values; it may set other values only for the fields listed in Overridable.',
+    'Operations’ defaults for what applications get made: the runtime (InfraProvider, Location, NodeSize, NodeProfile, NodeMaximum), the managed database and bucket, and the support services (the gateway’s certificate issuer, the domain’s settings, observability on or off). An application naming the profile (or a tier that selects it) gets these values; it may set other values only for the fields listed in Overridable.',
   shape: 'plain',
   fields: {
     Name: string({ required: true }),
     Runtime: json({ description: 'Runtime requirements and the settings a runtime provisioned for them gets: {InfraProvider, Location, NodeSize, NodeProfile, NodeMaximum (the node group’s upper bound), HighAvailability (three zones, not two)}.' }),
     AwsRelationalDatabase: json({ description: 'Database defaults: {Engine, EngineVersion, MachineSize, StorageGb, BackupDays, AwsAccountName}.' }),
     AwsObjectStorageBucket: json({ description: 'Bucket defaults: {PublicReadAccess, AwsAccountName}.' }),
+    Gateway: json({ description: 'Gateway defaults: {CertificateIssuer (letsencrypt, letsencrypt-staging, self-signed or an ACME directory URL), HttpPorts, SubDomain…}.' }),
+    DomainName: json({ description: 'Domain name defaults: {Domain, Zone, AdminEmail}.' }),
+    Observability: json({ description: 'Observability on or off for the profile’s applications: {Enabled, MetricsEnabled, LoggingEnabled}. Enabled: each application’s runtime gets an observability stack (made when it has none; the profile is the consent to make one).' }),
     Overridable: json({ description: 'Fields an application may set to another value than the profile’s, as Section.Field (e.g. ["Runtime.NodeSize", "AwsRelationalDatabase.StorageGb"]). Fields the profile leaves unset are always the application’s.' }),
   },
   rules: { validate: (profile) => profileProblem(profile) },

@@ -106,6 +106,7 @@ export const AwsRelationalDatabaseDefinition = defineKind({
   owners: 'platform',
   description: 'A managed relational database (RDS) for workloads.',
   shape: 'definition',
+  profileSection: 'AwsRelationalDatabase',
   fields: {
     Engine: string({ required: true, oneOf: Object.keys(relationalDatabaseEngines) }),
     EngineVersion: string({ required: true }),
@@ -150,6 +151,7 @@ export const AwsObjectStorageBucketDefinition = defineKind({
   owners: 'platform',
   description: 'An S3 bucket for workloads.',
   shape: 'definition',
+  profileSection: 'AwsObjectStorageBucket',
   fields: {
     PublicReadAccess: boolean({ default: false }),
     WorkloadServiceAccountName: string({ required: true, description: 'Service account granted access (IRSA).' }),

@@ -1,4 +1,5 @@
 import { association, boolean, integer, nested, ref, string } from '../fields.ts';
+import { certificateIssuerHint, certificateIssuerNamed } from '../certificate-issuer.ts';
 import { defineKind } from '../kind.ts';
 
 export const GatewayDefinition = defineKind({
@@ -7,6 +8,7 @@ export const GatewayDefinition = defineKind({
   owners: 'developer',
   description: 'Network ingress for a workload: ports, TLS, domain.',
   shape: 'definition',
+  profileSection: 'Gateway',
   controller: 'gateway',
   fields: {
     HttpPorts: nested('GatewayHttpPort', 'GatewayDefinitionID', { desiredState: true }),
@@ -14,8 +16,16 @@ export const GatewayDefinition = defineKind({
     DomainNameDefinitionID: ref('DomainNameDefinition'),
     SubDomain: string(),
     ServiceName: string({ description: 'Kubernetes Service to route to.' }),
+    CertificateIssuer: string({ description: `Where its TLS certificates come from, over the control plane's issuer: letsencrypt, letsencrypt-staging, self-signed, or the https:// URL of an ACME directory.` }),
     WorkloadDefinitionID: ref('WorkloadDefinition'),
     GatewayInstances: association('GatewayInstance'),
+  },
+  rules: {
+    validate(definition) {
+      const issuer = definition.CertificateIssuer;
+      if (typeof issuer === 'string' && !certificateIssuerNamed(issuer)) return `CertificateIssuer "${issuer}" names no issuer: ${certificateIssuerHint}`;
+      return undefined;
+    },
   },
 });
 
@@ -67,6 +77,7 @@ export const DomainNameDefinition = defineKind({
   owners: 'platform',
   description: 'A DNS domain and zone workloads can be published under.',
   shape: 'definition',
+  profileSection: 'DomainName',
   reconciliationFields: true,
   fields: {
     Domain: string({ required: true, description: 'Base domain.' }),

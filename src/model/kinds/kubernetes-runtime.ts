@@ -45,6 +45,7 @@ export const KubernetesRuntimeDefinition = defineKind({
   owners: 'platform',
   description: 'The kind of Kubernetes cluster to run workloads on: provider, node sizing, availability.',
   shape: 'definition',
+  profileSection: 'Runtime',
   controller: 'kubernetes-runtime',
   fields: {
     InfraProvider: string({ required: true, oneOf: infraProviders, immutable: true }),
