@@ -1,7 +1,7 @@
 /**
  * What an Application declares, checked on write: the workload (manifests or a chart), the runtime
  * it runs on (named, or requirements threeport places it by), what it needs (gateway and domain,
- * secret, database, bucket) and the applications it depends on (named, or nested as deep as
+ * secret, database, bucket, observability) and the applications it depends on (named, or nested as deep as
  * needed). Only the shape is checked here; each part's own fields are checked by its kind when the
  * application controller makes it, and a refusal there lands in the application's Status.
  */
@@ -41,19 +41,28 @@ export interface ApplicationSpec {
   AwsRelationalDatabase?: Part;
   AwsObjectStorageBucket?: Part;
   Secret?: Part;
+  Observability?: ObservabilityWish;
   /** The secret's values: present when the application makes its secret. */
   SecretData?: Record<string, string>;
   Dependencies: Dependency[];
+}
+
+/** Whether the application's runtime is to be observed, and what of it (absent: whatever its stack has). */
+export interface ObservabilityWish {
+  Enabled?: boolean;
+  MetricsEnabled?: boolean;
+  LoggingEnabled?: boolean;
 }
 
 /** Another application this one needs: an existing one by name, or one declared here (made and removed with this one). */
 export type Dependency = { Application: string } | { Nested: ApplicationSpec };
 
 /** The keys of an application, at the top and nested. */
-export const applicationKeys = ['Name', 'Tier', 'Profile', 'Runtime', 'YAMLDocument', 'Helm', 'DomainName', 'Gateway', 'AwsRelationalDatabase', 'AwsObjectStorageBucket', 'Secret', 'SecretData', 'Dependencies'] as const;
+export const applicationKeys = ['Name', 'Tier', 'Profile', 'Runtime', 'YAMLDocument', 'Helm', 'DomainName', 'Gateway', 'AwsRelationalDatabase', 'AwsObjectStorageBucket', 'Secret', 'SecretData', 'Observability', 'Dependencies'] as const;
 export const partKeys = ['DomainName', 'Gateway', 'AwsRelationalDatabase', 'AwsObjectStorageBucket', 'Secret'] as const;
 export type PartKey = (typeof partKeys)[number];
 const runtimeKeys = ['Name', 'Location', 'InfraProvider', 'NodeSize', 'NodeProfile', 'NodeMaximum', 'HighAvailability'];
+const observabilityKeys = ['Enabled', 'MetricsEnabled', 'LoggingEnabled'];
 const helmKeys = ['Repo', 'Chart', 'ChartVersion', 'ValuesDocument', 'InstanceValuesDocument'];
 
 /** Kubernetes object names: what every part's Name becomes. */
@@ -92,6 +101,14 @@ function runtimeOf(value: unknown, at: string): RuntimeRequirements | undefined 
   if (value.NodeMaximum !== undefined && (!Number.isInteger(value.NodeMaximum) || Number(value.NodeMaximum) < 1)) fail(`${at}.NodeMaximum`, 'must be a positive integer');
   if (value.HighAvailability !== undefined && typeof value.HighAvailability !== 'boolean') fail(`${at}.HighAvailability`, 'must be true or false');
   for (const key of ['Name', 'NodeSize', 'NodeProfile']) optionalString(value, key, at);
+  return value;
+}
+
+function observabilityOf(value: unknown, at: string): ObservabilityWish | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!isRecord(value)) return fail(at, 'must be {Enabled, MetricsEnabled, LoggingEnabled} (each true or false)');
+  unknownKeys(value, observabilityKeys, at);
+  for (const key of observabilityKeys) if (value[key] !== undefined && typeof value[key] !== 'boolean') fail(`${at}.${key}`, 'must be true or false');
   return value;
 }
 
@@ -143,6 +160,8 @@ export function parseApplication(value: Values, at = 'Application', nested = fal
     const part = partOf(value[key], `${at}.${key}`, partFields[key]);
     if (part) spec[key] = part;
   }
+  const observability = observabilityOf(value.Observability, `${at}.Observability`);
+  if (observability) spec.Observability = observability;
   const data = secretDataOf(value.SecretData, `${at}.SecretData`, nested);
   if (data) {
     if (spec.Secret && onlyNamed(spec.Secret)) fail(`${at}.SecretData`, `Secret names an existing SecretDefinition (${String(spec.Secret.Name)}), whose values are its own: leave SecretData out, or declare the secret's settings to make one`);

@@ -212,13 +212,16 @@ describe('gateways and domain names', async () => {
     }, 60_000);
   });
 
-  it('an application with a domain and a gateway makes them in order on its workload; its status and why name the certificate; delete removes them', LONG, async () => {
+  it('an application with a domain and a gateway makes them in order on its workload, with its profile’s issuer and domain settings; its status and why name the certificate; delete removes them', LONG, async () => {
     const name = uniqueName('store');
+    // Operations' choices for the support services: a self-signed issuer (over the control plane's ACME one) and the domain's zone and contact.
+    const profile = await client.kind('Profile').create({ Name: uniqueName('internal'), Gateway: { CertificateIssuer: 'self-signed' }, DomainName: { Zone: 'Public', AdminEmail: 'ops@example.com' } });
     const application = await client.kind('Application').create({
       Name: name,
+      Profile: profile.Name,
       Runtime: { Name: runtime.Name },
       YAMLDocument: webApp(name),
-      DomainName: { Domain: `${name}.example.com`, Zone: 'Public', AdminEmail: 'admin@example.com' },
+      DomainName: { Domain: `${name}.example.com` },
       Gateway: { HttpPorts: [{ Port: 80, HTTPSRedirect: true }, { Port: 443, TLSEnabled: true }], ServiceName: name, SubDomain: 'www' },
     });
     // No cert-manager runs on a simulated cluster: the one status names the gateway and why.
@@ -237,7 +240,11 @@ describe('gateways and domain names', async () => {
     // The gateway is on the application's domain and workload, without an ID in the declaration.
     const gateway = await client.kind('GatewayInstance').get(children.at(-1)!.ID);
     expect(gateway.WorkloadInstanceID).toBe(children[2]!.ID);
-    expect((await client.kind('GatewayDefinition').get(Number(gateway.GatewayDefinitionID))).DomainNameDefinitionID).toBe(children[3]!.ID);
+    const gatewayDefinition = await client.kind('GatewayDefinition').get(Number(gateway.GatewayDefinitionID));
+    expect(gatewayDefinition).toMatchObject({ DomainNameDefinitionID: children[3]!.ID, CertificateIssuer: 'self-signed' });
+    expect(await client.kind('DomainNameDefinition').get(children[3]!.ID)).toMatchObject({ Zone: 'Public', AdminEmail: 'ops@example.com' });
+    const issuers = (await gatewayObjects(gateway, await namespaceOfService(gateway.WorkloadInstanceID, name))).filter((object) => object.kind === 'Issuer');
+    expect(issuers.map((issuer) => issuer.spec)).toEqual([{ selfSigned: {} }]);
     const answer = explain(await new DependencyWalker(client).walk(registry.get('Application'), await client.kind('Application').get(application.ID)));
     expect(answer).toMatch(new RegExp(`^application ${name} is not ready because`));
     expect(answer).toContain(`gateway instance ${name}-gateway: CertificateNotReady`);

@@ -67,14 +67,14 @@ describe('observability stacks', async () => {
   const plane = await startWorkloadPlane({
     database: 'pglite',
     auth: true,
-    groups: ['workload', 'kubernetes-runtime', 'helm-workload', 'observability'],
-    settings: { helm: () => Promise.resolve(helm), observability: { pollIntervalMs: 500 } },
+    groups: ['workload', 'kubernetes-runtime', 'helm-workload', 'observability', 'application'],
+    settings: { helm: () => Promise.resolve(helm), observability: { pollIntervalMs: 500 }, application: { pollIntervalMs: 500, checkIntervalMs: 5000 } },
   });
   const { client } = plane;
   const runtime = await plane.registerCluster('b', { ThreeportControlPlaneHost: true });
   const kube = await plane.kube('b');
   afterAll(async () => {
-    await deleteEvery(client, ['ObservabilityStackInstance', 'WorkloadInstance'], 300_000);
+    await deleteEvery(client, ['Application', 'ObservabilityStackInstance', 'WorkloadInstance'], 300_000);
   }, 360_000);
 
   const releases = () => client.kind('HelmWorkloadInstance').listAll({ kubernetesruntimeinstanceid: runtime.ID });
@@ -176,6 +176,26 @@ describe('observability stacks', async () => {
     expect((deployment?.spec as { template: Manifest }).template.metadata.labels).toMatchObject({ 'control-plane.threeport.io/workload-name': name, 'control-plane.threeport.io/instance-name': instance.Name });
   });
 
+  const applications = client.kind('Application');
+  const applicationStatus = async (id: number): Promise<string> => String((await applications.get(id)).Status ?? '');
+  const observabilityChild = async (id: number) => ((await applications.get(id)).Children as { Role: string; Kind: string; ID: number; Made: boolean }[] | undefined)?.find((child) => child.Role === 'observability');
+  const deleted = (id: number) => eventually(`application ${id} gone`, async () => (await applications.listAll()).every((application) => application.ID !== id), 300_000);
+
+  it('an application asking for observability uses its runtime’s stack, and waits, saying why, while the stack lacks what it asks; deleting it leaves the stack', LONG, async () => {
+    const watched = await applications.create({ Name: uniqueName('watched'), Runtime: { Name: runtime.Name }, YAMLDocument: metricsApp('watched'), Observability: {} });
+    await eventually('watched Healthy', async () => (await applicationStatus(watched.ID)).startsWith('Healthy') || (await applicationStatus(watched.ID)), 180_000);
+    expect(await observabilityChild(watched.ID)).toMatchObject({ Kind: 'ObservabilityStackInstance', ID: stackId, Made: false });
+
+    // The stack has logging off: an application asking for logs is told so, and the stack is left as it is.
+    const logged = await applications.create({ Name: uniqueName('logged'), Runtime: { Name: runtime.Name }, YAMLDocument: metricsApp('logged'), Observability: { LoggingEnabled: true } });
+    await eventually('logged waits on the stack', async () => /^Waiting: observability stack .* has LoggingEnabled false/.test(await applicationStatus(logged.ID)) || (await applicationStatus(logged.ID)), 180_000);
+    expect((await client.kind('ObservabilityStackInstance').get(stackId)).LoggingEnabled).toBe(false);
+
+    for (const application of [watched, logged]) await applications.delete(application.ID);
+    for (const application of [watched, logged]) await deleted(application.ID);
+    expect((await client.kind('ObservabilityStackInstance').get(stackId)).DeletionScheduled ?? null).toBeNull();
+  });
+
   it('logging enabled later: Loki and Alloy installed, Grafana upgraded with Loki as a data source; new definition values upgrade; logging off uninstalls; delete uninstalls everything it installed and nothing else', LONG, async () => {
     const grafana = (await releaseOf('grafana'))!;
     const before = (await helm.release(connection, String(grafana.Name), OBSERVABILITY_NAMESPACE))?.revision;
@@ -227,5 +247,35 @@ describe('observability stacks', async () => {
     const earlyNamespace = await namespaceOf(client, earlyWorkload.ID);
     expect(await kube.get({ apiVersion: 'v1', kind: 'Namespace', name: earlyNamespace })).toBeDefined();
     expect(await kube.get({ apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', namespace: earlyNamespace, name: `${earlyWorkload.Name}-metrics` })).toBeDefined();
+  });
+
+  it('a profile that turns observability on has a stack made for its applications’ runtime, shared with the others there, kept while they use it', LONG, async () => {
+    await eventually('the previous stack’s namespace gone', async () => (await kube.get({ apiVersion: 'v1', kind: 'Namespace', name: OBSERVABILITY_NAMESPACE })) === undefined, 300_000);
+    // Without a stack and without a profile's consent: waiting, saying what to do.
+    const plain = await applications.create({ Name: uniqueName('plain'), Runtime: { Name: runtime.Name }, YAMLDocument: metricsApp('plain'), Observability: { MetricsEnabled: true } });
+    await eventually('plain waits for a stack', async () => /has no observability stack.*profile whose Observability is Enabled/.test(await applicationStatus(plain.ID)) || (await applicationStatus(plain.ID)), 120_000);
+
+    const profile = await client.kind('Profile').create({ Name: uniqueName('observed'), Observability: { Enabled: true, LoggingEnabled: false } });
+    const maker = await applications.create({ Name: uniqueName('maker'), Profile: profile.Name, Runtime: { Name: runtime.Name }, YAMLDocument: metricsApp('maker') });
+    await eventually('maker Healthy with its stack', async () => (await applicationStatus(maker.ID)).startsWith('Healthy') || (await applicationStatus(maker.ID)), 540_000, 1000);
+    const made = await observabilityChild(maker.ID);
+    expect(made).toMatchObject({ Kind: 'ObservabilityStackInstance', Made: true });
+    const stack = await client.kind('ObservabilityStackInstance').get(made!.ID);
+    expect(stack).toMatchObject({ Name: `${String(runtime.Name)}-observability`, KubernetesRuntimeInstanceID: runtime.ID, LoggingEnabled: false });
+    expect(await releaseOf('kube-prometheus-stack')).toBeDefined();
+
+    // The application that waited uses it now.
+    await eventually('plain Healthy on the made stack', async () => (await applicationStatus(plain.ID)).startsWith('Healthy') || (await applicationStatus(plain.ID)), 120_000);
+    expect(await observabilityChild(plain.ID)).toMatchObject({ ID: stack.ID, Made: false });
+
+    // Its maker goes: the stack stays for the other, with a warning saying why.
+    await applications.delete(maker.ID);
+    await deleted(maker.ID);
+    expect((await client.kind('ObservabilityStackInstance').get(stack.ID)).DeletionScheduled ?? null).toBeNull();
+    const events = await client.kind('Event').listAll({ reason: 'KeptForOthers' });
+    expect(events.map((event) => String(event.Note))).toContainEqual(expect.stringContaining(`observability stack ${String(stack.Name)} is left in place: 1 other application uses it (${String(plain.Name)})`));
+    await applications.delete(plain.ID);
+    await deleted(plain.ID);
+    expect((await client.kind('ObservabilityStackInstance').get(stack.ID)).DeletionScheduled ?? null).toBeNull();
   });
 });

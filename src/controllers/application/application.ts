@@ -9,11 +9,12 @@
 import { isDeepStrictEqual } from 'node:util';
 import { TerminalError } from '../../controller/errors.ts';
 import type { ReconcileContext, ReconcileOutcome, Reconciler } from '../../controller/reconciler.ts';
-import { applicationKeys, ApplicationSpecError, applicationFields, onlyNamed, cycleThrough, dependencyEdges, parseApplication, type ApplicationSpec, type Part, type RuntimeRequirements } from '../../model/application-spec.ts';
+import { applicationKeys, ApplicationSpecError, applicationFields, onlyNamed, cycleThrough, dependencyEdges, parseApplication, type ApplicationSpec, type ObservabilityWish, type Part, type RuntimeRequirements } from '../../model/application-spec.ts';
 import { conditionsOf, findCondition } from '../../model/conditions.ts';
+import { controllerGroups } from '../../model/controller-groups.ts';
 import type { ApiObject } from '../../model/kind.ts';
 import { kebabCase } from '../../model/naming.ts';
-import { ProfileViolation, withProfile } from '../../model/profiles.ts';
+import { ProfileViolation, withProfile, type ProfileSection } from '../../model/profiles.ts';
 import { unreadiness } from '../../model/readiness.ts';
 import { registry } from '../../model/registry.ts';
 import { childName } from '../shared/composition.ts';
@@ -84,8 +85,9 @@ class Build {
       const dependencies = await this.#dependencies(spec, runtime);
       const workload = await this.#workload(spec, runtime, dependencies);
       await this.#parts(spec, profile, runtime, workload);
+      await this.#observability(spec, profile, runtime);
       finished = true;
-      const removing = await this.#ledger.removeUnwanted((record) => this.#keptRuntime(record));
+      const removing = await this.#ledger.removeUnwanted((record) => this.#kept(record));
       if (removing) throw new Waiting(removing);
       return await this.#report();
     } catch (error) {
@@ -100,11 +102,9 @@ class Build {
     }
   }
 
-  /** A runtime the application no longer runs on stays while others' workloads do (and its definition with it). */
-  async #keptRuntime(record: ChildRecord): Promise<string | undefined> {
-    if (record.Role !== 'runtime' && record.Role !== 'runtime-definition') return undefined;
-    const runtime = childRecordsOf(this.#application).find((child) => child.Role === 'runtime' && child.Made);
-    return runtime ? sharedRuntime(this.#context, runtime, []) : undefined;
+  /** What the application no longer needs but others do stays: a runtime others' workloads run on, a stack other applications use. */
+  async #kept(record: ChildRecord): Promise<string | undefined> {
+    return keptForOthers(this.#context, record, []);
   }
 
   async #make(role: string, kind: string, name: string, fields: ApiObject, fingerprintOf?: ApiObject): Promise<ApiObject> {
@@ -162,7 +162,7 @@ class Build {
     return profile;
   }
 
-  #withProfile(section: 'Runtime' | 'AwsRelationalDatabase' | 'AwsObjectStorageBucket', declared: ApiObject | undefined, profile: ApiObject | undefined): ApiObject | undefined {
+  #withProfile(section: ProfileSection, declared: ApiObject | undefined, profile: ApiObject | undefined): ApiObject | undefined {
     try {
       return withProfile(section, declared, profile);
     } catch (error) {
@@ -311,17 +311,47 @@ class Build {
     }
     let domain: ApiObject | undefined;
     if (spec.DomainName) {
-      const { Name: _name, ...settings } = spec.DomainName;
+      const { Name: _name, ...settings } = this.#withProfile('DomainName', spec.DomainName, profile) ?? {};
       const found = await this.#definition('domain-name', 'DomainNameDefinition', spec.DomainName, childName(name, 'domain'), settings);
       domain = found.definition;
       // The original's name for a workload's domain name instance.
       await this.#make('domain-name', 'DomainNameInstance', childName(name, kebabName(String(domain.Name))), { DomainNameDefinitionID: domain.ID, ...attached, KubernetesRuntimeInstanceID: runtime.ID });
     }
     if (spec.Gateway) {
-      const { Name: _name, ...settings } = spec.Gateway;
+      const { Name: _name, ...settings } = this.#withProfile('Gateway', spec.Gateway, profile) ?? {};
       const { definition, used } = await this.#definition('gateway', 'GatewayDefinition', spec.Gateway, childName(name, 'gateway'), { ...settings, ...(domain && { DomainNameDefinitionID: domain.ID }) });
       await this.#make('gateway', 'GatewayInstance', instanceName(definition, used), { GatewayDefinitionID: definition.ID, ...attached, KubernetesRuntimeInstanceID: runtime.ID });
     }
+  }
+
+  /**
+   * The runtime observed, when the application or its profile asks: the runtime's observability
+   * stack is used; where there is none, one is made (`<runtime>-observability`) only with the
+   * profile's consent, as with runtimes. What the application asks of a stack it uses (metrics,
+   * logging) must be on there: said while it is not, never changed behind its owner's back.
+   */
+  async #observability(spec: ApplicationSpec, profile: ApiObject | undefined, runtime: ApiObject): Promise<void> {
+    const wish = this.#withProfile('Observability', spec.Observability as ApiObject | undefined, profile) as ObservabilityWish | undefined;
+    if (!wish || wish.Enabled === false) return;
+    const wanted = defined({ MetricsEnabled: wish.MetricsEnabled, LoggingEnabled: wish.LoggingEnabled });
+    const madeBefore = childRecordsOf(this.#application).some((record) => record.Role.startsWith('observability') && record.Made);
+    const [existing]: ApiObject[] = madeBefore ? [] : await this.#context.client.kind('ObservabilityStackInstance').listAll({ kubernetesruntimeinstanceid: Number(runtime.ID) });
+    if (existing) {
+      this.#note('observability', 'ObservabilityStackInstance', existing);
+      const off = Object.keys(wanted).filter((key) => wanted[key] !== existing[key]);
+      if (off.length > 0) throw new Waiting(`observability stack ${String(existing.Name)} on runtime ${String(runtime.Name)} has ${off.map((key) => `${key} ${String(existing[key])}`).join(' and ')}, which this application asks otherwise: ask its owner to change it, or leave ${off.join(' and ')} out`);
+      return;
+    }
+    if (!madeBefore && profile?.Observability == null) {
+      throw new Waiting(`runtime ${String(runtime.Name)} has no observability stack, and the application's profile does not turn observability on: ask the platform team for a stack there, or use a profile whose Observability is Enabled`);
+    }
+    const name = childName(String(runtime.Name), 'observability');
+    // Another application of the profile on this runtime may be making it right now: its stack is used once there.
+    if (!madeBefore && (await this.#context.client.kind('ObservabilityStackDefinition').findByName(name))) {
+      throw new Waiting(`observability stack definition ${name} exists without a stack on runtime ${String(runtime.Name)} yet (another application is making it, or it was made by hand): waiting for the stack`);
+    }
+    const definition = await this.#make('observability-definition', 'ObservabilityStackDefinition', name, {});
+    await this.#make('observability', 'ObservabilityStackInstance', name, { ObservabilityStackDefinitionID: definition.ID, KubernetesRuntimeInstanceID: runtime.ID, ...wanted });
   }
 
   /** One status for the whole: the first part not ready (with its own status), or Healthy. */
@@ -344,18 +374,44 @@ class Build {
   }
 }
 
-/** Deleting: every part it made, last made first, one at a time; what it used is left alone, and so is a runtime it made that others' workloads now run on. */
+/** Deleting: every part it made, last made first, one at a time; what it used is left alone, and so is what it made that others now use (a runtime, an observability stack). */
 async function removeParts(context: ReconcileContext<Application>, pollMs: number): Promise<ReconcileOutcome> {
   const made = childRecordsOf(context.object).filter((record) => record.Made);
-  const runtime = made.find((record) => record.Role === 'runtime');
-  const keptRuntime = runtime ? await sharedRuntime(context, runtime, made) : undefined;
+  const kept = new Map<string, string>();
+  for (const record of made) {
+    const why = await keptForOthers(context, record, made);
+    if (why !== undefined) kept.set(record.Role, why);
+  }
   for (const record of [...made].reverse()) {
-    if (keptRuntime && (record.Role === 'runtime' || record.Role === 'runtime-definition')) continue;
+    if (kept.has(record.Role)) continue;
     const removing = await removeOne(context, record);
     if (removing) return { waiting: removing, requeueAfterMs: pollMs };
   }
-  if (keptRuntime) await context.recordEvent({ reason: 'RuntimeKept', note: keptRuntime, type: 'Warning' });
+  // Said on the part that stays: the application's own events go with it.
+  for (const record of made.filter((child) => kept.has(child.Role) && sharedParts[child.Role] === child.Role && child.ID > 0)) {
+    await context.client.recordEvent({ kind: record.Kind, objectId: record.ID, reason: 'KeptForOthers', type: 'Warning', note: `${kept.get(record.Role)!}; application ${context.object.Name}, which made it, was deleted`, reportingController: controllerGroups.application.reportingController });
+  }
   return undefined;
+}
+
+/** Parts shared with others by nature, each kept with its definition while others use it. */
+const sharedParts: Readonly<Record<string, string>> = { runtime: 'runtime', 'runtime-definition': 'runtime', observability: 'observability', 'observability-definition': 'observability' };
+
+/** Why a part the application made stays (others use it), or undefined. `made`: the application's own parts, which do not count. */
+async function keptForOthers(context: ReconcileContext<Application>, record: ChildRecord, made: readonly ChildRecord[]): Promise<string | undefined> {
+  const role = sharedParts[record.Role];
+  const part = role && childRecordsOf(context.object).find((child) => child.Role === role && child.Made);
+  if (!part) return undefined;
+  return role === 'runtime' ? sharedRuntime(context, part, made) : sharedStack(context, part);
+}
+
+/** Why an observability stack the application made stays: other applications use it. */
+async function sharedStack(context: ReconcileContext<Application>, stack: ChildRecord): Promise<string | undefined> {
+  if (!(stack.ID > 0)) return undefined;
+  const users = (await context.client.kind('Application').listAll())
+    .filter((other) => other.ID !== context.object.ID && !other.DeletionScheduled && childRecordsOf(other).some((child) => child.Kind === stack.Kind && child.ID === stack.ID))
+    .map((other) => String(other.Name));
+  return users.length === 0 ? undefined : `observability stack ${stack.Name} is left in place: ${users.length} other application${users.length === 1 ? ' uses' : 's use'} it (${users.slice(0, 3).join(', ')}${users.length > 3 ? ', …' : ''})`;
 }
 
 /** Why a runtime the application made stays: workloads other than its own (`made`) run on it. */

@@ -46,7 +46,7 @@ export const Application = defineKind({
   domain: 'application',
   owners: 'developer',
   description:
-    'A workload and everything it needs, declared once: the runtime (named, or requirements threeport places it by or provisions from a profile), gateway and domain, secret, database, bucket, and the applications it depends on. The application controller finds or makes each in dependency order, passes connection details to the dependents, reports one status, and on delete removes what it made, last made first, and nothing it only used.',
+    'A workload and everything it needs, declared once: the runtime (named, or requirements threeport places it by or provisions from a profile), gateway and domain, secret, database, bucket, observability, and the applications it depends on. The application controller finds or makes each in dependency order, passes connection details to the dependents, reports one status, and on delete removes what it made, last made first, and nothing it only used.',
   shape: 'instance',
   controller: 'application',
   // Declaring the same application again (a retried create, a CI job run twice) is no conflict.
@@ -62,6 +62,7 @@ export const Application = defineKind({
     AwsRelationalDatabase: part('A managed database {AwsAccountName, Engine, EngineVersion, DatabaseName, DatabasePort, MachineSize, StorageGb, BackupDays, WorkloadSecretName}'),
     AwsObjectStorageBucket: part('A bucket {AwsAccountName, PublicReadAccess, WorkloadServiceAccountName, WorkloadBucketEnvVar}'),
     Secret: part('A secret delivered to the workload {AwsAccountName, Backend, RecoveryWindowDays}, its values in SecretData'),
+    Observability: json({ description: 'Whether its runtime is observed: {Enabled, MetricsEnabled, LoggingEnabled}. The runtime’s observability stack is used; where it has none, one is made only when the application’s profile turns observability on (the profile is the platform team’s consent).' }),
     SecretData: json({ hidden: true, description: 'The values of the secret the application makes (key → string). Kept encrypted; returned to no one but the application controller.' }),
     Dependencies: json({ description: 'Applications this one needs, in order: {Application: name} of an existing one, or a nested application (same fields; made and removed with this one). Their Services’ addresses reach this workload as <NAME>_HOST and <NAME>_PORT.' }),
     Children: json({ owner: 'controller', description: 'What the application is made of, in the order it was made: [{Role, Kind, ID, Name, Made}] (Made false: used, never removed by it).' }),
