@@ -92,6 +92,7 @@ describe('AWS through tptctl', async () => {
     expect(existsSync(join(notes, 'note.txt'))).toBe(false);
     expect(await tptctl.ok(['delete', 'aws-eks-kubernetes-runtime', '-c', file('eks-runtime.yaml'), '--wait', '--timeout', '120s'], { timeoutMs: 150_000 })).toContain('deleted');
     await eventually('nothing left in AWS', async () => (await taggedResources(aws, controlPlaneId)).length === 0 || (await taggedResources(aws, controlPlaneId)).join(', '), 60_000, 500);
-    expect(await client.kind('KubernetesRuntimeInstance').findByName('eks-runtime')).toBeUndefined();
+    // Its Kubernetes runtime goes last, through its own two-phase delete.
+    await eventually('its runtime gone', async () => (await client.kind('KubernetesRuntimeInstance').findByName('eks-runtime')) === undefined, 60_000, 500);
   });
 });

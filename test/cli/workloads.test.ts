@@ -103,7 +103,10 @@ describe('workloads on a Kubernetes cluster through tptctl', () => {
     }
     // describe workload NAME is its instance's description (the events' ages aside).
     const beforeEvents = (text: string): string => text.split('Failed & Warning Events:')[0]!;
-    expect(beforeEvents(await tptctl.ok(['describe', 'workload-instance', '--name', 'wordpress']))).toBe(beforeEvents(described));
+    // Both read again until they agree: the agent may update a resource's state between two reads.
+    if (beforeEvents(await tptctl.ok(['describe', 'workload-instance', '--name', 'wordpress'])) !== beforeEvents(described)) {
+      await expect.poll(async () => beforeEvents(await tptctl.ok(['describe', 'workload-instance', '--name', 'wordpress'])) === beforeEvents(await tptctl.ok(['describe', 'workload', 'wordpress'])), { timeout: 20_000, interval: 500 }).toBe(true);
+    }
   }, 240_000);
 
   it("the original's Secret config delivers its values to the workload; describe says where, never the values; delete removes only the Secret", async () => {
@@ -185,10 +188,9 @@ describe('workloads on a Kubernetes cluster through tptctl', () => {
     kubeConfig.loadFromFile(cluster.path);
     kubeConfig.setCurrentContext(cluster.context);
     const apps = kubeConfig.makeApiClient(AppsV1Api);
+    // A JSON patch, not a PUT of what was read: the cluster's own status writes (a rollout) would make a PUT conflict.
     const change = async (image: string) => {
-      const live = await apps.readNamespacedDeployment({ name: 'web', namespace });
-      live.spec!.template.spec!.containers[0]!.image = image;
-      await apps.replaceNamespacedDeployment({ name: 'web', namespace, body: live });
+      await apps.patchNamespacedDeployment({ name: 'web', namespace, body: [{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: image }] });
     };
     const drift = new RegExp(`\\nWarning\\s+DriftDetected\\s+Deployment web \\(namespace ${namespace}\\) was changed in the cluster \\(spec\\); DriftPolicy is DetectOnly, so it stays as it is`);
     await change('nginx:1.28');
@@ -218,8 +220,9 @@ describe('workloads on a Kubernetes cluster through tptctl', () => {
       new RegExp(`^Complete: image build \\d+ reported: ${repository}:1\\.1@${digest}; see where it goes with tptctl get deliveries`),
     );
     await expect.poll(() => tptctl.ok(['get', 'deliveries']), { timeout: 90_000, interval: 500 }).toMatch(new RegExp(`\\nshipping-1-1\\s+${repository}:1\\.1@${digest}\\s+shipping\\s+dev\\s+AwaitingApproval\\s+\\d+s`));
-    expect(await tptctl.ok(['describe', 'delivery', 'shipping-1-1'])).toMatch(/\* Environments:\nENVIRONMENT\s+STATE\s+INSTANCES\s+SINCE\s+DETAIL\ndev\s+AwaitingApproval\s+shipped\s+\d+s\s+waits for approval: tptctl approve shipping-1-1/);
-    expect(await tptctl.ok(['why', 'delivery', 'shipping-1-1'])).toContain('delivery shipping-1-1 is not ready: Waiting: dev runs 1.1 Healthy and waits for approval: tptctl approve shipping-1-1');
+    // The Status (why) is written a moment after the Phase (get deliveries): polled too.
+    await expect.poll(() => tptctl.ok(['describe', 'delivery', 'shipping-1-1']), { timeout: 30_000, interval: 500 }).toMatch(/\* Environments:\nENVIRONMENT\s+STATE\s+INSTANCES\s+SINCE\s+DETAIL\ndev\s+AwaitingApproval\s+shipped\s+\d+s\s+waits for approval: tptctl approve shipping-1-1/);
+    await expect.poll(() => tptctl.ok(['why', 'delivery', 'shipping-1-1']), { timeout: 30_000, interval: 500 }).toContain('delivery shipping-1-1 is not ready: Waiting: dev runs 1.1 Healthy and waits for approval: tptctl approve shipping-1-1');
     const wrong = await tptctl.run(['approve', 'shipping-1-1', '--environment', 'qa']);
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toContain('delivery policy shipping has no environment qa; it has dev, prod');

@@ -81,8 +81,8 @@ describe('workloads on a simulated cluster', async () => {
       const health = current.Conditions?.find((condition) => condition.Type === 'Healthy');
       return (health?.Status === 'True' && health.ObservedGeneration === current.Generation) || JSON.stringify(health);
     });
-    const records = await resourceRecords(client, instance.ID);
-    expect([...records.keys()].some((key) => key.includes('ConfigMap'))).toBe(false);
+    // Its record goes after the cluster object does.
+    await eventually('ConfigMap record removed', async () => ![...(await resourceRecords(client, instance.ID)).keys()].some((key) => key.includes('ConfigMap')));
     const definitions = await client.kind('WorkloadResourceDefinition').listAll({ workloaddefinitionid: definition.ID });
     expect(definitions.map((resource) => resource.ResourceKey).sort()).toEqual(['/Service//web', 'apps/Deployment//web']);
   });

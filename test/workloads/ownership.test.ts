@@ -95,8 +95,8 @@ describe('ownership and desired changes', async () => {
     await eventually('added resource applied', async () => (await kube.get({ apiVersion: 'v1', kind: 'ConfigMap', name: 'route', namespace })) !== undefined);
     const applied = await kube.get({ apiVersion: 'v1', kind: 'ConfigMap', name: 'route', namespace });
     expect(applied?.metadata.labels?.['control-plane.threeport.io/workload-instance']).toBe(String(instance.ID));
-    const watched = await kube.get({ apiVersion: 'control-plane.threeport.io/v1alpha1', kind: 'ThreeportWorkload', name: `workload-instance-${instance.ID}` });
-    expect(JSON.stringify(watched?.spec)).toContain('"route"');
+    // The ThreeportWorkload the agent watches by is applied after the resources.
+    await eventually('added resource watched', async () => JSON.stringify((await kube.get({ apiVersion: 'control-plane.threeport.io/v1alpha1', kind: 'ThreeportWorkload', name: `workload-instance-${instance.ID}` }))?.spec).includes('"route"'));
     // The record stays the other controller's: not rewritten by threeport.
     expect((await client.kind('WorkloadResourceInstance').get(added.ID)).JSONDefinition).toEqual(added.JSONDefinition);
 

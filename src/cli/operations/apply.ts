@@ -3,7 +3,7 @@
  * says what happened to each (created / updated / unchanged). Only the fields a file sets are
  * managed: fields it leaves out keep their value. `dryRun` reports the same without writing.
  */
-import type { ApiClient } from '../../client/api-client.ts';
+import { isStaleVersion, type ApiClient } from '../../client/api-client.ts';
 import type { ApiObject, Kind } from '../../model/kind.ts';
 import { registry } from '../../model/registry.ts';
 import type { FieldCipher } from '../../crypto/field-cipher.ts';
@@ -78,17 +78,28 @@ export async function applyAll(client: ApiClient, specs: ObjectSpec[], options: 
         continue;
       }
       if (existing.DeletionScheduled) throw new CliError('it is being deleted; wait until it is gone, then apply again');
-      const changed = changedFields(spec.kind, payload, existing, options.cipher);
-      if (changed.length === 0) {
+      let current = existing;
+      let changed = changedFields(spec.kind, payload, current, options.cipher);
+      let object: ApiObject | undefined;
+      for (let attempt = 1; changed.length > 0 && !object; attempt++) {
+        const patch = Object.fromEntries(changed.map((key) => [key, payload[key]]));
+        // A controller only hears about an update of an unreconciled object.
+        if (spec.kind.controller) patch.Reconciled = false;
+        if (options.dryRun && !refersToPlanned(patch)) await kindClient.update(current.ID as number, patch, { version: current.Version as number, dryRun: true });
+        try {
+          object = options.dryRun ? current : await kindClient.update(current.ID as number, patch, { version: current.Version as number });
+        } catch (error) {
+          // Written meanwhile (a controller's status): what to change is worked out again on the fresh object.
+          if (!isStaleVersion(error) || attempt >= 3) throw error;
+          current = await kindClient.get(current.ID as number);
+          changed = changedFields(spec.kind, payload, current, options.cipher);
+        }
+      }
+      if (!object) {
         options.terminal.print(`${label} unchanged${suffix}`);
-        results.push({ spec, outcome: 'unchanged', changed, object: { kind: spec.kind.name, object: existing } });
+        results.push({ spec, outcome: 'unchanged', changed, object: { kind: spec.kind.name, object: current } });
         continue;
       }
-      const patch = Object.fromEntries(changed.map((key) => [key, payload[key]]));
-      // A controller only hears about an update of an unreconciled object.
-      if (spec.kind.controller) patch.Reconciled = false;
-      if (options.dryRun && !refersToPlanned(patch)) await kindClient.update(existing.ID as number, patch, { version: existing.Version as number, dryRun: true });
-      const object = options.dryRun ? existing : await kindClient.update(existing.ID as number, patch, { version: existing.Version as number });
       resolver.remember(spec.kind.name, object);
       options.terminal.print(`${label} updated (${changed.join(', ')})${suffix}`);
       results.push({ spec, outcome: 'updated', changed, payload, object: { kind: spec.kind.name, object } });
