@@ -6,6 +6,7 @@ import type { Logger } from '../log.ts';
 import { startApiServer, type RunningApiServer } from './api-server.ts';
 import { certificateIssuerOf, dnsProviderOf, driftIntervalOf, metricsTargetsOf } from './controllers.ts';
 import { helmProvider } from './helm.ts';
+import { localClustersIn } from './local-clusters.ts';
 import { terraformProvider } from './terraform.ts';
 import type { ServerConfig } from './config.ts';
 
@@ -32,6 +33,8 @@ export async function startAllInOne(config: ServerConfig, logger: Logger): Promi
     ...(dnsProvider && { dnsProvider }),
     ...(metricsTargets && { metricsTargets }),
     ...(server.auth && { agentAccess: { caCertificate: server.auth.caCertificate } }),
+    // Set by tptctl up --local-runtime: local runtimes without a cluster get a simulated one started here.
+    ...(process.env.THREEPORT_LOCAL_RUNTIMES_DIR && { localClusters: localClustersIn(process.env.THREEPORT_LOCAL_RUNTIMES_DIR) }),
   };
   const { reconcilers, runnables } = partsOfGroups(groupNames, settings);
   // With auth on, the controllers in this process call the API as one identity of their own, never stored.

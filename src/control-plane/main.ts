@@ -104,6 +104,8 @@ THREEPORT_AGENT_IMAGE, THREEPORT_AGENT_API_URL, THREEPORT_DRIFT_INTERVAL,
 THREEPORT_CHART_MIRROR, THREEPORT_CHART_MIRROR_MAP, THREEPORT_CERTIFICATE_ISSUER,
 THREEPORT_DNS_PROVIDER, THREEPORT_DNS_PROVIDER_VALUES, THREEPORT_TERRAFORM_PROVIDER_MIRROR,
 THREEPORT_HELM, THREEPORT_TERRAFORM, and the AWS SDK's AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>.
+THREEPORT_LOCAL_RUNTIMES_DIR (set by \`tptctl up --local-runtime\`): runtimes with InfraProvider kind
+and Location Local that have no connection details get a simulated cluster started there.
 
 Example:
   threeport all-in-one --data-dir ~/.threeport/control-planes/dev/data`,

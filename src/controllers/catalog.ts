@@ -13,6 +13,7 @@ import { helmWorkloadDefinitionReconciler } from './helm-workload/helm-workload-
 import { helmWorkloadInstanceReconciler } from './helm-workload/helm-workload-instance.ts';
 import type { AgentAccess } from './kubernetes-runtime/agent-location.ts';
 import { agentSupervisor } from './kubernetes-runtime/agent-supervisor.ts';
+import type { LocalClusters } from './kubernetes-runtime/local-provider.ts';
 import { runtimeDefinitionReconciler } from './kubernetes-runtime/runtime-definition.ts';
 import { runtimeInstanceReconciler } from './kubernetes-runtime/runtime-instance.ts';
 import { observabilityReconcilers, type ObservabilitySettings } from './observability/index.ts';
@@ -48,6 +49,8 @@ export interface ControllerSettings {
   terraform?: () => Promise<Terraform>;
   /** With auth on: what agents in clusters report with. */
   agentAccess?: AgentAccess;
+  /** Simulated clusters the control plane may start for local runtimes (InfraProvider kind, Location Local). */
+  localClusters?: LocalClusters;
   /** How often secret deliveries waiting on something look again. */
   secret?: SecretInstanceSettings;
   /** Observability stacks: how often they look again, and where threeport's own processes are scraped. */
@@ -86,6 +89,7 @@ function partsOf(group: ControllerGroupName, settings: ControllerSettings): Cont
             ...(settings.agentImage && { agentImage: settings.agentImage }),
             ...(settings.runtimeCheckIntervalMs !== undefined && { checkIntervalMs: settings.runtimeCheckIntervalMs }),
             ...(settings.agentAccess && { agentAccess: settings.agentAccess }),
+            ...(settings.localClusters && { localClusters: settings.localClusters }),
           }),
         ] as Reconciler[],
         runnables: [agentSupervisor({ ...(settings.agentFlushIntervalMs !== undefined && { flushIntervalMs: settings.agentFlushIntervalMs }) })],

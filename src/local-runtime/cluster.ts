@@ -218,6 +218,12 @@ export async function stopLocalCluster(options: { name: string; dir: string }): 
   rmSync(kubeconfigPathOf(dir, options.name), { force: true });
 }
 
+/** Stops every cluster started in `dir` (a control plane's own and those it started for local runtimes). */
+export async function stopLocalClusters(dir: string): Promise<void> {
+  const clustersDir = join(kwokWorkdir(resolve(dir)), 'clusters');
+  for (const name of existsSync(clustersDir) ? readdirSync(clustersDir) : []) await stopLocalCluster({ name, dir });
+}
+
 function missing(tool: string): never {
   throw new LocalRuntimeError(`${tool} was not installed`);
 }

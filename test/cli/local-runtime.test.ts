@@ -4,7 +4,7 @@
  * Healthy), and nothing left running after `down`. The tools are in the
  * cache once the test bed is up, so this takes seconds.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
@@ -63,6 +63,18 @@ describe('tptctl up --local-runtime', () => {
       const created = await tptctl.ok(['create', 'workload', '-c', join(repoRoot, 'samples/wordpress-workload.yaml'), '--wait', '--timeout', '3m'], { timeoutMs: 200_000 });
       expect(created).toContain('Info: application wordpress is Healthy: 6 resource(s) ready; ');
       expect(await tptctl.ok(['get', 'workloads'])).toMatch(/\nv0\s+wordpress\s+wordpress\s+wordpress\s+threeport-sim\s+Healthy: 6 resource\(s\) ready\s+\d+s/);
+
+      if (table === '/proc') {
+        // An application whose profile asks for a local runtime the running one is not: the control plane starts another simulated cluster, which down stops too.
+        const file = join(tptctl.dir, 'big.yaml');
+        writeFileSync(join(tptctl.dir, 'big-manifest.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\n');
+        writeFileSync(file, 'Profile:\n  Name: big\n  Runtime: {Location: Local, NodeSize: Large}\n---\nApplication:\n  Name: big\n  Profile: big\n  YAMLDocument: big-manifest.yaml\n');
+        const applied = await tptctl.ok(['apply', '-f', file, '--wait', '--timeout', '4m'], { timeoutMs: 260_000 });
+        expect(applied).toContain('Info: application big is Healthy');
+        expect(await tptctl.ok(['describe', 'application', 'big'])).toMatch(/\* Placement:\n\s+Name: big-runtime\n\s+Reason: no runtime met the requirements \(Location Local, NodeSize Large\): provisioned a local simulated cluster/);
+        processes = recordedProcesses(runtimeDir);
+        expect(processes.filter((process) => /^cluster-runtime-\d+-kube-apiserver$/.test(process.name) && isRunning(process))).toHaveLength(1);
+      }
     } finally {
       await tptctl.run(['down', '--name', 'sim'], { timeoutMs: 120_000 });
     }

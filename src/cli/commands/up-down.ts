@@ -75,6 +75,7 @@ async function up(options: UpFlags, context: CliContext): Promise<void> {
     authEnabled,
     ...(options.tlsNames && { tlsNames: options.tlsNames }),
     foreground: Boolean(options.foreground),
+    localRuntimes: Boolean(runtimeTools),
     timeoutMs,
     onStarted: (started) => (child = started),
   });

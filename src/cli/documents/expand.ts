@@ -191,8 +191,11 @@ const byName = new Map(abstractions.map((abstraction) => [abstraction.name, abst
 export const findAbstraction = (name: string): Abstraction | undefined => byName.get(name);
 
 /** Kinds a config document may name directly: every definition and instance, and AwsAccount. */
+/** Plain kinds people declare in config files too: accounts, and operations' profiles and tiers. */
+const declaredPlainKinds: ReadonlySet<string> = new Set(['AwsAccount', 'Profile', 'Tier']);
+
 export function isDocumentKind(kind: Kind): boolean {
-  return kind.routed && (kind.shape !== 'plain' || kind.name === 'AwsAccount');
+  return kind.routed && (kind.shape !== 'plain' || declaredPlainKinds.has(kind.name));
 }
 
 /** Extra objects and values some kinds bring along. */

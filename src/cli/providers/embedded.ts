@@ -9,6 +9,7 @@ import type { ControlPlaneEntry } from '../config/threeport-config.ts';
 import { CliError } from '../errors.ts';
 import { installRoot } from '../version.ts';
 import type { ControlPlaneProvider, UpOptions } from './provider.ts';
+import { simulatedRuntimeDir } from './simulated-runtime.ts';
 import type { BootstrapCredentials } from '../../auth/bootstrap.ts';
 import { toBase64 } from '../config/credentials.ts';
 
@@ -155,7 +156,17 @@ export const embeddedProvider: ControlPlaneProvider = {
       detached: !options.foreground,
       stdio: options.foreground ? 'inherit' : ['ignore', log, log],
       // The embedded process keeps its own key and database in its data directory, whatever the caller's environment says.
-      env: { ...process.env, THREEPORT_ENCRYPTION_KEY: '', ENCRYPTION_KEY: '', THREEPORT_DATABASE_URL: '', THREEPORT_NATS_URL: '', THREEPORT_AUTH_ENABLED: '', THREEPORT_BOOTSTRAP_CREDENTIALS: '' },
+      env: {
+        ...process.env,
+        THREEPORT_ENCRYPTION_KEY: '',
+        ENCRYPTION_KEY: '',
+        THREEPORT_DATABASE_URL: '',
+        THREEPORT_NATS_URL: '',
+        THREEPORT_AUTH_ENABLED: '',
+        THREEPORT_BOOTSTRAP_CREDENTIALS: '',
+        // Beside its own simulated cluster, where `tptctl down` stops them all.
+        THREEPORT_LOCAL_RUNTIMES_DIR: options.localRuntimes ? simulatedRuntimeDir(dir) : '',
+      },
     });
     closeSync(log);
     let exitCode: number | null = null;

@@ -14,6 +14,8 @@ export interface UpOptions {
   /** Comma-separated names and addresses for the API's certificate, beyond the listen address. */
   tlsNames?: string;
   foreground: boolean;
+  /** The control plane may start simulated clusters for local runtimes (tptctl up --local-runtime). */
+  localRuntimes?: boolean;
   timeoutMs: number;
   onStarted?: (child: ChildProcess) => void;
 }

@@ -73,13 +73,14 @@ export async function startSimulatedRuntime(entry: ControlPlaneEntry, tools: Run
   }
 }
 
-/** Stops the simulated cluster of a control plane, if it has one; every recorded process goes. */
+/** Stops the simulated cluster of a control plane, if it has one, and those it started for local runtimes; every recorded process goes. */
 export async function stopSimulatedRuntime(entry: ControlPlaneEntry): Promise<void> {
   const dir = entry.Embedded?.LocalRuntime;
   if (!dir) return;
   const localRuntime = await loadLocalRuntime();
   try {
     await localRuntime.stopLocalCluster({ name: entry.Name, dir });
+    await localRuntime.stopLocalClusters(dir);
   } catch (error) {
     throw asCliError(localRuntime, error, `cannot stop the local runtime of control plane ${entry.Name}`);
   }

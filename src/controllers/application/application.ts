@@ -186,7 +186,7 @@ class Build {
     if ('provision' in decision || provisionedBefore?.ID === decision.runtime.ID) {
       const name = childName(spec.Name, 'runtime');
       const wanted = 'provision' in decision ? decision.provision : requirements;
-      const definition = await this.#make('runtime-definition', 'KubernetesRuntimeDefinition', name, defined({ InfraProvider: 'eks', NodeSize: wanted.NodeSize, NodeProfile: wanted.NodeProfile, NodeMaximum: wanted.NodeMaximum, HighAvailability: wanted.HighAvailability }));
+      const definition = await this.#make('runtime-definition', 'KubernetesRuntimeDefinition', name, defined({ InfraProvider: wanted.InfraProvider ?? (wanted.Location === 'Local' ? 'kind' : 'eks'), NodeSize: wanted.NodeSize, NodeProfile: wanted.NodeProfile, NodeMaximum: wanted.NodeMaximum, HighAvailability: wanted.HighAvailability }));
       const runtime = await this.#make('runtime', 'KubernetesRuntimeInstance', name, { Location: wanted.Location, KubernetesRuntimeDefinitionID: definition.ID, DefaultRuntime: false });
       await this.#place({ KubernetesRuntimeInstanceID: Number(runtime.ID), Name: name, Reason: placed?.Provisioned ? placed.Reason : decision.reason, Provisioned: true });
       return runtime;

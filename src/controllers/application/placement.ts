@@ -2,7 +2,7 @@
  * Where an application's workload runs when it names requirements instead of a runtime: an
  * existing runtime that meets them (ready ones first, then the default runtime, then the one
  * fewest applications are placed on, so applications spread), or — when none does — one provisioned from
- * the requirements (EKS, through the AWS controller). A placement is kept while its runtime
+ * the requirements (EKS, through the AWS controller; a local simulated cluster for Location Local). A placement is kept while its runtime
  * still meets the requirements: a new runtime never moves running workloads.
  */
 import { createHash } from 'node:crypto';
@@ -70,10 +70,16 @@ export async function placeWorkload(client: ApiClient, applicationName: string, 
     return { runtime: best.runtime, reason: `meets the requirements (${wanted}) of ${candidates.length} runtime${candidates.length === 1 ? '' : 's'} that do: ${why.join(', ')}` };
   }
   if (!fromProfile) {
-    return { none: `no runtime meets the requirements (${wanted}); threeport provisions runtimes only from a profile (operations' defaults): register a matching runtime, or name a profile (or tier) whose Runtime has InfraProvider eks` };
+    return { none: `no runtime meets the requirements (${wanted}); threeport provisions runtimes only from a profile (operations' defaults): register a matching runtime, or name a profile (or tier) whose Runtime has InfraProvider eks (or Location Local)` };
   }
-  if (requirements.InfraProvider !== 'eks') {
-    return { none: `no runtime meets the requirements (${wanted}), and threeport provisions EKS runtimes only: register a matching runtime, or set InfraProvider eks in the profile's Runtime` };
+  // The original's Location Local is a cluster on the control plane's machine.
+  const provider = requirements.InfraProvider ?? (requirements.Location === 'Local' ? 'kind' : undefined);
+  if (provider === 'kind') {
+    if (requirements.Location !== 'Local') return { none: `no runtime meets the requirements (${wanted}); threeport provisions kind runtimes only as local simulated clusters: set Location Local, or register a matching runtime` };
+    return { provision: { ...requirements, InfraProvider: 'kind' }, reason: `no runtime met the requirements (${wanted}): provisioned a local simulated cluster on the control plane's machine` };
+  }
+  if (provider !== 'eks') {
+    return { none: `no runtime meets the requirements (${wanted}), and threeport provisions EKS runtimes and local simulated ones only: register a matching runtime, or set InfraProvider eks (or Location Local) in the profile's Runtime` };
   }
   if (!requirements.Location || !locations[requirements.Location]) {
     return { none: `no runtime meets the requirements (${wanted}); provisioning one on EKS needs a Location with an AWS region (e.g. NorthAmerica:NewYork)` };

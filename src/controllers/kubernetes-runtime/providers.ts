@@ -1,6 +1,7 @@
 /**
  * Infrastructure providers: who makes a runtime's cluster exist. `kind` clusters (and any cluster
- * registered with its connection details) already exist; EKS clusters are made by the AWS
+ * registered with its connection details) already exist, but for local ones a control plane that
+ * can start simulated clusters makes (local-provider.ts); EKS clusters are made by the AWS
  * controller, asked for here (an AwsEksKubernetesRuntimeDefinition and Instance beside the
  * runtime's own), which fills in the runtime's connection details once the cluster is up.
  */
@@ -36,9 +37,10 @@ export const providers: Readonly<Record<string, RuntimeProvider>> = {
 /** A definition's provider never changes (InfraProvider is immutable): asked once per definition. */
 const providerNames = new SharedLoads<string>({ keep: true, maxKept: 10_000 });
 
-/** The provider of the runtime's definition. */
-export async function providerOf(api: ApiClient, runtime: RuntimeInstance): Promise<RuntimeProvider> {
+/** The provider of the runtime's definition; `own`: providers this control plane has beyond the built-in ones (local clusters). */
+export async function providerOf(api: ApiClient, runtime: RuntimeInstance, own: Readonly<Record<string, RuntimeProvider>> = {}): Promise<RuntimeProvider> {
   const definitionId = runtime.KubernetesRuntimeDefinitionID;
   const load = async () => (await api.unbound().kind('KubernetesRuntimeDefinition').get(definitionId)).InfraProvider;
-  return providers[await providerNames.get(`${api.baseUrl}|${definitionId}`, load, api.signal)] ?? {};
+  const name = await providerNames.get(`${api.baseUrl}|${definitionId}`, load, api.signal);
+  return own[name] ?? providers[name] ?? {};
 }

@@ -16,7 +16,8 @@ import { applyAll, type KubernetesClient, type ResourceRef } from '../../platfor
 import { clusterOf, controlPlaneIdOf, forgetCluster, type RuntimeInstance } from '../shared/runtime-cluster.ts';
 import { createHash } from 'node:crypto';
 import { agentLocationOf, type AgentAccess, type AgentCredentials, type AgentLocation } from './agent-location.ts';
-import { providerOf } from './providers.ts';
+import { localProvider, type LocalClusters } from './local-provider.ts';
+import { providerOf, type RuntimeProvider } from './providers.ts';
 import { agentCredentialsName, agentDeploymentName, computeSpace } from './compute-space.ts';
 import { COMPUTE_SPACE_NAMESPACE } from '../../model/threeport-workload.ts';
 
@@ -32,12 +33,15 @@ export interface RuntimeSettings {
   checkIntervalMs?: number;
   /** With auth on: what agents in clusters report with. */
   agentAccess?: AgentAccess;
+  /** Simulated clusters this control plane may start for local runtimes (the all-in-one of `tptctl up --local-runtime`). */
+  localClusters?: LocalClusters;
 }
 
 /** Kinds whose instances run on a runtime and must hear when it becomes ready or unreachable. */
 const workloadKinds = ['WorkloadInstance', 'HelmWorkloadInstance'] as const;
 
 export function runtimeInstanceReconciler(settings: RuntimeSettings): Reconciler<RuntimeInstance> {
+  const own: Record<string, RuntimeProvider> = settings.localClusters ? { kind: localProvider(settings.localClusters) } : {};
   return {
     kind: 'KubernetesRuntimeInstance',
     statusCondition: READY,
@@ -45,21 +49,22 @@ export function runtimeInstanceReconciler(settings: RuntimeSettings): Reconciler
     maxRetryDelayMs: 30_000,
     timeoutMs: 120_000,
     async reconcile(context) {
-      if (context.operation === 'Deleted') return removeRuntime(context);
-      return checkAndInstall(context, settings);
+      if (context.operation === 'Deleted') return removeRuntime(context, own);
+      return checkAndInstall(context, settings, own);
     },
   };
 }
 
-async function checkAndInstall(context: ReconcileContext<RuntimeInstance>, settings: RuntimeSettings): Promise<ReconcileOutcome> {
+async function checkAndInstall(context: ReconcileContext<RuntimeInstance>, settings: RuntimeSettings, own: Record<string, RuntimeProvider>): Promise<ReconcileOutcome> {
   const runtime = context.object;
   const wasReady = findCondition(conditionsOf(runtime), READY)?.Status === 'True';
-  const provider = await providerOf(context.client, runtime);
+  const provider = await providerOf(context.client, runtime, own);
   const cluster = await clusterOf(runtime, (value) => context.decrypt(value));
   if (!cluster) {
     const provisioning = await provider.provision?.(context);
     if (provisioning) return provisioning;
-    return { waiting: 'no connection details yet: set APIEndpoint, CACertificate and Certificate/CertificateKey or ConnectionToken (its provider fills them in for provisioned clusters)', requeueAfterMs: 60_000 };
+    const localHint = runtime.Location === 'Local' ? '; this control plane starts no local clusters (the all-in-one of tptctl up --local-runtime does)' : '';
+    return { waiting: `no connection details yet: set APIEndpoint, CACertificate and Certificate/CertificateKey or ConnectionToken (its provider fills them in for provisioned clusters)${localHint}`, requeueAfterMs: 60_000 };
   }
   await provider.refresh?.(context);
   let version: string;
@@ -135,7 +140,7 @@ async function notifyWorkloads(context: ReconcileContext<RuntimeInstance>, reaso
 const agentDeploymentRef = (controlPlaneId: string): ResourceRef => ({ apiVersion: 'apps/v1', kind: 'Deployment', name: agentDeploymentName(controlPlaneId), namespace: COMPUTE_SPACE_NAMESPACE });
 const agentCredentialsRef = (controlPlaneId: string): ResourceRef => ({ apiVersion: 'v1', kind: 'Secret', name: agentCredentialsName(controlPlaneId), namespace: COMPUTE_SPACE_NAMESPACE });
 
-async function removeRuntime(context: ReconcileContext<RuntimeInstance>): Promise<ReconcileOutcome> {
+async function removeRuntime(context: ReconcileContext<RuntimeInstance>, own: Record<string, RuntimeProvider>): Promise<ReconcileOutcome> {
   const runtime = context.object;
   let remaining = 0;
   for (const kind of workloadKinds) {
@@ -153,7 +158,7 @@ async function removeRuntime(context: ReconcileContext<RuntimeInstance>): Promis
 
   // Only this control plane's agent goes: the namespace, CRD and RBAC may serve other control planes.
   // Nothing to clean up in a cluster threeport never installed into, or one its provider is removing already.
-  const provider = await providerOf(context.client, runtime);
+  const provider = await providerOf(context.client, runtime, own);
   const installed = findCondition(conditionsOf(runtime), AGENT) !== undefined;
   const cluster = !installed || (await provider.clusterGoing?.(context)) ? undefined : await clusterOf(runtime, (value) => context.decrypt(value)).catch(() => undefined);
   if (cluster) {
