@@ -194,6 +194,32 @@ describe('applications', async () => {
     await applications.delete(Number(queue.ID));
   });
 
+  it('takes over what an older tptctl’s client-side expansion left (the same declaration, part of no application) and removes it with the application; refuses another object of a part’s name', LONG, async () => {
+    const name = uniqueName('legacy');
+    // What the original's tptctl made for a Workload config: a definition and an instance named after it.
+    const definition = await client.kind('WorkloadDefinition').create({ Name: name, YAMLDocument: webApp(name) });
+    const instance = await client.kind('WorkloadInstance').create({ Name: name, WorkloadDefinitionID: definition.ID, KubernetesRuntimeInstanceID: runtime.ID });
+    const legacy = await applications.create({ Name: name, Runtime: { Name: runtime.Name }, YAMLDocument: webApp(name) });
+    await waitForStatus(client, 'Application', legacy.ID, 'Healthy');
+    expect((await childrenOf(legacy.ID)).map((child) => `${child.Kind} ${child.ID} ${String(child.Made)}`)).toEqual([
+      `KubernetesRuntimeInstance ${runtime.ID} false`,
+      `WorkloadDefinition ${definition.ID} true`,
+      `WorkloadInstance ${instance.ID} true`,
+    ]);
+    await applications.delete(legacy.ID);
+    await eventually('legacy gone, with what it took over', async () => !(await exists('Application', legacy.ID)) && !(await exists('WorkloadInstance', instance.ID)) && !(await exists('WorkloadDefinition', definition.ID)), 180_000, 250);
+
+    // An object of that name declaring something else is someone's: refused, named, left alone.
+    const other = uniqueName('taken');
+    const theirs = await client.kind('WorkloadDefinition').create({ Name: other, YAMLDocument: webApp('something-else') });
+    const refused = await applications.create({ Name: other, Runtime: { Name: runtime.Name }, YAMLDocument: webApp(other) });
+    await eventually('refused', async () => (await statusOf(client, 'Application', refused.ID)).includes(`a WorkloadDefinition named ${other} exists already and was not made for this application (its YAMLDocument differs from what this application declares)`) || statusOf(client, 'Application', refused.ID), 60_000);
+    await applications.delete(refused.ID);
+    await eventually('refused application gone', async () => !(await exists('Application', refused.ID)), 60_000, 250);
+    expect(await exists('WorkloadDefinition', theirs.ID)).toBe(true);
+    await client.kind('WorkloadDefinition').delete(theirs.ID);
+  });
+
   it('provisions a runtime from the tier’s profile when none meets its requirements, says so, and removes it with the application', LONG, async () => {
     const profile = await client.kind('Profile').create({ Name: uniqueName('small'), Runtime: { InfraProvider: 'eks', Location: 'NorthAmerica:Chicago', NodeSize: 'Small', HighAvailability: true }, Overridable: ['Runtime.NodeMaximum'] });
     const tier = await client.kind('Tier').create({ Name: uniqueName('dev'), Criticality: 10, Profile: profile.Name });

@@ -3,6 +3,7 @@
  * placement's matching, and a delivery environment's tier (against the API on PGlite).
  */
 import { describe, expect, it } from 'vitest';
+import { publicAddress } from '../../src/controllers/application/connections.ts';
 import { describeRequirements, unmet } from '../../src/controllers/application/placement.ts';
 import { withTierMembers } from '../../src/controllers/delivery/members.ts';
 import { applicationFields, cycleThrough, dependencyEdges, parseApplication } from '../../src/model/application-spec.ts';
@@ -144,5 +145,23 @@ describe('a definition naming a profile', () => {
     const gateways = api.client.kind('GatewayDefinition');
     expect(await gateways.create({ Name: 'web', ProfileID: profile.ID, ServiceName: 'web' })).toMatchObject({ CertificateIssuer: 'self-signed' });
     expect(await refused(gateways.create({ Name: 'odd', CertificateIssuer: 'my-ca' }))).toMatch(/^400: CertificateIssuer "my-ca" names no issuer: use letsencrypt, letsencrypt-staging, self-signed/);
+  });
+});
+
+describe('a dependency on another runtime', () => {
+  it('is reached at its gateway’s host and first served port; without a gateway on a domain it has no public address', async () => {
+    const api = await startApi({ database: 'pglite' });
+    const domain = await api.client.kind('DomainNameDefinition').create({ Name: 'shop-domain', Domain: 'example.com', Zone: 'Public', AdminEmail: 'ops@example.com' });
+    const gateway = await api.client.kind('GatewayDefinition').create({
+      Name: 'api-gateway',
+      SubDomain: 'api',
+      DomainNameDefinitionID: domain.ID,
+      HttpPorts: [{ Port: 80, HTTPSRedirect: true }, { Port: 443, TLSEnabled: true }],
+    });
+    const dependency = { Name: 'api', Children: [{ Role: 'gateway-definition', Kind: 'GatewayDefinition', ID: gateway.ID, Name: 'api-gateway', Made: true }] };
+    expect(await publicAddress(api.client, dependency)).toEqual({ host: 'api.example.com', port: 443 });
+    const internal = await api.client.kind('GatewayDefinition').create({ Name: 'internal', HttpPorts: [{ Port: 80 }] });
+    expect(await publicAddress(api.client, { Name: 'x', Children: [{ Role: 'gateway-definition', Kind: 'GatewayDefinition', ID: internal.ID, Name: 'internal', Made: true }] })).toBeUndefined();
+    expect(await publicAddress(api.client, { Name: 'y', Children: [] })).toBeUndefined();
   });
 });

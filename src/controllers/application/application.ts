@@ -19,7 +19,7 @@ import { unreadiness } from '../../model/readiness.ts';
 import { registry } from '../../model/registry.ts';
 import { childName } from '../shared/composition.ts';
 import { contribute, contributionsOf, withdrawContribution } from '../shared/contributions.ts';
-import { dependencyContribution, serviceAddress } from './connections.ts';
+import { dependencyContribution, publicAddress, serviceAddress } from './connections.ts';
 import { childRecordsOf, type ChildRecord } from '../../model/application-children.ts';
 import { Ledger, removeOne, type Application } from './ledger.ts';
 import { placeWorkload, type Placement } from './placement.ts';
@@ -247,9 +247,14 @@ class Build {
   async #connect(workload: ApiObject, dependencies: readonly ApiObject[]): Promise<void> {
     const addresses = [];
     for (const dependency of dependencies) {
+      const placed = (dependency.Placement as Placement | undefined)?.KubernetesRuntimeInstanceID;
+      const elsewhere = placed !== undefined && placed !== Number(workload.KubernetesRuntimeInstanceID);
       const own = childRecordsOf(dependency).find((record) => record.Role === 'workload' && record.Kind === 'WorkloadInstance');
-      const address = own ? await serviceAddress(this.#context.client, own.ID) : undefined;
+      const address = elsewhere ? await publicAddress(this.#context.client, dependency) : own ? await serviceAddress(this.#context.client, own.ID) : undefined;
       if (address) addresses.push({ name: String(dependency.Name), ...address });
+      else if (elsewhere) {
+        await this.#context.recordEvent({ reason: 'DependencyUnreachable', type: 'Warning', note: `dependency ${String(dependency.Name)} runs on another runtime (${String((dependency.Placement as Placement).Name)}) and has no gateway on a domain: its address is not passed on, since a cluster-local name does not resolve here; give it a Gateway and DomainName, or run both on one runtime` });
+      }
     }
     const key = contributionKey(this.#application);
     const part = dependencyContribution(this.#application.Name, addresses);

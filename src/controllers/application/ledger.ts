@@ -3,12 +3,14 @@
  * it made (with a fingerprint of the fields it wrote, so an edit is written once, not on every
  * look) and the ones it only uses. Before making an object the application records its intent
  * (Role, Kind, Name, no ID yet): a crash between the create and the record leaves the intent, by
- * which the object is found again by name — and only then is an object adopted by name, so nobody
- * else's object of that name is ever taken over or removed. Made children no longer wanted are
+ * which the object is found again by name. Otherwise an object of a part's name is taken over only
+ * when it declares exactly what the part does and belongs to no other application (what an older
+ * tptctl's client-side expansion made); anyone else's is refused, never taken over or removed. Made children no longer wanted are
  * removed last made first, one at a time; deleting the application removes every made one the
  * same way and never touches what it used.
  */
 import { createHash } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { ApiRequestError, isBeingDeleted, isNotFound, isStaleVersion } from '../../client/api-client.ts';
 import { TerminalError } from '../../controller/errors.ts';
 import type { ReconcileContext } from '../../controller/reconciler.ts';
@@ -73,9 +75,15 @@ export class Ledger {
     const wanted = fingerprint({ Name: name, ...fingerprintOf });
     const client = this.#context.client.kind(kind);
     let object = recorded ? await recordedObject(this.#context, recorded) : undefined;
-    if (!object) {
-      const named = await client.findByName(name);
-      if (named) throw new TerminalError(`a ${kind} named ${name} exists already and was not made for this application: give only its Name to use it, or declare another name`);
+    const named = object ? undefined : await client.findByName(name);
+    if (named) {
+      const refusal = await this.#adoptionRefused(kind, named, fields);
+      if (refusal) throw new TerminalError(`a ${kind} named ${name} exists already and was not made for this application (${refusal}): give only its Name to use it, or declare another name`);
+      // Made from this very declaration before applications existed (an older tptctl's client-side expansion), part of no application: taken over, so it goes with this one.
+      await this.#record({ Role: role, Kind: kind, ID: Number(named.ID), Name: name, Made: true });
+      await this.#context.recordEvent({ reason: 'Adopted', note: `${kind} ${name} existed with the declared fields and belonged to no application: it is this application's part now (removed with it)` });
+      object = named;
+    } else if (!object) {
       // The intent first: a crash after the create finds the object by it.
       await this.#record({ Role: role, Kind: kind, ID: 0, Name: name, Made: true });
       object = await client.create({ Name: name, ...fields }).catch((error: unknown) => childRefused(error, kind, name));
@@ -87,6 +95,17 @@ export class Ledger {
     }
     this.#reached.push({ Role: role, Kind: kind, ID: Number(object.ID), Name: String(object.Name), Made: true, Fingerprint: wanted });
     return object;
+  }
+
+  /** Why an existing object of a part's name may not be taken over: it declares something else, is going, or is another application's. */
+  async #adoptionRefused(kind: string, existing: ApiObject, fields: ApiObject): Promise<string | undefined> {
+    if (existing.DeletionScheduled) return 'it is being deleted';
+    const differing = Object.keys(fields).filter((key) => !isDeepStrictEqual(existing[key], fields[key]));
+    if (differing.length > 0) return `its ${differing.join(', ')} differ${differing.length === 1 ? 's' : ''} from what this application declares`;
+    const owner = (await this.#context.client.kind('Application').listAll()).find(
+      (application) => application.ID !== this.#context.object.ID && childRecordsOf(application).some((child) => sameChild(child, { Role: '', Kind: kind, ID: Number(existing.ID), Name: String(existing.Name), Made: true })),
+    );
+    return owner ? `it is part of application ${String(owner.Name)}` : undefined;
   }
 
   /** Adds an intent to the stored Children (kept with what is recorded already). */

@@ -3,11 +3,10 @@
  * the reason, not a retry loop), and every instance asked to roll a change out — the original
  * ignored edits.
  */
-import type { ApiClient } from '../../client/api-client.ts';
 import { TerminalError } from '../../controller/errors.ts';
 import type { Reconciler } from '../../controller/reconciler.ts';
-import { httpPortOf, tcpPortOf } from '../../model/gateway-addresses.ts';
 import type { ObjectOf } from '../../model/object-types.ts';
+import { gatewayPortsOf } from '../shared/gateway-ports.ts';
 import type { HttpPort, TcpPort } from './gateway-resources.ts';
 
 export type GatewayDefinition = ObjectOf<'GatewayDefinition'>;
@@ -24,15 +23,6 @@ export function gatewayDefinitionReconciler(): Reconciler<GatewayDefinition> {
       }
       return undefined;
     },
-  };
-}
-
-export async function gatewayPortsOf(api: ApiClient, definitionId: number): Promise<{ httpPorts: HttpPort[]; tcpPorts: TcpPort[] }> {
-  const [http, tcp] = await Promise.all([api.kind('GatewayHttpPort').listAll({ gatewaydefinitionid: definitionId }), api.kind('GatewayTcpPort').listAll({ gatewaydefinitionid: definitionId })]);
-  const byPort = <T extends { port: number }>(ports: T[]): T[] => ports.sort((a, b) => a.port - b.port);
-  return {
-    httpPorts: byPort(http.map(httpPortOf)),
-    tcpPorts: byPort(tcp.map(tcpPortOf)),
   };
 }
 

@@ -16,7 +16,8 @@ import type { ObjectOf } from '../../model/object-types.ts';
 import { type Adder, addResources, removeAddedResources, type ResourceRecord } from '../shared/added-resources.ts';
 import { readyRuntime } from '../shared/runtime-cluster.ts';
 import { ensureSupportServices, SUPPORT_SERVICE_POLL_MS } from '../support-services/support-services.ts';
-import { checkPorts, gatewayPortsOf } from './gateway-definition.ts';
+import { gatewayPortsOf } from '../shared/gateway-ports.ts';
+import { checkPorts } from './gateway-definition.ts';
 import { gatewayObjectName, GatewayProblem, gatewayResources, type ServicePort } from './gateway-resources.ts';
 
 export type GatewayInstance = ObjectOf<'GatewayInstance'>;
