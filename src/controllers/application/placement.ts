@@ -1,7 +1,7 @@
 /**
  * Where an application's workload runs when it names requirements instead of a runtime: an
  * existing runtime that meets them (ready ones first, then the default runtime, then the one
- * fewest applications are placed on, so applications spread), or — when none does — one provisioned from
+ * fewest workloads run on, so applications spread), or — when none does — one provisioned from
  * the requirements (EKS, through the AWS controller; a local simulated cluster for Location Local). A placement is kept while its runtime
  * still meets the requirements: a new runtime never moves running workloads.
  */
@@ -38,6 +38,12 @@ export function unmet(requirements: RuntimeRequirements, runtime: ApiObject, def
 
 const isRequirement = (requirements: RuntimeRequirements): boolean => requirementKeys.some((key) => requirements[key] !== undefined) || requirements.NodeMaximum !== undefined;
 
+/** How many workloads run on the runtime: counted by the API (one small page each), not listed. */
+async function workloadsOn(client: ApiClient, runtimeId: number): Promise<number> {
+  const counts = await Promise.all(['WorkloadInstance', 'HelmWorkloadInstance'].map(async (kind) => (await client.kind(kind).list({ kubernetesruntimeinstanceid: runtimeId }, { size: 1 })).total));
+  return counts.reduce((sum, count) => sum + count, 0);
+}
+
 /**
  * `fromProfile`: the requirements come from a profile, which is operations' consent to provision
  * (an application alone never makes a runtime: developers do not own runtimes).
@@ -54,19 +60,15 @@ export async function placeWorkload(client: ApiClient, applicationName: string, 
     return fallback ? { runtime: fallback, reason: 'the default runtime (the application names no runtime and no requirements)' } : { none: 'the application names no runtime or requirements and there is no default runtime: name one (Runtime: {Name}), give requirements, or register a default runtime' };
   }
   const kind = registry.get('KubernetesRuntimeInstance');
-  // Load: the applications placed there (placed ones may not have made their workloads yet).
-  const placed = (await client.kind('Application').listAll()).map((application) => (application.Placement as Placement | undefined)?.KubernetesRuntimeInstanceID);
-  const load = (runtime: ApiObject) => placed.filter((id) => id === runtime.ID).length;
-  // Ties go a different way for each application, so applications placed at once spread too.
+  // Ties go a different way for each application, so applications placed at once (before their workloads count) spread too.
   const tieBreak = (runtime: ApiObject) => createHash('sha256').update(`${applicationName}/${String(runtime.ID)}`).digest().readUInt32BE(0);
-  const candidates = runtimes
-    .filter((runtime) => unmet(requirements, runtime, definitionOf(runtime)).length === 0)
-    .map((runtime) => ({ runtime, ready: unreadiness(kind, runtime) === undefined, default: runtime.DefaultRuntime === true, load: load(runtime) }))
+  const meeting = runtimes.filter((runtime) => unmet(requirements, runtime, definitionOf(runtime)).length === 0);
+  const candidates = (await Promise.all(meeting.map(async (runtime) => ({ runtime, ready: unreadiness(kind, runtime) === undefined, default: runtime.DefaultRuntime === true, load: await workloadsOn(client, Number(runtime.ID)) }))))
     .sort((a, b) => Number(b.ready) - Number(a.ready) || Number(b.default) - Number(a.default) || a.load - b.load || tieBreak(a.runtime) - tieBreak(b.runtime));
   const wanted = describeRequirements(requirements);
   const best = candidates[0];
   if (best) {
-    const why = [best.ready ? 'ready' : 'not ready yet, but no ready runtime meets them', ...(best.default ? ['the default runtime'] : []), `${best.load} application${best.load === 1 ? '' : 's'} placed on it`];
+    const why = [best.ready ? 'ready' : 'not ready yet, but no ready runtime meets them', ...(best.default ? ['the default runtime'] : []), `${best.load} workload${best.load === 1 ? '' : 's'} on it`];
     return { runtime: best.runtime, reason: `meets the requirements (${wanted}) of ${candidates.length} runtime${candidates.length === 1 ? '' : 's'} that do: ${why.join(', ')}` };
   }
   if (!fromProfile) {
