@@ -68,10 +68,12 @@ describe('tptctl up --local-runtime', () => {
         // An application whose profile asks for a local runtime the running one is not: the control plane starts another simulated cluster, which down stops too.
         const file = join(tptctl.dir, 'big.yaml');
         writeFileSync(join(tptctl.dir, 'big-manifest.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\n');
-        writeFileSync(file, 'Profile:\n  Name: big\n  Runtime: {Location: Local, NodeSize: Large}\n---\nApplication:\n  Name: big\n  Profile: big\n  YAMLDocument: big-manifest.yaml\n');
+        // A definition names the profile too, and gets its values.
+        writeFileSync(file, 'Profile:\n  Name: big\n  Runtime: {InfraProvider: kind, Location: Local, NodeSize: Large}\n---\nApplication:\n  Name: big\n  Profile: big\n  YAMLDocument: big-manifest.yaml\n---\nKubernetesRuntimeDefinition:\n  Name: sized\n  ProfileName: big\n');
         const applied = await tptctl.ok(['apply', '-f', file, '--wait', '--timeout', '4m'], { timeoutMs: 260_000 });
         expect(applied).toContain('Info: application big is Healthy');
-        expect(await tptctl.ok(['describe', 'application', 'big'])).toMatch(/\* Placement:\n\s+Name: big-runtime\n\s+Reason: no runtime met the requirements \(Location Local, NodeSize Large\): provisioned a local simulated cluster/);
+        expect(JSON.parse(await tptctl.ok(['describe', 'kubernetes-runtime-definition', '-n', 'sized', '-o', 'json']))).toMatchObject({ InfraProvider: 'kind', NodeSize: 'Large' });
+        expect(await tptctl.ok(['describe', 'application', 'big'])).toMatch(/\* Placement:\n\s+Name: big-runtime\n\s+Reason: no runtime met the requirements \(Location Local, InfraProvider kind, NodeSize Large\): provisioned a local simulated cluster/);
         processes = recordedProcesses(runtimeDir);
         expect(processes.filter((process) => /^cluster-runtime-\d+-kube-apiserver$/.test(process.name) && isRunning(process))).toHaveLength(1);
       }

@@ -169,8 +169,10 @@ export function toObjectSpec(step: Step): ObjectSpec {
   }
 
   let defaultRuntimeKey: string | undefined;
+  // A definition naming its profile may leave what the profile sets to it: the API fills those in and says what is still missing.
+  const fromProfile = kind.profileSection !== undefined && given.has('ProfileID');
   for (const [field, spec] of Object.entries(kind.fields)) {
-    if (given.has(field)) continue;
+    if (given.has(field) || (fromProfile && field !== 'Name')) continue;
     // A runtime the API defaults to the DefaultRuntime one is looked up here too, so that its absence is reported against the file.
     const defaultsToRuntime = spec.kind === 'scalar' && spec.references === 'KubernetesRuntimeInstance' && (spec.required || spec.defaultToFlagged === 'DefaultRuntime');
     if (!spec.required && !defaultsToRuntime) continue;

@@ -18,8 +18,8 @@ export type YamlKey =
   | { form: 'terraformDir'; field: string; spec: ScalarField }
   | { form: 'nested'; field: string; spec: NestedField };
 
-/** Fields only controllers or the API write: never in a config file. */
-const controllerOwned = new Set(['Status', 'ResourceInventory', 'StateDocument', 'Outputs', 'ProfileID', 'TierID', ...Object.keys(reconciliationMixin)]);
+/** Fields only controllers or the API write (and the reserved TierID): never in a config file. A definition's Profile is (by name, ProfileName or Profile: {Name}). */
+const controllerOwned = new Set(['Status', 'ResourceInventory', 'StateDocument', 'Outputs', 'TierID', ...Object.keys(reconciliationMixin)]);
 
 /** Fields whose config-file value is something to load rather than the value itself. */
 const directoryFields = new Set(['TerraformDefinition.ConfigDir']);
@@ -29,7 +29,7 @@ const schemas = new Map<string, ReadonlyMap<string, YamlKey>>();
 function keysOf(kind: Kind, skipField?: string): Map<string, YamlKey> {
   const keys = new Map<string, YamlKey>();
   for (const [field, spec] of Object.entries<Field>(kind.fields)) {
-    if (controllerOwned.has(field) || field === skipField || spec.kind === 'association') continue;
+    if (controllerOwned.has(field) || field === skipField || spec.kind === 'association' || (spec.kind === 'scalar' && (spec.owner === 'controller' || spec.owner === 'server'))) continue;
     if (spec.kind === 'nested') {
       keys.set(field, { form: 'nested', field, spec });
     } else if (spec.references && field.endsWith('ID')) {

@@ -198,8 +198,8 @@ class Build {
 
   async #place(placement: Placement): Promise<void> {
     const current = this.#application.Placement as Placement | undefined;
-    if (current?.KubernetesRuntimeInstanceID === placement.KubernetesRuntimeInstanceID && current.Reason === placement.Reason) return;
-    await this.#context.update({ Placement: placement });
+    if (current?.KubernetesRuntimeInstanceID === placement.KubernetesRuntimeInstanceID && current.Reason === placement.Reason && this.#application.PlacementRuntimeID === placement.KubernetesRuntimeInstanceID) return;
+    await this.#context.update({ Placement: placement, PlacementRuntimeID: placement.KubernetesRuntimeInstanceID });
     await this.#context.recordEvent({ reason: placement.Provisioned ? 'RuntimeProvisioned' : 'Placed', note: `runtime ${placement.Name}: ${placement.Reason}` });
   }
 

@@ -1,7 +1,7 @@
 /**
  * Where an application's workload runs when it names requirements instead of a runtime: an
  * existing runtime that meets them (ready ones first, then the default runtime, then the one
- * fewest workloads run on, so applications spread), or — when none does — one provisioned from
+ * fewest applications are placed on, so applications spread), or — when none does — one provisioned from
  * the requirements (EKS, through the AWS controller; a local simulated cluster for Location Local). A placement is kept while its runtime
  * still meets the requirements: a new runtime never moves running workloads.
  */
@@ -38,10 +38,9 @@ export function unmet(requirements: RuntimeRequirements, runtime: ApiObject, def
 
 const isRequirement = (requirements: RuntimeRequirements): boolean => requirementKeys.some((key) => requirements[key] !== undefined) || requirements.NodeMaximum !== undefined;
 
-/** How many workloads run on the runtime: counted by the API (one small page each), not listed. */
-async function workloadsOn(client: ApiClient, runtimeId: number): Promise<number> {
-  const counts = await Promise.all(['WorkloadInstance', 'HelmWorkloadInstance'].map(async (kind) => (await client.kind(kind).list({ kubernetesruntimeinstanceid: runtimeId }, { size: 1 })).total));
-  return counts.reduce((sum, count) => sum + count, 0);
+/** How many applications are placed on the runtime (placed ones may not have made their workloads yet): counted by the API, not listed. */
+async function applicationsOn(client: ApiClient, runtimeId: number): Promise<number> {
+  return (await client.kind('Application').list({ placementruntimeid: runtimeId }, { size: 1 })).total;
 }
 
 /**
@@ -60,15 +59,15 @@ export async function placeWorkload(client: ApiClient, applicationName: string, 
     return fallback ? { runtime: fallback, reason: 'the default runtime (the application names no runtime and no requirements)' } : { none: 'the application names no runtime or requirements and there is no default runtime: name one (Runtime: {Name}), give requirements, or register a default runtime' };
   }
   const kind = registry.get('KubernetesRuntimeInstance');
-  // Ties go a different way for each application, so applications placed at once (before their workloads count) spread too.
+  // Ties go a different way for each application, so applications placed at once spread too.
   const tieBreak = (runtime: ApiObject) => createHash('sha256').update(`${applicationName}/${String(runtime.ID)}`).digest().readUInt32BE(0);
   const meeting = runtimes.filter((runtime) => unmet(requirements, runtime, definitionOf(runtime)).length === 0);
-  const candidates = (await Promise.all(meeting.map(async (runtime) => ({ runtime, ready: unreadiness(kind, runtime) === undefined, default: runtime.DefaultRuntime === true, load: await workloadsOn(client, Number(runtime.ID)) }))))
+  const candidates = (await Promise.all(meeting.map(async (runtime) => ({ runtime, ready: unreadiness(kind, runtime) === undefined, default: runtime.DefaultRuntime === true, load: await applicationsOn(client, Number(runtime.ID)) }))))
     .sort((a, b) => Number(b.ready) - Number(a.ready) || Number(b.default) - Number(a.default) || a.load - b.load || tieBreak(a.runtime) - tieBreak(b.runtime));
   const wanted = describeRequirements(requirements);
   const best = candidates[0];
   if (best) {
-    const why = [best.ready ? 'ready' : 'not ready yet, but no ready runtime meets them', ...(best.default ? ['the default runtime'] : []), `${best.load} workload${best.load === 1 ? '' : 's'} on it`];
+    const why = [best.ready ? 'ready' : 'not ready yet, but no ready runtime meets them', ...(best.default ? ['the default runtime'] : []), `${best.load} application${best.load === 1 ? '' : 's'} placed on it`];
     return { runtime: best.runtime, reason: `meets the requirements (${wanted}) of ${candidates.length} runtime${candidates.length === 1 ? '' : 's'} that do: ${why.join(', ')}` };
   }
   if (!fromProfile) {

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { applicationKeys, ApplicationSpecError, cycleThrough, dependencyEdges, isRecord, onlyNamed, parseApplication, partKeys, type PartKey } from '../application-spec.ts';
-import { json, REDACTED_PLACEHOLDER, string } from '../fields.ts';
+import { json, REDACTED_PLACEHOLDER, ref, string } from '../fields.ts';
 import { defineKind } from '../kind.ts';
 
 /** The kinds of each part: a definition (made unless only named) and its instance (always made). */
@@ -67,6 +67,7 @@ export const Application = defineKind({
     Dependencies: json({ description: 'Applications this one needs, in order: {Application: name} of an existing one, or a nested application (same fields; made and removed with this one). Their Services’ addresses reach this workload as <NAME>_HOST and <NAME>_PORT.' }),
     Children: json({ owner: 'controller', description: 'What the application is made of, in the order it was made: [{Role, Kind, ID, Name, Made}] (Made false: used, never removed by it).' }),
     Placement: json({ owner: 'controller', description: 'The runtime the workload runs on and why it was chosen: {KubernetesRuntimeInstanceID, Name, Reason, Provisioned}.' }),
+    PlacementRuntimeID: ref('KubernetesRuntimeInstance', { owner: 'controller', description: 'The runtime of Placement, as a field applications can be filtered (and counted) by.' }),
   },
   rules: {
     validate(application, previous) {
