@@ -3,6 +3,8 @@
  * runtimes: each in `dir` beside the one `tptctl up --local-runtime` made, so `tptctl down` stops
  * them all. Loaded on first use: most control planes never start one.
  */
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { LocalClusters } from '../controllers/kubernetes-runtime/local-provider.ts';
 import { readKubeconfig } from '../platform/kubernetes/kubeconfig.ts';
 import type { DirectCredentials } from '../platform/kubernetes/transport.ts';
@@ -23,18 +25,29 @@ export function localClustersIn(dir: string): LocalClusters {
     const cluster = await startLocalCluster({ name, dir, nodes: NODES, tools });
     return readKubeconfig(cluster.kubeconfigPath, cluster.context).credentials;
   };
+  // Which clusters this control plane started: kept across `tptctl down --keep-data`, which stops them all.
+  const marker = (name: string): string => join(dir, 'provisioned', name);
+  const startOnce = (name: string): Promise<DirectCredentials> => {
+    let started = starting.get(name);
+    if (!started) {
+      mkdirSync(join(dir, 'provisioned'), { recursive: true });
+      writeFileSync(marker(name), '');
+      started = start(name).finally(() => starting.delete(name));
+      starting.set(name, started);
+    }
+    return started;
+  };
   return {
-    start(name) {
-      let started = starting.get(name);
-      if (!started) {
-        started = start(name).finally(() => starting.delete(name));
-        starting.set(name, started);
-      }
-      return started;
+    start: startOnce,
+    async restartIfStopped(name) {
+      if (starting.has(name) || !existsSync(marker(name))) return undefined;
+      if ((await localRuntime()).localClusterRunning({ name, dir })) return undefined;
+      return startOnce(name);
     },
     async stop(name) {
       await starting.get(name)?.catch(() => undefined);
       await (await localRuntime()).stopLocalCluster({ name, dir });
+      rmSync(marker(name), { force: true });
     },
   };
 }

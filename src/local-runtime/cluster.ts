@@ -218,6 +218,12 @@ export async function stopLocalCluster(options: { name: string; dir: string }): 
   rmSync(kubeconfigPathOf(dir, options.name), { force: true });
 }
 
+/** Whether cluster `name` of `dir` is running (its API server is). */
+export function localClusterRunning(options: { name: string; dir: string }): boolean {
+  const apiServer = `cluster-${options.name}-kube-apiserver`;
+  return new ProcessRegistry(resolve(options.dir)).list().some((process) => process.name === apiServer && isRunning(process));
+}
+
 /** Stops every cluster started in `dir` (a control plane's own and those it started for local runtimes). */
 export async function stopLocalClusters(dir: string): Promise<void> {
   const clustersDir = join(kwokWorkdir(resolve(dir)), 'clusters');

@@ -4,7 +4,7 @@
  * Used by the test bed (src/testbed) and by `tptctl up --local-runtime`, which loads this file
  * lazily (startLocalCluster / stopLocalCluster).
  */
-export { startLocalCluster, stopLocalCluster, stopLocalClusters, type LocalCluster, type LocalClusterOptions } from './cluster.ts';
+export { localClusterRunning, startLocalCluster, stopLocalCluster, stopLocalClusters, type LocalCluster, type LocalClusterOptions } from './cluster.ts';
 export { installOne as installTool, installTools, allToolGroups, type ToolName, type ToolPaths, type ToolGroup } from './tools/install.ts';
 export type { ToolRecipe } from './tools/recipe.ts';
 export { go } from './tools/go.ts';

@@ -6,6 +6,7 @@
  * others to the parts an application declares.
  */
 import { isDeepStrictEqual } from 'node:util';
+import { certificateIssuerHint, certificateIssuerNamed } from './certificate-issuer.ts';
 import type { ApiObject, Kind } from './kind.ts';
 
 export const profileSections = ['Runtime', 'AwsRelationalDatabase', 'AwsObjectStorageBucket', 'Gateway', 'DomainName', 'Observability'] as const;
@@ -19,6 +20,8 @@ export function profileProblem(profile: ApiObject): string | undefined {
     const value = profile[section];
     if (value != null && !isRecord(value)) return `${section} must be a mapping of field to value`;
   }
+  const issuer = (profile.Gateway as Values | undefined)?.CertificateIssuer;
+  if (issuer !== undefined && (typeof issuer !== 'string' || !certificateIssuerNamed(issuer))) return `Gateway.CertificateIssuer ${JSON.stringify(issuer)} names no issuer: ${certificateIssuerHint}`;
   const overridable = profile.Overridable;
   if (overridable == null) return undefined;
   if (!Array.isArray(overridable) || overridable.some((entry) => typeof entry !== 'string')) return 'Overridable must be a list of Section.Field names';
@@ -52,7 +55,13 @@ export function definitionWithProfile(kind: Kind, written: Values, profile: ApiO
   const section = kind.profileSection;
   const values = section && isRecord(profile[section]) ? profile[section] : undefined;
   if (!section || !values) return written;
-  const own = Object.fromEntries(Object.entries(values).filter(([key]) => key !== 'Name' && kind.payloadKeys.get(key.toLowerCase()) === key));
+  // Only what a client may write: never a name, nor what controllers or the API own.
+  const own = Object.fromEntries(
+    Object.entries(values).filter(([key]) => {
+      const field = kind.fields[key];
+      return key !== 'Name' && field !== undefined && !(field.kind === 'scalar' && (field.owner === 'controller' || field.owner === 'server'));
+    }),
+  );
   const checked = withProfile(section, written, { ...profile, [section]: own }, 'definitions') ?? written;
   return fill ? checked : written;
 }

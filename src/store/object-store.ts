@@ -277,7 +277,12 @@ export class ObjectStore {
   /** PATCH: merges `patch` (null clears an optional field) into the stored object. */
   async update(kind: Kind, id: number, patch: ApiObject, options: WriteOptions = {}): Promise<ApiObject> {
     const table = this.table(kind);
-    if (kind.profileSection) await this.#withProfile(kind, patch, await this.mustGet(kind, id), false);
+    if (kind.profileSection) {
+      // A new profile holds every value the object has; the same one, what the PATCH changes.
+      const existing = await this.mustGet(kind, id);
+      const newProfile = 'ProfileID' in patch && patch.ProfileID !== existing.ProfileID;
+      await this.#withProfile(kind, newProfile ? { ...existing, ...patch } : patch, existing, false);
+    }
     const updated = await this.#rewrite(kind, id, options, 'Updated', patch, (existing) => mergedObject(table, existing, patch));
     if (!options.dryRun) await this.#touchParent(kind, updated, options.actor);
     return updated;
@@ -286,7 +291,8 @@ export class ObjectStore {
   /** PUT: the body replaces every field a client may write (see replacementPatch). */
   async replace(kind: Kind, id: number, body: ApiObject, options: WriteOptions = {}): Promise<ApiObject> {
     const table = this.table(kind);
-    if (kind.profileSection) body = await this.#withProfile(kind, body, await this.mustGet(kind, id), true);
+    // A PUT names its profile itself (without one, it has none).
+    if (kind.profileSection) body = await this.#withProfile(kind, body, undefined, true);
     const replaced = await this.#rewrite(kind, id, options, 'Replaced', body, (existing) => mergedObject(table, existing, replacementPatch(table, existing, body)));
     if (!options.dryRun) await this.#touchParent(kind, replaced, options.actor);
     return replaced;

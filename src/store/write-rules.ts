@@ -72,6 +72,7 @@ export function checkAndDerive(kind: Kind, table: KindTable, object: ApiObject, 
   // What a profile was to fill in and did not (the request's schema checks the rest).
   if (kind.profileSection && previous === undefined) {
     const missing = table.columns.filter((column) => column.spec.required && (object[column.key] === undefined || object[column.key] === null));
+    if (missing.some((column) => column.key === 'Name')) throw badRequest('Missing required field(s) : Name');
     if (missing.length > 0) throw badRequest(`Missing required field(s) : ${missing.map((column) => column.key).join(',')} (neither given nor set by the profile)`);
   }
   for (const column of table.columns) {

@@ -1,15 +1,17 @@
 /**
  * A runtime provisioned for an application from a profile whose Runtime is Local: a simulated
  * cluster started by the control plane on its own machine (the local runtime, as the all-in-one of
- * `tptctl up --local-runtime` does), connected, the workload Healthy there; deleting the
+ * `tptctl up --local-runtime` does), connected, the workload Healthy there; a cluster stopped
+ * under it (`tptctl down --keep-data`) started anew and the workload deployed again; deleting the
  * application deletes the runtime it made, and the cluster's processes stop.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { AppsV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { localClustersIn } from '../../src/control-plane/local-clusters.ts';
-import { stopLocalClusters } from '../../src/local-runtime/index.ts';
+import { stopLocalCluster, stopLocalClusters } from '../../src/local-runtime/index.ts';
 import { isRunning } from '../../src/local-runtime/process-identity.ts';
 import { ProcessRegistry } from '../../src/local-runtime/processes.ts';
 import { eventually } from '../support/eventually.ts';
@@ -33,7 +35,7 @@ describe('a local runtime provisioned from a profile', async () => {
   const { client } = plane;
   const applications = client.kind('Application');
 
-  it('starts a simulated cluster for the application, runs its workload there, and stops it when the application goes', LONG, async () => {
+  it('starts a simulated cluster for the application, runs its workload there, starts it again when it stopped, and stops it when the application goes', LONG, async () => {
     // No runtime at all: the profile's Local requirement can only be met by provisioning one.
     const profile = await client.kind('Profile').create({ Name: uniqueName('laptop'), Runtime: { Location: 'Local' } });
     const name = uniqueName('local');
@@ -49,6 +51,20 @@ describe('a local runtime provisioned from a profile', async () => {
     const cluster = `runtime-${runtime.ID}`;
     const processes = () => new ProcessRegistry(dir).list().filter((process) => process.name.startsWith(`cluster-${cluster}-`) && isRunning(process));
     expect(processes().length).toBeGreaterThan(3);
+
+    // Stopped under it (as `tptctl down --keep-data` does): started anew, reconnected, the workload deployed there again.
+    await stopLocalCluster({ name: cluster, dir });
+    await eventually('restarted, reconnected, Healthy again', async () => {
+      const now = await client.kind('KubernetesRuntimeInstance').get(runtime.ID);
+      return (now.APIEndpoint !== runtime.APIEndpoint && (await status()).startsWith('Healthy') && processes().length > 3) || `${String(now.APIEndpoint)} ${await status()}`;
+    }, 300_000, 1000);
+    // The workload's Deployment is in the new cluster.
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromFile(join(dir, 'clusters', `${cluster}.kubeconfig`));
+    const apps = kubeConfig.makeApiClient(AppsV1Api);
+    await eventually('deployed to the new cluster', async () => (await apps.listDeploymentForAllNamespaces()).items.some((deployment) => deployment.metadata?.name === name) || 'no Deployment yet', 120_000, 1000);
+    const restarted = await client.kind('Event').listAll({ reason: 'Restarted' });
+    expect(restarted.map((event) => String(event.Note))).toContainEqual(expect.stringContaining(`simulated cluster ${cluster} had stopped`));
 
     await applications.delete(application.ID);
     await eventually('application and runtime gone', async () => (await applications.listAll()).length === 0 && (await client.kind('KubernetesRuntimeInstance').listAll()).length === 0, 240_000, 500);

@@ -139,6 +139,11 @@ describe('a definition naming a profile', () => {
     expect(await refused(runtimes.replace(filled.ID, { Name: 'filled', ProfileID: profile.ID, InfraProvider: 'eks', NodeSize: 'Medium' }))).toMatch(/^400: profile standard sets Runtime.NodeSize/);
     const bare = await api.client.kind('Profile').create({ Name: 'bare' });
     expect(await refused(runtimes.create({ Name: 'unset', ProfileID: bare.ID }))).toBe('400: Missing required field(s) : InfraProvider (neither given nor set by the profile)');
+    // A PATCH naming another profile is held to it for every value the definition has; a PUT without one has none.
+    const loose = await api.client.kind('Profile').create({ Name: 'loose', Runtime: { NodeSize: 'Large' } });
+    expect(await refused(runtimes.update(filled.ID, { ProfileID: loose.ID }))).toMatch(/^400: profile loose sets Runtime.NodeSize to "Large" and does not let definitions change it/);
+    expect(await runtimes.replace(filled.ID, { Name: 'filled', InfraProvider: 'eks', NodeSize: 'Medium' })).toMatchObject({ NodeSize: 'Medium' });
+    expect(await refused(api.client.kind('Profile').create({ Name: 'odd', Gateway: { CertificateIssuer: 'my-ca' } }))).toMatch(/^400: Gateway.CertificateIssuer "my-ca" names no issuer/);
     // Without a profile, nothing is filled or fixed.
     expect(await runtimes.create({ Name: 'free', InfraProvider: 'kind', NodeSize: 'Large' })).toMatchObject({ NodeSize: 'Large' });
 

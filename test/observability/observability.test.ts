@@ -178,7 +178,7 @@ describe('observability stacks', async () => {
 
   const applications = client.kind('Application');
   const applicationStatus = async (id: number): Promise<string> => String((await applications.get(id)).Status ?? '');
-  const observabilityChild = async (id: number) => ((await applications.get(id)).Children as { Role: string; Kind: string; ID: number; Made: boolean }[] | undefined)?.find((child) => child.Role === 'observability');
+  const observabilityChild = async (id: number) => ((await applications.get(id)).Children as { Role: string; Kind: string; ID: number; Made: boolean }[] | undefined)?.find((child) => child.Role.startsWith('observability:'));
   const deleted = (id: number) => eventually(`application ${id} gone`, async () => (await applications.listAll()).every((application) => application.ID !== id), 300_000);
 
   it('an application asking for observability uses its runtime’s stack, and waits, saying why, while the stack lacks what it asks; deleting it leaves the stack', LONG, async () => {
@@ -249,7 +249,7 @@ describe('observability stacks', async () => {
     expect(await kube.get({ apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', namespace: earlyNamespace, name: `${earlyWorkload.Name}-metrics` })).toBeDefined();
   });
 
-  it('a profile that turns observability on has a stack made for its applications’ runtime, shared with the others there, kept while they use it', LONG, async () => {
+  it('a profile that turns observability on has a stack made for its applications’ runtime, shared with the others there, removed by the last of them', LONG, async () => {
     await eventually('the previous stack’s namespace gone', async () => (await kube.get({ apiVersion: 'v1', kind: 'Namespace', name: OBSERVABILITY_NAMESPACE })) === undefined, 300_000);
     // Without a stack and without a profile's consent: waiting, saying what to do.
     const plain = await applications.create({ Name: uniqueName('plain'), Runtime: { Name: runtime.Name }, YAMLDocument: metricsApp('plain'), Observability: { MetricsEnabled: true } });
@@ -261,21 +261,22 @@ describe('observability stacks', async () => {
     const made = await observabilityChild(maker.ID);
     expect(made).toMatchObject({ Kind: 'ObservabilityStackInstance', Made: true });
     const stack = await client.kind('ObservabilityStackInstance').get(made!.ID);
-    expect(stack).toMatchObject({ Name: `${String(runtime.Name)}-observability`, KubernetesRuntimeInstanceID: runtime.ID, LoggingEnabled: false });
+    expect(stack).toMatchObject({ Name: `${String(runtime.Name)}-observability`, KubernetesRuntimeInstanceID: runtime.ID, LoggingEnabled: false, SharedByApplications: true });
     expect(await releaseOf('kube-prometheus-stack')).toBeDefined();
 
     // The application that waited uses it now.
     await eventually('plain Healthy on the made stack', async () => (await applicationStatus(plain.ID)).startsWith('Healthy') || (await applicationStatus(plain.ID)), 120_000);
     expect(await observabilityChild(plain.ID)).toMatchObject({ ID: stack.ID, Made: false });
 
-    // Its maker goes: the stack stays for the other, with a warning saying why.
+    // Its maker goes: the stack stays for the other application; the last one to go removes it, releases and all.
     await applications.delete(maker.ID);
     await deleted(maker.ID);
     expect((await client.kind('ObservabilityStackInstance').get(stack.ID)).DeletionScheduled ?? null).toBeNull();
-    const events = await client.kind('Event').listAll({ reason: 'KeptForOthers' });
-    expect(events.map((event) => String(event.Note))).toContainEqual(expect.stringContaining(`observability stack ${String(stack.Name)} is left in place: 1 other application uses it (${String(plain.Name)})`));
+    const installed = await releases();
+    expect(installed.length).toBeGreaterThan(0);
     await applications.delete(plain.ID);
     await deleted(plain.ID);
-    expect((await client.kind('ObservabilityStackInstance').get(stack.ID)).DeletionScheduled ?? null).toBeNull();
+    await eventually('the shared stack removed with its last user', async () => (await client.kind('ObservabilityStackInstance').listAll()).length === 0 && (await client.kind('ObservabilityStackDefinition').listAll({ name: String(stack.Name) })).length === 0, 300_000);
+    for (const release of installed) expect(await helm.release(connection, String(release.Name), OBSERVABILITY_NAMESPACE)).toBeUndefined();
   });
 });

@@ -190,10 +190,10 @@ export const abstractions: readonly Abstraction[] = [
 const byName = new Map(abstractions.map((abstraction) => [abstraction.name, abstraction]));
 export const findAbstraction = (name: string): Abstraction | undefined => byName.get(name);
 
-/** Kinds a config document may name directly: every definition and instance, and AwsAccount. */
 /** Plain kinds people declare in config files too: accounts, and operations' profiles and tiers. */
 const declaredPlainKinds: ReadonlySet<string> = new Set(['AwsAccount', 'Profile', 'Tier']);
 
+/** Kinds a config document may name directly: every definition and instance, and those plain ones. */
 export function isDocumentKind(kind: Kind): boolean {
   return kind.routed && (kind.shape !== 'plain' || declaredPlainKinds.has(kind.name));
 }

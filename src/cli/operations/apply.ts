@@ -92,6 +92,7 @@ export async function applyAll(client: ApiClient, specs: ObjectSpec[], options: 
           // Written meanwhile (a controller's status): what to change is worked out again on the fresh object.
           if (!isStaleVersion(error) || attempt >= 3) throw error;
           current = await kindClient.get(current.ID as number);
+          if (current.DeletionScheduled) throw new CliError('it is being deleted; wait until it is gone, then apply again');
           changed = changedFields(spec.kind, payload, current, options.cipher);
         }
       }

@@ -21,7 +21,7 @@ import { childName } from '../shared/composition.ts';
 import { contribute, contributionsOf, withdrawContribution } from '../shared/contributions.ts';
 import { dependencyContribution, publicAddress, serviceAddress } from './connections.ts';
 import { childRecordsOf, type ChildRecord } from '../../model/application-children.ts';
-import { Ledger, removeOne, type Application } from './ledger.ts';
+import { Ledger, PartNameTaken, removeOne, type Application, type PartFate } from './ledger.ts';
 import { placeWorkload, type Placement } from './placement.ts';
 
 export const HEALTHY = 'Healthy';
@@ -64,6 +64,8 @@ class Build {
   readonly #ledger: Ledger;
   /** Each part as this look read or wrote it, by role. */
   readonly #objects = new Map<string, ApiObject>();
+  /** Children are written once per look, before the status that goes with them. */
+  #saved = false;
 
   constructor(context: ReconcileContext<Application>, pollMs: number) {
     this.#context = context;
@@ -87,25 +89,29 @@ class Build {
       await this.#parts(spec, profile, runtime, workload);
       await this.#observability(spec, profile, runtime);
       finished = true;
-      const removing = await this.#ledger.removeUnwanted((record) => this.#kept(record));
+      const removing = await this.#ledger.removeUnwanted((record) => partFate(this.#context, record, this.#ledger.reached));
       if (removing) throw new Waiting(removing);
       return await this.#report();
     } catch (error) {
       if (!(error instanceof Waiting)) throw error;
+      // What it is made of is recorded before the status that goes with it.
+      await this.#saveLedger(finished);
       const failing = error instanceof Failing;
       await this.#context.setCondition({ Type: HEALTHY, Status: 'False', Reason: failing ? 'Failed' : 'Waiting', Message: error.message, ObservedGeneration: Number(this.#application.Generation) });
       // Failed is where this generation ends (the Status says it); the resync looks again.
       return failing ? undefined : { waiting: error.message, requeueAfterMs: this.#pollMs };
     } finally {
-      if (!finished) this.#ledger.keepUnreached();
-      await this.#ledger.save();
+      await this.#saveLedger(finished);
     }
   }
 
-  /** What the application no longer needs but others do stays: a runtime others' workloads run on, a stack other applications use. */
-  async #kept(record: ChildRecord): Promise<string | undefined> {
-    return keptForOthers(this.#context, record, []);
+  async #saveLedger(finished: boolean): Promise<void> {
+    if (this.#saved) return;
+    this.#saved = true;
+    if (!finished) this.#ledger.keepUnreached();
+    await this.#ledger.save();
   }
+
 
   async #make(role: string, kind: string, name: string, fields: ApiObject, fingerprintOf?: ApiObject): Promise<ApiObject> {
     const object = await this.#ledger.make(role, kind, name, fields, fingerprintOf);
@@ -331,32 +337,46 @@ class Build {
 
   /**
    * The runtime observed, when the application or its profile asks: the runtime's observability
-   * stack is used; where there is none, one is made (`<runtime>-observability`) only with the
-   * profile's consent, as with runtimes. What the application asks of a stack it uses (metrics,
-   * logging) must be on there: said while it is not, never changed behind its owner's back.
+   * stack is used. Where there is none, one is made (`<runtime>-observability`, shared by every
+   * application there and removed by the last to go) only with the profile's consent, as with
+   * runtimes. What the application asks of the stack (metrics, logging) must be on there: said
+   * while it is not, never changed behind its users' backs.
    */
   async #observability(spec: ApplicationSpec, profile: ApiObject | undefined, runtime: ApiObject): Promise<void> {
     const wish = this.#withProfile('Observability', spec.Observability as ApiObject | undefined, profile) as ObservabilityWish | undefined;
     if (!wish || wish.Enabled === false) return;
     const wanted = defined({ MetricsEnabled: wish.MetricsEnabled, LoggingEnabled: wish.LoggingEnabled });
-    const madeBefore = childRecordsOf(this.#application).some((record) => record.Role.startsWith('observability') && record.Made);
-    const [existing]: ApiObject[] = madeBefore ? [] : await this.#context.client.kind('ObservabilityStackInstance').listAll({ kubernetesruntimeinstanceid: Number(runtime.ID) });
+    // Roles per runtime: a stack made on a runtime the application has left is not moved along.
+    const [role, definitionRole] = [`observability:${String(runtime.ID)}`, `observability-definition:${String(runtime.ID)}`];
+    const client = this.#context.client;
+    const [existing]: ApiObject[] = await client.kind('ObservabilityStackInstance').listAll({ kubernetesruntimeinstanceid: Number(runtime.ID) });
     if (existing) {
-      this.#note('observability', 'ObservabilityStackInstance', existing);
+      const made = childRecordsOf(this.#application).some((record) => record.Role === role && record.Made && record.ID === existing.ID);
+      if (made) this.#ledger.keep(role, 'ObservabilityStackInstance', existing);
+      else this.#ledger.note(role, 'ObservabilityStackInstance', existing);
+      this.#objects.set(role, existing);
+      // Its users share a stack made for applications, definition and all: the last removes both.
+      if (existing.SharedByApplications === true) {
+        const definition = await client.kind('ObservabilityStackDefinition').get(Number(existing.ObservabilityStackDefinitionID));
+        if (made) this.#ledger.keep(definitionRole, 'ObservabilityStackDefinition', definition);
+        else this.#ledger.note(definitionRole, 'ObservabilityStackDefinition', definition);
+      }
       const off = Object.keys(wanted).filter((key) => wanted[key] !== existing[key]);
       if (off.length > 0) throw new Waiting(`observability stack ${String(existing.Name)} on runtime ${String(runtime.Name)} has ${off.map((key) => `${key} ${String(existing[key])}`).join(' and ')}, which this application asks otherwise: ask its owner to change it, or leave ${off.join(' and ')} out`);
       return;
     }
-    if (!madeBefore && profile?.Observability == null) {
+    if (profile?.Observability == null) {
       throw new Waiting(`runtime ${String(runtime.Name)} has no observability stack, and the application's profile does not turn observability on: ask the platform team for a stack there, or use a profile whose Observability is Enabled`);
     }
     const name = childName(String(runtime.Name), 'observability');
-    // Another application of the profile on this runtime may be making it right now: its stack is used once there.
-    if (!madeBefore && (await this.#context.client.kind('ObservabilityStackDefinition').findByName(name))) {
-      throw new Waiting(`observability stack definition ${name} exists without a stack on runtime ${String(runtime.Name)} yet (another application is making it, or it was made by hand): waiting for the stack`);
+    try {
+      const definition = await this.#make(definitionRole, 'ObservabilityStackDefinition', name, {});
+      await this.#make(role, 'ObservabilityStackInstance', name, { ObservabilityStackDefinitionID: definition.ID, KubernetesRuntimeInstanceID: runtime.ID, SharedByApplications: true, ...wanted });
+    } catch (error) {
+      // Another application of the profile on this runtime is making it right now: its stack is used once there.
+      if (error instanceof PartNameTaken) throw new Waiting(`another application is making the observability stack of runtime ${String(runtime.Name)}: waiting for it`);
+      throw error;
     }
-    const definition = await this.#make('observability-definition', 'ObservabilityStackDefinition', name, {});
-    await this.#make('observability', 'ObservabilityStackInstance', name, { ObservabilityStackDefinitionID: definition.ID, KubernetesRuntimeInstanceID: runtime.ID, ...wanted });
   }
 
   /** One status for the whole: the first part not ready (with its own status), or Healthy. */
@@ -374,49 +394,59 @@ class Build {
     // The workload's own health first ("6 resource(s) ready"), then the whole.
     const health = workload ? findCondition(conditionsOf(workload), HEALTHY)?.Message : undefined;
     const whole = `${this.#ledger.reached.length} parts ready${placement ? ` on runtime ${placement.Name}` : ''}`;
+    await this.#saveLedger(true);
     await this.#context.setCondition({ Type: HEALTHY, Status: 'True', Reason: HEALTHY, Message: health ? `${health}; ${whole}` : whole, ObservedGeneration: Number(this.#application.Generation) });
     return undefined;
   }
 }
 
-/** Deleting: every part it made, last made first, one at a time; what it used is left alone, and so is what it made that others now use (a runtime, an observability stack). */
+/** Deleting: every part whose fate is removal (what it made, a shared stack it was the last to use), last reached first, one at a time; what it used is left alone, and so is what it made that others now use. */
 async function removeParts(context: ReconcileContext<Application>, pollMs: number): Promise<ReconcileOutcome> {
-  const made = childRecordsOf(context.object).filter((record) => record.Made);
-  const kept = new Map<string, string>();
-  for (const record of made) {
-    const why = await keptForOthers(context, record, made);
-    if (why !== undefined) kept.set(record.Role, why);
-  }
-  for (const record of [...made].reverse()) {
-    if (kept.has(record.Role)) continue;
+  const children = childRecordsOf(context.object);
+  const fates = new Map<ChildRecord, PartFate>();
+  for (const record of children) fates.set(record, await partFate(context, record, children));
+  for (const record of [...children].reverse()) {
+    if (fates.get(record) !== 'remove') continue;
     const removing = await removeOne(context, record);
     if (removing) return { waiting: removing, requeueAfterMs: pollMs };
   }
-  // Said on the part that stays: the application's own events go with it.
-  for (const record of made.filter((child) => kept.has(child.Role) && sharedParts[child.Role] === child.Role && child.ID > 0)) {
-    await context.client.recordEvent({ kind: record.Kind, objectId: record.ID, reason: 'KeptForOthers', type: 'Warning', note: `${kept.get(record.Role)!}; application ${context.object.Name}, which made it, was deleted`, reportingController: controllerGroups.application.reportingController });
+  // Said on the runtime that stays: the application's own events go with it.
+  for (const [record, fate] of fates) {
+    if (typeof fate !== 'object' || record.Role !== 'runtime' || !(record.ID > 0)) continue;
+    await context.client.recordEvent({ kind: record.Kind, objectId: record.ID, reason: 'KeptForOthers', type: 'Warning', note: `${fate.keep}; application ${context.object.Name}, which made it, was deleted: it is operations' to delete now`, reportingController: controllerGroups.application.reportingController });
   }
   return undefined;
 }
 
-/** Parts shared with others by nature, each kept with its definition while others use it. */
-const sharedParts: Readonly<Record<string, string>> = { runtime: 'runtime', 'runtime-definition': 'runtime', observability: 'observability', 'observability-definition': 'observability' };
-
-/** Why a part the application made stays (others use it), or undefined. `made`: the application's own parts, which do not count. */
-async function keptForOthers(context: ReconcileContext<Application>, record: ChildRecord, made: readonly ChildRecord[]): Promise<string | undefined> {
-  const role = sharedParts[record.Role];
-  const part = role && childRecordsOf(context.object).find((child) => child.Role === role && child.Made);
-  if (!part) return undefined;
-  return role === 'runtime' ? sharedRuntime(context, part, made) : sharedStack(context, part);
+/**
+ * What becomes of a part the application no longer needs (`own`: its parts, which do not count as
+ * others'). A runtime it made stays while others' workloads run there. An observability stack goes
+ * with the last application using it when it was made for applications, and stays while others use
+ * it. Anything else it made goes; what it only used stays.
+ */
+async function partFate(context: ReconcileContext<Application>, record: ChildRecord, own: readonly ChildRecord[]): Promise<PartFate> {
+  if (record.Role === 'runtime' || record.Role === 'runtime-definition') {
+    if (!record.Made) return 'leave';
+    const runtime = childRecordsOf(context.object).find((child) => child.Role === 'runtime' && child.Made);
+    const why = runtime ? await sharedRuntime(context, runtime, own.filter((child) => child.Made)) : undefined;
+    return why === undefined ? 'remove' : { keep: why };
+  }
+  if (record.Role.startsWith('observability')) {
+    if (!(record.ID > 0)) return record.Made ? 'remove' : 'leave';
+    const users = await applicationsRecording(context, record);
+    if (users.length > 0) return { keep: `${record.Kind} ${record.Name} is used by ${users.length} other application${users.length === 1 ? '' : 's'} (${users.slice(0, 3).join(', ')}${users.length > 3 ? ', …' : ''})` };
+    if (record.Made || record.Kind === 'ObservabilityStackDefinition') return 'remove';
+    const stack = await context.client.kind(record.Kind).get(record.ID).catch(() => undefined);
+    return stack?.SharedByApplications === true ? 'remove' : 'leave';
+  }
+  return record.Made ? 'remove' : 'leave';
 }
 
-/** Why an observability stack the application made stays: other applications use it. */
-async function sharedStack(context: ReconcileContext<Application>, stack: ChildRecord): Promise<string | undefined> {
-  if (!(stack.ID > 0)) return undefined;
-  const users = (await context.client.kind('Application').listAll())
-    .filter((other) => other.ID !== context.object.ID && !other.DeletionScheduled && childRecordsOf(other).some((child) => child.Kind === stack.Kind && child.ID === stack.ID))
+/** The other live applications that record the part (made or used). */
+async function applicationsRecording(context: ReconcileContext<Application>, part: ChildRecord): Promise<string[]> {
+  return (await context.client.kind('Application').listAll())
+    .filter((other) => other.ID !== context.object.ID && !other.DeletionScheduled && childRecordsOf(other).some((child) => child.Kind === part.Kind && child.ID === part.ID))
     .map((other) => String(other.Name));
-  return users.length === 0 ? undefined : `observability stack ${stack.Name} is left in place: ${users.length} other application${users.length === 1 ? ' uses' : 's use'} it (${users.slice(0, 3).join(', ')}${users.length > 3 ? ', …' : ''})`;
 }
 
 /** Why a runtime the application made stays: workloads other than its own (`made`) run on it. */

@@ -11,15 +11,19 @@
  */
 import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import { ApiRequestError, isBeingDeleted, isNotFound, isStaleVersion } from '../../client/api-client.ts';
+import { ApiRequestError, isBeingDeleted, isDuplicate, isNotFound, isStaleVersion, type ApiClient } from '../../client/api-client.ts';
 import { TerminalError } from '../../controller/errors.ts';
 import type { ReconcileContext } from '../../controller/reconciler.ts';
 import { updateWithVersion } from '../../controller/write-back.ts';
 import { childRecordsOf, type ChildRecord } from '../../model/application-children.ts';
 import type { ApiObject } from '../../model/kind.ts';
 import type { ObjectOf } from '../../model/object-types.ts';
+import { registry } from '../../model/registry.ts';
 
 export type Application = ObjectOf<'Application'>;
+
+/** What becomes of a part the application no longer needs: removed, kept for others (and why), or left (it was only used). */
+export type PartFate = 'remove' | { keep: string } | 'leave';
 
 const fingerprint = (fields: ApiObject): string => createHash('sha256').update(JSON.stringify(fields)).digest('base64url').slice(0, 22);
 
@@ -33,6 +37,9 @@ const sameChild = (a: ChildRecord, b: ChildRecord): boolean => a.Kind === b.Kind
  * said with the part's name, not retried. Conflicts that pass (a version moved, a deletion under
  * way) are retried.
  */
+/** A part's name was taken by someone else between the look and the create (another application making a shared part). */
+export class PartNameTaken extends TerminalError {}
+
 function childRefused(error: unknown, kind: string, name: string): never {
   if (isStaleVersion(error) || isBeingDeleted(error)) throw error;
   if (error instanceof ApiRequestError && [400, 409, 422].includes(error.status)) throw new TerminalError(`${kind} ${name}: ${error.message}`, { cause: error });
@@ -85,8 +92,14 @@ export class Ledger {
       object = named;
     } else if (!object) {
       // The intent first: a crash after the create finds the object by it.
-      await this.#record({ Role: role, Kind: kind, ID: 0, Name: name, Made: true });
-      object = await client.create({ Name: name, ...fields }).catch((error: unknown) => childRefused(error, kind, name));
+      const intent: ChildRecord = { Role: role, Kind: kind, ID: 0, Name: name, Made: true };
+      await this.#record(intent);
+      object = await client.create({ Name: name, ...fields }).catch(async (error: unknown) => {
+        if (!isDuplicate(error)) return childRefused(error, kind, name);
+        // Someone else's now: the intent goes, so that no later look takes that object for this application's.
+        await this.#forget(intent);
+        throw new PartNameTaken(`a ${kind} named ${name} was made by someone else just now: give only its Name to use it, or declare another name`, { cause: error });
+      });
     } else if (recorded?.Fingerprint !== wanted && !object.DeletionScheduled) {
       // A part renamed in the declaration is renamed, not made again.
       const patch = object.Name === name ? fields : { Name: name, ...fields };
@@ -97,15 +110,42 @@ export class Ledger {
     return object;
   }
 
-  /** Why an existing object of a part's name may not be taken over: it declares something else, is going, or is another application's. */
-  async #adoptionRefused(kind: string, existing: ApiObject, fields: ApiObject): Promise<string | undefined> {
+  /**
+   * Why an existing object of a part's name may not be taken over: it is going, declares something
+   * else (or what cannot be compared: hidden values), was made by another writer than the
+   * application's, or is another application's.
+   */
+  async #adoptionRefused(kindName: string, existing: ApiObject, fields: ApiObject): Promise<string | undefined> {
     if (existing.DeletionScheduled) return 'it is being deleted';
-    const differing = Object.keys(fields).filter((key) => !isDeepStrictEqual(existing[key], fields[key]));
+    const { client } = this.#context;
+    const kind = registry.get(kindName);
+    const differing: string[] = [];
+    for (const [key, declared] of Object.entries(fields)) {
+      const field = kind.fields[key];
+      if (field?.kind === 'scalar' && field.hidden) return `its ${key} cannot be compared with what this application declares`;
+      const stored = field?.kind === 'nested' ? await nestedRows(client, field.childKind, field.foreignKey, Number(existing.ID)) : existing[key];
+      const same = field?.kind === 'nested' ? sameRows(stored as ApiObject[], declared) : isDeepStrictEqual(stored, declared);
+      if (!same) differing.push(key);
+    }
     if (differing.length > 0) return `its ${differing.join(', ')} differ${differing.length === 1 ? 's' : ''} from what this application declares`;
-    const owner = (await this.#context.client.kind('Application').listAll()).find(
-      (application) => application.ID !== this.#context.object.ID && childRecordsOf(application).some((child) => sameChild(child, { Role: '', Kind: kind, ID: Number(existing.ID), Name: String(existing.Name), Made: true })),
+    const [writer, maker] = await Promise.all([firstWriter(client, 'Application', Number(this.#context.object.ID)), firstWriter(client, kindName, Number(existing.ID))]);
+    if (writer !== maker) return `it was made by ${maker ?? 'someone else'}, not by ${writer ?? 'the application’s writer'}`;
+    const owner = (await client.kind('Application').listAll()).find(
+      (application) => application.ID !== this.#context.object.ID && childRecordsOf(application).some((child) => sameChild(child, { Role: '', Kind: kindName, ID: Number(existing.ID), Name: String(existing.Name), Made: true })),
     );
     return owner ? `it is part of application ${String(owner.Name)}` : undefined;
+  }
+
+  /** Drops an intent whose object was never made by this application. */
+  async #forget(intent: ChildRecord): Promise<void> {
+    this.#recorded.splice(this.#recorded.indexOf(intent), 1);
+    await this.#context.update((current) => ({ Children: childRecordsOf(current).filter((record) => !sameChild(record, intent)) }));
+  }
+
+  /** A part this application made that it keeps as it is (a shared one nobody changes after it is made). */
+  keep(role: string, kind: string, object: ApiObject): void {
+    const recorded = this.#recordedAs(role, kind);
+    this.#reached.push({ Role: role, Kind: kind, ID: Number(object.ID), Name: String(object.Name), Made: true, ...(recorded?.Fingerprint && { Fingerprint: recorded.Fingerprint }) });
   }
 
   /** Adds an intent to the stored Children (kept with what is recorded already). */
@@ -138,25 +178,52 @@ export class Ledger {
   }
 
   /**
-   * Removes made children not reached this time (their part was taken out of the application),
-   * last made first, one at a time; those still there stay recorded. `keep` says why one stays
-   * (a runtime others now use). Resolves with what is still being removed.
+   * Removes the children not reached this time (their part was taken out of the application) that
+   * `fate` says go — what it made, unless others now use it; a shared part it used, when it was
+   * the last user — last recorded first, one at a time; those still there stay recorded. The rest
+   * are forgotten. Resolves with what is still being removed.
    */
-  async removeUnwanted(keep: (record: ChildRecord) => Promise<string | undefined>): Promise<string | undefined> {
-    const unwanted = this.#recorded.filter((record) => record.Made && !this.#reached.some((reached) => sameChild(reached, record)));
+  async removeUnwanted(fate: (record: ChildRecord) => Promise<PartFate>): Promise<string | undefined> {
+    const unwanted = this.#recorded.filter((record) => !this.#reached.some((reached) => sameChild(reached, record)));
     let pending: string | undefined;
     for (const record of unwanted.reverse()) {
+      if ((await fate(record)) !== 'remove') continue;
       if (pending !== undefined) {
         // Removed after the one under way: still recorded, so it is not forgotten.
         if (await recordedObject(this.#context, record)) this.#reached.push(record);
         continue;
       }
-      if ((await keep(record)) !== undefined) continue;
       pending = await removeOne(this.#context, record);
       if (pending !== undefined) this.#reached.push(record);
     }
     return pending;
   }
+}
+
+/** Who wrote the object first, as its revisions record it (the user, without the client: `admin`). */
+async function firstWriter(client: ApiClient, kind: string, id: number): Promise<string | undefined> {
+  const [first] = await client.kind(kind).revisions(id, { size: 1 });
+  const actor = (first as { Actor?: string } | undefined)?.Actor;
+  return actor?.split(' via ')[0];
+}
+
+/** A nested field's rows (a gateway's ports), as the API holds them. */
+async function nestedRows(client: ApiClient, childKind: string, foreignKey: string, parentId: number): Promise<ApiObject[]> {
+  const query = registry.get(childKind).fields[foreignKey];
+  return client.kind(childKind).listAll({ [query?.kind === 'scalar' && query.query ? query.query : foreignKey.toLowerCase()]: parentId });
+}
+
+/** Whether the rows are the declared ones: each declared entry matches a row of its own on the fields it gives. */
+function sameRows(rows: readonly ApiObject[], declared: unknown): boolean {
+  const entries = Array.isArray(declared) ? (declared as ApiObject[]) : [];
+  if (entries.length !== rows.length) return false;
+  const left = [...rows];
+  return entries.every((entry) => {
+    const index = left.findIndex((row) => Object.entries(entry).every(([key, value]) => isDeepStrictEqual(row[key], value)));
+    if (index < 0) return false;
+    left.splice(index, 1);
+    return true;
+  });
 }
 
 /** Asks for the child's removal; resolves with what is pending while it still exists, undefined once gone. */
@@ -168,13 +235,17 @@ export async function removeOne(context: ReconcileContext<Application>, record: 
   if (!object.DeletionScheduled) {
     await client.delete(Number(object.ID)).catch((error: unknown) => {
       if (isNotFound(error)) return undefined;
-      // Still used by something (instances of a definition): said, and asked again next time.
-      if (error instanceof ApiRequestError && error.status === 409) refused = error.message;
+      if (error instanceof ApiRequestError && error.status === 409 && !isBeingDeleted(error) && !isStaleVersion(error)) refused = error.message;
       else throw error;
       return undefined;
     });
   }
+  if (refused !== undefined) {
+    // Parts are removed last made first, so what still uses it is not this application's (a definition others' instances share): it stays theirs.
+    await context.recordEvent({ reason: 'PartLeft', type: 'Warning', note: `${record.Kind} ${record.Name} is left in place, used by others: ${refused}` });
+    return undefined;
+  }
   const now = await client.get(Number(object.ID)).catch(absentIfGone);
   if (!now) return undefined;
-  return `removing ${record.Kind} ${record.Name}: ${refused ?? String(now.Status ?? 'deletion scheduled')}`;
+  return `removing ${record.Kind} ${record.Name}: ${String(now.Status ?? 'deletion scheduled')}`;
 }

@@ -65,6 +65,7 @@ export const ObservabilityStackInstance = defineKind({
     LokiHelmValuesDocument: values(),
     PromtailHelmValuesDocument: string({ query: false, description: PROMTAIL }),
     AlloyHelmValuesDocument: values(),
+    SharedByApplications: boolean({ default: false, description: 'Made for applications that ask for observability: every application on its runtime uses it, and the last of them to go removes it. False for operations’ own stacks, which applications use and never remove.' }),
     Access: json({ owner: 'controller', description: 'How to reach what was installed: {Namespace, Grafana, Prometheus, Alertmanager, GrafanaAdminSecret} (commands and addresses, never the password).' }),
   },
 });
