@@ -8,10 +8,12 @@
  *     workloads, one nested under the other, placed by requirements — to Healthy: the wall time
  *     (tptctl's own start included) and the API requests it cost, all processes counted;
  *   - BENCH_APPLICATIONS (default 100) applications, each a workload with a nested dependency,
- *     placed by the same requirements on the two runtimes: time to all Healthy, API requests per
- *     application, how placement spread them, and the support services each runtime got.
- * Databases, buckets and gateways are left out: on simulated clusters a gateway's certificate is
- * never issued, and AWS work is measured by bench:aws.
+ *     placed by the same requirements on the two runtimes, observed through a profile that turns
+ *     observability on: time to all Healthy, API requests per application, how placement spread
+ *     them, and the support services each runtime got (one observability stack — real charts from
+ *     the shared chart repository, the real helm — shared by all its applications).
+ * Databases, buckets and gateways are left out: on simulated clusters a gateway is never
+ * programmed (Envoy does not run), and AWS work is measured by bench:aws.
  */
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -42,7 +44,8 @@ const shopDocument = (): string =>
   });
 
 async function main(): Promise<void> {
-  await withProductionPlane({ name: 'bench:applications', intro: `1 application through tptctl, then ${COUNT}`, clusters: 2, nodes: NODES, groups: ['workload', 'kubernetes-runtime', 'secret', 'application'] }, async ({ dir, key, apiUrl, client, controller, runtimes }) => {
+  const groups = ['workload', 'kubernetes-runtime', 'secret', 'application', 'helm-workload', 'observability'];
+  await withProductionPlane({ name: 'bench:applications', intro: `1 application through tptctl, then ${COUNT}`, clusters: 2, nodes: NODES, groups, charts: true }, async ({ dir, key, apiUrl, client, controller, runtimes }) => {
 
     // One application through the real tptctl, as a user runs it.
     // From the bundle, as users run it, built from this checkout.
@@ -60,7 +63,8 @@ async function main(): Promise<void> {
     const shop = (await client.kind('Application').findByName('shop'))!;
     const shopParts = Array.isArray(shop.Children) ? shop.Children.length : 0;
 
-    // Many applications sharing the two runtimes.
+    // Many applications sharing the two runtimes, each runtime observed by one stack its applications share.
+    const profile = await client.kind('Profile').create({ Name: 'observed', Observability: { Enabled: true, LoggingEnabled: false } });
     process.stderr.write(`creating ${COUNT} applications…\n`);
     const cpuBefore = cpuSeconds();
     const manyBefore = await apiRequests(apiUrl);
@@ -70,6 +74,7 @@ async function main(): Promise<void> {
         Array.from({ length: Math.min(20, COUNT - index) }, (_, offset) =>
           client.kind('Application').create({
             Name: `app-${index + offset}`,
+            Profile: profile.Name,
             Runtime: REQUIREMENTS,
             YAMLDocument: webWithService(`ghcr.io/bench/app-${index + offset}:1.0`),
             Dependencies: [{ Name: `app-${index + offset}-db`, YAMLDocument: webWithService('ghcr.io/bench/db:1.0') }],
@@ -87,16 +92,26 @@ async function main(): Promise<void> {
       const placed = (application.Placement as { Name?: string } | undefined)?.Name ?? 'none';
       placements.set(placed, (placements.get(placed) ?? 0) + 1);
     }
-    const supportServices = await Promise.all(runtimes.map(async ({ id, name }) => `${name} ${(await client.kind('HelmWorkloadInstance').listAll({ kubernetesruntimeinstanceid: id })).length}`));
+    const supportServices = await Promise.all(
+      runtimes.map(async ({ id, name }) => {
+        const stacks = await client.kind('ObservabilityStackInstance').listAll({ kubernetesruntimeinstanceid: id });
+        const releases = (await client.kind('HelmWorkloadInstance').listAll({ kubernetesruntimeinstanceid: id })).length;
+        return `${name} ${stacks.length} observability stack${stacks.length === 1 ? '' : 's'} (${releases} Helm releases)`;
+      }),
+    );
+    const stackUsers = new Map<number, number>();
+    for (const application of await client.kind('Application').listAll()) {
+      for (const child of (application.Children ?? []) as { Kind: string; ID: number }[]) if (child.Kind === 'ObservabilityStackInstance') stackUsers.set(child.ID, (stackUsers.get(child.ID) ?? 0) + 1);
+    }
 
     const load = loadavg().map((value) => value.toFixed(2)).join(' ');
     process.stdout.write(
       [
         `bench:applications — 2 kwok clusters × ${NODES} nodes, threeport on PostgreSQL + NATS; ${cpus().length} cores, load ${load}`,
         `  tptctl apply --wait of one application (workload, secret, 2 dependency workloads nested, placed by requirements) → Healthy: ${seconds(applyMs)}, ${applyRequests} API requests (all processes; ${shopParts} parts recorded on it)`,
-        `  ${COUNT} applications (each a workload and a nested dependency: ${COUNT * 2} workloads) → all Healthy: ${seconds(manyMs)}, ${manyRequests} API requests (${(manyRequests / COUNT).toFixed(0)} per application, all processes)`,
+        `  ${COUNT} applications (each a workload and a nested dependency: ${COUNT * 2} workloads; profile: observability on) → all Healthy: ${seconds(manyMs)}, ${manyRequests} API requests (${(manyRequests / COUNT).toFixed(0)} per application, all processes)`,
         `    placed by requirements (${Object.entries(REQUIREMENTS).map(([field, value]) => `${field} ${value}`).join(', ')}): ${[...placements].map(([name, count]) => `${name} ${count}`).join(', ')} (applications, nested ones included)`,
-        `    support services per runtime: ${supportServices.join(', ')} (none needed: no gateway, domain or external secret)`,
+        `    support services per runtime: ${supportServices.join(', ')}; applications per stack: ${[...stackUsers.values()].join(', ')}`,
         `  CPU seconds during the ${COUNT}, by process: ${cpu}`,
         `  RSS at the end: controller ${rssMb(controller.child.pid)} MB`,
         '',

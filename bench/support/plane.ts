@@ -12,6 +12,7 @@ import { readClusterConnection } from '../../src/cli/providers/local-runtime.ts'
 import { FieldCipher } from '../../src/crypto/field-cipher.ts';
 import { freePort } from '../../src/local-runtime/ports.ts';
 import type { TestbedDescription } from '../../src/testbed/description.ts';
+import { serveDirectory, sharedChartsDir } from '../../src/testbed/chart-server.ts';
 import { createDatabase } from '../../src/testbed/peers/postgres.ts';
 import { down, up } from '../../src/testbed/testbed.ts';
 import { startThreeport, until, waitReady, type Process } from './processes.ts';
@@ -37,6 +38,8 @@ export interface PlaneOptions {
   nodes: number;
   /** The controller groups `threeport controller` runs. */
   groups: readonly string[];
+  /** Charts for the Helm-based groups: the shared chart repository served on loopback as the one mirror, and the test bed's helm. */
+  charts?: boolean;
 }
 
 export async function withProductionPlane(options: PlaneOptions, body: (plane: ProductionPlane) => Promise<void>): Promise<void> {
@@ -44,6 +47,7 @@ export async function withProductionPlane(options: PlaneOptions, body: (plane: P
   process.stderr.write(`${options.name}: ${options.intro}; a private test bed with ${options.clusters} clusters × ${options.nodes} nodes in ${dir}\n`);
   const testbed = await up({ dir, clusters: options.clusters, nodes: options.nodes, aws: false });
   const processes: Process[] = [];
+  const charts = options.charts ? await serveDirectory(sharedChartsDir()) : undefined;
   try {
     const databaseUrl = await createDatabase(testbed.postgres.url, 'bench');
     const key = FieldCipher.generateKey();
@@ -54,7 +58,7 @@ export async function withProductionPlane(options: PlaneOptions, body: (plane: P
     const controller = await startThreeport(
       'controller',
       ['controller', ...options.groups, '--api-url', apiUrl, '--nats-url', testbed.nats.url, '--concurrency', '16', '--log-level', 'info'],
-      { THREEPORT_ENCRYPTION_KEY: key },
+      { THREEPORT_ENCRYPTION_KEY: key, ...(charts && { THREEPORT_CHART_MIRROR: charts.url, THREEPORT_HELM: testbed.helm }) },
       /"controllers running"/,
     );
     processes.push(controller);
@@ -73,6 +77,7 @@ export async function withProductionPlane(options: PlaneOptions, body: (plane: P
     await body({ dir, testbed, databaseUrl, key, apiUrl, client, controller, runtimes });
   } finally {
     for (const process_ of processes.reverse()) await process_.stop();
+    await charts?.close();
     await down(dir);
     rmSync(dir, { recursive: true, force: true });
   }
