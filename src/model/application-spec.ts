@@ -24,6 +24,8 @@ export interface RuntimeRequirements {
   NodeMaximum?: number;
   /** Three zones instead of two (EKS). */
   HighAvailability?: boolean;
+  /** external-dns's provider on the runtime (aws, or the control plane's configured one). */
+  DnsProvider?: string;
 }
 
 /** A part the application needs: only a Name uses an existing definition of that name; more fields make one. */
@@ -61,7 +63,7 @@ export type Dependency = { Application: string } | { Nested: ApplicationSpec };
 export const applicationKeys = ['Name', 'Tier', 'Profile', 'Runtime', 'YAMLDocument', 'Helm', 'DomainName', 'Gateway', 'AwsRelationalDatabase', 'AwsObjectStorageBucket', 'Secret', 'SecretData', 'Observability', 'Dependencies'] as const;
 export const partKeys = ['DomainName', 'Gateway', 'AwsRelationalDatabase', 'AwsObjectStorageBucket', 'Secret'] as const;
 export type PartKey = (typeof partKeys)[number];
-const runtimeKeys = ['Name', 'Location', 'InfraProvider', 'NodeSize', 'NodeProfile', 'NodeMaximum', 'HighAvailability'];
+const runtimeKeys = ['Name', 'Location', 'InfraProvider', 'NodeSize', 'NodeProfile', 'NodeMaximum', 'HighAvailability', 'DnsProvider'];
 const observabilityKeys = ['Enabled', 'MetricsEnabled', 'LoggingEnabled'];
 const helmKeys = ['Repo', 'Chart', 'ChartVersion', 'ValuesDocument', 'InstanceValuesDocument'];
 
@@ -91,7 +93,7 @@ function optionalString(value: Values, key: string, at: string): string | undefi
 
 function runtimeOf(value: unknown, at: string): RuntimeRequirements | undefined {
   if (value === undefined || value === null) return undefined;
-  if (!isRecord(value)) return fail(at, 'must be {Name} of a runtime, or requirements {Location, InfraProvider, NodeSize, NodeProfile, NodeMaximum, HighAvailability}');
+  if (!isRecord(value)) return fail(at, 'must be {Name} of a runtime, or requirements {Location, InfraProvider, NodeSize, NodeProfile, NodeMaximum, HighAvailability, DnsProvider}');
   unknownKeys(value, runtimeKeys, at);
   if (value.Name !== undefined && Object.keys(value).length > 1) fail(at, 'give either Name (an existing runtime) or requirements, not both');
   const location = optionalString(value, 'Location', at);
@@ -100,7 +102,7 @@ function runtimeOf(value: unknown, at: string): RuntimeRequirements | undefined 
   if (provider !== undefined && !(infraProviders as readonly string[]).includes(provider)) fail(`${at}.InfraProvider`, `must be one of ${infraProviders.join(', ')}`);
   if (value.NodeMaximum !== undefined && (!Number.isInteger(value.NodeMaximum) || Number(value.NodeMaximum) < 1)) fail(`${at}.NodeMaximum`, 'must be a positive integer');
   if (value.HighAvailability !== undefined && typeof value.HighAvailability !== 'boolean') fail(`${at}.HighAvailability`, 'must be true or false');
-  for (const key of ['Name', 'NodeSize', 'NodeProfile']) optionalString(value, key, at);
+  for (const key of ['Name', 'NodeSize', 'NodeProfile', 'DnsProvider']) optionalString(value, key, at);
   return value;
 }
 

@@ -59,4 +59,18 @@ describe('domain names with another DNS provider', async () => {
     await eventually('external-dns uninstalled', async () => (await client.kind('HelmWorkloadInstance').listAll({ kubernetesruntimeinstanceid: runtime.ID })).length === 0, 120_000);
     expect(await helm.release(connection, String(externalDns?.Name), namespace)).toBeUndefined();
   });
+
+  it('a runtime whose definition names a provider the control plane has no credentials for: its domain names fail, saying what to do, and nothing is installed', LONG, async () => {
+    // As a profile's Runtime.DnsProvider would have it.
+    await client.kind('KubernetesRuntimeDefinition').update(runtime.KubernetesRuntimeDefinitionID, { DnsProvider: 'google' });
+    const { instance: workload } = await plane.deploy(uniqueName('elsewhere'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: elsewhere\ndata: {}\n', runtime.ID);
+    const definition = await client.kind('DomainNameDefinition').create({ Name: uniqueName('domain'), Domain: `${uniqueName('g')}.example.org`, Zone: 'Public', AdminEmail: 'ops@example.org' });
+    const domainName = await client.kind('DomainNameInstance').create({ Name: uniqueName('dns'), DomainNameDefinitionID: definition.ID, WorkloadInstanceID: workload.ID, KubernetesRuntimeInstanceID: runtime.ID });
+    const statusOf = async (): Promise<string> => String((await client.kind('DomainNameInstance').get(domainName.ID)).Status ?? '');
+    await eventually('failed, naming the provider', async () => (await statusOf()).startsWith("Failed: its runtime's definition names DNS provider google, which this control plane is not configured for (it has cloudflare)") || (await statusOf()), 60_000, 250);
+    expect(await client.kind('HelmWorkloadInstance').listAll({ kubernetesruntimeinstanceid: runtime.ID })).toEqual([]);
+    await client.kind('DomainNameInstance').delete(domainName.ID);
+    await eventually('domain name gone', async () => (await client.kind('DomainNameInstance').listAll({ name: String(domainName.Name) })).length === 0, 60_000);
+    await client.kind('KubernetesRuntimeDefinition').update(runtime.KubernetesRuntimeDefinitionID, { DnsProvider: null } as never);
+  });
 });

@@ -192,7 +192,7 @@ class Build {
     if ('provision' in decision || provisionedBefore?.ID === decision.runtime.ID) {
       const name = childName(spec.Name, 'runtime');
       const wanted = 'provision' in decision ? decision.provision : requirements;
-      const definition = await this.#make('runtime-definition', 'KubernetesRuntimeDefinition', name, defined({ InfraProvider: wanted.InfraProvider ?? (wanted.Location === 'Local' ? 'kind' : 'eks'), NodeSize: wanted.NodeSize, NodeProfile: wanted.NodeProfile, NodeMaximum: wanted.NodeMaximum, HighAvailability: wanted.HighAvailability }));
+      const definition = await this.#make('runtime-definition', 'KubernetesRuntimeDefinition', name, defined({ InfraProvider: wanted.InfraProvider ?? (wanted.Location === 'Local' ? 'kind' : 'eks'), NodeSize: wanted.NodeSize, NodeProfile: wanted.NodeProfile, NodeMaximum: wanted.NodeMaximum, HighAvailability: wanted.HighAvailability, DnsProvider: wanted.DnsProvider }));
       const runtime = await this.#make('runtime', 'KubernetesRuntimeInstance', name, { Location: wanted.Location, KubernetesRuntimeDefinitionID: definition.ID, DefaultRuntime: false });
       await this.#place({ KubernetesRuntimeInstanceID: Number(runtime.ID), Name: name, Reason: placed?.Provisioned ? placed.Reason : decision.reason, Provisioned: true });
       return runtime;
@@ -369,6 +369,10 @@ class Build {
       throw new Waiting(`runtime ${String(runtime.Name)} has no observability stack, and the application's profile does not turn observability on: ask the platform team for a stack there, or use a profile whose Observability is Enabled`);
     }
     const name = childName(String(runtime.Name), 'observability');
+    const ours = childRecordsOf(this.#application).some((record) => record.Role === definitionRole && record.Made);
+    if (!ours && (await client.kind('ObservabilityStackDefinition').findByName(name))) {
+      throw new Waiting(`observability stack definition ${name} exists without a stack on runtime ${String(runtime.Name)} yet (another application is making it, or it was made by hand): waiting for the stack`);
+    }
     try {
       const definition = await this.#make(definitionRole, 'ObservabilityStackDefinition', name, {});
       await this.#make(role, 'ObservabilityStackInstance', name, { ObservabilityStackDefinitionID: definition.ID, KubernetesRuntimeInstanceID: runtime.ID, SharedByApplications: true, ...wanted });

@@ -22,7 +22,7 @@ export interface Placement {
 
 export type PlacementDecision = { runtime: ApiObject; reason: string } | { provision: RuntimeRequirements; reason: string } | { none: string };
 
-const requirementKeys = ['Location', 'InfraProvider', 'NodeSize', 'NodeProfile', 'HighAvailability'] as const;
+const requirementKeys = ['Location', 'InfraProvider', 'NodeSize', 'NodeProfile', 'HighAvailability', 'DnsProvider'] as const;
 
 /** The requirements as a person reads them. */
 export const describeRequirements = (requirements: RuntimeRequirements): string =>
@@ -30,7 +30,8 @@ export const describeRequirements = (requirements: RuntimeRequirements): string 
 
 /** Which requirements the runtime (with its definition) does not meet. */
 export function unmet(requirements: RuntimeRequirements, runtime: ApiObject, definition: ApiObject | undefined): string[] {
-  const actual: Record<string, unknown> = { Location: runtime.Location, InfraProvider: definition?.InfraProvider, NodeSize: definition?.NodeSize, NodeProfile: definition?.NodeProfile, HighAvailability: definition?.HighAvailability ?? false };
+  // A DnsProvider requirement is met by a runtime whose definition names that provider (an unnamed one is whatever the control plane's is).
+  const actual: Record<string, unknown> = { Location: runtime.Location, InfraProvider: definition?.InfraProvider, NodeSize: definition?.NodeSize, NodeProfile: definition?.NodeProfile, HighAvailability: definition?.HighAvailability ?? false, DnsProvider: definition?.DnsProvider };
   const misses: string[] = requirementKeys.filter((key) => requirements[key] !== undefined && actual[key] !== requirements[key]);
   if (requirements.NodeMaximum !== undefined && Number(definition?.NodeMaximum ?? 0) < requirements.NodeMaximum) misses.push('NodeMaximum');
   return misses;

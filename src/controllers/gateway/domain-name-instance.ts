@@ -33,7 +33,24 @@ export interface DnsProvider {
   values?: Values;
 }
 
-export function domainNameInstanceReconciler(provider: DnsProvider = { name: 'aws' }): Reconciler<DomainNameInstance> {
+/**
+ * The provider for a runtime: its definition's DnsProvider (a profile's choice) when it names one,
+ * else the control plane's. A definition may name aws (Route53, with the runtime's AWS account) or
+ * the provider the control plane is configured with — another needs credentials it does not have.
+ */
+export function dnsProviderFor(named: string | undefined, configured: DnsProvider): DnsProvider {
+  if (!named || named === configured.name) return configured;
+  if (named === 'aws') return { name: 'aws' };
+  throw new TerminalError(`its runtime's definition names DNS provider ${named}, which this control plane is not configured for (it has ${configured.name}): name aws or ${configured.name}, or start the controllers with --dns-provider ${named} --dns-provider-values (its credentials)`);
+}
+
+async function providerOfRuntime(context: ReconcileContext<DomainNameInstance>, configured: DnsProvider, runtimeId: number): Promise<DnsProvider> {
+  const runtime = await context.client.kind('KubernetesRuntimeInstance').get(runtimeId);
+  const definition = await context.client.kind('KubernetesRuntimeDefinition').get(runtime.KubernetesRuntimeDefinitionID);
+  return dnsProviderFor(definition.DnsProvider || undefined, configured);
+}
+
+export function domainNameInstanceReconciler(configured: DnsProvider = { name: 'aws' }): Reconciler<DomainNameInstance> {
   return {
     kind: 'DomainNameInstance',
     statusCondition: READY,
@@ -42,6 +59,11 @@ export function domainNameInstanceReconciler(provider: DnsProvider = { name: 'aw
     // seen here, at the latest this long after.
     resyncIntervalMs: 60_000,
     async reconcile(context) {
+      const provider = await providerOfRuntime(context, configured, context.object.KubernetesRuntimeInstanceID).catch((error: unknown) => {
+        // Going anyway (its runtime may be gone): unpublished as the control plane's provider would.
+        if (context.operation === 'Deleted') return configured;
+        throw error;
+      });
       return context.operation === 'Deleted' ? unpublish(context, provider) : publish(context, provider);
     },
   };

@@ -54,6 +54,7 @@ export const KubernetesRuntimeDefinition = defineKind({
     NodeSize: string({ default: 'Medium' }),
     NodeProfile: string({ default: 'Balanced' }),
     NodeMaximum: integer({ default: 250 }),
+    DnsProvider: string({ description: 'external-dns’s provider for the domain names on its runtimes: aws (Route53 through the runtime’s AWS account) or the provider the control plane is configured with (--dns-provider); empty: the control plane’s.' }),
     KubernetesRuntimeInstances: association('KubernetesRuntimeInstance'),
   },
   rules: {
