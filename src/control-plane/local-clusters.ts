@@ -46,8 +46,9 @@ export function localClustersIn(dir: string): LocalClusters {
     },
     async stop(name) {
       await starting.get(name)?.catch(() => undefined);
-      await (await localRuntime()).stopLocalCluster({ name, dir });
+      // The marker first: a look in between must not start it again.
       rmSync(marker(name), { force: true });
+      await (await localRuntime()).stopLocalCluster({ name, dir });
     },
   };
 }

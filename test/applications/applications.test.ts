@@ -194,6 +194,24 @@ describe('applications', async () => {
     await applications.delete(Number(queue.ID));
   });
 
+  it('keeps a nested application another application depends on when its parent goes, saying so on it', LONG, async () => {
+    const [outer, inner, user] = [uniqueName('outer'), uniqueName('inner'), uniqueName('user')];
+    const parent = await applications.create({ Name: outer, Runtime: { Name: runtime.Name }, YAMLDocument: webApp(outer), Dependencies: [{ Name: inner, YAMLDocument: webApp(inner) }] });
+    await waitForStatus(client, 'Application', parent.ID, 'Healthy');
+    const dependent = await applications.create({ Name: user, Runtime: { Name: runtime.Name }, YAMLDocument: webApp(user), Dependencies: [{ Application: inner }] });
+    await waitForStatus(client, 'Application', dependent.ID, 'Healthy');
+    const nested = (await applications.findByName(inner))!;
+    await applications.delete(parent.ID);
+    await eventually('parent gone', async () => !(await exists('Application', parent.ID)), 180_000, 250);
+    expect(await exists('Application', Number(nested.ID))).toBe(true);
+    const kept = await client.kind('Event').listAll({ reason: 'KeptForOthers' });
+    expect(kept.map((event) => String(event.Note))).toContainEqual(expect.stringContaining(`Application ${inner} is used by 1 other application (${user}); application ${outer}, which made it, was deleted`));
+    for (const id of [dependent.ID, Number(nested.ID)]) {
+      await applications.delete(id);
+      await eventually(`application ${id} gone`, async () => !(await exists('Application', id)), 180_000, 250);
+    }
+  });
+
   it('takes over what an older tptctl’s client-side expansion left (the same declaration, part of no application) and removes it with the application; refuses another object of a part’s name', LONG, async () => {
     const name = uniqueName('legacy');
     // What the original's tptctl made for a Workload config: a definition and an instance named after it.

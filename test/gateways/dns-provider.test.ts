@@ -61,6 +61,7 @@ describe('domain names with another DNS provider', async () => {
   });
 
   it('a runtime whose definition names a provider the control plane has no credentials for: its domain names fail, saying what to do, and nothing is installed', LONG, async () => {
+    await eventually('the earlier domain name gone', async () => (await client.kind('DomainNameInstance').listAll()).length === 0, 60_000);
     // As a profile's Runtime.DnsProvider would have it.
     await client.kind('KubernetesRuntimeDefinition').update(runtime.KubernetesRuntimeDefinitionID, { DnsProvider: 'google' });
     const { instance: workload } = await plane.deploy(uniqueName('elsewhere'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: elsewhere\ndata: {}\n', runtime.ID);

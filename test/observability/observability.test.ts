@@ -278,5 +278,7 @@ describe('observability stacks', async () => {
     await deleted(plain.ID);
     await eventually('the shared stack removed with its last user', async () => (await client.kind('ObservabilityStackInstance').listAll()).length === 0 && (await client.kind('ObservabilityStackDefinition').listAll({ name: String(stack.Name) })).length === 0, 300_000);
     for (const release of installed) expect(await helm.release(connection, String(release.Name), OBSERVABILITY_NAMESPACE)).toBeUndefined();
+    // Instance before definition: nothing was left behind as someone else's.
+    expect(await client.kind('Event').listAll({ reason: 'PartLeft' })).toEqual([]);
   });
 });

@@ -21,7 +21,7 @@ import { childName } from '../shared/composition.ts';
 import { contribute, contributionsOf, withdrawContribution } from '../shared/contributions.ts';
 import { dependencyContribution, publicAddress, serviceAddress } from './connections.ts';
 import { childRecordsOf, type ChildRecord } from '../../model/application-children.ts';
-import { Ledger, PartNameTaken, removeOne, type Application, type PartFate } from './ledger.ts';
+import { LEFT, Ledger, PartNameTaken, removeOne, type Application, type PartFate } from './ledger.ts';
 import { placeWorkload, type Placement } from './placement.ts';
 
 export const HEALTHY = 'Healthy';
@@ -89,7 +89,8 @@ class Build {
       await this.#parts(spec, profile, runtime, workload);
       await this.#observability(spec, profile, runtime);
       finished = true;
-      const removing = await this.#ledger.removeUnwanted((record) => partFate(this.#context, record, this.#ledger.reached));
+      const others = await othersRecording(this.#context);
+      const removing = await this.#ledger.removeUnwanted((record) => partFate(this.#context, record, this.#ledger.reached, others));
       if (removing) throw new Waiting(removing);
       return await this.#report();
     } catch (error) {
@@ -351,16 +352,18 @@ class Build {
     const client = this.#context.client;
     const [existing]: ApiObject[] = await client.kind('ObservabilityStackInstance').listAll({ kubernetesruntimeinstanceid: Number(runtime.ID) });
     if (existing) {
+      // One on its way out is neither used nor counted on: the next one is made (or used) once it is gone.
+      if (existing.DeletionScheduled) throw new Waiting(`observability stack ${String(existing.Name)} on runtime ${String(runtime.Name)} is being removed: waiting for it to go`);
       const made = childRecordsOf(this.#application).some((record) => record.Role === role && record.Made && record.ID === existing.ID);
-      if (made) this.#ledger.keep(role, 'ObservabilityStackInstance', existing);
-      else this.#ledger.note(role, 'ObservabilityStackInstance', existing);
-      this.#objects.set(role, existing);
-      // Its users share a stack made for applications, definition and all: the last removes both.
+      // Its users share a stack made for applications, definition and all (recorded first, so removed last): the last user removes both.
       if (existing.SharedByApplications === true) {
         const definition = await client.kind('ObservabilityStackDefinition').get(Number(existing.ObservabilityStackDefinitionID));
         if (made) this.#ledger.keep(definitionRole, 'ObservabilityStackDefinition', definition);
         else this.#ledger.note(definitionRole, 'ObservabilityStackDefinition', definition);
       }
+      if (made) this.#ledger.keep(role, 'ObservabilityStackInstance', existing);
+      else this.#ledger.note(role, 'ObservabilityStackInstance', existing);
+      this.#objects.set(role, existing);
       const off = Object.keys(wanted).filter((key) => wanted[key] !== existing[key]);
       if (off.length > 0) throw new Waiting(`observability stack ${String(existing.Name)} on runtime ${String(runtime.Name)} has ${off.map((key) => `${key} ${String(existing[key])}`).join(' and ')}, which this application asks otherwise: ask its owner to change it, or leave ${off.join(' and ')} out`);
       return;
@@ -377,8 +380,9 @@ class Build {
       const definition = await this.#make(definitionRole, 'ObservabilityStackDefinition', name, {});
       await this.#make(role, 'ObservabilityStackInstance', name, { ObservabilityStackDefinitionID: definition.ID, KubernetesRuntimeInstanceID: runtime.ID, SharedByApplications: true, ...wanted });
     } catch (error) {
-      // Another application of the profile on this runtime is making it right now: its stack is used once there.
-      if (error instanceof PartNameTaken) throw new Waiting(`another application is making the observability stack of runtime ${String(runtime.Name)}: waiting for it`);
+      // Another application of the profile on this runtime is making it right now (its create won, or came between the look and ours): its stack is used once there.
+      const taken = error instanceof PartNameTaken || (error instanceof TerminalError && !ours && (await client.kind('ObservabilityStackDefinition').findByName(name)) !== undefined);
+      if (taken) throw new Waiting(`another application is making the observability stack of runtime ${String(runtime.Name)}: waiting for it`);
       throw error;
     }
   }
@@ -407,50 +411,63 @@ class Build {
 /** Deleting: every part whose fate is removal (what it made, a shared stack it was the last to use), last reached first, one at a time; what it used is left alone, and so is what it made that others now use. */
 async function removeParts(context: ReconcileContext<Application>, pollMs: number): Promise<ReconcileOutcome> {
   const children = childRecordsOf(context.object);
+  const others = await othersRecording(context);
   const fates = new Map<ChildRecord, PartFate>();
-  for (const record of children) fates.set(record, await partFate(context, record, children));
+  for (const record of children) fates.set(record, await partFate(context, record, children, others));
   for (const record of [...children].reverse()) {
     if (fates.get(record) !== 'remove') continue;
     const removing = await removeOne(context, record);
+    if (removing === LEFT) {
+      // Said once: it is no longer this application's to remove.
+      await context.update((current) => ({ Children: childRecordsOf(current).filter((child) => !(child.Kind === record.Kind && child.ID === record.ID)) }));
+      continue;
+    }
     if (removing) return { waiting: removing, requeueAfterMs: pollMs };
   }
-  // Said on the runtime that stays: the application's own events go with it.
+  // Said on what stays: the application's own events go with it.
   for (const [record, fate] of fates) {
-    if (typeof fate !== 'object' || record.Role !== 'runtime' || !(record.ID > 0)) continue;
-    await context.client.recordEvent({ kind: record.Kind, objectId: record.ID, reason: 'KeptForOthers', type: 'Warning', note: `${fate.keep}; application ${context.object.Name}, which made it, was deleted: it is operations' to delete now`, reportingController: controllerGroups.application.reportingController });
+    if (typeof fate !== 'object' || !(record.ID > 0) || record.Role.includes('-definition')) continue;
+    await context.client.recordEvent({ kind: record.Kind, objectId: record.ID, reason: 'KeptForOthers', type: 'Warning', note: `${fate.keep}; application ${context.object.Name}, which made it, was deleted`, reportingController: controllerGroups.application.reportingController });
   }
   return undefined;
 }
 
-/**
- * What becomes of a part the application no longer needs (`own`: its parts, which do not count as
- * others'). A runtime it made stays while others' workloads run there. An observability stack goes
- * with the last application using it when it was made for applications, and stays while others use
- * it. Anything else it made goes; what it only used stays.
- */
-async function partFate(context: ReconcileContext<Application>, record: ChildRecord, own: readonly ChildRecord[]): Promise<PartFate> {
-  if (record.Role === 'runtime' || record.Role === 'runtime-definition') {
-    if (!record.Made) return 'leave';
-    const runtime = childRecordsOf(context.object).find((child) => child.Role === 'runtime' && child.Made);
-    const why = runtime ? await sharedRuntime(context, runtime, own.filter((child) => child.Made)) : undefined;
-    return why === undefined ? 'remove' : { keep: why };
+/** Which other live applications record each part (by Kind/ID), made or used: one listing per pass. */
+async function othersRecording(context: ReconcileContext<Application>): Promise<Map<string, string[]>> {
+  const users = new Map<string, string[]>();
+  for (const other of await context.client.kind('Application').listAll()) {
+    if (other.ID === context.object.ID || other.DeletionScheduled) continue;
+    for (const child of childRecordsOf(other)) {
+      const key = `${child.Kind}/${child.ID}`;
+      users.set(key, [...(users.get(key) ?? []), String(other.Name)]);
+    }
   }
-  if (record.Role.startsWith('observability')) {
-    if (!(record.ID > 0)) return record.Made ? 'remove' : 'leave';
-    const users = await applicationsRecording(context, record);
-    if (users.length > 0) return { keep: `${record.Kind} ${record.Name} is used by ${users.length} other application${users.length === 1 ? '' : 's'} (${users.slice(0, 3).join(', ')}${users.length > 3 ? ', …' : ''})` };
-    if (record.Made || record.Kind === 'ObservabilityStackDefinition') return 'remove';
-    const stack = await context.client.kind(record.Kind).get(record.ID).catch(() => undefined);
-    return stack?.SharedByApplications === true ? 'remove' : 'leave';
-  }
-  return record.Made ? 'remove' : 'leave';
+  return users;
 }
 
-/** The other live applications that record the part (made or used). */
-async function applicationsRecording(context: ReconcileContext<Application>, part: ChildRecord): Promise<string[]> {
-  return (await context.client.kind('Application').listAll())
-    .filter((other) => other.ID !== context.object.ID && !other.DeletionScheduled && childRecordsOf(other).some((child) => child.Kind === part.Kind && child.ID === part.ID))
-    .map((other) => String(other.Name));
+const listed = (names: readonly string[]): string => `${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''}`;
+
+/**
+ * What becomes of a part the application no longer needs (`own`: its parts, which do not count as
+ * others'; `others`: who else records each part). What another application records (a nested
+ * application it names, a definition it uses, a shared stack) stays while it does. A runtime it
+ * made stays while others' workloads run there (then it is operations' to delete). A stack made
+ * for applications goes with the last application recording it. Anything else it made goes; what
+ * it only used stays.
+ */
+async function partFate(context: ReconcileContext<Application>, record: ChildRecord, own: readonly ChildRecord[], others: ReadonlyMap<string, string[]>): Promise<PartFate> {
+  if (!record.Made && !record.Role.startsWith('observability')) return 'leave';
+  const users = record.ID > 0 ? (others.get(`${record.Kind}/${record.ID}`) ?? []) : [];
+  if (users.length > 0) return { keep: `${record.Kind} ${record.Name} is used by ${users.length} other application${users.length === 1 ? '' : 's'} (${listed(users)})` };
+  if (record.Role === 'runtime' || record.Role === 'runtime-definition') {
+    const runtime = childRecordsOf(context.object).find((child) => child.Role === 'runtime' && child.Made);
+    const why = runtime ? await sharedRuntime(context, runtime, own.filter((child) => child.Made)) : undefined;
+    return why === undefined ? 'remove' : { keep: `${why}; it is operations' to delete now` };
+  }
+  if (record.Made || record.Kind === 'ObservabilityStackDefinition') return 'remove';
+  // A stack it only used goes with it when it was made for applications and nobody else uses it.
+  const stack = record.ID > 0 ? await context.client.kind(record.Kind).get(record.ID).catch(() => undefined) : undefined;
+  return stack?.SharedByApplications === true ? 'remove' : 'leave';
 }
 
 /** Why a runtime the application made stays: workloads other than its own (`made`) run on it. */

@@ -59,7 +59,7 @@ export async function recordedObject(context: ReconcileContext<Application>, rec
 
 export class Ledger {
   readonly #context: ReconcileContext<Application>;
-  readonly #recorded: ChildRecord[];
+  #recorded: ChildRecord[];
   readonly #reached: ChildRecord[] = [];
 
   constructor(context: ReconcileContext<Application>) {
@@ -138,7 +138,7 @@ export class Ledger {
 
   /** Drops an intent whose object was never made by this application. */
   async #forget(intent: ChildRecord): Promise<void> {
-    this.#recorded.splice(this.#recorded.indexOf(intent), 1);
+    this.#recorded = this.#recorded.filter((record) => !sameChild(record, intent));
     await this.#context.update((current) => ({ Children: childRecordsOf(current).filter((record) => !sameChild(record, intent)) }));
   }
 
@@ -150,7 +150,8 @@ export class Ledger {
 
   /** Adds an intent to the stored Children (kept with what is recorded already). */
   async #record(intent: ChildRecord): Promise<void> {
-    this.#recorded.push(intent);
+    // One record per child: an earlier intent of the same name is replaced, not kept beside it.
+    this.#recorded = [...this.#recorded.filter((record) => !sameChild(record, intent)), intent];
     await this.#context.update((current) => ({ Children: [...childRecordsOf(current).filter((record) => !sameChild(record, intent)), intent] }));
   }
 
@@ -193,7 +194,9 @@ export class Ledger {
         if (await recordedObject(this.#context, record)) this.#reached.push(record);
         continue;
       }
-      pending = await removeOne(this.#context, record);
+      const removing = await removeOne(this.#context, record);
+      // Left in place for others: forgotten, like anything else it no longer needs.
+      pending = removing === LEFT ? undefined : removing;
       if (pending !== undefined) this.#reached.push(record);
     }
     return pending;
@@ -226,8 +229,11 @@ function sameRows(rows: readonly ApiObject[], declared: unknown): boolean {
   });
 }
 
-/** Asks for the child's removal; resolves with what is pending while it still exists, undefined once gone. */
-export async function removeOne(context: ReconcileContext<Application>, record: ChildRecord): Promise<string | undefined> {
+/** removeOne's answer for a part left in place because something else still uses it. */
+export const LEFT = Symbol('left in place');
+
+/** Asks for the child's removal; resolves with what is pending while it still exists, undefined once gone, LEFT when others still use it. */
+export async function removeOne(context: ReconcileContext<Application>, record: ChildRecord): Promise<string | typeof LEFT | undefined> {
   const client = context.client.kind(record.Kind);
   const object = await recordedObject(context, record);
   if (!object) return undefined;
@@ -243,7 +249,7 @@ export async function removeOne(context: ReconcileContext<Application>, record: 
   if (refused !== undefined) {
     // Parts are removed last made first, so what still uses it is not this application's (a definition others' instances share): it stays theirs.
     await context.recordEvent({ reason: 'PartLeft', type: 'Warning', note: `${record.Kind} ${record.Name} is left in place, used by others: ${refused}` });
-    return undefined;
+    return LEFT;
   }
   const now = await client.get(Number(object.ID)).catch(absentIfGone);
   if (!now) return undefined;

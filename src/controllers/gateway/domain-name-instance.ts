@@ -6,6 +6,7 @@
  * records themselves are external-dns's: it makes them from the gateways' routes and removes
  * them when the routes go, touching only records of this runtime's owner id.
  */
+import { isNotFound } from '../../client/api-client.ts';
 import { TerminalError, RetryableError } from '../../controller/errors.ts';
 import type { ReconcileContext, ReconcileOutcome, Reconciler } from '../../controller/reconciler.ts';
 import type { ObjectOf } from '../../model/object-types.ts';
@@ -59,11 +60,17 @@ export function domainNameInstanceReconciler(configured: DnsProvider = { name: '
     // seen here, at the latest this long after.
     resyncIntervalMs: 60_000,
     async reconcile(context) {
-      const provider = await providerOfRuntime(context, configured, context.object.KubernetesRuntimeInstanceID).catch((error: unknown) => {
-        // Going anyway (its runtime may be gone): unpublished as the control plane's provider would.
-        if (context.operation === 'Deleted') return configured;
-        throw error;
-      });
+      let provider: DnsProvider;
+      try {
+        provider = await providerOfRuntime(context, configured, context.object.KubernetesRuntimeInstanceID);
+      } catch (error) {
+        if (context.operation !== 'Deleted') throw error;
+        // Its runtime names a provider this control plane has not: nothing was published with it, and
+        // external-dns must not be set up for the runtime's other domains with another provider.
+        if (error instanceof TerminalError) return undefined;
+        if (!isNotFound(error)) throw error;
+        provider = configured; // the runtime is gone: unpublish finds nothing to do there
+      }
       return context.operation === 'Deleted' ? unpublish(context, provider) : publish(context, provider);
     },
   };

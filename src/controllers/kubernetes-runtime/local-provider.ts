@@ -46,12 +46,14 @@ export function localProvider(clusters: LocalClusters): RuntimeProvider {
       return { waiting: `simulated cluster ${name} started; checking it`, requeueAfterMs: 1000 };
     },
     async refresh(context: ReconcileContext<RuntimeInstance>) {
-      if (!isLocal(context.object)) return;
+      if (!isLocal(context.object)) return undefined;
       const name = clusterName(context.object);
       const restarted = await clusters.restartIfStopped(name);
-      if (!restarted) return;
+      if (!restarted) return undefined;
       await connect(context, restarted);
       await context.recordEvent({ reason: 'Restarted', note: `simulated cluster ${name} had stopped (its control plane was stopped and started again): started anew at ${restarted.server}; its workloads are deployed to it again` });
+      // Its new connection details are a new generation, which the next look checks.
+      return { waiting: `simulated cluster ${name} started again; checking it`, requeueAfterMs: 1000 };
     },
     async deprovision(context: ReconcileContext<RuntimeInstance>) {
       if (isLocal(context.object)) await clusters.stop(clusterName(context.object));

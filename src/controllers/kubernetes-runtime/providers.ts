@@ -21,8 +21,8 @@ export interface RuntimeProvider {
   removeDefinition?(context: ReconcileContext<RuntimeDefinition>): Promise<ReconcileOutcome>;
   /** The runtime has no connection details yet: has its cluster made (undefined: nothing makes it, it is registered by hand). */
   provision?(context: ReconcileContext<RuntimeInstance>): Promise<ReconcileOutcome>;
-  /** The runtime has connection details: keeps them fresh (a token about to expire). */
-  refresh?(context: ReconcileContext<RuntimeInstance>): Promise<void>;
+  /** The runtime has connection details: keeps them fresh (a token about to expire, a local cluster started again); an outcome ends this look (the details changed). */
+  refresh?(context: ReconcileContext<RuntimeInstance>): Promise<ReconcileOutcome | void>;
   /** Whether the runtime's cluster is being removed already (nothing left in it to clean up). */
   clusterGoing?(context: ReconcileContext<RuntimeInstance>): Promise<boolean>;
   /** Deleting the runtime, once its workloads and agent are gone: removes its cluster; undefined once done. */

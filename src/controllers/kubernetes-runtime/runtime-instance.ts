@@ -66,7 +66,8 @@ async function checkAndInstall(context: ReconcileContext<RuntimeInstance>, setti
     const localHint = runtime.Location === 'Local' ? '; this control plane starts no local clusters (the all-in-one of tptctl up --local-runtime does)' : '';
     return { waiting: `no connection details yet: set APIEndpoint, CACertificate and Certificate/CertificateKey or ConnectionToken (its provider fills them in for provisioned clusters)${localHint}`, requeueAfterMs: 60_000 };
   }
-  await provider.refresh?.(context);
+  const refreshed = await provider.refresh?.(context);
+  if (refreshed) return refreshed;
   let version: string;
   let nodes: Awaited<ReturnType<KubernetesClient['list']>>['items'];
   try {
