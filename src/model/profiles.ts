@@ -7,7 +7,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { certificateIssuerHint, certificateIssuerNamed } from './certificate-issuer.ts';
-import type { ApiObject, Kind } from './kind.ts';
+import { reconciliationMixin, type ApiObject, type Kind } from './kind.ts';
 
 export const profileSections = ['Runtime', 'AwsRelationalDatabase', 'AwsObjectStorageBucket', 'Gateway', 'DomainName', 'Observability'] as const;
 export type ProfileSection = (typeof profileSections)[number];
@@ -46,6 +46,12 @@ export function withProfile(section: ProfileSection, declared: Values | undefine
   return { ...defaults, ...declared };
 }
 
+/** Whether a profile may set the kind's field: what a client writes as desired state, never a name, nor what controllers or the API own. */
+export function profileMaySet(kind: Kind, key: string): boolean {
+  const field = kind.fields[key];
+  return key !== 'Name' && field !== undefined && !(key in reconciliationMixin) && !(field.kind === 'scalar' && (field.owner === 'controller' || field.owner === 'server'));
+}
+
 /**
  * A definition written with a ProfileID: the profile's values for the kind's own fields fill what
  * it leaves out (`fill`: a create or a replace; a PATCH changes only what it names) and a value
@@ -55,13 +61,7 @@ export function definitionWithProfile(kind: Kind, written: Values, profile: ApiO
   const section = kind.profileSection;
   const values = section && isRecord(profile[section]) ? profile[section] : undefined;
   if (!section || !values) return written;
-  // Only what a client may write: never a name, nor what controllers or the API own.
-  const own = Object.fromEntries(
-    Object.entries(values).filter(([key]) => {
-      const field = kind.fields[key];
-      return key !== 'Name' && field !== undefined && !(field.kind === 'scalar' && (field.owner === 'controller' || field.owner === 'server'));
-    }),
-  );
+  const own = Object.fromEntries(Object.entries(values).filter(([key]) => profileMaySet(kind, key)));
   const checked = withProfile(section, written, { ...profile, [section]: own }, 'definitions') ?? written;
   return fill ? checked : written;
 }

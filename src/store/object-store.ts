@@ -3,7 +3,7 @@ import type { FieldCipher } from '../crypto/field-cipher.ts';
 import type { ApiObject, Kind } from '../model/kind.ts';
 import { requestNotification, writeNotification, type Notification, type NotificationOperation } from '../model/notification.ts';
 import type { Registry } from '../model/registry.ts';
-import { definitionWithProfile, ProfileViolation } from '../model/profiles.ts';
+import { definitionWithProfile, profileMaySet, ProfileViolation } from '../model/profiles.ts';
 import { type Database, type Queryable, isDatabaseError, UNIQUE_VIOLATION } from './database.ts';
 import { deleteStep, removeDependents, type RemovedRow } from './deletion.ts';
 import { recordEvent, type EventRecord } from './event-log.ts';
@@ -277,7 +277,8 @@ export class ObjectStore {
   /** PATCH: merges `patch` (null clears an optional field) into the stored object. */
   async update(kind: Kind, id: number, patch: ApiObject, options: WriteOptions = {}): Promise<ApiObject> {
     const table = this.table(kind);
-    if (kind.profileSection) {
+    // Only a PATCH of what a profile may set reads the object first (not a controller's status write).
+    if (kind.profileSection && Object.keys(patch).some((key) => key === 'ProfileID' || profileMaySet(kind, key))) {
       // A new profile holds every value the object has; the same one, what the PATCH changes.
       const existing = await this.mustGet(kind, id);
       const newProfile = 'ProfileID' in patch && patch.ProfileID !== existing.ProfileID;

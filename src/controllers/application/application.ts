@@ -21,7 +21,7 @@ import { childName } from '../shared/composition.ts';
 import { contribute, contributionsOf, withdrawContribution } from '../shared/contributions.ts';
 import { dependencyContribution, publicAddress, serviceAddress } from './connections.ts';
 import { childRecordsOf, type ChildRecord } from '../../model/application-children.ts';
-import { LEFT, Ledger, PartNameTaken, removeOne, type Application, type PartFate } from './ledger.ts';
+import { LEFT, Ledger, othersRecording, PartNameTaken, recordersOf, removeOne, type Application, type PartFate, type Recorders } from './ledger.ts';
 import { placeWorkload, type Placement } from './placement.ts';
 
 export const HEALTHY = 'Healthy';
@@ -89,8 +89,9 @@ class Build {
       await this.#parts(spec, profile, runtime, workload);
       await this.#observability(spec, profile, runtime);
       finished = true;
-      const others = await othersRecording(this.#context);
-      const removing = await this.#ledger.removeUnwanted((record) => partFate(this.#context, record, this.#ledger.reached, others));
+      // Who else records a part is asked only when there is a part to decide on.
+      let others: Promise<Recorders> | undefined;
+      const removing = await this.#ledger.removeUnwanted((record) => partFate(this.#context, record, this.#ledger.reached, () => (others ??= othersRecording(this.#context))));
       if (removing) throw new Waiting(removing);
       return await this.#report();
     } catch (error) {
@@ -112,7 +113,6 @@ class Build {
     if (!finished) this.#ledger.keepUnreached();
     await this.#ledger.save();
   }
-
 
   async #make(role: string, kind: string, name: string, fields: ApiObject, fingerprintOf?: ApiObject): Promise<ApiObject> {
     const object = await this.#ledger.make(role, kind, name, fields, fingerprintOf);
@@ -411,9 +411,9 @@ class Build {
 /** Deleting: every part whose fate is removal (what it made, a shared stack it was the last to use), last reached first, one at a time; what it used is left alone, and so is what it made that others now use. */
 async function removeParts(context: ReconcileContext<Application>, pollMs: number): Promise<ReconcileOutcome> {
   const children = childRecordsOf(context.object);
-  const others = await othersRecording(context);
+  const others = othersRecording(context);
   const fates = new Map<ChildRecord, PartFate>();
-  for (const record of children) fates.set(record, await partFate(context, record, children, others));
+  for (const record of children) fates.set(record, await partFate(context, record, children, () => others));
   for (const record of [...children].reverse()) {
     if (fates.get(record) !== 'remove') continue;
     const removing = await removeOne(context, record);
@@ -432,32 +432,19 @@ async function removeParts(context: ReconcileContext<Application>, pollMs: numbe
   return undefined;
 }
 
-/** Which other live applications record each part (by Kind/ID), made or used: one listing per pass. */
-async function othersRecording(context: ReconcileContext<Application>): Promise<Map<string, string[]>> {
-  const users = new Map<string, string[]>();
-  for (const other of await context.client.kind('Application').listAll()) {
-    if (other.ID === context.object.ID || other.DeletionScheduled) continue;
-    for (const child of childRecordsOf(other)) {
-      const key = `${child.Kind}/${child.ID}`;
-      users.set(key, [...(users.get(key) ?? []), String(other.Name)]);
-    }
-  }
-  return users;
-}
-
 const listed = (names: readonly string[]): string => `${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''}`;
 
 /**
  * What becomes of a part the application no longer needs (`own`: its parts, which do not count as
- * others'; `others`: who else records each part). What another application records (a nested
+ * others'; `others`: who else records each part, asked for when needed). What another application records (a nested
  * application it names, a definition it uses, a shared stack) stays while it does. A runtime it
  * made stays while others' workloads run there (then it is operations' to delete). A stack made
  * for applications goes with the last application recording it. Anything else it made goes; what
  * it only used stays.
  */
-async function partFate(context: ReconcileContext<Application>, record: ChildRecord, own: readonly ChildRecord[], others: ReadonlyMap<string, string[]>): Promise<PartFate> {
+async function partFate(context: ReconcileContext<Application>, record: ChildRecord, own: readonly ChildRecord[], others: () => Promise<Recorders>): Promise<PartFate> {
   if (!record.Made && !record.Role.startsWith('observability')) return 'leave';
-  const users = record.ID > 0 ? (others.get(`${record.Kind}/${record.ID}`) ?? []) : [];
+  const users = recordersOf(await others(), record);
   if (users.length > 0) return { keep: `${record.Kind} ${record.Name} is used by ${users.length} other application${users.length === 1 ? '' : 's'} (${listed(users)})` };
   if (record.Role === 'runtime' || record.Role === 'runtime-definition') {
     const runtime = childRecordsOf(context.object).find((child) => child.Role === 'runtime' && child.Made);

@@ -4,10 +4,10 @@
  * look) and the ones it only uses. Before making an object the application records its intent
  * (Role, Kind, Name, no ID yet): a crash between the create and the record leaves the intent, by
  * which the object is found again by name. Otherwise an object of a part's name is taken over only
- * when it declares exactly what the part does and belongs to no other application (what an older
- * tptctl's client-side expansion made); anyone else's is refused, never taken over or removed. Made children no longer wanted are
- * removed last made first, one at a time; deleting the application removes every made one the
- * same way and never touches what it used.
+ * when it declares exactly what the part does, was written first by the application's writer and
+ * belongs to no other application (what an older tptctl's client-side expansion made); anyone
+ * else's is refused, never taken over or removed. Children no longer wanted are removed last made
+ * first, one at a time, as their fate says; deleting the application does the same with all.
  */
 import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
@@ -37,14 +37,14 @@ const sameChild = (a: ChildRecord, b: ChildRecord): boolean => a.Kind === b.Kind
  * said with the part's name, not retried. Conflicts that pass (a version moved, a deletion under
  * way) are retried.
  */
-/** A part's name was taken by someone else between the look and the create (another application making a shared part). */
-export class PartNameTaken extends TerminalError {}
-
 function childRefused(error: unknown, kind: string, name: string): never {
   if (isStaleVersion(error) || isBeingDeleted(error)) throw error;
   if (error instanceof ApiRequestError && [400, 409, 422].includes(error.status)) throw new TerminalError(`${kind} ${name}: ${error.message}`, { cause: error });
   throw error;
 }
+
+/** A part's name was taken by someone else between the look and the create (another application making a shared part). */
+export class PartNameTaken extends TerminalError {}
 
 const absentIfGone = (error: unknown): undefined => {
   if (isNotFound(error)) return undefined;
@@ -123,17 +123,16 @@ export class Ledger {
     for (const [key, declared] of Object.entries(fields)) {
       const field = kind.fields[key];
       if (field?.kind === 'scalar' && field.hidden) return `its ${key} cannot be compared with what this application declares`;
-      const stored = field?.kind === 'nested' ? await nestedRows(client, field.childKind, field.foreignKey, Number(existing.ID)) : existing[key];
+      const stored = field?.kind === 'nested' ? await client.referrers(kindName, Number(existing.ID), field.childKind) : existing[key];
       const same = field?.kind === 'nested' ? sameRows(stored as ApiObject[], declared) : isDeepStrictEqual(stored, declared);
       if (!same) differing.push(key);
     }
     if (differing.length > 0) return `its ${differing.join(', ')} differ${differing.length === 1 ? 's' : ''} from what this application declares`;
     const [writer, maker] = await Promise.all([firstWriter(client, 'Application', Number(this.#context.object.ID)), firstWriter(client, kindName, Number(existing.ID))]);
     if (writer !== maker) return `it was made by ${maker ?? 'someone else'}, not by ${writer ?? 'the application’s writer'}`;
-    const owner = (await client.kind('Application').listAll()).find(
-      (application) => application.ID !== this.#context.object.ID && childRecordsOf(application).some((child) => sameChild(child, { Role: '', Kind: kindName, ID: Number(existing.ID), Name: String(existing.Name), Made: true })),
-    );
-    return owner ? `it is part of application ${String(owner.Name)}` : undefined;
+    const others = await othersRecording(this.#context);
+    const [owner] = [...(others.get(partKey(kindName, Number(existing.ID))) ?? []), ...(others.get(intentKey(kindName, String(existing.Name))) ?? [])];
+    return owner ? `it is part of application ${owner}` : undefined;
   }
 
   /** Drops an intent whose object was never made by this application. */
@@ -203,17 +202,33 @@ export class Ledger {
   }
 }
 
+const partKey = (kind: string, id: number): string => `${kind}/${id}`;
+const intentKey = (kind: string, name: string): string => `${kind}#${name}`;
+
+/** The names of the applications recording a part, keyed by Kind/ID (an intent: Kind#Name). */
+export type Recorders = ReadonlyMap<string, string[]>;
+
+/** Which other live applications record each part (made or used, intents by name): one listing, for one pass. */
+export async function othersRecording(context: ReconcileContext<Application>): Promise<Recorders> {
+  const users = new Map<string, string[]>();
+  for (const other of await context.client.kind('Application').listAll()) {
+    if (other.ID === context.object.ID || other.DeletionScheduled) continue;
+    for (const child of childRecordsOf(other)) {
+      const key = isIntent(child) ? intentKey(child.Kind, child.Name) : partKey(child.Kind, child.ID);
+      users.set(key, [...(users.get(key) ?? []), String(other.Name)]);
+    }
+  }
+  return users;
+}
+
+/** The other applications recording the part. */
+export const recordersOf = (recorders: Recorders, record: ChildRecord): string[] => (record.ID > 0 ? (recorders.get(partKey(record.Kind, record.ID)) ?? []) : []);
+
 /** Who wrote the object first, as its revisions record it (the user, without the client: `admin`). */
 async function firstWriter(client: ApiClient, kind: string, id: number): Promise<string | undefined> {
   const [first] = await client.kind(kind).revisions(id, { size: 1 });
   const actor = (first as { Actor?: string } | undefined)?.Actor;
   return actor?.split(' via ')[0];
-}
-
-/** A nested field's rows (a gateway's ports), as the API holds them. */
-async function nestedRows(client: ApiClient, childKind: string, foreignKey: string, parentId: number): Promise<ApiObject[]> {
-  const query = registry.get(childKind).fields[foreignKey];
-  return client.kind(childKind).listAll({ [query?.kind === 'scalar' && query.query ? query.query : foreignKey.toLowerCase()]: parentId });
 }
 
 /** Whether the rows are the declared ones: each declared entry matches a row of its own on the fields it gives. */
