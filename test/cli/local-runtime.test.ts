@@ -4,6 +4,7 @@
  * Healthy), and nothing left running after `down`. The tools are in the
  * cache once the test bed is up, so this takes seconds.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
@@ -81,7 +82,10 @@ describe('tptctl up --local-runtime', () => {
       await tptctl.run(['down', '--name', 'sim'], { timeoutMs: 120_000 });
     }
     expect(processes.filter(isRunning)).toEqual([]);
-    expect(existsSync(join(tptctl.dir, 'control-planes', 'sim'))).toBe(false);
+    // Nor any started after the records were read (a cluster the control plane started again while going down).
+    const controlPlaneDir = join(tptctl.dir, 'control-planes', 'sim');
+    expect(execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((line) => line.includes(controlPlaneDir))).toEqual([]);
+    expect(existsSync(controlPlaneDir)).toBe(false);
   }, 300_000);
 
   it('needs Go to build the cluster the first time, and says so before starting anything', async () => {

@@ -126,9 +126,9 @@ async function addSimulatedRuntime(entry: ControlPlaneEntry, tools: RuntimeTools
     await untilReady(client, runtime, timeoutMs, context);
   } catch (error) {
     try {
-      await stopSimulatedRuntime(entry);
-    } finally {
       await provider.down(entry, { keepData: true });
+    } finally {
+      await stopSimulatedRuntime(entry);
     }
     writeConfig(context.configPath, removeControlPlane(readConfig(context.configPath), entry.Name));
     context.terminal.info(`stopped control plane ${entry.Name} and its local runtime again; logs are in ${entry.Embedded?.Directory}`);
@@ -165,9 +165,11 @@ async function down(options: { name?: string; keepData?: boolean }, context: Cli
   if (!entry.Genesis) throw new CliError(`could not delete control plane ${name} because it is not a genesis control plane (it was not created by tptctl up)`);
   const provider = providers[String(entry.Provider)];
   if (!provider) throw new CliError(`control plane ${name} uses provider "${String(entry.Provider)}", which this tptctl cannot tear down`);
-  // The cluster first: its process records live in the directory the provider may delete.
+  // The control plane first (it would start a local runtime's cluster again), its directory kept:
+  // the clusters' process records live there. Then the clusters, then the directory unless kept.
+  await provider.down(entry, { keepData: true });
   await stopSimulatedRuntime(entry);
-  await provider.down(entry, { keepData: Boolean(options.keepData) });
+  if (!options.keepData) await provider.down(entry, { keepData: false });
   writeConfig(context.configPath, removeControlPlane(readConfig(context.configPath), name));
   context.terminal.info('Threeport config updated');
   context.terminal.complete(`Threeport control plane ${name} deleted${options.keepData ? ' (data kept)' : ''}`);
