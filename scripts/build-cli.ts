@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { relative } from 'node:path';
 import { build, type Plugin } from 'esbuild';
+import { renderRootHelp } from '../src/cli/program.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 const { version } = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { version: string };
@@ -57,7 +58,8 @@ const result = await build({
   minify: !process.env.TPTCTL_BUILD_READABLE,
   sourcemap: false,
   legalComments: 'none',
-  define: { TPTCTL_VERSION: JSON.stringify(`v${version}`) },
+  // `tptctl --help` prints this without loading the command tree.
+  define: { TPTCTL_VERSION: JSON.stringify(`v${version}`), TPTCTL_ROOT_HELP: JSON.stringify(renderRootHelp()) },
   // Bundled CommonJS dependencies call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __tptctlRequire } from 'node:module'; const require = __tptctlRequire(import.meta.url);" },
   logLevel: 'warning',

@@ -13,6 +13,9 @@ import { registerVersion } from './commands/version.ts';
 import { registerWhy } from './commands/why.ts';
 import { createTerminal } from './output/terminal.ts';
 
+/** Help is wrapped at a fixed width, whatever the terminal's, so the bundle can render the top-level help once (scripts/build-cli.ts). */
+const HELP_WIDTH = 80;
+
 /** Commands that never need the ~150 generated object commands; building those is most of a start. */
 const standalone = new Set(['version', 'up', 'down', 'config', 'apply', 'completion', 'user', 'credentials', 'token', 'role', 'whoami', 'history', 'diff', 'rollback', 'notify', 'approve', 'why']);
 
@@ -27,7 +30,7 @@ export function buildProgram(argv?: readonly string[]): Command {
     .showSuggestionAfterError()
     .enablePositionalOptions(false)
     .addHelpText('after', examples(['tptctl up', 'tptctl apply -f wordpress.yaml', 'tptctl get workloads', 'tptctl describe workload-instance -n wordpress', 'tptctl down']));
-  program.configureOutput({ writeErr: (text) => process.stderr.write(text) });
+  program.configureOutput({ writeErr: (text) => process.stderr.write(text), getOutHelpWidth: () => HELP_WIDTH, getErrHelpWidth: () => HELP_WIDTH });
   registerUpDown(program);
   registerConfig(program);
   registerApply(program);
@@ -39,6 +42,15 @@ export function buildProgram(argv?: readonly string[]): Command {
   registerVersion(program);
   registerCompletion(program);
   return program;
+}
+
+/** What `tptctl --help` prints. */
+export function renderRootHelp(): string {
+  const program = buildProgram();
+  let help = '';
+  program.configureOutput({ writeOut: (text) => (help += text), getOutHasColors: () => false });
+  program.outputHelp();
+  return help;
 }
 
 export async function runProgram(argv: string[]): Promise<void> {

@@ -1,7 +1,7 @@
 /** Help with examples on every command, completion scripts, version, and the bundle's start-up time. */
 import { describe, expect, it } from 'vitest';
 import type { Command } from 'commander';
-import { buildProgram } from '../../src/cli/program.ts';
+import { buildProgram, renderRootHelp } from '../../src/cli/program.ts';
 import { ensureBundle, Tptctl } from './support.ts';
 
 function leaves(command: Command, path: string[] = []): string[][] {
@@ -50,6 +50,13 @@ describe('tptctl as a program', () => {
     expect(help).toContain('--wait waits until each object created is ready: reconciled by its controller and, for a\nworkload instance, Healthy');
     expect(help).toContain('Examples:\n  tptctl create workload -c samples/wordpress-workload.yaml --wait');
     expect(await tptctl.ok(['version'])).toMatch(/^Client: v\d+\.\d+\.\d+\nServer: no control plane in the config/);
+    // The quick paths print what the command tree would.
+    expect(await tptctl.ok(['version', '--client'])).toMatch(/^Client: v\d+\.\d+\.\d+\n$/);
+    expect(await tptctl.ok(['-i', 'none', 'version', '--client'])).toMatch(/^Client: v\d+\.\d+\.\d+\n$/);
+    const rootHelp = renderRootHelp();
+    expect(rootHelp).toContain('Usage: tptctl [options] [command]');
+    expect(await tptctl.ok(['--help'])).toBe(rootHelp);
+    expect(await tptctl.ok(['-h'])).toBe(rootHelp);
     for (const shell of ['bash', 'zsh', 'fish']) expect(await tptctl.ok(['completion', shell])).toContain('tptctl __complete');
     expect(await tptctl.ok(['__complete', 'describe', 'aws-acc'])).toBe('aws-account\n');
     expect((await tptctl.fails(['completion', 'tcsh'])).stderr).toContain('unsupported shell "tcsh"');
