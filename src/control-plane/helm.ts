@@ -8,7 +8,10 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
-import { cacheRoot, installTools, onPath } from '../local-runtime/index.ts';
+// Not the local runtime's index: it brings the Kubernetes client its clusters use.
+import { cacheRoot } from '../local-runtime/cache.ts';
+import { installTools } from '../local-runtime/tools/install.ts';
+import { onPath } from '../local-runtime/tools/on-path.ts';
 import { checkRepository, ChartSourceError, Helm, type ChartMirror } from '../platform/helm/index.ts';
 import { ConfigError } from './config.ts';
 

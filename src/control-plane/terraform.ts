@@ -9,7 +9,10 @@
  */
 import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { cacheRoot, installTools, onPath } from '../local-runtime/index.ts';
+// Not the local runtime's index: it brings the Kubernetes client its clusters use.
+import { cacheRoot } from '../local-runtime/cache.ts';
+import { installTools } from '../local-runtime/tools/install.ts';
+import { onPath } from '../local-runtime/tools/on-path.ts';
 import { Terraform } from '../platform/terraform/index.ts';
 import { ConfigError } from './config.ts';
 

@@ -1,8 +1,11 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FieldCipher } from '../../src/crypto/field-cipher.ts';
 import { freePort } from '../../src/local-runtime/ports.ts';
-import { runThreeport, spawnApi, tempDir } from '../support/control-plane.ts';
+import { repoRoot, runThreeport, spawnApi, tempDir } from '../support/control-plane.ts';
 import { freshDatabase } from '../support/peers.ts';
+import { eventually } from '../support/eventually.ts';
 import { uniqueName } from '../support/samples.ts';
 
 const key = FieldCipher.generateKey();
@@ -97,6 +100,21 @@ describe('threeport server at work', () => {
     expect(text).toContain('process_resident_memory_bytes');
     expect(text).not.toContain(String(created.ID));
     await server.stop();
+  }, 120_000);
+
+  it('the all-in-one at rest loads neither the AWS SDK nor the Kubernetes client (~180 MB between them): only work that meets them does', async () => {
+    const modules = join(tempDir('modules'), 'loaded.txt');
+    const allInOne = await spawnApi({
+      command: 'all-in-one',
+      encryptionKey: '',
+      env: { NODE_OPTIONS: `--import=${join(repoRoot, 'test/support/record-modules.mjs')}`, RECORD_MODULES_TO: modules, THREEPORT_METRICS_LISTEN: 'off' },
+    });
+    await eventually('every reconciler started', () => allInOne.output().includes('"reconciler":"ApplicationReconciler"'));
+    await allInOne.client.kind('WorkloadDefinition').list();
+    expect(await allInOne.stop()).toBe(0);
+    const loaded = readFileSync(modules, 'utf8').split('\n');
+    expect(loaded.filter((url) => url.includes('/src/controllers/')).length).toBeGreaterThan(20); // the hook saw the controllers load
+    expect(loaded.filter((url) => url.includes('/@aws-sdk/') || url.includes('/@kubernetes/client-node/'))).toEqual([]);
   }, 120_000);
 
   it('embedded mode keeps its data and generated key across restarts', async () => {

@@ -130,15 +130,15 @@ export function runThreeport(args: string[], env: NodeJS.ProcessEnv = {}, timeou
 }
 
 /** `threeport server` as its own process on a free port, ready when this resolves; killed after the test file. */
-export async function spawnApi(options: ApiOptions & { encryptionKey: string; workers?: number }): Promise<SpawnedApi> {
+export async function spawnApi(options: ApiOptions & { encryptionKey: string; workers?: number; command?: 'server' | 'all-in-one'; env?: NodeJS.ProcessEnv }): Promise<SpawnedApi> {
   const port = await freePort();
-  const args = ['server', '--listen', `127.0.0.1:${port}`, '--log-level', 'info'];
+  const args = [options.command ?? 'server', '--listen', `127.0.0.1:${port}`, '--log-level', 'info'];
   if (options.workers) args.push('--workers', String(options.workers));
   if (options.databaseUrl) args.push('--database-url', options.databaseUrl);
   else args.push('--data-dir', options.dataDir ?? tempDir('pglite'));
   if (options.natsUrl) args.push('--nats-url', options.natsUrl);
   const child = spawn(process.execPath, [join(repoRoot, 'bin/threeport.js'), ...args], {
-    env: { ...process.env, THREEPORT_ENCRYPTION_KEY: options.encryptionKey },
+    env: { ...process.env, THREEPORT_ENCRYPTION_KEY: options.encryptionKey, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   killOnExit(child);

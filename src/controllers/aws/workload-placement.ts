@@ -10,7 +10,7 @@ import type { ReconcileContext } from '../../controller/reconciler.ts';
 import { conditionsOf, findCondition } from '../../model/conditions.ts';
 import { API_VERSION } from '../../model/kind.ts';
 import type { ObjectOf } from '../../model/object-types.ts';
-import { networkKeys } from '../../platform/aws/index.ts';
+import { networkKeys } from '../../platform/aws/network-keys.ts';
 import { eksKeys } from './eks-stack.ts';
 import { inventoryOf } from './inventory.ts';
 

@@ -13,8 +13,8 @@ import type { ObjectOf } from '../../model/object-types.ts';
 import { CONTROL_PLANE_LABEL } from '../../model/threeport-workload.ts';
 import { supportServices } from '../../model/support-services.ts';
 import type { AwsAccountAccess } from '../../platform/aws/credentials.ts';
-import { configuredEndpoint } from '../../platform/aws/index.ts';
-import { ensureHostedZone, route53Of, type HostedZone } from '../../platform/aws/route53.ts';
+import { configuredEndpoint } from '../../platform/aws/endpoints.ts';
+import type { HostedZone } from '../../platform/aws/route53.ts';
 import { layered, type Values } from '../../platform/helm/index.ts';
 import { labels } from '../../platform/kubernetes/index.ts';
 import { accessOf, asReconcileError, awsAccountOfRuntime, supportServiceRoleOf } from '../shared/aws-account.ts';
@@ -146,6 +146,8 @@ async function updateExternalDns(context: ReconcileContext<DomainNameInstance>, 
     if (!workloadRole && (!access.accessKeyId || !access.secretAccessKey)) {
       throw new TerminalError(`AWS account ${access.name} has no access keys for external-dns to use on runtime ${target.runtime.Name}: give the account an AccessKeyID and SecretAccessKey (with a RoleArn, external-dns assumes the role from them)`);
     }
+    // The SDK's Route53 client, loaded only by a control plane that meets AWS DNS.
+    const { ensureHostedZone, route53Of } = await import('../../platform/aws/route53.ts');
     const route53 = route53Of(access);
     const zones = [];
     for (const { domain, type, definitionId } of domains) {

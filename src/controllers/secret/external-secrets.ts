@@ -11,7 +11,7 @@ import { TerminalError } from '../../controller/errors.ts';
 import type { ReconcileContext } from '../../controller/reconciler.ts';
 import { conditionsOf, findCondition } from '../../model/conditions.ts';
 import type { Manifest } from '../../model/manifest.ts';
-import { configuredEndpoint } from '../../platform/aws/index.ts';
+import { configuredEndpoint } from '../../platform/aws/endpoints.ts';
 import type { KubernetesClient, ResourceRef } from '../../platform/kubernetes/index.ts';
 import { accessOf, awsAccountOfRuntime, supportServiceRoleOf, type AwsAccount } from '../shared/aws-account.ts';
 import { deliverObject, deliveryLabels, withdrawObject, type Deliverer } from '../shared/delivered-secret.ts';

@@ -10,9 +10,8 @@ import { TerminalError } from '../../controller/errors.ts';
 import type { ReconcileContext, ReconcileOutcome, Reconciler } from '../../controller/reconciler.ts';
 import type { ObjectOf } from '../../model/object-types.ts';
 import { backendOf } from '../../model/kinds/secret.ts';
-import { deleteStoredSecret, storeSecretValues, type Owner } from '../../platform/aws/index.ts';
-import { awsClientsOf } from '../aws/account-clients.ts';
-import { asReconcileError } from '../shared/aws-account.ts';
+import type { Owner } from '../../platform/aws/index.ts';
+import { asReconcileError, type AwsAccount } from '../shared/aws-account.ts';
 import { controlPlaneIdOf } from '../shared/runtime-cluster.ts';
 import { accountOrGone, storeAccountOf } from './accounts.ts';
 import { valuesOf } from './values.ts';
@@ -54,7 +53,7 @@ async function keep(context: ReconcileContext<SecretDefinition>): Promise<Reconc
   const kept = storeOf(definition);
   if (backendOf(definition) === 'aws-secrets-manager') {
     const account = await storeAccountOf(context.client, definition);
-    const clients = awsClientsOf(account, (value) => context.decrypt(value));
+    const { clients, storeSecretValues } = await secretsManagerOf(account, context);
     // The new place first, then the old one goes: instances read the old copy until the new one is recorded.
     const stored = await storeSecretValues(clients.secretsManager(), account.Name, definition.Name, values, await ownerOf(context, definition.Name), `${definition.ID}.${definition.Generation ?? 1}`, context.signal).catch(asReconcileError);
     const store: Store = { AwsAccountID: account.ID, Region: account.DefaultRegion, Name: definition.Name, Arn: stored.arn };
@@ -96,7 +95,7 @@ async function removeStored(context: ReconcileContext<SecretDefinition>, store: 
     await context.recordEvent({ reason: 'NotRemoved', type: 'Warning', note: `AWS account ${store.AwsAccountID} is gone: threeport cannot remove ${store.Name} from its Secrets Manager (${store.Arn || store.Region}); remove it there if it is still wanted gone` });
     return undefined;
   }
-  const clients = awsClientsOf(account, (value) => context.decrypt(value));
+  const { clients, deleteStoredSecret } = await secretsManagerOf(account, context);
   const window = context.object.RecoveryWindowDays ?? DEFAULT_RECOVERY_WINDOW_DAYS;
   const result = await deleteStoredSecret(clients.secretsManager(store.Region), account.Name, store.Name, await ownerOf(context, store.Name), window, context.signal).catch(asReconcileError);
   if (result === 'scheduled') await context.recordEvent({ reason: 'DeletionScheduled', note: `AWS Secrets Manager (account ${account.Name}) deletes ${store.Name} in ${window} days; until then it can be restored` });
@@ -105,6 +104,12 @@ async function removeStored(context: ReconcileContext<SecretDefinition>, store: 
 }
 
 /** The values are the definition's by name in this control plane: a definition deleted and made again takes its secret back. */
+/** The account's clients and Secrets Manager's steps, loaded only by a control plane that keeps secrets there (the SDK is large). */
+async function secretsManagerOf(account: AwsAccount, context: ReconcileContext<SecretDefinition>) {
+  const [{ awsClientsOf }, secretsManager] = await Promise.all([import('../aws/account-clients.ts'), import('../../platform/aws/secrets-manager.ts')]);
+  return { clients: awsClientsOf(account, (value) => context.decrypt(value)), ...secretsManager };
+}
+
 async function ownerOf(context: ReconcileContext<SecretDefinition>, name: string): Promise<Owner> {
   return { controlPlaneId: await controlPlaneIdOf(context.client), object: `SecretDefinition/${name}` };
 }

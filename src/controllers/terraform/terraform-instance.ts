@@ -13,7 +13,6 @@ import { RetryableError, TerminalError } from '../../controller/errors.ts';
 import type { ReconcileContext, ReconcileOutcome, Reconciler } from '../../controller/reconciler.ts';
 import type { ObjectOf } from '../../model/object-types.ts';
 import { TerraformError, type ApplyResult, type Terraform, type TerraformOutput } from '../../platform/terraform/index.ts';
-import { resolveCredentials } from '../../platform/aws/credentials.ts';
 import { accessOf } from '../shared/aws-account.ts';
 import { deliverSecret, withdrawSecret, type Deliverer } from '../shared/delivered-secret.ts';
 import { controlPlaneIdOf, readyRuntime } from '../shared/runtime-cluster.ts';
@@ -51,6 +50,7 @@ export function terraformInstanceReconciler(settings: TerraformSettings): Reconc
 /** The account's credentials and region for the AWS provider, as its standard environment variables. */
 async function awsEnvironment(context: ReconcileContext<TerraformInstance>): Promise<Record<string, string>> {
   const account = await context.client.kind('AwsAccount').get(context.object.AwsAccountID);
+  const { resolveCredentials } = await import('../../platform/aws/credentials.ts'); // with STS's client: loaded on use
   const credentials = await resolveCredentials(accessOf(account, (value) => context.decrypt(value)));
   return {
     AWS_ACCESS_KEY_ID: credentials.accessKeyId,

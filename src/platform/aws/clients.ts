@@ -18,14 +18,6 @@ import { credentialsOf, type AwsAccountAccess, type AwsCredentials } from './cre
 
 const MAX_ATTEMPTS = 5;
 
-/**
- * The endpoint the SDK's standard configuration names for a service when it is not AWS's own
- * (`AWS_ENDPOINT_URL_<SERVICE>`, else `AWS_ENDPOINT_URL`): what threeport hands the tools it
- * runs in clusters (external-dns, the External Secrets Operator) so they call the same one.
- */
-export const configuredEndpoint = (service: 'ROUTE_53' | 'SECRETS_MANAGER' | 'STS', env: NodeJS.ProcessEnv = process.env): string | undefined =>
-  env[`AWS_ENDPOINT_URL_${service}`] ?? env.AWS_ENDPOINT_URL;
-
 /** The clients of one account's access; `region` defaults to the account's. */
 export class AwsClients {
   readonly access: AwsAccountAccess;

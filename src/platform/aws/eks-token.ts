@@ -6,7 +6,8 @@
  */
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { configuredEndpoint, type AwsClients } from './clients.ts';
+import type { AwsClients } from './clients.ts';
+import { configuredEndpoint } from './endpoints.ts';
 
 /** EKS accepts a token this long after it was signed; we count one minute less. */
 export const EKS_TOKEN_LIFETIME_MS = 14 * 60_000;

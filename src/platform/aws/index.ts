@@ -1,4 +1,5 @@
-export { AwsClientCache, AwsClients, configuredEndpoint } from './clients.ts';
+export { AwsClientCache, AwsClients } from './clients.ts';
+export { configuredEndpoint } from './endpoints.ts';
 export { removeClusterLeftovers, type ClusterLeftovers } from './cluster-leftovers.ts';
 export { credentialsOf, type AwsAccountAccess, type AwsCredentials } from './credentials.ts';
 export { absentAsUndefined, awsCall, awsErrorCode, awsProblem, AwsProblem, clientToken, isAwsNotFound, serviceCaller } from './errors.ts';
@@ -6,7 +7,8 @@ export { clusterConnection, clusterStep, describeCluster, nodeGroupStep, resizeN
 export { EKS_TOKEN_LIFETIME_MS, eksToken, presignedUrlOf, stsEndpoint, type EksToken } from './eks-token.ts';
 export { awsManagedPolicy, oidcProviderStep, policy, roleStep, serviceAccountTrust, serviceTrust, sharedRoleStep, type PolicyDocument } from './iam.ts';
 export { verifyIdentity, type CallerIdentity } from './identity.ts';
-export { availableZones, networkKeys, networkSteps, VPC_CIDR } from './network.ts';
+export { availableZones, networkSteps, VPC_CIDR } from './network.ts';
+export { networkKeys } from './network-keys.ts';
 export { databaseKeys, databaseSteps, describeDatabase, resizeDatabase, type DatabasePlan, type DatabaseResize, type DatabaseSettings } from './rds.ts';
 export { ensureHostedZone, route53Of, type HostedZone, type ZoneType } from './route53.ts';
 export { bucketStep, configureBucket, type BucketPlan } from './s3.ts';

@@ -35,6 +35,7 @@ import {
   type ResourceType,
 } from '@aws-sdk/client-ec2';
 import { absentAsUndefined, awsCall, AwsProblem, clientToken, serviceCaller } from './errors.ts';
+import { networkKeys } from './network-keys.ts';
 import type { StackRun, StackStep } from './stack.ts';
 import { isOwnedBy, ownerFilters, tagsFor, type Owner, type Tag } from './tags.ts';
 
@@ -51,15 +52,6 @@ export const VPC_CIDR = '10.0.0.0/16';
 /** /19s: public ones from 10.0.0.0, private ones from 10.0.128.0 (up to four zones each). */
 const subnetCidr = (tier: 'public' | 'private', index: number): string => `10.0.${(tier === 'public' ? 0 : 128) + 32 * index}.0/19`;
 
-export const networkKeys = {
-  vpc: 'vpc',
-  internetGateway: 'internet-gateway',
-  subnet: (tier: 'public' | 'private', zone: string) => `subnet/${tier}/${zone}`,
-  publicRoutes: 'route-table/public',
-  address: (zone: string) => `address/${zone}`,
-  natGateway: (zone: string) => `nat-gateway/${zone}`,
-  privateRoutes: (zone: string) => `route-table/private/${zone}`,
-};
 
 /** The first `count` zones of the region that are available, in name order. */
 export async function availableZones(ec2: EC2Client, account: string, count: number, signal?: AbortSignal): Promise<string[]> {
