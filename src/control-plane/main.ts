@@ -4,7 +4,8 @@ import type { startApiServer } from './api-server.ts';
 import { ConfigError, defaultDataDir, resolveServerConfig, type ServerFlags } from './config.ts';
 import type { AgentFlags } from './agent.ts';
 import type { ControllerFlags } from './controllers.ts';
-import { groupNames } from '../controllers/catalog.ts';
+// The groups' names only: the catalog brings every controller's code, which `server` never runs.
+import { controllerGroups } from '../model/controller-groups.ts';
 import { VERSION } from './version.ts';
 import { apiCredentialOptions } from './api-credentials.ts';
 import { isSupervisor, reportWorkerReady, superviseWorkers } from './workers.ts';
@@ -116,7 +117,7 @@ Example:
 
 apiCredentialFlags(program.command('controller'))
   .description('Run controller groups as one process, on NATS, against the API')
-  .argument('<groups...>', `controller groups to run: ${groupNames.join(', ')}, or all`)
+  .argument('<groups...>', `controller groups to run: ${Object.keys(controllerGroups).join(', ')}, or all`)
   .addOption(new Option('--api-url <url>', 'threeport API [env THREEPORT_API_URL] (default: "http://127.0.0.1:1323")'))
   .addOption(new Option('--nats-url <url>', 'NATS JetStream URL, required [env THREEPORT_NATS_URL]'))
   .addOption(new Option('--concurrency <n>', 'reconciles at once per reconciler in this process [env THREEPORT_CONCURRENCY] (default: 8)'))
