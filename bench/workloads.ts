@@ -28,7 +28,7 @@ import { KubernetesClient, Reflector } from '../src/platform/kubernetes/index.ts
 import { createDatabase } from '../src/testbed/peers/postgres.ts';
 import { down, up } from '../src/testbed/testbed.ts';
 import { webWithService } from './support/manifests.ts';
-import { cpuLine, cpuSeconds, kubeOf, rssMb, startThreeport, until, waitReady, type Process } from './support/processes.ts';
+import { cpuLine, cpuSeconds, histogramQuantile, kubeOf, rssMb, startThreeport, until, waitReady, type Process } from './support/processes.ts';
 import { runBench } from './support/plane.ts';
 
 const COUNT = Number(process.env.BENCH_INSTANCES ?? 1000);
@@ -80,21 +80,6 @@ async function countHealthy(client: ApiClient): Promise<number> {
 }
 
 /** A quantile of a Prometheus histogram (the bucket bound it falls in), from the controller's /metrics. */
-async function histogramQuantile(metricsUrl: string, metric: string, filter: string, q: number): Promise<string> {
-  const text = await (await fetch(`${metricsUrl}/metrics`)).text();
-  const buckets = new Map<number, number>();
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${metric}_bucket{`) || !line.includes(filter)) continue;
-    const bound = /le="([^"]+)"/.exec(line)?.[1];
-    const le = bound === '+Inf' ? Infinity : Number(bound);
-    buckets.set(le, (buckets.get(le) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
-  }
-  const sorted = [...buckets].sort((a, b) => a[0] - b[0]);
-  const total = sorted.at(-1)?.[1] ?? 0;
-  const bound = sorted.find(([, count]) => count >= q * total)?.[0];
-  return bound === undefined ? 'n/a' : bound === Infinity ? '> max bucket' : `≤ ${bound * 1000} ms`;
-}
-
 /** Signals `target` to write a heap snapshot and waits until it is written. */
 async function heapSnapshot(target: Process | undefined): Promise<void> {
   if (!target?.child.pid) throw new Error(`BENCH_HEAP=${process.env.BENCH_HEAP}: no such process (api, controller, agent-<cluster>)`);

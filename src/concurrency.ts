@@ -109,3 +109,44 @@ export function withTimeLimit<T>(work: Promise<T>, milliseconds: number, timedOu
     );
   });
 }
+
+/** A signal scoped to one piece of work: see scopedSignal. */
+export interface ScopedSignal {
+  readonly signal: AbortSignal;
+  /** Whether it aborted because its time ran out (not because a source did). */
+  timedOut(): boolean;
+  /** Detaches it from its sources and stops its timer; it never aborts afterwards. */
+  dispose(): void;
+}
+
+/**
+ * A signal that aborts when any of `sources` does, or after `timeoutMs`, for work that ends before
+ * them. AbortSignal.any and AbortSignal.timeout cannot be released: the timer and the sources'
+ * references to the combined signal live until they fire, so a signal per reconcile under a
+ * controller's lifelong one held ~10 kB per reconcile of the last time-limit window
+ * (docs/footprint.md). `dispose()` when the work ends releases both.
+ */
+export function scopedSignal(sources: readonly AbortSignal[], timeoutMs?: number): ScopedSignal {
+  const controller = new AbortController();
+  let expired = false;
+  const fromSource = (event: Event): void => controller.abort((event.target as AbortSignal).reason);
+  for (const source of sources) {
+    if (source.aborted) controller.abort(source.reason);
+    else source.addEventListener('abort', fromSource, { once: true });
+  }
+  const timer =
+    timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          expired = true;
+          controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
+        }, timeoutMs).unref();
+  return {
+    signal: controller.signal,
+    timedOut: () => expired,
+    dispose() {
+      clearTimeout(timer);
+      for (const source of sources) source.removeEventListener('abort', fromSource);
+    },
+  };
+}

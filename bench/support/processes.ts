@@ -121,3 +121,28 @@ export async function apiRequests(apiUrl: string): Promise<number> {
   for (const line of text.split('\n')) if (line.startsWith('threeport_api_requests_total{')) total += Number(line.slice(line.lastIndexOf(' ') + 1));
   return total;
 }
+
+/** A histogram's cumulative bucket counts (upper bound → count) summed over the series matching `filter`. */
+export async function histogramBuckets(metricsUrl: string, metric: string, filter: string): Promise<Map<number, number>> {
+  const text = await (await fetch(`${metricsUrl}/metrics`)).text();
+  const buckets = new Map<number, number>();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${metric}_bucket{`) || !line.includes(filter)) continue;
+    const bound = /le="([^"]+)"/.exec(line)?.[1];
+    const le = bound === '+Inf' ? Infinity : Number(bound);
+    buckets.set(le, (buckets.get(le) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  return buckets;
+}
+
+/** The bucket bound holding quantile `q` of what was observed after `since` (a histogramBuckets result), e.g. "≤ 100 ms". */
+export function quantileOf(buckets: Map<number, number>, q: number, since: Map<number, number> = new Map()): string {
+  const sorted = [...buckets].map(([le, count]) => [le, count - (since.get(le) ?? 0)] as const).sort((a, b) => a[0] - b[0]);
+  const total = sorted.at(-1)?.[1] ?? 0;
+  const bound = sorted.find(([, count]) => count >= q * total)?.[0];
+  return bound === undefined || total === 0 ? 'n/a' : bound === Infinity ? '> max bucket' : `≤ ${bound * 1000} ms`;
+}
+
+export async function histogramQuantile(metricsUrl: string, metric: string, filter: string, q: number): Promise<string> {
+  return quantileOf(await histogramBuckets(metricsUrl, metric, filter), q);
+}

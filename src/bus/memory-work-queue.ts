@@ -1,3 +1,4 @@
+import { scopedSignal } from '../concurrency.ts';
 import type { Delivery, WorkQueueConsumer } from './work-queue.ts';
 
 export interface QueuedMessage {
@@ -42,12 +43,16 @@ export class MemoryWorkQueue implements WorkQueueConsumer {
 
   async *fetch(max: number, expiresMs: number, signal: AbortSignal): AsyncIterable<Delivery> {
     let remaining = max;
-    const expiry = AbortSignal.any([signal, AbortSignal.timeout(expiresMs)]);
-    while (remaining > 0 && !expiry.aborted && !this.#closed) {
-      const entry = this.#ready.shift() ?? (await this.#next(expiry));
-      if (!entry) return;
-      remaining--;
-      yield this.#deliver(entry);
+    const expiry = scopedSignal([signal], expiresMs);
+    try {
+      while (remaining > 0 && !expiry.signal.aborted && !this.#closed) {
+        const entry = this.#ready.shift() ?? (await this.#next(expiry.signal));
+        if (!entry) return;
+        remaining--;
+        yield this.#deliver(entry);
+      }
+    } finally {
+      expiry.dispose();
     }
   }
 

@@ -1,4 +1,5 @@
 import { isDeepStrictEqual as sameJson } from 'node:util';
+import { scopedSignal } from '../concurrency.ts';
 import { API_VERSION, type ApiObject, type Kind } from '../model/kind.ts';
 import type { InputOf, KindName, ObjectOf } from '../model/object-types.ts';
 import { registry as defaultRegistry, type Registry } from '../model/registry.ts';
@@ -335,28 +336,31 @@ export class ApiClient {
     if (this.#options.token) headers.authorization = `Bearer ${this.#options.token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (ifMatch !== undefined) headers['if-match'] = `"${ifMatch}"`;
-    const timeout = AbortSignal.timeout(this.#timeoutMs);
+    // Released when the answer is in: a controller sends thousands of requests under one signal.
+    const deadline = scopedSignal(this.#options.signal ? [this.#options.signal] : [], this.#timeoutMs);
     try {
       return await send(`${this.baseUrl}${path}`, {
         method,
         headers,
         ...(body !== undefined && { body: JSON.stringify(body) }),
-        signal: this.#options.signal ? AbortSignal.any([this.#options.signal, timeout]) : timeout,
+        signal: deadline.signal,
         ...(this.#options.tls && { tls: this.#options.tls }),
       });
     } catch (error) {
-      throw this.#unreachable(method, path, error, timeout);
+      throw this.#unreachable(method, path, error, deadline.timedOut());
+    } finally {
+      deadline.dispose();
     }
   }
 
-  #unreachable(method: string, path: string, error: unknown, timeout: AbortSignal): ApiRequestError {
+  #unreachable(method: string, path: string, error: unknown, timedOut: boolean): ApiRequestError {
     const signal = this.#options.signal;
     if (signal?.aborted) {
       const why = signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? 'aborted');
       return new ApiRequestError(0, `request to the threeport API stopped: ${why}`, { method, url: path, aborted: true });
     }
     const code = (error as NodeJS.ErrnoException).code ?? (error as { cause?: { code?: string } }).cause?.code;
-    const reason = timeout.aborted ? `no answer within ${this.#timeoutMs} ms` : (connectionProblems[String(code)] ?? String(code ?? (error as Error).message ?? error));
+    const reason = timedOut ? `no answer within ${this.#timeoutMs} ms` : (connectionProblems[String(code)] ?? String(code ?? (error as Error).message ?? error));
     return new ApiRequestError(0, `cannot reach the threeport API at ${this.baseUrl}: ${reason}`, { method, url: path });
   }
 }

@@ -8,7 +8,7 @@ import { conditionsOf, RECONCILED, statusLine, TERMINAL_FAILURE_REASON, withCond
 import type { ApiObject, Kind } from '../model/kind.ts';
 import { requestNotification, type Notification, type NotificationHint } from '../model/notification.ts';
 import type { Registry } from '../model/registry.ts';
-import { pause, unlessAborted } from '../concurrency.ts';
+import { pause, scopedSignal, unlessAborted, type ScopedSignal } from '../concurrency.ts';
 import { backoffDelay, lockWaitDelay, withJitter } from './backoff.ts';
 import { acknowledgeDeletion, confirmDeletion, finalDelete } from './delete-protocol.ts';
 import { failureKind, isStaleObjectError, retryAfterOf, StaleObjectError } from './errors.ts';
@@ -170,16 +170,24 @@ export class DeliveryProcessor {
 
   /** Returns the operation reconciled, for the duration metric. */
   async #reconcileLocked(delivery: Delivery, hint: NotificationHint, lease: Lease, requests: PendingRequest[]): Promise<Operation | undefined> {
-    const { logger: baseLogger } = this.#o;
     // One signal for the whole reconcile: shutdown, the lock taken over, or the time limit.
-    const timeout = AbortSignal.timeout(this.#timeoutMs);
-    const signal = AbortSignal.any([this.#o.signal, lease.signal, timeout]);
+    const scope = scopedSignal([this.#o.signal, lease.signal], this.#timeoutMs);
+    try {
+      return await this.#reconcileUnder(scope, delivery, hint, lease, requests);
+    } finally {
+      scope.dispose();
+    }
+  }
+
+  async #reconcileUnder(scope: ScopedSignal, delivery: Delivery, hint: NotificationHint, lease: Lease, requests: PendingRequest[]): Promise<Operation | undefined> {
+    const { logger: baseLogger } = this.#o;
+    const { signal } = scope;
     const client = this.#o.client.withSignal(signal);
     const kindClient = client.kind(this.#o.kind.name);
     const stopped = (): Stopped | undefined => {
       if (this.#o.signal.aborted) return new Stopped('shutdown', 'the controller is shutting down');
       if (lease.signal.aborted) return new Stopped('lock lost', lease.signal.reason instanceof Error ? lease.signal.reason.message : 'the object’s lock was lost');
-      if (timeout.aborted) return new Stopped('timeout', `the reconcile did not finish within ${Math.round(this.#timeoutMs / 1000)}s`);
+      if (scope.timedOut()) return new Stopped('timeout', `the reconcile did not finish within ${Math.round(this.#timeoutMs / 1000)}s`);
       return undefined;
     };
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { pause, SharedLoads } from '../../src/concurrency.ts';
+import { getEventListeners } from 'node:events';
+import { pause, scopedSignal, SharedLoads } from '../../src/concurrency.ts';
 
 /** A load the test finishes by hand. */
 function manualLoad<V>(): { load: () => Promise<V>; started: () => number; finish: (value: V) => void; fail: (error: Error) => void } {
@@ -72,5 +73,34 @@ describe('pause', () => {
     await new Promise((resolve) => setImmediate(resolve));
     process.off('warning', onWarning);
     expect(warnings.filter((warning) => warning.name === 'MaxListenersExceededWarning')).toEqual([]);
+  });
+});
+
+describe('scopedSignal', () => {
+  it('aborts with a source or when its time runs out, and once disposed holds nothing of its sources', async () => {
+    const source = new AbortController();
+    const fromSource = scopedSignal([source.signal], 60_000);
+    source.abort(new Error('shutting down'));
+    expect(fromSource.signal.aborted).toBe(true);
+    expect((fromSource.signal.reason as Error).message).toBe('shutting down');
+    expect(fromSource.timedOut()).toBe(false);
+    fromSource.dispose();
+
+    const timed = scopedSignal([], 5);
+    await new Promise((resolve) => timed.signal.addEventListener('abort', resolve, { once: true }));
+    expect(timed.timedOut()).toBe(true);
+    expect((timed.signal.reason as DOMException).name).toBe('TimeoutError');
+
+    expect(scopedSignal([source.signal]).signal.aborted).toBe(true); // a source already aborted
+
+    // A lifelong source: every scope removes its listener when disposed.
+    const lifelong = new AbortController();
+    const listeners = getEventListeners(lifelong.signal, 'abort').length;
+    const scopes = Array.from({ length: 50 }, () => scopedSignal([lifelong.signal], 60_000));
+    expect(getEventListeners(lifelong.signal, 'abort').length).toBe(listeners + 50);
+    for (const scope of scopes) scope.dispose();
+    expect(getEventListeners(lifelong.signal, 'abort').length).toBe(listeners);
+    lifelong.abort();
+    expect(scopes.some((scope) => scope.signal.aborted)).toBe(false);
   });
 });
