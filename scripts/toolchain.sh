@@ -28,13 +28,11 @@ if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
   echo "$want" > "$stamp"
 fi
 
-# tptctl starts from a bundle (dist/tptctl.js, see scripts/build-cli.ts); rebuild it when the sources changed.
-if [[ ! -f "$repo_root/dist/tptctl.js" || -n "$(find "$repo_root/src" "$repo_root/package.json" -newer "$repo_root/dist/tptctl.js" -print -quit)" ]]; then
-  (cd "$repo_root" && node scripts/build-cli.ts >&2)
-fi
-
-# tptctl runs from an esbuild bundle for a fast start; rebuild it whenever a source is newer.
-bundle="$repo_root/dist/tptctl.js"
-if [[ ! -f "$bundle" ]] || [[ -n "$(find "$repo_root/src" "$repo_root/package-lock.json" -newer "$bundle" -print -quit)" ]]; then
-  (cd "$repo_root" && npm run --silent build:cli >&2)
-fi
+# tptctl and the control plane run from esbuild bundles (scripts/build-cli.ts, scripts/build-server.ts):
+# a fast start, and no TypeScript stripper in the processes. Rebuilt whenever a source is newer.
+for build in cli:tptctl server:threeport; do
+  bundle="$repo_root/dist/${build#*:}.js"
+  if [[ ! -f "$bundle" ]] || [[ -n "$(find "$repo_root/src" "$repo_root/package-lock.json" -newer "$bundle" -print -quit)" ]]; then
+    (cd "$repo_root" && node "scripts/build-${build%%:*}.ts" >&2)
+  fi
+done

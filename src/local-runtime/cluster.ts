@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { sourcePath } from '../install-root.ts';
 import { LocalRuntimeError } from './errors.ts';
 import { typeScriptNode } from './node-runtime.ts';
 import { clusterRecipe, SERVICE_CLUSTER_IP_RANGE } from './cluster-recipe.ts';
@@ -37,7 +38,6 @@ export interface LocalCluster {
   stop(): Promise<void>;
 }
 
-const provisionerMain = resolve(import.meta.dirname, 'storage', 'provisioner-main.ts');
 
 function kwokWorkdir(dir: string): string {
   return join(dir, 'kwok');
@@ -71,7 +71,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   try {
     const kubeConfig = await startWithRetry(registry, dir, name, tool, kwokEnv, options.nodes ?? 2);
     await ensureDefaultStorageClass(kubeConfig);
-    const provisioner = registry.start(`cluster-${name}-provisioner`, typeScriptNode(), [provisionerMain, kubeconfigPath]);
+    const provisioner = registry.start(`cluster-${name}-provisioner`, typeScriptNode(), [sourcePath('local-runtime/storage/provisioner-main.ts'), kubeconfigPath]);
     await waitFor(`volume provisioner of cluster ${name}`, async () => (readFileSync(provisioner.log, 'utf8').includes('provisioner running') ? true : undefined), {
       timeoutMs: 30_000,
       intervalMs: 100,

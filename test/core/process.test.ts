@@ -115,7 +115,7 @@ describe('threeport server at work', () => {
     expect(readFileSync(`/proc/${allInOne.child.pid}/cmdline`, 'utf8').split('\0')).toEqual(expect.arrayContaining(['--liftoff-only', '--max-semi-space-size=2']));
     expect(await allInOne.stop()).toBe(0);
     const loaded = readFileSync(modules, 'utf8').split('\n');
-    expect(loaded.filter((url) => url.includes('/src/controllers/')).length).toBeGreaterThan(20); // the hook saw the controllers load
+    expect(loaded.filter((url) => url.includes('/node_modules/fastify/')).length).toBeGreaterThan(10); // the hook saw what loaded (from the bundle or the sources)
     expect(loaded.filter((url) => url.includes('/@aws-sdk/') || url.includes('/@kubernetes/client-node/'))).toEqual([]);
   }, 120_000);
 

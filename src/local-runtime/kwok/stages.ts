@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
+import { sourcePath } from '../../install-root.ts';
 import { podStartContainerStage, podStopContainerStage, someContainerNotStarted, someContainerRunning } from './container-stages.ts';
 
 interface Stage {
@@ -9,7 +10,7 @@ interface Stage {
 }
 
 function upstream(file: string): Stage {
-  return parse(readFileSync(join(import.meta.dirname, 'upstream', file), 'utf8')) as Stage;
+  return parse(readFileSync(sourcePath(join('local-runtime/kwok/upstream', file)), 'utf8')) as Stage;
 }
 
 /** An upstream stage that also requires `key` to be false. */

@@ -8,9 +8,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { parseAllDocuments, stringify } from 'yaml';
+import { sourcePath } from '../../install-root.ts';
 import type { Manifest } from '../../model/manifest.ts';
 import { resourceKeyOf } from '../../model/resource-key.ts';
 import type { ClusterConnection } from '../kubernetes/connections.ts';
@@ -81,7 +81,6 @@ const manifestsIn = (yaml: string): Manifest[] =>
     .map((document) => document.toJS() as unknown)
     .filter((object): object is Manifest => typeof object === 'object' && object !== null && typeof (object as Manifest).kind === 'string');
 
-const POST_RENDERER = fileURLToPath(new URL('./post-render.ts', import.meta.url));
 const DEFAULT_TIMEOUT_MS = 300_000;
 /** How much longer than helm's own --timeout a run may take before it is killed. */
 const KILL_MARGIN_MS = 30_000;
@@ -130,7 +129,7 @@ export class Helm {
         'upgrade', spec.name, ...chartArguments(source),
         '--install', '--namespace', spec.namespace, '--values', valuesFile,
         '--atomic', '--wait', '--timeout', seconds(timeoutMs),
-        '--post-renderer', process.execPath, '--post-renderer-args', POST_RENDERER, ...additional, ...labels,
+        '--post-renderer', process.execPath, '--post-renderer-args', sourcePath('platform/helm/post-render.ts'), ...additional, ...labels,
         '--output', 'json',
       ], { ...control, timeoutMs: timeoutMs * 2 + KILL_MARGIN_MS });
       // The release as helm just recorded it, manifest included: no second run to read it back.
