@@ -79,7 +79,6 @@ async function countHealthy(client: ApiClient): Promise<number> {
   return healthy;
 }
 
-/** A quantile of a Prometheus histogram (the bucket bound it falls in), from the controller's /metrics. */
 /** Signals `target` to write a heap snapshot and waits until it is written. */
 async function heapSnapshot(target: Process | undefined): Promise<void> {
   if (!target?.child.pid) throw new Error(`BENCH_HEAP=${process.env.BENCH_HEAP}: no such process (api, controller, agent-<cluster>)`);

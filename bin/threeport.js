@@ -11,14 +11,16 @@ if (major < 22 || (major === 22 && minor < 18)) {
 // hot functions a second time, which holds ~100 MB more memory for a few percent of query speed
 // (docs/footprint.md); the baseline compiler alone is kept. A small young generation keeps the
 // heap near what is live. V8 reads these flags only at start, so a process that runs the embedded
-// database executes itself again with them (same PID), where Node.js can (22.x cannot).
+// database executes itself again with them (process.execve: same PID), once.
 // THREEPORT_EMBEDDED_V8_FLAGS replaces them ("" for V8's defaults).
-const embeddedFlags = (process.env.THREEPORT_EMBEDDED_V8_FLAGS ?? '--liftoff-only --max-semi-space-size=2').split(' ').filter(Boolean);
+const embeddedFlags = (process.env.THREEPORT_EMBEDDED_V8_FLAGS ?? '--liftoff-only --max-semi-space-size=2').split(/\s+/).filter(Boolean);
 const [command, ...flags] = process.argv.slice(2);
-const runsEmbeddedDatabase = command === 'all-in-one' || (command === 'server' && !flags.some((flag) => flag.startsWith('--database-url')) && !process.env.THREEPORT_DATABASE_URL);
+const runsEmbeddedDatabase =
+  (command === 'all-in-one' || command === 'server') && !flags.some((flag) => flag.startsWith('--database-url')) && !process.env.THREEPORT_DATABASE_URL;
 const missing = embeddedFlags.filter((flag) => !process.execArgv.includes(flag));
-if (runsEmbeddedDatabase && missing.length > 0 && typeof process.execve === 'function') {
-  process.execve(process.execPath, [process.execPath, ...missing, ...process.execArgv, ...process.argv.slice(1)], process.env);
+if (runsEmbeddedDatabase && missing.length > 0 && !process.env.THREEPORT_V8_FLAGS_APPLIED && typeof process.execve === 'function') {
+  const argv = [process.execPath, ...missing, ...process.execArgv, ...process.argv.slice(1)];
+  process.execve(process.execPath, argv, { ...process.env, THREEPORT_V8_FLAGS_APPLIED: '1' });
 }
 
 // The bundle (scripts/build-server.ts) while it is current: no TypeScript to strip, ~18 MB less.

@@ -32,7 +32,7 @@ fi
 # a fast start, and no TypeScript stripper in the processes. Rebuilt whenever a source is newer.
 for build in cli:tptctl server:threeport; do
   bundle="$repo_root/dist/${build#*:}.js"
-  if [[ ! -f "$bundle" ]] || [[ -n "$(find "$repo_root/src" "$repo_root/package-lock.json" -newer "$bundle" -print -quit)" ]]; then
+  if [[ ! -f "$bundle" ]] || [[ -n "$(find "$repo_root/src" "$repo_root/package.json" "$repo_root/package-lock.json" "$repo_root/scripts/build-${build%%:*}.ts" -newer "$bundle" -print -quit)" ]]; then
     (cd "$repo_root" && node "scripts/build-${build%%:*}.ts" >&2)
   fi
 done

@@ -128,12 +128,14 @@ export interface ScopedSignal {
  */
 export function scopedSignal(sources: readonly AbortSignal[], timeoutMs?: number): ScopedSignal {
   const controller = new AbortController();
+  const alreadyAborted = sources.find((source) => source.aborted);
+  if (alreadyAborted) {
+    controller.abort(alreadyAborted.reason);
+    return { signal: controller.signal, timedOut: () => false, dispose: () => undefined };
+  }
   let expired = false;
   const fromSource = (event: Event): void => controller.abort((event.target as AbortSignal).reason);
-  for (const source of sources) {
-    if (source.aborted) controller.abort(source.reason);
-    else source.addEventListener('abort', fromSource, { once: true });
-  }
+  for (const source of sources) source.addEventListener('abort', fromSource, { once: true });
   const timer =
     timeoutMs === undefined
       ? undefined

@@ -143,6 +143,7 @@ export function quantileOf(buckets: Map<number, number>, q: number, since: Map<n
   return bound === undefined || total === 0 ? 'n/a' : bound === Infinity ? '> max bucket' : `≤ ${bound * 1000} ms`;
 }
 
+/** A quantile of a Prometheus histogram (the bucket bound it falls in), from a process's /metrics. */
 export async function histogramQuantile(metricsUrl: string, metric: string, filter: string, q: number): Promise<string> {
   return quantileOf(await histogramBuckets(metricsUrl, metric, filter), q);
 }

@@ -38,7 +38,6 @@ export interface LocalCluster {
   stop(): Promise<void>;
 }
 
-
 function kwokWorkdir(dir: string): string {
   return join(dir, 'kwok');
 }

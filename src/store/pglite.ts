@@ -1,7 +1,7 @@
-import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type { Database, Queryable } from './database.ts';
 
@@ -30,33 +30,80 @@ function templateDir(): string {
  */
 const startParams = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'];
 
-/** Fills `dataDir` (absent or empty) whole or not at all: a crash halfway leaves no half a database. */
-async function createDataDir(dataDir: string): Promise<void> {
+const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/** Copies of processes that crashed while making a data directory (`<dir>.<pid>.partial`). */
+function removeAbandonedCopies(dir: string): void {
+  const prefix = `${basename(dir)}.`;
+  const siblings = existsSync(dirname(dir)) ? readdirSync(dirname(dir)) : [];
+  for (const entry of siblings) {
+    if (!entry.startsWith(prefix) || !entry.endsWith('.partial')) continue;
+    const pid = Number(entry.slice(prefix.length, -'.partial'.length));
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !isAlive(pid)) rmSync(join(dirname(dir), entry), { recursive: true, force: true });
+  }
+}
+
+/**
+ * Fills `dataDir` (absent or empty) whole or not at all: a crash halfway leaves no half a
+ * database, and of two processes making it at once one wins and the other uses its database.
+ * Says where the database came from.
+ */
+async function createDataDir(dataDir: string): Promise<'template' | 'initdb' | 'made by another'> {
+  const template = templateDir();
+  removeAbandonedCopies(dataDir);
+  removeAbandonedCopies(template);
   const partial = `${dataDir}.${process.pid}.partial`;
   rmSync(partial, { recursive: true, force: true });
-  const template = templateDir();
-  if (existsSync(join(template, 'PG_VERSION'))) {
+  const fromTemplate = existsSync(join(template, 'PG_VERSION'));
+  if (fromTemplate) {
     cpSync(template, partial, { recursive: true });
   } else {
     await (await PGlite.create(partial, { startParams })).close();
+    const templatePartial = `${template}.${process.pid}.partial`;
     try {
-      const templatePartial = `${template}.${process.pid}.partial`;
       cpSync(partial, templatePartial, { recursive: true });
       renameSync(templatePartial, template);
     } catch {
       // Only a speed-up for the next new data directory (another process may have made it first).
+      rmSync(templatePartial, { recursive: true, force: true });
     }
   }
   chmodSync(partial, 0o700);
-  rmSync(dataDir, { recursive: true, force: true });
-  renameSync(partial, dataDir);
+  try {
+    if (existsSync(dataDir)) rmdirSync(dataDir); // only if empty
+    renameSync(partial, dataDir);
+    return fromTemplate ? 'template' : 'initdb';
+  } catch (error) {
+    rmSync(partial, { recursive: true, force: true });
+    if (existsSync(join(dataDir, 'PG_VERSION'))) return 'made by another';
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOTEMPTY' || code === 'EEXIST') throw new Error(`${dataDir} holds files but no database: move them away or choose another data directory`, { cause: error });
+    throw error;
+  }
 }
 
 /** The embedded database: PostgreSQL compiled to WebAssembly, persisted in `dataDir`. */
 export async function openPglite(dataDir: string): Promise<Database> {
   mkdirSync(dirname(dataDir), { recursive: true, mode: 0o700 });
-  if (!existsSync(join(dataDir, 'PG_VERSION'))) await createDataDir(dataDir);
-  const db = await PGlite.create(dataDir, { startParams });
+  const made = existsSync(join(dataDir, 'PG_VERSION')) ? undefined : await createDataDir(dataDir);
+  let db: PGlite;
+  try {
+    db = await PGlite.create(dataDir, { startParams });
+  } catch (error) {
+    if (made !== 'template') throw error;
+    // A damaged template: made again by initdb, which replaces it.
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(templateDir(), { recursive: true, force: true });
+    await createDataDir(dataDir);
+    db = await PGlite.create(dataDir, { startParams });
+  }
   const queryable = (target: Pick<PGlite, 'query'>): Queryable => ({
     async query<Row>(text: string, params: readonly unknown[] = []) {
       const result = await target.query<Row>(text, params as unknown[]);

@@ -93,6 +93,11 @@ describe('scopedSignal', () => {
 
     expect(scopedSignal([source.signal]).signal.aborted).toBe(true); // a source already aborted
 
+    const disposed = scopedSignal([], 5);
+    disposed.dispose();
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(disposed.signal.aborted).toBe(false); // its timer stopped
+
     // A lifelong source: every scope removes its listener when disposed.
     const lifelong = new AbortController();
     const listeners = getEventListeners(lifelong.signal, 'abort').length;

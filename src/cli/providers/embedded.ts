@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { identify, isRunning, type ProcessIdentity } from '../../local-runtime/process-identity.ts';
 import type { ControlPlaneEntry } from '../config/threeport-config.ts';
 import { CliError } from '../errors.ts';
-import { installRoot } from '../version.ts';
+import { installRoot } from '../../install-root.ts';
 import type { ControlPlaneProvider, UpOptions } from './provider.ts';
 import { simulatedRuntimeDir } from './simulated-runtime.ts';
 import type { BootstrapCredentials } from '../../auth/bootstrap.ts';

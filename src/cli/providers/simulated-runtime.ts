@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { ControlPlaneEntry } from '../config/threeport-config.ts';
 import { CliError } from '../errors.ts';
 import type { Terminal } from '../output/terminal.ts';
-import { installRoot } from '../version.ts';
+import { installRoot } from '../../install-root.ts';
 import { readClusterConnection, type ClusterConnection } from './local-runtime.ts';
 
 type LocalRuntime = typeof import('../../local-runtime/index.ts');

@@ -103,13 +103,13 @@ async function removeStored(context: ReconcileContext<SecretDefinition>, store: 
   return undefined;
 }
 
-/** The values are the definition's by name in this control plane: a definition deleted and made again takes its secret back. */
 /** The account's clients and Secrets Manager's steps, loaded only by a control plane that keeps secrets there (the SDK is large). */
 async function secretsManagerOf(account: AwsAccount, context: ReconcileContext<SecretDefinition>) {
   const [{ awsClientsOf }, secretsManager] = await Promise.all([import('../aws/account-clients.ts'), import('../../platform/aws/secrets-manager.ts')]);
   return { clients: awsClientsOf(account, (value) => context.decrypt(value)), ...secretsManager };
 }
 
+/** The values are the definition's by name in this control plane: a definition deleted and made again takes its secret back. */
 async function ownerOf(context: ReconcileContext<SecretDefinition>, name: string): Promise<Owner> {
   return { controlPlaneId: await controlPlaneIdOf(context.client), object: `SecretDefinition/${name}` };
 }

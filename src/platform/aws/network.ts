@@ -52,7 +52,6 @@ export const VPC_CIDR = '10.0.0.0/16';
 /** /19s: public ones from 10.0.0.0, private ones from 10.0.128.0 (up to four zones each). */
 const subnetCidr = (tier: 'public' | 'private', index: number): string => `10.0.${(tier === 'public' ? 0 : 128) + 32 * index}.0/19`;
 
-
 /** The first `count` zones of the region that are available, in name order. */
 export async function availableZones(ec2: EC2Client, account: string, count: number, signal?: AbortSignal): Promise<string[]> {
   const answer = await awsCall('ec2:DescribeAvailabilityZones', account, () =>
