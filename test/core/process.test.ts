@@ -107,7 +107,7 @@ describe('threeport server at work', () => {
     const allInOne = await spawnApi({
       command: 'all-in-one',
       encryptionKey: '',
-      env: { NODE_OPTIONS: `--import=${join(repoRoot, 'test/support/record-modules.mjs')}`, RECORD_MODULES_TO: modules, THREEPORT_METRICS_LISTEN: 'off', THREEPORT_EMBEDDED_V8_FLAGS: undefined },
+      env: { NODE_OPTIONS: `--import=${join(repoRoot, 'test/support/record-modules.mjs')}`, RECORD_MODULES_TO: modules, THREEPORT_METRICS_LISTEN: 'off', THREEPORT_V8_FLAGS: undefined },
     });
     await eventually('every reconciler started', () => allInOne.output().includes('"reconciler":"ApplicationReconciler"'));
     await allInOne.client.kind('WorkloadDefinition').list();
