@@ -6,7 +6,8 @@
  *   - RSS at rest of `threeport all-in-one` on an empty PGlite data directory (what
  *     `scripts/run.sh start` and `tptctl up` run), after 10,000 workload definitions, and after a
  *     restart with 50,000 (with the time to ready); of `threeport server` on PostgreSQL, and of a
- *     `threeport controller` process, each 20 s after it is ready.
+ *     `threeport controller` process and of a `threeport agent` watching a simulated cluster, each
+ *     20 s after it is ready.
  *
  * BENCH_RUNS (default 15) runs per CLI command; BENCH_SETTLE_MS (default 20000) before reading RSS;
  * BENCH_OBJECTS (10000) and BENCH_RESTART_OBJECTS (50000) objects. Then, on the restarted
@@ -160,7 +161,7 @@ async function main(): Promise<void> {
     lines.push(`  all-in-one at ${PACED_WRITES_PER_S} creates/s for ${PACED_SECONDS} s, each reconciled: ${await pacedWrites(client, allInOneUrl, () => `footprint-${++made}`)}`);
     await allInOne.stop();
 
-    const testbed = await up({ dir: join(work, 'testbed'), clusters: 0, aws: false });
+    const testbed = await up({ dir: join(work, 'testbed'), clusters: 1, nodes: 1, aws: false });
     try {
       const databaseUrl = await createDatabase(testbed.postgres.url, 'footprint');
       const apiPort = await freePort();
@@ -168,8 +169,12 @@ async function main(): Promise<void> {
       const api = await startThreeport('api', ['server', '--listen', `127.0.0.1:${apiPort}`, '--database-url', databaseUrl, '--nats-url', testbed.nats.url, '--log-level', 'warn'], { THREEPORT_ENCRYPTION_KEY: key }, /^/);
       await waitReady(apiUrl);
       const controller = await startThreeport('controller', ['controller', 'all', '--api-url', apiUrl, '--nats-url', testbed.nats.url, '--log-level', 'info'], { THREEPORT_ENCRYPTION_KEY: key }, /"controllers running"/);
-      const [apiRss, controllerRss] = await Promise.all([restingRss(api), restingRss(controller)]);
+      const cluster = testbed.clusters[0]!;
+      const agent = await startThreeport('agent', ['agent', '--api-url', apiUrl, '--kubeconfig', cluster.kubeconfigPath, '--context', cluster.context], {}, /"agent watching the cluster"/);
+      const [apiRss, controllerRss, agentRss] = await Promise.all([restingRss(api), restingRss(controller), restingRss(agent)]);
       lines.push(`  threeport server on PostgreSQL at rest: ${apiRss} MB RSS; threeport controller (every group) at rest: ${controllerRss} MB RSS`);
+      lines.push(`  threeport agent at rest, watching a simulated cluster: ${agentRss} MB RSS   (aim: ≤ 60 MB)`);
+      await agent.stop();
       await controller.stop();
       await api.stop();
     } finally {
