@@ -24,7 +24,7 @@ import { FieldCipher } from '../src/crypto/field-cipher.ts';
 import { freePort } from '../src/local-runtime/ports.ts';
 import { createDatabase } from '../src/testbed/peers/postgres.ts';
 import { down, up } from '../src/testbed/testbed.ts';
-import { histogramBuckets, quantileOf, rssMb, startThreeport, until, waitReady, type Process } from './support/processes.ts';
+import { histogramBuckets, metricSum, quantileOf, rssMb, startThreeport, until, waitReady, type Process } from './support/processes.ts';
 import { runBench } from './support/plane.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
@@ -49,12 +49,8 @@ function medianMs(args: string[], env: NodeJS.ProcessEnv = {}): number {
 
 /** Waits until the controllers have nothing queued; returns how long that took, in seconds. */
 async function drained(url: string): Promise<number> {
-  const queued = async (): Promise<number> => {
-    const text = await (await fetch(`${url}/metrics`)).text();
-    return text.split('\n').filter((line) => line.startsWith('threeport_controller_queue_depth{')).reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
-  };
   const at = performance.now();
-  await until('every queued notification reconciled', async () => (await queued()) === 0, 600_000, 1000);
+  await until('every queued notification reconciled', async () => (await metricSum(url, 'threeport_controller_queue_depth')) === 0, 600_000, 1000);
   return (performance.now() - at) / 1000;
 }
 

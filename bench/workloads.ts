@@ -28,7 +28,7 @@ import { KubernetesClient, Reflector } from '../src/platform/kubernetes/index.ts
 import { createDatabase } from '../src/testbed/peers/postgres.ts';
 import { down, up } from '../src/testbed/testbed.ts';
 import { webWithService } from './support/manifests.ts';
-import { cpuLine, cpuSeconds, histogramQuantile, kubeOf, rssMb, startThreeport, until, waitReady, type Process } from './support/processes.ts';
+import { cpuLine, cpuSeconds, histogramQuantile, kubeOf, metricSum, rssMb, startThreeport, until, waitReady, type Process } from './support/processes.ts';
 import { runBench } from './support/plane.ts';
 
 const COUNT = Number(process.env.BENCH_INSTANCES ?? 1000);
@@ -118,16 +118,8 @@ async function reconcilesByResult(metricsUrl: string): Promise<string> {
 }
 
 /** Successful WorkloadInstance reconciles the controller counted since it started. */
-async function reconcilesDone(metricsUrl: string): Promise<number> {
-  const text = await (await fetch(`${metricsUrl}/metrics`)).text();
-  let total = 0;
-  for (const line of text.split('\n')) {
-    if (line.startsWith('threeport_controller_reconciles_total{') && line.includes('reconciler="WorkloadInstanceReconciler"') && line.includes('result="success"')) {
-      total += Number(line.slice(line.lastIndexOf(' ') + 1));
-    }
-  }
-  return total;
-}
+const reconcilesDone = (metricsUrl: string): Promise<number> =>
+  metricSum(metricsUrl, 'threeport_controller_reconciles_total', ['reconciler="WorkloadInstanceReconciler"', 'result="success"']);
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'threeport-bench-workloads-'));

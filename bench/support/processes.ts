@@ -113,14 +113,18 @@ export const cpuLine = (before: Map<string, number>, after: Map<string, number>)
     .map(([name, seconds]) => `${name} ${seconds.toFixed(0)}`)
     .join(', ');
 
-
-/** The API's request count so far (threeport_api_requests_total, summed). */
-export async function apiRequests(apiUrl: string): Promise<number> {
-  const text = await (await fetch(`${apiUrl}/metrics`)).text();
+/** A metric from a process's /metrics, summed over its series whose labels include every one of `labels` (e.g. 'result="success"'). */
+export async function metricSum(metricsUrl: string, metric: string, labels: readonly string[] = []): Promise<number> {
+  const text = await (await fetch(`${metricsUrl}/metrics`)).text();
   let total = 0;
-  for (const line of text.split('\n')) if (line.startsWith('threeport_api_requests_total{')) total += Number(line.slice(line.lastIndexOf(' ') + 1));
+  for (const line of text.split('\n')) {
+    if (line.startsWith(`${metric}{`) && labels.every((label) => line.includes(label))) total += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
   return total;
 }
+
+/** The API's request count so far (threeport_api_requests_total, summed). */
+export const apiRequests = (apiUrl: string): Promise<number> => metricSum(apiUrl, 'threeport_api_requests_total');
 
 /** A histogram's cumulative bucket counts (upper bound → count) summed over the series matching `filter`. */
 export async function histogramBuckets(metricsUrl: string, metric: string, filter: string): Promise<Map<number, number>> {
