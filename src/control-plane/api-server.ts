@@ -36,8 +36,8 @@ async function openDatabase(config: ServerConfig, logger: Logger): Promise<Datab
   if (!config.databaseUrl) {
     logger.info({ dataDir: config.dataDir }, 'using the embedded database');
     // Each driver is loaded only when used: PGlite's WebAssembly alone costs tens of MB.
-    const { openPglite } = await import('../store/pglite.ts');
-    return openPglite(`${config.dataDir}/pglite`);
+    const { DataDirectoryError, openPglite } = await import('../store/pglite.ts');
+    return openPglite(`${config.dataDir}/pglite`).catch((error: unknown) => Promise.reject(error instanceof DataDirectoryError ? new ConfigError(error.message) : error));
   }
   try {
     const { openPostgres } = await import('../store/postgres.ts');

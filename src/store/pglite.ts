@@ -30,6 +30,9 @@ function templateDir(): string {
  */
 const startParams = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'];
 
+/** A data directory that cannot be used as it is: the operator's to fix, as the message says. */
+export class DataDirectoryError extends Error {}
+
 const isAlive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
@@ -84,7 +87,7 @@ async function createDataDir(dataDir: string): Promise<'template' | 'initdb' | '
     rmSync(partial, { recursive: true, force: true });
     if (existsSync(join(dataDir, 'PG_VERSION'))) return 'made by another';
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOTEMPTY' || code === 'EEXIST') throw new Error(`${dataDir} holds files but no database: move them away or choose another data directory`, { cause: error });
+    if (code === 'ENOTEMPTY' || code === 'EEXIST') throw new DataDirectoryError(`${dataDir} holds files but no database: move them away or choose another data directory`, { cause: error });
     throw error;
   }
 }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FieldCipher } from '../../src/crypto/field-cipher.ts';
@@ -33,6 +33,15 @@ describe('threeport server start-up errors are clear', () => {
     const env = { THREEPORT_ENCRYPTION_KEY: '', ENCRYPTION_KEY: '' };
     expectStartupError(await runThreeport(['server', '--database-url', 'postgres://x@127.0.0.1/x'], env), 'an encryption key is required');
     expectStartupError(await runThreeport(['server', '--encryption-key', 'c2hvcnQ=', '--data-dir', tempDir('key')]), 'must be 32 bytes');
+  });
+
+  it('a data directory holding files but no database', async () => {
+    const dataDir = tempDir('not-a-database');
+    mkdirSync(join(dataDir, 'pglite'));
+    writeFileSync(join(dataDir, 'pglite', 'notes.txt'), 'mine');
+    const result = await runThreeport(['server', '--data-dir', dataDir]);
+    expectStartupError(result, `threeport: ${join(dataDir, 'pglite')} holds files but no database: move them away or choose another data directory`);
+    expect(readdirSync(join(dataDir, 'pglite'))).toEqual(['notes.txt']);
   });
 
   it('bad flags and addresses', async () => {
